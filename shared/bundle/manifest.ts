@@ -1,0 +1,55 @@
+// The bundle manifest: the single source of truth for what a bundle is. The trainer writes it,
+// the runtime and the operator read it. A bundle is one training run's viewer tower plus the item
+// index built by the item tower of that same run, so one `version` names both.
+import type { ItemFeatureSpec, ViewerFeatureSpec } from "../tower/features.ts";
+
+export const BUNDLE_FORMAT_VERSION = 1;
+export const MANIFEST_FILE = "manifest.json";
+
+/** usearch metric names; `ip` distance is 1 - dot, so towers emit L2-normalised vectors. */
+export type Metric = "ip" | "cos" | "l2sq";
+/** usearch scalar kinds used for the stored index. */
+export type Quantization = "f32" | "f16" | "bf16" | "i8";
+
+export interface BundleFile {
+  /** Path relative to the bundle directory, POSIX separators. */
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface BundleManifest {
+  formatVersion: typeof BUNDLE_FORMAT_VERSION;
+  /** RetrievalModel name this bundle belongs to. */
+  model: string;
+  /** Version shared by the viewer tower and the item index: they are never served apart. */
+  version: string;
+  /** RFC 3339 creation time. */
+  createdAt: string;
+  /** Output dims of both towers and the index. */
+  dims: number;
+  metric: Metric;
+  index: {
+    file: string;
+    quantization: Quantization;
+    connectivity: number;
+    expansionAdd: number;
+    /** Not stored in the usearch file, so the reader applies it before searching. */
+    expansionSearch: number;
+  };
+  items: {
+    count: number;
+    /** Newline-separated item ids; line N is the item whose usearch key is N. */
+    keysFile: string;
+  };
+  viewerTower: { dir: string; features: ViewerFeatureSpec };
+  itemTower: { dir: string; features: ItemFeatureSpec };
+  training: {
+    /** e.g. recall@10, recall@100, hitrate@50, loss. */
+    metrics: Record<string, number>;
+    /** Free-form provenance: dataset path, seed, epochs, sampling correction, parent version. */
+    params: Record<string, string | number | boolean>;
+  };
+  /** Every file in the bundle except manifest.json itself. */
+  files: BundleFile[];
+}

@@ -1,0 +1,36 @@
+// What a viewer (user) and an item look like on the wire, and how the towers encode them.
+// Shared by the trainer (which fixes the spec) and the runtime (which must encode requests
+// exactly the way training did), so the hashing lives here, once.
+
+/** A viewer as a backend sends it to /v1/embed and /v1/retrieve. */
+export interface ViewerFeatures {
+  userId: string;
+  /** Recent engaged item ids, most recent last; pooled into the long-term engagement input. */
+  history?: string[];
+  /** Optional profile features by name. */
+  profile?: Record<string, number | string>;
+}
+
+export interface ItemFeatures {
+  itemId: string;
+  attributes?: Record<string, number | string>;
+}
+
+export type ProfileFeature =
+  | { name: string; kind: "numeric" }
+  | { name: string; kind: "categorical"; buckets: number };
+
+export interface ViewerFeatureSpec {
+  /** Hash buckets for user ids, so users unseen in training still embed. */
+  userIdBuckets: number;
+  /** Hash buckets for item ids in the history input. */
+  itemIdBuckets: number;
+  /** Max history items pooled; longer histories keep the most recent. */
+  historyLength: number;
+  profile: ProfileFeature[];
+}
+
+export interface ItemFeatureSpec {
+  itemIdBuckets: number;
+  attributes: ProfileFeature[];
+}
