@@ -1,0 +1,40 @@
+// Malformed input is reported with its exact position so a user can open the file at the right spot.
+
+export class DataError extends Error {
+  readonly file: string;
+  readonly line: number;
+  /** 1-based field number, when the problem is in one field. */
+  readonly column: number | undefined;
+  /** The message without its position prefix. */
+  readonly detail: string;
+
+  constructor(file: string, line: number, column: number | undefined, message: string) {
+    super(`${file}:${line}${column === undefined ? "" : `: column ${column}`}: ${message}`);
+    this.name = "DataError";
+    this.file = file;
+    this.line = line;
+    this.column = column;
+    this.detail = message;
+  }
+}
+
+/** Counts skipped rows against a budget; the row that exceeds it fails the whole read. */
+export class BadRowBudget {
+  readonly max: number;
+  readonly samples: DataError[] = [];
+  count = 0;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  /** Records a bad row, throwing once more than `max` rows have been bad. */
+  record(err: DataError): void {
+    this.count++;
+    if (this.samples.length < 5) this.samples.push(err);
+    if (this.count > this.max) {
+      const budget = this.max === 0 ? "" : ` (more than --max-bad-rows ${this.max} bad rows)`;
+      throw new DataError(err.file, err.line, err.column, `${err.detail}${budget}`);
+    }
+  }
+}

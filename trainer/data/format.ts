@@ -1,0 +1,147 @@
+// Which engagement-log layout a file uses, decided from its name and first line so users never have
+// to say "this is MovieLens".
+import { basename, extname } from "node:path";
+import { splitFields } from "./csv.ts";
+
+export type LogFormat = "csv" | "tsv" | "jsonl" | "movielens-100k" | "movielens-dat" | "movielens-csv";
+export const LOG_FORMATS: readonly LogFormat[] = [
+  "csv",
+  "tsv",
+  "jsonl",
+  "movielens-100k",
+  "movielens-dat",
+  "movielens-csv",
+];
+
+/** Where each field lives in a delimited row; `header` says the first line names the columns. */
+export interface Layout {
+  format: LogFormat;
+  delimiter: string;
+  header: boolean;
+  user: number;
+  item: number;
+  timestamp: number;
+  weight: number | undefined;
+  /** MovieLens star rating column, usable as a filter. */
+  rating: number | undefined;
+}
+
+const ALIASES = {
+  user: ["user", "user_id", "userid", "viewer", "viewer_id", "viewerid"],
+  item: ["item", "item_id", "itemid", "movieid", "movie_id", "pin", "pin_id"],
+  timestamp: ["timestamp", "ts", "time", "event_time"],
+  weight: ["weight", "w"],
+  rating: ["rating"],
+} as const;
+
+export function detectFormat(path: string, firstLine: string): LogFormat {
+  const ext = extname(path).toLowerCase();
+  const name = basename(path).toLowerCase();
+  if (ext === ".jsonl" || ext === ".ndjson" || firstLine.trimStart().startsWith("{")) return "jsonl";
+  if (name === "u.data" || (ext === ".data" && firstLine.includes("\t"))) return "movielens-100k";
+  if (firstLine.includes("::")) return "movielens-dat";
+  if (/^userId,movieId,rating,timestamp/i.test(firstLine.trim())) return "movielens-csv";
+  if (ext === ".tsv" || firstLine.includes("\t")) return "tsv";
+  return "csv";
+}
+
+/** Resolves column positions; throws a plain message when a header lacks a required column. */
+export function layoutFor(format: LogFormat, firstLine: string): Layout {
+  switch (format) {
+    case "movielens-100k":
+      return {
+        format,
+        delimiter: "\t",
+        header: false,
+        user: 0,
+        item: 1,
+        rating: 2,
+        timestamp: 3,
+        weight: undefined,
+      };
+    case "movielens-dat":
+      return {
+        format,
+        delimiter: "::",
+        header: false,
+        user: 0,
+        item: 1,
+        rating: 2,
+        timestamp: 3,
+        weight: undefined,
+      };
+    case "movielens-csv":
+      return {
+        format,
+        delimiter: ",",
+        header: true,
+        user: 0,
+        item: 1,
+        rating: 2,
+        timestamp: 3,
+        weight: undefined,
+      };
+    case "jsonl":
+      return {
+        format,
+        delimiter: "",
+        header: false,
+        user: 0,
+        item: 0,
+        timestamp: 0,
+        weight: undefined,
+        rating: undefined,
+      };
+    default: {
+      const delimiter = format === "tsv" ? "\t" : ",";
+      const names = splitFields(firstLine, delimiter).map((f) => f.trim().toLowerCase());
+      const find = (aliases: readonly string[]) => {
+        const ix = names.findIndex((n) => aliases.includes(n));
+        return ix < 0 ? undefined : ix;
+      };
+      const user = find(ALIASES.user);
+      const item = find(ALIASES.item);
+      const timestamp = find(ALIASES.timestamp);
+      if (user === undefined && item === undefined && timestamp === undefined) {
+        // No header: positional user, item, timestamp, [weight].
+        return {
+          format,
+          delimiter,
+          header: false,
+          user: 0,
+          item: 1,
+          timestamp: 2,
+          weight: 3,
+          rating: undefined,
+        };
+      }
+      const missing = [
+        user === undefined ? "user" : "",
+        item === undefined ? "item" : "",
+        timestamp === undefined ? "timestamp" : "",
+      ].filter(Boolean);
+      if (missing.length > 0 || user === undefined || item === undefined || timestamp === undefined) {
+        throw new Error(`header "${firstLine.trim()}" has no ${missing.join(", ")} column`);
+      }
+      return {
+        format,
+        delimiter,
+        header: true,
+        user,
+        item,
+        timestamp,
+        weight: find(ALIASES.weight),
+        rating: find(ALIASES.rating),
+      };
+    }
+  }
+}
+
+/** JSONL field names accepted for each role, first match wins. */
+export const JSON_KEYS = {
+  user: ["user", "userId", "user_id", "viewer"],
+  item: ["item", "itemId", "item_id", "movieId"],
+  timestamp: ["timestamp", "ts", "time"],
+  weight: ["weight"],
+  rating: ["rating"],
+} as const;

@@ -1,0 +1,94 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DataError } from "./errors.ts";
+import { loadInteractions } from "./reader.ts";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "towerops-reader-"));
+});
+
+async function file(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+describe("loadInteractions", () => {
+  it("reads headerless CSV as user,item,timestamp,weight", async () => {
+    const { table, result } = await loadInteractions(
+      await file("a.csv", "u1,i1,10,2\nu2,i1,11\n\nu1,i2,12\n"),
+    );
+    expect(result).toMatchObject({ format: "csv", rows: 3, badRows: 0 });
+    expect(table.users.ids).toEqual(["u1", "u2"]);
+    expect([...table.item.subarray(0, 3)]).toEqual([0, 0, 1]);
+    expect([...table.weight.subarray(0, 3)]).toEqual([2, 1, 1]);
+  });
+
+  it("maps header columns in any order, including ISO timestamps", async () => {
+    const { table } = await loadInteractions(
+      await file("h.csv", "ts,item_id,user_id\n1970-01-01T00:00:10Z,x,alice\n"),
+    );
+    expect(table.users.ids).toEqual(["alice"]);
+    expect(table.timestamp[0]).toBe(10);
+  });
+
+  it("auto-detects the MovieLens layouts and filters by rating", async () => {
+    const ml100k = await loadInteractions(
+      await file("u.data", "196\t242\t3\t881250949\n186\t302\t1\t891717742\n"),
+      {
+        minRating: 2,
+      },
+    );
+    expect(ml100k.result).toMatchObject({ format: "movielens-100k", rows: 1, filtered: 1 });
+    expect(ml100k.table.timestamp[0]).toBe(881250949);
+    const dat = await loadInteractions(await file("ratings.dat", "1::1193::5::978300760\n"));
+    expect(dat.result.format).toBe("movielens-dat");
+    expect(dat.table.items.ids).toEqual(["1193"]);
+    const csv = await loadInteractions(
+      await file("ratings.csv", "userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n"),
+    );
+    expect(csv.result).toMatchObject({ format: "movielens-csv", rows: 1 });
+    expect(csv.table.timestamp[0]).toBe(1260759144);
+  });
+
+  it("reads JSONL with field aliases", async () => {
+    const { table, result } = await loadInteractions(
+      await file(
+        "e.jsonl",
+        '{"userId":"a","itemId":7,"ts":5,"weight":0.5}\n{"user":"b","item":"7","timestamp":6}\n',
+      ),
+    );
+    expect(result.rows).toBe(2);
+    expect(table.items.ids).toEqual(["7"]);
+    expect(table.weight[0]).toBe(0.5);
+  });
+
+  it("names file, line and column of a malformed row", async () => {
+    const path = await file("bad.tsv", "u\ti\t1\nu\ti\tlater\n");
+    const err = await loadInteractions(path).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as DataError).message).toBe(
+      `${path}:2: column 3: timestamp "later" is not a number or ISO date`,
+    );
+  });
+
+  it("skips bad rows within --max-bad-rows and fails beyond it", async () => {
+    const path = await file("some-bad.csv", "u,i,1\nu,,2\nu,i,x\nu,i,3\n");
+    const ok = await loadInteractions(path, { maxBadRows: 2 });
+    expect(ok.result).toMatchObject({ rows: 2, badRows: 2 });
+    expect(ok.result.badSamples[0].message).toContain(":2: column 2: empty item id");
+    await expect(loadInteractions(path, { maxBadRows: 1 })).rejects.toThrow(
+      /:3: column 3: .*more than --max-bad-rows 1/,
+    );
+  });
+
+  it("rejects a header without an item column and an empty file", async () => {
+    await expect(loadInteractions(await file("nohdr.csv", "user,timestamp\na,1\n"))).rejects.toThrow(
+      /nohdr.csv:1: header .* has no item column/,
+    );
+    await expect(loadInteractions(await file("empty.csv", "\n"))).rejects.toThrow(/no engagement rows/);
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { parseSplit, splitTable } from "./split.ts";
+import { InteractionTable } from "./table.ts";
+
+function table(rows: [string, string, number][]): InteractionTable {
+  const t = new InteractionTable();
+  for (const [user, item, timestamp] of rows) t.push({ user, item, timestamp, weight: 1 });
+  return t;
+}
+
+describe("parseSplit", () => {
+  it("parses each kind and rejects nonsense", () => {
+    expect(parseSplit("random:0.2", 5)).toEqual({ kind: "random", testFraction: 0.2, seed: 5 });
+    expect(parseSplit("last:2", 0)).toEqual({ kind: "last-n", n: 2 });
+    expect(parseSplit("time:0.9", 0)).toEqual({ kind: "time-quantile", trainFraction: 0.9 });
+    expect(parseSplit("time@100", 0)).toEqual({ kind: "time-cut", timestamp: 100 });
+    expect(() => parseSplit("random:2", 0)).toThrow(/--split "random:2"/);
+    expect(() => parseSplit("last:0", 0)).toThrow();
+  });
+});
+
+describe("splitTable", () => {
+  const t = table([
+    ["a", "x", 3],
+    ["a", "y", 1],
+    ["a", "z", 2],
+    ["b", "x", 5],
+    ["c", "y", 4],
+    ["c", "z", 6],
+  ]);
+
+  it("holds out each user's last N events, keeping single-event users in train", () => {
+    const { train, test } = splitTable(t, { kind: "last-n", n: 1 });
+    const held = Array.from(
+      { length: test.length },
+      (_, r) => `${t.users.ids[test.user[r]]}${t.items.ids[test.item[r]]}`,
+    );
+    expect(held.sort()).toEqual(["ax", "cz"]);
+    expect(train.length).toBe(4);
+    expect(train.items).toBe(t.items);
+  });
+
+  it("cuts globally by time quantile or timestamp", () => {
+    expect(splitTable(t, { kind: "time-quantile", trainFraction: 0.5 }).test.length).toBe(3);
+    expect(splitTable(t, { kind: "time-cut", timestamp: 6 }).test.length).toBe(1);
+  });
+
+  it("splits randomly and reproducibly for a seed", () => {
+    const big = table(
+      Array.from({ length: 1000 }, (_, i) => [`u${i % 50}`, `i${i % 70}`, i] as [string, string, number]),
+    );
+    const a = splitTable(big, { kind: "random", testFraction: 0.2, seed: 1 });
+    const b = splitTable(big, { kind: "random", testFraction: 0.2, seed: 1 });
+    expect(a.test.length).toBe(b.test.length);
+    expect([...a.test.timestamp.subarray(0, a.test.length)]).toEqual([
+      ...b.test.timestamp.subarray(0, b.test.length),
+    ]);
+    expect(Math.abs(a.test.length - 200)).toBeLessThan(50);
+  });
+
+  it("refuses a split that leaves one side empty", () => {
+    expect(() => splitTable(t, { kind: "time-cut", timestamp: 100 })).toThrow(/0 test rows/);
+  });
+});

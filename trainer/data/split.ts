@@ -1,0 +1,71 @@
+// Train/test splits. Temporal splits are the honest ones for retrieval (the model never sees the
+// future); random exists because small public logs are often evaluated that way.
+import { createRng } from "../random.ts";
+import type { InteractionTable } from "./table.ts";
+
+export type SplitSpec =
+  | { kind: "random"; testFraction: number; seed: number }
+  | { kind: "last-n"; n: number }
+  | { kind: "time-quantile"; trainFraction: number }
+  | { kind: "time-cut"; timestamp: number };
+
+export interface Split {
+  train: InteractionTable;
+  test: InteractionTable;
+}
+
+/** Parses `random:0.1`, `last:1`, `time:0.9` (quantile) or `time@<timestamp>`. */
+export function parseSplit(text: string, seed: number): SplitSpec {
+  const m = /^(random|last|time)([:@])(.+)$/.exec(text.trim());
+  const bad = () =>
+    new Error(`--split "${text}": expected random:<fraction>, last:<n>, time:<fraction> or time@<timestamp>`);
+  if (!m) throw bad();
+  const value = Number(m[3]);
+  if (!Number.isFinite(value)) throw bad();
+  if (m[1] === "random" && m[2] === ":" && value > 0 && value < 1)
+    return { kind: "random", testFraction: value, seed };
+  if (m[1] === "last" && m[2] === ":" && Number.isInteger(value) && value >= 1)
+    return { kind: "last-n", n: value };
+  if (m[1] === "time" && m[2] === ":" && value > 0 && value < 1)
+    return { kind: "time-quantile", trainFraction: value };
+  if (m[1] === "time" && m[2] === "@") return { kind: "time-cut", timestamp: value };
+  throw bad();
+}
+
+export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
+  const isTest = new Uint8Array(table.length);
+  switch (spec.kind) {
+    case "random": {
+      const rng = createRng(spec.seed);
+      for (let r = 0; r < table.length; r++) isTest[r] = rng.next() < spec.testFraction ? 1 : 0;
+      break;
+    }
+    case "last-n":
+      // Users with too few events stay entirely in train: they have nothing left to learn from otherwise.
+      for (const rows of table.rowsByUser().values()) {
+        if (rows.length <= spec.n) continue;
+        for (const r of rows.slice(rows.length - spec.n)) isTest[r] = 1;
+      }
+      break;
+    case "time-quantile":
+    case "time-cut": {
+      const cut = spec.kind === "time-cut" ? spec.timestamp : timeQuantile(table, spec.trainFraction);
+      for (let r = 0; r < table.length; r++) isTest[r] = table.timestamp[r] >= cut ? 1 : 0;
+      break;
+    }
+  }
+  const train: number[] = [];
+  const test: number[] = [];
+  for (let r = 0; r < table.length; r++) (isTest[r] ? test : train).push(r);
+  if (train.length === 0 || test.length === 0) {
+    throw new Error(
+      `split ${JSON.stringify(spec)} leaves ${train.length} train and ${test.length} test rows`,
+    );
+  }
+  return { train: table.select(train), test: table.select(test) };
+}
+
+function timeQuantile(table: InteractionTable, fraction: number): number {
+  const ts = Float64Array.from(table.timestamp.subarray(0, table.length)).sort();
+  return ts[Math.min(ts.length - 1, Math.floor(ts.length * fraction))];
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { createRng, shuffle } from "./random.ts";
+
+describe("createRng", () => {
+  it("is deterministic for a seed and differs across seeds", () => {
+    const a = createRng(7);
+    const b = createRng(7);
+    const c = createRng(8);
+    const sa = Array.from({ length: 5 }, () => a.next());
+    expect(Array.from({ length: 5 }, () => b.next())).toEqual(sa);
+    expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(sa);
+  });
+
+  it("draws roughly uniform integers in range", () => {
+    const rng = createRng(1);
+    const counts = new Array(4).fill(0);
+    for (let i = 0; i < 40_000; i++) counts[rng.int(4)]++;
+    for (const n of counts) expect(Math.abs(n - 10_000)).toBeLessThan(500);
+  });
+
+  it("shuffles to a permutation", () => {
+    const arr = Int32Array.from({ length: 100 }, (_, i) => i);
+    shuffle(arr, createRng(3));
+    expect([...arr].sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect([...arr]).not.toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+});
