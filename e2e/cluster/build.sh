@@ -101,9 +101,26 @@ go_install() {
   rm -rf "$out" && mv "$out.tmp" "$out"
 }
 
+# kwok does nothing without Stage policies; its module ships the "fast" set (nodes Ready with lease
+# heartbeats, pods Running and Ready, deletions completed) that kwokctl uses, so take them from the
+# same module version rather than keeping a copy in this repo.
+kwok_stages() {
+  local out="$TOWEROPS_BIN/kwok-$KWOK_VERSION/stages.yaml"
+  [ -s "$out" ] && return 0
+  local dir f
+  dir="$(cd "$src_root" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
+  for f in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
+    pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+    cat "$dir/kustomize/stage/$f.yaml"
+    echo "---"
+  done >"$out.tmp"
+  mv "$out.tmp" "$out"
+}
+
 start=$SECONDS
 build_etcd
 go_install kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+kwok_stages
 go_install helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 build_kubernetes
 say "control plane binaries ready in $((SECONDS - start))s under $TOWEROPS_BIN"

@@ -16,3 +16,39 @@ bin_of() {
     *) die "unknown binary $1" ;;
   esac
 }
+
+# Where a running cluster keeps its certs, kubeconfigs, data, logs and pids.
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+state="${TOWEROPS_CLUSTER_DIR:-$repo_root/.towerops/cluster}"
+KUBECONFIG_PATH="$state/kubeconfig"
+
+# Loopback-only ports, away from the defaults a real node would use.
+ETCD_PORT="${TOWEROPS_ETCD_PORT:-23790}"
+ETCD_PEER_PORT="${TOWEROPS_ETCD_PEER_PORT:-23800}"
+APISERVER_PORT="${TOWEROPS_APISERVER_PORT:-26443}"
+CONTROLLER_MANAGER_PORT="${TOWEROPS_CONTROLLER_MANAGER_PORT:-20257}"
+SCHEDULER_PORT="${TOWEROPS_SCHEDULER_PORT:-20259}"
+KWOK_PORT="${TOWEROPS_KWOK_PORT:-20247}"
+
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+pid_of() { cat "$state/run/$1.pid" 2>/dev/null || true; }
+alive() { local pid; pid="$(pid_of "$1")"; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+
+# Each component's health URL; curl talks TLS with the admin cert where the endpoint is secure.
+health_url() {
+  case "$1" in
+    etcd) echo "http://127.0.0.1:$ETCD_PORT/health" ;;
+    kube-apiserver) echo "https://127.0.0.1:$APISERVER_PORT/readyz" ;;
+    kube-controller-manager) echo "https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz" ;;
+    kube-scheduler) echo "https://127.0.0.1:$SCHEDULER_PORT/healthz" ;;
+    kwok) echo "http://127.0.0.1:$KWOK_PORT/healthz" ;;
+  esac
+}
+
+healthy() {
+  curl -fsS --max-time 3 --cacert "$state/pki/ca.crt" -k --cert "$state/pki/admin.crt" --key "$state/pki/admin.key" \
+    "$(health_url "$1")" >/dev/null 2>&1
+}
+
+last_log_lines() { tail -n "${2:-15}" "$state/logs/$1.log" 2>/dev/null | sed 's/^/    /'; }

@@ -1,0 +1,75 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const script = (name: string) => fileURLToPath(new URL(`./${name}.sh`, import.meta.url));
+
+// A second cluster with its own state dir and ports, so killing its components cannot disturb the
+// cluster the other e2e tests run against.
+const ports = {
+  TOWEROPS_ETCD_PORT: "33790",
+  TOWEROPS_ETCD_PEER_PORT: "33800",
+  TOWEROPS_APISERVER_PORT: "36443",
+  TOWEROPS_CONTROLLER_MANAGER_PORT: "30257",
+  TOWEROPS_SCHEDULER_PORT: "30259",
+  TOWEROPS_KWOK_PORT: "30247",
+};
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
+
+describe("cluster scripts: idempotent up, honest status, clean down", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "towerops-lifecycle-"));
+  const env = { ...process.env, ...ports, TOWEROPS_CLUSTER_DIR: dir, TOWEROPS_FAKE_NODES: "1" };
+  const sh = (name: string) => run("bash", [script(name)], { env });
+
+  afterAll(async () => {
+    await sh("down").catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("starts, and a second up is a fast no-op", async () => {
+    const first = await sh("up");
+    expect(first.stdout.trim()).toBe(join(dir, "kubeconfig"));
+    const started = Date.now();
+    const second = await sh("up");
+    expect(second.stderr).toContain("already up");
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const status = await sh("status");
+    expect(status.stdout).toMatch(/kube-scheduler\s+ok/);
+  });
+
+  it("reports a crashed component instead of hiding it", async () => {
+    await run("bash", ["-c", `kill -KILL "$(cat '${dir}/run/kube-scheduler.pid')"`]);
+    const err = await sh("status").then(
+      () => undefined,
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stdout).toMatch(/kube-scheduler\s+DEAD/);
+  });
+
+  it("down leaves no processes or ports behind", async () => {
+    const pids = await run("bash", ["-c", `cat '${dir}'/run/*.pid`]).then((r) =>
+      r.stdout.split(/\s+/).filter(Boolean),
+    );
+    await sh("down");
+    for (const pid of pids) expect(() => process.kill(Number(pid), 0)).toThrow();
+    for (const port of Object.values(ports)) expect(await portOpen(Number(port))).toBe(false);
+    const status = await sh("status").catch((e: { code: number }) => e);
+    expect((status as { code?: number }).code).toBe(3);
+  });
+});
