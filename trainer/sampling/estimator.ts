@@ -1,0 +1,128 @@
+// Sampling-probability estimates for the logQ correction of in-batch softmax: items appear as
+// in-batch negatives in proportion to their frequency in the stream, so their logits are corrected by
+// log p_i (Yi et al., RecSys 2019, "Sampling-bias-corrected neural modeling for large corpus item
+// recommendations").
+
+export type SamplingCorrection = "none" | "streaming" | "counts";
+export const SAMPLING_CORRECTIONS: readonly SamplingCorrection[] = ["none", "streaming", "counts"];
+
+export interface FrequencyEstimator {
+  /** Observes one training batch (item indices) at the next global step. */
+  update(items: ArrayLike<number>): void;
+  /** Writes log p_i for each item into `out` (0 for `none`). */
+  logProbabilities(items: ArrayLike<number>, out: Float32Array): void;
+}
+
+/** Multiplicative hashing with a per-function odd constant; item indices are dense ints. */
+function hashFn(seed: number, size: number): (i: number) => number {
+  const mult = (0x9e3779b1 ^ Math.imul(seed + 1, 0x85ebca6b)) | 1;
+  return (i) => {
+    let h = Math.imul(i ^ (i >>> 16), mult);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    return (h >>> 0) % size;
+  };
+}
+
+export interface StreamingOptions {
+  /** Hash array size H. */
+  hashSize: number;
+  /** Learning rate alpha of the moving average of the gap between occurrences. */
+  alpha: number;
+  /** Number of independent hash functions (Algorithm 3); 1 is Algorithm 2. */
+  hashes: number;
+}
+
+/**
+ * Algorithm 2 (A: last step an item's bucket was seen, B: moving average of the gap between
+ * sightings, p = 1/B) with Algorithm 3's multiple hash arrays: collisions only ever shorten a
+ * bucket's gap, so the largest B over the hash functions is the least-collided estimate.
+ */
+export class StreamingFrequencyEstimator implements FrequencyEstimator {
+  readonly #a: Float64Array[];
+  readonly #b: Float64Array[];
+  readonly #hash: ((i: number) => number)[];
+  readonly #alpha: number;
+  #step = 0;
+
+  constructor(opts: StreamingOptions) {
+    if (!(opts.hashSize >= 1 && opts.hashes >= 1 && opts.alpha > 0 && opts.alpha <= 1)) {
+      throw new Error(`streaming estimator: bad options ${JSON.stringify(opts)}`);
+    }
+    this.#alpha = opts.alpha;
+    this.#a = Array.from({ length: opts.hashes }, () => new Float64Array(opts.hashSize));
+    this.#b = Array.from({ length: opts.hashes }, () => new Float64Array(opts.hashSize));
+    this.#hash = Array.from({ length: opts.hashes }, (_, k) => hashFn(k, opts.hashSize));
+  }
+
+  update(items: ArrayLike<number>): void {
+    this.#step++;
+    const t = this.#step;
+    for (let k = 0; k < this.#hash.length; k++) {
+      const a = this.#a[k];
+      const b = this.#b[k];
+      const h = this.#hash[k];
+      for (let n = 0; n < items.length; n++) {
+        const j = h(items[n]);
+        // An item seen twice in one batch must not collapse its gap to 0.
+        if (a[j] === t) continue;
+        // First sighting: the gap since the stream began is the best available guess.
+        b[j] = a[j] === 0 && b[j] === 0 ? t : (1 - this.#alpha) * b[j] + this.#alpha * (t - a[j]);
+        a[j] = t;
+      }
+    }
+  }
+
+  /** log p with p = 1 / max_k B_k[h_k(i)], in "per batch" units; unseen items get the step count as gap. */
+  logProbabilities(items: ArrayLike<number>, out: Float32Array): void {
+    for (let n = 0; n < items.length; n++) {
+      let maxB = 0;
+      for (let k = 0; k < this.#hash.length; k++) maxB = Math.max(maxB, this.#b[k][this.#hash[k](items[n])]);
+      out[n] = -Math.log(Math.max(1, maxB || this.#step));
+    }
+  }
+
+  /** Probability that the item appears in a batch, for tests and reports. */
+  probability(item: number): number {
+    const out = new Float32Array(1);
+    this.logProbabilities([item], out);
+    return Math.exp(out[0]);
+  }
+}
+
+/** Exact frequencies from the training log: the upper bound the streaming estimate approximates. */
+export class CountEstimator implements FrequencyEstimator {
+  readonly #logP: Float32Array;
+
+  constructor(counts: ArrayLike<number>) {
+    let total = 0;
+    for (let i = 0; i < counts.length; i++) total += counts[i];
+    this.#logP = new Float32Array(counts.length);
+    // Items absent from training get half a count rather than log 0.
+    for (let i = 0; i < counts.length; i++) this.#logP[i] = Math.log(Math.max(counts[i], 0.5) / total);
+  }
+
+  update(): void {}
+
+  logProbabilities(items: ArrayLike<number>, out: Float32Array): void {
+    for (let n = 0; n < items.length; n++) out[n] = this.#logP[items[n]];
+  }
+}
+
+export class NoCorrection implements FrequencyEstimator {
+  update(): void {}
+  logProbabilities(items: ArrayLike<number>, out: Float32Array): void {
+    out.fill(0, 0, items.length);
+  }
+}
+
+export function createEstimator(
+  kind: SamplingCorrection,
+  itemCounts: ArrayLike<number>,
+  streaming: StreamingOptions,
+): FrequencyEstimator {
+  if (kind === "streaming") return new StreamingFrequencyEstimator(streaming);
+  if (kind === "counts") return new CountEstimator(itemCounts);
+  return new NoCorrection();
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { type SynthWorld, synthesize } from "./model.ts";
+
+const opts = { users: 200, items: 500, events: 20_000, seed: 11, topics: 10 };
+
+describe("synthesize", () => {
+  it("is deterministic for a seed and time-ordered", () => {
+    const small = { ...opts, events: 2000 };
+    const a = [...synthesize(small)];
+    expect([...synthesize(small)]).toEqual(a);
+    expect([...synthesize({ ...small, seed: 12 })]).not.toEqual(a);
+    for (let k = 1; k < a.length; k++) expect(a[k].timestamp).toBeGreaterThan(a[k - 1].timestamp);
+  });
+
+  it("has power-law popularity: the top 10% of items take most events", () => {
+    const counts = new Array(opts.items).fill(0);
+    for (const e of synthesize(opts)) counts[e.item]++;
+    counts.sort((x, y) => y - x);
+    const top = counts.slice(0, 50).reduce((s, c) => s + c, 0);
+    expect(top / opts.events).toBeGreaterThan(0.5);
+  });
+
+  it("concentrates each user's events on a few topics", () => {
+    let world: SynthWorld | undefined;
+    const topicsByUser = new Map<number, Map<number, number>>();
+    for (const e of synthesize(opts, (w) => {
+      world = w;
+    })) {
+      const t = world?.itemTopic[e.item] ?? -1;
+      const m = topicsByUser.get(e.user) ?? new Map<number, number>();
+      m.set(t, (m.get(t) ?? 0) + 1);
+      topicsByUser.set(e.user, m);
+    }
+    // Share of a user's events in their top 4 topics, averaged over users: far above 4/10 if tastes are real.
+    let share = 0;
+    for (const m of topicsByUser.values()) {
+      const c = [...m.values()].sort((x, y) => y - x);
+      share += c.slice(0, 4).reduce((s, x) => s + x, 0) / c.reduce((s, x) => s + x, 0);
+    }
+    expect(share / topicsByUser.size).toBeGreaterThan(0.85);
+  });
+
+  it("rejects non-positive sizes", () => {
+    expect(() => [...synthesize({ ...opts, users: 0 })]).toThrow(/users must be a positive integer/);
+  });
+});

@@ -1,0 +1,151 @@
+// The generative story behind synthetic engagement logs: known structure (topics, popularity, tastes,
+// drift) so retrieval quality and the popularity-bias correction can be judged against ground truth.
+import { createRng, type Rng, shuffle } from "../random.ts";
+
+export interface SynthOptions {
+  users: number;
+  items: number;
+  events: number;
+  seed: number;
+  /** Latent topics; items belong to one, users mix a few. */
+  topics?: number;
+  /** Zipf exponent of item popularity (1 is web-like). */
+  zipf?: number;
+  /** Share of a user's taste that has moved to new topics by the end of the log, in [0, 1]. */
+  drift?: number;
+  /** Share of events drawn from global popularity regardless of taste (trending, home feed). */
+  popularityNoise?: number;
+  /** First event's timestamp, epoch seconds. */
+  startTime?: number;
+  /** Seconds between consecutive events. */
+  interval?: number;
+}
+
+export interface SynthEvent {
+  user: number;
+  item: number;
+  timestamp: number;
+}
+
+/** Cumulative weights with binary-search sampling: O(log n) per draw, memory n floats. */
+class Cdf {
+  readonly cum: Float64Array;
+  readonly values: Int32Array;
+
+  constructor(values: Int32Array, weight: (v: number) => number) {
+    this.values = values;
+    this.cum = new Float64Array(values.length);
+    let acc = 0;
+    for (let k = 0; k < values.length; k++) {
+      acc += weight(values[k]);
+      this.cum[k] = acc;
+    }
+  }
+
+  sample(rng: Rng): number {
+    const x = rng.next() * this.cum[this.cum.length - 1];
+    let lo = 0;
+    let hi = this.cum.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.cum[mid] > x) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.values[lo];
+  }
+}
+
+interface Taste {
+  topics: Int32Array;
+  start: Float64Array;
+  end: Float64Array;
+}
+
+export interface SynthWorld {
+  itemTopic: Int32Array;
+  /** Unnormalised Zipf weight per item. */
+  itemWeight: Float64Array;
+}
+
+/** Generates the world, then yields events in time order. Deterministic for `opts.seed`. */
+export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void): Generator<SynthEvent> {
+  const { users, items, events } = opts;
+  for (const [name, v] of Object.entries({ users, items, events })) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`synth: ${name} must be a positive integer, got ${v}`);
+  }
+  const topics = Math.max(1, Math.min(opts.topics ?? Math.max(4, Math.round(Math.sqrt(items) / 4)), items));
+  const zipf = opts.zipf ?? 1.0;
+  const drift = opts.drift ?? 0.3;
+  const noise = opts.popularityNoise ?? 0.1;
+  const startTime = opts.startTime ?? 1_700_000_000;
+  const interval = opts.interval ?? 10;
+  const rng = createRng(opts.seed);
+
+  // Popularity rank is independent of item id, so id order leaks nothing.
+  const rank = shuffle(
+    Int32Array.from({ length: items }, (_, i) => i),
+    rng,
+  );
+  const itemWeight = new Float64Array(items);
+  for (let i = 0; i < items; i++) itemWeight[rank[i]] = 1 / (i + 1) ** zipf;
+  const itemTopic = new Int32Array(items);
+  const byTopic: number[][] = Array.from({ length: topics }, () => []);
+  for (let i = 0; i < items; i++) {
+    // Round-robin over shuffled ranks keeps every topic with a similar popularity profile.
+    const t = i < topics ? i : rng.int(topics);
+    itemTopic[rank[i]] = t;
+    byTopic[t].push(rank[i]);
+  }
+  world?.({ itemTopic, itemWeight });
+  const topicCdf = byTopic.map((list) => new Cdf(Int32Array.from(list), (i) => itemWeight[i]));
+  const globalCdf = new Cdf(
+    Int32Array.from({ length: items }, (_, i) => i),
+    (i) => itemWeight[i],
+  );
+  // Mildly skewed user activity: some users are far more active, none is silent by construction.
+  const userCdf = new Cdf(
+    Int32Array.from({ length: users }, (_, u) => u),
+    (u) => 1 / (1 + (u % 97)) ** 0.5,
+  );
+  const tastes: Taste[] = [];
+  for (let u = 0; u < users; u++) {
+    const k = 1 + rng.int(3);
+    const ts = new Int32Array(k + 1);
+    for (let j = 0; j <= k; j++) ts[j] = rng.int(topics);
+    const start = new Float64Array(k + 1);
+    const end = new Float64Array(k + 1);
+    let sum = 0;
+    for (let j = 0; j < k; j++) {
+      start[j] = -Math.log(1 - rng.next());
+      sum += start[j];
+    }
+    for (let j = 0; j < k; j++) start[j] /= sum;
+    // Drift moves part of the first topic's weight to a topic the user did not have at the start.
+    for (let j = 0; j <= k; j++) end[j] = start[j];
+    end[0] -= start[0] * drift;
+    end[k] += start[0] * drift;
+    tastes.push({ topics: ts, start, end });
+  }
+
+  for (let e = 0; e < events; e++) {
+    const frac = events === 1 ? 0 : e / (events - 1);
+    const user = userCdf.sample(rng);
+    let item: number;
+    if (rng.next() < noise) item = globalCdf.sample(rng);
+    else {
+      const taste = tastes[user];
+      let x = rng.next();
+      let topic = taste.topics[0];
+      for (let j = 0; j < taste.topics.length; j++) {
+        const w = taste.start[j] * (1 - frac) + taste.end[j] * frac;
+        if (x < w) {
+          topic = taste.topics[j];
+          break;
+        }
+        x -= w;
+      }
+      item = topicCdf[topic].sample(rng);
+    }
+    yield { user, item, timestamp: startTime + e * interval };
+  }
+}

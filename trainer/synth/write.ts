@@ -1,0 +1,65 @@
+// Writes a synthetic dataset as files the trainer reads like any user's log: events.csv plus
+// items.csv (each item's true topic, usable as an item feature or as ground truth).
+
+import { once } from "node:events";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { type SynthOptions, type SynthWorld, synthesize } from "./model.ts";
+
+export interface SynthFiles {
+  events: string;
+  items: string;
+}
+
+export const userId = (u: number): string => `u${u}`;
+export const itemId = (i: number): string => `i${i}`;
+
+export async function writeSynth(
+  opts: SynthOptions,
+  outDir: string,
+  onProgress?: (done: number, total: number) => void,
+): Promise<SynthFiles> {
+  await mkdir(outDir, { recursive: true });
+  const files = { events: join(outDir, "events.csv"), items: join(outDir, "items.csv") };
+  let world: SynthWorld | undefined;
+  const events = createWriteStream(files.events);
+  await write(events, "user,item,timestamp\n");
+  let chunk = "";
+  let n = 0;
+  for (const e of synthesize(opts, (w) => {
+    world = w;
+  })) {
+    chunk += `${userId(e.user)},${itemId(e.item)},${e.timestamp}\n`;
+    if (++n % 8192 === 0) {
+      await write(events, chunk);
+      chunk = "";
+      onProgress?.(n, opts.events);
+    }
+  }
+  await write(events, chunk);
+  await close(events);
+  onProgress?.(opts.events, opts.events);
+  if (!world) throw new Error("synth: generator produced no world");
+  const items = createWriteStream(files.items);
+  chunk = "item_id,topic\n";
+  for (let i = 0; i < world.itemTopic.length; i++) {
+    chunk += `${itemId(i)},t${world.itemTopic[i]}\n`;
+    if (chunk.length > 1 << 16) {
+      await write(items, chunk);
+      chunk = "";
+    }
+  }
+  await write(items, chunk);
+  await close(items);
+  return files;
+}
+
+async function write(stream: WriteStream, text: string): Promise<void> {
+  if (!stream.write(text)) await once(stream, "drain");
+}
+
+async function close(stream: WriteStream): Promise<void> {
+  stream.end();
+  await once(stream, "finish");
+}
