@@ -1,0 +1,84 @@
+// The ANN host's serving state, independent of HTTP: one loaded bundle, its viewer tower and item
+// index, and the coalescers that turn concurrent requests into batched calls.
+import type { LoadedBundle } from "../shared/bundle/bundle.ts";
+import type { ViewerFeatures } from "../shared/tower/features.ts";
+import { Coalescer } from "./coalescer.ts";
+import { versionMismatch } from "./errors.ts";
+import { type Hit, searchItems } from "./item-search.ts";
+import type { SearchQuery } from "./validate.ts";
+import { type BatchingOptions, ViewerEmbedder } from "./viewer-embedder.ts";
+
+export interface HostMetadata {
+  model: string;
+  version: string;
+  viewerVersion: string;
+  indexVersion: string;
+  bundleDigest: string;
+  dims: number;
+  metric: string;
+  items: number;
+}
+
+export interface AnnHostOptions {
+  /** usearch search threads; never 0 (that means every core of the node, not of the pod). */
+  threads: number;
+  batching: BatchingOptions;
+  onBatch?: (stage: "search" | "embed", size: number) => void;
+}
+
+export class AnnHost {
+  readonly bundle: LoadedBundle;
+  readonly metadata: HostMetadata;
+  private readonly embedder: ViewerEmbedder;
+  private readonly searcher: Coalescer<SearchQuery, Hit[]>;
+
+  constructor(bundle: LoadedBundle, opts: AnnHostOptions) {
+    if (!Number.isInteger(opts.threads) || opts.threads < 1) {
+      throw new Error(`threads must be a positive integer, got ${opts.threads}`);
+    }
+    this.bundle = bundle;
+    const m = bundle.manifest;
+    this.metadata = {
+      model: m.model,
+      version: m.version,
+      viewerVersion: bundle.viewer.version,
+      // One training run produces both; the bundle reader refuses a tower whose version differs.
+      indexVersion: m.version,
+      bundleDigest: bundle.digest,
+      dims: m.dims,
+      metric: m.metric,
+      items: bundle.index.size(),
+    };
+    this.embedder = new ViewerEmbedder(bundle.viewer, opts.batching, (n) => opts.onBatch?.("embed", n));
+    this.searcher = new Coalescer({
+      run: (queries) => searchItems(bundle, opts.threads, queries),
+      maxBatch: opts.batching.coalesce ? opts.batching.maxBatch : 1,
+      windowMs: opts.batching.windowMs,
+      onBatch: (n) => opts.onBatch?.("search", n),
+    });
+  }
+
+  /** Refuses a request pinned to another version, with both versions in the error. */
+  assertVersion(requested: string | undefined): void {
+    if (requested !== undefined && requested !== this.metadata.version) {
+      throw versionMismatch(requested, this.metadata.version);
+    }
+  }
+
+  embed(viewer: ViewerFeatures, field?: string): Promise<Float32Array> {
+    return this.embedder.embed(viewer, field);
+  }
+
+  embedMany(viewers: ViewerFeatures[], field: string): Promise<Float32Array[]> {
+    return this.embedder.embedMany(viewers, field);
+  }
+
+  search(query: SearchQuery): Promise<Hit[]> {
+    return this.searcher.submit(query);
+  }
+
+  /** Work queued or running, for draining on shutdown. */
+  get pending(): number {
+    return this.embedder.pending + this.searcher.pending;
+  }
+}

@@ -1,0 +1,95 @@
+// startAnnHost: the programmatic entry point of the ANN host role (the CLI, the demo and the
+// operator's e2e all start hosts through it).
+import os from "node:os";
+import { componentLogger, type Logger } from "../shared/log.ts";
+import { initTensorflow, registerBackendMetric } from "../shared/tf/backend.ts";
+import { mountAnnRoutes } from "./ann-app.ts";
+import { AnnHost } from "./ann-host.ts";
+import { type BundleSource, openBundleSource } from "./bundle-source.ts";
+import { createApp, finishApp, type Lifecycle } from "./http.ts";
+import { listen, type RunningServer } from "./lifecycle.ts";
+import { createMetrics } from "./metrics.ts";
+import { selfCheck } from "./self-check.ts";
+
+export interface AnnHostOptions {
+  /** A bundle URI (path, file://, http(s)://) or an already opened bundle (not closed by the host). */
+  bundle: BundleSource;
+  /** 0 picks an ephemeral port. Default 8080. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** usearch search threads. Default: available cores, at most 4; set it to the pod's CPU limit. */
+  threads?: number;
+  /** Largest k a request may ask for. Default 1000. */
+  maxK?: number;
+  /** Where http(s) bundles are downloaded and verified. */
+  cacheDir?: string;
+  /** Memory-map the index (fast start, shared page cache) instead of reading it into RAM. Default true. */
+  view?: boolean;
+  /** Merge concurrent searches into batched calls. Default true. */
+  coalesce?: boolean;
+  /** Extra wait for more requests before a batch runs; 0 = next event-loop turn. Default 0. */
+  coalesceWindowMs?: number;
+  /** Most queries in one batched call and in one batch request. Default 256. */
+  maxBatch?: number;
+  /** Largest accepted request body. Default "1mb". */
+  bodyLimit?: string;
+  shutdownDelayMs?: number;
+  drainTimeoutMs?: number;
+  log?: Logger;
+}
+
+export function defaultThreads(): number {
+  return Math.min(os.availableParallelism(), 4);
+}
+
+export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer> {
+  const log = opts.log ?? componentLogger("ann-host");
+  const threads = opts.threads ?? defaultThreads();
+  const maxBatch = opts.maxBatch ?? 256;
+  const bodyLimit = opts.bodyLimit ?? "1mb";
+  const metrics = createMetrics();
+  const lifecycle: Lifecycle = { ready: false, draining: false };
+
+  const tf = await initTensorflow();
+  registerBackendMetric(metrics.registry, tf);
+  const opened = await openBundleSource(opts.bundle, {
+    view: opts.view ?? true,
+    threads,
+    cacheDir: opts.cacheDir,
+  });
+  let host: AnnHost;
+  try {
+    host = new AnnHost(opened.bundle, {
+      threads,
+      batching: { coalesce: opts.coalesce ?? true, windowMs: opts.coalesceWindowMs ?? 0, maxBatch },
+      onBatch: (stage, n) => metrics.batchSize.observe({ stage }, n),
+    });
+    await selfCheck(host);
+  } catch (err) {
+    opened.release();
+    throw err;
+  }
+  const m = host.metadata;
+  metrics.modelInfo.set({ model: m.model, version: m.version, digest: m.bundleDigest, role: "ann-host" }, 1);
+
+  const app = createApp({ metrics, log, lifecycle, bodyLimit });
+  mountAnnRoutes(app, () => host, { maxK: opts.maxK ?? 1000, maxBatch, maxExclude: 1000 }, metrics);
+  finishApp(app, metrics, log, bodyLimit);
+
+  const running = await listen(
+    app,
+    lifecycle,
+    {
+      port: opts.port ?? 8080,
+      host: opts.host ?? "127.0.0.1",
+      shutdownDelayMs: opts.shutdownDelayMs ?? 0,
+      drainTimeoutMs: opts.drainTimeoutMs ?? 10_000,
+    },
+    log,
+    opened.release,
+  );
+  lifecycle.ready = true;
+  log.info({ url: running.url, ...m, threads, backend: tf.backend }, "ANN host ready");
+  return running;
+}

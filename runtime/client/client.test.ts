@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { startAnnHost } from "../ann-server.ts";
+import type { RunningServer } from "../lifecycle.ts";
+import { fakeBundle } from "../testing/fake-bundle.ts";
+import { quietLog as log } from "../testing/quiet-log.ts";
+import { startViewerService, type ViewerServiceMetadata } from "../viewer-service.ts";
+import { RetrievalClient, VersionMismatchError } from "./client.ts";
+import { Embedding } from "./embedding.ts";
+
+const v1 = fakeBundle({ version: "v1" });
+const v2 = fakeBundle({ version: "v2" });
+const running: RunningServer[] = [];
+const start = async (p: Promise<RunningServer>) => {
+  const s = await p;
+  running.push(s);
+  return s;
+};
+const host = (bundle = v1, port = 0) => start(startAnnHost({ bundle, port, threads: 1, log }));
+const viewer = { userId: "u1", history: ["item-12"] };
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.close()));
+});
+
+describe("RetrievalClient", () => {
+  it("embeds on the host and searches in the host's version", async () => {
+    const client = new RetrievalClient({ hostUrl: (await host()).url });
+    const embedding = await client.embed(viewer);
+    expect(embedding.version).toBe("v1");
+    const res = await client.search(embedding, { k: 3, exclude: ["item-0"] });
+    expect(res.version).toBe("v1");
+    expect(res.results[0]?.id).toBe("item-12");
+    expect((await client.retrieve(viewer, { k: 1 })).results.map((r) => r.id)).toEqual(["item-12"]);
+  });
+
+  it("embeds on the viewer service with the version the host serves", async () => {
+    const vs = await start(startViewerService({ bundles: [v2, v1], keep: 1, port: 0, log }));
+    const client = new RetrievalClient({ hostUrl: (await host(v1)).url, viewerUrl: vs.url });
+    const res = await client.retrieve(viewer, { k: 2 });
+    expect(res.version).toBe("v1");
+    expect(v1.viewer.calls.length).toBeGreaterThan(0);
+  });
+
+  it("refreshes and retries once when the host is swapped between embed and search", async () => {
+    const vs = await start(startViewerService({ bundles: [v2, v1], keep: 1, port: 0, log }));
+    const first = await host(v1);
+    const client = new RetrievalClient({ hostUrl: first.url, viewerUrl: vs.url });
+    const stale = await client.embed(viewer);
+    await first.close();
+    await host(v2, first.port);
+
+    const err = await client.search(stale, { k: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VersionMismatchError);
+    expect(err).toMatchObject({ status: 409, requestedVersion: "v1", servedVersion: "v2" });
+    // The cached metadata was dropped: the next embedding is v2 and is accepted.
+    expect((await client.search(await client.embed(viewer), { k: 1 })).version).toBe("v2");
+
+    // retrieve() hides one swap completely: it starts with v1 metadata, hears 409, re-embeds in v2.
+    const other = new RetrievalClient({ hostUrl: first.url, viewerUrl: vs.url });
+    await other.metadata();
+    const res = await other.retrieve(viewer, { k: 1 });
+    expect(res.version).toBe("v2");
+    expect(res.results[0]?.id).toBe("item-12");
+  });
+
+  it("fails the second mismatch instead of looping", async () => {
+    const h = await host(v1);
+    let swaps = 0;
+    // A fetch that reports a different version on every metadata read simulates a host flapping.
+    const flapping: typeof fetch = async (input, init) => {
+      const url = String(input);
+      if (url.endsWith("/v1/metadata")) {
+        swaps++;
+        const meta = (await (await fetch(url)).json()) as Record<string, unknown>;
+        return Response.json({ ...meta, version: `v-${swaps}`, viewerVersion: `v-${swaps}` });
+      }
+      return fetch(input, init);
+    };
+    const client = new RetrievalClient({ hostUrl: h.url, fetch: flapping });
+    await expect(client.retrieve(viewer, { k: 1 })).rejects.toBeInstanceOf(VersionMismatchError);
+    expect(swaps).toBe(2);
+  });
+
+  it("accepts only embeddings it issued", async () => {
+    const client = new RetrievalClient({ hostUrl: (await host()).url });
+    const forged = { model: "demo", version: "v1", vector: new Float32Array(8) } as unknown as Embedding;
+    await expect(client.search(forged, { k: 1 })).rejects.toThrow(TypeError);
+    expect(() => new Embedding(Symbol("x"), "demo", "v1", new Float32Array(8))).toThrow(TypeError);
+    const real = await client.embed(viewer);
+    real.vector.fill(0);
+    expect(Math.max(...real.vector)).toBeGreaterThan(0);
+    expect(Object.isFrozen(real)).toBe(true);
+  });
+});
+
+describe("viewer service", () => {
+  it("serves the current and the last N versions by explicit version", async () => {
+    const v3 = fakeBundle({ version: "v3" });
+    const vs = await start(startViewerService({ bundles: [v3, v2, v1], keep: 1, port: 0, log }));
+    const meta = (await (await fetch(`${vs.url}/v1/metadata`)).json()) as ViewerServiceMetadata;
+    expect(meta.current).toBe("v3");
+    expect(meta.versions.map((v) => v.version)).toEqual(["v3", "v2"]);
+    const post = (body: unknown) =>
+      fetch(`${vs.url}/v1/embed`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const ok = await post({ viewer, version: "v2" });
+    expect(((await ok.json()) as { version: string }).version).toBe("v2");
+    const unknown = await post({ viewer, version: "v1" });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({
+      error: { code: "unknown_version", field: "version", availableVersions: ["v3", "v2"] },
+    });
+    const missing = await post({ viewer });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("missing_field");
+  });
+});

@@ -1,0 +1,137 @@
+// Version-synced retrieval client. It reads which version the ANN host serves, embeds with exactly
+// that viewer version (on a viewer service when given, else on the host itself), and searches with
+// the version asserted. A host that changed version in between answers 409; `retrieve` then
+// refreshes the metadata and retries once with a fresh embedding.
+
+import type { ViewerFeatures } from "../../shared/tower/features.ts";
+import type { HostMetadata } from "../ann-host.ts";
+import type { Hit } from "../item-search.ts";
+import { Embedding, issueEmbedding } from "./embedding.ts";
+import { type Fetch, RuntimeApiError, requestJson } from "./http.ts";
+
+export interface RetrievalClientOptions {
+  /** Base URL of the ANN host, e.g. http://10.0.0.5:8080 */
+  hostUrl: string;
+  /** Base URL of a viewer service; when absent the host's own /v1/embed is used. */
+  viewerUrl?: string;
+  timeoutMs?: number;
+  fetch?: Fetch;
+}
+
+export interface SearchOptions {
+  k: number;
+  exclude?: string[];
+}
+
+export interface RetrievalResult {
+  /** The one version both the embedding and the index came from. */
+  version: string;
+  results: Hit[];
+}
+
+/** The host now serves another version than the embedding's; embed again and retry. */
+export class VersionMismatchError extends RuntimeApiError {
+  readonly requestedVersion: string;
+  readonly servedVersion: string;
+
+  constructor(cause: RuntimeApiError, requested: string, served: string) {
+    super(cause.status, cause.code, cause.message, cause.field, cause.body);
+    this.name = "VersionMismatchError";
+    this.requestedVersion = requested;
+    this.servedVersion = served;
+  }
+}
+
+const trim = (url: string) => url.replace(/\/+$/, "");
+
+export class RetrievalClient {
+  private readonly hostUrl: string;
+  private readonly viewerUrl: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: Fetch;
+  private current: Promise<HostMetadata> | undefined;
+
+  constructor(opts: RetrievalClientOptions) {
+    this.hostUrl = trim(opts.hostUrl);
+    this.viewerUrl = opts.viewerUrl === undefined ? undefined : trim(opts.viewerUrl);
+    this.timeoutMs = opts.timeoutMs ?? 5_000;
+    this.fetchImpl = opts.fetch ?? fetch;
+  }
+
+  /** The host's metadata, fetched once and cached until a 409 or refresh(). */
+  metadata(): Promise<HostMetadata> {
+    this.current ??= this.get<HostMetadata>(`${this.hostUrl}/v1/metadata`).catch((err) => {
+      this.current = undefined;
+      throw err;
+    });
+    return this.current;
+  }
+
+  refresh(): Promise<HostMetadata> {
+    this.current = undefined;
+    return this.metadata();
+  }
+
+  /** Embeds with the viewer version the host serves right now. */
+  async embed(viewer: ViewerFeatures): Promise<Embedding> {
+    const meta = await this.metadata();
+    const version = meta.viewerVersion;
+    const url = `${this.viewerUrl ?? this.hostUrl}/v1/embed`;
+    const out = await this.mapMismatch(version, () =>
+      this.post<{ version: string; embedding: number[] }>(url, { viewer, version }),
+    );
+    if (out.version !== version) {
+      throw new RuntimeApiError(
+        200,
+        "bad_response",
+        `${url} embedded with ${out.version}, asked for ${version}`,
+      );
+    }
+    return issueEmbedding(meta.model, out.version, out.embedding);
+  }
+
+  /** Searches the host with the embedding's own version asserted; never with any other. */
+  async search(embedding: Embedding, opts: SearchOptions): Promise<RetrievalResult> {
+    const body: Record<string, unknown> = {
+      vector: Embedding.wire(embedding),
+      k: opts.k,
+      version: embedding.version,
+    };
+    if (opts.exclude) body.exclude = opts.exclude;
+    return this.mapMismatch(embedding.version, () =>
+      this.post<RetrievalResult>(`${this.hostUrl}/v1/search`, body),
+    );
+  }
+
+  /** Embed then search in one version; if the host changes version in between, retry once. */
+  async retrieve(viewer: ViewerFeatures, opts: SearchOptions): Promise<RetrievalResult> {
+    try {
+      return await this.search(await this.embed(viewer), opts);
+    } catch (err) {
+      if (!(err instanceof VersionMismatchError)) throw err;
+      return this.search(await this.embed(viewer), opts);
+    }
+  }
+
+  /** Turns a 409 into VersionMismatchError and drops the cached metadata so the next call re-reads it. */
+  private async mapMismatch<T>(requested: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof RuntimeApiError && err.code === "version_mismatch") {
+        this.current = undefined;
+        const served = (err.body as { error?: { servedVersion?: string } }).error?.servedVersion ?? "unknown";
+        throw new VersionMismatchError(err, requested, served);
+      }
+      throw err;
+    }
+  }
+
+  private get<T>(url: string): Promise<T> {
+    return requestJson<T>(this.fetchImpl, url, undefined, this.timeoutMs);
+  }
+
+  private post<T>(url: string, body: unknown): Promise<T> {
+    return requestJson<T>(this.fetchImpl, url, body, this.timeoutMs);
+  }
+}

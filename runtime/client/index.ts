@@ -1,0 +1,9 @@
+export {
+  RetrievalClient,
+  type RetrievalClientOptions,
+  type RetrievalResult,
+  type SearchOptions,
+  VersionMismatchError,
+} from "./client.ts";
+export { Embedding } from "./embedding.ts";
+export { RuntimeApiError } from "./http.ts";

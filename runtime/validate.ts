@@ -1,0 +1,212 @@
+// Request-body validation for every runtime route. Hand-written rather than a schema library so each
+// failure names the exact field (`queries[3].vector[17]`) and maps to one ApiError code.
+import type { ViewerFeatures } from "../shared/tower/features.ts";
+import { ApiError } from "./errors.ts";
+
+export interface Limits {
+  dims: number;
+  maxK: number;
+  /** Most entries in one batch request. */
+  maxBatch: number;
+  /** Most ids in one `exclude` list. */
+  maxExclude: number;
+}
+
+export interface SearchQuery {
+  vector: Float32Array;
+  k: number;
+  exclude: string[];
+}
+
+export interface RetrieveQuery {
+  viewer: ViewerFeatures;
+  k: number;
+  exclude: string[];
+}
+
+type Json = Record<string, unknown>;
+
+const at = (parent: string, key: string | number): string =>
+  typeof key === "number" ? `${parent}[${key}]` : parent ? `${parent}.${key}` : key;
+
+function object(v: unknown, field: string, allowed: readonly string[]): Json {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new ApiError("invalid_type", `${field || "body"} must be a JSON object`, field || undefined);
+  }
+  for (const key of Object.keys(v)) {
+    if (!allowed.includes(key)) {
+      throw new ApiError(
+        "unknown_field",
+        `unknown field ${at(field, key)} (allowed: ${allowed.join(", ")})`,
+        at(field, key),
+      );
+    }
+  }
+  return v as Json;
+}
+
+function present(o: Json, key: string, field: string): unknown {
+  const v = o[key];
+  if (v === undefined) throw new ApiError("missing_field", `${at(field, key)} is required`, at(field, key));
+  return v;
+}
+
+function string(v: unknown, field: string): string {
+  if (typeof v !== "string") throw new ApiError("invalid_type", `${field} must be a string`, field);
+  if (v.length === 0) throw new ApiError("invalid_value", `${field} must not be empty`, field);
+  return v;
+}
+
+function array(v: unknown, field: string, max: number): unknown[] {
+  if (!Array.isArray(v)) throw new ApiError("invalid_type", `${field} must be an array`, field);
+  if (v.length > max) {
+    throw new ApiError("batch_too_large", `${field} has ${v.length} entries; at most ${max} allowed`, field);
+  }
+  return v;
+}
+
+function finite(v: unknown, field: string): number {
+  if (typeof v !== "number") throw new ApiError("invalid_type", `${field} must be a number`, field);
+  if (!Number.isFinite(v)) throw new ApiError("not_finite", `${field} must be finite`, field);
+  return v;
+}
+
+export function parseVersion(v: unknown, field = "version"): string {
+  return string(v, field);
+}
+
+export function parseVector(v: unknown, field: string, dims: number): Float32Array {
+  if (!Array.isArray(v)) throw new ApiError("invalid_type", `${field} must be an array of numbers`, field);
+  if (v.length !== dims) {
+    throw new ApiError("wrong_dims", `${field} has ${v.length} dims; this model has ${dims}`, field, {
+      expectedDims: dims,
+      actualDims: v.length,
+    });
+  }
+  const out = new Float32Array(dims);
+  for (let i = 0; i < dims; i++) {
+    const x = finite(v[i], at(field, i));
+    out[i] = x;
+    // 1e39 is a finite double but overflows float32, which the index would then see as Infinity.
+    if (!Number.isFinite(out[i]))
+      throw new ApiError("not_finite", `${at(field, i)} overflows float32`, at(field, i));
+  }
+  return out;
+}
+
+export function parseK(v: unknown, field: string, maxK: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new ApiError("invalid_type", `${field} must be an integer`, field);
+  }
+  if (v < 1 || v > maxK)
+    throw new ApiError("k_out_of_range", `${field} must be between 1 and ${maxK}`, field);
+  return v;
+}
+
+function parseExclude(v: unknown, field: string, max: number): string[] {
+  if (v === undefined) return [];
+  return array(v, field, max).map((id, i) => string(id, at(field, i)));
+}
+
+export function parseViewer(v: unknown, field: string): ViewerFeatures {
+  const o = object(v, field, ["userId", "history", "profile"]);
+  const viewer: ViewerFeatures = { userId: string(present(o, "userId", field), at(field, "userId")) };
+  if (o.history !== undefined) {
+    const f = at(field, "history");
+    if (!Array.isArray(o.history)) throw new ApiError("invalid_type", `${f} must be an array of item ids`, f);
+    viewer.history = o.history.map((id, i) => string(id, at(f, i)));
+  }
+  if (o.profile !== undefined) {
+    const f = at(field, "profile");
+    if (typeof o.profile !== "object" || o.profile === null || Array.isArray(o.profile)) {
+      throw new ApiError("invalid_type", `${f} must be an object of numbers or strings`, f);
+    }
+    const profile: Record<string, number | string> = {};
+    for (const [name, value] of Object.entries(o.profile)) {
+      profile[name] = typeof value === "string" ? value : finite(value, at(f, name));
+    }
+    viewer.profile = profile;
+  }
+  return viewer;
+}
+
+/** express.json leaves the body undefined when the request is not JSON. */
+export function requireJson(body: unknown): unknown {
+  if (body === undefined) {
+    throw new ApiError(
+      "unsupported_media_type",
+      "request body must be JSON with Content-Type: application/json",
+    );
+  }
+  return body;
+}
+
+function parseSearchQuery(o: Json, field: string, limits: Limits): SearchQuery {
+  return {
+    vector: parseVector(present(o, "vector", field), at(field, "vector"), limits.dims),
+    k: parseK(present(o, "k", field), at(field, "k"), limits.maxK),
+    exclude: parseExclude(o.exclude, at(field, "exclude"), limits.maxExclude),
+  };
+}
+
+function parseRetrieveQuery(o: Json, field: string, limits: Limits): RetrieveQuery {
+  return {
+    viewer: parseViewer(present(o, "viewer", field), at(field, "viewer")),
+    k: parseK(present(o, "k", field), at(field, "k"), limits.maxK),
+    exclude: parseExclude(o.exclude, at(field, "exclude"), limits.maxExclude),
+  };
+}
+
+const optionalVersion = (o: Json): string | undefined =>
+  o.version === undefined ? undefined : parseVersion(o.version);
+
+/** POST /v1/search: the version is mandatory, it is the whole point of the route. */
+export function parseSearch(body: unknown, limits: Limits): SearchQuery & { version: string } {
+  const o = object(body, "", ["vector", "k", "version", "exclude"]);
+  const version = parseVersion(present(o, "version", ""));
+  return { ...parseSearchQuery(o, "", limits), version };
+}
+
+export function parseSearchBatch(body: unknown, limits: Limits): { version: string; queries: SearchQuery[] } {
+  const o = object(body, "", ["queries", "version"]);
+  const version = parseVersion(present(o, "version", ""));
+  const queries = array(present(o, "queries", ""), "queries", limits.maxBatch).map((q, i) =>
+    parseSearchQuery(object(q, at("queries", i), ["vector", "k", "exclude"]), at("queries", i), limits),
+  );
+  return { version, queries };
+}
+
+export function parseEmbed(body: unknown): { viewer: ViewerFeatures; version: string | undefined } {
+  const o = object(body, "", ["viewer", "version"]);
+  return { viewer: parseViewer(present(o, "viewer", ""), "viewer"), version: optionalVersion(o) };
+}
+
+export function parseEmbedBatch(
+  body: unknown,
+  limits: Limits,
+): { viewers: ViewerFeatures[]; version: string | undefined } {
+  const o = object(body, "", ["viewers", "version"]);
+  const viewers = array(present(o, "viewers", ""), "viewers", limits.maxBatch).map((v, i) =>
+    parseViewer(v, at("viewers", i)),
+  );
+  return { viewers, version: optionalVersion(o) };
+}
+
+export function parseRetrieve(
+  body: unknown,
+  limits: Limits,
+): RetrieveQuery & { version: string | undefined } {
+  const o = object(body, "", ["viewer", "k", "exclude", "version"]);
+  return { ...parseRetrieveQuery(o, "", limits), version: optionalVersion(o) };
+}
+
+export function parseRetrieveBatch(
+  body: unknown,
+  limits: Limits,
+): { version: string | undefined; requests: RetrieveQuery[] } {
+  const o = object(body, "", ["requests", "version"]);
+  const requests = array(present(o, "requests", ""), "requests", limits.maxBatch).map((r, i) =>
+    parseRetrieveQuery(object(r, at("requests", i), ["viewer", "k", "exclude"]), at("requests", i), limits),
+  );
+  return { version: optionalVersion(o), requests };
+}

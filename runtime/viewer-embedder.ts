@@ -1,0 +1,73 @@
+// Coalesced viewer-tower inference: a tower forward pass over a batch costs little more than over
+// one viewer, so concurrent /v1/embed and /v1/retrieve requests share one pass.
+import type { ViewerTower } from "../shared/bundle/bundle.ts";
+import type { ViewerFeatures } from "../shared/tower/features.ts";
+import { Coalescer } from "./coalescer.ts";
+import { ApiError } from "./errors.ts";
+
+export interface BatchingOptions {
+  /** false: every request runs alone (the benchmark's baseline). */
+  coalesce: boolean;
+  windowMs: number;
+  maxBatch: number;
+}
+
+/** The tower's feature errors carry a `code`; surface them as the caller's 400, not our 500. */
+function asFeatureError(err: unknown, field: string): ApiError | undefined {
+  if (err instanceof Error && err.name === "FeatureError") {
+    return new ApiError("invalid_features", err.message, field, {
+      reason: (err as Error & { code?: string }).code,
+    });
+  }
+  return undefined;
+}
+
+export class ViewerEmbedder {
+  readonly tower: ViewerTower;
+  private readonly coalescer: Coalescer<ViewerFeatures, Float32Array | ApiError>;
+
+  constructor(tower: ViewerTower, batching: BatchingOptions, onBatch: (size: number) => void) {
+    this.tower = tower;
+    this.coalescer = new Coalescer({
+      run: (viewers) => this.embedIsolated(viewers),
+      maxBatch: batching.coalesce ? batching.maxBatch : 1,
+      windowMs: batching.windowMs,
+      onBatch,
+    });
+  }
+
+  async embed(viewer: ViewerFeatures, field = "viewer"): Promise<Float32Array> {
+    const out = await this.coalescer.submit(viewer);
+    if (out instanceof ApiError) throw new ApiError(out.code, out.message, field, out.details);
+    return out;
+  }
+
+  embedMany(viewers: ViewerFeatures[], field: string): Promise<Float32Array[]> {
+    return Promise.all(viewers.map((v, i) => this.embed(v, `${field}[${i}]`)));
+  }
+
+  get pending(): number {
+    return this.coalescer.pending;
+  }
+
+  /** One bad viewer must not fail its batch-mates: on a feature error, retry one by one. */
+  private async embedIsolated(viewers: ViewerFeatures[]): Promise<(Float32Array | ApiError)[]> {
+    try {
+      return this.split(await this.tower.embed(viewers), viewers.length);
+    } catch (err) {
+      if (!asFeatureError(err, "viewer")) throw err;
+      if (viewers.length === 1) return [asFeatureError(err, "viewer") as ApiError];
+      const out: (Float32Array | ApiError)[] = [];
+      for (const v of viewers) out.push(...(await this.embedIsolated([v])));
+      return out;
+    }
+  }
+
+  private split(flat: Float32Array, n: number): Float32Array[] {
+    const dims = this.tower.dims;
+    if (flat.length !== n * dims) {
+      throw new Error(`viewer tower returned ${flat.length} values for ${n} x ${dims}`);
+    }
+    return Array.from({ length: n }, (_, i) => flat.slice(i * dims, (i + 1) * dims));
+  }
+}

@@ -1,0 +1,194 @@
+// The viewer service role: the viewer towers of the current version and the last N previous ones,
+// each request naming the version it wants. This is the split deployment where viewer models and
+// item indexes run on separate services and old viewer versions stay up for rollback.
+import type { Express } from "express";
+import type { LoadedBundle } from "../shared/bundle/bundle.ts";
+import { componentLogger, type Logger } from "../shared/log.ts";
+import { initTensorflow, registerBackendMetric } from "../shared/tf/backend.ts";
+import { defaultThreads } from "./ann-server.ts";
+import { type BundleSource, type OpenedBundle, openBundleSource } from "./bundle-source.ts";
+import { ApiError } from "./errors.ts";
+import { createApp, finishApp, jsonRoute, type Lifecycle } from "./http.ts";
+import { listen, type RunningServer } from "./lifecycle.ts";
+import { createMetrics } from "./metrics.ts";
+import { parseEmbed, parseEmbedBatch, requireJson } from "./validate.ts";
+import { ViewerEmbedder } from "./viewer-embedder.ts";
+
+export interface ViewerServiceOptions {
+  /** Current version first, then previous versions, most recent first. */
+  bundles: BundleSource[];
+  /** How many previous versions to serve beside the current one. */
+  keep: number;
+  port?: number;
+  host?: string;
+  cacheDir?: string;
+  maxBatch?: number;
+  bodyLimit?: string;
+  coalesce?: boolean;
+  shutdownDelayMs?: number;
+  drainTimeoutMs?: number;
+  log?: Logger;
+}
+
+export interface ViewerVersionInfo {
+  version: string;
+  bundleDigest: string;
+  dims: number;
+  createdAt: string;
+}
+
+export interface ViewerServiceMetadata {
+  role: "viewer";
+  model: string;
+  current: string;
+  versions: ViewerVersionInfo[];
+}
+
+interface Served {
+  info: ViewerVersionInfo;
+  embedder: ViewerEmbedder;
+}
+
+function describe(b: LoadedBundle): ViewerVersionInfo {
+  return {
+    version: b.viewer.version,
+    bundleDigest: b.digest,
+    dims: b.manifest.dims,
+    createdAt: b.manifest.createdAt,
+  };
+}
+
+export async function startViewerService(opts: ViewerServiceOptions): Promise<RunningServer> {
+  const log = opts.log ?? componentLogger("viewer-service");
+  if (opts.bundles.length === 0) throw new Error("the viewer service needs at least one --bundle");
+  if (!Number.isInteger(opts.keep) || opts.keep < 0) throw new Error(`--keep must be >= 0, got ${opts.keep}`);
+  const sources = opts.bundles.slice(0, opts.keep + 1);
+  if (sources.length < opts.bundles.length) {
+    log.warn(
+      { given: opts.bundles.length, keep: opts.keep },
+      "more bundles than --keep allows; serving the first ones",
+    );
+  }
+  const maxBatch = opts.maxBatch ?? 256;
+  const bodyLimit = opts.bodyLimit ?? "1mb";
+  const metrics = createMetrics();
+  const lifecycle: Lifecycle = { ready: false, draining: false };
+  registerBackendMetric(metrics.registry, await initTensorflow());
+
+  const opened: OpenedBundle[] = [];
+  const releaseAll = () => {
+    for (const o of opened) o.release();
+  };
+  const served = new Map<string, Served>();
+  try {
+    for (const source of sources) {
+      const o = await openBundleSource(source, {
+        view: true,
+        threads: defaultThreads(),
+        cacheDir: opts.cacheDir,
+      });
+      opened.push(o);
+      const b = o.bundle;
+      const first = opened[0]?.bundle as LoadedBundle;
+      if (b.manifest.model !== first.manifest.model) {
+        throw new Error(`bundle ${b.dir} is model ${b.manifest.model}, not ${first.manifest.model}`);
+      }
+      if (served.has(b.viewer.version)) throw new Error(`viewer version ${b.viewer.version} given twice`);
+      const embedder = new ViewerEmbedder(
+        b.viewer,
+        { coalesce: opts.coalesce ?? true, windowMs: 0, maxBatch },
+        (n) => metrics.batchSize.observe({ stage: "embed" }, n),
+      );
+      // Same probe as the ANN host's self-check, minus the index: the tower must embed.
+      const probe = await embedder.embed({ userId: "towerops-self-check" });
+      if (probe.length !== b.manifest.dims || !probe.every(Number.isFinite)) {
+        throw new Error(`viewer tower ${b.viewer.version} failed its self-check`);
+      }
+      served.set(b.viewer.version, { info: describe(b), embedder });
+      metrics.modelInfo.set(
+        { model: b.manifest.model, version: b.viewer.version, digest: b.digest, role: "viewer" },
+        1,
+      );
+    }
+  } catch (err) {
+    releaseAll();
+    throw err;
+  }
+
+  const model = (opened[0] as OpenedBundle).bundle.manifest.model;
+  const metadata: ViewerServiceMetadata = {
+    role: "viewer",
+    model,
+    current: (opened[0] as OpenedBundle).bundle.viewer.version,
+    versions: [...served.values()].map((s) => s.info),
+  };
+  const app = createApp({ metrics, log, lifecycle, bodyLimit });
+  mountViewerRoutes(app, served, metadata, maxBatch);
+  finishApp(app, metrics, log, bodyLimit);
+  const running = await listen(
+    app,
+    lifecycle,
+    {
+      port: opts.port ?? 8080,
+      host: opts.host ?? "127.0.0.1",
+      shutdownDelayMs: opts.shutdownDelayMs ?? 0,
+      drainTimeoutMs: opts.drainTimeoutMs ?? 10_000,
+    },
+    log,
+    releaseAll,
+  );
+  lifecycle.ready = true;
+  log.info({ url: running.url, model, versions: [...served.keys()] }, "viewer service ready");
+  return running;
+}
+
+function mountViewerRoutes(
+  app: Express,
+  served: Map<string, Served>,
+  metadata: ViewerServiceMetadata,
+  maxBatch: number,
+): void {
+  const pick = (version: string | undefined): Served => {
+    if (version === undefined) {
+      throw new ApiError(
+        "missing_field",
+        "version is required: name the viewer version to embed with",
+        "version",
+      );
+    }
+    const s = served.get(version);
+    if (!s) {
+      throw new ApiError(
+        "unknown_version",
+        `viewer version ${JSON.stringify(version)} is not served here`,
+        "version",
+        {
+          availableVersions: [...served.keys()],
+        },
+      );
+    }
+    return s;
+  };
+  const limits = { maxBatch, maxK: 1, maxExclude: 0, dims: 0 };
+
+  app.get("/v1/metadata", (_req, res) => {
+    res.json(metadata);
+  });
+  app.post(
+    "/v1/embed",
+    jsonRoute(async (req) => {
+      const { viewer, version } = parseEmbed(requireJson(req.body));
+      const s = pick(version);
+      return { version: s.info.version, embedding: Array.from(await s.embedder.embed(viewer)) };
+    }),
+  );
+  app.post(
+    "/v1/embed/batch",
+    jsonRoute(async (req) => {
+      const { viewers, version } = parseEmbedBatch(requireJson(req.body), limits);
+      const s = pick(version);
+      const embeddings = await s.embedder.embedMany(viewers, "viewers");
+      return { version: s.info.version, embeddings: embeddings.map((e) => Array.from(e)) };
+    }),
+  );
+}
