@@ -1,0 +1,49 @@
+// Hyper-parameters of one training run, with defaults that train the synthetic demo well.
+import type { SamplingCorrection, StreamingOptions } from "../sampling/estimator.ts";
+import type { OptimizerName } from "./sparse-table.ts";
+
+export interface TrainConfig {
+  dims: number;
+  embeddingDim: number;
+  hidden: number[];
+  historyLength: number;
+  /** Hash buckets; 0 picks ~2x the vocabulary seen in training so unseen ids rarely collide. */
+  userIdBuckets: number;
+  itemIdBuckets: number;
+  batchSize: number;
+  epochs: number;
+  learningRate: number;
+  optimizer: OptimizerName;
+  temperature: number;
+  samplingCorrection: SamplingCorrection;
+  streaming: StreamingOptions;
+  seed: number;
+  /** Use per-event weights from the log in the loss. */
+  useWeights: boolean;
+  /** Stop after this many epochs without validation recall improvement; 0 disables. */
+  earlyStopPatience: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  dims: 64,
+  embeddingDim: 64,
+  hidden: [],
+  historyLength: 20,
+  userIdBuckets: 0,
+  itemIdBuckets: 0,
+  batchSize: 256,
+  epochs: 3,
+  learningRate: 0.01,
+  optimizer: "adam",
+  temperature: 0.05,
+  samplingCorrection: "streaming",
+  streaming: { hashSize: 1 << 20, alpha: 0.01, hashes: 2 },
+  seed: 42,
+  useWeights: false,
+  earlyStopPatience: 0,
+};
+
+/** Bucket count for `n` distinct ids: about 2x, at least 1024. */
+export function bucketsFor(n: number, configured: number): number {
+  return configured > 0 ? configured : Math.max(1024, 2 * n);
+}

@@ -1,0 +1,156 @@
+// Turns interned training rows into encoded tower inputs quickly. Every id is hashed once (by the
+// shared encoders) into per-user / per-item caches; a batch then only copies ints. Each event's
+// viewer history is the user's previous items, so the model never sees the item it must predict.
+import {
+  type EncodedItems,
+  type EncodedViewers,
+  encodeItems,
+  encodeViewers,
+  featureLayout,
+} from "../../shared/tower/encode.ts";
+import type {
+  ItemFeatureSpec,
+  ItemFeatures,
+  ViewerFeatureSpec,
+  ViewerFeatures,
+} from "../../shared/tower/features.ts";
+import { hashBucket, NS } from "../../shared/tower/hash.ts";
+import type { FeatureTable } from "../data/features.ts";
+import type { InteractionTable, Vocab } from "../data/table.ts";
+
+export interface FeatureCache {
+  viewerSpec: ViewerFeatureSpec;
+  itemSpec: ItemFeatureSpec;
+  /** Per user index: userId bucket, profile columns. */
+  users: EncodedViewers;
+  /** Per item index: item-tower encoding. */
+  items: EncodedItems;
+  /** Per item index: its bucket as a history entry of the viewer tower. */
+  historyBucket: Int32Array;
+}
+
+export function buildFeatureCache(
+  users: Vocab,
+  items: Vocab,
+  viewerSpec: ViewerFeatureSpec,
+  itemSpec: ItemFeatureSpec,
+  userFeatures?: FeatureTable,
+  itemFeatures?: FeatureTable,
+): FeatureCache {
+  return {
+    viewerSpec,
+    itemSpec,
+    users: encodeViewers(
+      viewerSpec,
+      users.ids.map((id) => viewerOf(id, [], userFeatures)),
+    ),
+    items: encodeItems(
+      itemSpec,
+      items.ids.map((id) => itemOf(id, itemFeatures)),
+    ),
+    historyBucket: Int32Array.from(items.ids, (id) => hashBucket(NS.item, id, viewerSpec.itemIdBuckets)),
+  };
+}
+
+export function viewerOf(userId: string, history: string[], userFeatures?: FeatureTable): ViewerFeatures {
+  const profile = userFeatures?.get(userId);
+  return profile ? { userId, history, profile } : { userId, history };
+}
+
+export function itemOf(itemId: string, itemFeatures?: FeatureTable): ItemFeatures {
+  const attributes = itemFeatures?.get(itemId);
+  return attributes ? { itemId, attributes } : { itemId };
+}
+
+/** Per-row pointers into a per-user time order, so a row's preceding items are a slice. */
+export class Timelines {
+  readonly table: InteractionTable;
+  /** Rows sorted by (user, time). */
+  readonly order: Int32Array;
+  /** For each row: its position in `order`, and where its user's slice starts. */
+  readonly pos: Int32Array;
+  readonly start: Int32Array;
+
+  constructor(table: InteractionTable) {
+    this.table = table;
+    this.order = new Int32Array(table.length);
+    this.pos = new Int32Array(table.length);
+    this.start = new Int32Array(table.length);
+    let k = 0;
+    for (const rows of table.rowsByUser().values()) {
+      const s = k;
+      for (const r of rows) {
+        this.order[k] = r;
+        this.pos[r] = k;
+        this.start[r] = s;
+        k++;
+      }
+    }
+  }
+
+  /** Item indices of the user's last `n` training events (most recent last), for evaluation/serving. */
+  lastItems(user: number, n: number, byUser: Map<number, number[]>): number[] {
+    const rows = byUser.get(user) ?? [];
+    return rows.slice(Math.max(0, rows.length - n)).map((r) => this.table.item[r] as number);
+  }
+}
+
+export interface Batch {
+  viewers: EncodedViewers;
+  items: EncodedItems;
+  /** Item index of each row's positive. */
+  itemIndex: Int32Array;
+  weights: Float32Array;
+}
+
+/** Encodes table rows exactly as encodeViewers/encodeItems would encode the same features. */
+export function assembleBatch(rows: ArrayLike<number>, tl: Timelines, cache: FeatureCache): Batch {
+  const n = rows.length;
+  const t = tl.table;
+  const L = cache.viewerSpec.historyLength;
+  const vl = featureLayout(cache.viewerSpec.profile);
+  const il = featureLayout(cache.itemSpec.attributes);
+  const vc = vl.categorical.length;
+  const vn = vl.numeric.length;
+  const ic = il.categorical.length;
+  const inum = il.numeric.length;
+  const viewers: EncodedViewers = {
+    count: n,
+    userId: new Int32Array(n),
+    history: new Int32Array(n * L),
+    historyWeights: new Float32Array(n * L),
+    categorical: new Int32Array(n * vc),
+    numeric: new Float32Array(n * vn),
+  };
+  const items: EncodedItems = {
+    count: n,
+    itemId: new Int32Array(n),
+    categorical: new Int32Array(n * ic),
+    numeric: new Float32Array(n * inum),
+  };
+  const itemIndex = new Int32Array(n);
+  const weights = new Float32Array(n);
+  for (let b = 0; b < n; b++) {
+    const r = rows[b] as number;
+    const u = t.user[r] as number;
+    const i = t.item[r] as number;
+    itemIndex[b] = i;
+    weights[b] = t.weight[r] as number;
+    viewers.userId[b] = cache.users.userId[u] as number;
+    viewers.categorical.set(cache.users.categorical.subarray(u * vc, (u + 1) * vc), b * vc);
+    viewers.numeric.set(cache.users.numeric.subarray(u * vn, (u + 1) * vn), b * vn);
+    const p = tl.pos[r] as number;
+    const from = Math.max(tl.start[r] as number, p - L);
+    const len = p - from;
+    for (let j = 0; j < len; j++) {
+      viewers.history[b * L + j] = cache.historyBucket[
+        t.item[tl.order[from + j] as number] as number
+      ] as number;
+      viewers.historyWeights[b * L + j] = 1 / len;
+    }
+    items.itemId[b] = cache.items.itemId[i] as number;
+    items.categorical.set(cache.items.categorical.subarray(i * ic, (i + 1) * ic), b * ic);
+    items.numeric.set(cache.items.numeric.subarray(i * inum, (i + 1) * inum), b * inum);
+  }
+  return { viewers, items, itemIndex, weights };
+}

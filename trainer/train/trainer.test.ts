@@ -1,0 +1,66 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { initTensorflow } from "../../shared/tf/backend.ts";
+import { InteractionTable } from "../data/table.ts";
+import { synthesize } from "../synth/model.ts";
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./config.ts";
+import { buildFeatureCache } from "./examples.ts";
+import { TwoTowerTrainer } from "./trainer.ts";
+
+beforeAll(async () => {
+  await initTensorflow({ backend: "wasm" });
+});
+
+function setup(overrides: Partial<TrainConfig>) {
+  const t = new InteractionTable();
+  for (const e of synthesize({ users: 100, items: 200, events: 1500, seed: 3, topics: 5 })) {
+    t.push({ user: `u${e.user}`, item: `i${e.item}`, timestamp: e.timestamp, weight: 1 });
+  }
+  const config: TrainConfig = {
+    ...DEFAULT_TRAIN_CONFIG,
+    dims: 16,
+    embeddingDim: 16,
+    batchSize: 64,
+    ...overrides,
+  };
+  const cache = buildFeatureCache(
+    t.users,
+    t.items,
+    { userIdBuckets: 256, itemIdBuckets: 512, historyLength: 5, profile: [] },
+    { itemIdBuckets: 512, attributes: [] },
+  );
+  return new TwoTowerTrainer(t, cache, config);
+}
+
+describe("TwoTowerTrainer", () => {
+  it("lowers the in-batch softmax loss, for every correction", () => {
+    for (const samplingCorrection of ["none", "streaming", "counts"] as const) {
+      const trainer = setup({ samplingCorrection });
+      const first = trainer.runEpoch().loss;
+      trainer.runEpoch();
+      const third = trainer.runEpoch().loss;
+      expect(third).toBeLessThan(first * 0.9);
+      trainer.dispose();
+    }
+  });
+
+  it("is reproducible for a seed", () => {
+    const losses = [1, 1, 2].map((seed) => {
+      const trainer = setup({ seed, samplingCorrection: "streaming" });
+      const loss = trainer.runEpoch().loss;
+      trainer.dispose();
+      return loss;
+    });
+    expect(losses[1]).toBe(losses[0]);
+    expect(losses[2]).not.toBe(losses[0]);
+  });
+
+  it("writes trained tables back into the tower models", () => {
+    const trainer = setup({});
+    const before = trainer.item.model.getLayer("item_id_embedding").getWeights()[0]?.dataSync().slice();
+    trainer.runEpoch();
+    trainer.syncWeights();
+    const after = trainer.item.model.getLayer("item_id_embedding").getWeights()[0]?.dataSync();
+    expect(after).not.toEqual(before);
+    trainer.dispose();
+  });
+});
