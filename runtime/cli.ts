@@ -1,10 +1,106 @@
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { componentLogger } from "../shared/log.ts";
+import { startAnnHost } from "./ann-server.ts";
+import type { RunningServer } from "./lifecycle.ts";
+import { startViewerService } from "./viewer-service.ts";
+
+interface RuntimeFlags {
+  role: "ann-host" | "viewer";
+  bundle: string[];
+  port: number;
+  host: string;
+  threads?: number;
+  maxK: number;
+  cacheDir?: string;
+  keep: number;
+  view: boolean;
+  coalesce: boolean;
+  coalesceWindowMs: number;
+  maxBatch: number;
+  bodyLimit: string;
+  shutdownDelayMs: number;
+}
+
+const int = (min: number) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min)
+    throw new InvalidArgumentError(`expected an integer >= ${min}, got ${raw}`);
+  return n;
+};
 
 export function registerRuntimeCommands(program: Command): void {
   program
     .command("runtime")
-    .description("(placeholder: filled in by its issue)")
-    .action(() => {
-      throw new Error("runtime: not implemented yet");
+    .description("Serve a model bundle: the ANN host (index + viewer tower) or the viewer service")
+    .addOption(
+      new Option("--role <role>", "what to serve").choices(["ann-host", "viewer"]).default("ann-host"),
+    )
+    .option(
+      "--bundle <uri>",
+      "bundle path, file:// or http(s):// URI; repeat for the viewer role (current first, then previous)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option("--port <n>", "listen port (0 = ephemeral)", int(0), 8080)
+    .option("--host <addr>", "listen address", "127.0.0.1")
+    .option("--threads <n>", "usearch search threads; set to the pod's CPU limit", int(1))
+    .option("--max-k <n>", "largest k a request may ask for", int(1), 1000)
+    .option("--cache-dir <dir>", "download cache for http(s) bundles")
+    .option("--keep <n>", "viewer role: previous versions served beside the current one", int(0), 2)
+    .option("--no-view", "read the index into RAM instead of memory-mapping it")
+    .option("--no-coalesce", "search each request alone instead of merging concurrent ones")
+    .option("--coalesce-window-ms <ms>", "extra wait to gather a batch (0 = next event-loop turn)", int(0), 0)
+    .option("--max-batch <n>", "most queries per batched call and per batch request", int(1), 256)
+    .option("--body-limit <size>", "largest request body", "1mb")
+    .option("--shutdown-delay-ms <ms>", "keep serving this long after readiness turns false", int(0), 0)
+    .action(async (flags: RuntimeFlags) => {
+      await runRuntime(flags);
     });
+}
+
+async function runRuntime(flags: RuntimeFlags): Promise<void> {
+  const log = componentLogger(flags.role);
+  const common = {
+    port: flags.port,
+    host: flags.host,
+    cacheDir: flags.cacheDir,
+    maxBatch: flags.maxBatch,
+    bodyLimit: flags.bodyLimit,
+    coalesce: flags.coalesce,
+    shutdownDelayMs: flags.shutdownDelayMs,
+    log,
+  };
+  let server: RunningServer;
+  try {
+    if (flags.bundle.length === 0) throw new Error("--bundle is required");
+    if (flags.role === "viewer") {
+      server = await startViewerService({ ...common, bundles: flags.bundle, keep: flags.keep });
+    } else {
+      if (flags.bundle.length !== 1) throw new Error("the ANN host serves exactly one --bundle");
+      server = await startAnnHost({
+        ...common,
+        bundle: flags.bundle[0] as string,
+        threads: flags.threads,
+        maxK: flags.maxK,
+        view: flags.view,
+        coalesceWindowMs: flags.coalesceWindowMs,
+      });
+    }
+  } catch (err) {
+    log.error({ err }, "runtime failed to start");
+    process.exitCode = 1;
+    return;
+  }
+  const stop = (signal: string) => {
+    log.info({ signal }, "shutting down");
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
 }
