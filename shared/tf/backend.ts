@@ -1,0 +1,99 @@
+// One TensorFlow.js backend choice for the trainer and the runtime: tfjs-node when it loads
+// (native, fastest; not installable on every host), else wasm, else cpu. Both wasm and cpu get the
+// scatter-add kernel so embedding gradients are correct and fast.
+import { createRequire } from "node:module";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { Gauge, type Registry } from "prom-client";
+import { componentLogger } from "../log.ts";
+import { registerScatterAdd } from "./scatter-add.ts";
+import { registerWasmKernels } from "./wasm-kernels.ts";
+
+export type TfBackend = "tensorflow" | "wasm" | "cpu";
+
+export interface TfBackendInfo {
+  backend: TfBackend;
+}
+
+const log = componentLogger("tf");
+const selections = new Map<string, Promise<TfBackendInfo>>();
+
+export interface InitOptions {
+  /** Use exactly this backend (benchmarks compare them); default: the env var, else the best available. */
+  backend?: TfBackend;
+}
+
+/**
+ * Selects and initialises the backend. Idempotent: every call with the same options returns the
+ * same choice. `TOWEROPS_TF_BACKEND=wasm|cpu|tensorflow` pins it for a whole process.
+ */
+export function initTensorflow(options: InitOptions = {}): Promise<TfBackendInfo> {
+  const env = process.env.TOWEROPS_TF_BACKEND;
+  const pinned = options.backend ?? (isBackend(env) ? env : undefined);
+  const key = pinned ?? "auto";
+  let selection = selections.get(key);
+  if (!selection) {
+    selection = select(pinned ? [pinned] : ["tensorflow", "wasm", "cpu"]);
+    selections.set(key, selection);
+  }
+  return selection.then(async (info) => {
+    // A benchmark may have switched backends since; put the caller's choice back in force.
+    if (tf.getBackend() !== info.backend) await tf.setBackend(info.backend);
+    return info;
+  });
+}
+
+async function select(order: TfBackend[]): Promise<TfBackendInfo> {
+  for (const backend of order) {
+    try {
+      if (await activate(backend)) {
+        if (backend !== "tensorflow") registerScatterAdd(backend);
+        if (backend === "wasm") registerWasmKernels();
+        log.info({ backend }, "tensorflow.js backend selected");
+        return { backend };
+      }
+      log.info({ backend }, "tensorflow.js backend failed to initialise");
+    } catch (err) {
+      log.info({ backend, err: (err as Error).message }, "tensorflow.js backend unavailable");
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could be initialised (tried ${order.join(", ")})`);
+}
+
+function isBackend(v: string | undefined): v is TfBackend {
+  return v === "tensorflow" || v === "wasm" || v === "cpu";
+}
+
+let wasmPathsSet = false;
+
+async function activate(backend: TfBackend): Promise<boolean> {
+  if (backend === "tensorflow") {
+    // Optional native backend: a variable specifier keeps tsc from requiring it to be installed.
+    const name = "@tensorflow/tfjs-node";
+    await import(name);
+    return tf.setBackend("tensorflow");
+  }
+  if (backend === "wasm") {
+    const wasm = await import("@tensorflow/tfjs-backend-wasm");
+    if (!wasmPathsSet) {
+      // The .wasm binaries sit beside the package's node entry point and the emscripten loader
+      // reads them from disk. tfjs disables wasm threads under Node, so XNNPACK runs on one thread.
+      const entry = createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm");
+      wasm.setWasmPaths(path.dirname(entry) + path.sep);
+      wasmPathsSet = true;
+    }
+    return tf.setBackend("wasm");
+  }
+  return tf.setBackend("cpu");
+}
+
+/** Exports `towerops_tf_backend_info{backend} 1` on `registry`. */
+export function registerBackendMetric(registry: Registry, info: TfBackendInfo): void {
+  const gauge = new Gauge({
+    name: "towerops_tf_backend_info",
+    help: "TensorFlow.js backend in use (1 for the selected backend).",
+    labelNames: ["backend"],
+    registers: [registry],
+  });
+  gauge.set({ backend: info.backend }, 1);
+}

@@ -1,0 +1,46 @@
+import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initTensorflow } from "./backend.ts";
+import { loadModel, MODEL_JSON, saveModel, WEIGHTS_BIN } from "./model-io.ts";
+
+let dir: string;
+beforeAll(async () => {
+  await initTensorflow();
+  dir = await mkdtemp(path.join(tmpdir(), "model-io-test-"));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+function tiny(): tf.LayersModel {
+  const input = tf.input({ shape: [3] });
+  const out = tf.layers
+    .dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })
+    .apply(input);
+  return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
+}
+
+describe("model-io", () => {
+  it("saves model.json + weights.bin and loads the same weights", async () => {
+    const model = tiny();
+    const target = path.join(dir, "ok");
+    await saveModel(model, target);
+    const json = JSON.parse(await readFile(path.join(target, MODEL_JSON), "utf8"));
+    expect(json.weightsManifest[0].paths).toEqual([WEIGHTS_BIN]);
+    const loaded = await loadModel(target);
+    const x = tf.tensor2d([[1, 2, 3]]);
+    expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(
+      Array.from((model.predict(x) as tf.Tensor).dataSync()),
+    );
+  });
+
+  it("refuses truncated weights and unreadable model.json, naming the file", async () => {
+    const target = path.join(dir, "bad");
+    await saveModel(tiny(), target);
+    await truncate(path.join(target, WEIGHTS_BIN), 8);
+    await expect(loadModel(target)).rejects.toThrow(/8 bytes.*expects 32/);
+    await writeFile(path.join(target, MODEL_JSON), "{");
+    await expect(loadModel(target)).rejects.toThrow(/cannot read .*model\.json/);
+  });
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { encodeItems, encodeViewers, FeatureError, featureLayout } from "./encode.ts";
+import type { ItemFeatureSpec, ViewerFeatureSpec } from "./features.ts";
+import { hashBucket, NS } from "./hash.ts";
+
+const viewerSpec: ViewerFeatureSpec = {
+  userIdBuckets: 1000,
+  itemIdBuckets: 500,
+  historyLength: 3,
+  profile: [
+    { name: "age", kind: "numeric" },
+    { name: "country", kind: "categorical", buckets: 10 },
+    { name: "device", kind: "categorical", buckets: 4 },
+  ],
+};
+
+describe("encodeViewers", () => {
+  it("hashes ids, keeps the most recent history and weights it for a masked mean", () => {
+    const enc = encodeViewers(viewerSpec, [
+      { userId: "u1", history: ["a", "b", "c", "d"], profile: { age: 31, country: "FR" } },
+      { userId: "u2" },
+    ]);
+    expect(enc.count).toBe(2);
+    expect(Array.from(enc.userId)).toEqual([
+      hashBucket(NS.user, "u1", 1000),
+      hashBucket(NS.user, "u2", 1000),
+    ]);
+    expect(Array.from(enc.history.subarray(0, 3))).toEqual(
+      ["b", "c", "d"].map((i) => hashBucket(NS.item, i, 500)),
+    );
+    expect(Array.from(enc.history.subarray(3))).toEqual([0, 0, 0]);
+    expect(Array.from(enc.historyWeights)).toEqual([1 / 3, 1 / 3, 1 / 3, 0, 0, 0].map(Math.fround));
+    // country owns rows [0, 10), device rows [10, 14); a missing value is the feature's row 0.
+    expect(Array.from(enc.categorical)).toEqual([hashBucket(NS.profile("country"), "FR", 10), 10, 0, 10]);
+    expect(Array.from(enc.numeric)).toEqual([31, 0]);
+  });
+
+  it("is deterministic across calls", () => {
+    const v = [{ userId: "x", history: ["1", "2"], profile: { device: 3 } }];
+    expect(encodeViewers(viewerSpec, v)).toEqual(encodeViewers(viewerSpec, v));
+  });
+
+  it.each([
+    [{ userId: "" }, "invalid_id"],
+    [{ userId: 7 }, "invalid_id"],
+    [{ userId: "u", history: "abc" }, "invalid_history"],
+    [{ userId: "u", history: ["ok", 3] }, "invalid_id"],
+    [{ userId: "u", profile: { height: 3 } }, "unknown_feature"],
+    [{ userId: "u", profile: { age: Number.NaN } }, "invalid_feature_value"],
+    [{ userId: "u", profile: { age: "old" } }, "invalid_feature_value"],
+    [{ userId: "u", profile: { country: { a: 1 } } }, "invalid_feature_value"],
+  ])("refuses %j with %s", (viewer, code) => {
+    const run = () => encodeViewers(viewerSpec, [viewer as never]);
+    expect(run).toThrow(FeatureError);
+    try {
+      run();
+    } catch (err) {
+      expect((err as FeatureError).code).toBe(code);
+      expect((err as Error).message).toMatch(/viewer 0/);
+    }
+  });
+});
+
+describe("encodeItems", () => {
+  it("hashes item ids into the same namespace as history items", () => {
+    const spec: ItemFeatureSpec = {
+      itemIdBuckets: 500,
+      attributes: [{ name: "genre", kind: "categorical", buckets: 8 }],
+    };
+    const enc = encodeItems(spec, [{ itemId: "a", attributes: { genre: "drama" } }, { itemId: "b" }]);
+    expect(Array.from(enc.itemId)).toEqual([hashBucket(NS.item, "a", 500), hashBucket(NS.item, "b", 500)]);
+    expect(Array.from(enc.categorical)).toEqual([hashBucket(NS.attribute("genre"), "drama", 8), 0]);
+    expect(enc.numeric.length).toBe(0);
+  });
+});
+
+describe("featureLayout", () => {
+  it("rejects a feature declared twice", () => {
+    expect(() =>
+      featureLayout([
+        { name: "a", kind: "numeric" },
+        { name: "a", kind: "numeric" },
+      ]),
+    ).toThrow(/twice/);
+  });
+});

@@ -1,0 +1,173 @@
+// Deterministic feature encoding shared by training and serving: the same ViewerFeatures or
+// ItemFeatures give the same arrays in the trainer and the runtime. Everything here is part of
+// the bundle format (docs/bundle-format.md, "Encoding").
+import type {
+  ItemFeatureSpec,
+  ItemFeatures,
+  ProfileFeature,
+  ViewerFeatureSpec,
+  ViewerFeatures,
+} from "./features.ts";
+import { hashBucket, NS } from "./hash.ts";
+
+/** A feature value the spec cannot encode; `code` is machine-readable for 400 answers. */
+export class FeatureError extends Error {
+  readonly code: "invalid_id" | "invalid_history" | "unknown_feature" | "invalid_feature_value";
+  constructor(code: FeatureError["code"], message: string) {
+    super(message);
+    this.name = "FeatureError";
+    this.code = code;
+  }
+}
+
+/**
+ * Column layout of a feature list: categorical features share one embedding table, feature k
+ * owning rows [offsets[k], offsets[k] + buckets_k) (row offsets[k] is its "missing" row).
+ */
+export interface FeatureLayout {
+  categorical: { name: string; buckets: number; offset: number }[];
+  numeric: string[];
+  /** Rows of the shared categorical table (sum of buckets). */
+  categoricalRows: number;
+}
+
+export function featureLayout(features: ProfileFeature[]): FeatureLayout {
+  const categorical: FeatureLayout["categorical"] = [];
+  const numeric: string[] = [];
+  let rows = 0;
+  const seen = new Set<string>();
+  for (const f of features) {
+    if (seen.has(f.name)) throw new FeatureError("unknown_feature", `feature "${f.name}" is declared twice`);
+    seen.add(f.name);
+    if (f.kind === "numeric") numeric.push(f.name);
+    else {
+      categorical.push({ name: f.name, buckets: f.buckets, offset: rows });
+      rows += f.buckets;
+    }
+  }
+  return { categorical, numeric, categoricalRows: rows };
+}
+
+/** Row-major arrays, one row per viewer, in input order. */
+export interface EncodedViewers {
+  count: number;
+  /** [count] user-id bucket. */
+  userId: Int32Array;
+  /** [count, historyLength] item buckets, most recent items kept, left-aligned, 0-padded. */
+  history: Int32Array;
+  /** [count, historyLength] 1/len over real entries, 0 on padding: a dot product is the masked mean. */
+  historyWeights: Float32Array;
+  /** [count, categorical.length] rows into the shared categorical table. */
+  categorical: Int32Array;
+  /** [count, numeric.length] raw values, 0 when missing. */
+  numeric: Float32Array;
+}
+
+export interface EncodedItems {
+  count: number;
+  /** [count] item-id bucket. */
+  itemId: Int32Array;
+  categorical: Int32Array;
+  numeric: Float32Array;
+}
+
+export function encodeViewers(spec: ViewerFeatureSpec, viewers: readonly ViewerFeatures[]): EncodedViewers {
+  const n = viewers.length;
+  const L = spec.historyLength;
+  const layout = featureLayout(spec.profile);
+  const out: EncodedViewers = {
+    count: n,
+    userId: new Int32Array(n),
+    history: new Int32Array(n * L),
+    historyWeights: new Float32Array(n * L),
+    categorical: new Int32Array(n * layout.categorical.length),
+    numeric: new Float32Array(n * layout.numeric.length),
+  };
+  for (let r = 0; r < n; r++) {
+    const v = viewers[r] as ViewerFeatures;
+    out.userId[r] = hashBucket(NS.user, checkId(v?.userId, `viewer ${r}: userId`), spec.userIdBuckets);
+    const history = v.history ?? [];
+    if (!Array.isArray(history))
+      throw new FeatureError("invalid_history", `viewer ${r}: history must be an array`);
+    const recent = history.slice(Math.max(0, history.length - L));
+    for (let j = 0; j < recent.length; j++) {
+      const id = checkId(recent[j], `viewer ${r}: history[${history.length - recent.length + j}]`);
+      out.history[r * L + j] = hashBucket(NS.item, id, spec.itemIdBuckets);
+      out.historyWeights[r * L + j] = 1 / recent.length;
+    }
+    encodeFeatureRow(layout, NS.profile, v.profile, r, out, `viewer ${r}: profile`);
+  }
+  return out;
+}
+
+export function encodeItems(spec: ItemFeatureSpec, items: readonly ItemFeatures[]): EncodedItems {
+  const n = items.length;
+  const layout = featureLayout(spec.attributes);
+  const out: EncodedItems = {
+    count: n,
+    itemId: new Int32Array(n),
+    categorical: new Int32Array(n * layout.categorical.length),
+    numeric: new Float32Array(n * layout.numeric.length),
+  };
+  for (let r = 0; r < n; r++) {
+    const item = items[r] as ItemFeatures;
+    out.itemId[r] = hashBucket(NS.item, checkId(item?.itemId, `item ${r}: itemId`), spec.itemIdBuckets);
+    encodeFeatureRow(layout, NS.attribute, item.attributes, r, out, `item ${r}: attributes`);
+  }
+  return out;
+}
+
+function checkId(id: unknown, where: string): string {
+  if (typeof id !== "string" || id.length === 0) {
+    throw new FeatureError("invalid_id", `${where} must be a non-empty string, got ${JSON.stringify(id)}`);
+  }
+  return id;
+}
+
+function encodeFeatureRow(
+  layout: FeatureLayout,
+  namespace: (name: string) => string,
+  values: Record<string, number | string> | undefined,
+  r: number,
+  out: { categorical: Int32Array; numeric: Float32Array },
+  where: string,
+): void {
+  const nc = layout.categorical.length;
+  const nn = layout.numeric.length;
+  const given = values ?? {};
+  if (typeof given !== "object" || Array.isArray(given)) {
+    throw new FeatureError("invalid_feature_value", `${where} must be an object`);
+  }
+  for (const name of Object.keys(given)) {
+    if (!layout.numeric.includes(name) && !layout.categorical.some((c) => c.name === name)) {
+      throw new FeatureError("unknown_feature", `${where}: unknown feature "${name}"`);
+    }
+  }
+  for (let k = 0; k < nc; k++) {
+    const c = layout.categorical[k] as FeatureLayout["categorical"][number];
+    const v = given[c.name];
+    let bucket = 0;
+    if (v !== undefined) {
+      if (typeof v !== "string" && !(typeof v === "number" && Number.isFinite(v))) {
+        throw new FeatureError(
+          "invalid_feature_value",
+          `${where}.${c.name} must be a string or finite number, got ${JSON.stringify(v)}`,
+        );
+      }
+      bucket = hashBucket(namespace(c.name), String(v), c.buckets);
+    }
+    out.categorical[r * nc + k] = c.offset + bucket;
+  }
+  for (let k = 0; k < nn; k++) {
+    const name = layout.numeric[k] as string;
+    const v = given[name];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new FeatureError(
+        "invalid_feature_value",
+        `${where}.${name} must be a finite number, got ${String(v)}`,
+      );
+    }
+    out.numeric[r * nn + k] = v;
+  }
+}

@@ -1,0 +1,44 @@
+// The two custom layers the towers need (tfjs-layers has no Lambda layer). They carry no
+// weights; registering them at import is what lets model-io load a saved tower again.
+import * as tf from "@tensorflow/tfjs";
+
+/** Row-wise L2 normalisation, so a dot product of tower outputs is a cosine. */
+export class L2Normalize extends tf.layers.Layer {
+  static readonly className = "ToweropsL2Normalize";
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
+      // The epsilon keeps the gradient finite for an all-zero row.
+      const norm = tf.sqrt(tf.add(tf.sum(tf.square(x), -1, true), 1e-12));
+      return tf.div(x, norm);
+    });
+  }
+}
+
+/**
+ * Weighted sum over the sequence axis: [embeddings (n, L, e), weights (n, L)] -> (n, e). With
+ * weights 1/len on real entries and 0 on padding (see encode.ts) this is the masked mean.
+ */
+export class WeightedPool extends tf.layers.Layer {
+  static readonly className = "ToweropsWeightedPool";
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const emb = (inputShape as tf.Shape[])[0] as tf.Shape;
+    return [emb[0] ?? null, emb[2] ?? null];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [emb, weights] = inputs as [tf.Tensor, tf.Tensor];
+      return tf.sum(tf.mul(emb, tf.expandDims(weights, 2)), 1);
+    });
+  }
+}
+
+tf.serialization.registerClass(L2Normalize);
+tf.serialization.registerClass(WeightedPool);
