@@ -1,0 +1,170 @@
+import { appendFile, cp, mkdtemp, readFile, rm, truncate, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initTensorflow } from "../tf/backend.ts";
+import { testViewers } from "../tower/testing.ts";
+import { BundleError, type BundleErrorCode, sha256 } from "./files.ts";
+import type { BundleManifest } from "./manifest.ts";
+import { openBundle, verifyBundle } from "./reader.ts";
+import { writeTestBundle } from "./testing.ts";
+import type { FinishedBundle } from "./writer.ts";
+
+let root: string;
+let good: FinishedBundle;
+let n = 0;
+
+beforeAll(async () => {
+  await initTensorflow();
+  root = await mkdtemp(path.join(tmpdir(), "bundle-reader-test-"));
+  good = await writeTestBundle(path.join(root, "src"), { quantization: "f16", expansionSearch: 80 });
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+/** A fresh copy of the good bundle to damage. */
+async function copy(): Promise<string> {
+  const dir = path.join(root, `copy-${n++}`);
+  await cp(good.dir, dir, { recursive: true });
+  return dir;
+}
+
+async function refused(dir: string, code: BundleErrorCode, message: RegExp): Promise<void> {
+  const err = await openBundle(dir).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(BundleError);
+  expect((err as BundleError).code).toBe(code);
+  expect((err as Error).message).toMatch(message);
+}
+
+async function editManifest(dir: string, edit: (m: BundleManifest) => void): Promise<void> {
+  const file = path.join(dir, "manifest.json");
+  const m = JSON.parse(await readFile(file, "utf8")) as BundleManifest;
+  edit(m);
+  await writeFile(file, JSON.stringify(m));
+}
+
+describe("openBundle on a good bundle", () => {
+  it("round-trips manifest, keys, index and viewer tower", async () => {
+    const b = await openBundle(good.dir);
+    expect(b.digest).toBe(good.digest);
+    expect(b.digest).toBe(sha256(await readFile(path.join(good.dir, "manifest.json"))));
+    expect(b.manifest).toEqual(good.manifest);
+    expect(b.manifest.index).toMatchObject({ quantization: "f16", expansionSearch: 80, connectivity: 16 });
+    expect(b.manifest.items.count).toBe(200);
+    expect(b.keys.count).toBe(200);
+    expect(b.keys.idOf(7n)).toBe("item-7");
+    expect(b.keys.keyOf("item-7")).toBe(7n);
+    expect(b.keys.idOf(200n)).toBeUndefined();
+    expect(b.keys.keyOf("nope")).toBeUndefined();
+    expect(b.index.size()).toBe(200);
+    expect(b.index.dimensions()).toBe(8);
+    const emb = await b.viewer.embed(testViewers);
+    expect(emb.length).toBe(3 * 8);
+    const hits = b.index.search(emb.slice(0, 8), 5, 1);
+    expect(hits.keys.length).toBe(5);
+    for (const k of hits.keys) expect(b.keys.idOf(k)).toMatch(/^item-\d+$/);
+    b.close();
+    b.close();
+  });
+
+  it("loads the index into RAM when view is false, and verifyBundle checks the item tower too", async () => {
+    const b = await openBundle(good.dir, { view: false });
+    expect(b.index.size()).toBe(200);
+    b.close();
+    expect((await verifyBundle(good.dir)).digest).toBe(good.digest);
+  });
+});
+
+describe("openBundle refuses a damaged bundle", () => {
+  it("flipped byte in the index", async () => {
+    const dir = await copy();
+    const file = path.join(dir, "index.usearch");
+    const bytes = await readFile(file);
+    bytes[bytes.length - 10] = (bytes[bytes.length - 10] as number) ^ 0xff;
+    await writeFile(file, bytes);
+    await refused(
+      dir,
+      "digest_mismatch",
+      /index\.usearch has sha256 [0-9a-f]{64}, manifest\.json expects [0-9a-f]{64}/,
+    );
+  });
+
+  it("truncated weights", async () => {
+    const dir = await copy();
+    await truncate(path.join(dir, "viewer/weights.bin"), 100);
+    await refused(dir, "truncated", /viewer\/weights\.bin is 100 bytes, manifest\.json expects \d+/);
+  });
+
+  it("grown keys file", async () => {
+    const dir = await copy();
+    await appendFile(path.join(dir, "items.keys"), "extra\n");
+    await refused(dir, "size_mismatch", /items\.keys is \d+ bytes/);
+  });
+
+  it("deleted keys file", async () => {
+    const dir = await copy();
+    await unlink(path.join(dir, "items.keys"));
+    await refused(dir, "missing_file", /items\.keys is listed in manifest\.json but missing/);
+  });
+
+  it("deleted manifest", async () => {
+    const dir = await copy();
+    await unlink(path.join(dir, "manifest.json"));
+    await refused(dir, "missing_file", /cannot read manifest\.json/);
+  });
+
+  it("extra file", async () => {
+    const dir = await copy();
+    await writeFile(path.join(dir, "viewer", "notes.txt"), "hi");
+    await refused(dir, "extra_file", /viewer\/notes\.txt is in the bundle but not listed/);
+  });
+
+  it("edited manifest dims", async () => {
+    const dir = await copy();
+    await editManifest(dir, (m) => {
+      m.dims = 16;
+    });
+    await refused(dir, "dims_mismatch", /index\.usearch has 8 dims, manifest dims is 16/);
+  });
+
+  it("edited item count", async () => {
+    const dir = await copy();
+    await editManifest(dir, (m) => {
+      m.items.count = 199;
+    });
+    await refused(dir, "count_mismatch", /items\.keys has 200 ids, items\.count is 199/);
+  });
+
+  it("manifest not matching the schema", async () => {
+    const dir = await copy();
+    await editManifest(dir, (m) => {
+      (m as unknown as Record<string, unknown>).surprise = true;
+      m.metric = "hamming" as never;
+    });
+    await refused(dir, "schema_invalid", /must NOT have additional properties.*|metric/);
+  });
+
+  it("a path escaping the bundle", async () => {
+    const dir = await copy();
+    await editManifest(dir, (m) => {
+      m.items.keysFile = "../items.keys";
+    });
+    await refused(dir, "schema_invalid", /keysFile/);
+  });
+
+  it("an unknown format version", async () => {
+    const dir = await copy();
+    await editManifest(dir, (m) => {
+      (m as { formatVersion: number }).formatVersion = 2;
+    });
+    await refused(dir, "format_version", /formatVersion 2, this reader supports 1/);
+  });
+
+  it("a manifest that is not JSON", async () => {
+    const dir = await copy();
+    await writeFile(path.join(dir, "manifest.json"), "{nope");
+    await refused(dir, "manifest_unreadable", /not JSON/);
+  });
+});

@@ -1,0 +1,154 @@
+// JSON Schema of manifest.json (formatVersion 1). The reader refuses anything it does not
+// accept, so a field added later needs a formatVersion bump, not a silent extension.
+import { Ajv } from "ajv";
+import { BUNDLE_FORMAT_VERSION, type BundleManifest } from "./manifest.ts";
+
+const relativePath = {
+  type: "string",
+  minLength: 1,
+  maxLength: 512,
+  // POSIX, relative, no "." or ".." segments, no empty segments: it cannot leave the bundle.
+  pattern: "^(?!/)(?!.*(^|/)\\.{1,2}(/|$))(?!.*//)[^\\\\\\u0000]+$",
+};
+const positiveInt = { type: "integer", minimum: 1 };
+const profileFeature = {
+  oneOf: [
+    {
+      type: "object",
+      additionalProperties: false,
+      required: ["name", "kind"],
+      properties: { name: { type: "string", minLength: 1 }, kind: { const: "numeric" } },
+    },
+    {
+      type: "object",
+      additionalProperties: false,
+      required: ["name", "kind", "buckets"],
+      properties: {
+        name: { type: "string", minLength: 1 },
+        kind: { const: "categorical" },
+        buckets: { type: "integer", minimum: 2 },
+      },
+    },
+  ],
+};
+const scalar = { type: ["string", "number", "boolean"] };
+
+export const manifestSchema = {
+  $id: "https://towerops.dev/schemas/bundle-manifest-v1.json",
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "formatVersion",
+    "model",
+    "version",
+    "createdAt",
+    "dims",
+    "metric",
+    "index",
+    "items",
+    "viewerTower",
+    "itemTower",
+    "training",
+    "files",
+  ],
+  properties: {
+    formatVersion: { const: BUNDLE_FORMAT_VERSION },
+    model: { type: "string", minLength: 1, maxLength: 253 },
+    version: { type: "string", minLength: 1, maxLength: 128 },
+    createdAt: { type: "string", format: "date-time" },
+    dims: { type: "integer", minimum: 1, maximum: 65536 },
+    metric: { enum: ["ip", "cos", "l2sq"] },
+    index: {
+      type: "object",
+      additionalProperties: false,
+      required: ["file", "quantization", "connectivity", "expansionAdd", "expansionSearch"],
+      properties: {
+        file: relativePath,
+        quantization: { enum: ["f32", "f16", "bf16", "i8"] },
+        connectivity: positiveInt,
+        expansionAdd: positiveInt,
+        expansionSearch: positiveInt,
+      },
+    },
+    items: {
+      type: "object",
+      additionalProperties: false,
+      required: ["count", "keysFile"],
+      properties: { count: positiveInt, keysFile: relativePath },
+    },
+    viewerTower: {
+      type: "object",
+      additionalProperties: false,
+      required: ["dir", "features"],
+      properties: {
+        dir: relativePath,
+        features: {
+          type: "object",
+          additionalProperties: false,
+          required: ["userIdBuckets", "itemIdBuckets", "historyLength", "profile"],
+          properties: {
+            userIdBuckets: { type: "integer", minimum: 2 },
+            itemIdBuckets: { type: "integer", minimum: 2 },
+            historyLength: positiveInt,
+            profile: { type: "array", items: profileFeature },
+          },
+        },
+      },
+    },
+    itemTower: {
+      type: "object",
+      additionalProperties: false,
+      required: ["dir", "features"],
+      properties: {
+        dir: relativePath,
+        features: {
+          type: "object",
+          additionalProperties: false,
+          required: ["itemIdBuckets", "attributes"],
+          properties: {
+            itemIdBuckets: { type: "integer", minimum: 2 },
+            attributes: { type: "array", items: profileFeature },
+          },
+        },
+      },
+    },
+    training: {
+      type: "object",
+      additionalProperties: false,
+      required: ["metrics", "params"],
+      properties: {
+        metrics: { type: "object", additionalProperties: { type: "number" } },
+        params: { type: "object", additionalProperties: scalar },
+      },
+    },
+    files: {
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["path", "sha256", "bytes"],
+        properties: {
+          path: relativePath,
+          sha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
+          bytes: { type: "integer", minimum: 0 },
+        },
+      },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+// RFC 3339 date-time without pulling in ajv-formats: the one format the manifest uses.
+ajv.addFormat("date-time", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+const validate = ajv.compile<BundleManifest>(manifestSchema);
+
+/** Human-readable problems with `value` as a manifest; empty when valid. */
+export function manifestProblems(value: unknown): string[] {
+  if (validate(value)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`);
+}
+
+export function isManifest(value: unknown): value is BundleManifest {
+  return validate(value);
+}

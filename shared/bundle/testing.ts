@@ -1,0 +1,45 @@
+// A small real bundle for tests here and in the runtime and trainer: tiny seeded towers and
+// item vectors from the item tower itself, written by the real writer.
+import path from "node:path";
+import { initTensorflow } from "../tf/backend.ts";
+import { embedItemBatches } from "../tower/item-embed.ts";
+import { testItemConfig, testViewerConfig } from "../tower/testing.ts";
+import { buildItemModel, buildViewerModel } from "../tower/towers.ts";
+import { BundleWriter, type FinishedBundle, type IndexOptions } from "./writer.ts";
+
+export interface TestBundleOptions extends IndexOptions {
+  items?: number;
+  version?: string;
+  model?: string;
+}
+
+/** Writes a bundle of `items` (default 200) items "item-0".. into `<parent>/<version>`. */
+export async function writeTestBundle(
+  parent: string,
+  options: TestBundleOptions = {},
+): Promise<FinishedBundle> {
+  await initTensorflow();
+  const version = options.version ?? "v1";
+  const viewer = buildViewerModel(testViewerConfig);
+  const item = buildItemModel(testItemConfig);
+  try {
+    const writer = await BundleWriter.create({
+      ...options,
+      dir: path.join(parent, version),
+      model: options.model ?? "test-model",
+      version,
+      dims: testViewerConfig.dims,
+      viewer: { model: viewer, features: testViewerConfig.features },
+      item: { model: item, features: testItemConfig.features },
+      threads: 1,
+    });
+    const ids = Array.from({ length: options.items ?? 200 }, (_, i) => ({ itemId: `item-${i}` }));
+    for await (const batch of embedItemBatches(item, testItemConfig.features, ids, 64)) {
+      await writer.addItems(batch.ids, batch.vectors);
+    }
+    return await writer.finish({ metrics: { "recall@10": 0.5 }, params: { seed: 7, source: "test" } });
+  } finally {
+    viewer.dispose();
+    item.dispose();
+  }
+}

@@ -1,0 +1,129 @@
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type * as tf from "@tensorflow/tfjs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { initTensorflow } from "../tf/backend.ts";
+import { testItemConfig, testViewerConfig } from "../tower/testing.ts";
+import { buildItemModel, buildViewerModel } from "../tower/towers.ts";
+import { BundleError } from "./files.ts";
+import { BundleWriter, type BundleWriterOptions } from "./writer.ts";
+
+let root: string;
+let viewer: tf.LayersModel;
+let item: tf.LayersModel;
+let n = 0;
+
+beforeAll(async () => {
+  await initTensorflow();
+  root = await mkdtemp(path.join(tmpdir(), "bundle-writer-test-"));
+  viewer = buildViewerModel(testViewerConfig);
+  item = buildItemModel(testItemConfig);
+});
+afterAll(async () => {
+  viewer.dispose();
+  item.dispose();
+  await rm(root, { recursive: true, force: true });
+});
+afterEach(async () => {
+  // Whatever happened, no temporary directory may be left behind.
+  expect((await readdir(root)).filter((f) => f.includes(".tmp-"))).toEqual([]);
+});
+
+function options(extra: Partial<BundleWriterOptions> = {}): BundleWriterOptions {
+  return {
+    dir: path.join(root, `b${n++}`),
+    model: "m",
+    version: "v1",
+    dims: 8,
+    viewer: { model: viewer, features: testViewerConfig.features },
+    item: { model: item, features: testItemConfig.features },
+    threads: 1,
+    ...extra,
+  };
+}
+
+function unit(rows: number): Float32Array {
+  const v = new Float32Array(rows * 8);
+  for (let r = 0; r < rows; r++) v[r * 8 + (r % 8)] = 1;
+  return v;
+}
+
+async function code(p: Promise<unknown>): Promise<string | undefined> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => (e instanceof BundleError ? e.code : `not a BundleError: ${String(e)}`),
+  );
+}
+
+describe("BundleWriter", () => {
+  it("writes nothing at the final path until finish, then renames atomically", async () => {
+    const o = options({ quantization: "i8", connectivity: 8 });
+    const w = await BundleWriter.create(o);
+    await w.addItems(["a", "b"], unit(2));
+    await w.addItems([], new Float32Array(0));
+    await w.addItems(["c"], unit(3).subarray(16));
+    expect(w.count).toBe(3);
+    expect(await readdir(root)).not.toContain(path.basename(o.dir));
+    const done = await w.finish({ metrics: { loss: 1.5 }, params: { epochs: 2 } });
+    expect(done.dir).toBe(o.dir);
+    expect(done.manifest.items.count).toBe(3);
+    expect(done.manifest.index).toMatchObject({ quantization: "i8", connectivity: 8, expansionAdd: 128 });
+    expect(done.manifest.files.map((f) => f.path)).toEqual([
+      "index.usearch",
+      "item/model.json",
+      "item/weights.bin",
+      "items.keys",
+      "viewer/model.json",
+      "viewer/weights.bin",
+    ]);
+    expect((await readdir(o.dir)).sort()).toEqual([
+      "index.usearch",
+      "item",
+      "items.keys",
+      "manifest.json",
+      "viewer",
+    ]);
+    expect(await code(w.addItems(["d"], unit(1)))).toBe("invalid_input");
+  });
+
+  it("refuses bad items with a precise error and stays usable", async () => {
+    const w = await BundleWriter.create(options());
+    expect(await code(w.addItems(["a"], new Float32Array(7)))).toBe("invalid_input");
+    const nan = unit(1);
+    nan[3] = Number.NaN;
+    await expect(w.addItems(["a"], nan)).rejects.toThrow(/item "a" has a non-finite value at dim 3/);
+    await expect(w.addItems(["a\nb"], unit(1))).rejects.toThrow(/line break/);
+    await w.addItems(["a"], unit(1));
+    await expect(w.addItems(["a"], unit(1))).rejects.toThrow(/"a" was already added/);
+    expect(w.count).toBe(1);
+    await w.abort();
+  });
+
+  it("refuses an existing directory, a dims mismatch, and an empty bundle", async () => {
+    const existing = path.join(root, "exists");
+    await mkdir(existing);
+    expect(await code(BundleWriter.create(options({ dir: existing })))).toBe("already_exists");
+    expect(await code(BundleWriter.create(options({ dims: 16 })))).toBe("dims_mismatch");
+    expect(await code(BundleWriter.create(options({ connectivity: 0 })))).toBe("invalid_input");
+    const w = await BundleWriter.create(options());
+    expect(await code(w.finish({ metrics: {}, params: {} }))).toBe("invalid_input");
+  });
+
+  it("refuses a manifest that would not validate (non-finite metric) and cleans up", async () => {
+    const o = options();
+    const w = await BundleWriter.create(o);
+    await w.addItems(["a"], unit(1));
+    expect(await code(w.finish({ metrics: { recall: Number.NaN }, params: {} }))).toBe("schema_invalid");
+    expect(await readdir(root)).not.toContain(path.basename(o.dir));
+  });
+
+  it("refuses concurrent calls", async () => {
+    const w = await BundleWriter.create(options());
+    // A long id overflows the keys stream's buffer, so the first call waits for "drain".
+    const first = w.addItems(["a".repeat(70_000)], unit(1));
+    expect(await code(w.addItems(["b"], unit(1)))).toBe("invalid_input");
+    await first;
+    await w.abort();
+  });
+});

@@ -1,0 +1,289 @@
+// Streaming bundle writer: towers first, then items in batches straight into the usearch index
+// and the keys file (no second copy of the vectors is kept), then digests and the manifest, then
+// one atomic rename. Until that rename nothing exists at the final path.
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import type * as tf from "@tensorflow/tfjs";
+import { Index, type MetricKind, type ScalarKind } from "usearch";
+import { saveModel } from "../tf/model-io.ts";
+import type { ItemFeatureSpec, ViewerFeatureSpec } from "../tower/features.ts";
+import { towerDims } from "../tower/towers.ts";
+import { BundleError, digestFile, fsyncPath, listFiles, sha256, tempSuffix } from "./files.ts";
+import {
+  BUNDLE_FORMAT_VERSION,
+  type BundleFile,
+  type BundleManifest,
+  MANIFEST_FILE,
+  type Metric,
+  type Quantization,
+} from "./manifest.ts";
+import { manifestProblems } from "./schema.ts";
+
+/** Fixed layout of the files a writer produces (the reader follows the manifest, not these). */
+export const LAYOUT = {
+  viewerDir: "viewer",
+  itemDir: "item",
+  index: "index.usearch",
+  keys: "items.keys",
+} as const;
+
+export interface IndexOptions {
+  metric?: Metric;
+  quantization?: Quantization;
+  /** HNSW M. */
+  connectivity?: number;
+  expansionAdd?: number;
+  /** Stored in the manifest; the reader applies it (usearch does not store it in the file). */
+  expansionSearch?: number;
+}
+
+export const INDEX_DEFAULTS: Required<IndexOptions> = {
+  metric: "ip",
+  quantization: "f32",
+  connectivity: 16,
+  expansionAdd: 128,
+  expansionSearch: 64,
+};
+
+export interface BundleWriterOptions extends IndexOptions {
+  /** Final bundle directory; must not exist. Its parent receives the temporary directory. */
+  dir: string;
+  model: string;
+  version: string;
+  dims: number;
+  viewer: { model: tf.LayersModel; features: ViewerFeatureSpec };
+  item: { model: tf.LayersModel; features: ItemFeatureSpec };
+  /** Index build threads; default: every available core. Passed explicitly to usearch. */
+  threads?: number;
+  createdAt?: Date;
+}
+
+export interface FinishedBundle {
+  dir: string;
+  manifest: BundleManifest;
+  /** sha256 of manifest.json. */
+  digest: string;
+}
+
+export class BundleWriter {
+  private readonly options: BundleWriterOptions;
+  private readonly index: Required<IndexOptions>;
+  private readonly finalDir: string;
+  private readonly tempDir: string;
+  private readonly usearch: Index;
+  private readonly keys: WriteStream;
+  private readonly seen = new Set<string>();
+  private readonly threads: number;
+  private state: "open" | "busy" | "done" = "open";
+  private items = 0;
+
+  private constructor(options: BundleWriterOptions, finalDir: string, tempDir: string) {
+    this.options = options;
+    this.finalDir = finalDir;
+    this.tempDir = tempDir;
+    this.index = { ...INDEX_DEFAULTS, ...definedOnly(options) };
+    this.threads = options.threads ?? Math.max(1, availableParallelism());
+    this.usearch = new Index({
+      dimensions: options.dims,
+      metric: this.index.metric as MetricKind,
+      quantization: this.index.quantization as ScalarKind,
+      connectivity: this.index.connectivity,
+      expansion_add: this.index.expansionAdd,
+      expansion_search: this.index.expansionSearch,
+      multi: false,
+    });
+    this.keys = createWriteStream(path.join(tempDir, LAYOUT.keys));
+  }
+
+  /** Creates the temporary directory and saves both towers into it. */
+  static async create(options: BundleWriterOptions): Promise<BundleWriter> {
+    checkOptions(options);
+    const finalDir = path.resolve(options.dir);
+    await assertAbsent(finalDir);
+    const parent = path.dirname(finalDir);
+    await mkdir(parent, { recursive: true });
+    const tempDir = path.join(parent, `.${path.basename(finalDir)}.tmp-${tempSuffix()}`);
+    await mkdir(tempDir);
+    try {
+      for (const [name, tower] of [
+        ["viewer", options.viewer.model],
+        ["item", options.item.model],
+      ] as const) {
+        const dims = towerDims(tower);
+        if (dims !== options.dims) {
+          throw new BundleError(
+            "dims_mismatch",
+            `${name} tower outputs ${dims} dims, the bundle declares ${options.dims}`,
+          );
+        }
+      }
+      await saveModel(options.viewer.model, path.join(tempDir, LAYOUT.viewerDir));
+      await saveModel(options.item.model, path.join(tempDir, LAYOUT.itemDir));
+      return new BundleWriter(options, finalDir, tempDir);
+    } catch (err) {
+      await rm(tempDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Items added so far; the next item gets this number as its usearch key. */
+  get count(): number {
+    return this.items;
+  }
+
+  /** Appends items; `vectors` is row-major ids.length x dims. Not re-entrant: await each call. */
+  async addItems(ids: readonly string[], vectors: Float32Array): Promise<void> {
+    this.enter();
+    try {
+      const dims = this.options.dims;
+      if (!(vectors instanceof Float32Array) || vectors.length !== ids.length * dims) {
+        throw new BundleError(
+          "invalid_input",
+          `addItems: expected ${ids.length} x ${dims} = ${ids.length * dims} floats, got ${vectors?.length}`,
+        );
+      }
+      for (let i = 0; i < vectors.length; i++) {
+        if (!Number.isFinite(vectors[i])) {
+          throw new BundleError(
+            "invalid_input",
+            `addItems: vector of item "${ids[Math.floor(i / dims)]}" has a non-finite value at dim ${i % dims}`,
+          );
+        }
+      }
+      for (const id of ids) {
+        if (typeof id !== "string" || id.length === 0 || /[\n\r]/.test(id)) {
+          throw new BundleError(
+            "invalid_input",
+            `addItems: item id ${JSON.stringify(id)} is empty or has a line break`,
+          );
+        }
+        if (this.seen.has(id))
+          throw new BundleError("invalid_input", `addItems: item id "${id}" was already added`);
+      }
+      for (const id of ids) this.seen.add(id);
+      if (ids.length === 0) return;
+      const keys = new BigUint64Array(ids.length);
+      for (let i = 0; i < ids.length; i++) keys[i] = BigInt(this.items + i);
+      // usearch reads the whole underlying buffer of a view, so hand it a dense copy if needed.
+      const dense =
+        vectors.byteOffset === 0 && vectors.buffer.byteLength === vectors.byteLength
+          ? vectors
+          : vectors.slice();
+      this.usearch.add(keys, dense, this.threads);
+      this.items += ids.length;
+      if (!this.keys.write(`${ids.join("\n")}\n`)) await new Promise<void>((r) => this.keys.once("drain", r));
+    } finally {
+      if (this.state === "busy") this.state = "open";
+    }
+  }
+
+  /** Saves the index, digests every file, writes manifest.json last and renames into place. */
+  async finish(training: BundleManifest["training"]): Promise<FinishedBundle> {
+    this.enter();
+    try {
+      if (this.items === 0) throw new BundleError("invalid_input", "finish: the bundle has no items");
+      await new Promise<void>((resolve, reject) =>
+        this.keys.end((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
+      this.usearch.save(path.join(this.tempDir, LAYOUT.index));
+      const files: BundleFile[] = [];
+      for (const rel of await listFiles(this.tempDir)) {
+        const abs = path.join(this.tempDir, rel);
+        await fsyncPath(abs);
+        files.push({ path: rel, ...(await digestFile(abs)) });
+      }
+      const o = this.options;
+      const manifest: BundleManifest = {
+        formatVersion: BUNDLE_FORMAT_VERSION,
+        model: o.model,
+        version: o.version,
+        createdAt: (o.createdAt ?? new Date()).toISOString(),
+        dims: o.dims,
+        metric: this.index.metric,
+        index: {
+          file: LAYOUT.index,
+          quantization: this.index.quantization,
+          connectivity: this.index.connectivity,
+          expansionAdd: this.index.expansionAdd,
+          expansionSearch: this.index.expansionSearch,
+        },
+        items: { count: this.items, keysFile: LAYOUT.keys },
+        viewerTower: { dir: LAYOUT.viewerDir, features: o.viewer.features },
+        itemTower: { dir: LAYOUT.itemDir, features: o.item.features },
+        training,
+        files,
+      };
+      const problems = manifestProblems(manifest);
+      if (problems.length > 0) {
+        throw new BundleError(
+          "schema_invalid",
+          `finish: the manifest would be invalid: ${problems.join("; ")}`,
+        );
+      }
+      const text = `${JSON.stringify(manifest, null, 2)}\n`;
+      const manifestPath = path.join(this.tempDir, MANIFEST_FILE);
+      await writeFile(manifestPath, text);
+      await fsyncPath(manifestPath);
+      for (const d of new Set(files.map((f) => path.dirname(path.join(this.tempDir, f.path)))))
+        await fsyncPath(d);
+      await assertAbsent(this.finalDir);
+      await rename(this.tempDir, this.finalDir);
+      await fsyncPath(path.dirname(this.finalDir));
+      this.state = "done";
+      return { dir: this.finalDir, manifest, digest: sha256(text) };
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  /** Drops everything written so far; safe to call more than once. */
+  async abort(): Promise<void> {
+    this.state = "done";
+    this.keys.destroy();
+    await rm(this.tempDir, { recursive: true, force: true });
+  }
+
+  private enter(): void {
+    if (this.state === "busy")
+      throw new BundleError("invalid_input", "BundleWriter: a previous call is still running");
+    if (this.state === "done")
+      throw new BundleError("invalid_input", "BundleWriter: already finished or aborted");
+    this.state = "busy";
+  }
+}
+
+function checkOptions(o: BundleWriterOptions): void {
+  const ints: [string, unknown, number][] = [
+    ["dims", o.dims, 1],
+    ["connectivity", o.connectivity ?? 16, 2],
+    ["expansionAdd", o.expansionAdd ?? 1, 1],
+    ["expansionSearch", o.expansionSearch ?? 1, 1],
+    ["threads", o.threads ?? 1, 1],
+  ];
+  for (const [name, v, min] of ints) {
+    if (!Number.isInteger(v) || (v as number) < min) {
+      throw new BundleError(
+        "invalid_input",
+        `BundleWriter: ${name} must be an integer >= ${min}, got ${String(v)}`,
+      );
+    }
+  }
+  if (!o.model || !o.version)
+    throw new BundleError("invalid_input", "BundleWriter: model and version are required");
+}
+
+async function assertAbsent(dir: string): Promise<void> {
+  const exists = await stat(dir).then(
+    () => true,
+    () => false,
+  );
+  if (exists) throw new BundleError("already_exists", `bundle directory ${dir} already exists`);
+}
+
+function definedOnly(o: IndexOptions): IndexOptions {
+  const keys = Object.keys(INDEX_DEFAULTS) as (keyof IndexOptions)[];
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as IndexOptions;
+}
