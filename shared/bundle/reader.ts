@@ -29,18 +29,6 @@ export interface VerifiedBundle {
 export async function verifyFiles(dir: string): Promise<VerifiedBundle> {
   const { manifest, digest } = await readManifest(dir);
   const listed = new Map(manifest.files.map((f) => [f.path, f]));
-  if (listed.size !== manifest.files.length) {
-    throw new BundleError("schema_invalid", `${MANIFEST_FILE}: files lists a path twice`, MANIFEST_FILE);
-  }
-  for (const ref of referencedFiles(manifest)) {
-    if (!listed.has(ref)) {
-      throw new BundleError(
-        "schema_invalid",
-        `${MANIFEST_FILE}: refers to ${ref}, which files does not list`,
-        ref,
-      );
-    }
-  }
   const present = new Set((await listFiles(dir)).filter((f) => f !== MANIFEST_FILE));
   for (const f of manifest.files) {
     if (!present.has(f.path))
@@ -132,6 +120,11 @@ async function readManifest(dir: string): Promise<VerifiedBundle> {
       MANIFEST_FILE,
     );
   }
+  return parseManifest(text);
+}
+
+/** Parses manifest.json text: JSON, then formatVersion, then the schema. The digest is of `text`. */
+export function parseManifest(text: string): VerifiedBundle {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -158,7 +151,21 @@ async function readManifest(dir: string): Promise<VerifiedBundle> {
       MANIFEST_FILE,
     );
   }
-  return { manifest: value as BundleManifest, digest: sha256(text) };
+  const manifest = value as BundleManifest;
+  const listed = new Set(manifest.files.map((f) => f.path));
+  if (listed.size !== manifest.files.length) {
+    throw new BundleError("schema_invalid", `${MANIFEST_FILE}: files lists a path twice`, MANIFEST_FILE);
+  }
+  for (const ref of referencedFiles(manifest)) {
+    if (!listed.has(ref)) {
+      throw new BundleError(
+        "schema_invalid",
+        `${MANIFEST_FILE}: refers to ${ref}, which files does not list`,
+        ref,
+      );
+    }
+  }
+  return { manifest, digest: sha256(text) };
 }
 
 function referencedFiles(m: BundleManifest): string[] {

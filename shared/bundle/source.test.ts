@@ -1,0 +1,114 @@
+import { createReadStream } from "node:fs";
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BundleError } from "./files.ts";
+import { openBundle } from "./reader.ts";
+import { resolveBundle } from "./source.ts";
+import { writeTestBundle } from "./testing.ts";
+import type { FinishedBundle } from "./writer.ts";
+
+let root: string;
+let served: string;
+let good: FinishedBundle;
+let server: Server;
+let base: string;
+const requests: string[] = [];
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), "bundle-source-test-"));
+  served = path.join(root, "www");
+  good = await writeTestBundle(path.join(served, "models"), { version: "v1" });
+  await cp(good.dir, path.join(served, "models", "corrupt"), { recursive: true });
+  const weights = path.join(served, "models", "corrupt", "viewer", "weights.bin");
+  const bytes = await readFile(weights);
+  bytes[0] = (bytes[0] as number) ^ 1;
+  await writeFile(weights, bytes);
+  await cp(good.dir, path.join(served, "models", "short"), { recursive: true });
+  await rm(path.join(served, "models", "short", "items.keys"));
+  // A plain static file server: a bundle is served as a directory.
+  server = createServer((req, res) => {
+    requests.push(req.url ?? "");
+    const file = path.join(served, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
+    stat(file).then(
+      (s) => {
+        if (!s.isFile()) throw new Error("not a file");
+        res.writeHead(200, { "content-length": s.size });
+        createReadStream(file).pipe(res);
+      },
+      () => {
+        res.writeHead(404).end("not found");
+      },
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/models`;
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  await rm(root, { recursive: true, force: true });
+});
+
+async function cacheContents(cacheDir: string): Promise<string[]> {
+  return readdir(cacheDir, { recursive: true }).catch(() => []);
+}
+
+describe("resolveBundle", () => {
+  it("uses a local path or file:// URL in place", async () => {
+    expect(await resolveBundle(good.dir)).toEqual({ dir: good.dir, origin: "local" });
+    expect(await resolveBundle(pathToFileURL(good.dir).href)).toEqual({ dir: good.dir, origin: "local" });
+    await expect(resolveBundle(path.join(root, "nope"))).rejects.toThrow(/does not exist/);
+  });
+
+  it("downloads over http into the cache, verified, then hits the cache", async () => {
+    const cacheDir = path.join(root, "cache-ok");
+    const first = await resolveBundle(`${base}/v1`, { cacheDir });
+    expect(first.origin).toBe("download");
+    expect(first.dir).toBe(path.join(cacheDir, "test-model", `v1-${good.digest.slice(0, 16)}`));
+    const bundle = await openBundle(first.dir);
+    expect(bundle.digest).toBe(good.digest);
+    bundle.close();
+    const before = requests.length;
+    const second = await resolveBundle(`${base}/v1/`, { cacheDir });
+    expect(second).toEqual({ dir: first.dir, origin: "cache" });
+    // Only the manifest was fetched again.
+    expect(requests.slice(before)).toEqual(["/models/v1/manifest.json"]);
+  });
+
+  it("re-downloads a cached copy that was damaged on disk", async () => {
+    const cacheDir = path.join(root, "cache-damaged");
+    const first = await resolveBundle(`${base}/v1`, { cacheDir });
+    await writeFile(path.join(first.dir, "items.keys"), "tampered\n");
+    const again = await resolveBundle(`${base}/v1`, { cacheDir });
+    expect(again.origin).toBe("download");
+    (await openBundle(again.dir)).close();
+  });
+
+  it.each([
+    [
+      "corrupt",
+      "digest_mismatch",
+      /viewer\/weights\.bin: .* sent content with sha256 [0-9a-f]{64}, manifest\.json expects/,
+    ],
+    ["short", "download_failed", /items\.keys answered 404/],
+    ["missing", "download_failed", /manifest\.json answered 404/],
+  ])("refuses the %s bundle with %s and leaves no cache entry", async (name, code, message) => {
+    const cacheDir = path.join(root, `cache-${name}`);
+    const err = await resolveBundle(`${base}/${name}`, { cacheDir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BundleError);
+    expect((err as BundleError).code).toBe(code);
+    expect((err as Error).message).toMatch(message);
+    // The model directory may exist, but holds neither a bundle nor a temporary download.
+    expect((await cacheContents(cacheDir)).filter((p) => p.includes(path.sep) || p.includes("tmp"))).toEqual(
+      [],
+    );
+  });
+
+  it("needs a cache directory for http", async () => {
+    await expect(resolveBundle(`${base}/v1`)).rejects.toThrow(/cache directory is required/);
+  });
+});

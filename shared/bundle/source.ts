@@ -1,0 +1,186 @@
+// Where a bundle comes from: a local directory (path or file://) is used in place; an http(s)
+// URL names a directory served as-is, downloaded file by file into a cache, verified against the
+// manifest's digests while streaming, and renamed into place only once complete.
+import { createHash } from "node:crypto";
+import { mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { componentLogger } from "../log.ts";
+import { BundleError, fsyncPath, tempSuffix } from "./files.ts";
+import { type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
+import { parseManifest, verifyFiles } from "./reader.ts";
+
+const log = componentLogger("bundle-source");
+
+export interface ResolveOptions {
+  /** Required for http(s) URIs: downloads land in `<cacheDir>/<model>/<version>-<digest prefix>`. */
+  cacheDir?: string;
+  /** Per-request timeout; default 10 minutes (an index file can be large). */
+  timeoutMs?: number;
+}
+
+export interface ResolvedBundle {
+  /** Local directory to pass to openBundle (which verifies it again). */
+  dir: string;
+  /** Where it came from: used in place, found in the cache, or downloaded now. */
+  origin: "local" | "cache" | "download";
+}
+
+export async function resolveBundle(uri: string, options: ResolveOptions = {}): Promise<ResolvedBundle> {
+  if (/^https?:\/\//i.test(uri)) return resolveHttp(uri, options);
+  const dir = uri.startsWith("file:") ? fileURLToPath(uri) : path.resolve(uri);
+  const isDir = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isDir) throw new BundleError("missing_file", `bundle directory ${dir} does not exist`);
+  return { dir, origin: "local" };
+}
+
+/** Cache directory of a bundle: names are sanitised, the digest prefix tells re-trained versions apart. */
+export function cacheEntry(cacheDir: string, manifest: BundleManifest, digest: string): string {
+  return path.join(
+    path.resolve(cacheDir),
+    safeSegment(manifest.model),
+    `${safeSegment(manifest.version)}-${digest.slice(0, 16)}`,
+  );
+}
+
+function safeSegment(s: string): string {
+  const cleaned = s.replace(/[^A-Za-z0-9._-]/g, "_");
+  return cleaned.startsWith(".") ? `_${cleaned}` : cleaned;
+}
+
+async function resolveHttp(uri: string, options: ResolveOptions): Promise<ResolvedBundle> {
+  if (!options.cacheDir)
+    throw new BundleError("invalid_input", `a cache directory is required to fetch ${uri}`);
+  const base = uri.endsWith("/") ? uri : `${uri}/`;
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const text = new TextDecoder().decode(await fetchAll(new URL(MANIFEST_FILE, base), timeoutMs));
+  const { manifest, digest } = parseManifest(text);
+  const target = cacheEntry(options.cacheDir, manifest, digest);
+  if (await isVerifiedCopy(target)) {
+    log.info({ uri, dir: target }, "bundle found in cache");
+    return { dir: target, origin: "cache" };
+  }
+  const parent = path.dirname(target);
+  await mkdir(parent, { recursive: true });
+  const temp = path.join(parent, `.${path.basename(target)}.tmp-${tempSuffix()}`);
+  try {
+    await mkdir(temp);
+    for (const f of manifest.files) {
+      const url = new URL(f.path.split("/").map(encodeURIComponent).join("/"), base);
+      await download(url, path.join(temp, f.path), f, timeoutMs);
+    }
+    await writeFile(path.join(temp, MANIFEST_FILE), text);
+    await fsyncPath(path.join(temp, MANIFEST_FILE));
+    for (const d of new Set(manifest.files.map((f) => path.dirname(path.join(temp, f.path)))))
+      await fsyncPath(d);
+    await fsyncPath(temp);
+    // A stale or damaged copy under the same name is replaced; a concurrent winner is kept.
+    if (await exists(target)) {
+      if (await isVerifiedCopy(target)) {
+        await rm(temp, { recursive: true, force: true });
+        return { dir: target, origin: "cache" };
+      }
+      await rm(target, { recursive: true, force: true });
+    }
+    await rename(temp, target);
+    await fsyncPath(parent);
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true });
+    throw err;
+  }
+  log.info({ uri, dir: target, files: manifest.files.length }, "bundle downloaded and verified");
+  return { dir: target, origin: "download" };
+}
+
+async function isVerifiedCopy(dir: string): Promise<boolean> {
+  if (!(await exists(dir))) return false;
+  try {
+    await verifyFiles(dir);
+    return true;
+  } catch (err) {
+    log.warn({ dir, err: (err as Error).message }, "cached bundle failed verification; downloading again");
+    return false;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function get(url: URL, timeoutMs: number): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    throw new BundleError("download_failed", `GET ${url}: ${(err as Error).message}`);
+  }
+  if (res.status !== 200 || !res.body) {
+    await res.body?.cancel();
+    throw new BundleError("download_failed", `GET ${url} answered ${res.status} ${res.statusText}`);
+  }
+  return res;
+}
+
+async function fetchAll(url: URL, timeoutMs: number): Promise<Uint8Array> {
+  const res = await get(url, timeoutMs);
+  try {
+    return new Uint8Array(await res.arrayBuffer());
+  } catch (err) {
+    throw new BundleError("download_failed", `GET ${url}: ${(err as Error).message}`);
+  }
+}
+
+/** Streams one file to disk, hashing as it goes; stops as soon as it exceeds the expected size. */
+async function download(
+  url: URL,
+  file: string,
+  expected: BundleManifest["files"][number],
+  timeoutMs: number,
+): Promise<void> {
+  const res = await get(url, timeoutMs);
+  await mkdir(path.dirname(file), { recursive: true });
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const fh = await open(file, "w");
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      if (bytes > expected.bytes) {
+        throw new BundleError(
+          "size_mismatch",
+          `${expected.path}: ${url} sent more than the ${expected.bytes} bytes manifest.json expects`,
+          expected.path,
+        );
+      }
+      hash.update(chunk);
+      await fh.write(chunk);
+    }
+    await fh.sync();
+  } catch (err) {
+    if (err instanceof BundleError) throw err;
+    throw new BundleError("download_failed", `GET ${url}: ${(err as Error).message}`, expected.path);
+  } finally {
+    await fh.close();
+  }
+  if (bytes < expected.bytes) {
+    throw new BundleError(
+      "truncated",
+      `${expected.path}: ${url} sent ${bytes} bytes, manifest.json expects ${expected.bytes}`,
+      expected.path,
+    );
+  }
+  const sha = hash.digest("hex");
+  if (sha !== expected.sha256) {
+    throw new BundleError(
+      "digest_mismatch",
+      `${expected.path}: ${url} sent content with sha256 ${sha}, manifest.json expects ${expected.sha256}`,
+      expected.path,
+    );
+  }
+}
