@@ -31,12 +31,16 @@ export class AnnHost {
   readonly metadata: HostMetadata;
   private readonly embedder: ViewerEmbedder;
   private readonly searcher: Coalescer<SearchQuery, Hit[]>;
+  private readonly threads: number;
+  private readonly coalesce: boolean;
 
   constructor(bundle: LoadedBundle, opts: AnnHostOptions) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) {
       throw new Error(`threads must be a positive integer, got ${opts.threads}`);
     }
     this.bundle = bundle;
+    this.threads = opts.threads;
+    this.coalesce = opts.batching.coalesce;
     const m = bundle.manifest;
     this.metadata = {
       model: m.model,
@@ -52,7 +56,7 @@ export class AnnHost {
     this.embedder = new ViewerEmbedder(bundle.viewer, opts.batching, (n) => opts.onBatch?.("embed", n));
     this.searcher = new Coalescer({
       run: (queries) => searchItems(bundle, opts.threads, queries),
-      maxBatch: opts.batching.coalesce ? opts.batching.maxBatch : 1,
+      maxBatch: opts.batching.maxBatch,
       windowMs: opts.batching.windowMs,
       onBatch: (n) => opts.onBatch?.("search", n),
     });
@@ -74,6 +78,8 @@ export class AnnHost {
   }
 
   search(query: SearchQuery): Promise<Hit[]> {
+    // Without coalescing, search inline the way a naive server would: the benchmark's baseline.
+    if (!this.coalesce) return Promise.resolve(searchItems(this.bundle, this.threads, [query])[0] as Hit[]);
     return this.searcher.submit(query);
   }
 

@@ -1,6 +1,8 @@
 // Turns what a caller gave (a URI, or a bundle it already opened) into a loaded bundle plus the
 // matching release: a host closes only the bundles it opened itself.
 import type { LoadedBundle } from "../shared/bundle/bundle.ts";
+import { openBundle } from "../shared/bundle/reader.ts";
+import { resolveBundle } from "../shared/bundle/source.ts";
 
 export type BundleSource = string | LoadedBundle;
 
@@ -15,7 +17,10 @@ export interface OpenOptions {
   cacheDir: string | undefined;
 }
 
-export async function openBundleSource(source: BundleSource, _opts: OpenOptions): Promise<OpenedBundle> {
+/** Resolves (downloading http(s) URIs into cacheDir) and opens with full verification; call initTensorflow() first. */
+export async function openBundleSource(source: BundleSource, opts: OpenOptions): Promise<OpenedBundle> {
   if (typeof source !== "string") return { bundle: source, release: () => {} };
-  throw new Error(`opening bundle URIs needs shared/bundle/source.ts (not available yet): ${source}`);
+  const { dir } = await resolveBundle(source, opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir });
+  const bundle = await openBundle(dir, { view: opts.view, threads: opts.threads });
+  return { bundle, release: () => bundle.close() };
 }

@@ -22,7 +22,11 @@ export async function selfCheck(host: AnnHost): Promise<void> {
     fail("probe embedding is not finite");
   if (metadata.items === 0) return;
   const k = Math.min(10, metadata.items);
-  const hits = await host.search({ vector, k, exclude: [] });
+  const hits = await host.search({ vector, k, exclude: [] }).catch((err: Error) => {
+    // usearch refuses searches on more threads than the index reserved when it was built or opened.
+    fail(`probe search failed: ${err.message}`);
+    return [];
+  });
   if (hits.length !== k) fail(`probe search returned ${hits.length} of ${k} hits`);
   if (!hits.every((h) => Number.isFinite(h.score))) fail("probe search returned non-finite scores");
 }

@@ -1,5 +1,6 @@
 // A small in-memory bundle for tests: a real usearch index over clustered random vectors and a
 // deterministic stand-in viewer tower (no TensorFlow), so route tests run in milliseconds.
+import os from "node:os";
 import usearch from "usearch";
 import type { ItemKeys, LoadedBundle, ViewerTower } from "../../shared/bundle/bundle.ts";
 import type { BundleManifest } from "../../shared/bundle/manifest.ts";
@@ -76,11 +77,12 @@ export function fakeBundle(opts: FakeBundleOptions = {}): LoadedBundle & { viewe
   ids.forEach((id, i) => {
     vectors.set(itemVector(id, dims), i * dims);
   });
+  // The add's thread count is also how many threads usearch reserves for later searches.
   if (count > 0)
     index.add(
       BigUint64Array.from(ids, (_, i) => BigInt(i)),
       vectors,
-      1,
+      os.availableParallelism(),
     );
   const byId = new Map(ids.map((id, i) => [id, BigInt(i)]));
   const keys: ItemKeys = {
