@@ -51,13 +51,23 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
   const metrics = createMetrics();
   const lifecycle: Lifecycle = { ready: false, draining: false };
 
+  // Start-up phases are logged with the ready line: cold start is a target, so show where it goes.
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = Math.round(now - mark);
+    mark = now;
+  };
   const tf = await initTensorflow();
   registerBackendMetric(metrics.registry, tf);
+  phase("tfInitMs");
   const opened = await openBundleSource(opts.bundle, {
     view: opts.view ?? true,
     threads,
     cacheDir: opts.cacheDir,
   });
+  phase("openBundleMs");
   let host: AnnHost;
   try {
     host = new AnnHost(opened.bundle, {
@@ -66,6 +76,7 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
       onBatch: (stage, n) => metrics.batchSize.observe({ stage }, n),
     });
     await selfCheck(host);
+    phase("selfCheckMs");
   } catch (err) {
     opened.release();
     throw err;
@@ -90,6 +101,6 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
     opened.release,
   );
   lifecycle.ready = true;
-  log.info({ url: running.url, ...m, threads, backend: tf.backend }, "ANN host ready");
+  log.info({ url: running.url, ...m, threads, backend: tf.backend, startup: phases }, "ANN host ready");
   return running;
 }

@@ -1,0 +1,44 @@
+// Cold start of the real CLI: process spawn until the host logs that it is ready, and the peak
+// RSS it reached by then (VmHWM), for a memory-mapped (`view`) vs a loaded index.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+
+const CLI = path.join(import.meta.dirname, "..", "..", "cli", "towerops.ts");
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
+  return Math.round(kb / 1024);
+}
+
+export async function coldStart(
+  bundleDir: string,
+  view: boolean,
+  threads: number,
+): Promise<Record<string, number | boolean>> {
+  const args = [CLI, "runtime", "--bundle", bundleDir, "--port", "0", "--threads", String(threads)];
+  if (!view) args.push("--no-view");
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    let startup: Record<string, number> = {};
+    const readyMs = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("runtime did not become ready in 300 s")), 300_000);
+      child.once("exit", (code) => reject(new Error(`runtime exited with ${code} before ready`)));
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        if (line.includes('"msg":"ANN host ready"')) {
+          clearTimeout(timer);
+          startup = (JSON.parse(line) as { startup: Record<string, number> }).startup;
+          resolve(performance.now() - t0);
+        }
+      });
+    });
+    return { view, readyMs: Math.round(readyMs), peakRssMb: peakRssMb(child.pid as number), ...startup };
+  } finally {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+}

@@ -1,0 +1,140 @@
+// npm run bench:runtime [-- --quick] [--sizes 100000,1000000] [--cache-dir DIR]
+// One JSON line per case on stdout. Every throughput figure is paired with a baseline measured in
+// the same run (bare usearch add, in-process batched search), because absolute numbers on a shared
+// 2-core machine are noise.
+import { mkdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import usearch, { type ScalarKind } from "usearch";
+import type { Quantization } from "../../shared/bundle/manifest.ts";
+import { buildBundle, openBenchBundle } from "./bundle.ts";
+import { coldStart } from "./cold-start.ts";
+import { type DataKind, makeDataset } from "./data.ts";
+import { httpThroughput } from "./http.ts";
+import { exactNeighbours, recallAtK, timedBatchSearch, timedSingleSearch } from "./recall.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    sizes: { type: "string" },
+    "cache-dir": { type: "string", default: path.join(os.tmpdir(), "towerops-bench-runtime") },
+    threads: { type: "string", default: "2" },
+    "bare-max": { type: "string", default: "100000" },
+  },
+});
+const quick = args.quick as boolean;
+const threads = Number(args.threads);
+const DIMS = 64;
+const K = 10;
+const QUERIES = quick ? 200 : 1000;
+const sizes = (args.sizes ?? (quick ? "10000" : "100000,1000000")).split(",").map(Number);
+const cacheDir = args["cache-dir"] as string;
+const bareMax = Number(args["bare-max"]);
+const seconds = quick ? 1 : 4;
+const efCurve = [16, 32, 64, 128, 256, 512];
+mkdirSync(cacheDir, { recursive: true });
+
+const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+interface Case {
+  n: number;
+  kind: DataKind;
+  quantization: Quantization;
+  /** The serving measurements (HTTP, cold start) run on one case per size. */
+  serving: boolean;
+}
+
+function casesFor(n: number): Case[] {
+  const all: Case[] = [
+    { n, kind: "clustered", quantization: "f32", serving: true },
+    { n, kind: "clustered", quantization: "i8", serving: false },
+    { n, kind: "uniform", quantization: "f32", serving: false },
+  ];
+  // A 1M build takes tens of minutes on two shared cores: only the case the targets are about.
+  return n >= 1_000_000 ? all.slice(0, 1) : all;
+}
+
+function bareAdd(items: Float32Array, n: number, quantization: Quantization): number {
+  const index = new usearch.Index({
+    dimensions: DIMS,
+    metric: usearch.MetricKind.IP,
+    quantization: quantization as ScalarKind,
+    connectivity: 16,
+    expansion_add: 128,
+    expansion_search: 64,
+    multi: false,
+  });
+  const keys = BigUint64Array.from({ length: n }, (_, i) => BigInt(i));
+  const t0 = performance.now();
+  index.add(keys, items, threads);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function runCase(c: Case): Promise<void> {
+  const base = { n: c.n, dims: DIMS, kind: c.kind, quantization: c.quantization };
+  const ds = makeDataset(c.kind, c.n, QUERIES, DIMS);
+
+  const bareItemsPerSec = c.n <= bareMax ? bareAdd(ds.items, c.n, c.quantization) : undefined;
+  const built = await buildBundle(ds, c.quantization, cacheDir, threads);
+  emit({
+    case: "build",
+    ...base,
+    itemsPerSec: round(built.itemsPerSec, 0),
+    bareAddItemsPerSec: bareItemsPerSec === undefined ? null : round(bareItemsPerSec, 0),
+    ratioToBareAdd: bareItemsPerSec === undefined ? null : round(built.itemsPerSec / bareItemsPerSec),
+    cached: built.cached,
+  });
+
+  const truth = exactNeighbours(ds.items, ds.queries, DIMS, K, threads);
+  for (const ef of efCurve) {
+    const index = new usearch.Index({
+      dimensions: DIMS,
+      metric: usearch.MetricKind.IP,
+      quantization: c.quantization as ScalarKind,
+      connectivity: 16,
+      expansion_add: 128,
+      expansion_search: ef,
+      multi: false,
+    });
+    index.view(built.indexFile);
+    const r = timedBatchSearch(index, ds.queries, K, threads, seconds / 2);
+    emit({
+      case: "recall-curve",
+      ...base,
+      expansionSearch: ef,
+      recallAt10: round(recallAtK(truth, r.keys, K), 4),
+      qps: round(r.qps, 0),
+    });
+  }
+
+  const opened = await openBenchBundle(built.dir, threads);
+  try {
+    const batched = timedBatchSearch(opened.index, ds.queries, K, threads, seconds);
+    emit({
+      case: "recall-default",
+      ...base,
+      expansionSearch: opened.manifest.index.expansionSearch,
+      recallAt10: round(recallAtK(truth, batched.keys, K), 4),
+      inProcessBatchedQps: round(batched.qps, 0),
+      inProcessSingleQps: round(timedSingleSearch(opened.index, ds.queries, K, seconds), 0),
+    });
+    if (!c.serving) return;
+    for (const line of await httpThroughput(opened, ds, built.dir, {
+      threads,
+      seconds,
+      quick,
+      baselineQps: batched.qps,
+    })) {
+      emit({ case: "http", ...base, ...line });
+    }
+  } finally {
+    opened.close();
+  }
+  for (const view of [true, false]) {
+    emit({ case: "cold-start", ...base, ...(await coldStart(built.dir, view, threads)) });
+  }
+}
+
+for (const n of sizes) for (const c of casesFor(n)) await runCase(c);
