@@ -1,0 +1,60 @@
+// `towerops export`: a bundle from a saved checkpoint, streaming the catalogue through the item tower.
+import { componentLogger } from "../../shared/log.ts";
+import { initTensorflow } from "../../shared/tf/backend.ts";
+import type { ItemFeatures } from "../../shared/tower/features.ts";
+import { type FeatureTable, readFeatureTable } from "../data/features.ts";
+import { loadCheckpoint } from "../export/checkpoint.ts";
+import { type ExportResult, exportBundle } from "../export/export.ts";
+import { startProgress } from "../progress.ts";
+import { itemOf } from "../train/examples.ts";
+
+const log = componentLogger("trainer");
+
+export interface ExportCommandOptions {
+  checkpoint: string;
+  out: string;
+  version: string;
+  model?: string;
+  itemFeatures?: string;
+  batchSize: number;
+  quantization?: "f32" | "f16" | "bf16" | "i8";
+}
+
+export async function runExportCommand(o: ExportCommandOptions): Promise<ExportResult> {
+  await initTensorflow();
+  const ckpt = await loadCheckpoint(o.checkpoint);
+  try {
+    const featuresFile = o.itemFeatures ?? ckpt.meta.itemFeaturesFile;
+    const features: FeatureTable | undefined = featuresFile
+      ? await readFeatureTable(featuresFile)
+      : undefined;
+    async function* items(): AsyncGenerator<ItemFeatures> {
+      for await (const id of ckpt.itemIds()) yield itemOf(id, features);
+    }
+    const bar = startProgress("exporting items", ckpt.meta.itemCount, "items");
+    const result = await exportBundle({
+      dir: o.out,
+      model: o.model ?? ckpt.meta.model,
+      version: o.version,
+      dims: ckpt.meta.dims,
+      viewer: { model: ckpt.viewer, features: ckpt.meta.viewerFeatures },
+      item: { model: ckpt.item, features: ckpt.meta.itemFeatures },
+      items: items(),
+      itemCount: ckpt.meta.itemCount,
+      metrics: ckpt.meta.metrics,
+      params: { ...ckpt.meta.params, checkpoint: o.checkpoint },
+      batchSize: o.batchSize,
+      ...(o.quantization ? { index: { quantization: o.quantization } } : {}),
+      onProgress: (done, total) => bar.update(done, total),
+    });
+    bar.stop();
+    log.info(
+      { dir: result.dir, items: result.items, digest: result.digest, seconds: result.totalSeconds },
+      "bundle written",
+    );
+    return result;
+  } finally {
+    ckpt.viewer.dispose();
+    ckpt.item.dispose();
+  }
+}

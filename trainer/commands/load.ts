@@ -1,0 +1,80 @@
+// Loading a training log (and its held-out counterpart) with progress and bad-row warnings.
+import type { Logger } from "../../shared/log.ts";
+import { type FeatureTable, readFeatureTable } from "../data/features.ts";
+import type { LogFormat } from "../data/format.ts";
+import { type ReadOptions, readInteractions } from "../data/reader.ts";
+import { parseSplit, splitTable } from "../data/split.ts";
+import { InteractionTable } from "../data/table.ts";
+import { startProgress } from "../progress.ts";
+
+export interface DataOptions {
+  data: string;
+  test?: string;
+  split: string;
+  format?: LogFormat;
+  maxBadRows: number;
+  minRating?: number;
+  seed: number;
+  userFeatures?: string;
+  itemFeatures?: string;
+}
+
+export interface LoadedData {
+  train: InteractionTable;
+  test: InteractionTable;
+  userFeatures?: FeatureTable;
+  itemFeatures?: FeatureTable;
+}
+
+export async function readLog(
+  path: string,
+  table: InteractionTable,
+  opts: ReadOptions,
+  log: Logger,
+): Promise<void> {
+  const bar = startProgress(`reading ${path.split("/").pop()}`, 1, "bytes");
+  try {
+    const result = await readInteractions(path, table, {
+      ...opts,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+    log.info(
+      {
+        file: path,
+        format: result.format,
+        rows: result.rows,
+        badRows: result.badRows,
+        filtered: result.filtered,
+      },
+      "engagement log read",
+    );
+    for (const e of result.badSamples)
+      log.warn({ file: e.file, line: e.line, column: e.column }, `skipped bad row: ${e.detail}`);
+  } finally {
+    bar.stop();
+  }
+}
+
+export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData> {
+  const readOpts: ReadOptions = {
+    maxBadRows: o.maxBadRows,
+    ...(o.format ? { format: o.format } : {}),
+    ...(o.minRating !== undefined ? { minRating: o.minRating } : {}),
+  };
+  const all = new InteractionTable();
+  await readLog(o.data, all, readOpts, log);
+  let train: InteractionTable;
+  let test: InteractionTable;
+  if (o.test) {
+    train = all;
+    // Same vocabularies: held-out users and items line up with training ones by index.
+    test = new InteractionTable(all.users, all.items);
+    await readLog(o.test, test, readOpts, log);
+  } else {
+    ({ train, test } = splitTable(all, parseSplit(o.split, o.seed)));
+  }
+  const out: LoadedData = { train, test };
+  if (o.userFeatures) out.userFeatures = await readFeatureTable(o.userFeatures, o.maxBadRows);
+  if (o.itemFeatures) out.itemFeatures = await readFeatureTable(o.itemFeatures, o.maxBadRows);
+  return out;
+}

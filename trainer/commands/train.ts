@@ -1,0 +1,174 @@
+// `towerops train`: load, train (plus an uncorrected comparison run), evaluate, checkpoint, export
+// the bundle, and write the HTML report and JSON summary.
+import path from "node:path";
+import { componentLogger } from "../../shared/log.ts";
+import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
+import { buildEvalSet } from "../eval/evalset.ts";
+import { saveCheckpoint } from "../export/checkpoint.ts";
+import { exportBundle } from "../export/export.ts";
+import { startProgress } from "../progress.ts";
+import { type TrainSummary, writeReport } from "../report/report.ts";
+import type { TrainConfig } from "../train/config.ts";
+import { itemOf } from "../train/examples.ts";
+import { type RunResult, trainRun } from "../train/run.ts";
+import { type DataOptions, loadData } from "./load.ts";
+
+const log = componentLogger("trainer");
+
+export interface TrainCommandOptions extends DataOptions {
+  out: string;
+  model: string;
+  version: string;
+  config: TrainConfig;
+  evalUsers: number;
+  excludeTrain: boolean;
+  /** Also train without sampling correction for the decile comparison. */
+  compare: boolean;
+  bundle: boolean;
+  backend?: TfBackend;
+}
+
+export interface TrainOutcome {
+  summary: TrainSummary;
+  summaryPath: string;
+  reportPath: string;
+  checkpointDir: string;
+  bundleDir?: string;
+}
+
+export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutcome> {
+  const { backend } = await initTensorflow(o.backend ? { backend: o.backend } : {});
+  const data = await loadData(o, log);
+  const evalSet = buildEvalSet(data.train, data.test, {
+    maxUsers: o.evalUsers,
+    seed: o.seed,
+    excludeTrain: o.excludeTrain,
+  });
+  if (evalSet.users.length === 0)
+    throw new Error("no held-out users to evaluate: every test item was already seen in training");
+  log.info(
+    {
+      train: data.train.length,
+      test: data.test.length,
+      users: data.train.users.size,
+      items: data.train.items.size,
+      evalUsers: evalSet.users.length,
+    },
+    "data ready",
+  );
+  const run = async (config: TrainConfig, label: string): Promise<RunResult> => {
+    let bar = startProgress(`${label} epoch 1/${config.epochs}`, data.train.length, "events");
+    let current = 1;
+    const result = await trainRun({
+      train: data.train,
+      evalSet,
+      config,
+      ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
+      ...(data.itemFeatures ? { itemFeatures: data.itemFeatures } : {}),
+      onBatch: (epoch, done, total) => {
+        if (epoch !== current) {
+          bar.stop();
+          bar = startProgress(`${label} epoch ${epoch}/${config.epochs}`, total, "events");
+          current = epoch;
+        }
+        bar.update(done, total);
+      },
+      onEpoch: (r) => log.info({ run: label, ...r }, "epoch done"),
+    });
+    bar.stop();
+    return result;
+  };
+  const main = await run(o.config, o.config.samplingCorrection);
+  let comparison: TrainSummary["comparison"];
+  if (o.compare && o.config.samplingCorrection !== "none") {
+    const none = await run({ ...o.config, samplingCorrection: "none" }, "none");
+    comparison = { samplingCorrection: "none", exact: none.final.exact };
+    none.trainer.dispose();
+  }
+  const params: Record<string, string | number | boolean> = {
+    data: path.resolve(o.data),
+    ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),
+    seed: o.config.seed,
+    epochs: main.epochs.length,
+    batchSize: o.config.batchSize,
+    learningRate: o.config.learningRate,
+    optimizer: o.config.optimizer,
+    temperature: o.config.temperature,
+    samplingCorrection: o.config.samplingCorrection,
+    dims: o.config.dims,
+    embeddingDim: o.config.embeddingDim,
+    hidden: o.config.hidden.join(",") || "none",
+    historyLength: o.config.historyLength,
+    backend,
+  };
+  const metrics: Record<string, number> = {
+    ...main.final.exact.metrics,
+    ...Object.fromEntries(
+      Object.entries(main.final.popularity.metrics).map(([k, v]) => [`popularity_${k}`, v]),
+    ),
+    loss: main.epochs.at(-1)?.loss ?? Number.NaN,
+  };
+  const checkpointDir = path.join(o.out, "checkpoint");
+  await saveCheckpoint(
+    checkpointDir,
+    main.trainer.viewer.model,
+    main.trainer.item.model,
+    data.train.items.ids,
+    {
+      model: o.model,
+      dims: o.config.dims,
+      viewerFeatures: main.cache.viewerSpec,
+      itemFeatures: main.cache.itemSpec,
+      ...(o.itemFeatures ? { itemFeaturesFile: path.resolve(o.itemFeatures) } : {}),
+      metrics,
+      params,
+    },
+  );
+  let bundleDir: string | undefined;
+  if (o.bundle) {
+    bundleDir = path.join(o.out, "bundles", o.version);
+    const bar = startProgress("exporting items", data.train.items.size, "items");
+    const itemFeatures = data.itemFeatures;
+    const exported = await exportBundle({
+      dir: bundleDir,
+      model: o.model,
+      version: o.version,
+      dims: o.config.dims,
+      viewer: { model: main.trainer.viewer.model, features: main.cache.viewerSpec },
+      item: { model: main.trainer.item.model, features: main.cache.itemSpec },
+      items: data.train.items.ids.map((id) => itemOf(id, itemFeatures)),
+      itemCount: data.train.items.size,
+      metrics,
+      params,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+    bar.stop();
+    log.info(
+      { dir: exported.dir, items: exported.items, digest: exported.digest, seconds: exported.totalSeconds },
+      "bundle written",
+    );
+  }
+  const summary: TrainSummary = {
+    model: o.model,
+    version: o.version,
+    samplingCorrection: o.config.samplingCorrection,
+    backend,
+    data: {
+      train: data.train.length,
+      test: data.test.length,
+      users: data.train.users.size,
+      items: data.train.items.size,
+      evalUsers: evalSet.users.length,
+    },
+    epochs: main.epochs,
+    final: main.final,
+    ...(comparison ? { comparison } : {}),
+    ...(bundleDir ? { bundle: path.resolve(bundleDir) } : {}),
+    params,
+  };
+  const reportPath = path.join(o.out, "report.html");
+  const summaryPath = path.join(o.out, "summary.json");
+  await writeReport(reportPath, summaryPath, summary);
+  main.trainer.dispose();
+  return { summary, summaryPath, reportPath, checkpointDir, ...(bundleDir ? { bundleDir } : {}) };
+}

@@ -1,0 +1,52 @@
+// `towerops validate`: the gate as a command. Prints {pass, reasons, metrics} as JSON on stdout;
+// the CLI turns `pass` into the exit code.
+import { openBundle } from "../../shared/bundle/reader.ts";
+import { componentLogger } from "../../shared/log.ts";
+import { initTensorflow } from "../../shared/tf/backend.ts";
+import type { LogFormat } from "../data/format.ts";
+import { InteractionTable } from "../data/table.ts";
+import { buildHoldout, checkBundle, type GateResult, type GateThresholds, judge } from "../validate/gate.ts";
+import { readLog } from "./load.ts";
+
+const log = componentLogger("trainer");
+
+export interface ValidateCommandOptions {
+  candidate: string;
+  baseline?: string;
+  data: string;
+  history?: string;
+  targetsPerUser: number;
+  maxBadRows: number;
+  format?: LogFormat;
+  thresholds: GateThresholds;
+  threads: number;
+}
+
+export async function runValidateCommand(o: ValidateCommandOptions): Promise<GateResult> {
+  await initTensorflow();
+  const readOpts = { maxBadRows: o.maxBadRows, ...(o.format ? { format: o.format } : {}) };
+  const holdoutTable = new InteractionTable();
+  await readLog(o.data, holdoutTable, readOpts, log);
+  let historyTable: InteractionTable | undefined;
+  if (o.history) {
+    historyTable = new InteractionTable();
+    await readLog(o.history, historyTable, readOpts, log);
+  }
+  const check = async (dir: string) => {
+    const bundle = await openBundle(dir, { threads: o.threads });
+    try {
+      const holdout = buildHoldout(
+        holdoutTable,
+        bundle.manifest.viewerTower.features.historyLength,
+        o.targetsPerUser,
+        historyTable,
+      );
+      return { check: await checkBundle(bundle, holdout, o.threads), indexDims: bundle.index.dimensions() };
+    } finally {
+      bundle.close();
+    }
+  };
+  const candidate = await check(o.candidate);
+  const baseline = o.baseline ? (await check(o.baseline)).check : undefined;
+  return judge(candidate.check, baseline, o.thresholds, candidate.indexDims);
+}

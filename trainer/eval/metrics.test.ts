@@ -1,0 +1,79 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { initTensorflow } from "../../shared/tf/backend.ts";
+import { InteractionTable } from "../data/table.ts";
+import { buildEvalSet, popularityDeciles } from "./evalset.ts";
+import { scoreTopK } from "./metrics.ts";
+import { annRetriever, buildItemIndex, exactRetriever, popularityRetriever } from "./retrievers.ts";
+
+beforeAll(async () => {
+  await initTensorflow({ backend: "cpu" });
+});
+
+function table(rows: [string, string][]): InteractionTable {
+  const t = new InteractionTable();
+  rows.forEach(([user, item], k) => {
+    t.push({ user, item, timestamp: k, weight: 1 });
+  });
+  return t;
+}
+
+describe("evaluation", () => {
+  // Items i0..i3 by popularity in train: i0 (3), i1 (2), i2 (1), i3 (1).
+  const train = table([
+    ["a", "i0"],
+    ["b", "i0"],
+    ["c", "i0"],
+    ["a", "i1"],
+    ["b", "i1"],
+    ["c", "i2"],
+    ["c", "i3"],
+  ]);
+  const test = new InteractionTable(train.users, train.items);
+  for (const [user, item] of [
+    ["a", "i2"],
+    ["a", "i0"],
+    ["b", "i3"],
+  ] as const) {
+    test.push({ user, item, timestamp: 9, weight: 1 });
+  }
+
+  it("builds the eval set, dropping held-out items already seen in training when excluding", () => {
+    const set = buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: true });
+    expect(Array.from(set.users, (u) => train.users.ids[u])).toEqual(["a", "b"]);
+    expect(set.relevant.map((r) => [...r])).toEqual([[2], [3]]);
+    expect(set.exclude?.map((r) => [...r].sort())).toEqual([
+      [0, 1],
+      [0, 1],
+    ]);
+  });
+
+  it("scores recall, hit rate and decile recall by hand", () => {
+    const set = buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: false });
+    // a: relevant {2, 0}; b: relevant {3}. Top-2 lists: a -> [2, 1], b -> [0, 1].
+    const m = scoreTopK(Int32Array.of(2, 1, 0, 1), 2, set, [1, 2]);
+    expect(m.metrics).toEqual({ "recall@1": 0.25, "hitrate@1": 0.5, "recall@2": 0.25, "hitrate@2": 0.5 });
+    expect(m.users).toBe(2);
+  });
+
+  it("gives popularity and exact/ANN retrieval the same exclusion semantics", () => {
+    const set = buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: true });
+    const pop = popularityRetriever(train.itemCounts(), 4)(new Float32Array(0), 2, 2, set.exclude);
+    expect([...pop]).toEqual([2, 3, 2, 3]);
+    // Item vectors on a circle; queries point at i2 and i3.
+    const items = Float32Array.of(1, 0, 0, 1, -1, 0, 0, -1);
+    const queries = Float32Array.of(-1, 0, 0, -1);
+    const exact = exactRetriever(items, 4, 2)(queries, 2, 1, set.exclude);
+    expect([...exact]).toEqual([2, 3]);
+    const ann = annRetriever(buildItemIndex(items, 4, 2), (k) => Number(k))(queries, 2, 1, set.exclude);
+    expect([...ann]).toEqual([2, 3]);
+    expect(scoreTopK(exact, 1, set, [1]).metrics["recall@1"]).toBe(1);
+  });
+
+  it("cuts items into popularity deciles, head first", () => {
+    const d = popularityDeciles(
+      Float64Array.from({ length: 20 }, (_, i) => 20 - i),
+      20,
+    );
+    expect([...d]).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9]);
+  });
+});

@@ -1,0 +1,64 @@
+// Full-ranking retrieval metrics: recall@K = share of a user's held-out items in the top K, averaged
+// over users; hit-rate@K = share of users with at least one; plus recall of held-out pairs broken
+// down by item-popularity decile, where the effect of popularity correction shows.
+import type { EvalSet } from "./evalset.ts";
+import type { Retriever } from "./retrievers.ts";
+
+export const EVAL_KS = [10, 50, 100] as const;
+
+export interface RetrievalMetrics {
+  /** e.g. recall@10, hitrate@100. */
+  metrics: Record<string, number>;
+  /** recall@maxK of held-out (user, item) pairs per popularity decile, 0 = head, 9 = tail. */
+  decileRecall: number[];
+  users: number;
+}
+
+export function scoreTopK(
+  top: Int32Array,
+  k: number,
+  set: EvalSet,
+  ks: readonly number[] = EVAL_KS,
+): RetrievalMetrics {
+  const n = set.users.length;
+  const recall = new Float64Array(ks.length);
+  const hit = new Float64Array(ks.length);
+  const decileHits = new Float64Array(10);
+  const decileTotal = new Float64Array(10);
+  for (let u = 0; u < n; u++) {
+    const rel = new Set(set.relevant[u]);
+    const rankOf = new Map<number, number>();
+    for (let j = 0; j < k; j++) {
+      const item = top[u * k + j] as number;
+      if (item >= 0 && rel.has(item) && !rankOf.has(item)) rankOf.set(item, j);
+    }
+    ks.forEach((K, x) => {
+      let h = 0;
+      for (const rank of rankOf.values()) if (rank < K) h++;
+      recall[x] = (recall[x] as number) + h / rel.size;
+      if (h > 0) hit[x] = (hit[x] as number) + 1;
+    });
+    for (const item of rel) {
+      const d = set.decile[item] ?? 9;
+      decileTotal[d] = (decileTotal[d] as number) + 1;
+      if (rankOf.has(item)) decileHits[d] = (decileHits[d] as number) + 1;
+    }
+  }
+  const metrics: Record<string, number> = {};
+  ks.forEach((K, x) => {
+    metrics[`recall@${K}`] = n === 0 ? 0 : (recall[x] as number) / n;
+    metrics[`hitrate@${K}`] = n === 0 ? 0 : (hit[x] as number) / n;
+  });
+  const decileRecall = Array.from(decileTotal, (t, d) => (t === 0 ? 0 : (decileHits[d] as number) / t));
+  return { metrics, decileRecall, users: n };
+}
+
+/** Runs `retriever` for the eval users' query vectors (row u = set.users[u]) and scores it. */
+export function evaluateRetriever(
+  retriever: Retriever,
+  queries: Float32Array,
+  set: EvalSet,
+): RetrievalMetrics {
+  const k = Math.max(...EVAL_KS);
+  return scoreTopK(retriever(queries, set.users.length, k, set.exclude), k, set);
+}

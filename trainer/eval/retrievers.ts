@@ -1,0 +1,132 @@
+// Ways of turning viewer vectors into ranked item indices, all with the same exclusion semantics so
+// their recall numbers are comparable: exact search, the usearch ANN index, and popularity.
+import * as tf from "@tensorflow/tfjs";
+import { Index, MetricKind, ScalarKind } from "usearch";
+import { topK } from "./topk.ts";
+
+/** Top-k item indices per query row (n x k, -1 padded), excluding each query's `exclude` items. */
+export type Retriever = (queries: Float32Array, n: number, k: number, exclude?: Int32Array[]) => Int32Array;
+
+/** Exact inner-product search: scores in chunks via matMul, then a heap per row. */
+export function exactRetriever(items: Float32Array, itemCount: number, dims: number): Retriever {
+  return (queries, n, k, exclude) => {
+    const out = new Int32Array(n * k);
+    const itemT = tf.tensor2d(items, [itemCount, dims]);
+    const chunk = Math.max(1, Math.floor(4_000_000 / Math.max(1, itemCount)));
+    for (let s = 0; s < n; s += chunk) {
+      const m = Math.min(chunk, n - s);
+      const scores = tf.tidy(() =>
+        tf
+          .matMul(tf.tensor2d(queries.subarray(s * dims, (s + m) * dims), [m, dims]), itemT, false, true)
+          .dataSync(),
+      ) as Float32Array;
+      for (let r = 0; r < m; r++) {
+        topK(
+          scores.subarray(r * itemCount, (r + 1) * itemCount),
+          k,
+          exclude?.[s + r],
+          out.subarray((s + r) * k, (s + r + 1) * k),
+        );
+      }
+    }
+    itemT.dispose();
+    return out;
+  };
+}
+
+export interface AnnOptions {
+  connectivity: number;
+  expansionAdd: number;
+  expansionSearch: number;
+  threads: number;
+}
+
+export const DEFAULT_ANN: AnnOptions = {
+  connectivity: 16,
+  expansionAdd: 128,
+  expansionSearch: 256,
+  threads: 2,
+};
+
+/** usearch HNSW index over the items, keys = item indices; also returned for callers that want it. */
+export function buildItemIndex(
+  items: Float32Array,
+  itemCount: number,
+  dims: number,
+  opts = DEFAULT_ANN,
+): Index {
+  const index = new Index({
+    dimensions: dims,
+    metric: MetricKind.IP,
+    quantization: ScalarKind.F32,
+    connectivity: opts.connectivity,
+    expansion_add: opts.expansionAdd,
+    expansion_search: opts.expansionSearch,
+    multi: false,
+  });
+  index.add(
+    BigUint64Array.from({ length: itemCount }, (_, i) => BigInt(i)),
+    items,
+    opts.threads,
+  );
+  return index;
+}
+
+/**
+ * Searches an index whose keys map to item indices through `itemOfKey` (identity for
+ * buildItemIndex, the bundle key map for a bundle), over-fetching by the largest exclusion list.
+ */
+export function annRetriever(
+  index: Index,
+  itemOfKey: (key: bigint) => number,
+  threads = DEFAULT_ANN.threads,
+): Retriever {
+  return (queries, n, k, exclude) => {
+    const out = new Int32Array(n * k).fill(-1);
+    const size = index.size();
+    const batch = 1024;
+    for (let s = 0; s < n; s += batch) {
+      const m = Math.min(batch, n - s);
+      let fetch = k;
+      for (let r = 0; r < m; r++) fetch = Math.max(fetch, k + (exclude?.[s + r]?.length ?? 0));
+      fetch = Math.min(fetch, size);
+      const dims = queries.length / n;
+      // Fresh array: usearch ignores byteOffset on views.
+      const q = queries.slice(s * dims, (s + m) * dims);
+      const res = index.search(q, fetch, threads) as unknown as {
+        keys: BigUint64Array;
+        counts?: BigUint64Array;
+      };
+      for (let r = 0; r < m; r++) {
+        const skip = exclude?.[s + r] ? new Set(exclude[s + r]) : undefined;
+        const count = res.counts ? Number(res.counts[r]) : res.keys.length;
+        let w = 0;
+        for (let j = 0; j < count && w < k; j++) {
+          const item = itemOfKey(res.keys[r * fetch + j] as bigint);
+          if (item < 0 || skip?.has(item)) continue;
+          out[(s + r) * k + w++] = item;
+        }
+      }
+    }
+    return out;
+  };
+}
+
+/** Most-engaged items first, skipping each user's excluded items; queries are ignored. */
+export function popularityRetriever(counts: ArrayLike<number>, itemCount: number): Retriever {
+  const ranked = Int32Array.from({ length: itemCount }, (_, i) => i).sort(
+    (a, b) => ((counts[b] as number) ?? 0) - ((counts[a] as number) ?? 0) || a - b,
+  );
+  return (_queries, n, k, exclude) => {
+    const out = new Int32Array(n * k).fill(-1);
+    for (let r = 0; r < n; r++) {
+      const skip = exclude?.[r] && exclude[r].length > 0 ? new Set(exclude[r]) : undefined;
+      let w = 0;
+      for (let j = 0; j < ranked.length && w < k; j++) {
+        const item = ranked[j] as number;
+        if (!skip?.has(item)) out[r * k + w++] = item;
+      }
+    }
+    return out;
+  };
+}

@@ -1,0 +1,80 @@
+// A training checkpoint: both towers, their feature specs, the item catalogue and the run's
+// provenance, enough for `towerops export` to build a bundle later without the training data.
+import { createReadStream } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import type * as tf from "@tensorflow/tfjs";
+import { loadModel, saveModel } from "../../shared/tf/model-io.ts";
+import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
+import "../../shared/tower/layers.ts";
+
+export const CHECKPOINT_FILE = "checkpoint.json";
+const ITEMS_FILE = "items.txt";
+
+export interface CheckpointMeta {
+  model: string;
+  dims: number;
+  viewerFeatures: ViewerFeatureSpec;
+  itemFeatures: ItemFeatureSpec;
+  itemCount: number;
+  /** Item features table the towers were trained with, if any (absolute path). */
+  itemFeaturesFile?: string;
+  metrics: Record<string, number>;
+  params: Record<string, string | number | boolean>;
+}
+
+export async function saveCheckpoint(
+  dir: string,
+  viewer: tf.LayersModel,
+  item: tf.LayersModel,
+  itemIds: readonly string[],
+  meta: Omit<CheckpointMeta, "itemCount">,
+): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await saveModel(viewer, path.join(dir, "viewer"));
+  await saveModel(item, path.join(dir, "item"));
+  await writeFile(path.join(dir, ITEMS_FILE), itemIds.length > 0 ? `${itemIds.join("\n")}\n` : "");
+  await writeFile(
+    path.join(dir, CHECKPOINT_FILE),
+    `${JSON.stringify({ ...meta, itemCount: itemIds.length }, null, 2)}\n`,
+  );
+}
+
+export interface LoadedCheckpoint {
+  meta: CheckpointMeta;
+  viewer: tf.LayersModel;
+  item: tf.LayersModel;
+  /** Streams the catalogue's item ids without loading the file whole. */
+  itemIds(): AsyncGenerator<string>;
+}
+
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const metaPath = path.join(dir, CHECKPOINT_FILE);
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(await readFile(metaPath, "utf8")) as CheckpointMeta;
+  } catch (err) {
+    throw new Error(`checkpoint: cannot read ${metaPath}: ${(err as Error).message}`);
+  }
+  for (const key of ["model", "dims", "viewerFeatures", "itemFeatures", "itemCount"] as const) {
+    if (meta[key] === undefined) throw new Error(`checkpoint: ${metaPath} has no "${key}"`);
+  }
+  const viewer = await loadModel(path.join(dir, "viewer"));
+  const item = await loadModel(path.join(dir, "item"));
+  return {
+    meta,
+    viewer,
+    item,
+    itemIds: () => readLines(path.join(dir, ITEMS_FILE)),
+  };
+}
+
+async function* readLines(file: string): AsyncGenerator<string> {
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+  try {
+    for await (const line of rl) if (line !== "") yield line;
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { renderReport, type TrainSummary } from "./report.ts";
+
+const metrics = (r: number) => ({
+  metrics: {
+    "recall@10": r / 4,
+    "hitrate@10": r / 2,
+    "recall@50": r / 2,
+    "hitrate@50": r,
+    "recall@100": r,
+    "hitrate@100": r,
+  },
+  decileRecall: Array.from({ length: 10 }, (_, d) => r / (d + 1)),
+  users: 5,
+});
+
+describe("renderReport", () => {
+  it("renders every chart inline and escapes names", () => {
+    const summary: TrainSummary = {
+      model: "demo<x>",
+      version: "v1",
+      samplingCorrection: "streaming",
+      backend: "wasm",
+      data: { train: 10, test: 2, users: 3, items: 4, evalUsers: 2 },
+      epochs: [1, 2].map((epoch) => ({
+        epoch,
+        loss: 3 - epoch,
+        examplesPerSecond: 100,
+        seconds: 1,
+        metrics: metrics(0.1 * epoch).metrics,
+      })),
+      final: { exact: metrics(0.3), ann: metrics(0.29), popularity: metrics(0.1) },
+      comparison: { samplingCorrection: "none", exact: metrics(0.2) },
+      params: { seed: 1 },
+    };
+    const html = renderReport(summary);
+    expect(html.match(/<svg /g)).toHaveLength(3);
+    for (const title of [
+      "Training loss per epoch",
+      "Recall@K per epoch",
+      "Recall@100 by item-popularity decile",
+    ]) {
+      expect(html).toContain(title);
+    }
+    expect(html).toContain("demo&lt;x&gt;");
+    expect(html).not.toContain("<script");
+    expect(html).toContain("none correction");
+  });
+});

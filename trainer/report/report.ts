@@ -1,0 +1,83 @@
+// The training report: a JSON summary for machines and one self-contained HTML page for people.
+import { writeFile } from "node:fs/promises";
+import type { RetrievalMetrics } from "../eval/metrics.ts";
+import type { EpochRecord } from "../train/run.ts";
+import { barChart, lineChart } from "./svg.ts";
+
+export interface TrainSummary {
+  model: string;
+  version: string;
+  samplingCorrection: string;
+  backend: string;
+  data: { train: number; test: number; users: number; items: number; evalUsers: number };
+  epochs: EpochRecord[];
+  final: { exact: RetrievalMetrics; ann?: RetrievalMetrics; popularity: RetrievalMetrics };
+  /** The same run without sampling correction, for the popularity-decile comparison. */
+  comparison?: { samplingCorrection: string; exact: RetrievalMetrics };
+  bundle?: string;
+  params: Record<string, string | number | boolean>;
+}
+
+const KS = ["10", "50", "100"];
+const esc = (s: string): string =>
+  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+
+export function renderReport(s: TrainSummary): string {
+  const epochs = s.epochs.map((e) => String(e.epoch));
+  const loss = lineChart("Training loss per epoch", epochs, [
+    { name: "loss", values: s.epochs.map((e) => e.loss) },
+  ]);
+  const recall = lineChart(
+    "Recall@K per epoch (exact search)",
+    epochs,
+    KS.map((k) => ({ name: `recall@${k}`, values: s.epochs.map((e) => e.metrics[`recall@${k}`] ?? 0) })),
+    true,
+  );
+  const deciles = Array.from({ length: 10 }, (_, d) => (d === 0 ? "head" : d === 9 ? "tail" : String(d + 1)));
+  const decileSeries = [{ name: `${s.samplingCorrection} correction`, values: s.final.exact.decileRecall }];
+  if (s.comparison)
+    decileSeries.push({
+      name: `${s.comparison.samplingCorrection} correction`,
+      values: s.comparison.exact.decileRecall,
+    });
+  decileSeries.push({ name: "popularity", values: s.final.popularity.decileRecall });
+  const decile = barChart("Recall@100 by item-popularity decile", deciles, decileSeries);
+  const rows: [string, RetrievalMetrics | undefined][] = [
+    [`model, exact (${s.samplingCorrection})`, s.final.exact],
+    [`model, usearch index (${s.samplingCorrection})`, s.final.ann],
+    [`model, exact (${s.comparison?.samplingCorrection ?? "-"})`, s.comparison?.exact],
+    ["popularity baseline", s.final.popularity],
+  ];
+  const cols = KS.flatMap((k) => [`recall@${k}`, `hitrate@${k}`]);
+  const table = rows
+    .filter((r): r is [string, RetrievalMetrics] => r[1] !== undefined)
+    .map(
+      ([name, m]) =>
+        `<tr><th>${esc(name)}</th>${cols.map((c) => `<td>${(m.metrics[c] ?? 0).toFixed(4)}</td>`).join("")}</tr>`,
+    )
+    .join("\n");
+  const params = Object.entries(s.params)
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`)
+    .join("");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>towerops training report: ${esc(s.model)} ${esc(s.version)}</title>
+<style>body{font-family:sans-serif;max-width:1100px;margin:24px auto;color:#222}table{border-collapse:collapse;margin:12px 0}
+td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}th{text-align:left;background:#f7f7f7}.charts{display:flex;flex-wrap:wrap;gap:16px}</style>
+</head><body>
+<h1>${esc(s.model)} <small>${esc(s.version)}</small></h1>
+<p>${s.data.train} training and ${s.data.test} held-out events, ${s.data.users} users, ${s.data.items} items;
+${s.final.exact.users} users evaluated over the full catalogue. Sampling correction: <b>${esc(s.samplingCorrection)}</b>. Backend: ${esc(s.backend)}.
+${s.bundle ? `Bundle: <code>${esc(s.bundle)}</code>.` : ""}</p>
+<h2>Retrieval quality</h2>
+<table><tr><th></th>${cols.map((c) => `<th>${c}</th>`).join("")}</tr>
+${table}</table>
+<div class="charts">${loss}${recall}${decile}</div>
+<h2>Parameters</h2><table>${params}</table>
+</body></html>
+`;
+}
+
+export async function writeReport(htmlPath: string, jsonPath: string, s: TrainSummary): Promise<void> {
+  await writeFile(jsonPath, `${JSON.stringify(s, null, 2)}\n`);
+  await writeFile(htmlPath, renderReport(s));
+}

@@ -1,0 +1,116 @@
+// Minimal inline SVG charts for the training report: no scripts, no external assets, so the report
+// is one self-contained file that opens anywhere.
+
+export interface Series {
+  name: string;
+  values: number[];
+}
+
+const W = 520;
+const H = 260;
+const PAD = { left: 56, right: 16, top: 28, bottom: 40 };
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+
+const esc = (s: string): string =>
+  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+
+function fmt(v: number): string {
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+function frame(
+  title: string,
+  yMin: number,
+  yMax: number,
+  xLabels: string[],
+  body: string,
+  legend: string[],
+): string {
+  const plotH = H - PAD.top - PAD.bottom;
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+    const y = PAD.top + plotH * (1 - f);
+    const v = yMin + (yMax - yMin) * f;
+    return `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${PAD.left - 6}" y="${y + 4}" text-anchor="end">${fmt(v)}</text>`;
+  });
+  const plotW = W - PAD.left - PAD.right;
+  const xs = xLabels.map(
+    (l, i) =>
+      `<text x="${PAD.left + (plotW * (i + 0.5)) / xLabels.length}" y="${H - PAD.bottom + 16}" text-anchor="middle">${esc(l)}</text>`,
+  );
+  const leg = legend.map(
+    (name, i) =>
+      `<rect x="${PAD.left + i * 150}" y="${H - 14}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${PAD.left + i * 150 + 14}" y="${H - 5}">${esc(name)}</text>`,
+  );
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11" role="img" aria-label="${esc(title)}">
+<text x="${W / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>
+${ticks.join("\n")}${xs.join("")}${body}${leg.join("")}</svg>`;
+}
+
+function range(series: Series[], zero: boolean): [number, number] {
+  const all = series.flatMap((s) => s.values).filter(Number.isFinite);
+  let lo = zero ? 0 : Math.min(...all);
+  let hi = Math.max(...all);
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, 1];
+  if (hi === lo) {
+    hi += 1;
+    lo = zero ? 0 : lo - 1;
+  }
+  return [lo, hi + (hi - lo) * 0.05];
+}
+
+/** One line per series over shared x labels (e.g. epochs). */
+export function lineChart(title: string, xLabels: string[], series: Series[], zero = false): string {
+  const [lo, hi] = range(series, zero);
+  const plotW = W - PAD.left - PAD.right;
+  const plotH = H - PAD.top - PAD.bottom;
+  const x = (i: number) => PAD.left + (plotW * (i + 0.5)) / Math.max(1, xLabels.length);
+  const y = (v: number) => PAD.top + plotH * (1 - (v - lo) / (hi - lo));
+  const body = series
+    .map((s, k) => {
+      const color = COLORS[k % COLORS.length];
+      const pts = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+      const dots = s.values.map(
+        (v, i) =>
+          `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${color}"><title>${esc(s.name)}: ${fmt(v)}</title></circle>`,
+      );
+      return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(" ")}"/>${dots.join("")}`;
+    })
+    .join("");
+  return frame(
+    title,
+    lo,
+    hi,
+    xLabels,
+    body,
+    series.map((s) => s.name),
+  );
+}
+
+/** Grouped bars: one group per x label, one bar per series. */
+export function barChart(title: string, xLabels: string[], series: Series[]): string {
+  const [lo, hi] = range(series, true);
+  const plotW = W - PAD.left - PAD.right;
+  const plotH = H - PAD.top - PAD.bottom;
+  const group = plotW / Math.max(1, xLabels.length);
+  const bw = (group * 0.8) / Math.max(1, series.length);
+  const body = series
+    .map((s, k) =>
+      s.values
+        .map((v, i) => {
+          const h = (plotH * (v - lo)) / (hi - lo);
+          return `<rect x="${(PAD.left + group * i + group * 0.1 + bw * k).toFixed(1)}" y="${(PAD.top + plotH - h).toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[k % COLORS.length]}"><title>${esc(s.name)} ${esc(xLabels[i] ?? "")}: ${fmt(v)}</title></rect>`;
+        })
+        .join(""),
+    )
+    .join("");
+  return frame(
+    title,
+    lo,
+    hi,
+    xLabels,
+    body,
+    series.map((s) => s.name),
+  );
+}

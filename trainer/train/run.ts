@@ -1,0 +1,106 @@
+// A full training run: features, towers, epochs with per-epoch evaluation, optional early stop.
+import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
+import { type FeatureTable, inferFeatureSpec } from "../data/features.ts";
+import type { InteractionTable } from "../data/table.ts";
+import type { EvalSet } from "../eval/evalset.ts";
+import { evaluateModel, type ModelEvaluation } from "../eval/evaluate.ts";
+import { bucketsFor, type TrainConfig } from "./config.ts";
+import { buildFeatureCache, type FeatureCache } from "./examples.ts";
+import { TwoTowerTrainer } from "./trainer.ts";
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  examplesPerSecond: number;
+  seconds: number;
+  /** Exact-search metrics on the eval set after this epoch. */
+  metrics: Record<string, number>;
+}
+
+export interface RunInputs {
+  train: InteractionTable;
+  evalSet: EvalSet;
+  config: TrainConfig;
+  userFeatures?: FeatureTable;
+  itemFeatures?: FeatureTable;
+  onEpoch?: (r: EpochRecord) => void;
+  onBatch?: (epoch: number, done: number, total: number) => void;
+  /** Metric driving early stopping, e.g. recall@100. */
+  earlyStopMetric?: string;
+}
+
+export interface RunResult {
+  trainer: TwoTowerTrainer;
+  cache: FeatureCache;
+  epochs: EpochRecord[];
+  /** Final evaluation (exact, ANN and popularity) of the trained towers. */
+  final: ModelEvaluation;
+}
+
+export function featureSpecs(
+  train: InteractionTable,
+  config: TrainConfig,
+  userFeatures?: FeatureTable,
+  itemFeatures?: FeatureTable,
+): { viewer: ViewerFeatureSpec; item: ItemFeatureSpec } {
+  // One item bucket space for the history input and the item tower, so an item hashes the same in both.
+  const itemIdBuckets = bucketsFor(train.items.size, config.itemIdBuckets);
+  return {
+    viewer: {
+      userIdBuckets: bucketsFor(train.users.size, config.userIdBuckets),
+      itemIdBuckets,
+      historyLength: config.historyLength,
+      profile: userFeatures ? inferFeatureSpec(userFeatures) : [],
+    },
+    item: { itemIdBuckets, attributes: itemFeatures ? inferFeatureSpec(itemFeatures) : [] },
+  };
+}
+
+export async function trainRun(x: RunInputs): Promise<RunResult> {
+  const specs = featureSpecs(x.train, x.config, x.userFeatures, x.itemFeatures);
+  const cache = buildFeatureCache(
+    x.train.users,
+    x.train.items,
+    specs.viewer,
+    specs.item,
+    x.userFeatures,
+    x.itemFeatures,
+  );
+  const trainer = new TwoTowerTrainer(x.train, cache, x.config);
+  const epochs: EpochRecord[] = [];
+  const evaluate = (withAnn: boolean) =>
+    evaluateModel({
+      viewer: trainer.viewer.model,
+      item: trainer.item.model,
+      cache,
+      train: x.train,
+      set: x.evalSet,
+      dims: x.config.dims,
+      withAnn,
+      ...(x.userFeatures ? { userFeatures: x.userFeatures } : {}),
+      ...(x.itemFeatures ? { itemFeatures: x.itemFeatures } : {}),
+    });
+  const metric = x.earlyStopMetric ?? "recall@100";
+  let best = Number.NEGATIVE_INFINITY;
+  let sinceBest = 0;
+  for (let e = 1; e <= x.config.epochs; e++) {
+    const stats = trainer.runEpoch((done, total) => x.onBatch?.(e, done, total));
+    trainer.syncWeights();
+    const evaluation = await evaluate(false);
+    const record: EpochRecord = {
+      epoch: e,
+      loss: stats.loss,
+      examplesPerSecond: stats.examples / stats.seconds,
+      seconds: stats.seconds,
+      metrics: evaluation.exact.metrics,
+    };
+    epochs.push(record);
+    x.onEpoch?.(record);
+    const value = record.metrics[metric] ?? 0;
+    if (value > best) {
+      best = value;
+      sinceBest = 0;
+    } else if (x.config.earlyStopPatience > 0 && ++sinceBest >= x.config.earlyStopPatience) break;
+  }
+  return { trainer, cache, epochs, final: await evaluate(true) };
+}

@@ -1,0 +1,228 @@
+// The validation gate automatic retraining runs before any rollout: a candidate bundle must retrieve
+// well on held-out data, must not regress against the serving (baseline) bundle, and must not be
+// numerically broken or collapsed. Every failed check is a reason; any reason fails the gate.
+import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
+import type { InteractionTable } from "../data/table.ts";
+import { Vocab } from "../data/table.ts";
+import { type EvalSet, popularityDeciles } from "../eval/evalset.ts";
+import { evaluateRetriever, type RetrievalMetrics } from "../eval/metrics.ts";
+import { annRetriever } from "../eval/retrievers.ts";
+import { viewerOf } from "../train/examples.ts";
+
+export interface GateThresholds {
+  /** Metric compared, e.g. recall@100. */
+  metric: string;
+  /** Absolute floor for the candidate's metric. */
+  minRecall: number;
+  /** Largest allowed relative drop vs the baseline (0.05 = 5%). */
+  maxDrop: number;
+  /** Smallest share of held-out items the candidate's catalogue must contain. */
+  minCoverage: number;
+  /** Largest share of users allowed to share one identical top-10 list. */
+  maxIdenticalTop10: number;
+  /** Largest allowed |norm - 1| of a viewer embedding (towers are L2-normalised). */
+  normTolerance: number;
+}
+
+export const DEFAULT_THRESHOLDS: GateThresholds = {
+  metric: "recall@100",
+  minRecall: 0,
+  maxDrop: 0.05,
+  minCoverage: 0.9,
+  maxIdenticalTop10: 0.5,
+  normTolerance: 1e-3,
+};
+
+export interface BundleCheck {
+  version: string;
+  digest: string;
+  dims: number;
+  items: number;
+  retrieval?: RetrievalMetrics;
+  /** Share of held-out target items present in the bundle's catalogue. */
+  coverage: number;
+  /** Share of users whose top-10 equals the most common top-10. */
+  identicalTop10: number;
+  nonFiniteViewers: number;
+  worstNormError: number;
+}
+
+export interface GateResult {
+  pass: boolean;
+  reasons: string[];
+  metrics: { candidate: BundleCheck; baseline?: BundleCheck };
+}
+
+/** Held-out queries: per user, history item ids and target item ids. */
+export interface Holdout {
+  users: string[];
+  histories: string[][];
+  targets: string[][];
+}
+
+/**
+ * Leave-last-out within one log: each user's last `targetsPerUser` events are targets, earlier ones
+ * the history (capped to `historyLength`). Users with a single event are skipped, or, with
+ * `history` given, histories come from that (training) log and every holdout event is a target.
+ */
+export function buildHoldout(
+  holdout: InteractionTable,
+  historyLength: number,
+  targetsPerUser: number,
+  history?: InteractionTable,
+): Holdout {
+  const out: Holdout = { users: [], histories: [], targets: [] };
+  const idsOf = (t: InteractionTable, rows: number[]) =>
+    rows.map((r) => t.items.ids[t.item[r] as number] as string);
+  const historyRows = history?.rowsByUser();
+  for (const [u, rows] of holdout.rowsByUser()) {
+    const userId = holdout.users.ids[u] as string;
+    if (history && historyRows) {
+      const hu = history.users.get(userId);
+      const hr = hu === undefined ? [] : (historyRows.get(hu) ?? []);
+      out.users.push(userId);
+      out.histories.push(idsOf(history, hr.slice(Math.max(0, hr.length - historyLength))));
+      out.targets.push(idsOf(holdout, rows));
+      continue;
+    }
+    if (rows.length <= targetsPerUser) continue;
+    const cut = rows.length - targetsPerUser;
+    out.users.push(userId);
+    out.histories.push(idsOf(holdout, rows.slice(Math.max(0, cut - historyLength), cut)));
+    out.targets.push(idsOf(holdout, rows.slice(cut)));
+  }
+  return out;
+}
+
+export async function checkBundle(bundle: LoadedBundle, h: Holdout, threads: number): Promise<BundleCheck> {
+  const dims = bundle.manifest.dims;
+  const base = {
+    version: bundle.manifest.version,
+    digest: bundle.digest,
+    dims,
+    items: bundle.keys.count,
+  };
+  // Item index = usearch key, so the bundle's own key space is the catalogue.
+  const vocab = new Vocab();
+  for (let k = 0; k < bundle.keys.count; k++)
+    vocab.intern(bundle.keys.idOf(BigInt(k)) ?? `\u0000missing${k}`);
+  let covered = 0;
+  let targets = 0;
+  const relevant: Int32Array[] = [];
+  const exclude: Int32Array[] = [];
+  const keep: number[] = [];
+  h.users.forEach((_, u) => {
+    const rel = new Set<number>();
+    for (const id of h.targets[u] as string[]) {
+      targets++;
+      const ix = vocab.get(id);
+      if (ix !== undefined) {
+        covered++;
+        rel.add(ix);
+      }
+    }
+    const hist = new Set(
+      (h.histories[u] as string[]).map((id) => vocab.get(id)).filter((x): x is number => x !== undefined),
+    );
+    for (const i of hist) rel.delete(i);
+    if (rel.size === 0) return;
+    keep.push(u);
+    relevant.push(Int32Array.from(rel));
+    exclude.push(Int32Array.from(hist));
+  });
+  const viewers = keep.map((u) =>
+    viewerOf(
+      h.users[u] as string,
+      (h.histories[u] as string[]).slice(-bundle.manifest.viewerTower.features.historyLength),
+    ),
+  );
+  const queries = new Float32Array(viewers.length * dims);
+  for (let s = 0; s < viewers.length; s += 2048)
+    queries.set(await bundle.viewer.embed(viewers.slice(s, s + 2048)), s * dims);
+  let nonFinite = 0;
+  let worst = 0;
+  for (let r = 0; r < viewers.length; r++) {
+    let sq = 0;
+    let finite = true;
+    for (let c = 0; c < dims; c++) {
+      const v = queries[r * dims + c] as number;
+      if (!Number.isFinite(v)) finite = false;
+      sq += v * v;
+    }
+    if (!finite) nonFinite++;
+    else worst = Math.max(worst, Math.abs(Math.sqrt(sq) - 1));
+  }
+  const coverage = targets === 0 ? 0 : covered / targets;
+  if (keep.length === 0 || nonFinite > 0)
+    return { ...base, coverage, identicalTop10: 0, nonFiniteViewers: nonFinite, worstNormError: worst };
+  // Popularity deciles are not known from a bundle; held-out counts stand in so deciles stay comparable across bundles.
+  const counts = new Float64Array(vocab.size);
+  for (const rel of relevant) for (const i of rel) counts[i] = (counts[i] as number) + 1;
+  const set: EvalSet = {
+    users: Int32Array.from(keep),
+    relevant,
+    exclude,
+    decile: popularityDeciles(counts, vocab.size),
+    itemCount: vocab.size,
+  };
+  const retriever = annRetriever(bundle.index, (key) => Number(key), threads);
+  const retrieval = evaluateRetriever(retriever, queries, set);
+  const top10 = retriever(queries, keep.length, 10, undefined);
+  const lists = new Map<string, number>();
+  let most = 0;
+  for (let r = 0; r < keep.length; r++) {
+    const key = top10.subarray(r * 10, r * 10 + 10).join(",");
+    const n = (lists.get(key) ?? 0) + 1;
+    lists.set(key, n);
+    most = Math.max(most, n);
+  }
+  return {
+    ...base,
+    retrieval,
+    coverage,
+    identicalTop10: most / keep.length,
+    nonFiniteViewers: nonFinite,
+    worstNormError: worst,
+  };
+}
+
+export function judge(
+  candidate: BundleCheck,
+  baseline: BundleCheck | undefined,
+  t: GateThresholds,
+  indexDims: number,
+): GateResult {
+  const reasons: string[] = [];
+  const value = (c: BundleCheck) => c.retrieval?.metrics[t.metric];
+  if (indexDims !== candidate.dims)
+    reasons.push(`dims mismatch: manifest says ${candidate.dims}, index has ${indexDims}`);
+  if (candidate.nonFiniteViewers > 0)
+    reasons.push(`${candidate.nonFiniteViewers} viewer embeddings contain NaN or Inf`);
+  if (candidate.worstNormError > t.normTolerance) {
+    reasons.push(
+      `viewer embeddings are not unit-norm: worst |norm - 1| = ${candidate.worstNormError.toExponential(2)} > ${t.normTolerance}`,
+    );
+  }
+  if (candidate.coverage < t.minCoverage) {
+    reasons.push(
+      `item coverage ${candidate.coverage.toFixed(4)} < ${t.minCoverage}: held-out items missing from the catalogue`,
+    );
+  }
+  if (candidate.identicalTop10 > t.maxIdenticalTop10) {
+    reasons.push(
+      `collapsed: ${(candidate.identicalTop10 * 100).toFixed(1)}% of users get the same top-10 (max ${t.maxIdenticalTop10 * 100}%)`,
+    );
+  }
+  const c = value(candidate);
+  if (c === undefined) reasons.push(`no ${t.metric}: no held-out user could be evaluated`);
+  else {
+    if (c < t.minRecall) reasons.push(`${t.metric} ${c.toFixed(4)} < floor ${t.minRecall}`);
+    const b = baseline ? value(baseline) : undefined;
+    if (b !== undefined && b > 0 && (b - c) / b > t.maxDrop) {
+      reasons.push(
+        `${t.metric} dropped ${(((b - c) / b) * 100).toFixed(1)}% vs baseline ${baseline?.version} (${b.toFixed(4)} -> ${c.toFixed(4)}), max ${t.maxDrop * 100}%`,
+      );
+    }
+  }
+  return { pass: reasons.length === 0, reasons, metrics: { candidate, ...(baseline ? { baseline } : {}) } };
+}
