@@ -3,7 +3,9 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, readdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import path from "node:path";
+import { Worker } from "node:worker_threads";
 
 export type BundleErrorCode =
   | "manifest_unreadable"
@@ -44,6 +46,59 @@ export async function digestFile(file: string): Promise<{ sha256: string; bytes:
     bytes += (chunk as Buffer).length;
   }
   return { sha256: hash.digest("hex"), bytes };
+}
+
+// Large files are hashed in worker threads so an index and a tower's weights are digested in
+// parallel: verification is most of a bundle's cold start.
+const WORKER_MIN_BYTES = 16 << 20;
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { createHash } = require("node:crypto");
+const { createReadStream } = require("node:fs");
+(async () => {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of createReadStream(workerData, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  parentPort.postMessage({ sha256: hash.digest("hex"), bytes });
+})().catch((err) => parentPort.postMessage({ error: String(err && err.message || err) }));
+`;
+
+function digestInWorker(file: string): Promise<{ sha256: string; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: file });
+    worker.once("message", (m: { sha256: string; bytes: number } | { error: string }) => {
+      void worker.terminate();
+      if ("error" in m) reject(new Error(`cannot digest ${file}: ${m.error}`));
+      else resolve(m);
+    });
+    worker.once("error", reject);
+  });
+}
+
+/**
+ * Digests of `files` with `sizes` (bytes, used to pick the worker path), in input order, at most
+ * one file per core at a time.
+ */
+export async function digestFiles(
+  files: readonly string[],
+  sizes: readonly number[],
+  workerMinBytes = WORKER_MIN_BYTES,
+): Promise<{ sha256: string; bytes: number }[]> {
+  const out: { sha256: string; bytes: number }[] = new Array(files.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      const file = files[i] as string;
+      out[i] = (sizes[i] ?? 0) >= workerMinBytes ? await digestInWorker(file) : await digestFile(file);
+    }
+  };
+  const lanes = Math.max(1, Math.min(files.length, availableParallelism()));
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return out;
 }
 
 export function sha256(data: Uint8Array | string): string {

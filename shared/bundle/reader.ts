@@ -8,7 +8,7 @@ import { loadModel } from "../tf/model-io.ts";
 import { towerDims } from "../tower/towers.ts";
 import { createViewerTower } from "../tower/viewer-tower.ts";
 import type { ItemKeys, LoadedBundle, ViewerTower } from "./bundle.ts";
-import { BundleError, digestFile, listFiles, sha256 } from "./files.ts";
+import { BundleError, digestFiles, listFiles, sha256 } from "./files.ts";
 import { BUNDLE_FORMAT_VERSION, type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
 import { manifestProblems } from "./schema.ts";
 
@@ -39,8 +39,7 @@ export async function verifyFiles(dir: string): Promise<VerifiedBundle> {
       throw new BundleError("extra_file", `${p} is in the bundle but not listed in ${MANIFEST_FILE}`, p);
   }
   for (const f of manifest.files) {
-    const abs = path.join(dir, f.path);
-    const { size } = await stat(abs);
+    const { size } = await stat(path.join(dir, f.path));
     if (size !== f.bytes) {
       throw new BundleError(
         size < f.bytes ? "truncated" : "size_mismatch",
@@ -48,15 +47,21 @@ export async function verifyFiles(dir: string): Promise<VerifiedBundle> {
         f.path,
       );
     }
-    const actual = await digestFile(abs);
-    if (actual.sha256 !== f.sha256) {
+  }
+  const digests = await digestFiles(
+    manifest.files.map((f) => path.join(dir, f.path)),
+    manifest.files.map((f) => f.bytes),
+  );
+  manifest.files.forEach((f, i) => {
+    const actual = digests[i]?.sha256;
+    if (actual !== f.sha256) {
       throw new BundleError(
         "digest_mismatch",
-        `${f.path} has sha256 ${actual.sha256}, ${MANIFEST_FILE} expects ${f.sha256}`,
+        `${f.path} has sha256 ${actual}, ${MANIFEST_FILE} expects ${f.sha256}`,
         f.path,
       );
     }
-  }
+  });
   return { manifest, digest };
 }
 
