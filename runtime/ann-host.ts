@@ -82,9 +82,4 @@ export class AnnHost {
     if (!this.coalesce) return Promise.resolve(searchItems(this.bundle, this.threads, [query])[0] as Hit[]);
     return this.searcher.submit(query);
   }
-
-  /** Work queued or running, for draining on shutdown. */
-  get pending(): number {
-    return this.embedder.pending + this.searcher.pending;
-  }
 }

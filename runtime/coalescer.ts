@@ -37,11 +37,6 @@ export class Coalescer<I, O> {
     });
   }
 
-  /** Requests queued or running: lets shutdown wait for them. */
-  get pending(): number {
-    return this.queue.length + (this.running ? 1 : 0);
-  }
-
   private schedule(): void {
     if (this.scheduled || this.running || this.queue.length === 0) return;
     this.scheduled = true;

@@ -46,10 +46,6 @@ export class ViewerEmbedder {
     return Promise.all(viewers.map((v, i) => this.embed(v, `${field}[${i}]`)));
   }
 
-  get pending(): number {
-    return this.coalescer.pending;
-  }
-
   /** One bad viewer must not fail its batch-mates: on a feature error, retry one by one. */
   private async embedIsolated(viewers: ViewerFeatures[]): Promise<(Float32Array | ApiError)[]> {
     try {
