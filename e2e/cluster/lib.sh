@@ -33,7 +33,13 @@ KWOK_PORT="${TOWEROPS_KWOK_PORT:-20247}"
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 pid_of() { cat "$state/run/$1.pid" 2>/dev/null || true; }
-alive() { local pid; pid="$(pid_of "$1")"; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+# A killed daemon whose parent is gone can linger as a zombie, which `kill -0` still counts as alive.
+alive() {
+  local pid proc_state
+  pid="$(pid_of "$1")"
+  [ -n "$pid" ] && proc_state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" && [ -n "$proc_state" ] &&
+    [ "$proc_state" != Z ]
+}
 
 # Each component's health URL; curl talks TLS with the admin cert where the endpoint is secure.
 health_url() {

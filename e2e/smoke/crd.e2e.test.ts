@@ -1,14 +1,24 @@
-import { ApiextensionsV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { randomBytes } from "node:crypto";
+import {
+  ApiextensionsV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type V1CustomResourceDefinition,
+} from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminKubeConfig, createTestNamespace, deleteNamespace, eventually } from "../support/kube.ts";
 
-const group = "smoke.towerops.io";
+// A group of its own per run: a CRD from an earlier run may still be terminating.
+const group = `smoke-${randomBytes(3).toString("hex")}.towerops.io`;
 const plural = "widgets";
+const crdName = `${plural}.${group}`;
 
+// client-node's typed serializer drops keys it does not know (the wire name `x-kubernetes-validations`
+// is the model field `x_kubernetes_validations`), so the literal is typed to let tsc catch that.
 // A throwaway CRD shaped like the ones the operator will ship: structural schema, a CEL rule and a
 // status subresource, so admission and status semantics are checked against the real API server.
-const crd = {
-  metadata: { name: `${plural}.${group}` },
+const crd: V1CustomResourceDefinition = {
+  metadata: { name: crdName },
   spec: {
     group,
     scope: "Namespaced",
@@ -27,7 +37,7 @@ const crd = {
                 type: "object",
                 required: ["minReplicas", "maxReplicas"],
                 properties: { minReplicas: { type: "integer" }, maxReplicas: { type: "integer" } },
-                "x-kubernetes-validations": [
+                x_kubernetes_validations: [
                   {
                     rule: "self.minReplicas <= self.maxReplicas",
                     message: "minReplicas must not exceed maxReplicas",
@@ -43,6 +53,14 @@ const crd = {
   },
 };
 
+const ref = { group, version: "v1alpha1", plural };
+const widget = (name: string, minReplicas: number, maxReplicas: number) => ({
+  apiVersion: `${group}/v1alpha1`,
+  kind: "Widget",
+  metadata: { name },
+  spec: { minReplicas, maxReplicas },
+});
+
 describe("CustomResourceDefinition with CEL validation and a status subresource", () => {
   let kc: KubeConfig;
   let namespace: string;
@@ -51,59 +69,57 @@ describe("CustomResourceDefinition with CEL validation and a status subresource"
     kc = adminKubeConfig();
     namespace = await createTestNamespace(kc, "smoke-crd");
     const ext = kc.makeApiClient(ApiextensionsV1Api);
-    await ext.createCustomResourceDefinition({ body: crd }).catch((err: { code?: number }) => {
-      if (err.code !== 409) throw err;
-    });
+    await ext.createCustomResourceDefinition({ body: crd });
     await eventually("CRD established", async () => {
-      const got = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
+      const got = await ext.readCustomResourceDefinition({ name: crdName });
       return (
         got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") || undefined
       );
     });
+    // Established only means served: for a moment after it, the API server still admits objects
+    // without the new schema's CEL rules. A server-side dry run tells when the rule is enforced.
+    const api = kc.makeApiClient(CustomObjectsApi);
+    await eventually("CEL rule enforced", () =>
+      api
+        .createNamespacedCustomObject({ ...ref, namespace, body: widget("probe", 2, 1), dryRun: "All" })
+        .then(() => undefined)
+        .catch((e: { code?: number }) => (e.code === 422 ? true : undefined)),
+    );
   });
   afterAll(async () => {
     await deleteNamespace(kc, namespace);
     await kc
       .makeApiClient(ApiextensionsV1Api)
-      .deleteCustomResourceDefinition({ name: crd.metadata.name })
+      .deleteCustomResourceDefinition({ name: crdName })
       .catch(() => undefined);
-  });
-
-  const widget = (name: string, minReplicas: number, maxReplicas: number) => ({
-    apiVersion: `${group}/v1alpha1`,
-    kind: "Widget",
-    metadata: { name },
-    spec: { minReplicas, maxReplicas },
   });
 
   it("rejects an object that breaks the CEL rule, with the rule's message", async () => {
     const api = kc.makeApiClient(CustomObjectsApi);
     const err = await api
-      .createNamespacedCustomObject({
-        group,
-        version: "v1alpha1",
-        namespace,
-        plural,
-        body: widget("bad", 5, 1),
-      })
-      .then(() => undefined)
+      .createNamespacedCustomObject({ ...ref, namespace, body: widget("bad", 5, 1) })
+      .then((created) => ({ created }))
       .catch((e: { code?: number; body?: unknown }) => e);
-    expect(err?.code).toBe(422);
-    expect(String(err?.body)).toContain("minReplicas must not exceed maxReplicas");
+    expect(err).toMatchObject({ code: 422 });
+    expect(String((err as { body?: unknown }).body)).toContain("minReplicas must not exceed maxReplicas");
   });
 
   it("keeps status out of spec writes and spec out of status writes", async () => {
     const api = kc.makeApiClient(CustomObjectsApi);
-    const ref = { group, version: "v1alpha1", namespace, plural, name: "good" };
+    const good = { ...ref, namespace, name: "good" };
     const created = (await api.createNamespacedCustomObject({
-      ...ref,
+      ...good,
       body: { ...widget("good", 1, 3), status: { phase: "ignored" } },
-    })) as { status?: unknown; metadata: { generation: number } };
+    })) as { status?: unknown; metadata: { generation: number; resourceVersion: string } };
     expect(created.status).toBeUndefined();
 
     const withStatus = (await api.replaceNamespacedCustomObjectStatus({
-      ...ref,
-      body: { ...widget("good", 1, 99), metadata: { name: "good" }, status: { phase: "Ready" } },
+      ...good,
+      body: {
+        ...widget("good", 1, 99),
+        metadata: { name: "good", resourceVersion: created.metadata.resourceVersion },
+        status: { phase: "Ready" },
+      },
     })) as { spec: { maxReplicas: number }; status: { phase: string }; metadata: { generation: number } };
     expect(withStatus.status.phase).toBe("Ready");
     expect(withStatus.spec.maxReplicas).toBe(3);
