@@ -77,6 +77,16 @@ describe("openBundle on a good bundle", () => {
   });
 });
 
+describe.each(["f32", "bf16", "i8"] as const)("a %s bundle", (quantization) => {
+  it("round-trips through the writer and the verifying reader", async () => {
+    const written = await writeTestBundle(path.join(root, `q-${quantization}`), { quantization, items: 50 });
+    const b = await openBundle(written.dir);
+    expect(b.manifest.index.quantization).toBe(quantization);
+    expect(b.index.size()).toBe(50);
+    b.close();
+  });
+});
+
 describe("openBundle refuses a damaged bundle", () => {
   it("flipped byte in the index", async () => {
     const dir = await copy();
