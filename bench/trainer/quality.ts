@@ -1,0 +1,50 @@
+// Retrieval quality on a synthetic log with known structure: the model's recall@100 against the
+// popularity baseline (same users, same exclusions), and tail-decile recall with vs without logQ.
+import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
+import { splitTable } from "../../trainer/data/split.ts";
+import type { InteractionTable } from "../../trainer/data/table.ts";
+import { buildEvalSet } from "../../trainer/eval/evalset.ts";
+import type { RetrievalMetrics } from "../../trainer/eval/metrics.ts";
+import type { SamplingCorrection } from "../../trainer/sampling/estimator.ts";
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../trainer/train/config.ts";
+import { trainRun } from "../../trainer/train/run.ts";
+
+export interface QualityCase {
+  samplingCorrection: SamplingCorrection;
+  seconds: number;
+  examplesPerSecond: number;
+  exact: RetrievalMetrics;
+  ann: RetrievalMetrics | undefined;
+  popularity: RetrievalMetrics;
+}
+
+export async function qualityRuns(
+  backend: TfBackend,
+  table: InteractionTable,
+  corrections: SamplingCorrection[],
+  config: Partial<TrainConfig>,
+  evalUsers: number,
+): Promise<QualityCase[]> {
+  await initTensorflow({ backend });
+  const { train, test } = splitTable(table, { kind: "last-n", n: 2 });
+  const set = buildEvalSet(train, test, { maxUsers: evalUsers, seed: 1, excludeTrain: true });
+  const out: QualityCase[] = [];
+  for (const samplingCorrection of corrections) {
+    const started = performance.now();
+    const r = await trainRun({
+      train,
+      evalSet: set,
+      config: { ...DEFAULT_TRAIN_CONFIG, ...config, samplingCorrection },
+    });
+    out.push({
+      samplingCorrection,
+      seconds: (performance.now() - started) / 1000,
+      examplesPerSecond: r.epochs.reduce((s, e) => s + e.examplesPerSecond, 0) / r.epochs.length,
+      exact: r.final.exact,
+      ann: r.final.ann,
+      popularity: r.final.popularity,
+    });
+    r.trainer.dispose();
+  }
+  return out;
+}

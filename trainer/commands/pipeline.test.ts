@@ -1,0 +1,79 @@
+// End to end through the command functions on a tiny synthetic log: train -> checkpoint -> export
+// -> validate (pass against itself, fail on an impossible floor).
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { writeSynth } from "../synth/write.ts";
+import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
+import { DEFAULT_THRESHOLDS } from "../validate/gate.ts";
+import { runExportCommand } from "./export.ts";
+import { runTrainCommand } from "./train.ts";
+import { runValidateCommand } from "./validate.ts";
+
+describe("train -> export -> validate", () => {
+  it("produces a bundle the gate accepts, and rejects it below a floor", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-pipeline-"));
+    const files = await writeSynth(
+      { users: 60, items: 120, events: 1500, seed: 2, topics: 4 },
+      path.join(dir, "data"),
+    );
+    const trained = await runTrainCommand({
+      data: files.events,
+      split: "last:1",
+      maxBadRows: 0,
+      seed: 1,
+      out: path.join(dir, "run"),
+      model: "tiny",
+      version: "v1",
+      config: {
+        ...DEFAULT_TRAIN_CONFIG,
+        dims: 8,
+        embeddingDim: 8,
+        historyLength: 5,
+        batchSize: 64,
+        epochs: 1,
+      },
+      evalUsers: 0,
+      excludeTrain: true,
+      compare: true,
+      bundle: true,
+      backend: "wasm",
+    });
+    expect(trained.summary.final.exact.users).toBeGreaterThan(10);
+    expect(trained.summary.comparison?.samplingCorrection).toBe("none");
+    expect(await readFile(trained.reportPath, "utf8")).toContain("<svg");
+    const exported = await runExportCommand({
+      checkpoint: trained.checkpointDir,
+      out: path.join(dir, "exported"),
+      version: "v2",
+      batchSize: 50,
+    });
+    expect(exported.items).toBe(trained.summary.data.items);
+    expect(exported.manifest.training.metrics["recall@100"]).toBeCloseTo(
+      trained.summary.final.exact.metrics["recall@100"] ?? -1,
+      6,
+    );
+    const validate = (minRecall: number) =>
+      runValidateCommand({
+        candidate: exported.dir,
+        baseline: trained.bundleDir as string,
+        data: files.events,
+        targetsPerUser: 1,
+        maxBadRows: 0,
+        threads: 1,
+        thresholds: { ...DEFAULT_THRESHOLDS, minRecall },
+      });
+    const ok = await validate(0);
+    expect(ok.reasons).toEqual([]);
+    expect(ok.pass).toBe(true);
+    // Same towers in both bundles: identical recall.
+    expect(ok.metrics.candidate.retrieval?.metrics["recall@100"]).toBeCloseTo(
+      ok.metrics.baseline?.retrieval?.metrics["recall@100"] ?? -1,
+      6,
+    );
+    const bad = await validate(0.99);
+    expect(bad.pass).toBe(false);
+    expect(bad.reasons[0]).toMatch(/recall@100 .* < floor 0.99/);
+  });
+});

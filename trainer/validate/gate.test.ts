@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { InteractionTable } from "../data/table.ts";
+import { type BundleCheck, buildHoldout, DEFAULT_THRESHOLDS, judge } from "./gate.ts";
+
+const check = (recall: number, extra: Partial<BundleCheck> = {}): BundleCheck => ({
+  version: "v",
+  digest: "d",
+  dims: 8,
+  items: 10,
+  retrieval: { metrics: { "recall@100": recall }, decileRecall: [], users: 3 },
+  coverage: 1,
+  identicalTop10: 0.1,
+  nonFiniteViewers: 0,
+  worstNormError: 0,
+  ...extra,
+});
+
+describe("judge", () => {
+  it("passes a healthy candidate that holds up against the baseline", () => {
+    expect(judge(check(0.3), check(0.31), DEFAULT_THRESHOLDS, 8)).toMatchObject({ pass: true, reasons: [] });
+  });
+
+  it("fails with one reason per broken check", () => {
+    const t = { ...DEFAULT_THRESHOLDS, minRecall: 0.2 };
+    const res = judge(
+      check(0.1, { coverage: 0.5, identicalTop10: 0.9, nonFiniteViewers: 2, worstNormError: 0.5 }),
+      check(0.3),
+      t,
+      16,
+    );
+    expect(res.pass).toBe(false);
+    const text = res.reasons.join("\n");
+    for (const needle of [
+      "dims mismatch",
+      "NaN",
+      "not unit-norm",
+      "coverage",
+      "collapsed",
+      "< floor 0.2",
+      "dropped 66.7%",
+    ]) {
+      expect(text).toContain(needle);
+    }
+  });
+
+  it("fails when nothing could be evaluated", () => {
+    const { retrieval: _, ...noRetrieval } = check(0);
+    expect(judge(noRetrieval, undefined, DEFAULT_THRESHOLDS, 8).reasons).toEqual([
+      "no recall@100: no held-out user could be evaluated",
+    ]);
+  });
+});
+
+describe("buildHoldout", () => {
+  const t = new InteractionTable();
+  for (const [user, item, ts] of [
+    ["a", "x", 1],
+    ["a", "y", 2],
+    ["a", "z", 3],
+    ["b", "x", 1],
+  ] as const) {
+    t.push({ user, item, timestamp: ts, weight: 1 });
+  }
+
+  it("holds out each user's last events, earlier ones as history", () => {
+    expect(buildHoldout(t, 5, 1)).toEqual({ users: ["a"], histories: [["x", "y"]], targets: [["z"]] });
+  });
+
+  it("takes histories from a training log when given one", () => {
+    const train = new InteractionTable();
+    train.push({ user: "b", item: "w", timestamp: 0, weight: 1 });
+    expect(buildHoldout(t, 5, 1, train)).toEqual({
+      users: ["a", "b"],
+      histories: [[], ["w"]],
+      targets: [["x", "y", "z"], ["x"]],
+    });
+  });
+});
