@@ -16,7 +16,10 @@ describe("initTensorflow", () => {
 
   it("exports the chosen backend as a gauge", async () => {
     const registry = new Registry();
+    registerBackendMetric(registry, { backend: "cpu" });
     registerBackendMetric(registry, await initTensorflow());
-    expect(await registry.metrics()).toContain('towerops_tf_backend_info{backend="wasm"} 1');
+    const text = await registry.metrics();
+    expect(text).toContain('towerops_tf_backend_info{backend="wasm"} 1');
+    expect(text).not.toContain('backend="cpu"');
   });
 });

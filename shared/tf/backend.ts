@@ -87,13 +87,17 @@ async function activate(backend: TfBackend): Promise<boolean> {
   return tf.setBackend("cpu");
 }
 
-/** Exports `towerops_tf_backend_info{backend} 1` on `registry`. */
+/** Exports `towerops_tf_backend_info{backend} 1` on `registry`; safe to call again on the same registry. */
 export function registerBackendMetric(registry: Registry, info: TfBackendInfo): void {
-  const gauge = new Gauge({
-    name: "towerops_tf_backend_info",
-    help: "TensorFlow.js backend in use (1 for the selected backend).",
-    labelNames: ["backend"],
-    registers: [registry],
-  });
+  const name = "towerops_tf_backend_info";
+  const gauge =
+    (registry.getSingleMetric(name) as Gauge | undefined) ??
+    new Gauge({
+      name,
+      help: "TensorFlow.js backend in use (1 for the selected backend).",
+      labelNames: ["backend"],
+      registers: [registry],
+    });
+  gauge.reset();
   gauge.set({ backend: info.backend }, 1);
 }
