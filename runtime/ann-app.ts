@@ -60,7 +60,7 @@ export function mountAnnRoutes(
     jsonRoute(async (req) => {
       const { host, body, limits: l } = read(req);
       const { viewers } = parseEmbedBatch(body, l);
-      const embeddings = await host.embedMany(viewers, "viewers");
+      const embeddings = await host.embedMany(viewers, (i) => `viewers[${i}]`);
       return { version: host.metadata.viewerVersion, embeddings: embeddings.map(vec) };
     }),
   );
@@ -105,7 +105,7 @@ export function mountAnnRoutes(
       const { requests } = parseRetrieveBatch(body, l);
       const vectors = await host.embedMany(
         requests.map((r) => r.viewer),
-        "requests",
+        (i) => `requests[${i}].viewer`,
       );
       const results = await Promise.all(
         requests.map((r, i) =>

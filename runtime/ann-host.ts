@@ -73,8 +73,8 @@ export class AnnHost {
     return this.embedder.embed(viewer, field);
   }
 
-  embedMany(viewers: ViewerFeatures[], field: string): Promise<Float32Array[]> {
-    return this.embedder.embedMany(viewers, field);
+  embedMany(viewers: ViewerFeatures[], fieldOf: (i: number) => string): Promise<Float32Array[]> {
+    return this.embedder.embedMany(viewers, fieldOf);
   }
 
   search(query: SearchQuery): Promise<Hit[]> {

@@ -253,6 +253,19 @@ describe("malformed input", () => {
     ],
     ["/v1/retrieve", "missing k", { viewer: { userId: "u" } }, 400, "missing_field", "k"],
     ["/v1/retrieve/batch", "requests missing", {}, 400, "missing_field", "requests"],
+    [
+      "/v1/retrieve/batch",
+      "unencodable viewer in a batch",
+      {
+        requests: [
+          { viewer: { userId: "a" }, k: 1 },
+          { viewer: { userId: "bad" }, k: 1 },
+        ],
+      },
+      400,
+      "invalid_features",
+      "requests[1].viewer",
+    ],
     ["/v1/nope", "unknown route", {}, 404, "route_not_found"],
   ];
 

@@ -42,8 +42,9 @@ export class ViewerEmbedder {
     return out;
   }
 
-  embedMany(viewers: ViewerFeatures[], field: string): Promise<Float32Array[]> {
-    return Promise.all(viewers.map((v, i) => this.embed(v, `${field}[${i}]`)));
+  /** `fieldOf(i)` names viewer i in errors, e.g. `requests[3].viewer`. */
+  embedMany(viewers: ViewerFeatures[], fieldOf: (i: number) => string): Promise<Float32Array[]> {
+    return Promise.all(viewers.map((v, i) => this.embed(v, fieldOf(i))));
   }
 
   /** One bad viewer must not fail its batch-mates: on a feature error, retry one by one. */

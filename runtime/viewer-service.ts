@@ -187,7 +187,7 @@ function mountViewerRoutes(
     jsonRoute(async (req) => {
       const { viewers, version } = parseEmbedBatch(requireJson(req.body), limits);
       const s = pick(version);
-      const embeddings = await s.embedder.embedMany(viewers, "viewers");
+      const embeddings = await s.embedder.embedMany(viewers, (i) => `viewers[${i}]`);
       return { version: s.info.version, embeddings: embeddings.map((e) => Array.from(e)) };
     }),
   );
