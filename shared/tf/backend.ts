@@ -1,6 +1,7 @@
 // One TensorFlow.js backend choice for the trainer and the runtime: tfjs-node when it loads
 // (native, fastest; not installable on every host), else wasm, else cpu. Both wasm and cpu get the
-// scatter-add kernel so embedding gradients are correct and fast.
+// scatter-add kernel so embedding gradients are correct and fast; wasm also gets the kernel
+// replacements of wasm-kernels.ts (gather, transposed matmuls, identity).
 import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
