@@ -164,6 +164,27 @@ describe("openBundle refuses a damaged bundle", () => {
     await refused(dir, "schema_invalid", /keysFile/);
   });
 
+  it("a manifest that lists itself or a path twice", async () => {
+    const dir = await copy();
+    await editManifest(dir, (m) => {
+      m.files.push({ path: "manifest.json", sha256: "0".repeat(64), bytes: 1 });
+    });
+    await refused(dir, "schema_invalid", /must not list the manifest itself/);
+    await editManifest(dir, (m) => {
+      m.files.pop();
+      m.files.push({ ...(m.files[0] as BundleManifest["files"][number]) });
+    });
+    await refused(dir, "schema_invalid", /lists a path twice/);
+  });
+
+  it("a manifest that refers to an unlisted file", async () => {
+    const dir = await copy();
+    await editManifest(dir, (m) => {
+      m.files = m.files.filter((f) => f.path !== "items.keys");
+    });
+    await refused(dir, "schema_invalid", /refers to items\.keys, which files does not list/);
+  });
+
   it("an unknown format version", async () => {
     const dir = await copy();
     await editManifest(dir, (m) => {

@@ -161,6 +161,13 @@ export function parseManifest(text: string): VerifiedBundle {
   if (listed.size !== manifest.files.length) {
     throw new BundleError("schema_invalid", `${MANIFEST_FILE}: files lists a path twice`, MANIFEST_FILE);
   }
+  if (listed.has(MANIFEST_FILE)) {
+    throw new BundleError(
+      "schema_invalid",
+      `${MANIFEST_FILE}: files must not list the manifest itself`,
+      MANIFEST_FILE,
+    );
+  }
   for (const ref of referencedFiles(manifest)) {
     if (!listed.has(ref)) {
       throw new BundleError(
