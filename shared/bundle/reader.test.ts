@@ -1,10 +1,13 @@
 import { appendFile, cp, mkdtemp, readFile, rm, truncate, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Index, MetricKind, ScalarKind } from "usearch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initTensorflow } from "../tf/backend.ts";
-import { testViewers } from "../tower/testing.ts";
-import { BundleError, type BundleErrorCode, sha256 } from "./files.ts";
+import { saveModel } from "../tf/model-io.ts";
+import { testViewerConfig, testViewers } from "../tower/testing.ts";
+import { buildViewerModel } from "../tower/towers.ts";
+import { BundleError, type BundleErrorCode, digestFile, sha256 } from "./files.ts";
 import type { BundleManifest } from "./manifest.ts";
 import { openBundle, verifyBundle } from "./reader.ts";
 import { writeTestBundle } from "./testing.ts";
@@ -38,10 +41,17 @@ async function refused(dir: string, code: BundleErrorCode, message: RegExp): Pro
   expect((err as Error).message).toMatch(message);
 }
 
-async function editManifest(dir: string, edit: (m: BundleManifest) => void): Promise<void> {
+/** Re-digests every listed file, so a content edit reaches the semantic checks behind the digests. */
+async function rehash(dir: string): Promise<void> {
+  await editManifest(dir, async (m) => {
+    for (const f of m.files) Object.assign(f, await digestFile(path.join(dir, f.path)));
+  });
+}
+
+async function editManifest(dir: string, edit: (m: BundleManifest) => void | Promise<void>): Promise<void> {
   const file = path.join(dir, "manifest.json");
   const m = JSON.parse(await readFile(file, "utf8")) as BundleManifest;
-  edit(m);
+  await edit(m);
   await writeFile(file, JSON.stringify(m));
 }
 
@@ -162,6 +172,46 @@ describe("openBundle refuses a damaged bundle", () => {
       m.items.keysFile = "../items.keys";
     });
     await refused(dir, "schema_invalid", /keysFile/);
+  });
+
+  it("keys with a duplicate id, even with matching digests", async () => {
+    const dir = await copy();
+    const ids = (await readFile(path.join(dir, "items.keys"), "utf8")).split("\n");
+    ids[5] = "item-4";
+    await writeFile(path.join(dir, "items.keys"), ids.join("\n"));
+    await rehash(dir);
+    await refused(dir, "keys_invalid", /items\.keys line 6 repeats id "item-4"/);
+  });
+
+  it("a viewer tower of other dims, even with matching digests", async () => {
+    const dir = await copy();
+    await rm(path.join(dir, "viewer"), { recursive: true });
+    const other = buildViewerModel({ ...testViewerConfig, dims: 4 });
+    await saveModel(other, path.join(dir, "viewer"));
+    other.dispose();
+    await rehash(dir);
+    await refused(dir, "dims_mismatch", /viewer: viewer tower outputs 4 dims, manifest dims is 8/);
+  });
+
+  it("an index of other dims, even with matching digests", async () => {
+    const dir = await copy();
+    const small = new Index({
+      dimensions: 4,
+      metric: MetricKind.IP,
+      quantization: ScalarKind.F32,
+      connectivity: 16,
+      expansion_add: 128,
+      expansion_search: 64,
+      multi: false,
+    });
+    small.add(
+      BigUint64Array.from({ length: 200 }, (_, i) => BigInt(i)),
+      new Float32Array(800).fill(0.5),
+      1,
+    );
+    small.save(path.join(dir, "index.usearch"));
+    await rehash(dir);
+    await refused(dir, "dims_mismatch", /index\.usearch has 4 dims, manifest dims is 8/);
   });
 
   it("a manifest that lists itself or a path twice", async () => {
