@@ -1,20 +1,13 @@
-import type { KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminKubeConfig, apis, createTestNamespace, deleteNamespace, eventually } from "../support/kube.ts";
+import { describe, expect, it } from "vitest";
+import { apis, eventually, useTestNamespace } from "../support/kube.ts";
 
 // Proves the scheduler, the deployment/replicaset controllers, kwok and the garbage collector
 // all work together: the pieces every ANN-host rollout will stand on.
 describe("Deployments on kwok nodes", () => {
-  let kc: KubeConfig;
-  let namespace: string;
-
-  beforeAll(async () => {
-    kc = adminKubeConfig();
-    namespace = await createTestNamespace(kc, "smoke-deploy");
-  });
-  afterAll(() => deleteNamespace(kc, namespace));
+  const ns = useTestNamespace("smoke-deploy");
 
   it("reaches 3 ready replicas, then garbage-collects its ReplicaSet and pods on delete", async () => {
+    const { kc, namespace } = ns;
     const { apps, core } = apis(kc);
     const labels = { app: "pause" };
     await apps.createNamespacedDeployment({

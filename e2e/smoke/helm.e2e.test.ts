@@ -1,24 +1,17 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminKubeConfig, apis, clusterTool, createTestNamespace, deleteNamespace } from "../support/kube.ts";
+import { describe, expect, it } from "vitest";
+import { apis, clusterTool, useTestNamespace } from "../support/kube.ts";
 
 const run = promisify(execFile);
 const chart = fileURLToPath(new URL("../fixtures/tiny-chart", import.meta.url));
 
 describe("helm against the local control plane", () => {
-  let kc: KubeConfig;
-  let namespace: string;
-
-  beforeAll(async () => {
-    kc = adminKubeConfig();
-    namespace = await createTestNamespace(kc, "smoke-helm");
-  });
-  afterAll(() => deleteNamespace(kc, namespace));
+  const ns = useTestNamespace("smoke-helm");
 
   it("installs a chart and uninstalls it without leftovers", async () => {
+    const { kc, namespace } = ns;
     const helm = clusterTool("helm");
     await run(helm, [
       "install",

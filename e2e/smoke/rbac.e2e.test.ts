@@ -1,20 +1,14 @@
-import { CoreV1Api, type KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminKubeConfig, createTestNamespace, deleteNamespace } from "../support/kube.ts";
+import { CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { useTestNamespace } from "../support/kube.ts";
 import { serviceAccountKubeConfig } from "../support/service-account-kubeconfig.ts";
 
 // RBAC must really be enforced, or a chart's missing permission would only show up in production.
 describe("RBAC with a minted ServiceAccount kubeconfig", () => {
-  let kc: KubeConfig;
-  let namespace: string;
-
-  beforeAll(async () => {
-    kc = adminKubeConfig();
-    namespace = await createTestNamespace(kc, "smoke-rbac");
-  });
-  afterAll(() => deleteNamespace(kc, namespace));
+  const ns = useTestNamespace("smoke-rbac");
 
   it("grants exactly what the Role allows", async () => {
+    const { kc, namespace } = ns;
     const core = kc.makeApiClient(CoreV1Api);
     const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "reader" } } });

@@ -1,18 +1,12 @@
-import { CoreV1Api, type KubeConfig, Watch } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminKubeConfig, createTestNamespace, deleteNamespace, eventually } from "../support/kube.ts";
+import { CoreV1Api, Watch } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { eventually, useTestNamespace } from "../support/kube.ts";
 
 describe("client-node watch against the real API server", () => {
-  let kc: KubeConfig;
-  let namespace: string;
-
-  beforeAll(async () => {
-    kc = adminKubeConfig();
-    namespace = await createTestNamespace(kc, "smoke-watch");
-  });
-  afterAll(() => deleteNamespace(kc, namespace));
+  const ns = useTestNamespace("smoke-watch");
 
   it("sees ADDED, MODIFIED and DELETED for a ConfigMap", async () => {
+    const { kc, namespace } = ns;
     const seen: string[] = [];
     const abort = await new Watch(kc).watch(
       `/api/v1/namespaces/${namespace}/configmaps`,

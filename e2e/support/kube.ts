@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll } from "vitest";
 
 export function adminKubeConfig(): KubeConfig {
   if (!process.env.KUBECONFIG) {
@@ -33,6 +34,20 @@ export async function deleteNamespace(kc: KubeConfig, name: string): Promise<voi
     .makeApiClient(CoreV1Api)
     .deleteNamespace({ name })
     .catch(() => undefined);
+}
+
+/**
+ * Gives a describe block its own namespace, created before its tests and deleted after them,
+ * so e2e files never see each other's objects.
+ */
+export function useTestNamespace(prefix: string): { kc: KubeConfig; namespace: string } {
+  const ns = { kc: undefined as unknown as KubeConfig, namespace: "" };
+  beforeAll(async () => {
+    ns.kc = adminKubeConfig();
+    ns.namespace = await createTestNamespace(ns.kc, prefix);
+  });
+  afterAll(() => deleteNamespace(ns.kc, ns.namespace));
+  return ns;
 }
 
 /** Polls until `probe` returns a value other than undefined, or fails with the last observation. */
