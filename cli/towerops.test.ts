@@ -4,6 +4,7 @@ import { buildProgram } from "./towerops.ts";
 describe("towerops CLI", () => {
   it("lists every area's subcommands in --help", () => {
     const help = buildProgram().helpInformation();
-    for (const sub of ["operator", "runtime", "train"]) expect(help).toContain(sub);
+    for (const sub of ["operator", "runtime", "train", "export", "validate", "data", "demo"])
+      expect(help).toContain(sub);
   });
 });
