@@ -66,6 +66,7 @@ if (cases.has("quality")) {
     ["streaming", "none"],
     { epochs: 1 },
     size.evalUsers,
+    quick,
   );
   const [corrected, none] = runs;
   if (corrected && none) {
@@ -80,7 +81,7 @@ if (cases.has("quality")) {
         train_seconds: r(run.seconds, 1),
         examples_per_s: Math.round(run.examplesPerSecond),
         recall_at_100: r(run.exact.metrics["recall@100"] ?? 0),
-        recall_at_100_ann: r(run.ann?.metrics["recall@100"] ?? 0),
+        ...(run.ann ? { recall_at_100_ann: r(run.ann.metrics["recall@100"] ?? 0) } : {}),
         recall_at_10: r(run.exact.metrics["recall@10"] ?? 0),
         baseline: "popularity",
         baseline_recall_at_100: r(run.popularity.metrics["recall@100"] ?? 0),

@@ -24,6 +24,7 @@ export async function qualityRuns(
   corrections: SamplingCorrection[],
   config: Partial<TrainConfig>,
   evalUsers: number,
+  annEval: boolean,
 ): Promise<QualityCase[]> {
   await initTensorflow({ backend });
   const { train, test } = splitTable(table, { kind: "last-n", n: 2 });
@@ -35,6 +36,7 @@ export async function qualityRuns(
       train,
       evalSet: set,
       config: { ...DEFAULT_TRAIN_CONFIG, ...config, samplingCorrection },
+      annEval,
     });
     out.push({
       samplingCorrection,

@@ -42,6 +42,8 @@ describe("train -> export -> validate", () => {
     });
     expect(trained.summary.final.exact.users).toBeGreaterThan(10);
     expect(trained.summary.comparison?.samplingCorrection).toBe("none");
+    // ANN recall comes from the exported bundle's own index.
+    expect(trained.summary.final.ann?.users).toBe(trained.summary.final.exact.users);
     expect(await readFile(trained.reportPath, "utf8")).toContain("<svg");
     const exported = await runExportCommand({
       checkpoint: trained.checkpointDir,

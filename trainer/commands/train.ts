@@ -1,9 +1,11 @@
 // `towerops train`: load, train (plus an uncorrected comparison run), evaluate, checkpoint, export
 // the bundle, and write the HTML report and JSON summary.
 import path from "node:path";
+import { openBundle } from "../../shared/bundle/reader.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
 import { buildEvalSet } from "../eval/evalset.ts";
+import { type EvaluateInputs, evaluateModel } from "../eval/evaluate.ts";
 import { saveCheckpoint } from "../export/checkpoint.ts";
 import { exportBundle } from "../export/export.ts";
 import { startProgress } from "../progress.ts";
@@ -78,6 +80,17 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     bar.stop();
     return result;
   };
+  const evalInputs = (r: RunResult): EvaluateInputs => ({
+    viewer: r.trainer.viewer.model,
+    item: r.trainer.item.model,
+    cache: r.cache,
+    train: data.train,
+    set: evalSet,
+    dims: o.config.dims,
+    withAnn: false,
+    ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
+    ...(data.itemFeatures ? { itemFeatures: data.itemFeatures } : {}),
+  });
   const main = await run(o.config, o.config.samplingCorrection);
   let comparison: TrainSummary["comparison"];
   if (o.compare && o.config.samplingCorrection !== "none") {
@@ -147,6 +160,13 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
       { dir: exported.dir, items: exported.items, digest: exported.digest, seconds: exported.totalSeconds },
       "bundle written",
     );
+    // Recall through the bundle's own index: what serving will actually return.
+    const bundle = await openBundle(exported.dir, { threads: 1 });
+    try {
+      main.final.ann = (await evaluateModel(evalInputs(main), bundle.index)).ann;
+    } finally {
+      bundle.close();
+    }
   }
   const summary: TrainSummary = {
     model: o.model,

@@ -1,6 +1,7 @@
 // One evaluation of a trained pair of towers: exact search, the ANN index and the popularity
 // baseline, all on the same users with the same exclusions.
 import type * as tf from "@tensorflow/tfjs";
+import type { Index } from "usearch";
 import type { FeatureTable } from "../data/features.ts";
 import type { InteractionTable } from "../data/table.ts";
 import type { FeatureCache } from "../train/examples.ts";
@@ -27,7 +28,11 @@ export interface EvaluateInputs {
   itemFeatures?: FeatureTable;
 }
 
-export async function evaluateModel(x: EvaluateInputs): Promise<ModelEvaluation> {
+/**
+ * `annIndex`, when given, is searched instead of building a fresh index (its keys must be item
+ * indices, as in a bundle exported from the same catalogue order).
+ */
+export async function evaluateModel(x: EvaluateInputs, annIndex?: Index): Promise<ModelEvaluation> {
   const { train, set, dims } = x;
   const items = await embedCatalogue(x.item, x.cache.itemSpec, train.items.ids, dims, x.itemFeatures);
   const histories = recentHistories(train, x.cache.viewerSpec.historyLength);
@@ -45,8 +50,8 @@ export async function evaluateModel(x: EvaluateInputs): Promise<ModelEvaluation>
     queries,
     set,
   );
-  if (!x.withAnn) return { exact, popularity };
-  const index = buildItemIndex(items, train.items.size, dims);
+  if (!x.withAnn && !annIndex) return { exact, popularity };
+  const index = annIndex ?? buildItemIndex(items, train.items.size, dims);
   const ann = evaluateRetriever(
     annRetriever(index, (key) => Number(key)),
     queries,

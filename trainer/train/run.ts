@@ -27,13 +27,15 @@ export interface RunInputs {
   onBatch?: (epoch: number, done: number, total: number) => void;
   /** Metric driving early stopping, e.g. recall@100. */
   earlyStopMetric?: string;
+  /** Also evaluate through a freshly built usearch index at the end (slow for big catalogues). */
+  annEval?: boolean;
 }
 
 export interface RunResult {
   trainer: TwoTowerTrainer;
   cache: FeatureCache;
   epochs: EpochRecord[];
-  /** Final evaluation (exact, ANN and popularity) of the trained towers. */
+  /** Evaluation of the trained towers after the last epoch (ANN only with annEval). */
   final: ModelEvaluation;
 }
 
@@ -83,10 +85,12 @@ export async function trainRun(x: RunInputs): Promise<RunResult> {
   const metric = x.earlyStopMetric ?? "recall@100";
   let best = Number.NEGATIVE_INFINITY;
   let sinceBest = 0;
+  let last: ModelEvaluation | undefined;
   for (let e = 1; e <= x.config.epochs; e++) {
     const stats = trainer.runEpoch((done, total) => x.onBatch?.(e, done, total));
     trainer.syncWeights();
     const evaluation = await evaluate(false);
+    last = evaluation;
     const record: EpochRecord = {
       epoch: e,
       loss: stats.loss,
@@ -102,5 +106,6 @@ export async function trainRun(x: RunInputs): Promise<RunResult> {
       sinceBest = 0;
     } else if (x.config.earlyStopPatience > 0 && ++sinceBest >= x.config.earlyStopPatience) break;
   }
-  return { trainer, cache, epochs, final: await evaluate(true) };
+  const final = x.annEval || !last ? await evaluate(Boolean(x.annEval)) : last;
+  return { trainer, cache, epochs, final };
 }
