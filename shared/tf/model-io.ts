@@ -33,36 +33,54 @@ export function dirSaveHandler(dir: string): tf.io.IOHandler {
   };
 }
 
-/** Reads a directory written by `dirSaveHandler`; errors name the file and what was wrong. */
+interface ModelFiles {
+  modelJson: tf.io.ModelJSON;
+  specs: tf.io.WeightsManifestEntry[];
+  /** All weight files concatenated, in manifest order. */
+  weights: ArrayBuffer;
+}
+
+/** Reads model.json and its weight files; errors name the file and what was wrong. */
+async function readModelFiles(dir: string): Promise<ModelFiles> {
+  const jsonPath = path.join(dir, MODEL_JSON);
+  let modelJson: tf.io.ModelJSON;
+  try {
+    modelJson = JSON.parse(await readFile(jsonPath, "utf8")) as tf.io.ModelJSON;
+  } catch (err) {
+    throw new Error(`model-io: cannot read ${jsonPath}: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(modelJson.weightsManifest)) {
+    throw new Error(`model-io: ${jsonPath} has no weightsManifest`);
+  }
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: ArrayBuffer[] = [];
+  for (const group of modelJson.weightsManifest) {
+    specs.push(...group.weights);
+    for (const p of group.paths) buffers.push(ownBuffer(await readFile(path.join(dir, p))));
+  }
+  const weights =
+    buffers.length === 1 ? (buffers[0] as ArrayBuffer) : tf.io.CompositeArrayBuffer.join(buffers);
+  const expected = specs.reduce((n, s) => n + bytesOf(s), 0);
+  if (weights.byteLength !== expected) {
+    throw new Error(
+      `model-io: weights in ${dir} are ${weights.byteLength} bytes, the manifest in ${MODEL_JSON} expects ${expected}`,
+    );
+  }
+  return { modelJson, specs, weights };
+}
+
+/** The bytes of `b` as an ArrayBuffer of their own, without a copy when readFile allocated one. */
+function ownBuffer(b: Buffer): ArrayBuffer {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b.buffer as ArrayBuffer;
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
+/** Reads a directory written by `dirSaveHandler` through the generic tfjs path. */
 export function dirLoadHandler(dir: string): tf.io.IOHandler {
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
-      const jsonPath = path.join(dir, MODEL_JSON);
-      let modelJson: tf.io.ModelJSON;
-      try {
-        modelJson = JSON.parse(await readFile(jsonPath, "utf8")) as tf.io.ModelJSON;
-      } catch (err) {
-        throw new Error(`model-io: cannot read ${jsonPath}: ${(err as Error).message}`);
-      }
-      if (!Array.isArray(modelJson.weightsManifest)) {
-        throw new Error(`model-io: ${jsonPath} has no weightsManifest`);
-      }
-      const specs: tf.io.WeightsManifestEntry[] = [];
-      const buffers: Uint8Array[] = [];
-      for (const group of modelJson.weightsManifest) {
-        specs.push(...group.weights);
-        for (const p of group.paths) buffers.push(await readFile(path.join(dir, p)));
-      }
-      const weightData = tf.io.CompositeArrayBuffer.join(
-        buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer),
-      );
-      const expected = specs.reduce((n, s) => n + bytesOf(s), 0);
-      if (weightData.byteLength !== expected) {
-        throw new Error(
-          `model-io: weights in ${dir} are ${weightData.byteLength} bytes, the manifest in ${MODEL_JSON} expects ${expected}`,
-        );
-      }
-      return tf.io.getModelArtifactsForJSON(modelJson, async () => [specs, weightData]);
+      const { modelJson, specs, weights } = await readModelFiles(dir);
+      return tf.io.getModelArtifactsForJSON(modelJson, async () => [specs, weights]);
     },
   };
 }
@@ -77,7 +95,51 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
   await model.save(dirSaveHandler(dir));
 }
 
-/** Custom layers used by the model must be registered (importing their module does it) first. */
+/**
+ * Loads a model saved by saveModel. Faster than tf.loadLayersModel for large embedding tables
+ * (a tower's start-up cost): initializers are replaced by zeros since every weight is loaded
+ * anyway, and each weight tensor is made from a view of the file buffer instead of a sliced copy.
+ * Custom layers used by the model must be registered (importing their module does it) first.
+ */
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
-  return tf.loadLayersModel(dirLoadHandler(dir));
+  const { modelJson, specs, weights } = await readModelFiles(dir);
+  const topology = zeroInitializers(modelJson.modelTopology) as tf.io.ModelJSON["modelTopology"];
+  const model = await tf.models.modelFromJSON({ modelTopology: topology });
+  const tensors: tf.NamedTensorMap = {};
+  try {
+    let offset = 0;
+    for (const spec of specs) {
+      if (spec.quantization || (spec.dtype !== "float32" && spec.dtype !== "int32")) {
+        throw new Error(
+          `model-io: weight ${spec.name} in ${dir} is ${spec.dtype}${spec.quantization ? " quantized" : ""}; only float32/int32 are supported`,
+        );
+      }
+      const n = spec.shape.reduce((a, d) => a * d, 1);
+      const values =
+        spec.dtype === "int32" ? new Int32Array(weights, offset, n) : new Float32Array(weights, offset, n);
+      tensors[spec.name] = tf.tensor(values, spec.shape, spec.dtype);
+      offset += n * 4;
+    }
+    model.loadWeights(tensors, true);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+  return model;
+}
+
+/** Topology with every `*_initializer` set to Zeros: cheap to run, and overwritten by loadWeights. */
+function zeroInitializers(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(zeroInitializers);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k,
+      k.endsWith("_initializer") && v !== null && typeof v === "object"
+        ? { class_name: "Zeros", config: {} }
+        : zeroInitializers(v),
+    ]),
+  );
 }
