@@ -37,6 +37,18 @@ const intList = (v: string): number[] => {
   return v.split(",").map((x) => int(1)(x.trim()));
 };
 
+/** Bad input ends the command with its message and exit code 1, not a stack trace. */
+const handled =
+  <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
+  async (...args: A): Promise<void> => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      process.stderr.write(`towerops: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  };
+
 const backendOption = () =>
   new Option("--backend <name>", "TensorFlow.js backend (default: best available)").choices([
     "tensorflow",
@@ -103,35 +115,37 @@ export function registerTrainerCommands(program: Command): void {
     .option("--drift <f>", "share of taste moving to a new topic over the log", num(0, 1), 0.3)
     .option("--noise <f>", "share of events drawn from global popularity", num(0, 1), 0.1)
     .action(
-      async (f: {
-        out: string;
-        users: number;
-        items: number;
-        events: number;
-        seed: number;
-        topics?: number;
-        zipf: number;
-        drift: number;
-        noise: number;
-      }) => {
-        const bar = startProgress("generating events", f.events, "events");
-        const files = await writeSynth(
-          {
-            users: f.users,
-            items: f.items,
-            events: f.events,
-            seed: f.seed,
-            zipf: f.zipf,
-            drift: f.drift,
-            popularityNoise: f.noise,
-            ...(f.topics ? { topics: f.topics } : {}),
-          },
-          f.out,
-          (done, total) => bar.update(done, total),
-        );
-        bar.stop();
-        process.stdout.write(`${JSON.stringify(files)}\n`);
-      },
+      handled(
+        async (f: {
+          out: string;
+          users: number;
+          items: number;
+          events: number;
+          seed: number;
+          topics?: number;
+          zipf: number;
+          drift: number;
+          noise: number;
+        }) => {
+          const bar = startProgress("generating events", f.events, "events");
+          const files = await writeSynth(
+            {
+              users: f.users,
+              items: f.items,
+              events: f.events,
+              seed: f.seed,
+              zipf: f.zipf,
+              drift: f.drift,
+              popularityNoise: f.noise,
+              ...(f.topics ? { topics: f.topics } : {}),
+            },
+            f.out,
+            (done, total) => bar.update(done, total),
+          );
+          bar.stop();
+          process.stdout.write(`${JSON.stringify(files)}\n`);
+        },
+      ),
     );
 
   program
@@ -236,56 +250,58 @@ export function registerTrainerCommands(program: Command): void {
     .option("--no-compare", "skip the uncorrected comparison run for the popularity-decile chart")
     .option("--no-bundle", "write the checkpoint and report only")
     .addOption(backendOption())
-    .action(async (f: TrainFlags) => {
-      const outcome = await runTrainCommand({
-        data: f.data,
-        ...(f.test ? { test: f.test } : {}),
-        split: f.split,
-        ...(f.format ? { format: f.format } : {}),
-        maxBadRows: f.maxBadRows,
-        ...(f.minRating !== undefined ? { minRating: f.minRating } : {}),
-        ...(f.userFeatures ? { userFeatures: f.userFeatures } : {}),
-        ...(f.itemFeatures ? { itemFeatures: f.itemFeatures } : {}),
-        seed: f.seed,
-        out: f.out,
-        model: f.model,
-        version: f.version ?? defaultVersion(),
-        config: {
-          dims: f.dims,
-          embeddingDim: f.embeddingDim,
-          hidden: f.hidden,
-          historyLength: f.historyLength,
-          userIdBuckets: f.userBuckets,
-          itemIdBuckets: f.itemBuckets,
-          batchSize: f.batchSize,
-          epochs: f.epochs,
-          learningRate: f.learningRate,
-          optimizer: f.optimizer,
-          temperature: f.temperature,
-          samplingCorrection: f.samplingCorrection,
-          streaming: { hashSize: f.hashSize, alpha: f.alpha, hashes: f.hashes },
+    .action(
+      handled(async (f: TrainFlags) => {
+        const outcome = await runTrainCommand({
+          data: f.data,
+          ...(f.test ? { test: f.test } : {}),
+          split: f.split,
+          ...(f.format ? { format: f.format } : {}),
+          maxBadRows: f.maxBadRows,
+          ...(f.minRating !== undefined ? { minRating: f.minRating } : {}),
+          ...(f.userFeatures ? { userFeatures: f.userFeatures } : {}),
+          ...(f.itemFeatures ? { itemFeatures: f.itemFeatures } : {}),
           seed: f.seed,
-          useWeights: f.weights,
-          earlyStopPatience: f.earlyStop,
-        },
-        evalUsers: f.evalUsers,
-        excludeTrain: f.excludeTrain,
-        compare: f.compare,
-        bundle: f.bundle,
-        ...(f.backend ? { backend: f.backend } : {}),
-      });
-      const { final } = outcome.summary;
-      process.stdout.write(
-        `${JSON.stringify({
-          summary: outcome.summaryPath,
-          report: outcome.reportPath,
-          checkpoint: outcome.checkpointDir,
-          bundle: outcome.bundleDir ?? null,
-          metrics: final.exact.metrics,
-          popularity: final.popularity.metrics,
-        })}\n`,
-      );
-    });
+          out: f.out,
+          model: f.model,
+          version: f.version ?? defaultVersion(),
+          config: {
+            dims: f.dims,
+            embeddingDim: f.embeddingDim,
+            hidden: f.hidden,
+            historyLength: f.historyLength,
+            userIdBuckets: f.userBuckets,
+            itemIdBuckets: f.itemBuckets,
+            batchSize: f.batchSize,
+            epochs: f.epochs,
+            learningRate: f.learningRate,
+            optimizer: f.optimizer,
+            temperature: f.temperature,
+            samplingCorrection: f.samplingCorrection,
+            streaming: { hashSize: f.hashSize, alpha: f.alpha, hashes: f.hashes },
+            seed: f.seed,
+            useWeights: f.weights,
+            earlyStopPatience: f.earlyStop,
+          },
+          evalUsers: f.evalUsers,
+          excludeTrain: f.excludeTrain,
+          compare: f.compare,
+          bundle: f.bundle,
+          ...(f.backend ? { backend: f.backend } : {}),
+        });
+        const { final } = outcome.summary;
+        process.stdout.write(
+          `${JSON.stringify({
+            summary: outcome.summaryPath,
+            report: outcome.reportPath,
+            checkpoint: outcome.checkpointDir,
+            bundle: outcome.bundleDir ?? null,
+            metrics: final.exact.metrics,
+            popularity: final.popularity.metrics,
+          })}\n`,
+        );
+      }),
+    );
 
   program
     .command("export")
@@ -300,28 +316,30 @@ export function registerTrainerCommands(program: Command): void {
     .option("--batch-size <n>", "items per item-tower batch", int(1), 8192)
     .addOption(new Option("--quantization <kind>", "index scalar kind").choices(["f32", "f16", "bf16", "i8"]))
     .action(
-      async (f: {
-        checkpoint: string;
-        out: string;
-        version?: string;
-        model?: string;
-        itemFeatures?: string;
-        batchSize: number;
-        quantization?: "f32" | "f16" | "bf16" | "i8";
-      }) => {
-        const result = await runExportCommand({
-          checkpoint: f.checkpoint,
-          out: f.out,
-          version: f.version ?? defaultVersion(),
-          batchSize: f.batchSize,
-          ...(f.model ? { model: f.model } : {}),
-          ...(f.itemFeatures ? { itemFeatures: f.itemFeatures } : {}),
-          ...(f.quantization ? { quantization: f.quantization } : {}),
-        });
-        process.stdout.write(
-          `${JSON.stringify({ dir: result.dir, digest: result.digest, items: result.items, itemsPerSecond: result.items / result.totalSeconds })}\n`,
-        );
-      },
+      handled(
+        async (f: {
+          checkpoint: string;
+          out: string;
+          version?: string;
+          model?: string;
+          itemFeatures?: string;
+          batchSize: number;
+          quantization?: "f32" | "f16" | "bf16" | "i8";
+        }) => {
+          const result = await runExportCommand({
+            checkpoint: f.checkpoint,
+            out: f.out,
+            version: f.version ?? defaultVersion(),
+            batchSize: f.batchSize,
+            ...(f.model ? { model: f.model } : {}),
+            ...(f.itemFeatures ? { itemFeatures: f.itemFeatures } : {}),
+            ...(f.quantization ? { quantization: f.quantization } : {}),
+          });
+          process.stdout.write(
+            `${JSON.stringify({ dir: result.dir, digest: result.digest, items: result.items, itemsPerSecond: result.items / result.totalSeconds })}\n`,
+          );
+        },
+      ),
     );
 
   program
@@ -361,42 +379,44 @@ export function registerTrainerCommands(program: Command): void {
     .addOption(new Option("--format <format>", "log format (default: detected)").choices(LOG_FORMATS))
     .option("--threads <n>", "search threads", int(1), 2)
     .action(
-      async (f: {
-        candidate: string;
-        baseline?: string;
-        data: string;
-        history?: string;
-        targetsPerUser: number;
-        metric: string;
-        minRecall: number;
-        maxDrop: number;
-        minCoverage: number;
-        maxIdenticalTop10: number;
-        maxBadRows: number;
-        format?: LogFormat;
-        threads: number;
-      }) => {
-        const result = await runValidateCommand({
-          candidate: f.candidate,
-          ...(f.baseline ? { baseline: f.baseline } : {}),
-          data: f.data,
-          ...(f.history ? { history: f.history } : {}),
-          targetsPerUser: f.targetsPerUser,
-          maxBadRows: f.maxBadRows,
-          ...(f.format ? { format: f.format } : {}),
-          threads: f.threads,
-          thresholds: {
-            ...DEFAULT_THRESHOLDS,
-            metric: f.metric,
-            minRecall: f.minRecall,
-            maxDrop: f.maxDrop,
-            minCoverage: f.minCoverage,
-            maxIdenticalTop10: f.maxIdenticalTop10,
-          },
-        });
-        process.stdout.write(`${JSON.stringify(result)}\n`);
-        if (!result.pass) process.exitCode = 1;
-      },
+      handled(
+        async (f: {
+          candidate: string;
+          baseline?: string;
+          data: string;
+          history?: string;
+          targetsPerUser: number;
+          metric: string;
+          minRecall: number;
+          maxDrop: number;
+          minCoverage: number;
+          maxIdenticalTop10: number;
+          maxBadRows: number;
+          format?: LogFormat;
+          threads: number;
+        }) => {
+          const result = await runValidateCommand({
+            candidate: f.candidate,
+            ...(f.baseline ? { baseline: f.baseline } : {}),
+            data: f.data,
+            ...(f.history ? { history: f.history } : {}),
+            targetsPerUser: f.targetsPerUser,
+            maxBadRows: f.maxBadRows,
+            ...(f.format ? { format: f.format } : {}),
+            threads: f.threads,
+            thresholds: {
+              ...DEFAULT_THRESHOLDS,
+              metric: f.metric,
+              minRecall: f.minRecall,
+              maxDrop: f.maxDrop,
+              minCoverage: f.minCoverage,
+              maxIdenticalTop10: f.maxIdenticalTop10,
+            },
+          });
+          process.stdout.write(`${JSON.stringify(result)}\n`);
+          if (!result.pass) process.exitCode = 1;
+        },
+      ),
     );
 
   program
@@ -412,16 +432,18 @@ export function registerTrainerCommands(program: Command): void {
     .option("--seed <n>", "random seed", int(0), 7)
     .addOption(backendOption())
     .action(
-      async (f: {
-        out: string;
-        users: number;
-        items: number;
-        events: number;
-        epochs: number;
-        seed: number;
-        backend?: TfBackend;
-      }) => {
-        await runDemo({ ...f, ...(f.backend ? { backend: f.backend } : {}) });
-      },
+      handled(
+        async (f: {
+          out: string;
+          users: number;
+          items: number;
+          events: number;
+          epochs: number;
+          seed: number;
+          backend?: TfBackend;
+        }) => {
+          await runDemo({ ...f, ...(f.backend ? { backend: f.backend } : {}) });
+        },
+      ),
     );
 }
