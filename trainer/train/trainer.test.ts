@@ -1,3 +1,4 @@
+import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import { InteractionTable } from "../data/table.ts";
@@ -52,6 +53,15 @@ describe("TwoTowerTrainer", () => {
     });
     expect(losses[1]).toBe(losses[0]);
     expect(losses[2]).not.toBe(losses[0]);
+  });
+
+  it("leaks no tensors across steps", () => {
+    const trainer = setup({});
+    trainer.step(Int32Array.from({ length: 64 }, (_, i) => i));
+    const before = tf.memory().numTensors;
+    for (let s = 1; s < 4; s++) trainer.step(Int32Array.from({ length: 64 }, (_, i) => s * 64 + i));
+    expect(tf.memory().numTensors).toBe(before);
+    trainer.dispose();
   });
 
   it("writes trained tables back into the tower models", () => {
