@@ -1,4 +1,5 @@
 // A full training run: features, towers, epochs with per-epoch evaluation, optional early stop.
+import * as tf from "@tensorflow/tfjs";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
 import { type FeatureTable, inferFeatureSpec } from "../data/features.ts";
 import type { InteractionTable } from "../data/table.ts";
@@ -86,6 +87,10 @@ export async function trainRun(x: RunInputs): Promise<RunResult> {
   let best = Number.NEGATIVE_INFINITY;
   let sinceBest = 0;
   let last: ModelEvaluation | undefined;
+  // With early stopping the run ends on its best epoch's weights, not the last ones.
+  let bestState:
+    | { weights: ReturnType<TwoTowerTrainer["snapshot"]>; evaluation: ModelEvaluation }
+    | undefined;
   for (let e = 1; e <= x.config.epochs; e++) {
     const stats = trainer.runEpoch((done, total) => x.onBatch?.(e, done, total));
     trainer.syncWeights();
@@ -104,7 +109,17 @@ export async function trainRun(x: RunInputs): Promise<RunResult> {
     if (value > best) {
       best = value;
       sinceBest = 0;
+      if (x.config.earlyStopPatience > 0) {
+        if (bestState) tf.dispose(bestState.weights.flat());
+        bestState = { weights: trainer.snapshot(), evaluation };
+      }
     } else if (x.config.earlyStopPatience > 0 && ++sinceBest >= x.config.earlyStopPatience) break;
+  }
+  if (bestState) {
+    if (last !== bestState.evaluation) {
+      trainer.restore(bestState.weights);
+      last = bestState.evaluation;
+    } else tf.dispose(bestState.weights.flat());
   }
   const final = x.annEval || !last ? await evaluate(Boolean(x.annEval)) : last;
   return { trainer, cache, epochs, final };

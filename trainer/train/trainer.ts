@@ -167,6 +167,23 @@ export class TwoTowerTrainer {
     }
   }
 
+  /** Copies of both towers' weights (call after syncWeights), for restoring the best epoch. */
+  snapshot(): tf.Tensor[][] {
+    return [this.viewer.model, this.item.model].map((m) => m.getWeights().map((w) => w.clone()));
+  }
+
+  /** Puts a snapshot back into the models and the sparse tables, then frees it. */
+  restore(snapshot: tf.Tensor[][]): void {
+    [this.viewer.model, this.item.model].forEach((m, k) => {
+      m.setWeights(snapshot[k] as tf.Tensor[]);
+    });
+    for (const tower of [this.viewer, this.item]) {
+      for (const { slot, table } of tower.slots)
+        table.values.set((slot.layer.getWeights()[0] as tf.Tensor).dataSync());
+    }
+    for (const ws of snapshot) tf.dispose(ws);
+  }
+
   dispose(): void {
     this.viewer.model.dispose();
     this.item.model.dispose();
