@@ -45,13 +45,15 @@ if (cases.has("train")) {
 
 if (cases.has("embed")) {
   for (const backend of backends) {
-    const e = await embedThroughput(backend, size.embedItems);
+    const e = await embedThroughput(backend, size.embedItems, quick ? 5_000 : 20_000);
     emit({
       case: "item_embedding_throughput",
       backend,
       items: e.items,
       items_per_s: Math.round(e.embedItemsPerSecond),
-      baseline: "bare usearch add (index build) of the same vectors, 2 threads",
+      baseline:
+        "bare usearch add (HNSW build, M=16, ef_add=128) of the first baseline_items vectors, 2 threads",
+      baseline_items: e.baselineItems,
       baseline_items_per_s: Math.round(e.usearchAddItemsPerSecond),
       target_items_per_s: 50_000,
     });
