@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAnnHost } from "./ann-server.ts";
 import type { RunningServer } from "./lifecycle.ts";
@@ -282,6 +284,43 @@ describe("malformed input", () => {
     const after = await post("/v1/search", ok);
     expect(after.status).toBe(200);
     expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
+  });
+});
+
+describe("start-up", () => {
+  it("answers liveness while loading, and readiness only after the self-check", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, "127.0.0.1", () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const slow = fakeBundle({ version: "v5" });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const embed = slow.viewer.embed.bind(slow.viewer);
+    slow.viewer.embed = async (viewers) => {
+      await gate;
+      return embed(viewers);
+    };
+    const starting = startAnnHost({ bundle: slow, port, threads: 1, log });
+    const url = `http://127.0.0.1:${port}`;
+    let health = await fetch(`${url}/healthz`).catch(() => undefined);
+    while (!health) {
+      await new Promise((r) => setTimeout(r, 20));
+      health = await fetch(`${url}/healthz`).catch(() => undefined);
+    }
+    expect(health.status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    const early = await fetch(`${url}/v1/metadata`);
+    expect(early.status).toBe(503);
+    expect(((await early.json()) as { error: { code: string } }).error.code).toBe("not_ready");
+    release();
+    const h = await starting;
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    await h.close();
   });
 });
 

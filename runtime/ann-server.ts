@@ -2,10 +2,10 @@
 // operator's e2e all start hosts through it).
 import os from "node:os";
 import { componentLogger, type Logger } from "../shared/log.ts";
-import { initTensorflow, registerBackendMetric } from "../shared/tf/backend.ts";
+import { initTensorflow, registerBackendMetric, type TfBackendInfo } from "../shared/tf/backend.ts";
 import { mountAnnRoutes } from "./ann-app.ts";
 import { AnnHost } from "./ann-host.ts";
-import { type BundleSource, openBundleSource } from "./bundle-source.ts";
+import { type BundleSource, type OpenedBundle, openBundleSource } from "./bundle-source.ts";
 import { createApp, finishApp, type Lifecycle } from "./http.ts";
 import { listen, type RunningServer } from "./lifecycle.ts";
 import { createMetrics } from "./metrics.ts";
@@ -51,43 +51,19 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
   const metrics = createMetrics();
   const lifecycle: Lifecycle = { ready: false, draining: false };
 
-  // Start-up phases are logged with the ready line: cold start is a target, so show where it goes.
-  const phases: Record<string, number> = {};
-  let mark = performance.now();
-  const phase = (name: string) => {
-    const now = performance.now();
-    phases[name] = Math.round(now - mark);
-    mark = now;
-  };
-  const tf = await initTensorflow();
-  registerBackendMetric(metrics.registry, tf);
-  phase("tfInitMs");
-  const opened = await openBundleSource(opts.bundle, {
-    view: opts.view ?? true,
-    threads,
-    cacheDir: opts.cacheDir,
-  });
-  phase("openBundleMs");
-  let host: AnnHost;
-  try {
-    host = new AnnHost(opened.bundle, {
-      threads,
-      batching: { coalesce: opts.coalesce ?? true, windowMs: opts.coalesceWindowMs ?? 0, maxBatch },
-      onBatch: (stage, n) => metrics.batchSize.observe({ stage }, n),
-    });
-    await selfCheck(host);
-    phase("selfCheckMs");
-  } catch (err) {
-    opened.release();
-    throw err;
-  }
-  const m = host.metadata;
-  metrics.modelInfo.set({ model: m.model, version: m.version, digest: m.bundleDigest, role: "ann-host" }, 1);
-
+  let host: AnnHost | undefined;
+  let opened: OpenedBundle | undefined;
   const app = createApp({ metrics, log, lifecycle, bodyLimit });
-  mountAnnRoutes(app, () => host, { maxK: opts.maxK ?? 1000, maxBatch, maxExclude: 1000 }, metrics);
+  // /v1/* answers 503 not_ready until `host` is set, so the cast never reaches a route early.
+  mountAnnRoutes(
+    app,
+    () => host as AnnHost,
+    { maxK: opts.maxK ?? 1000, maxBatch, maxExclude: 1000 },
+    metrics,
+  );
   finishApp(app, metrics, log, bodyLimit);
-
+  // Listen before loading: /healthz answers while a large bundle downloads and verifies (a liveness
+  // probe must not kill a pod that is busy loading); /readyz stays 503 until the self-check passed.
   const running = await listen(
     app,
     lifecycle,
@@ -98,8 +74,42 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
       drainTimeoutMs: opts.drainTimeoutMs ?? 10_000,
     },
     log,
-    opened.release,
+    () => opened?.release(),
   );
+
+  // Start-up phases are logged with the ready line: cold start is a target, so show where it goes.
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = Math.round(now - mark);
+    mark = now;
+  };
+  let tf: TfBackendInfo;
+  try {
+    tf = await initTensorflow();
+    registerBackendMetric(metrics.registry, tf);
+    phase("tfInitMs");
+    opened = await openBundleSource(opts.bundle, {
+      view: opts.view ?? true,
+      threads,
+      cacheDir: opts.cacheDir,
+    });
+    phase("openBundleMs");
+    const loaded = new AnnHost(opened.bundle, {
+      threads,
+      batching: { coalesce: opts.coalesce ?? true, windowMs: opts.coalesceWindowMs ?? 0, maxBatch },
+      onBatch: (stage, n) => metrics.batchSize.observe({ stage }, n),
+    });
+    await selfCheck(loaded);
+    phase("selfCheckMs");
+    host = loaded;
+  } catch (err) {
+    await running.close();
+    throw err;
+  }
+  const m = host.metadata;
+  metrics.modelInfo.set({ model: m.model, version: m.version, digest: m.bundleDigest, role: "ann-host" }, 1);
   lifecycle.ready = true;
   log.info({ url: running.url, ...m, threads, backend: tf.backend, startup: phases }, "ANN host ready");
   return running;
