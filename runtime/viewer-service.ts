@@ -73,14 +73,30 @@ export async function startViewerService(opts: ViewerServiceOptions): Promise<Ru
   const bodyLimit = opts.bodyLimit ?? "1mb";
   const metrics = createMetrics();
   const lifecycle: Lifecycle = { ready: false, draining: false };
-  registerBackendMetric(metrics.registry, await initTensorflow());
-
   const opened: OpenedBundle[] = [];
-  const releaseAll = () => {
-    for (const o of opened) o.release();
-  };
   const served = new Map<string, Served>();
+  let metadata: ViewerServiceMetadata | undefined;
+  const app = createApp({ metrics, log, lifecycle, bodyLimit });
+  // /v1/* answers 503 not_ready until every version is loaded, so the cast never reaches a route early.
+  mountViewerRoutes(app, served, () => metadata as ViewerServiceMetadata, maxBatch);
+  finishApp(app, metrics, log, bodyLimit);
+  // Listen first, as the ANN host does: liveness answers while bundles load.
+  const running = await listen(
+    app,
+    lifecycle,
+    {
+      port: opts.port ?? 8080,
+      host: opts.host ?? "127.0.0.1",
+      shutdownDelayMs: opts.shutdownDelayMs ?? 0,
+      drainTimeoutMs: opts.drainTimeoutMs ?? 10_000,
+    },
+    log,
+    () => {
+      for (const o of opened) o.release();
+    },
+  );
   try {
+    registerBackendMetric(metrics.registry, await initTensorflow());
     for (const source of sources) {
       const o = await openBundleSource(source, {
         view: true,
@@ -111,32 +127,17 @@ export async function startViewerService(opts: ViewerServiceOptions): Promise<Ru
       );
     }
   } catch (err) {
-    releaseAll();
+    await running.close();
     throw err;
   }
 
   const model = (opened[0] as OpenedBundle).bundle.manifest.model;
-  const metadata: ViewerServiceMetadata = {
+  metadata = {
     role: "viewer",
     model,
     current: (opened[0] as OpenedBundle).bundle.viewer.version,
     versions: [...served.values()].map((s) => s.info),
   };
-  const app = createApp({ metrics, log, lifecycle, bodyLimit });
-  mountViewerRoutes(app, served, metadata, maxBatch);
-  finishApp(app, metrics, log, bodyLimit);
-  const running = await listen(
-    app,
-    lifecycle,
-    {
-      port: opts.port ?? 8080,
-      host: opts.host ?? "127.0.0.1",
-      shutdownDelayMs: opts.shutdownDelayMs ?? 0,
-      drainTimeoutMs: opts.drainTimeoutMs ?? 10_000,
-    },
-    log,
-    releaseAll,
-  );
   lifecycle.ready = true;
   log.info({ url: running.url, model, versions: [...served.keys()] }, "viewer service ready");
   return running;
@@ -145,7 +146,7 @@ export async function startViewerService(opts: ViewerServiceOptions): Promise<Ru
 function mountViewerRoutes(
   app: Express,
   served: Map<string, Served>,
-  metadata: ViewerServiceMetadata,
+  metadata: () => ViewerServiceMetadata,
   maxBatch: number,
 ): void {
   const pick = (version: string | undefined): Served => {
@@ -172,7 +173,7 @@ function mountViewerRoutes(
   const limits = { maxBatch, maxK: 1, maxExclude: 0, dims: 0 };
 
   app.get("/v1/metadata", (_req, res) => {
-    res.json(metadata);
+    res.json(metadata());
   });
   app.post(
     "/v1/embed",

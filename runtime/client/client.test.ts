@@ -94,6 +94,16 @@ describe("RetrievalClient", () => {
 });
 
 describe("viewer service", () => {
+  it("refuses bundles of different models or a repeated version", async () => {
+    const other = fakeBundle({ version: "v9", model: "other" });
+    await expect(startViewerService({ bundles: [v1, other], keep: 1, port: 0, log })).rejects.toThrow(
+      /model other/,
+    );
+    await expect(startViewerService({ bundles: [v1, v1], keep: 1, port: 0, log })).rejects.toThrow(
+      /given twice/,
+    );
+  });
+
   it("serves the current and the last N versions by explicit version", async () => {
     const v3 = fakeBundle({ version: "v3" });
     const vs = await start(startViewerService({ bundles: [v3, v2, v1], keep: 1, port: 0, log }));
