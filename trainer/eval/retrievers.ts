@@ -15,11 +15,12 @@ export function exactRetriever(items: Float32Array, itemCount: number, dims: num
     const chunk = Math.max(1, Math.floor(4_000_000 / Math.max(1, itemCount)));
     for (let s = 0; s < n; s += chunk) {
       const m = Math.min(chunk, n - s);
-      const scores = tf.tidy(() =>
-        tf
-          .matMul(tf.tensor2d(queries.subarray(s * dims, (s + m) * dims), [m, dims]), itemT, false, true)
-          .dataSync(),
-      ) as Float32Array;
+      // tidy returns the tensor, not its data: tidy walks a returned container element by element.
+      const scoresT = tf.tidy(() =>
+        tf.matMul(tf.tensor2d(queries.subarray(s * dims, (s + m) * dims), [m, dims]), itemT, false, true),
+      );
+      const scores = scoresT.dataSync() as Float32Array;
+      scoresT.dispose();
       for (let r = 0; r < m; r++) {
         topK(
           scores.subarray(r * itemCount, (r + 1) * itemCount),
