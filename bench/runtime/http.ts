@@ -58,36 +58,47 @@ export async function httpThroughput(
   );
 
   const lines: Record<string, unknown>[] = [];
-  for (const coalesce of [true, false]) {
-    const host = await startAnnHost({ bundle, port: 0, threads: opts.threads, coalesce, log: silent });
-    try {
-      const routes = coalesce ? ["/v1/search", "/v1/retrieve"] : ["/v1/search"];
-      for (const route of routes) {
-        for (const concurrency of [1, 16, 64]) {
-          const r = await load({
-            url: `${host.url}${route}`,
-            concurrency,
-            seconds: opts.seconds,
-            maxRequests: opts.quick ? 5_000 : 200_000,
-            bodiesFile: route === "/v1/search" ? searchFile : retrieveFile,
-          });
-          lines.push({
-            route,
-            coalesce,
-            concurrency,
-            qps: Math.round(r.qps),
-            p50Ms: Math.round(r.p50Ms * 100) / 100,
-            p99Ms: Math.round(r.p99Ms * 100) / 100,
-            requests: r.requests,
-            errors: r.errors,
-            inProcessBatchedQps: Math.round(opts.baselineQps),
-            ratioToInProcessBatched: Math.round((r.qps / opts.baselineQps) * 1000) / 1000,
-          });
-        }
-      }
-    } finally {
-      await host.close();
+  // Both hosts run side by side and the on/off runs alternate per step, so load drift from other
+  // jobs on the machine hits both alike instead of biasing whichever ran second.
+  const coalesced = await startAnnHost({
+    bundle,
+    port: 0,
+    threads: opts.threads,
+    coalesce: true,
+    log: silent,
+  });
+  const inline = await startAnnHost({ bundle, port: 0, threads: opts.threads, coalesce: false, log: silent });
+  const steps: { route: string; concurrency: number; coalesce: boolean }[] = [];
+  for (const concurrency of [1, 16, 64]) {
+    steps.push({ route: "/v1/search", concurrency, coalesce: true });
+    steps.push({ route: "/v1/search", concurrency, coalesce: false });
+  }
+  for (const concurrency of [1, 16, 64]) steps.push({ route: "/v1/retrieve", concurrency, coalesce: true });
+  try {
+    for (const { route, concurrency, coalesce } of steps) {
+      const host = coalesce ? coalesced : inline;
+      const r = await load({
+        url: `${host.url}${route}`,
+        concurrency,
+        seconds: opts.seconds,
+        maxRequests: opts.quick ? 5_000 : 200_000,
+        bodiesFile: route === "/v1/search" ? searchFile : retrieveFile,
+      });
+      lines.push({
+        route,
+        coalesce,
+        concurrency,
+        qps: Math.round(r.qps),
+        p50Ms: Math.round(r.p50Ms * 100) / 100,
+        p99Ms: Math.round(r.p99Ms * 100) / 100,
+        requests: r.requests,
+        errors: r.errors,
+        inProcessBatchedQps: Math.round(opts.baselineQps),
+        ratioToInProcessBatched: Math.round((r.qps / opts.baselineQps) * 1000) / 1000,
+      });
     }
+  } finally {
+    await Promise.all([coalesced.close(), inline.close()]);
   }
   return lines;
 }
