@@ -67,8 +67,10 @@ export function fakeBundle(opts: FakeBundleOptions = {}): LoadedBundle & { viewe
     dimensions: dims,
     metric: usearch.MetricKind.IP,
     quantization: usearch.ScalarKind.F32,
-    connectivity: 16,
-    expansion_add: 64,
+    // Route tests expect an item's own vector back first; with expansion_add above the item
+    // count the graph is near-exact, so a multi-threaded build cannot leave an item unreachable.
+    connectivity: 32,
+    expansion_add: 256,
     expansion_search: 64,
     multi: false,
   });
@@ -100,8 +102,8 @@ export function fakeBundle(opts: FakeBundleOptions = {}): LoadedBundle & { viewe
     index: {
       file: "index.usearch",
       quantization: "f32",
-      connectivity: 16,
-      expansionAdd: 64,
+      connectivity: 32,
+      expansionAdd: 256,
       expansionSearch: 64,
     },
     items: { count, keysFile: "items.txt" },
