@@ -33,7 +33,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   itemIdBuckets: 0,
   batchSize: 256,
   epochs: 3,
-  learningRate: 0.01,
+  learningRate: 0.003,
   optimizer: "adam",
   temperature: 0.05,
   samplingCorrection: "streaming",

@@ -25,6 +25,7 @@ describe("trainRun", () => {
       evalSet,
       config: {
         ...DEFAULT_TRAIN_CONFIG,
+        learningRate: 0.01,
         dims: 8,
         embeddingDim: 8,
         historyLength: 5,
