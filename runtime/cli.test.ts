@@ -5,25 +5,28 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { writeTestBundle } from "../shared/bundle/testing.ts";
 
 const CLI = path.join(import.meta.dirname, "..", "cli", "towerops.ts");
 let tmp: string;
 let bundleDir: string;
+const children: ChildProcess[] = [];
 
+// Logs are JSON lines on stderr (stdout is kept for command results).
 function runtime(args: string[]): { child: ChildProcess } {
   const child = spawn(process.execPath, [CLI, "runtime", ...args], {
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "inherit", "pipe"],
     env: { ...process.env, TOWEROPS_LOG_LEVEL: "info" },
   });
+  children.push(child);
   return { child };
 }
 
 function waitFor(child: ChildProcess, msg: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`exited with ${code} before "${msg}"`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
       if (line.includes(`"msg":"${msg}"`)) resolve(JSON.parse(line) as Record<string, unknown>);
     });
   });
@@ -38,6 +41,10 @@ const exitCode = (child: ChildProcess) =>
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), "towerops-runtime-cli-"));
   bundleDir = (await writeTestBundle(tmp, { version: "v1", items: 100 })).dir;
+});
+// A failed assertion must not leave a server running: it would keep the test run alive.
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });

@@ -21,13 +21,13 @@ export async function coldStart(
   const args = [CLI, "runtime", "--bundle", bundleDir, "--port", "0", "--threads", String(threads)];
   if (!view) args.push("--no-view");
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "pipe"] });
   try {
     let startup: Record<string, number> = {};
     const readyMs = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("runtime did not become ready in 300 s")), 300_000);
       child.once("exit", (code) => reject(new Error(`runtime exited with ${code} before ready`)));
-      createInterface({ input: child.stdout }).on("line", (line) => {
+      createInterface({ input: child.stderr }).on("line", (line) => {
         if (line.includes('"msg":"ANN host ready"')) {
           clearTimeout(timer);
           startup = (JSON.parse(line) as { startup: Record<string, number> }).startup;
