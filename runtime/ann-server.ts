@@ -64,18 +64,7 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
   finishApp(app, metrics, log, bodyLimit);
   // Listen before loading: /healthz answers while a large bundle downloads and verifies (a liveness
   // probe must not kill a pod that is busy loading); /readyz stays 503 until the self-check passed.
-  const running = await listen(
-    app,
-    lifecycle,
-    {
-      port: opts.port ?? 8080,
-      host: opts.host ?? "127.0.0.1",
-      shutdownDelayMs: opts.shutdownDelayMs ?? 0,
-      drainTimeoutMs: opts.drainTimeoutMs ?? 10_000,
-    },
-    log,
-    () => opened?.release(),
-  );
+  const running = await listen(app, lifecycle, opts, log, () => opened?.release());
 
   // Start-up phases are logged with the ready line: cold start is a target, so show where it goes.
   const phases: Record<string, number> = {};

@@ -13,22 +13,31 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Both roles' listening options; each defaults here, once. */
 export interface ListenOptions {
-  port: number;
-  host: string;
+  /** Default 8080. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
   /** Keeps serving after readiness turns false, so load balancers notice before the listener closes. */
-  shutdownDelayMs: number;
-  /** In-flight requests still open after this long are cut. */
-  drainTimeoutMs: number;
+  shutdownDelayMs?: number;
+  /** In-flight requests still open after this long are cut. Default 10 s. */
+  drainTimeoutMs?: number;
 }
 
 export async function listen(
   app: Express,
   lifecycle: Lifecycle,
-  opts: ListenOptions,
+  options: ListenOptions,
   log: Logger,
   release: () => void,
 ): Promise<RunningServer> {
+  const opts = {
+    port: options.port ?? 8080,
+    host: options.host ?? "127.0.0.1",
+    shutdownDelayMs: options.shutdownDelayMs ?? 0,
+    drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
+  };
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(opts.port, opts.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });

@@ -81,20 +81,9 @@ export async function startViewerService(opts: ViewerServiceOptions): Promise<Ru
   mountViewerRoutes(app, served, () => metadata as ViewerServiceMetadata, maxBatch);
   finishApp(app, metrics, log, bodyLimit);
   // Listen first, as the ANN host does: liveness answers while bundles load.
-  const running = await listen(
-    app,
-    lifecycle,
-    {
-      port: opts.port ?? 8080,
-      host: opts.host ?? "127.0.0.1",
-      shutdownDelayMs: opts.shutdownDelayMs ?? 0,
-      drainTimeoutMs: opts.drainTimeoutMs ?? 10_000,
-    },
-    log,
-    () => {
-      for (const o of opened) o.release();
-    },
-  );
+  const running = await listen(app, lifecycle, opts, log, () => {
+    for (const o of opened) o.release();
+  });
   try {
     registerBackendMetric(metrics.registry, await initTensorflow());
     for (const source of sources) {

@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import type { ProfileFeature } from "../../shared/tower/features.ts";
 import { splitFields } from "./csv.ts";
 import { BadRowBudget, DataError } from "./errors.ts";
+import { parseJsonObjectLine } from "./json-line.ts";
 
 export type FeatureValues = Record<string, number | string>;
 export type FeatureTable = Map<string, FeatureValues>;
@@ -74,16 +75,8 @@ function parseJsonFeatureRow(
   file: string,
   lineNo: number,
 ): [string, FeatureValues] | DataError {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(line);
-  } catch (err) {
-    return new DataError(file, lineNo, undefined, `invalid JSON: ${(err as Error).message}`);
-  }
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
-    return new DataError(file, lineNo, undefined, "expected a JSON object per line");
-  }
-  const rec = obj as Record<string, unknown>;
+  const rec = parseJsonObjectLine(line, file, lineNo);
+  if (rec instanceof DataError) return rec;
   const idKey = Object.keys(rec).find((k) => ID_COLUMNS.includes(k.toLowerCase()));
   if (!idKey) return new DataError(file, lineNo, undefined, `no id field (one of ${ID_COLUMNS.join(", ")})`);
   const values: FeatureValues = {};

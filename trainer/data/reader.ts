@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { parseTimestamp, splitFields } from "./csv.ts";
 import { BadRowBudget, DataError } from "./errors.ts";
 import { detectFormat, JSON_KEYS, type Layout, type LogFormat, layoutFor } from "./format.ts";
+import { parseJsonObjectLine } from "./json-line.ts";
 import { type Interaction, InteractionTable } from "./table.ts";
 
 export interface ReadOptions {
@@ -153,16 +154,8 @@ function parseDelimited(
 }
 
 function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOptions): RowResult {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(line);
-  } catch (err) {
-    return new DataError(file, lineNo, undefined, `invalid JSON: ${(err as Error).message}`);
-  }
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
-    return new DataError(file, lineNo, undefined, "expected a JSON object per line");
-  }
-  const rec = obj as Record<string, unknown>;
+  const rec = parseJsonObjectLine(line, file, lineNo);
+  if (rec instanceof DataError) return rec;
   const pick = (role: (typeof COLUMN_NAMES)[number]) => {
     for (const k of JSON_KEYS[role]) if (rec[k] !== undefined) return { key: k, value: rec[k] };
     return undefined;
