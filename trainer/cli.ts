@@ -2,7 +2,7 @@
 // this file only declares flags and turns them into typed options.
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { TfBackend } from "../shared/tf/backend.ts";
-import { runDemo } from "./commands/demo.ts";
+import { type DemoOptions, runDemo } from "./commands/demo.ts";
 import { runExportCommand } from "./commands/export.ts";
 import { runTrainCommand } from "./commands/train.ts";
 import { runValidateCommand } from "./commands/validate.ts";
@@ -432,18 +432,8 @@ export function registerTrainerCommands(program: Command): void {
     .option("--seed <n>", "random seed", int(0), 7)
     .addOption(backendOption())
     .action(
-      handled(
-        async (f: {
-          out: string;
-          users: number;
-          items: number;
-          events: number;
-          epochs: number;
-          seed: number;
-          backend?: TfBackend;
-        }) => {
-          await runDemo({ ...f, ...(f.backend ? { backend: f.backend } : {}) });
-        },
-      ),
+      handled(async (f: Omit<DemoOptions, "print">) => {
+        await runDemo({ ...f, ...(f.backend ? { backend: f.backend } : {}) });
+      }),
     );
 }
