@@ -27,6 +27,13 @@ export interface VerifiedBundle {
 
 /** Reads manifest.json and checks schema, format version, the file set, sizes and digests. */
 export async function verifyFiles(dir: string): Promise<VerifiedBundle> {
+  const verified = await checkFileSet(dir);
+  await checkDigests(dir, verified.manifest);
+  return verified;
+}
+
+/** Schema, format version, the exact file set and every size: cheap checks before any hashing. */
+async function checkFileSet(dir: string): Promise<VerifiedBundle> {
   const { manifest, digest } = await readManifest(dir);
   const listed = new Map(manifest.files.map((f) => [f.path, f]));
   const present = new Set((await listFiles(dir)).filter((f) => f !== MANIFEST_FILE));
@@ -48,6 +55,10 @@ export async function verifyFiles(dir: string): Promise<VerifiedBundle> {
       );
     }
   }
+  return { manifest, digest };
+}
+
+async function checkDigests(dir: string, manifest: BundleManifest): Promise<void> {
   const digests = await digestFiles(
     manifest.files.map((f) => path.join(dir, f.path)),
     manifest.files.map((f) => f.bytes),
@@ -62,7 +73,6 @@ export async function verifyFiles(dir: string): Promise<VerifiedBundle> {
       );
     }
   });
-  return { manifest, digest };
 }
 
 /** Full verification, including loading the index and both towers to check dims and counts. */
@@ -85,8 +95,14 @@ export async function verifyBundle(dir: string, options: OpenOptions = {}): Prom
 /** Verifies and loads a bundle; nothing is returned unless every check passed. Call initTensorflow() first. */
 export async function openBundle(dir: string, options: OpenOptions = {}): Promise<LoadedBundle> {
   const root = path.resolve(dir);
-  const { manifest, digest } = await verifyFiles(root);
-  const keys = await readKeys(root, manifest);
+  const { manifest, digest } = await checkFileSet(root);
+  // Parsing a million item ids takes about as long as hashing the index, so the keys (plain JS)
+  // are parsed while worker threads hash. Native code (usearch, tfjs) touches no file before every
+  // digest matched, and a digest mismatch is reported ahead of whatever the keys parse found.
+  const [hashed, parsed] = await Promise.allSettled([checkDigests(root, manifest), readKeys(root, manifest)]);
+  if (hashed.status === "rejected") throw hashed.reason;
+  if (parsed.status === "rejected") throw parsed.reason;
+  const keys = parsed.value;
   const index = openIndex(root, manifest, options);
   const viewerModel = await loadTower(path.join(root, manifest.viewerTower.dir), manifest.viewerTower.dir);
   let viewer: ViewerTower;
