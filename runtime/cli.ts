@@ -1,8 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { componentLogger } from "../shared/log.ts";
-import { startAnnHost } from "./ann-server.ts";
 import type { RunningServer } from "./lifecycle.ts";
-import { startViewerService } from "./viewer-service.ts";
 
 interface RuntimeFlags {
   role: "ann-host" | "viewer";
@@ -74,10 +72,14 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   try {
     if (flags.bundle.length === 0) throw new Error("--bundle is required");
     if (flags.role === "viewer") {
-      server = await startViewerService({ ...common, bundles: flags.bundle, keep: flags.keep });
+      server = await (await import("./viewer-service.ts")).startViewerService({
+        ...common,
+        bundles: flags.bundle,
+        keep: flags.keep,
+      });
     } else {
       if (flags.bundle.length !== 1) throw new Error("the ANN host serves exactly one --bundle");
-      server = await startAnnHost({
+      server = await (await import("./ann-server.ts")).startAnnHost({
         ...common,
         bundle: flags.bundle[0] as string,
         threads: flags.threads,

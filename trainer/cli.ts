@@ -1,15 +1,12 @@
 // Trainer subcommands: data synth, train, export, validate, demo. Each action lives in commands/;
-// this file only declares flags and turns them into typed options.
+// this file only declares flags and turns them into typed options. Actions are imported when they
+// run, so every `towerops` invocation (an ANN-host pod start included) skips the trainer's modules.
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { TfBackend } from "../shared/tf/backend.ts";
-import { type DemoOptions, runDemo } from "./commands/demo.ts";
-import { runExportCommand } from "./commands/export.ts";
-import { runTrainCommand } from "./commands/train.ts";
-import { runValidateCommand } from "./commands/validate.ts";
+import type { DemoOptions } from "./commands/demo.ts";
 import { LOG_FORMATS, type LogFormat } from "./data/format.ts";
 import { startProgress } from "./progress.ts";
 import { SAMPLING_CORRECTIONS, type SamplingCorrection } from "./sampling/estimator.ts";
-import { writeSynth } from "./synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "./train/config.ts";
 import type { OptimizerName } from "./train/sparse-table.ts";
 import { DEFAULT_THRESHOLDS } from "./validate/gate.ts";
@@ -128,7 +125,7 @@ export function registerTrainerCommands(program: Command): void {
           noise: number;
         }) => {
           const bar = startProgress("generating events", f.events, "events");
-          const files = await writeSynth(
+          const files = await (await import("./synth/write.ts")).writeSynth(
             {
               users: f.users,
               items: f.items,
@@ -252,7 +249,7 @@ export function registerTrainerCommands(program: Command): void {
     .addOption(backendOption())
     .action(
       handled(async (f: TrainFlags) => {
-        const outcome = await runTrainCommand({
+        const outcome = await (await import("./commands/train.ts")).runTrainCommand({
           data: f.data,
           ...(f.test ? { test: f.test } : {}),
           split: f.split,
@@ -326,7 +323,7 @@ export function registerTrainerCommands(program: Command): void {
           batchSize: number;
           quantization?: "f32" | "f16" | "bf16" | "i8";
         }) => {
-          const result = await runExportCommand({
+          const result = await (await import("./commands/export.ts")).runExportCommand({
             checkpoint: f.checkpoint,
             out: f.out,
             version: f.version ?? defaultVersion(),
@@ -395,7 +392,7 @@ export function registerTrainerCommands(program: Command): void {
           format?: LogFormat;
           threads: number;
         }) => {
-          const result = await runValidateCommand({
+          const result = await (await import("./commands/validate.ts")).runValidateCommand({
             candidate: f.candidate,
             ...(f.baseline ? { baseline: f.baseline } : {}),
             data: f.data,
@@ -433,7 +430,10 @@ export function registerTrainerCommands(program: Command): void {
     .addOption(backendOption())
     .action(
       handled(async (f: Omit<DemoOptions, "print">) => {
-        await runDemo({ ...f, ...(f.backend ? { backend: f.backend } : {}) });
+        await (await import("./commands/demo.ts")).runDemo({
+          ...f,
+          ...(f.backend ? { backend: f.backend } : {}),
+        });
       }),
     );
 }
