@@ -4,6 +4,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { TfBackend } from "../shared/tf/backend.ts";
 import type { DemoOptions } from "./commands/demo.ts";
+import type { DataOptions } from "./commands/load.ts";
 import { LOG_FORMATS, type LogFormat } from "./data/format.ts";
 import { startProgress } from "./progress.ts";
 import { SAMPLING_CORRECTIONS, type SamplingCorrection } from "./sampling/estimator.ts";
@@ -55,16 +56,8 @@ const backendOption = () =>
 
 const defaultVersion = () => `v${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}`;
 
-interface DataFlags {
-  data: string;
-  test?: string;
-  split: string;
-  format?: LogFormat;
-  maxBadRows: number;
-  minRating?: number;
-  userFeatures?: string;
-  itemFeatures?: string;
-}
+/** The data flags are the loader's options, less the seed (which train and validate flag apart). */
+type DataFlags = Omit<DataOptions, "seed">;
 
 interface TrainFlags extends DataFlags {
   out: string;

@@ -1,17 +1,9 @@
-// Bundle export: the item tower runs over the whole catalogue in batches that stream straight into
-// the shared BundleWriter, so memory stays bounded by one batch however many items there are.
-import type * as tf from "@tensorflow/tfjs";
 import { BundleWriter, type BundleWriterOptions, type FinishedBundle } from "../../shared/bundle/writer.ts";
-import type { ItemFeatureSpec, ItemFeatures, ViewerFeatureSpec } from "../../shared/tower/features.ts";
+import type { ItemFeatures } from "../../shared/tower/features.ts";
 import { embedItemBatches } from "../../shared/tower/item-embed.ts";
 
-export interface ExportInputs {
-  dir: string;
-  model: string;
-  version: string;
-  dims: number;
-  viewer: { model: tf.LayersModel; features: ViewerFeatureSpec };
-  item: { model: tf.LayersModel; features: ItemFeatureSpec };
+export interface ExportInputs
+  extends Pick<BundleWriterOptions, "dir" | "model" | "version" | "dims" | "viewer" | "item"> {
   items: AsyncIterable<ItemFeatures> | Iterable<ItemFeatures>;
   itemCount: number;
   metrics: Record<string, number>;
