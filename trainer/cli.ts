@@ -7,9 +7,8 @@ import type { DemoOptions } from "./commands/demo.ts";
 import type { DataOptions } from "./commands/load.ts";
 import { LOG_FORMATS, type LogFormat } from "./data/format.ts";
 import { startProgress } from "./progress.ts";
-import { SAMPLING_CORRECTIONS, type SamplingCorrection } from "./sampling/estimator.ts";
-import { DEFAULT_TRAIN_CONFIG } from "./train/config.ts";
-import type { OptimizerName } from "./train/sparse-table.ts";
+import { SAMPLING_CORRECTIONS } from "./sampling/estimator.ts";
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./train/config.ts";
 import { DEFAULT_THRESHOLDS } from "./validate/gate.ts";
 
 const int =
@@ -59,22 +58,27 @@ const defaultVersion = () => `v${new Date().toISOString().replace(/[-:]/g, "").r
 /** The data flags are the loader's options, less the seed (which train and validate flag apart). */
 type DataFlags = Omit<DataOptions, "seed">;
 
-interface TrainFlags extends DataFlags {
+/** Flags named like a TrainConfig field take its type; the rest are renamed or CLI-only. */
+interface TrainFlags
+  extends DataFlags,
+    Pick<
+      TrainConfig,
+      | "dims"
+      | "embeddingDim"
+      | "hidden"
+      | "historyLength"
+      | "batchSize"
+      | "epochs"
+      | "learningRate"
+      | "optimizer"
+      | "temperature"
+      | "samplingCorrection"
+    > {
   out: string;
   model: string;
   version?: string;
-  dims: number;
-  embeddingDim: number;
-  hidden: number[];
-  historyLength: number;
   userBuckets: number;
   itemBuckets: number;
-  batchSize: number;
-  epochs: number;
-  learningRate: number;
-  optimizer: OptimizerName;
-  temperature: number;
-  samplingCorrection: SamplingCorrection;
   hashSize: number;
   hashes: number;
   alpha: number;

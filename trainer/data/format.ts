@@ -45,31 +45,23 @@ export function detectFormat(path: string, firstLine: string): LogFormat {
   return "csv";
 }
 
+/** u.data and ratings.dat differ only in their delimiter: user, item, rating, timestamp, no header. */
+const MOVIELENS_COLUMNS = {
+  header: false,
+  user: 0,
+  item: 1,
+  rating: 2,
+  timestamp: 3,
+  weight: undefined,
+} as const;
+
 /** Resolves column positions; throws a plain message when a header lacks a required column. */
 export function layoutFor(format: LogFormat, firstLine: string): Layout {
   switch (format) {
     case "movielens-100k":
-      return {
-        format,
-        delimiter: "\t",
-        header: false,
-        user: 0,
-        item: 1,
-        rating: 2,
-        timestamp: 3,
-        weight: undefined,
-      };
+      return { format, delimiter: "\t", ...MOVIELENS_COLUMNS };
     case "movielens-dat":
-      return {
-        format,
-        delimiter: "::",
-        header: false,
-        user: 0,
-        item: 1,
-        rating: 2,
-        timestamp: 3,
-        weight: undefined,
-      };
+      return { format, delimiter: "::", ...MOVIELENS_COLUMNS };
     case "movielens-csv":
       return {
         format,

@@ -26,7 +26,7 @@ function frame(
   yMax: number,
   xLabels: string[],
   body: string,
-  legend: string[],
+  series: Series[],
 ): string {
   const plotH = H - PAD.top - PAD.bottom;
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
@@ -39,10 +39,12 @@ function frame(
     (l, i) =>
       `<text x="${PAD.left + (plotW * (i + 0.5)) / xLabels.length}" y="${H - PAD.bottom + 16}" text-anchor="middle">${esc(l)}</text>`,
   );
-  const leg = legend.map(
-    (name, i) =>
-      `<rect x="${PAD.left + i * 150}" y="${H - 14}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${PAD.left + i * 150 + 14}" y="${H - 5}">${esc(name)}</text>`,
-  );
+  const leg = series
+    .map((s) => s.name)
+    .map(
+      (name, i) =>
+        `<rect x="${PAD.left + i * 150}" y="${H - 14}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${PAD.left + i * 150 + 14}" y="${H - 5}">${esc(name)}</text>`,
+    );
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11" role="img" aria-label="${esc(title)}">
 <text x="${W / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>
 ${ticks.join("\n")}${xs.join("")}${body}${leg.join("")}</svg>`;
@@ -78,14 +80,7 @@ export function lineChart(title: string, xLabels: string[], series: Series[], ze
       return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(" ")}"/>${dots.join("")}`;
     })
     .join("");
-  return frame(
-    title,
-    lo,
-    hi,
-    xLabels,
-    body,
-    series.map((s) => s.name),
-  );
+  return frame(title, lo, hi, xLabels, body, series);
 }
 
 /** Grouped bars: one group per x label, one bar per series. */
@@ -105,12 +100,5 @@ export function barChart(title: string, xLabels: string[], series: Series[]): st
         .join(""),
     )
     .join("");
-  return frame(
-    title,
-    lo,
-    hi,
-    xLabels,
-    body,
-    series.map((s) => s.name),
-  );
+  return frame(title, lo, hi, xLabels, body, series);
 }
