@@ -26,8 +26,8 @@ function zipfStream(seed: number) {
       }
       return lo;
     });
-  // Probability an item appears at least once in a batch: what "1 / gap between sightings" estimates.
-  const perBatch = (i: number) => 1 - (1 - freq[i]) ** BATCH;
+  // Expected occurrences per batch: what the correction of each in-batch column needs.
+  const perBatch = (i: number) => BATCH * freq[i];
   return { batch, perBatch };
 }
 
@@ -42,7 +42,7 @@ function meanRelError(
 }
 
 describe("StreamingFrequencyEstimator", () => {
-  it("tracks true per-batch frequencies on a Zipf stream", () => {
+  it("tracks expected occurrences per batch on a Zipf stream", () => {
     const { batch, perBatch } = zipfStream(1);
     const est = new StreamingFrequencyEstimator({ hashSize: 8192, alpha: 0.01, hashes: 2 });
     for (let t = 0; t < 5000; t++) est.update(batch());
@@ -65,6 +65,22 @@ describe("StreamingFrequencyEstimator", () => {
     }
     const mid = [40, 60, 90, 120, 160, 200, 300];
     expect(meanRelError(multi, perBatch, mid)).toBeLessThan(meanRelError(single, perBatch, mid));
+  });
+
+  it("counts an item m times in one batch as m sightings", () => {
+    const est = new StreamingFrequencyEstimator({ hashSize: 1024, alpha: 0.01, hashes: 2 });
+    for (let t = 0; t < 200; t++) est.update(t % 2 === 0 ? [7, 7, 7, 7, 1] : [1]);
+    expect(est.probability(7)).toBeCloseTo(2, 1);
+    expect(est.probability(1)).toBeCloseTo(1, 5);
+  });
+
+  it("averages the first gaps equally instead of staying near the first one", () => {
+    const est = new StreamingFrequencyEstimator({ hashSize: 1024, alpha: 0.01, hashes: 2 });
+    // Item 5 first appears at step 100 (a gap of 100), then every 10 steps.
+    for (let t = 1; t <= 600; t++) est.update(t >= 100 && t % 10 === 0 ? [5, 1] : [1]);
+    // 51 sightings over 600 steps; an exponential average from the first gap would still be near 1/60.
+    expect(est.probability(5)).toBeGreaterThan(0.08);
+    expect(est.probability(5)).toBeLessThan(0.1);
   });
 
   it("adapts when popularity shifts", () => {
