@@ -1,16 +1,19 @@
 // npm run bench:trainer [-- --quick] [--backends wasm,cpu]
 // One JSON line per case on stdout; each figure sits next to a baseline measured in the same run
-// (plain tfjs training, bare usearch add, popularity retrieval, the uncorrected model).
+// (plain tfjs training, bare usearch add, exact frequencies, popularity retrieval, the uncorrected model).
 import { parseArgs } from "node:util";
 import type { TfBackend } from "../../shared/tf/backend.ts";
-import { qualityRuns } from "./quality.ts";
+import type { SamplingCorrection } from "../../trainer/sampling/estimator.ts";
+import { DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
+import { streamingError } from "./estimator.ts";
+import { qualityRuns, qualitySplit } from "./quality.ts";
 import { embedThroughput, synthTable, trainThroughput } from "./throughput.ts";
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     backends: { type: "string", default: "wasm,cpu" },
-    cases: { type: "string", default: "train,embed,quality" },
+    cases: { type: "string", default: "train,embed,estimator,quality" },
   },
 });
 const quick = args.quick as boolean;
@@ -60,48 +63,65 @@ if (cases.has("embed")) {
   }
 }
 
-if (cases.has("quality")) {
-  const table = synthTable(size.users, size.items, size.events, 3);
-  const runs = await qualityRuns(
-    backends[0] as TfBackend,
-    table,
-    ["streaming", "none"],
-    { epochs: 1 },
-    size.evalUsers,
-    quick,
-  );
-  const [corrected, none] = runs;
-  if (corrected && none) {
-    for (const run of runs) {
-      emit({
-        case: "quality",
-        sampling_correction: run.samplingCorrection,
-        users: size.users,
-        items: size.items,
-        events: size.events,
-        eval_users: run.exact.users,
-        train_seconds: r(run.seconds, 1),
-        examples_per_s: Math.round(run.examplesPerSecond),
-        recall_at_100: r(run.exact.metrics["recall@100"] ?? 0),
-        ...(run.ann ? { recall_at_100_ann: r(run.ann.metrics["recall@100"] ?? 0) } : {}),
-        recall_at_10: r(run.exact.metrics["recall@10"] ?? 0),
-        baseline: "popularity",
-        baseline_recall_at_100: r(run.popularity.metrics["recall@100"] ?? 0),
-        ratio_vs_popularity: r(
-          (run.exact.metrics["recall@100"] ?? 0) / Math.max(1e-9, run.popularity.metrics["recall@100"] ?? 0),
-          2,
-        ),
-        decile_recall_at_100: run.exact.decileRecall.map((x) => r(x)),
-      });
-    }
+const corrections: SamplingCorrection[] = ["streaming", "counts", "none"];
+const needsData = cases.has("quality") || cases.has("estimator");
+const data = needsData
+  ? qualitySplit(synthTable(size.users, size.items, size.events, 3), size.evalUsers)
+  : undefined;
+
+if (data && cases.has("estimator")) {
+  const { streaming, batchSize, seed } = DEFAULT_TRAIN_CONFIG;
+  streamingError(data.train, streaming, batchSize, seed, 2).forEach((e, k) => {
     emit({
-      case: "logq_tail_effect",
-      tail_decile_recall_streaming: r(corrected.exact.decileRecall[9] ?? 0),
-      tail_decile_recall_none: r(none.exact.decileRecall[9] ?? 0),
-      bottom_half_recall_streaming: r(corrected.exact.decileRecall.slice(5).reduce((s, x) => s + x, 0) / 5),
-      bottom_half_recall_none: r(none.exact.decileRecall.slice(5).reduce((s, x) => s + x, 0) / 5),
-      recall_at_100_streaming: r(corrected.exact.metrics["recall@100"] ?? 0),
-      recall_at_100_none: r(none.exact.metrics["recall@100"] ?? 0),
+      case: "estimator_error",
+      epoch: k + 1,
+      ...streaming,
+      batch: batchSize,
+      deciles: "equal item counts by training count, 0 = head",
+      baseline: "exact training frequencies (expected occurrences per batch)",
+      mean_log_error: e.signed.map((x) => r(x, 3)),
+      mean_abs_log_error: e.abs.map((x) => r(x, 3)),
+      occurrences: e.occurrences,
+    });
+  });
+}
+
+if (data && cases.has("quality")) {
+  const runs = await qualityRuns(backends[0] as TfBackend, data.train, data.set, corrections, {}, quick);
+  for (const run of runs) {
+    const recall = run.exact.metrics["recall@100"] ?? 0;
+    const popularity = run.popularity.metrics["recall@100"] ?? 0;
+    emit({
+      case: "quality",
+      sampling_correction: run.samplingCorrection,
+      users: size.users,
+      items: size.items,
+      events: size.events,
+      eval_users: run.exact.users,
+      train_seconds: r(run.seconds, 1),
+      examples_per_s: Math.round(run.examplesPerSecond),
+      recall_at_100_by_epoch: run.recallByEpoch.map((x) => r(x)),
+      recall_at_100: r(recall),
+      ...(run.ann ? { recall_at_100_ann: r(run.ann.metrics["recall@100"] ?? 0) } : {}),
+      recall_at_10: r(run.exact.metrics["recall@10"] ?? 0),
+      baseline: "popularity",
+      baseline_recall_at_100: r(popularity),
+      ratio_vs_popularity: r(recall / Math.max(1e-9, popularity), 3),
+      target_ratio: 2,
+    });
+  }
+  // Deciles by training count, cut two ways (see trainer/eval/deciles.ts); 0 = head, 9 = tail.
+  for (const cut of ["items", "mass"] as const) {
+    const first = runs[0];
+    if (!first) break;
+    emit({
+      case: "decile_recall_at_100",
+      cut: cut === "items" ? "equal item counts" : "equal held-out events",
+      held_out_events: first.exact.deciles[cut].events,
+      ...Object.fromEntries(
+        runs.map((run) => [run.samplingCorrection, run.exact.deciles[cut].recall.map((x) => r(x))]),
+      ),
+      popularity: first.popularity.deciles[cut].recall.map((x) => r(x)),
     });
   }
 }

@@ -1,9 +1,9 @@
 // Retrieval quality on a synthetic log with known structure: the model's recall@100 against the
-// popularity baseline (same users, same exclusions), and tail-decile recall with vs without logQ.
+// popularity baseline (same users, same exclusions), and decile recall for each sampling correction.
 import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
 import { splitTable } from "../../trainer/data/split.ts";
 import type { InteractionTable } from "../../trainer/data/table.ts";
-import { buildEvalSet } from "../../trainer/eval/evalset.ts";
+import { buildEvalSet, type EvalSet } from "../../trainer/eval/evalset.ts";
 import type { RetrievalMetrics } from "../../trainer/eval/metrics.ts";
 import type { SamplingCorrection } from "../../trainer/sampling/estimator.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../trainer/train/config.ts";
@@ -13,22 +13,31 @@ export interface QualityCase {
   samplingCorrection: SamplingCorrection;
   seconds: number;
   examplesPerSecond: number;
+  /** recall@100 after each epoch (exact search). */
+  recallByEpoch: number[];
   exact: RetrievalMetrics;
   ann: RetrievalMetrics | undefined;
   popularity: RetrievalMetrics;
 }
 
+/** The quality case's data: last two events per user held out, a seeded sample of eval users. */
+export function qualitySplit(
+  table: InteractionTable,
+  evalUsers: number,
+): { train: InteractionTable; set: EvalSet } {
+  const { train, test } = splitTable(table, { kind: "last-n", n: 2 });
+  return { train, set: buildEvalSet(train, test, { maxUsers: evalUsers, seed: 1, excludeTrain: true }) };
+}
+
 export async function qualityRuns(
   backend: TfBackend,
-  table: InteractionTable,
+  train: InteractionTable,
+  set: EvalSet,
   corrections: SamplingCorrection[],
   config: Partial<TrainConfig>,
-  evalUsers: number,
   annEval: boolean,
 ): Promise<QualityCase[]> {
   await initTensorflow({ backend });
-  const { train, test } = splitTable(table, { kind: "last-n", n: 2 });
-  const set = buildEvalSet(train, test, { maxUsers: evalUsers, seed: 1, excludeTrain: true });
   const out: QualityCase[] = [];
   for (const samplingCorrection of corrections) {
     const started = performance.now();
@@ -42,6 +51,7 @@ export async function qualityRuns(
       samplingCorrection,
       seconds: (performance.now() - started) / 1000,
       examplesPerSecond: r.epochs.reduce((s, e) => s + e.examplesPerSecond, 0) / r.epochs.length,
+      recallByEpoch: r.epochs.map((e) => e.metrics["recall@100"] ?? 0),
       exact: r.final.exact,
       ann: r.final.ann,
       popularity: r.final.popularity,

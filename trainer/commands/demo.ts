@@ -77,9 +77,12 @@ export async function runDemo(o: DemoOptions): Promise<{ recall: number; popular
     `5. recall@100 on held-out events: model ${recall.toFixed(4)} (usearch index ${ann?.toFixed(4) ?? "-"}) vs popularity ${popularity.toFixed(4)} = ${(recall / Math.max(popularity, 1e-9)).toFixed(2)}x`,
   );
   if (s.comparison) {
-    const tail = (d: number[]) => (d[9] ?? 0).toFixed(4);
+    const none = s.comparison.exact.deciles;
+    const corrected = s.final.exact.deciles;
+    const tail = (cut: "items" | "mass") =>
+      `${(none[cut].recall[9] ?? 0).toFixed(4)} (none) vs ${(corrected[cut].recall[9] ?? 0).toFixed(4)} (${s.samplingCorrection}) over ${corrected[cut].events[9] ?? 0} held-out events`;
     print(
-      `   without logQ correction: recall@100 ${(s.comparison.exact.metrics["recall@100"] ?? 0).toFixed(4)}; tail-decile recall ${tail(s.comparison.exact.decileRecall)} (none) vs ${tail(s.final.exact.decileRecall)} (${s.samplingCorrection})`,
+      `   without logQ correction: recall@100 ${(s.comparison.exact.metrics["recall@100"] ?? 0).toFixed(4)}; tail-decile recall ${tail("items")}; tail decile of equal held-out mass ${tail("mass")}`,
     );
   }
   print(`6. report: ${path.resolve(trained.reportPath)}  summary: ${path.resolve(trained.summaryPath)}`);

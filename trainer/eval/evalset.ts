@@ -2,6 +2,7 @@
 // they engaged with in training, which a retrieval system would filter out rather than re-show.
 import type { InteractionTable } from "../data/table.ts";
 import { createRng, shuffle } from "../random.ts";
+import { assignDeciles, type DecileAssignment } from "./deciles.ts";
 
 export interface EvalSet {
   /** User indices (shared vocabulary) of the evaluated users. */
@@ -10,8 +11,8 @@ export interface EvalSet {
   relevant: Int32Array[];
   /** Per evaluated user: distinct training item indices to exclude, or undefined. */
   exclude: Int32Array[] | undefined;
-  /** Item popularity decile (0 = most popular tenth of the catalogue) by training count. */
-  decile: Uint8Array;
+  /** Item popularity deciles by training count (0 = head), for the recall breakdown. */
+  deciles: DecileAssignment;
   itemCount: number;
 }
 
@@ -39,11 +40,12 @@ export function buildEvalSet(train: InteractionTable, test: InteractionTable, op
     exclude.push(Int32Array.from(seen));
   }
   const keep = relevant.map((r, k) => (r.length > 0 ? k : -1)).filter((k) => k >= 0);
+  const kept = keep.map((k) => relevant[k] as Int32Array);
   return {
     users: Int32Array.from(keep, (k) => users[k] as number),
-    relevant: keep.map((k) => relevant[k] as Int32Array),
+    relevant: kept,
     exclude: trainBy ? keep.map((k) => exclude[k] as Int32Array) : undefined,
-    decile: popularityDeciles(train.itemCounts(), train.items.size),
+    deciles: assignDeciles(train.itemCounts(), train.items.size, kept),
     itemCount: train.items.size,
   };
 }
@@ -61,16 +63,4 @@ function groupItems(t: InteractionTable, only: Set<number> | undefined): Map<num
     s.add(t.item[r] as number);
   }
   return by;
-}
-
-/** Items ranked by count (ties by index) and cut into ten equal-size groups. */
-export function popularityDeciles(counts: ArrayLike<number>, itemCount: number): Uint8Array {
-  const order = Int32Array.from({ length: itemCount }, (_, i) => i).sort(
-    (a, b) => ((counts[b] as number) ?? 0) - ((counts[a] as number) ?? 0) || a - b,
-  );
-  const decile = new Uint8Array(itemCount);
-  order.forEach((item, rank) => {
-    decile[item] = Math.min(9, Math.floor((rank * 10) / itemCount));
-  });
-  return decile;
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import { InteractionTable } from "../data/table.ts";
-import { buildEvalSet, popularityDeciles } from "./evalset.ts";
+import { buildEvalSet } from "./evalset.ts";
 import { scoreTopK } from "./metrics.ts";
 import { annRetriever, buildItemIndex, exactRetriever, popularityRetriever } from "./retrievers.ts";
 
@@ -53,6 +53,11 @@ describe("evaluation", () => {
     const m = scoreTopK(Int32Array.of(2, 1, 0, 1), 2, set, [1, 2]);
     expect(m.metrics).toEqual({ "recall@1": 0.25, "hitrate@1": 0.5, "recall@2": 0.25, "hitrate@2": 0.5 });
     expect(m.users).toBe(2);
+    // Equal-count deciles of i0..i3 are 0, 2, 5, 7; equal-mass ones (a third of the held-out events each) 0, 3, 3, 6.
+    expect(m.deciles.items.events).toEqual([1, 0, 0, 0, 0, 1, 0, 1, 0, 0]);
+    expect(m.deciles.items.recall).toEqual([0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    expect(m.deciles.mass.events).toEqual([1, 0, 0, 1, 0, 0, 1, 0, 0, 0]);
+    expect(m.deciles.mass.recall).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
   });
 
   it("gives popularity and exact/ANN retrieval the same exclusion semantics", () => {
@@ -67,13 +72,5 @@ describe("evaluation", () => {
     const ann = annRetriever(buildItemIndex(items, 4, 2), (k) => Number(k))(queries, 2, 1, set.exclude);
     expect([...ann]).toEqual([2, 3]);
     expect(scoreTopK(exact, 1, set, [1]).metrics["recall@1"]).toBe(1);
-  });
-
-  it("cuts items into popularity deciles, head first", () => {
-    const d = popularityDeciles(
-      Float64Array.from({ length: 20 }, (_, i) => 20 - i),
-      20,
-    );
-    expect([...d]).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9]);
   });
 });

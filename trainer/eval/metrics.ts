@@ -1,16 +1,23 @@
 // Full-ranking retrieval metrics: recall@K = share of a user's held-out items in the top K, averaged
 // over users; hit-rate@K = share of users with at least one; plus recall of held-out pairs broken
 // down by item-popularity decile, where the effect of popularity correction shows.
+import type { DecileAssignment } from "./deciles.ts";
 import type { EvalSet } from "./evalset.ts";
 import type { Retriever } from "./retrievers.ts";
 
 export const EVAL_KS = [10, 50, 100] as const;
 
+/** recall@maxK of held-out (user, item) pairs per popularity decile (0 = head, 9 = tail) and the pairs behind it. */
+export interface DecileRecall {
+  recall: number[];
+  events: number[];
+}
+
 export interface RetrievalMetrics {
   /** e.g. recall@10, hitrate@100. */
   metrics: Record<string, number>;
-  /** recall@maxK of held-out (user, item) pairs per popularity decile, 0 = head, 9 = tail. */
-  decileRecall: number[];
+  /** One breakdown per way of cutting the catalogue (see deciles.ts). */
+  deciles: Record<keyof DecileAssignment, DecileRecall>;
   users: number;
 }
 
@@ -23,8 +30,9 @@ export function scoreTopK(
   const n = set.users.length;
   const recall = new Float64Array(ks.length);
   const hit = new Float64Array(ks.length);
-  const decileHits = new Float64Array(10);
-  const decileTotal = new Float64Array(10);
+  const cuts = Object.keys(set.deciles) as (keyof DecileAssignment)[];
+  const hits = cuts.map(() => new Float64Array(10));
+  const totals = cuts.map(() => new Float64Array(10));
   for (let u = 0; u < n; u++) {
     const rel = new Set(set.relevant[u]);
     const rankOf = new Map<number, number>();
@@ -38,19 +46,32 @@ export function scoreTopK(
       recall[x] = (recall[x] as number) + h / rel.size;
       if (h > 0) hit[x] = (hit[x] as number) + 1;
     });
-    for (const item of rel) {
-      const d = set.decile[item] ?? 9;
-      decileTotal[d] = (decileTotal[d] as number) + 1;
-      if (rankOf.has(item)) decileHits[d] = (decileHits[d] as number) + 1;
-    }
+    cuts.forEach((cut, c) => {
+      const total = totals[c] as Float64Array;
+      const hit = hits[c] as Float64Array;
+      for (const item of rel) {
+        const d = set.deciles[cut][item] ?? 9;
+        total[d] = (total[d] as number) + 1;
+        if (rankOf.has(item)) hit[d] = (hit[d] as number) + 1;
+      }
+    });
   }
   const metrics: Record<string, number> = {};
   ks.forEach((K, x) => {
     metrics[`recall@${K}`] = n === 0 ? 0 : (recall[x] as number) / n;
     metrics[`hitrate@${K}`] = n === 0 ? 0 : (hit[x] as number) / n;
   });
-  const decileRecall = Array.from(decileTotal, (t, d) => (t === 0 ? 0 : (decileHits[d] as number) / t));
-  return { metrics, decileRecall, users: n };
+  const deciles = Object.fromEntries(
+    cuts.map((cut, c) => {
+      const total = totals[c] as Float64Array;
+      const hit = hits[c] as Float64Array;
+      return [
+        cut,
+        { recall: Array.from(total, (t, d) => (t === 0 ? 0 : (hit[d] as number) / t)), events: [...total] },
+      ];
+    }),
+  ) as RetrievalMetrics["deciles"];
+  return { metrics, deciles, users: n };
 }
 
 /** Runs `retriever` for the eval users' query vectors (row u = set.users[u]) and scores it. */

@@ -10,7 +10,10 @@ const metrics = (r: number) => ({
     "recall@100": r,
     "hitrate@100": r,
   },
-  decileRecall: Array.from({ length: 10 }, (_, d) => r / (d + 1)),
+  deciles: {
+    items: { recall: Array.from({ length: 10 }, (_, d) => r / (d + 1)), events: Array(10).fill(7) },
+    mass: { recall: Array.from({ length: 10 }, (_, d) => r / (10 - d)), events: Array(10).fill(3) },
+  },
   users: 5,
 });
 
@@ -34,16 +37,20 @@ describe("renderReport", () => {
       params: { seed: 1 },
     };
     const html = renderReport(summary);
-    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html.match(/<svg /g)).toHaveLength(4);
     for (const title of [
       "Training loss per epoch",
       "Recall@K per epoch",
-      "Recall@100 by item-popularity decile",
+      "Recall@100 by popularity decile (equal item counts)",
+      "Recall@100 by popularity decile (equal held-out events)",
     ]) {
       expect(html).toContain(title);
     }
     expect(html).toContain("demo&lt;x&gt;");
     expect(html).not.toContain("<script");
     expect(html).toContain("none correction");
+    // Each decile table states the held-out events behind its recall figures.
+    expect(html).toContain("<th>held-out events</th><td>7</td>");
+    expect(html).toContain("<th>held-out events</th><td>3</td>");
   });
 });

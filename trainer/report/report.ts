@@ -33,15 +33,10 @@ export function renderReport(s: TrainSummary): string {
     KS.map((k) => ({ name: `recall@${k}`, values: s.epochs.map((e) => e.metrics[`recall@${k}`] ?? 0) })),
     true,
   );
-  const deciles = Array.from({ length: 10 }, (_, d) => (d === 0 ? "head" : d === 9 ? "tail" : String(d + 1)));
-  const decileSeries = [{ name: `${s.samplingCorrection} correction`, values: s.final.exact.decileRecall }];
-  if (s.comparison)
-    decileSeries.push({
-      name: `${s.comparison.samplingCorrection} correction`,
-      values: s.comparison.exact.decileRecall,
-    });
-  decileSeries.push({ name: "popularity", values: s.final.popularity.decileRecall });
-  const decile = barChart("Recall@100 by item-popularity decile", deciles, decileSeries);
+  const decileRuns: [string, RetrievalMetrics][] = [[`${s.samplingCorrection} correction`, s.final.exact]];
+  if (s.comparison) decileRuns.push([`${s.comparison.samplingCorrection} correction`, s.comparison.exact]);
+  decileRuns.push(["popularity", s.final.popularity]);
+  const deciles = (["items", "mass"] as const).map((cut) => decileBreakdown(cut, decileRuns));
   const rows: [string, RetrievalMetrics | undefined][] = [
     [`model, exact (${s.samplingCorrection})`, s.final.exact],
     [`model, usearch index (${s.samplingCorrection})`, s.final.ann],
@@ -71,10 +66,43 @@ ${s.bundle ? `Bundle: <code>${esc(s.bundle)}</code>.` : ""}</p>
 <h2>Retrieval quality</h2>
 <table><tr><th></th>${cols.map((c) => `<th>${c}</th>`).join("")}</tr>
 ${table}</table>
-<div class="charts">${loss}${recall}${decile}</div>
+<div class="charts">${loss}${recall}</div>
+<h2>Recall@100 by item-popularity decile</h2>
+<p>Items ranked by training count. Equal-size deciles put most held-out events in the head, so the
+bottom deciles rest on few events; equal-mass deciles hold a tenth of the held-out events each.</p>
+<div class="charts">${deciles.join("")}</div>
 <h2>Parameters</h2><table>${params}</table>
 </body></html>
 `;
+}
+
+const CUT_TITLES = {
+  items: "Recall@100 by popularity decile (equal item counts)",
+  mass: "Recall@100 by popularity decile (equal held-out events)",
+} as const;
+
+/** A bar chart of one decile cut plus the table behind it, with the held-out events per decile. */
+function decileBreakdown(cut: keyof typeof CUT_TITLES, runs: [string, RetrievalMetrics][]): string {
+  const labels = Array.from({ length: 10 }, (_, d) => (d === 0 ? "head" : d === 9 ? "tail" : String(d + 1)));
+  const chart = barChart(
+    CUT_TITLES[cut],
+    labels,
+    runs.map(([name, m]) => ({ name, values: m.deciles[cut].recall })),
+  );
+  const row = (name: string, values: string[]) =>
+    `<tr><th>${esc(name)}</th>${values.map((v) => `<td>${v}</td>`).join("")}</tr>`;
+  const events = (runs[0]?.[1].deciles[cut].events ?? []).map(String);
+  const table = [
+    `<tr><th></th>${labels.map((l) => `<th>${l}</th>`).join("")}</tr>`,
+    row("held-out events", events),
+    ...runs.map(([name, m]) =>
+      row(
+        name,
+        m.deciles[cut].recall.map((v) => v.toFixed(4)),
+      ),
+    ),
+  ].join("\n");
+  return `<div>${chart}<table>${table}</table></div>`;
 }
 
 export async function writeReport(htmlPath: string, jsonPath: string, s: TrainSummary): Promise<void> {

@@ -7,7 +7,11 @@ const check = (recall: number, extra: Partial<BundleCheck> = {}): BundleCheck =>
   digest: "d",
   dims: 8,
   items: 10,
-  retrieval: { metrics: { "recall@100": recall }, decileRecall: [], users: 3 },
+  retrieval: {
+    metrics: { "recall@100": recall },
+    deciles: { items: { recall: [], events: [] }, mass: { recall: [], events: [] } },
+    users: 3,
+  },
   coverage: 1,
   identicalTop10: 0.1,
   nonFiniteViewers: 0,

@@ -4,7 +4,8 @@
 import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
 import type { InteractionTable } from "../data/table.ts";
 import { Vocab } from "../data/table.ts";
-import { type EvalSet, popularityDeciles } from "../eval/evalset.ts";
+import { assignDeciles } from "../eval/deciles.ts";
+import type { EvalSet } from "../eval/evalset.ts";
 import { evaluateRetriever, type RetrievalMetrics } from "../eval/metrics.ts";
 import { annRetriever } from "../eval/retrievers.ts";
 import { viewerOf } from "../train/examples.ts";
@@ -162,7 +163,7 @@ export async function checkBundle(bundle: LoadedBundle, h: Holdout, threads: num
     users: Int32Array.from(keep),
     relevant,
     exclude,
-    decile: popularityDeciles(counts, vocab.size),
+    deciles: assignDeciles(counts, vocab.size, relevant),
     itemCount: vocab.size,
   };
   const retriever = annRetriever(bundle.index, (key) => Number(key), threads);
