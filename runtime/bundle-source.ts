@@ -2,9 +2,14 @@
 // matching release: a host closes only the bundles it opened itself.
 import type { LoadedBundle } from "../shared/bundle/bundle.ts";
 import { openBundle } from "../shared/bundle/reader.ts";
-import { resolveBundle } from "../shared/bundle/source.ts";
+import { prepareBundle } from "../shared/bundle/source.ts";
+import type { VerifiedContents } from "../shared/bundle/verify.ts";
 
-export type BundleSource = string | LoadedBundle;
+/**
+ * A bundle URI; a bundle whose verification the caller started early (`prepareBundle`, which
+ * overlaps hashing with loading the host's modules); or a bundle the caller opened itself.
+ */
+export type BundleSource = string | { prepared: Promise<VerifiedContents> } | LoadedBundle;
 
 export interface OpenedBundle {
   bundle: LoadedBundle;
@@ -19,8 +24,11 @@ export interface OpenOptions {
 
 /** Resolves (downloading http(s) URIs into cacheDir) and opens with full verification; call initTensorflow() first. */
 export async function openBundleSource(source: BundleSource, opts: OpenOptions): Promise<OpenedBundle> {
-  if (typeof source !== "string") return { bundle: source, release: () => {} };
-  const { dir } = await resolveBundle(source, opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir });
-  const bundle = await openBundle(dir, { view: opts.view, threads: opts.threads });
+  if (typeof source !== "string" && !("prepared" in source)) return { bundle: source, release: () => {} };
+  const verified =
+    typeof source === "string"
+      ? await (await prepareBundle(source, { cacheDir: opts.cacheDir })).contents
+      : await source.prepared;
+  const bundle = await openBundle(verified, { view: opts.view, threads: opts.threads });
   return { bundle, release: () => bundle.close() };
 }

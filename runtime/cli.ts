@@ -79,9 +79,15 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
       });
     } else {
       if (flags.bundle.length !== 1) throw new Error("the ANN host serves exactly one --bundle");
+      // Hashing a large index takes about as long as loading express, tfjs and usearch: get it
+      // running in worker threads before importing them.
+      const { prepareBundle } = await import("../shared/bundle/source.ts");
+      const { contents: prepared } = await prepareBundle(flags.bundle[0] as string, {
+        cacheDir: flags.cacheDir,
+      });
       server = await (await import("./ann-server.ts")).startAnnHost({
         ...common,
-        bundle: flags.bundle[0] as string,
+        bundle: { prepared },
         threads: flags.threads,
         maxK: flags.maxK,
         view: flags.view,

@@ -1,7 +1,8 @@
 // A small in-memory bundle for tests: a real usearch index over clustered random vectors and a
 // deterministic stand-in viewer tower (no TensorFlow), so route tests run in milliseconds.
 import usearch from "usearch";
-import type { ItemKeys, LoadedBundle, ViewerTower } from "../../shared/bundle/bundle.ts";
+import type { LoadedBundle, ViewerTower } from "../../shared/bundle/bundle.ts";
+import { itemKeysOf } from "../../shared/bundle/item-keys.ts";
 import type { BundleManifest } from "../../shared/bundle/manifest.ts";
 import type { ViewerFeatures } from "../../shared/tower/features.ts";
 
@@ -86,12 +87,7 @@ export function fakeBundle(opts: FakeBundleOptions = {}): LoadedBundle & { viewe
       vectors,
       1,
     );
-  const byId = new Map(ids.map((id, i) => [id, BigInt(i)]));
-  const keys: ItemKeys = {
-    count,
-    idOf: (key) => ids[Number(key)],
-    keyOf: (id) => byId.get(id),
-  };
+  const keys = itemKeysOf(ids);
   const manifest = {
     formatVersion: 1,
     model,

@@ -51,19 +51,28 @@ export async function digestFile(file: string): Promise<{ sha256: string; bytes:
 // Large files are hashed in worker threads so an index and a tower's weights are digested in
 // parallel: verification is most of a bundle's cold start.
 const WORKER_MIN_BYTES = 16 << 20;
+// Synchronous reads into one reused buffer: a worker has no event loop to keep free, and a read
+// stream's fresh 1 MB chunks and thread-pool hops made hashing a 400 MB index ~1.5x slower.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
-const { createReadStream } = require("node:fs");
-(async () => {
+const { openSync, readSync, closeSync } = require("node:fs");
+try {
   const hash = createHash("sha256");
+  const buffer = Buffer.allocUnsafe(4 << 20);
+  const fd = openSync(workerData, "r");
   let bytes = 0;
-  for await (const chunk of createReadStream(workerData, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk);
-    bytes += chunk.length;
+  try {
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; bytes += n) {
+      hash.update(buffer.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
   }
   parentPort.postMessage({ sha256: hash.digest("hex"), bytes });
-})().catch((err) => parentPort.postMessage({ error: String(err && err.message || err) }));
+} catch (err) {
+  parentPort.postMessage({ error: String((err && err.message) || err) });
+}
 `;
 
 function digestInWorker(file: string): Promise<{ sha256: string; bytes: number }> {

@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BundleError } from "./files.ts";
 import { openBundle } from "./reader.ts";
-import { resolveBundle } from "./source.ts";
+import { prepareBundle, resolveBundle } from "./source.ts";
 import { writeTestBundle } from "./testing.ts";
 import type { FinishedBundle } from "./writer.ts";
 
@@ -74,7 +74,10 @@ describe("resolveBundle", () => {
     bundle.close();
     const before = requests.length;
     const second = await resolveBundle(`${base}/v1/`, { cacheDir });
-    expect(second).toEqual({ dir: first.dir, origin: "cache" });
+    expect(second).toMatchObject({ dir: first.dir, origin: "cache" });
+    // The cache hit was verified on the way, so prepareBundle hands that over instead of hashing again.
+    expect(second.verified?.digest).toBe(good.digest);
+    expect(second.verified?.keys.idOf(3n)).toBe("item-3");
     // Only the manifest was fetched again.
     expect(requests.slice(before)).toEqual(["/models/v1/manifest.json"]);
   });
@@ -85,7 +88,9 @@ describe("resolveBundle", () => {
     await writeFile(path.join(first.dir, "items.keys"), "tampered\n");
     const again = await resolveBundle(`${base}/v1`, { cacheDir });
     expect(again.origin).toBe("download");
-    (await openBundle(again.dir)).close();
+    expect(again.verified).toBeUndefined();
+    const prepared = await prepareBundle(`${base}/v1`, { cacheDir });
+    (await openBundle(await prepared.contents)).close();
   });
 
   it.each([

@@ -8,13 +8,19 @@ import { fileURLToPath } from "node:url";
 import { componentLogger } from "../log.ts";
 import { BundleError, fsyncPath, tempSuffix } from "./files.ts";
 import { type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
-import { parseManifest, verifyFiles } from "./reader.ts";
+import {
+  parseManifest,
+  startVerification,
+  type Verification,
+  type VerifiedContents,
+  verifyContents,
+} from "./verify.ts";
 
 const log = componentLogger("bundle-source");
 
 export interface ResolveOptions {
   /** Required for http(s) URIs: downloads land in `<cacheDir>/<model>/<version>-<digest prefix>`. */
-  cacheDir?: string;
+  cacheDir?: string | undefined;
   /** Per-request timeout; default 10 minutes (an index file can be large). */
   timeoutMs?: number;
 }
@@ -24,6 +30,19 @@ export interface ResolvedBundle {
   dir: string;
   /** Where it came from: used in place, found in the cache, or downloaded now. */
   origin: "local" | "cache" | "download";
+  /** Set when resolving already verified the directory (a cache hit), so no one hashes it twice. */
+  verified?: VerifiedContents;
+}
+
+/**
+ * Resolves a URI and starts verifying what it names (what openBundle loads). It needs no native
+ * module, so a host starts it before loading usearch and tfjs and the two overlap.
+ */
+export async function prepareBundle(uri: string, options: ResolveOptions = {}): Promise<Verification> {
+  const resolved = await resolveBundle(uri, options);
+  return resolved.verified
+    ? { contents: Promise.resolve(resolved.verified) }
+    : startVerification(resolved.dir);
 }
 
 export async function resolveBundle(uri: string, options: ResolveOptions = {}): Promise<ResolvedBundle> {
@@ -59,9 +78,10 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
   const text = new TextDecoder().decode(await fetchAll(new URL(MANIFEST_FILE, base), timeoutMs));
   const { manifest, digest } = parseManifest(text);
   const target = cacheEntry(options.cacheDir, manifest, digest);
-  if (await isVerifiedCopy(target)) {
+  const cached = await verifiedCopy(target);
+  if (cached) {
     log.info({ uri, dir: target }, "bundle found in cache");
-    return { dir: target, origin: "cache" };
+    return { dir: target, origin: "cache", verified: cached };
   }
   const parent = path.dirname(target);
   await mkdir(parent, { recursive: true });
@@ -79,9 +99,10 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
     await fsyncPath(temp);
     // A stale or damaged copy under the same name is replaced; a concurrent winner is kept.
     if (await exists(target)) {
-      if (await isVerifiedCopy(target)) {
+      const winner = await verifiedCopy(target);
+      if (winner) {
         await rm(temp, { recursive: true, force: true });
-        return { dir: target, origin: "cache" };
+        return { dir: target, origin: "cache", verified: winner };
       }
       await rm(target, { recursive: true, force: true });
     }
@@ -95,14 +116,13 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
   return { dir: target, origin: "download" };
 }
 
-async function isVerifiedCopy(dir: string): Promise<boolean> {
-  if (!(await exists(dir))) return false;
+async function verifiedCopy(dir: string): Promise<VerifiedContents | undefined> {
+  if (!(await exists(dir))) return undefined;
   try {
-    await verifyFiles(dir);
-    return true;
+    return await verifyContents(dir);
   } catch (err) {
     log.warn({ dir, err: (err as Error).message }, "cached bundle failed verification; downloading again");
-    return false;
+    return undefined;
   }
 }
 

@@ -1,0 +1,168 @@
+// Bundle verification without native code: the manifest, the exact file set, sizes, digests and
+// the keys file. It imports neither usearch nor tfjs, so a host can start it before loading them.
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import type { ItemKeys } from "./bundle.ts";
+import { BundleError, digestFiles, listFiles, sha256 } from "./files.ts";
+import { readItemKeys } from "./item-keys.ts";
+import { BUNDLE_FORMAT_VERSION, type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
+import { manifestProblems } from "./schema.ts";
+
+export interface VerifiedBundle {
+  manifest: BundleManifest;
+  /** sha256 of manifest.json. */
+  digest: string;
+}
+
+/** Schema, format version, the exact file set and every size: cheap checks before any hashing. */
+async function checkFileSet(dir: string): Promise<VerifiedBundle> {
+  const { manifest, digest } = await readManifest(dir);
+  const listed = new Map(manifest.files.map((f) => [f.path, f]));
+  const present = new Set((await listFiles(dir)).filter((f) => f !== MANIFEST_FILE));
+  for (const f of manifest.files) {
+    if (!present.has(f.path))
+      throw new BundleError("missing_file", `${f.path} is listed in ${MANIFEST_FILE} but missing`, f.path);
+  }
+  for (const p of present) {
+    if (!listed.has(p))
+      throw new BundleError("extra_file", `${p} is in the bundle but not listed in ${MANIFEST_FILE}`, p);
+  }
+  for (const f of manifest.files) {
+    const { size } = await stat(path.join(dir, f.path));
+    if (size !== f.bytes) {
+      throw new BundleError(
+        size < f.bytes ? "truncated" : "size_mismatch",
+        `${f.path} is ${size} bytes, ${MANIFEST_FILE} expects ${f.bytes}`,
+        f.path,
+      );
+    }
+  }
+  return { manifest, digest };
+}
+
+async function checkDigests(dir: string, manifest: BundleManifest): Promise<void> {
+  const digests = await digestFiles(
+    manifest.files.map((f) => path.join(dir, f.path)),
+    manifest.files.map((f) => f.bytes),
+  );
+  manifest.files.forEach((f, i) => {
+    const actual = digests[i]?.sha256;
+    if (actual !== f.sha256) {
+      throw new BundleError(
+        "digest_mismatch",
+        `${f.path} has sha256 ${actual}, ${MANIFEST_FILE} expects ${f.sha256}`,
+        f.path,
+      );
+    }
+  });
+}
+
+/** A bundle directory whose files all matched their digests, with its keys file indexed. */
+export interface VerifiedContents extends VerifiedBundle {
+  dir: string;
+  keys: ItemKeys;
+}
+
+/** A verification under way: its hashing and keys parse already run in worker threads. */
+export interface Verification {
+  contents: Promise<VerifiedContents>;
+}
+
+/**
+ * Checks manifest.json (schema, format version), the exact file set and sizes, then starts the
+ * digests and the keys parse in worker threads, side by side, and resolves as soon as they run:
+ * a caller can load its modules meanwhile and await `contents` later.
+ */
+export async function startVerification(dir: string): Promise<Verification> {
+  const root = path.resolve(dir);
+  const { manifest, digest } = await checkFileSet(root);
+  const file = manifest.items.keysFile;
+  const contents = Promise.allSettled([
+    checkDigests(root, manifest),
+    readItemKeys(path.join(root, file), file, manifest.items.count),
+  ]).then(([hashed, parsed]) => {
+    // A digest mismatch explains whatever the keys parse found, so it is the error reported.
+    if (hashed.status === "rejected") throw hashed.reason;
+    if (parsed.status === "rejected") throw parsed.reason;
+    return { dir: root, manifest, digest, keys: parsed.value };
+  });
+  // Marks the promise handled while nobody awaits it yet; whoever awaits it still gets the error.
+  contents.catch(() => {});
+  return { contents };
+}
+
+export async function verifyContents(dir: string): Promise<VerifiedContents> {
+  return (await startVerification(dir)).contents;
+}
+
+async function readManifest(dir: string): Promise<VerifiedBundle> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, MANIFEST_FILE), "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code === "ENOENT" ? "missing_file" : "manifest_unreadable";
+    throw new BundleError(
+      code,
+      `cannot read ${MANIFEST_FILE} in ${dir}: ${(err as Error).message}`,
+      MANIFEST_FILE,
+    );
+  }
+  return parseManifest(text);
+}
+
+/** Parses manifest.json text: JSON, then formatVersion, then the schema. The digest is of `text`. */
+export function parseManifest(text: string): VerifiedBundle {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new BundleError(
+      "manifest_unreadable",
+      `${MANIFEST_FILE} is not JSON: ${(err as Error).message}`,
+      MANIFEST_FILE,
+    );
+  }
+  const version = (value as { formatVersion?: unknown } | null)?.formatVersion;
+  if (version !== BUNDLE_FORMAT_VERSION) {
+    throw new BundleError(
+      "format_version",
+      `${MANIFEST_FILE} has formatVersion ${JSON.stringify(version)}, this reader supports ${BUNDLE_FORMAT_VERSION}`,
+      MANIFEST_FILE,
+    );
+  }
+  const problems = manifestProblems(value);
+  if (problems.length > 0) {
+    throw new BundleError(
+      "schema_invalid",
+      `${MANIFEST_FILE} is invalid: ${problems.join("; ")}`,
+      MANIFEST_FILE,
+    );
+  }
+  const manifest = value as BundleManifest;
+  const listed = new Set(manifest.files.map((f) => f.path));
+  if (listed.size !== manifest.files.length) {
+    throw new BundleError("schema_invalid", `${MANIFEST_FILE}: files lists a path twice`, MANIFEST_FILE);
+  }
+  if (listed.has(MANIFEST_FILE)) {
+    throw new BundleError(
+      "schema_invalid",
+      `${MANIFEST_FILE}: files must not list the manifest itself`,
+      MANIFEST_FILE,
+    );
+  }
+  for (const ref of referencedFiles(manifest)) {
+    if (!listed.has(ref)) {
+      throw new BundleError(
+        "schema_invalid",
+        `${MANIFEST_FILE}: refers to ${ref}, which files does not list`,
+        ref,
+      );
+    }
+  }
+  return { manifest, digest: sha256(text) };
+}
+
+function referencedFiles(m: BundleManifest): string[] {
+  const tower = (dir: string) => [`${dir}/model.json`, `${dir}/weights.bin`];
+  return [m.index.file, m.items.keysFile, ...tower(m.viewerTower.dir), ...tower(m.itemTower.dir)];
+}
