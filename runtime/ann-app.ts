@@ -1,10 +1,10 @@
 // HTTP routes of the ANN host role. Every route that takes a version checks it before anything
 // else: a caller holding another version's embedding must hear "409, wrong version" even when the
 // other version has different dims.
-import type { Express, Request } from "express";
+import type { Express } from "express";
 import type { AnnHost } from "./ann-host.ts";
-import { jsonRoute } from "./http.ts";
 import type { Hit } from "./item-search.ts";
+import type { JsonRoutes } from "./json-routes.ts";
 import type { RuntimeMetrics } from "./metrics.ts";
 import {
   type Limits,
@@ -14,7 +14,6 @@ import {
   parseRetrieveBatch,
   parseSearch,
   parseSearchBatch,
-  requireJson,
 } from "./validate.ts";
 
 function peekVersion(body: unknown): string | undefined {
@@ -24,16 +23,16 @@ function peekVersion(body: unknown): string | undefined {
 
 export function mountAnnRoutes(
   app: Express,
+  routes: JsonRoutes,
   getHost: () => AnnHost,
   limits: Omit<Limits, "dims">,
   metrics: RuntimeMetrics,
 ): void {
-  /** Parses a body against the host serving right now, after the version check. */
-  const read = (req: Request) => {
+  /** The host serving right now and its limits, after the version check. */
+  const read = (body: unknown) => {
     const host = getHost();
-    const body = requireJson(req.body);
     host.assertVersion(peekVersion(body));
-    return { host, body, limits: { ...limits, dims: host.metadata.dims } };
+    return { host, limits: { ...limits, dims: host.metadata.dims } };
   };
   const counted = (route: string, results: Hit[][]) => {
     let n = 0;
@@ -46,74 +45,54 @@ export function mountAnnRoutes(
     res.json(getHost().metadata);
   });
 
-  app.post(
-    "/v1/embed",
-    jsonRoute(async (req) => {
-      const { host, body } = read(req);
-      const { viewer } = parseEmbed(body);
-      return { version: host.metadata.viewerVersion, embedding: vec(await host.embed(viewer)) };
-    }),
-  );
+  routes.post("/v1/embed", async (body) => {
+    const { host } = read(body);
+    const { viewer } = parseEmbed(body);
+    return { version: host.metadata.viewerVersion, embedding: vec(await host.embed(viewer)) };
+  });
 
-  app.post(
-    "/v1/embed/batch",
-    jsonRoute(async (req) => {
-      const { host, body, limits: l } = read(req);
-      const { viewers } = parseEmbedBatch(body, l);
-      const embeddings = await host.embedMany(viewers, (i) => `viewers[${i}]`);
-      return { version: host.metadata.viewerVersion, embeddings: embeddings.map(vec) };
-    }),
-  );
+  routes.post("/v1/embed/batch", async (body) => {
+    const { host, limits: l } = read(body);
+    const { viewers } = parseEmbedBatch(body, l);
+    const embeddings = await host.embedMany(viewers, (i) => `viewers[${i}]`);
+    return { version: host.metadata.viewerVersion, embeddings: embeddings.map(vec) };
+  });
 
-  app.post(
-    "/v1/search",
-    jsonRoute(async (req) => {
-      const { host, body, limits: l } = read(req);
-      const query = parseSearch(body, l);
-      const results = await host.search(query);
-      counted("/v1/search", [results]);
-      return { version: host.metadata.version, results };
-    }),
-  );
+  routes.post("/v1/search", async (body) => {
+    const { host, limits: l } = read(body);
+    const query = parseSearch(body, l);
+    const results = await host.search(query);
+    counted("/v1/search", [results]);
+    return { version: host.metadata.version, results };
+  });
 
-  app.post(
-    "/v1/search/batch",
-    jsonRoute(async (req) => {
-      const { host, body, limits: l } = read(req);
-      const { queries } = parseSearchBatch(body, l);
-      const results = await Promise.all(queries.map((q) => host.search(q)));
-      counted("/v1/search/batch", results);
-      return { version: host.metadata.version, results };
-    }),
-  );
+  routes.post("/v1/search/batch", async (body) => {
+    const { host, limits: l } = read(body);
+    const { queries } = parseSearchBatch(body, l);
+    const results = await Promise.all(queries.map((q) => host.search(q)));
+    counted("/v1/search/batch", results);
+    return { version: host.metadata.version, results };
+  });
 
-  app.post(
-    "/v1/retrieve",
-    jsonRoute(async (req) => {
-      const { host, body, limits: l } = read(req);
-      const { viewer, k, exclude } = parseRetrieve(body, l);
-      const results = await host.search({ vector: await host.embed(viewer), k, exclude });
-      counted("/v1/retrieve", [results]);
-      return { version: host.metadata.version, results };
-    }),
-  );
+  routes.post("/v1/retrieve", async (body) => {
+    const { host, limits: l } = read(body);
+    const { viewer, k, exclude } = parseRetrieve(body, l);
+    const results = await host.search({ vector: await host.embed(viewer), k, exclude });
+    counted("/v1/retrieve", [results]);
+    return { version: host.metadata.version, results };
+  });
 
-  app.post(
-    "/v1/retrieve/batch",
-    jsonRoute(async (req) => {
-      const { host, body, limits: l } = read(req);
-      const { requests } = parseRetrieveBatch(body, l);
-      const vectors = await host.embedMany(
-        requests.map((r) => r.viewer),
-        (i) => `requests[${i}].viewer`,
-      );
-      const results = await Promise.all(
-        requests.map((r, i) =>
-          host.search({ vector: vectors[i] as Float32Array, k: r.k, exclude: r.exclude }),
-        ),
-      );
-      counted("/v1/retrieve/batch", results);
-      return { version: host.metadata.version, results };
-    }),
-  );
+  routes.post("/v1/retrieve/batch", async (body) => {
+    const { host, limits: l } = read(body);
+    const { requests } = parseRetrieveBatch(body, l);
+    const vectors = await host.embedMany(
+      requests.map((r) => r.viewer),
+      (i) => `requests[${i}].viewer`,
+    );
+    const results = await Promise.all(
+      requests.map((r, i) => host.search({ vector: vectors[i] as Float32Array, k: r.k, exclude: r.exclude })),
+    );
+    counted("/v1/retrieve/batch", results);
+    return { version: host.metadata.version, results };
+  });
 }

@@ -7,6 +7,7 @@ import { mountAnnRoutes } from "./ann-app.ts";
 import { AnnHost } from "./ann-host.ts";
 import { type BundleSource, type OpenedBundle, openBundleSource } from "./bundle-source.ts";
 import { createApp, finishApp, type Lifecycle } from "./http.ts";
+import { JsonRoutes, withJsonRoutes } from "./json-routes.ts";
 import { listen, type RunningServer } from "./lifecycle.ts";
 import { createMetrics } from "./metrics.ts";
 import { selfCheck } from "./self-check.ts";
@@ -53,18 +54,20 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
 
   let host: AnnHost | undefined;
   let opened: OpenedBundle | undefined;
-  const app = createApp({ metrics, log, lifecycle, bodyLimit });
+  const app = createApp({ metrics, log, lifecycle });
+  const routes = new JsonRoutes({ metrics, log, lifecycle, bodyLimit });
   // /v1/* answers 503 not_ready until `host` is set, so the cast never reaches a route early.
   mountAnnRoutes(
     app,
+    routes,
     () => host as AnnHost,
     { maxK: opts.maxK ?? 1000, maxBatch, maxExclude: 1000 },
     metrics,
   );
-  finishApp(app, metrics, log, bodyLimit);
+  finishApp(app, metrics, log);
   // Listen before loading: /healthz answers while a large bundle downloads and verifies (a liveness
   // probe must not kill a pod that is busy loading); /readyz stays 503 until the self-check passed.
-  const running = await listen(app, lifecycle, opts, log, () => opened?.release());
+  const running = await listen(withJsonRoutes(routes, app), lifecycle, opts, log, () => opened?.release());
 
   // Start-up phases are logged with the ready line: cold start is a target, so show where it goes.
   const phases: Record<string, number> = {};

@@ -1,8 +1,7 @@
 // Listening and graceful shutdown shared by both roles: readiness drops first, in-flight requests
 // finish, then the listener and the bundles are released.
-import type { Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Express } from "express";
 import type { Logger } from "../shared/log.ts";
 import type { Lifecycle } from "./http.ts";
 
@@ -26,7 +25,7 @@ export interface ListenOptions {
 }
 
 export async function listen(
-  app: Express,
+  handler: RequestListener,
   lifecycle: Lifecycle,
   options: ListenOptions,
   log: Logger,
@@ -38,8 +37,13 @@ export async function listen(
     shutdownDelayMs: options.shutdownDelayMs ?? 0,
     drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
   };
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(opts.port, opts.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  const server: Server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   server.keepAliveTimeout = 65_000;
   const { port } = server.address() as AddressInfo;

@@ -130,17 +130,6 @@ export function parseViewer(v: unknown, field: string): ViewerFeatures {
   return viewer;
 }
 
-/** express.json leaves the body undefined when the request is not JSON. */
-export function requireJson(body: unknown): unknown {
-  if (body === undefined) {
-    throw new ApiError(
-      "unsupported_media_type",
-      "request body must be JSON with Content-Type: application/json",
-    );
-  }
-  return body;
-}
-
 function parseSearchQuery(o: Json, field: string, limits: Limits): SearchQuery {
   return {
     vector: parseVector(present(o, "vector", field), at(field, "vector"), limits.dims),

@@ -8,10 +8,11 @@ import { initTensorflow, registerBackendMetric } from "../shared/tf/backend.ts";
 import { defaultThreads } from "./ann-server.ts";
 import { type BundleSource, type OpenedBundle, openBundleSource } from "./bundle-source.ts";
 import { ApiError } from "./errors.ts";
-import { createApp, finishApp, jsonRoute, type Lifecycle } from "./http.ts";
+import { createApp, finishApp, type Lifecycle } from "./http.ts";
+import { JsonRoutes, withJsonRoutes } from "./json-routes.ts";
 import { listen, type RunningServer } from "./lifecycle.ts";
 import { createMetrics } from "./metrics.ts";
-import { parseEmbed, parseEmbedBatch, requireJson } from "./validate.ts";
+import { parseEmbed, parseEmbedBatch } from "./validate.ts";
 import { ViewerEmbedder } from "./viewer-embedder.ts";
 
 export interface ViewerServiceOptions {
@@ -76,12 +77,13 @@ export async function startViewerService(opts: ViewerServiceOptions): Promise<Ru
   const opened: OpenedBundle[] = [];
   const served = new Map<string, Served>();
   let metadata: ViewerServiceMetadata | undefined;
-  const app = createApp({ metrics, log, lifecycle, bodyLimit });
+  const app = createApp({ metrics, log, lifecycle });
+  const routes = new JsonRoutes({ metrics, log, lifecycle, bodyLimit });
   // /v1/* answers 503 not_ready until every version is loaded, so the cast never reaches a route early.
-  mountViewerRoutes(app, served, () => metadata as ViewerServiceMetadata, maxBatch);
-  finishApp(app, metrics, log, bodyLimit);
+  mountViewerRoutes(app, routes, served, () => metadata as ViewerServiceMetadata, maxBatch);
+  finishApp(app, metrics, log);
   // Listen first, as the ANN host does: liveness answers while bundles load.
-  const running = await listen(app, lifecycle, opts, log, () => {
+  const running = await listen(withJsonRoutes(routes, app), lifecycle, opts, log, () => {
     for (const o of opened) o.release();
   });
   try {
@@ -134,6 +136,7 @@ export async function startViewerService(opts: ViewerServiceOptions): Promise<Ru
 
 function mountViewerRoutes(
   app: Express,
+  routes: JsonRoutes,
   served: Map<string, Served>,
   metadata: () => ViewerServiceMetadata,
   maxBatch: number,
@@ -164,21 +167,15 @@ function mountViewerRoutes(
   app.get("/v1/metadata", (_req, res) => {
     res.json(metadata());
   });
-  app.post(
-    "/v1/embed",
-    jsonRoute(async (req) => {
-      const { viewer, version } = parseEmbed(requireJson(req.body));
-      const s = pick(version);
-      return { version: s.info.version, embedding: Array.from(await s.embedder.embed(viewer)) };
-    }),
-  );
-  app.post(
-    "/v1/embed/batch",
-    jsonRoute(async (req) => {
-      const { viewers, version } = parseEmbedBatch(requireJson(req.body), limits);
-      const s = pick(version);
-      const embeddings = await s.embedder.embedMany(viewers, (i) => `viewers[${i}]`);
-      return { version: s.info.version, embeddings: embeddings.map((e) => Array.from(e)) };
-    }),
-  );
+  routes.post("/v1/embed", async (body) => {
+    const { viewer, version } = parseEmbed(body);
+    const s = pick(version);
+    return { version: s.info.version, embedding: Array.from(await s.embedder.embed(viewer)) };
+  });
+  routes.post("/v1/embed/batch", async (body) => {
+    const { viewers, version } = parseEmbedBatch(body, limits);
+    const s = pick(version);
+    const embeddings = await s.embedder.embedMany(viewers, (i) => `viewers[${i}]`);
+    return { version: s.info.version, embeddings: embeddings.map((e) => Array.from(e)) };
+  });
 }

@@ -81,7 +81,6 @@ export async function httpThroughput(
         url: `${host.url}${route}`,
         concurrency,
         seconds: opts.seconds,
-        maxRequests: opts.quick ? 5_000 : 200_000,
         bodiesFile: route === "/v1/search" ? searchFile : retrieveFile,
       });
       lines.push({

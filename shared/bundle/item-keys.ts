@@ -52,11 +52,11 @@ function find(t: KeyTable, id: Uint8Array, from: number, length: number, h: numb
 }
 
 function idAt(t: KeyTable, line: number): string {
-  return Buffer.from(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength).toString(
-    "utf8",
-    t.starts[line] as number,
-    (t.starts[line + 1] as number) - 1,
-  );
+  // A Buffer view (not a copy) for its native utf8 decoding; typed arrays arrive from workers bare.
+  const bytes = Buffer.isBuffer(t.bytes)
+    ? t.bytes
+    : Buffer.from(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+  return bytes.toString("utf8", t.starts[line] as number, (t.starts[line + 1] as number) - 1);
 }
 
 /** Checks the keys file (one UTF-8 id per line, each ending in "\n", no duplicates) and indexes it. */
@@ -102,7 +102,9 @@ export function buildKeyTable(bytes: Uint8Array, file: string, expectedCount: nu
   return table;
 }
 
-export function itemKeysOver(table: KeyTable): ItemKeys {
+export function itemKeysOver(received: KeyTable): ItemKeys {
+  const { bytes } = received;
+  const table = { ...received, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
   return {
     count: table.count,
     idOf: (key) => (key >= 0n && key < BigInt(table.count) ? idAt(table, Number(key)) : undefined),

@@ -1,0 +1,150 @@
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiError } from "./errors.ts";
+import { createApp, finishApp, type Lifecycle } from "./http.ts";
+import { JsonRoutes, withJsonRoutes } from "./json-routes.ts";
+import { createMetrics } from "./metrics.ts";
+import { quietLog as log } from "./testing/quiet-log.ts";
+
+const metrics = createMetrics();
+const lifecycle: Lifecycle = { ready: true, draining: false };
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  const app = createApp({ metrics, log, lifecycle });
+  app.get("/v1/thing", (_req, res) => {
+    res.json({ via: "express" });
+  });
+  const routes = new JsonRoutes({ metrics, log, lifecycle, bodyLimit: "1kb" });
+  routes.post("/v1/echo", (body) => ({ got: body }));
+  routes.post("/v1/slow", async (body) => {
+    await new Promise((r) => setTimeout(r, 5));
+    return body;
+  });
+  routes.post("/v1/fail", () => {
+    throw new ApiError("wrong_dims", "vector has 3 dims, expected 8", "vector");
+  });
+  routes.post("/v1/crash", () => {
+    throw new TypeError("boom");
+  });
+  finishApp(app, metrics, log);
+  server = createServer(withJsonRoutes(routes, app));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+const post = async (path: string, body: string, headers: Record<string, string> = {}) => {
+  const res = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
+  return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as unknown };
+};
+
+describe("JsonRoutes", () => {
+  it("answers its POST routes with JSON, case-insensitively, with a trailing slash or a query", async () => {
+    for (const path of ["/v1/echo", "/V1/Echo", "/v1/echo/", "/v1/echo?x=1"]) {
+      const r = await post(path, ' {"a":[1,2]}');
+      expect(r).toEqual({
+        status: 200,
+        type: "application/json; charset=utf-8",
+        body: { got: { a: [1, 2] } },
+      });
+    }
+    expect((await post("/v1/slow", "[1]")).body).toEqual([1]);
+  });
+
+  it("treats an empty body as {} and accepts a utf-8 charset", async () => {
+    expect((await post("/v1/echo", "")).body).toEqual({ got: {} });
+    expect((await post("/v1/echo", "{}", { "content-type": "application/json; charset=UTF-8" })).status).toBe(
+      200,
+    );
+  });
+
+  it("leaves other methods and paths to express", async () => {
+    expect(await (await fetch(`${base}/v1/thing`)).json()).toEqual({ via: "express" });
+    const get = await fetch(`${base}/v1/echo`);
+    expect(get.status).toBe(404);
+    expect(((await get.json()) as { error: { code: string } }).error.code).toBe("route_not_found");
+    expect((await post("/v1/nope", "{}")).status).toBe(404);
+  });
+
+  it.each([
+    ["not JSON", "{", {}, 400, "malformed_json"],
+    ["a bare string", '"x"', {}, 400, "malformed_json"],
+    ["null", "null", {}, 400, "malformed_json"],
+    ["a text content type", "{}", { "content-type": "text/plain" }, 400, "unsupported_media_type"],
+    [
+      "another charset",
+      "{}",
+      { "content-type": "application/json; charset=latin1" },
+      400,
+      "unsupported_media_type",
+    ],
+    ["a compressed body", "{}", { "content-encoding": "gzip" }, 400, "unsupported_media_type"],
+    ["a body over the limit", JSON.stringify({ a: "x".repeat(2000) }), {}, 413, "body_too_large"],
+    ["an ApiError from the handler", "{}", {}, 400, "wrong_dims"],
+  ])("refuses %s", async (_name, body, headers, status, code) => {
+    const path = code === "wrong_dims" ? "/v1/fail" : "/v1/echo";
+    const r = await post(path, body, headers);
+    expect(r.status).toBe(status);
+    expect((r.body as { error: { code: string } }).error.code).toBe(code);
+  });
+
+  it("answers 500 internal for an unexpected throw, without its message", async () => {
+    const r = await post("/v1/crash", "{}");
+    expect(r).toMatchObject({
+      status: 500,
+      body: { error: { code: "internal", message: "internal error" } },
+    });
+  });
+
+  it("refuses a body over the limit that declares no length, mid-stream", async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${base}/v1/echo`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+      });
+      req.on("response", (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => {
+          text += c.toString();
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on("error", reject);
+      req.write(`{"a":"${"x".repeat(700)}`);
+      req.end(`${"y".repeat(700)}"}`);
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).error.code).toBe("body_too_large");
+  });
+
+  it("answers 503 not_ready until the host is ready", async () => {
+    lifecycle.ready = false;
+    try {
+      expect((await post("/v1/echo", "{}")).status).toBe(503);
+    } finally {
+      lifecycle.ready = true;
+    }
+  });
+
+  it("records latency by route and errors by code", async () => {
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(
+      /towerops_http_request_duration_seconds_count\{route="\/v1\/echo",method="POST",status="200"\} \d+/,
+    );
+    expect(text).toMatch(/towerops_http_errors_total\{route="\/v1\/fail",code="wrong_dims"\} 1/);
+  });
+
+  it("refuses a body limit it cannot read", () => {
+    expect(() => new JsonRoutes({ metrics, log, lifecycle, bodyLimit: "lots" })).toThrow(/body limit/);
+  });
+});
