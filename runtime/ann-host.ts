@@ -6,6 +6,7 @@ import { Coalescer } from "./coalescer.ts";
 import { versionMismatch } from "./errors.ts";
 import { type Hit, searchItems } from "./item-search.ts";
 import type { SearchQuery } from "./validate.ts";
+import { inlineSearch, type VectorSearch } from "./vector-search.ts";
 import { type BatchingOptions, ViewerEmbedder } from "./viewer-embedder.ts";
 
 export interface HostMetadata {
@@ -22,6 +23,8 @@ export interface HostMetadata {
 export interface AnnHostOptions {
   /** usearch search threads; never 0 (that means every core of the node, not of the pod). */
   threads: number;
+  /** Where batches are searched; default inline on the bundle's own index. */
+  search?: VectorSearch;
   batching: BatchingOptions;
   onBatch?: (stage: "search" | "embed", size: number) => void;
 }
@@ -31,7 +34,7 @@ export class AnnHost {
   readonly metadata: HostMetadata;
   private readonly embedder: ViewerEmbedder;
   private readonly searcher: Coalescer<SearchQuery, Hit[]>;
-  private readonly threads: number;
+  private readonly vectors: VectorSearch;
   private readonly coalesce: boolean;
 
   constructor(bundle: LoadedBundle, opts: AnnHostOptions) {
@@ -39,7 +42,7 @@ export class AnnHost {
       throw new Error(`threads must be a positive integer, got ${opts.threads}`);
     }
     this.bundle = bundle;
-    this.threads = opts.threads;
+    this.vectors = opts.search ?? inlineSearch(bundle.index, opts.threads);
     this.coalesce = opts.batching.coalesce;
     const m = bundle.manifest;
     this.metadata = {
@@ -55,7 +58,7 @@ export class AnnHost {
     };
     this.embedder = new ViewerEmbedder(bundle.viewer, opts.batching, (n) => opts.onBatch?.("embed", n));
     this.searcher = new Coalescer({
-      run: (queries) => searchItems(bundle, opts.threads, queries),
+      run: (queries) => searchItems(bundle, this.vectors, queries),
       maxBatch: opts.batching.maxBatch,
       windowMs: opts.batching.windowMs,
       onBatch: (n) => opts.onBatch?.("search", n),
@@ -79,7 +82,8 @@ export class AnnHost {
 
   search(query: SearchQuery): Promise<Hit[]> {
     // Without coalescing, search inline the way a naive server would: the benchmark's baseline.
-    if (!this.coalesce) return Promise.resolve(searchItems(this.bundle, this.threads, [query])[0] as Hit[]);
+    if (!this.coalesce)
+      return searchItems(this.bundle, this.vectors, [query]).then((hits) => hits[0] as Hit[]);
     return this.searcher.submit(query);
   }
 }

@@ -1,6 +1,9 @@
 // startAnnHost: the programmatic entry point of the ANN host role (the CLI, the demo and the
 // operator's e2e all start hosts through it).
+import { existsSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
+import { indexConfig } from "../shared/bundle/reader.ts";
 import { componentLogger, type Logger } from "../shared/log.ts";
 import { initTensorflow, registerBackendMetric, type TfBackendInfo } from "../shared/tf/backend.ts";
 import { mountAnnRoutes } from "./ann-app.ts";
@@ -11,6 +14,7 @@ import { JsonRoutes, withJsonRoutes } from "./json-routes.ts";
 import { listen, type RunningServer } from "./lifecycle.ts";
 import { createMetrics } from "./metrics.ts";
 import { selfCheck } from "./self-check.ts";
+import { inlineSearch, SearchWorker } from "./vector-search.ts";
 
 export interface AnnHostOptions {
   /** A bundle URI (path, file://, http(s)://) or an already opened bundle (not closed by the host). */
@@ -29,6 +33,12 @@ export interface AnnHostOptions {
   view?: boolean;
   /** Merge concurrent searches into batched calls. Default true. */
   coalesce?: boolean;
+  /**
+   * Search batches in a worker thread with its own view of the index file, so requests keep being
+   * parsed and answered while a batch is searched. Default: whenever the index is memory-mapped
+   * (`view`) from a file that exists; a loaded index is not mapped a second time.
+   */
+  searchWorker?: boolean;
   /** Extra wait for more requests before a batch runs; 0 = next event-loop turn. Default 0. */
   coalesceWindowMs?: number;
   /** Most queries in one batched call and in one batch request. Default 256. */
@@ -54,6 +64,7 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
 
   let host: AnnHost | undefined;
   let opened: OpenedBundle | undefined;
+  let worker: SearchWorker | undefined;
   const app = createApp({ metrics, log, lifecycle });
   const routes = new JsonRoutes({ metrics, log, lifecycle, bodyLimit });
   // /v1/* answers 503 not_ready until `host` is set, so the cast never reaches a route early.
@@ -67,7 +78,10 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
   finishApp(app, metrics, log);
   // Listen before loading: /healthz answers while a large bundle downloads and verifies (a liveness
   // probe must not kill a pod that is busy loading); /readyz stays 503 until the self-check passed.
-  const running = await listen(withJsonRoutes(routes, app), lifecycle, opts, log, () => opened?.release());
+  const running = await listen(withJsonRoutes(routes, app), lifecycle, opts, log, () => {
+    void worker?.close();
+    opened?.release();
+  });
 
   // Start-up phases are logged with the ready line: cold start is a target, so show where it goes.
   const phases: Record<string, number> = {};
@@ -88,8 +102,16 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
       cacheDir: opts.cacheDir,
     });
     phase("openBundleMs");
-    const loaded = new AnnHost(opened.bundle, {
+    const b = opened.bundle;
+    const indexFile = path.join(b.dir, b.manifest.index.file);
+    const inline = inlineSearch(b.index, threads);
+    if (opts.searchWorker ?? ((opts.view ?? true) && existsSync(indexFile))) {
+      worker = await SearchWorker.start({ indexFile, options: indexConfig(b.manifest), threads }, inline);
+      phase("searchWorkerMs");
+    }
+    const loaded = new AnnHost(b, {
       threads,
+      search: worker?.search ?? inline,
       batching: { coalesce: opts.coalesce ?? true, windowMs: opts.coalesceWindowMs ?? 0, maxBatch },
       onBatch: (stage, n) => metrics.batchSize.observe({ stage }, n),
     });

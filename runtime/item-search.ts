@@ -1,10 +1,10 @@
 // One batched usearch search for many queries with different k and exclude lists: the batch is
 // searched once at the largest (k + excluded) so every query can drop its excluded items and still
 // return k hits, then the flat result matrix is split back per query.
-import type { BatchMatches, Matches } from "usearch";
 import type { LoadedBundle } from "../shared/bundle/bundle.ts";
 import type { Metric } from "../shared/bundle/manifest.ts";
 import type { SearchQuery } from "./validate.ts";
+import type { VectorSearch } from "./vector-search.ts";
 
 export interface Hit {
   id: string;
@@ -16,7 +16,11 @@ export function scoreOf(metric: Metric, distance: number): number {
   return metric === "l2sq" ? -distance : 1 - distance;
 }
 
-export function searchItems(bundle: LoadedBundle, threads: number, queries: SearchQuery[]): Hit[][] {
+export async function searchItems(
+  bundle: LoadedBundle,
+  search: VectorSearch,
+  queries: SearchQuery[],
+): Promise<Hit[][]> {
   const { index, keys, manifest } = bundle;
   const dims = manifest.dims;
   const size = index.size();
@@ -41,9 +45,8 @@ export function searchItems(bundle: LoadedBundle, threads: number, queries: Sear
   queries.forEach((q, i) => {
     matrix.set(q.vector, i * dims);
   });
-  // The typings pick the single-query overload for any Float32Array; a batch returns BatchMatches.
-  const result = index.search(matrix, fetchK, threads) as Matches | BatchMatches;
-  const counts = "counts" in result ? result.counts : BigUint64Array.of(BigInt(result.keys.length));
+  const result = await search(matrix, fetchK);
+  const counts = result.counts;
 
   return queries.map((q, i) => {
     const hits: Hit[] = [];

@@ -2,7 +2,7 @@
 // anything is returned, so a caller either gets a usable bundle or a BundleError naming the file.
 import path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
-import { Index, type MetricKind, type ScalarKind } from "usearch";
+import { Index, type IndexConfig, type MetricKind, type ScalarKind } from "usearch";
 import { loadModel } from "../tf/model-io.ts";
 import { towerDims } from "../tower/towers.ts";
 import { createViewerTower } from "../tower/viewer-tower.ts";
@@ -76,9 +76,9 @@ export async function openBundle(
   };
 }
 
-function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions): Index {
-  const file = manifest.index.file;
-  const index = new Index({
+/** The usearch options a bundle's index is opened with (also by the runtime's search worker). */
+export function indexConfig(manifest: BundleManifest): IndexConfig {
+  return {
     dimensions: manifest.dims,
     metric: manifest.metric as MetricKind,
     quantization: manifest.index.quantization as ScalarKind,
@@ -87,7 +87,12 @@ function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions):
     // Not stored in the usearch file: this is what makes it apply.
     expansion_search: manifest.index.expansionSearch,
     multi: false,
-  });
+  };
+}
+
+function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions): Index {
+  const file = manifest.index.file;
+  const index = new Index(indexConfig(manifest));
   try {
     if (options.view ?? true) index.view(path.join(dir, file));
     else index.load(path.join(dir, file));

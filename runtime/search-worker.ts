@@ -1,0 +1,28 @@
+// Search worker entry: opens its own read-only view of the index file (pages shared with the main
+// thread's view through the page cache) and answers batched searches.
+import { parentPort, workerData } from "node:worker_threads";
+import { Index } from "usearch";
+import { rawSearch, type SearchReply, type SearchWorkerSpec } from "./vector-search.ts";
+
+const spec = workerData as SearchWorkerSpec;
+const port = parentPort;
+if (!port) throw new Error("search-worker.ts runs only as a worker thread");
+let index: Index;
+try {
+  index = new Index(spec.options);
+  index.view(spec.indexFile);
+  port.postMessage({ ready: true });
+} catch (err) {
+  port.postMessage({ error: (err as Error).message });
+  throw err;
+}
+port.on("message", ({ id, matrix, k }: { id: number; matrix: Float32Array; k: number }) => {
+  let reply: SearchReply;
+  try {
+    reply = { id, matches: rawSearch(index, spec.threads, matrix, k) };
+  } catch (err) {
+    reply = { id, error: (err as Error).message };
+  }
+  const m = "matches" in reply ? reply.matches : undefined;
+  port.postMessage(reply, m ? ([m.keys.buffer, m.distances.buffer, m.counts.buffer] as ArrayBuffer[]) : []);
+});

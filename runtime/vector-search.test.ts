@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LoadedBundle } from "../shared/bundle/bundle.ts";
+import { indexConfig, openBundle } from "../shared/bundle/reader.ts";
+import { writeTestBundle } from "../shared/bundle/testing.ts";
+import { inlineSearch, SearchWorker } from "./vector-search.ts";
+
+let tmp: string;
+let bundle: LoadedBundle;
+let spec: { indexFile: string; options: ReturnType<typeof indexConfig>; threads: number };
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), "vector-search-test-"));
+  bundle = await openBundle((await writeTestBundle(tmp, { items: 300 })).dir);
+  spec = {
+    indexFile: path.join(bundle.dir, "index.usearch"),
+    options: indexConfig(bundle.manifest),
+    threads: 1,
+  };
+});
+afterAll(async () => {
+  bundle.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const queries = (n: number, dims: number) =>
+  Float32Array.from({ length: n * dims }, (_, i) => Math.sin(i * 0.37));
+
+describe("SearchWorker", () => {
+  it("answers a batch exactly as the inline search of the same index does", async () => {
+    const inline = inlineSearch(bundle.index, 1);
+    const worker = await SearchWorker.start(spec, inline);
+    try {
+      const matrix = queries(7, bundle.manifest.dims);
+      const [fromWorker, fromInline] = await Promise.all([worker.search(matrix, 5), inline(matrix, 5)]);
+      expect(Array.from(fromWorker.keys)).toEqual(Array.from(fromInline.keys));
+      expect(Array.from(fromWorker.counts)).toEqual([5, 5, 5, 5, 5, 5, 5].map(BigInt));
+      // The caller's matrix is copied, not transferred: it stays usable.
+      expect(matrix.length).toBe(7 * bundle.manifest.dims);
+      const one = await worker.search(queries(1, bundle.manifest.dims), 3);
+      expect(one.counts).toEqual(BigUint64Array.of(3n));
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it("falls back to the inline search once the worker is gone", async () => {
+    const inline = inlineSearch(bundle.index, 1);
+    const worker = await SearchWorker.start(spec, inline);
+    await worker.close();
+    const matrix = queries(2, bundle.manifest.dims);
+    expect(Array.from((await worker.search(matrix, 4)).keys)).toEqual(
+      Array.from((await inline(matrix, 4)).keys),
+    );
+  });
+
+  it("refuses to start on an index it cannot open", async () => {
+    const missing = { ...spec, indexFile: path.join(tmp, "nope.usearch") };
+    await expect(SearchWorker.start(missing, inlineSearch(bundle.index, 1))).rejects.toThrow(
+      /search worker did not start/,
+    );
+  });
+});
