@@ -106,8 +106,10 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
     const indexFile = path.join(b.dir, b.manifest.index.file);
     const inline = inlineSearch(b.index, threads);
     if (opts.searchWorker ?? ((opts.view ?? true) && existsSync(indexFile))) {
-      worker = await SearchWorker.start({ indexFile, options: indexConfig(b.manifest), threads }, inline);
-      phase("searchWorkerMs");
+      const spec = { indexFile, options: indexConfig(b.manifest), threads };
+      worker = new SearchWorker(spec, inline, (err) =>
+        log.warn({ err: err.message }, "search worker down; searching on the main thread"),
+      );
     }
     const loaded = new AnnHost(b, {
       threads,

@@ -13,7 +13,7 @@ try {
   index.view(spec.indexFile);
   port.postMessage({ ready: true });
 } catch (err) {
-  port.postMessage({ error: (err as Error).message });
+  port.postMessage({ startError: (err as Error).message });
   throw err;
 }
 port.on("message", ({ id, matrix, k }: { id: number; matrix: Float32Array; k: number }) => {

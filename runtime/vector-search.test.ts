@@ -31,8 +31,9 @@ const queries = (n: number, dims: number) =>
 describe("SearchWorker", () => {
   it("answers a batch exactly as the inline search of the same index does", async () => {
     const inline = inlineSearch(bundle.index, 1);
-    const worker = await SearchWorker.start(spec, inline);
+    const worker = new SearchWorker(spec, inline);
     try {
+      expect(await worker.ready).toBe(true);
       const matrix = queries(7, bundle.manifest.dims);
       const [fromWorker, fromInline] = await Promise.all([worker.search(matrix, 5), inline(matrix, 5)]);
       expect(Array.from(fromWorker.keys)).toEqual(Array.from(fromInline.keys));
@@ -46,9 +47,12 @@ describe("SearchWorker", () => {
     }
   });
 
-  it("falls back to the inline search once the worker is gone", async () => {
+  it("searches inline until the worker is up, and once it is gone", async () => {
     const inline = inlineSearch(bundle.index, 1);
-    const worker = await SearchWorker.start(spec, inline);
+    const worker = new SearchWorker(spec, inline);
+    const early = queries(2, bundle.manifest.dims);
+    expect(await worker.search(early, 4)).toEqual(inline(early, 4));
+    await worker.ready;
     await worker.close();
     const matrix = queries(2, bundle.manifest.dims);
     expect(Array.from((await worker.search(matrix, 4)).keys)).toEqual(
@@ -56,10 +60,15 @@ describe("SearchWorker", () => {
     );
   });
 
-  it("refuses to start on an index it cannot open", async () => {
+  it("reports an index it cannot open and keeps answering inline", async () => {
     const missing = { ...spec, indexFile: path.join(tmp, "nope.usearch") };
-    await expect(SearchWorker.start(missing, inlineSearch(bundle.index, 1))).rejects.toThrow(
-      /search worker did not start/,
-    );
+    const errors: string[] = [];
+    const inline = inlineSearch(bundle.index, 1);
+    const worker = new SearchWorker(missing, inline, (err) => errors.push(err.message));
+    expect(await worker.ready).toBe(false);
+    expect(errors).toEqual([expect.stringMatching(/could not open the index/)]);
+    const matrix = queries(1, bundle.manifest.dims);
+    expect(await worker.search(matrix, 2)).toEqual(inline(matrix, 2));
+    await worker.close();
   });
 });

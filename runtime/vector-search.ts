@@ -40,54 +40,56 @@ export interface SearchWorkerSpec {
 export type SearchReply = { id: number; matches: RawMatches } | { id: number; error: string };
 
 /**
- * A search worker thread. If it dies, pending and later searches go to `fallback` (the main
- * thread's own index): the serving version keeps serving, only without the overlap.
+ * A search worker thread. Until it has opened the index, and for good if it fails to or dies, its
+ * searches go to `fallback` (the main thread's own index): the host is ready without waiting for a
+ * second view of a large index, and the serving version keeps serving, only without the overlap.
  */
 export class SearchWorker {
+  /** True once the worker searches; false if it could not start. */
+  readonly ready: Promise<boolean>;
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve(m: RawMatches): void; reject(e: Error): void }>();
   private readonly fallback: VectorSearch;
   private nextId = 0;
-  private alive = true;
+  private state: "starting" | "up" | "down" = "starting";
 
-  private constructor(worker: Worker, fallback: VectorSearch) {
-    this.worker = worker;
+  constructor(spec: SearchWorkerSpec, fallback: VectorSearch, onDown: (err: Error) => void = () => {}) {
     this.fallback = fallback;
-    worker.on("message", (reply: SearchReply) => {
-      const p = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      if ("matches" in reply) p?.resolve(reply.matches);
-      else p?.reject(new Error(`search worker: ${reply.error}`));
-    });
-    const die = () => {
-      this.alive = false;
-      for (const p of this.pending.values()) p.reject(new Error("search worker stopped"));
-      this.pending.clear();
-    };
-    worker.once("error", die);
-    worker.once("exit", die);
-  }
-
-  /** Starts a worker and waits until it has opened the index. */
-  static start(spec: SearchWorkerSpec, fallback: VectorSearch): Promise<SearchWorker> {
     const ext = path.extname(fileURLToPath(import.meta.url));
-    const worker = new Worker(new URL(`./search-worker${ext}`, import.meta.url), { workerData: spec });
-    return new Promise((resolve, reject) => {
-      const failed = (err: Error) => reject(new Error(`search worker did not start: ${err.message}`));
-      worker.once("error", failed);
-      worker.once("message", (m: { ready: true } | { error: string }) => {
-        worker.off("error", failed);
-        if ("ready" in m) resolve(new SearchWorker(worker, fallback));
-        else {
-          void worker.terminate();
-          failed(new Error(m.error));
-        }
-      });
+    this.worker = new Worker(new URL(`./search-worker${ext}`, import.meta.url), { workerData: spec });
+    let started: (up: boolean) => void = () => {};
+    this.ready = new Promise((resolve) => {
+      started = resolve;
     });
+    const down = (err: Error) => {
+      // close() marks the worker down first, so only an unplanned end is reported.
+      if (this.state === "down") return;
+      this.state = "down";
+      started(false);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      onDown(err);
+    };
+    this.worker.on("message", (m: SearchReply | { ready: true } | { startError: string }) => {
+      if ("ready" in m) {
+        this.state = "up";
+        started(true);
+      } else if ("startError" in m) {
+        down(new Error(`search worker could not open the index: ${m.startError}`));
+        void this.worker.terminate();
+      } else {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        if ("matches" in m) p?.resolve(m.matches);
+        else p?.reject(new Error(`search worker: ${m.error}`));
+      }
+    });
+    this.worker.once("error", down);
+    this.worker.once("exit", () => down(new Error("search worker exited")));
   }
 
   readonly search: VectorSearch = (matrix, k) => {
-    if (!this.alive) return this.fallback(matrix, k);
+    if (this.state !== "up") return this.fallback(matrix, k);
     const id = this.nextId++;
     // Copied, not transferred (a batch is at most a few hundred KB): the fallback may still need it.
     return new Promise<RawMatches>((resolve, reject) => {
@@ -97,7 +99,7 @@ export class SearchWorker {
   };
 
   async close(): Promise<void> {
-    this.alive = false;
+    this.state = "down";
     await this.worker.terminate();
   }
 }
