@@ -9,7 +9,7 @@ import { LOG_FORMATS, type LogFormat } from "./data/format.ts";
 import { startProgress } from "./progress.ts";
 import { SAMPLING_CORRECTIONS } from "./sampling/estimator.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./train/config.ts";
-import { DEFAULT_THRESHOLDS } from "./validate/gate.ts";
+import { DEFAULT_THRESHOLDS } from "./validate/thresholds.ts";
 
 const int =
   (min: number) =>

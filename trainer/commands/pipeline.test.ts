@@ -6,7 +6,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeSynth } from "../synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
-import { DEFAULT_THRESHOLDS } from "../validate/gate.ts";
+import { DEFAULT_THRESHOLDS } from "../validate/thresholds.ts";
 import { runExportCommand } from "./export.ts";
 import { runTrainCommand } from "./train.ts";
 import { runValidateCommand } from "./validate.ts";

@@ -5,7 +5,8 @@ import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { LogFormat } from "../data/format.ts";
 import { InteractionTable } from "../data/table.ts";
-import { buildHoldout, checkBundle, type GateResult, type GateThresholds, judge } from "../validate/gate.ts";
+import { buildHoldout, checkBundle, type GateResult, judge } from "../validate/gate.ts";
+import type { GateThresholds } from "../validate/thresholds.ts";
 import { readLog } from "./load.ts";
 
 const log = componentLogger("trainer");

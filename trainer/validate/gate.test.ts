@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InteractionTable } from "../data/table.ts";
-import { type BundleCheck, buildHoldout, DEFAULT_THRESHOLDS, judge } from "./gate.ts";
+import { type BundleCheck, buildHoldout, judge } from "./gate.ts";
+import { DEFAULT_THRESHOLDS } from "./thresholds.ts";
 
 const check = (recall: number, extra: Partial<BundleCheck> = {}): BundleCheck => ({
   version: "v",

@@ -1,0 +1,26 @@
+// The validation gate's thresholds, apart from the gate itself: the CLI needs the defaults to
+// describe its flags, and importing the gate would load usearch and tfjs into every command.
+
+export interface GateThresholds {
+  /** Metric compared, e.g. recall@100. */
+  metric: string;
+  /** Absolute floor for the candidate's metric. */
+  minRecall: number;
+  /** Largest allowed relative drop vs the baseline (0.05 = 5%). */
+  maxDrop: number;
+  /** Smallest share of held-out items the candidate's catalogue must contain. */
+  minCoverage: number;
+  /** Largest share of users allowed to share one identical top-10 list. */
+  maxIdenticalTop10: number;
+  /** Largest allowed |norm - 1| of a viewer embedding (towers are L2-normalised). */
+  normTolerance: number;
+}
+
+export const DEFAULT_THRESHOLDS: GateThresholds = {
+  metric: "recall@100",
+  minRecall: 0,
+  maxDrop: 0.05,
+  minCoverage: 0.9,
+  maxIdenticalTop10: 0.5,
+  normTolerance: 1e-3,
+};
