@@ -1,7 +1,9 @@
 // Cold start of the real CLI: process spawn until the host logs that it is ready, and the peak
-// RSS it reached by then (VmHWM), for a memory-mapped (`view`) vs a loaded index.
+// RSS it reached by then (VmHWM), for a memory-mapped (`view`) vs a loaded index, with no V8
+// compile cache (a first start) and with a warm one (a restart, or an image that ships its cache).
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 
@@ -13,15 +15,35 @@ function peakRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
+export type CompileCache = "none" | "warm";
+
 export async function coldStart(
   bundleDir: string,
   view: boolean,
   threads: number,
+  compileCache: CompileCache,
+): Promise<Record<string, number | boolean | string>> {
+  if (compileCache === "warm") await startOnce(bundleDir, view, threads, compileCache);
+  return { compileCache, ...(await startOnce(bundleDir, view, threads, compileCache)) };
+}
+
+const cacheDir = path.join(os.tmpdir(), `towerops-bench-compile-cache-${process.pid}`);
+process.once("exit", () => rmSync(cacheDir, { recursive: true, force: true }));
+
+async function startOnce(
+  bundleDir: string,
+  view: boolean,
+  threads: number,
+  compileCache: CompileCache,
 ): Promise<Record<string, number | boolean>> {
   const args = [CLI, "runtime", "--bundle", bundleDir, "--port", "0", "--threads", String(threads)];
   if (!view) args.push("--no-view");
+  const env =
+    compileCache === "none"
+      ? { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" }
+      : { ...process.env, NODE_COMPILE_CACHE: cacheDir };
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "pipe"] });
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "pipe"], env });
   try {
     let startup: Record<string, number> = {};
     const readyMs = await new Promise<number>((resolve, reject) => {

@@ -20,7 +20,7 @@ const { values: args } = parseArgs({
     sizes: { type: "string" },
     "cache-dir": { type: "string", default: path.join(os.tmpdir(), "towerops-bench-runtime") },
     threads: { type: "string", default: "2" },
-    "bare-max": { type: "string", default: "1000000" },
+    "bare-max": { type: "string", default: "100000" },
   },
 });
 const quick = args.quick as boolean;
@@ -133,7 +133,9 @@ async function runCase(c: Case): Promise<void> {
     opened.close();
   }
   for (const view of [true, false]) {
-    emit({ case: "cold-start", ...base, ...(await coldStart(built.dir, view, threads)) });
+    for (const cache of ["none", "warm"] as const) {
+      emit({ case: "cold-start", ...base, ...(await coldStart(built.dir, view, threads, cache)) });
+    }
   }
 }
 
