@@ -3,17 +3,20 @@
 // (plain tfjs training, bare usearch add, exact frequencies, popularity retrieval, the uncorrected model).
 import { parseArgs } from "node:util";
 import type { TfBackend } from "../../shared/tf/backend.ts";
+import { evaluateRetriever } from "../../trainer/eval/metrics.ts";
 import type { SamplingCorrection } from "../../trainer/sampling/estimator.ts";
+import type { SynthWorld } from "../../trainer/synth/model.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
 import { streamingError } from "./estimator.ts";
 import { qualityRuns, qualitySplit } from "./quality.ts";
+import { referenceRetrievers } from "./reference.ts";
 import { embedThroughput, synthTable, trainThroughput } from "./throughput.ts";
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     backends: { type: "string", default: "wasm,cpu" },
-    cases: { type: "string", default: "train,embed,estimator,quality" },
+    cases: { type: "string", default: "train,embed,estimator,reference,quality" },
   },
 });
 const quick = args.quick as boolean;
@@ -64,10 +67,35 @@ if (cases.has("embed")) {
 }
 
 const corrections: SamplingCorrection[] = ["streaming", "counts", "none"];
-const needsData = cases.has("quality") || cases.has("estimator");
+const needsData = cases.has("quality") || cases.has("estimator") || cases.has("reference");
+let world: SynthWorld | undefined;
 const data = needsData
-  ? qualitySplit(synthTable(size.users, size.items, size.events, 3), size.evalUsers)
+  ? qualitySplit(
+      synthTable(size.users, size.items, size.events, 3, (w) => {
+        world = w;
+      }),
+      size.evalUsers,
+    )
   : undefined;
+
+if (data && world && cases.has("reference")) {
+  const refs = referenceRetrievers(data.train, world, data.set.users);
+  for (const [ranking, retriever] of Object.entries(refs)) {
+    const m = evaluateRetriever(retriever, new Float32Array(0), data.set);
+    emit({
+      case: "reference_ranking",
+      ranking,
+      what:
+        ranking === "likelihood"
+          ? "true P(i|u) of the generator (user topic mix from training events): the optimum logQ aims at"
+          : "P(i|u) / training frequency: what an uncorrected in-batch softmax converges to",
+      recall_at_100: r(m.metrics["recall@100"] ?? 0),
+      recall_at_10: r(m.metrics["recall@10"] ?? 0),
+      decile_recall_at_100_equal_items: m.deciles.items.recall.map((x) => r(x)),
+      decile_recall_at_100_equal_mass: m.deciles.mass.recall.map((x) => r(x)),
+    });
+  }
+}
 
 if (data && cases.has("estimator")) {
   const { streaming, batchSize, seed } = DEFAULT_TRAIN_CONFIG;

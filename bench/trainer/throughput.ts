@@ -7,16 +7,22 @@ import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
 import { embedItemBatches } from "../../shared/tower/item-embed.ts";
 import { buildItemModel, buildViewerModel, itemInputs, viewerInputs } from "../../shared/tower/towers.ts";
 import { InteractionTable } from "../../trainer/data/table.ts";
-import { synthesize } from "../../trainer/synth/model.ts";
+import { type SynthWorld, synthesize } from "../../trainer/synth/model.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../trainer/train/config.ts";
 import { assembleBatch, buildFeatureCache, type FeatureCache } from "../../trainer/train/examples.ts";
 import { inBatchSoftmaxLoss } from "../../trainer/train/loss.ts";
 import { featureSpecs } from "../../trainer/train/run.ts";
 import { TwoTowerTrainer } from "../../trainer/train/trainer.ts";
 
-export function synthTable(users: number, items: number, events: number, seed: number): InteractionTable {
+export function synthTable(
+  users: number,
+  items: number,
+  events: number,
+  seed: number,
+  onWorld?: (w: SynthWorld) => void,
+): InteractionTable {
   const t = new InteractionTable();
-  for (const e of synthesize({ users, items, events, seed })) {
+  for (const e of synthesize({ users, items, events, seed }, onWorld)) {
     t.push({ user: `u${e.user}`, item: `i${e.item}`, timestamp: e.timestamp, weight: 1 });
   }
   return t;

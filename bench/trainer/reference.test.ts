@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { InteractionTable } from "../../trainer/data/table.ts";
+import { referenceRetrievers } from "./reference.ts";
+
+describe("referenceRetrievers", () => {
+  // Topic 0: i0 (weight 8), i1 (weight 1); topic 1: i2 (weight 8). User a engages with topic 0 only;
+  // P(i|a) = 0.9 * (share of topic 0's weight) + 0.1 * (share of all weight).
+  const world = { itemTopic: Int32Array.of(0, 0, 1), itemWeight: Float64Array.of(8, 1, 8) };
+  const train = new InteractionTable();
+  for (const [user, item] of [
+    ["a", "i0"],
+    ...Array.from({ length: 9 }, () => ["b", "i0"]),
+    ["b", "i1"],
+    ["b", "i2"],
+  ]) {
+    train.push({ user, item, timestamp: 0, weight: 1 });
+  }
+  const users = Int32Array.of(train.users.get("a") as number);
+  const ids = (top: Int32Array) => Array.from(top, (i) => train.items.ids[i]);
+
+  it("ranks by P(i|u): the popular item of the user's topic first, another topic last", () => {
+    const { likelihood } = referenceRetrievers(train, world, users);
+    expect(ids(likelihood(new Float32Array(0), 1, 3))).toEqual(["i0", "i1", "i2"]);
+  });
+
+  it("ranks by lift P(i|u)/q_i: the rare item of the user's topic first", () => {
+    const { lift } = referenceRetrievers(train, world, users);
+    // P(i|a) = 0.85, 0.11, 0.05 and training counts 10, 1, 1: lifts 0.085, 0.11, 0.05.
+    expect(ids(lift(new Float32Array(0), 1, 3))).toEqual(["i1", "i0", "i2"]);
+  });
+});
