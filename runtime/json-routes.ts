@@ -50,7 +50,11 @@ export class JsonRoutes {
     if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
     const handler = this.routes.get(path);
     if (!handler) return false;
-    void this.serve(req, res, path, handler);
+    this.serve(req, res, path, handler).catch((err: unknown) => {
+      // serve() answers every failure itself; reaching here means the answer could not be sent.
+      this.opts.log.error({ err, url: req.url }, "could not answer a request");
+      res.destroy();
+    });
     return true;
   }
 
