@@ -41,11 +41,11 @@ export interface StreamingOptions {
  *
  * Two changes make the estimate match exact frequencies (measured on the synthetic stream in
  * bench/trainer): a bucket averages its first 1/alpha gaps with equal weights (rate max(alpha, 1/n)
- * after n sightings) instead of starting an exponential average from B = 0, which left items seen
- * fewer than ~1/alpha times at their first gap, p too high by about e; and an item m times in one
- * batch counts m sightings (the repeats with gap 0), so p estimates expected occurrences per batch,
- * which is what each of its in-batch columns is corrected by, instead of saturating at 1 for head
- * items.
+ * after n sightings) instead of an exponential average throughout, which left items seen fewer than
+ * ~1/alpha times near their first gap (p about twice too high in the middle deciles); and an item m
+ * times in one batch counts m sightings (the repeats with gap 0), so p estimates expected
+ * occurrences per batch, which is what each of its in-batch columns is corrected by, instead of
+ * saturating at 1 for head items.
  */
 export class StreamingFrequencyEstimator implements FrequencyEstimator {
   readonly #a: Float64Array[];
