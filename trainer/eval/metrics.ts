@@ -31,8 +31,8 @@ export function scoreTopK(
   const recall = new Float64Array(ks.length);
   const hit = new Float64Array(ks.length);
   const cuts = Object.keys(set.deciles) as (keyof DecileAssignment)[];
-  const hits = cuts.map(() => new Float64Array(10));
-  const totals = cuts.map(() => new Float64Array(10));
+  const decileHits = cuts.map(() => new Float64Array(10));
+  const decileEvents = cuts.map(() => new Float64Array(10));
   for (let u = 0; u < n; u++) {
     const rel = new Set(set.relevant[u]);
     const rankOf = new Map<number, number>();
@@ -47,12 +47,12 @@ export function scoreTopK(
       if (h > 0) hit[x] = (hit[x] as number) + 1;
     });
     cuts.forEach((cut, c) => {
-      const total = totals[c] as Float64Array;
-      const hit = hits[c] as Float64Array;
+      const hits = decileHits[c] as Float64Array;
+      const events = decileEvents[c] as Float64Array;
       for (const item of rel) {
         const d = set.deciles[cut][item] ?? 9;
-        total[d] = (total[d] as number) + 1;
-        if (rankOf.has(item)) hit[d] = (hit[d] as number) + 1;
+        events[d] = (events[d] as number) + 1;
+        if (rankOf.has(item)) hits[d] = (hits[d] as number) + 1;
       }
     });
   }
@@ -63,12 +63,10 @@ export function scoreTopK(
   });
   const deciles = Object.fromEntries(
     cuts.map((cut, c) => {
-      const total = totals[c] as Float64Array;
-      const hit = hits[c] as Float64Array;
-      return [
-        cut,
-        { recall: Array.from(total, (t, d) => (t === 0 ? 0 : (hit[d] as number) / t)), events: [...total] },
-      ];
+      const hits = decileHits[c] as Float64Array;
+      const events = decileEvents[c] as Float64Array;
+      const recall = Array.from(events, (e, d) => (e === 0 ? 0 : (hits[d] as number) / e));
+      return [cut, { recall, events: [...events] }];
     }),
   ) as RetrievalMetrics["deciles"];
   return { metrics, deciles, users: n };
