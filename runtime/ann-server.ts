@@ -78,8 +78,8 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
   finishApp(app, metrics, log);
   // Listen before loading: /healthz answers while a large bundle downloads and verifies (a liveness
   // probe must not kill a pod that is busy loading); /readyz stays 503 until the self-check passed.
-  const running = await listen(withJsonRoutes(routes, app), lifecycle, opts, log, () => {
-    void worker?.close();
+  const running = await listen(withJsonRoutes(routes, app), lifecycle, opts, log, async () => {
+    await worker?.close();
     opened?.release();
   });
 

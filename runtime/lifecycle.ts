@@ -29,7 +29,7 @@ export async function listen(
   lifecycle: Lifecycle,
   options: ListenOptions,
   log: Logger,
-  release: () => void,
+  release: () => void | Promise<void>,
 ): Promise<RunningServer> {
   const opts = {
     port: options.port ?? 8080,
@@ -64,7 +64,7 @@ export async function listen(
       await closed;
       clearInterval(sweep);
       clearTimeout(cut);
-      release();
+      await release();
       log.info({ url }, "stopped");
     })();
     return closing;

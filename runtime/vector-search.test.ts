@@ -60,6 +60,16 @@ describe("SearchWorker", () => {
     );
   });
 
+  it("closes only after the batches it holds are answered", async () => {
+    const inline = inlineSearch(bundle.index, 1);
+    const worker = new SearchWorker(spec, inline);
+    await worker.ready;
+    const matrix = queries(64, bundle.manifest.dims);
+    const inflight = worker.search(matrix, 10);
+    await worker.close();
+    expect(await inflight).toEqual(inline(matrix, 10));
+  });
+
   it("reports an index it cannot open and keeps answering inline", async () => {
     const missing = { ...spec, indexFile: path.join(tmp, "nope.usearch") };
     const errors: string[] = [];

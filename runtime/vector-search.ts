@@ -50,8 +50,9 @@ export class SearchWorker {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve(m: RawMatches): void; reject(e: Error): void }>();
   private readonly fallback: VectorSearch;
+  private readonly inflight = new Set<Promise<unknown>>();
   private nextId = 0;
-  private state: "starting" | "up" | "down" = "starting";
+  private state: "starting" | "up" | "closing" | "down" = "starting";
 
   constructor(spec: SearchWorkerSpec, fallback: VectorSearch, onDown: (err: Error) => void = () => {}) {
     this.fallback = fallback;
@@ -64,15 +65,16 @@ export class SearchWorker {
     const down = (err: Error) => {
       // close() marks the worker down first, so only an unplanned end is reported.
       if (this.state === "down") return;
+      const closing = this.state === "closing";
       this.state = "down";
       started(false);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
-      onDown(err);
+      if (!closing) onDown(err);
     };
     this.worker.on("message", (m: SearchReply | { ready: true } | { startError: string }) => {
       if ("ready" in m) {
-        this.state = "up";
+        if (this.state === "starting") this.state = "up";
         started(true);
       } else if ("startError" in m) {
         down(new Error(`search worker could not open the index: ${m.startError}`));
@@ -92,13 +94,28 @@ export class SearchWorker {
     if (this.state !== "up") return this.fallback(matrix, k);
     const id = this.nextId++;
     // Copied, not transferred (a batch is at most a few hundred KB): the fallback may still need it.
-    return new Promise<RawMatches>((resolve, reject) => {
+    const answer = new Promise<RawMatches>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, matrix, k });
-    }).catch(() => this.fallback(matrix, k));
+    });
+    this.inflight.add(answer);
+    void answer.then(
+      () => this.inflight.delete(answer),
+      () => this.inflight.delete(answer),
+    );
+    return answer.catch(() => this.fallback(matrix, k));
   };
 
+  /**
+   * Stops the worker once it is idle. Terminating a worker inside a native usearch call aborts the
+   * whole process (a C++ exception escapes the binding), so new searches go inline from now on and
+   * the worker is terminated only after it opened the index and answered every batch it holds.
+   */
   async close(): Promise<void> {
+    if (this.state === "down") return;
+    this.state = "closing";
+    await this.ready;
+    await Promise.allSettled([...this.inflight]);
     this.state = "down";
     await this.worker.terminate();
   }
