@@ -25,6 +25,8 @@ export interface AnnHostOptions {
   threads: number;
   /** Where batches are searched; default inline on the bundle's own index. */
   search?: VectorSearch;
+  /** Search batches running at once (Coalescer.maxInFlight): 2 when `search` runs on another thread. */
+  searchesInFlight?: number;
   batching: BatchingOptions;
   onBatch?: (stage: "search" | "embed", size: number) => void;
 }
@@ -61,6 +63,7 @@ export class AnnHost {
       run: (queries) => searchItems(bundle, this.vectors, queries),
       maxBatch: opts.batching.maxBatch,
       windowMs: opts.batching.windowMs,
+      maxInFlight: opts.searchesInFlight ?? 1,
       onBatch: (n) => opts.onBatch?.("search", n),
     });
   }

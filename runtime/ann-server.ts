@@ -114,6 +114,7 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
     const loaded = new AnnHost(b, {
       threads,
       search: worker?.search ?? inline,
+      searchesInFlight: worker ? 2 : 1,
       batching: { coalesce: opts.coalesce ?? true, windowMs: opts.coalesceWindowMs ?? 0, maxBatch },
       onBatch: (stage, n) => metrics.batchSize.observe({ stage }, n),
     });

@@ -39,6 +39,35 @@ describe("Coalescer", () => {
     expect(batches).toEqual([[1, 2], [3, 4], [5]]);
   });
 
+  it("runs up to maxInFlight async batches at once and queues the next behind them", async () => {
+    const started: number[][] = [];
+    const releases: (() => void)[] = [];
+    const c = new Coalescer<number, number>({
+      run: (xs) => {
+        started.push(xs);
+        return new Promise<number[]>((r) => releases.push(() => r(xs)));
+      },
+      maxBatch: 10,
+      windowMs: 0,
+      maxInFlight: 2,
+    });
+    const turn = () => new Promise((r) => setImmediate(r));
+    const all = [c.submit(1)];
+    await turn();
+    all.push(c.submit(2));
+    await turn();
+    all.push(c.submit(3), c.submit(4));
+    await turn();
+    // Two batches run; 3 and 4 wait for one of them to finish, then go together.
+    expect(started).toEqual([[1], [2]]);
+    releases[0]?.();
+    await turn();
+    await turn();
+    expect(started).toEqual([[1], [2], [3, 4]]);
+    for (const release of releases.slice(1)) release();
+    expect(await Promise.all(all)).toEqual([1, 2, 3, 4]);
+  });
+
   it("rejects every request of a failed batch and keeps working", async () => {
     let fail = true;
     const c = new Coalescer<number, number>({

@@ -1,7 +1,7 @@
 // Merges concurrent requests into one batched call. usearch's search is synchronous: one query per
 // call costs ~100 us of fixed overhead and blocks the event loop, while one call over a batch runs
 // multi-threaded. Requests that arrive in the same event-loop turn (or within `windowMs`, or while
-// an async batch is still running) are run together and their results split back.
+// `maxInFlight` batches are still running) are run together and their results split back.
 
 export interface CoalescerOptions<I, O> {
   /** Runs one batch; must return exactly one output per input, in order. */
@@ -12,6 +12,12 @@ export interface CoalescerOptions<I, O> {
   windowMs: number;
   /** Observes each batch size (metrics). */
   onBatch?: (size: number) => void;
+  /**
+   * Batches allowed to run at once; default 1. A run that blocks the event loop gains nothing from
+   * more. One that hands the batch to another thread (the search worker) does: with 2, the next
+   * batch is queued there while the current one runs, so that thread never waits for this one.
+   */
+  maxInFlight?: number;
 }
 
 interface Pending<I, O> {
@@ -24,7 +30,7 @@ export class Coalescer<I, O> {
   private readonly opts: CoalescerOptions<I, O>;
   private queue: Pending<I, O>[] = [];
   private scheduled = false;
-  private running = false;
+  private inFlight = 0;
 
   constructor(opts: CoalescerOptions<I, O>) {
     this.opts = opts;
@@ -38,7 +44,7 @@ export class Coalescer<I, O> {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.running || this.queue.length === 0) return;
+    if (this.scheduled || this.inFlight >= (this.opts.maxInFlight ?? 1) || this.queue.length === 0) return;
     this.scheduled = true;
     const flush = () => {
       this.scheduled = false;
@@ -51,7 +57,7 @@ export class Coalescer<I, O> {
   private async flush(): Promise<void> {
     const batch = this.queue.splice(0, this.opts.maxBatch);
     if (batch.length === 0) return;
-    this.running = true;
+    this.inFlight++;
     this.opts.onBatch?.(batch.length);
     try {
       const outputs = await this.opts.run(batch.map((p) => p.input));
@@ -62,7 +68,7 @@ export class Coalescer<I, O> {
     } catch (err) {
       for (const p of batch) p.reject(err);
     } finally {
-      this.running = false;
+      this.inFlight--;
       this.schedule();
     }
   }
