@@ -1,4 +1,4 @@
-// npm run bench:runtime [-- --quick] [--sizes 100000,1000000] [--cache-dir DIR]
+// npm run bench:runtime [-- --quick] [--sizes 100000,1000000] [--cache-dir DIR] [--cases recall,http,cold-start]
 // One JSON line per case on stdout. Every throughput figure is paired with a baseline measured in
 // the same run (bare usearch add, in-process batched search), because absolute numbers on a shared
 // 2-core machine are noise.
@@ -21,6 +21,7 @@ const { values: args } = parseArgs({
     "cache-dir": { type: "string", default: path.join(os.tmpdir(), "towerops-bench-runtime") },
     threads: { type: "string", default: "2" },
     "bare-max": { type: "string", default: "100000" },
+    cases: { type: "string", default: "recall,http,cold-start" },
   },
 });
 const quick = args.quick as boolean;
@@ -33,6 +34,8 @@ const cacheDir = args["cache-dir"] as string;
 const bareMax = Number(args["bare-max"]);
 const seconds = quick ? 1 : 4;
 const efCurve = [16, 32, 64, 128, 256, 512];
+// Builds always run (cached after the first); these pick the measurements.
+const cases = new Set((args.cases as string).split(","));
 mkdirSync(cacheDir, { recursive: true });
 
 const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -47,11 +50,12 @@ interface Case {
 }
 
 function casesFor(n: number): Case[] {
-  return [
+  const all: Case[] = [
     { n, kind: "clustered", quantization: "f32", serving: true },
     { n, kind: "clustered", quantization: "i8", serving: false },
     { n, kind: "uniform", quantization: "f32", serving: false },
   ];
+  return all.filter((c) => c.serving || cases.has("recall"));
 }
 
 function bareAdd(items: Float32Array, n: number, quantization: Quantization): number {
@@ -70,6 +74,37 @@ function bareAdd(items: Float32Array, n: number, quantization: Quantization): nu
   return n / ((performance.now() - t0) / 1000);
 }
 
+function recallCurve(
+  queries: Float32Array,
+  truth: BigUint64Array,
+  indexFile: string,
+  quantization: Quantization,
+  base: Record<string, unknown>,
+): void {
+  for (const ef of efCurve) {
+    const index = new usearch.Index({
+      dimensions: DIMS,
+      metric: usearch.MetricKind.IP,
+      quantization: quantization as ScalarKind,
+      connectivity: 16,
+      expansion_add: 128,
+      expansion_search: ef,
+      multi: false,
+    });
+    index.view(indexFile);
+    const r = timedBatchSearch(index, queries, K, threads, seconds / 2);
+    emit({
+      case: "recall-curve",
+      ...base,
+      expansionSearch: ef,
+      recallAt10: round(recallAtK(truth, r.keys, K), 4),
+      qps: round(r.qps, 0),
+    });
+  }
+}
+
+const opts = (baselineQps: number) => ({ threads, seconds, quick, baselineQps });
+
 async function runCase(c: Case): Promise<void> {
   const base = { n: c.n, dims: DIMS, kind: c.kind, quantization: c.quantization };
   const ds = makeDataset(c.kind, c.n, QUERIES, DIMS);
@@ -87,52 +122,30 @@ async function runCase(c: Case): Promise<void> {
     cached: built.cached,
   });
 
-  const truth = exactNeighbours(ds.items, ds.queries, DIMS, K, threads);
-  for (const ef of efCurve) {
-    const index = new usearch.Index({
-      dimensions: DIMS,
-      metric: usearch.MetricKind.IP,
-      quantization: c.quantization as ScalarKind,
-      connectivity: 16,
-      expansion_add: 128,
-      expansion_search: ef,
-      multi: false,
-    });
-    index.view(built.indexFile);
-    const r = timedBatchSearch(index, ds.queries, K, threads, seconds / 2);
-    emit({
-      case: "recall-curve",
-      ...base,
-      expansionSearch: ef,
-      recallAt10: round(recallAtK(truth, r.keys, K), 4),
-      qps: round(r.qps, 0),
-    });
-  }
+  const truth = cases.has("recall") ? exactNeighbours(ds.items, ds.queries, DIMS, K, threads) : undefined;
+  if (truth) recallCurve(ds.queries, truth, built.indexFile, c.quantization, base);
 
   const opened = await openBenchBundle(built.dir, threads);
   try {
     const batched = timedBatchSearch(opened.index, ds.queries, K, threads, seconds);
-    emit({
-      case: "recall-default",
-      ...base,
-      expansionSearch: opened.manifest.index.expansionSearch,
-      recallAt10: round(recallAtK(truth, batched.keys, K), 4),
-      inProcessBatchedQps: round(batched.qps, 0),
-      inProcessSingleQps: round(timedSingleSearch(opened.index, ds.queries, K, seconds), 0),
-    });
-    if (!c.serving) return;
-    for (const line of await httpThroughput(opened, ds, built.dir, {
-      threads,
-      seconds,
-      quick,
-      baselineQps: batched.qps,
-    })) {
+    if (truth) {
+      emit({
+        case: "recall-default",
+        ...base,
+        expansionSearch: opened.manifest.index.expansionSearch,
+        recallAt10: round(recallAtK(truth, batched.keys, K), 4),
+        inProcessBatchedQps: round(batched.qps, 0),
+        inProcessSingleQps: round(timedSingleSearch(opened.index, ds.queries, K, seconds), 0),
+      });
+    }
+    const http = c.serving && cases.has("http");
+    for (const line of http ? await httpThroughput(opened, ds, built.dir, opts(batched.qps)) : []) {
       emit({ case: "http", ...base, ...line });
     }
   } finally {
     opened.close();
   }
-  for (const view of [true, false]) {
+  for (const view of cases.has("cold-start") && c.serving ? [true, false] : []) {
     for (const cache of ["none", "warm"] as const) {
       emit({ case: "cold-start", ...base, ...(await coldStart(built.dir, view, threads, cache)) });
     }
