@@ -67,7 +67,15 @@ export async function httpThroughput(
     coalesce: true,
     log: silent,
   });
-  const inline = await startAnnHost({ bundle, port: 0, threads: opts.threads, coalesce: false, log: silent });
+  // The naive baseline: one search per request, on the main thread.
+  const inline = await startAnnHost({
+    bundle,
+    port: 0,
+    threads: opts.threads,
+    coalesce: false,
+    searchWorker: false,
+    log: silent,
+  });
   const steps: { route: string; concurrency: number; coalesce: boolean }[] = [];
   for (const concurrency of [1, 16, 64]) {
     steps.push({ route: "/v1/search", concurrency, coalesce: true });
