@@ -50,12 +50,14 @@ export class SearchWorker {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve(m: RawMatches): void; reject(e: Error): void }>();
   private readonly fallback: VectorSearch;
+  private readonly dims: number;
   private readonly inflight = new Set<Promise<unknown>>();
   private nextId = 0;
   private state: "starting" | "up" | "closing" | "down" = "starting";
 
   constructor(spec: SearchWorkerSpec, fallback: VectorSearch, onDown: (err: Error) => void = () => {}) {
     this.fallback = fallback;
+    this.dims = spec.options.dimensions;
     const ext = path.extname(fileURLToPath(import.meta.url));
     this.worker = new Worker(new URL(`./search-worker${ext}`, import.meta.url), { workerData: spec });
     let started: (up: boolean) => void = () => {};
@@ -92,6 +94,9 @@ export class SearchWorker {
 
   readonly search: VectorSearch = (matrix, k) => {
     if (this.state !== "up") return this.fallback(matrix, k);
+    // A lone query while the worker is idle: the round trip costs more than the search, and with
+    // nothing else in flight there is nobody for a blocked event loop to keep waiting.
+    if (this.inflight.size === 0 && matrix.length <= this.dims) return this.fallback(matrix, k);
     const id = this.nextId++;
     // Copied, not transferred (a batch is at most a few hundred KB): the fallback may still need it.
     const answer = new Promise<RawMatches>((resolve, reject) => {
