@@ -128,6 +128,10 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
   const m = host.metadata;
   metrics.modelInfo.set({ model: m.model, version: m.version, digest: m.bundleDigest, role: "ann-host" }, 1);
   lifecycle.ready = true;
-  log.info({ url: running.url, ...m, threads, backend: tf.backend, startup: phases }, "ANN host ready");
+  const searchWorker = worker !== undefined;
+  log.info(
+    { url: running.url, ...m, threads, searchWorker, backend: tf.backend, startup: phases },
+    "ANN host ready",
+  );
   return running;
 }

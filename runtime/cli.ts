@@ -13,6 +13,7 @@ interface RuntimeFlags {
   keep: number;
   view: boolean;
   coalesce: boolean;
+  searchWorker: boolean;
   coalesceWindowMs: number;
   maxBatch: number;
   bodyLimit: string;
@@ -47,6 +48,10 @@ export function registerRuntimeCommands(program: Command): void {
     .option("--keep <n>", "viewer role: previous versions served beside the current one", int(0), 2)
     .option("--no-view", "read the index into RAM instead of memory-mapping it")
     .option("--no-coalesce", "search each request alone instead of merging concurrent ones")
+    .option(
+      "--no-search-worker",
+      "search on the main thread instead of a worker with its own view of the index",
+    )
     .option("--coalesce-window-ms <ms>", "extra wait to gather a batch (0 = next event-loop turn)", int(0), 0)
     .option("--max-batch <n>", "most queries per batched call and per batch request", int(1), 256)
     .option("--body-limit <size>", "largest request body", "1mb")
@@ -92,6 +97,8 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
         maxK: flags.maxK,
         view: flags.view,
         coalesceWindowMs: flags.coalesceWindowMs,
+        // Only an explicit --no-search-worker overrides the host's default (a worker when viewing).
+        ...(flags.searchWorker ? {} : { searchWorker: false }),
       });
     }
   } catch (err) {
