@@ -3,9 +3,7 @@
 // (the file's bytes, the line offsets, an open-addressing table keyed by a hash of the id bytes),
 // so a worker thread can build it and hand it over without a copy.
 import { isUtf8 } from "node:buffer";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { startSiblingWorker } from "../sibling-worker.ts";
 import type { ItemKeys } from "./bundle.ts";
 import { BundleError } from "./files.ts";
 import type { KeysJob, KeysReply } from "./keys-worker.ts";
@@ -51,12 +49,14 @@ function find(t: KeyTable, id: Uint8Array, from: number, length: number, h: numb
   }
 }
 
-function idAt(t: KeyTable, line: number): string {
-  // A Buffer view (not a copy) for its native utf8 decoding; typed arrays arrive from workers bare.
-  const bytes = Buffer.isBuffer(t.bytes)
-    ? t.bytes
-    : Buffer.from(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+/** Line `line` decoded; `bytes` is a Buffer view of the table's bytes, for its native utf8 decoding. */
+function idAt(t: KeyTable, bytes: Buffer, line: number): string {
   return bytes.toString("utf8", t.starts[line] as number, (t.starts[line + 1] as number) - 1);
+}
+
+/** A Buffer view, not a copy: typed arrays arrive from a worker as bare Uint8Arrays. */
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Checks the keys file (one UTF-8 id per line, each ending in "\n", no duplicates) and indexes it. */
@@ -90,7 +90,9 @@ export function buildKeyTable(bytes: Uint8Array, file: string, expectedCount: nu
     starts[count + 1] = i + 1;
     const hash = finish(h);
     const found = find(table, bytes, start, i - start, hash);
-    if (found >= 0) throw fail(`line ${count + 1} repeats id ${JSON.stringify(idAt(table, found))}`);
+    if (found >= 0) {
+      throw fail(`line ${count + 1} repeats id ${JSON.stringify(idAt(table, bufferOf(bytes), found))}`);
+    }
     slots[2 * (-1 - found)] = hash;
     slots[2 * (-1 - found) + 1] = count + 1;
     count++;
@@ -102,12 +104,11 @@ export function buildKeyTable(bytes: Uint8Array, file: string, expectedCount: nu
   return table;
 }
 
-export function itemKeysOver(received: KeyTable): ItemKeys {
-  const { bytes } = received;
-  const table = { ...received, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+export function itemKeysOver(table: KeyTable): ItemKeys {
+  const bytes = bufferOf(table.bytes);
   return {
     count: table.count,
-    idOf: (key) => (key >= 0n && key < BigInt(table.count) ? idAt(table, Number(key)) : undefined),
+    idOf: (key) => (key >= 0n && key < BigInt(table.count) ? idAt(table, bytes, Number(key)) : undefined),
     keyOf: (itemId) => {
       const id = Buffer.from(itemId, "utf8");
       let hash = FNV_OFFSET;
@@ -139,10 +140,9 @@ function countMismatch(file: string, found: number, expected: number): BundleErr
 
 /** Reads and indexes a keys file in a worker thread; errors arrive as the same BundleErrors. */
 export function readItemKeys(absPath: string, file: string, count: number): Promise<ItemKeys> {
-  const ext = path.extname(fileURLToPath(import.meta.url));
   const job: KeysJob = { path: absPath, file, count };
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(`./keys-worker${ext}`, import.meta.url), { workerData: job });
+    const worker = startSiblingWorker(import.meta.url, "keys-worker", job);
     worker.once("message", (reply: KeysReply) => {
       void worker.terminate();
       if ("table" in reply) resolve(itemKeysOver(reply.table));
