@@ -1,6 +1,6 @@
 // Express plumbing shared by both runtime roles: per-route metrics and logs, health routes, and one
 // error handler that turns anything thrown into the ApiError shape. The JSON serving routes run
-// beside it on node:http (json-routes.ts) and report through the same recordRequest and toApiError.
+// beside it on node:http (json-routes.ts) and report through the same recordRequest and reportError.
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from "express";
 import type { Logger } from "../shared/log.ts";
 import { ApiError } from "./errors.ts";
