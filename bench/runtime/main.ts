@@ -6,9 +6,8 @@ import { mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import usearch, { type Index, type MetricKind, type ScalarKind } from "usearch";
 import type { Quantization } from "../../shared/bundle/manifest.ts";
-import { INDEX_DEFAULTS } from "../../shared/bundle/writer.ts";
+import { writerDefaultIndex } from "../writer-index.ts";
 import { buildBundle, openBenchBundle } from "./bundle.ts";
 import { coldStart } from "./cold-start.ts";
 import { type DataKind, makeDataset } from "./data.ts";
@@ -59,21 +58,8 @@ function casesFor(n: number): Case[] {
   return all.filter((c) => c.serving || cases.has("recall"));
 }
 
-/** An index with the bundle writer's defaults, so baselines and curves match what bundles hold. */
-function benchIndex(quantization: Quantization, expansionSearch = INDEX_DEFAULTS.expansionSearch): Index {
-  return new usearch.Index({
-    dimensions: DIMS,
-    metric: INDEX_DEFAULTS.metric as MetricKind,
-    quantization: quantization as ScalarKind,
-    connectivity: INDEX_DEFAULTS.connectivity,
-    expansion_add: INDEX_DEFAULTS.expansionAdd,
-    expansion_search: expansionSearch,
-    multi: false,
-  });
-}
-
 function bareAdd(items: Float32Array, n: number, quantization: Quantization): number {
-  const index = benchIndex(quantization);
+  const index = writerDefaultIndex(DIMS, quantization);
   const keys = BigUint64Array.from({ length: n }, (_, i) => BigInt(i));
   const t0 = performance.now();
   index.add(keys, items, threads);
@@ -88,7 +74,7 @@ function recallCurve(
   base: Record<string, unknown>,
 ): void {
   for (const ef of efCurve) {
-    const index = benchIndex(quantization, ef);
+    const index = writerDefaultIndex(DIMS, quantization, ef);
     index.view(indexFile);
     const r = timedBatchSearch(index, queries, K, threads, seconds / 2);
     emit({

@@ -2,7 +2,6 @@
 // tfjs path (model.apply + optimizer.minimize over whole tables) for training, bare usearch add for
 // export.
 import * as tf from "@tensorflow/tfjs";
-import { Index, MetricKind, ScalarKind } from "usearch";
 import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
 import { embedItemBatches } from "../../shared/tower/item-embed.ts";
 import { buildItemModel, buildViewerModel, itemInputs, viewerInputs } from "../../shared/tower/towers.ts";
@@ -13,6 +12,7 @@ import { assembleBatch, buildFeatureCache, type FeatureCache } from "../../train
 import { inBatchSoftmaxLoss } from "../../trainer/train/loss.ts";
 import { featureSpecs } from "../../trainer/train/run.ts";
 import { TwoTowerTrainer } from "../../trainer/train/trainer.ts";
+import { writerDefaultIndex } from "../writer-index.ts";
 
 export function synthTable(
   users: number,
@@ -128,15 +128,7 @@ export async function embedThroughput(
   }
   const embedSeconds = (performance.now() - t0) / 1000;
   model.dispose();
-  const index = new Index({
-    dimensions: 64,
-    metric: MetricKind.IP,
-    quantization: ScalarKind.F32,
-    connectivity: 16,
-    expansion_add: 128,
-    expansion_search: 64,
-    multi: false,
-  });
+  const index = writerDefaultIndex(64);
   const n = Math.min(items, baselineItems);
   const t1 = performance.now();
   index.add(
