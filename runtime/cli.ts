@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { componentLogger } from "../shared/log.ts";
 import type { RunningServer } from "./lifecycle.ts";
@@ -8,6 +9,7 @@ interface RuntimeFlags {
   port: number;
   host: string;
   threads?: number;
+  workers: number;
   maxK: number;
   cacheDir?: string;
   keep: number;
@@ -42,7 +44,17 @@ export function registerRuntimeCommands(program: Command): void {
     )
     .option("--port <n>", "listen port (0 = ephemeral)", int(0), 8080)
     .option("--host <addr>", "listen address", "127.0.0.1")
-    .option("--threads <n>", "usearch search threads; set to the pod's CPU limit", int(1))
+    .option(
+      "--workers <n>",
+      "serving processes sharing the port; set to the pod's CPU limit (each then searches on 1 thread)",
+      int(1),
+      1,
+    )
+    .option(
+      "--threads <n>",
+      "usearch search threads per serving process; default the cores (at most 4), 1 with --workers",
+      int(1),
+    )
     .option("--max-k <n>", "largest k a request may ask for", int(1), 1000)
     .option("--cache-dir <dir>", "download cache for http(s) bundles")
     .option("--keep <n>", "viewer role: previous versions served beside the current one", int(0), 2)
@@ -62,7 +74,16 @@ export function registerRuntimeCommands(program: Command): void {
 }
 
 async function runRuntime(flags: RuntimeFlags): Promise<void> {
-  const log = componentLogger(flags.role);
+  // Loaded here, not at the top: every towerops command imports this file.
+  const { announceReady, superviseWorkers, workerBundleDirs } = await import("./cluster.ts");
+  const clustered = flags.workers > 1;
+  if (clustered && cluster.isPrimary) {
+    process.exitCode = await supervise(flags, superviseWorkers);
+    return;
+  }
+  const worker = cluster.worker?.id;
+  const log = componentLogger(flags.role).child(worker === undefined ? {} : { worker });
+  const bundles = workerBundleDirs() ?? flags.bundle;
   const common = {
     port: flags.port,
     host: flags.host,
@@ -75,35 +96,37 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   };
   let server: RunningServer;
   try {
-    if (flags.bundle.length === 0) throw new Error("--bundle is required");
+    checkBundles(flags);
     if (flags.role === "viewer") {
       server = await (await import("./viewer-service.ts")).startViewerService({
         ...common,
-        bundles: flags.bundle,
+        bundles,
         keep: flags.keep,
       });
     } else {
-      if (flags.bundle.length !== 1) throw new Error("the ANN host serves exactly one --bundle");
       // Hashing a large index takes about as long as loading express, tfjs and usearch: get it
       // running in worker threads before importing them.
       const { prepareBundle } = await import("../shared/bundle/source.ts");
-      const { contents: prepared } = await prepareBundle(flags.bundle[0] as string, {
+      const { contents: prepared } = await prepareBundle(bundles[0] as string, {
         cacheDir: flags.cacheDir,
       });
       server = await (await import("./ann-server.ts")).startAnnHost({
         ...common,
         bundle: { prepared },
-        threads: flags.threads,
+        threads: flags.threads ?? (clustered ? 1 : undefined),
         maxK: flags.maxK,
         view: flags.view,
         coalesceWindowMs: flags.coalesceWindowMs,
         // Only an explicit --no-search-worker overrides the host's default (a worker when viewing).
-        ...(flags.searchWorker ? {} : { searchWorker: false }),
+        // A serving worker is itself the unit of parallelism: a search thread would oversubscribe.
+        ...(flags.searchWorker && !clustered ? {} : { searchWorker: false }),
       });
     }
   } catch (err) {
     log.error({ err }, "runtime failed to start");
     process.exitCode = 1;
+    // A serving worker's IPC channel to its primary would keep it alive.
+    if (cluster.isWorker) process.exit(1);
     return;
   }
   const stop = (signal: string) => {
@@ -118,4 +141,34 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
+  // A worker whose primary is gone would keep its connections and never be told to stop.
+  if (cluster.isWorker) process.once("disconnect", () => stop("primary exited"));
+  announceReady(server.url);
+}
+
+function checkBundles(flags: RuntimeFlags): void {
+  if (flags.bundle.length === 0) throw new Error("--bundle is required");
+  if (flags.role === "ann-host" && flags.bundle.length !== 1) {
+    throw new Error("the ANN host serves exactly one --bundle");
+  }
+}
+
+/** The primary of `--workers N`: resolves the bundles once, then forks and supervises the workers. */
+async function supervise(
+  flags: RuntimeFlags,
+  superviseWorkers: typeof import("./cluster.ts").superviseWorkers,
+): Promise<number> {
+  const log = componentLogger(flags.role).child({ primary: true });
+  let bundleDirs: string[];
+  try {
+    checkBundles(flags);
+    const { resolveBundle } = await import("../shared/bundle/source.ts");
+    bundleDirs = [];
+    for (const uri of flags.bundle)
+      bundleDirs.push((await resolveBundle(uri, { cacheDir: flags.cacheDir })).dir);
+  } catch (err) {
+    log.error({ err }, "runtime failed to start");
+    return 1;
+  }
+  return superviseWorkers({ workers: flags.workers, log, bundleDirs });
 }

@@ -48,7 +48,7 @@ export function createApp(opts: { metrics: RuntimeMetrics; log: Logger; lifecycl
     res.status(ready ? 200 : 503).json({ ready, draining: lifecycle.draining });
   });
   app.get("/metrics", async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    res.type(metrics.registry.contentType).send(await metrics.text());
   });
 
   // Serving routes answer 503 until the bundle is loaded and checked.

@@ -1,9 +1,12 @@
 // Prometheus metrics on a per-server Registry, so several hosts in one process (tests, the demo)
 // never collide on the global registry.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { metricsText } from "./cluster.ts";
 
 export interface RuntimeMetrics {
   registry: Registry;
+  /** What /metrics answers: this registry, or in a serving worker the whole pod's (cluster.ts). */
+  text(): Promise<string>;
   requestDuration: Histogram<"route" | "method" | "status">;
   errors: Counter<"route" | "code">;
   results: Counter<"route">;
@@ -17,6 +20,7 @@ export function createMetrics(): RuntimeMetrics {
   const registers = [registry];
   return {
     registry,
+    text: metricsText(registry),
     requestDuration: new Histogram({
       name: "towerops_http_request_duration_seconds",
       help: "HTTP request latency by route.",
@@ -47,6 +51,8 @@ export function createMetrics(): RuntimeMetrics {
       name: "towerops_model_info",
       help: "Model version served (1 per loaded bundle).",
       labelNames: ["model", "version", "digest", "role"],
+      // Every serving worker of a pod reports the same 1: summing them would say N.
+      aggregator: "max",
       registers,
     }),
   };

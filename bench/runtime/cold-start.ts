@@ -1,13 +1,10 @@
 // Cold start of the real CLI: process spawn until the host logs that it is ready, and the peak
 // RSS it reached by then (VmHWM), for a memory-mapped (`view`) vs a loaded index, with no V8
 // compile cache (a first start) and with a warm one (a restart, or an image that ships its cache).
-import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
-
-const CLI = path.join(import.meta.dirname, "..", "..", "cli", "towerops.ts");
+import { spawnRuntime } from "./spawn-runtime.ts";
 
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -36,31 +33,19 @@ async function startOnce(
   threads: number,
   compileCache: CompileCache,
 ): Promise<Record<string, number | boolean>> {
-  const args = [CLI, "runtime", "--bundle", bundleDir, "--port", "0", "--threads", String(threads)];
+  const args = ["--bundle", bundleDir, "--port", "0", "--threads", String(threads)];
   if (!view) args.push("--no-view");
   const env =
     compileCache === "none"
       ? { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" }
       : { ...process.env, NODE_COMPILE_CACHE: cacheDir };
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "pipe"], env });
+  const host = await spawnRuntime(args, { env });
+  const readyMs = performance.now() - t0;
   try {
-    let startup: Record<string, number> = {};
-    const readyMs = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("runtime did not become ready in 300 s")), 300_000);
-      child.once("exit", (code) => reject(new Error(`runtime exited with ${code} before ready`)));
-      createInterface({ input: child.stderr }).on("line", (line) => {
-        if (line.includes('"msg":"ANN host ready"')) {
-          clearTimeout(timer);
-          startup = (JSON.parse(line) as { startup: Record<string, number> }).startup;
-          resolve(performance.now() - t0);
-        }
-      });
-    });
-    return { view, readyMs: Math.round(readyMs), peakRssMb: peakRssMb(child.pid as number), ...startup };
+    const startup = host.ready.startup as Record<string, number>;
+    return { view, readyMs: Math.round(readyMs), peakRssMb: peakRssMb(host.child.pid as number), ...startup };
   } finally {
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
+    await host.stop();
   }
 }

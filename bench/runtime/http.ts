@@ -1,5 +1,6 @@
-// HTTP throughput of the ANN host: the host runs in this process on the bundle already opened,
-// the load comes from a separate loadgen process on loopback.
+// HTTP throughput of the ANN host, load from a separate loadgen process on loopback. The
+// single-process and naive hosts run in this process on the bundle already opened; the
+// multi-process host is the real CLI with --workers.
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
@@ -9,7 +10,8 @@ import { startAnnHost } from "../../runtime/ann-server.ts";
 import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
 import { rootLogger } from "../../shared/log.ts";
 import type { Dataset } from "./data.ts";
-import type { LoadResult, LoadSpec } from "./loadgen.ts";
+import type { LoadResult, LoadSpec, LoadTool } from "./loadgen.ts";
+import { spawnRuntime } from "./spawn-runtime.ts";
 
 const run = promisify(execFile);
 const LOADGEN = path.join(import.meta.dirname, "loadgen.ts");
@@ -20,11 +22,28 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   return JSON.parse(stdout) as LoadResult;
 }
 
+type HostKind = "workers" | "single-process" | "naive";
+
+async function spawnWorkers(
+  bundleDir: string,
+  workers: number,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const args = ["--bundle", bundleDir, "--port", "0", "--workers", String(workers), "--threads", "1"];
+  const env = { ...process.env, TOWEROPS_LOG_LEVEL: "info" };
+  const host = await spawnRuntime(args, { env, readyMsg: "serving workers ready" });
+  return { url: host.ready.url as string, close: host.stop };
+}
+
 export async function httpThroughput(
   bundle: LoadedBundle,
   ds: Dataset,
-  _dir: string,
-  opts: { threads: number; seconds: number; quick: boolean; baselineQps: number },
+  opts: {
+    threads: number;
+    seconds: number;
+    /** Measures in-process batched search QPS now (a second or so). */
+    baselineQps: () => number;
+    tool?: LoadTool;
+  },
 ): Promise<Record<string, unknown>[]> {
   const dims = ds.dims;
   const q = ds.queries.length / dims;
@@ -58,54 +77,72 @@ export async function httpThroughput(
   );
 
   const lines: Record<string, unknown>[] = [];
-  // Both hosts run side by side and the on/off runs alternate per step, so load drift from other
-  // jobs on the machine hits both alike instead of biasing whichever ran second.
-  const coalesced = await startAnnHost({
-    bundle,
-    port: 0,
-    threads: opts.threads,
-    coalesce: true,
-    log: silent,
-  });
-  // The naive baseline: one search per request, on the main thread.
-  const inline = await startAnnHost({
-    bundle,
-    port: 0,
-    threads: opts.threads,
-    coalesce: false,
-    searchWorker: false,
-    log: silent,
-  });
-  const steps: { route: string; concurrency: number; coalesce: boolean }[] = [];
+  // Three servers on the same cores, run side by side with their steps interleaved, so load drift
+  // from other jobs on the machine hits all alike instead of biasing whichever ran last:
+  // - workers: `towerops runtime --workers <threads>`, one serving process per core, each
+  //   coalescing and searching on its own thread (the configuration to deploy);
+  // - single-process: one process, coalescing, batches searched by a worker thread on all cores;
+  // - naive: one process, one search per request on the main thread.
+  const hosts: Record<HostKind, { url: string; close(): Promise<void> }> = {
+    workers: await spawnWorkers(bundle.dir, opts.threads),
+    "single-process": await startAnnHost({
+      bundle,
+      port: 0,
+      threads: opts.threads,
+      coalesce: true,
+      log: silent,
+    }),
+    naive: await startAnnHost({
+      bundle,
+      port: 0,
+      threads: opts.threads,
+      coalesce: false,
+      searchWorker: false,
+      log: silent,
+    }),
+  };
+  const steps: { route: string; concurrency: number; host: HostKind }[] = [];
   for (const concurrency of [1, 16, 64]) {
-    steps.push({ route: "/v1/search", concurrency, coalesce: true });
-    steps.push({ route: "/v1/search", concurrency, coalesce: false });
+    for (const host of ["workers", "single-process", "naive"] as const) {
+      steps.push({ route: "/v1/search", concurrency, host });
+    }
   }
-  for (const concurrency of [1, 16, 64]) steps.push({ route: "/v1/retrieve", concurrency, coalesce: true });
+  for (const concurrency of [1, 16, 64]) {
+    for (const host of ["workers", "single-process"] as const)
+      steps.push({ route: "/v1/retrieve", concurrency, host });
+  }
   try {
-    for (const { route, concurrency, coalesce } of steps) {
-      const host = coalesce ? coalesced : inline;
+    // The baseline is measured between steps and each step is compared with the mean of the two
+    // around it: on these machines the in-process figure alone moves by a third within minutes.
+    let before = opts.baselineQps();
+    for (const { route, concurrency, host } of steps) {
       const r = await load({
-        url: `${host.url}${route}`,
+        url: `${hosts[host].url}${route}`,
         concurrency,
         seconds: opts.seconds,
         bodiesFile: route === "/v1/search" ? searchFile : retrieveFile,
+        ...(opts.tool ? { tool: opts.tool } : {}),
       });
+      const after = opts.baselineQps();
+      const baselineQps = (before + after) / 2;
+      before = after;
       lines.push({
         route,
-        coalesce,
+        server: host,
+        processes: host === "workers" ? opts.threads : 1,
         concurrency,
         qps: Math.round(r.qps),
         p50Ms: Math.round(r.p50Ms * 100) / 100,
         p99Ms: Math.round(r.p99Ms * 100) / 100,
         requests: r.requests,
         errors: r.errors,
-        inProcessBatchedQps: Math.round(opts.baselineQps),
-        ratioToInProcessBatched: Math.round((r.qps / opts.baselineQps) * 1000) / 1000,
+        loadgen: r.tool,
+        inProcessBatchedQps: Math.round(baselineQps),
+        ratioToInProcessBatched: Math.round((r.qps / baselineQps) * 1000) / 1000,
       });
     }
   } finally {
-    await Promise.all([coalesced.close(), inline.close()]);
+    await Promise.all(Object.values(hosts).map((h) => h.close()));
   }
   return lines;
 }

@@ -1,4 +1,5 @@
 // npm run bench:runtime [-- --quick] [--sizes 100000,1000000] [--cache-dir DIR] [--cases recall,http,cold-start]
+//   [--loadgen wrk|autocannon] (default: wrk when installed)
 // One JSON line per case on stdout. Every throughput figure is paired with a baseline measured in
 // the same run (bare usearch add, in-process batched search), because absolute numbers on a shared
 // 2-core machine are noise.
@@ -12,6 +13,7 @@ import { buildBundle, openBenchBundle } from "./bundle.ts";
 import { coldStart } from "./cold-start.ts";
 import { type DataKind, makeDataset } from "./data.ts";
 import { httpThroughput } from "./http.ts";
+import type { LoadTool } from "./loadgen.ts";
 import { exactNeighbours, recallAtK, timedBatchSearch, timedSingleSearch } from "./recall.ts";
 
 const { values: args } = parseArgs({
@@ -22,6 +24,7 @@ const { values: args } = parseArgs({
     threads: { type: "string", default: "2" },
     "bare-max": { type: "string", default: "100000" },
     cases: { type: "string", default: "recall,http,cold-start" },
+    loadgen: { type: "string" },
   },
 });
 const quick = args.quick as boolean;
@@ -87,7 +90,10 @@ function recallCurve(
   }
 }
 
-const opts = (baselineQps: number) => ({ threads, seconds, quick, baselineQps });
+const loadgen = args.loadgen as LoadTool | undefined;
+if (loadgen !== undefined && loadgen !== "wrk" && loadgen !== "autocannon") {
+  throw new Error(`--loadgen must be wrk or autocannon, got ${loadgen}`);
+}
 
 async function runCase(c: Case): Promise<void> {
   const base = { n: c.n, dims: DIMS, kind: c.kind, quantization: c.quantization };
@@ -111,8 +117,8 @@ async function runCase(c: Case): Promise<void> {
 
   const opened = await openBenchBundle(built.dir, threads);
   try {
-    const batched = timedBatchSearch(opened.index, ds.queries, K, threads, seconds);
     if (truth) {
+      const batched = timedBatchSearch(opened.index, ds.queries, K, threads, seconds);
       emit({
         case: "recall-default",
         ...base,
@@ -123,7 +129,9 @@ async function runCase(c: Case): Promise<void> {
       });
     }
     const http = c.serving && cases.has("http");
-    for (const line of http ? await httpThroughput(opened, ds, built.dir, opts(batched.qps)) : []) {
+    const baselineQps = () => timedBatchSearch(opened.index, ds.queries, K, threads, 1).qps;
+    const httpOpts = { threads, seconds, baselineQps, ...(loadgen ? { tool: loadgen } : {}) };
+    for (const line of http ? await httpThroughput(opened, ds, httpOpts) : []) {
       emit({ case: "http", ...base, ...line });
     }
   } finally {

@@ -97,6 +97,8 @@ export function registerBackendMetric(registry: Registry, info: TfBackendInfo): 
       name,
       help: "TensorFlow.js backend in use (1 for the selected backend).",
       labelNames: ["backend"],
+      // An info metric: serving workers' metrics are summed unless told otherwise.
+      aggregator: "max",
       registers: [registry],
     });
   gauge.reset();
