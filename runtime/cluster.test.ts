@@ -1,51 +1,17 @@
 // `towerops runtime --workers 2` as a real process tree: both workers serve one port, /metrics on
 // any of them is the whole pod's, a worker that dies is replaced while the other keeps serving,
 // a bundle that cannot be opened stops everything with exit 1, and SIGTERM drains to exit 0.
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { appendFile, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { writeTestBundle } from "../shared/bundle/testing.ts";
+import { killRuntimes, startRuntime } from "./testing/runtime-process.ts";
 
-const CLI = path.join(import.meta.dirname, "..", "cli", "towerops.ts");
 let tmp: string;
 let bundleDir: string;
 const version = "v1";
-const children: ChildProcess[] = [];
-
-type LogLine = Record<string, unknown>;
-
-/** The primary's log lines (its workers share its stderr), awaitable by message. */
-function runtime(args: string[]) {
-  const child = spawn(process.execPath, [CLI, "runtime", ...args], {
-    stdio: ["ignore", "inherit", "pipe"],
-    env: { ...process.env, TOWEROPS_LOG_LEVEL: "info" },
-  });
-  children.push(child);
-  const seen: LogLine[] = [];
-  const waiters: { test(l: LogLine): boolean; resolve(l: LogLine): void }[] = [];
-  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (raw) => {
-    if (!raw.startsWith("{")) return;
-    const line = JSON.parse(raw) as LogLine;
-    seen.push(line);
-    for (const w of waiters.splice(0)) {
-      if (w.test(line)) w.resolve(line);
-      else waiters.push(w);
-    }
-  });
-  const waitFor = (msg: string, count = 1) =>
-    new Promise<LogLine>((resolve, reject) => {
-      const matches = () => seen.filter((l) => l.msg === msg);
-      if (matches().length >= count) return resolve(matches()[count - 1] as LogLine);
-      child.once("exit", (code) => reject(new Error(`exited with ${code} before "${msg}" x${count}`)));
-      waiters.push({ test: (l) => l.msg === msg && matches().length >= count, resolve });
-    });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, seen, waitFor, exited };
-}
 
 function workerPids(primary: number): number[] {
   return readFileSync(`/proc/${primary}/task/${primary}/children`, "utf8").trim().split(/\s+/).map(Number);
@@ -63,16 +29,14 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), "towerops-runtime-cluster-"));
   bundleDir = (await writeTestBundle(tmp, { version, items: 100 })).dir;
 });
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-});
+afterEach(killRuntimes);
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
 describe("towerops runtime --workers", () => {
   it("serves one port from two workers, with the pod's metrics on each, and drains to exit 0", async () => {
-    const rt = runtime(["--bundle", bundleDir, "--port", "0", "--workers", "2"]);
+    const rt = startRuntime(["--bundle", bundleDir, "--port", "0", "--workers", "2"]);
     const ready = await rt.waitFor("serving workers ready");
     const url = ready.url as string;
     expect(ready.workers).toBe(2);
@@ -97,7 +61,7 @@ describe("towerops runtime --workers", () => {
   });
 
   it("replaces a worker that dies after it was ready, and keeps serving meanwhile", async () => {
-    const rt = runtime(["--bundle", bundleDir, "--port", "0", "--workers", "2"]);
+    const rt = startRuntime(["--bundle", bundleDir, "--port", "0", "--workers", "2"]);
     const url = (await rt.waitFor("serving workers ready")).url as string;
     const [victim] = workerPids(rt.child.pid as number);
     process.kill(victim as number, "SIGKILL");
@@ -115,14 +79,14 @@ describe("towerops runtime --workers", () => {
     const broken = await writeTestBundle(tmp, { version: "v2", items: 10 });
     // A digest mismatch is only found by the workers: the primary resolves local paths as they are.
     await appendFile(path.join(broken.dir, "items.keys"), "tampered\n");
-    const rt = runtime(["--bundle", broken.dir, "--port", "0", "--workers", "2"]);
+    const rt = startRuntime(["--bundle", broken.dir, "--port", "0", "--workers", "2"]);
     expect(await rt.exited).toBe(1);
     expect(rt.seen.some((l) => l.msg === "serving worker exited before it was ready")).toBe(true);
     expect(rt.seen.filter((l) => l.msg === "serving worker exited; starting a replacement")).toHaveLength(0);
   });
 
   it("refuses a missing bundle in the primary, before forking", async () => {
-    const rt = runtime(["--bundle", path.join(tmp, "missing"), "--port", "0", "--workers", "2"]);
+    const rt = startRuntime(["--bundle", path.join(tmp, "missing"), "--port", "0", "--workers", "2"]);
     expect(await rt.exited).toBe(1);
     expect(rt.seen.some((l) => l.msg === "runtime failed to start" && l.primary === true)).toBe(true);
   });

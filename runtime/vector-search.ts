@@ -1,8 +1,8 @@
 // The native half of an item search: a flat query matrix in, the k nearest keys per query out.
 // It runs inline (blocking the event loop for the whole batch) or in a search worker thread with
 // its own read-only view of the same index file, so the main thread keeps parsing and answering
-// requests (and health probes) while a batch is searched. On two saturated cores that overlap did
-// not raise throughput; it pays off in responsiveness, and in throughput on larger pods.
+// requests (and health probes) while a batch is searched. For throughput on a small pod, serving
+// workers (cluster.ts) do better: the hand-offs here leave cores idle.
 import type { Worker } from "node:worker_threads";
 import type { BatchMatches, Index, IndexConfig, Matches } from "usearch";
 import { startSiblingWorker } from "../shared/sibling-worker.ts";
