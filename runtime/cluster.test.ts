@@ -75,6 +75,34 @@ describe("towerops runtime --workers", () => {
     expect(await rt.exited).toBe(0);
   });
 
+  it("runs the viewer role the same way", async () => {
+    const previous = (await writeTestBundle(tmp, { version: "v0", items: 20 })).dir;
+    const rt = startRuntime([
+      "--role",
+      "viewer",
+      "--bundle",
+      bundleDir,
+      "--bundle",
+      previous,
+      "--port",
+      "0",
+      "--workers",
+      "2",
+    ]);
+    const url = (await rt.waitFor("serving workers ready")).url as string;
+    expect(rt.seen.filter((l) => l.msg === "viewer service ready")).toHaveLength(2);
+    for (const v of ["v1", "v0"]) {
+      const res = await fetch(`${url}/v1/embed`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ viewer: { userId: "u1", history: ["item-3"] }, version: v }),
+      });
+      expect(((await res.json()) as { version: string }).version).toBe(v);
+    }
+    rt.child.kill("SIGTERM");
+    expect(await rt.exited).toBe(0);
+  });
+
   it("exits 1, without forking again, when the workers cannot open the bundle", async () => {
     const broken = await writeTestBundle(tmp, { version: "v2", items: 10 });
     // A digest mismatch is only found by the workers: the primary resolves local paths as they are.

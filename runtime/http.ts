@@ -85,6 +85,8 @@ export function finishApp(app: Express, metrics: RuntimeMetrics, log: Logger): v
   const handler: ErrorRequestHandler = (err, req, res, _next) => {
     const api = reportError(err, metrics, log, routeOf(req), req.originalUrl);
     if (res.headersSent) return;
+    // Not ready or draining: a retry on a new connection reaches another serving worker or pod.
+    if (api.status === 503) res.setHeader("connection", "close");
     res.status(api.status).json(api.toBody());
   };
   app.use(handler);

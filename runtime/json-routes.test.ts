@@ -39,10 +39,11 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
+const JSON_TYPE = { "content-type": "application/json" };
 const post = async (path: string, body: string, headers: Record<string, string> = {}) => {
   const res = await fetch(`${base}${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...headers },
+    headers: { ...JSON_TYPE, ...headers },
     body,
   });
   return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as unknown };
@@ -127,10 +128,13 @@ describe("JsonRoutes", () => {
     expect(JSON.parse(answer.body).error.code).toBe("body_too_large");
   });
 
-  it("answers 503 not_ready until the host is ready", async () => {
+  it("answers 503 not_ready until the host is ready, and closes the connection", async () => {
     lifecycle.ready = false;
     try {
-      expect((await post("/v1/echo", "{}")).status).toBe(503);
+      const res = await fetch(`${base}/v1/echo`, { method: "POST", headers: JSON_TYPE, body: "{}" });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("connection")).toBe("close");
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_ready");
     } finally {
       lifecycle.ready = true;
     }

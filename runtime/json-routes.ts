@@ -69,8 +69,9 @@ export class JsonRoutes {
       const api = reportError(err, this.opts.metrics, this.opts.log, route, req.url ?? "");
       status = api.status;
       body = JSON.stringify(api.toBody());
-      // Unread body bytes would be taken for the next request on a keep-alive connection.
-      if (!req.complete) res.setHeader("connection", "close");
+      // Unread body bytes would be taken for the next request on a keep-alive connection. A host
+      // that cannot serve (503) should not keep one: a retry then reaches another worker or pod.
+      if (!req.complete || status === 503) res.setHeader("connection", "close");
     }
     res.writeHead(status, {
       "content-type": "application/json; charset=utf-8",

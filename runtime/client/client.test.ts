@@ -81,6 +81,32 @@ describe("RetrievalClient", () => {
     expect(swaps).toBe(2);
   });
 
+  it("retries once on not_ready (a worker still loading) and gives up on the second", async () => {
+    const h = await host(v1);
+    const notReady = () =>
+      Response.json({ error: { code: "not_ready", message: "loading" } }, { status: 503 });
+    // The first `refusals` search calls land on a worker that is still loading.
+    const landing = (refusals: number) => {
+      let calls = 0;
+      const impl: typeof fetch = async (input, init) => {
+        if (String(input).endsWith("/v1/search") && calls++ < refusals) return notReady();
+        return fetch(input, init);
+      };
+      return { impl, calls: () => calls };
+    };
+    const once = landing(1);
+    const client = new RetrievalClient({ hostUrl: h.url, fetch: once.impl });
+    expect((await client.retrieve(viewer, { k: 1 })).version).toBe("v1");
+    expect(once.calls()).toBe(2);
+    const twice = landing(2);
+    const stubborn = new RetrievalClient({ hostUrl: h.url, fetch: twice.impl });
+    await expect(stubborn.retrieve(viewer, { k: 1 })).rejects.toMatchObject({
+      code: "not_ready",
+      status: 503,
+    });
+    expect(twice.calls()).toBe(2);
+  });
+
   it("accepts only embeddings it issued", async () => {
     const client = new RetrievalClient({ hostUrl: (await host()).url });
     const forged = { model: "demo", version: "v1", vector: new Float32Array(8) } as unknown as Embedding;

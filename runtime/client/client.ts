@@ -128,10 +128,24 @@ export class RetrievalClient {
   }
 
   private get<T>(url: string): Promise<T> {
-    return requestJson<T>(this.fetchImpl, url, undefined, this.timeoutMs);
+    return this.once(() => requestJson<T>(this.fetchImpl, url, undefined, this.timeoutMs));
   }
 
   private post<T>(url: string, body: unknown): Promise<T> {
-    return requestJson<T>(this.fetchImpl, url, body, this.timeoutMs);
+    return this.once(() => requestJson<T>(this.fetchImpl, url, body, this.timeoutMs));
+  }
+
+  /**
+   * Retries a call once on `not_ready`: hosts close the connection with that answer, so the retry
+   * reaches another serving worker (one being replaced is still loading) or, through a Service,
+   * another pod. Every call here is a read, so repeating it is safe; a second refusal is thrown.
+   */
+  private async once<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof RuntimeApiError && err.code === "not_ready")) throw err;
+      return call();
+    }
   }
 }
