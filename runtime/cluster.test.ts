@@ -2,15 +2,13 @@
 // any of them is the whole pod's, a worker that dies is replaced while the other keeps serving,
 // a bundle that cannot be opened stops everything with exit 1, and SIGTERM drains to exit 0.
 import { readFileSync } from "node:fs";
-import { appendFile, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { appendFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { writeTestBundle } from "../shared/bundle/testing.ts";
-import { killRuntimes, startRuntime } from "./testing/runtime-process.ts";
+import { startRuntime, useRuntimeFixture } from "./testing/runtime-process.ts";
 
-let tmp: string;
-let bundleDir: string;
+const fixture = useRuntimeFixture("towerops-runtime-cluster-");
 const version = "v1";
 
 function workerPids(primary: number): number[] {
@@ -25,18 +23,9 @@ async function search(url: string): Promise<Response> {
   });
 }
 
-beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "towerops-runtime-cluster-"));
-  bundleDir = (await writeTestBundle(tmp, { version, items: 100 })).dir;
-});
-afterEach(killRuntimes);
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
-
 describe("towerops runtime --workers", () => {
   it("serves one port from two workers, with the pod's metrics on each, and drains to exit 0", async () => {
-    const rt = startRuntime(["--bundle", bundleDir, "--port", "0", "--workers", "2"]);
+    const rt = startRuntime(["--bundle", fixture.bundleDir(), "--port", "0", "--workers", "2"]);
     const ready = await rt.waitFor("serving workers ready");
     const url = ready.url as string;
     expect(ready.workers).toBe(2);
@@ -61,7 +50,7 @@ describe("towerops runtime --workers", () => {
   });
 
   it("replaces a worker that dies after it was ready, and keeps serving meanwhile", async () => {
-    const rt = startRuntime(["--bundle", bundleDir, "--port", "0", "--workers", "2"]);
+    const rt = startRuntime(["--bundle", fixture.bundleDir(), "--port", "0", "--workers", "2"]);
     const url = (await rt.waitFor("serving workers ready")).url as string;
     const [victim] = workerPids(rt.child.pid as number);
     process.kill(victim as number, "SIGKILL");
@@ -76,12 +65,12 @@ describe("towerops runtime --workers", () => {
   });
 
   it("runs the viewer role the same way", async () => {
-    const previous = (await writeTestBundle(tmp, { version: "v0", items: 20 })).dir;
+    const previous = (await writeTestBundle(fixture.tmp(), { version: "v0", items: 20 })).dir;
     const rt = startRuntime([
       "--role",
       "viewer",
       "--bundle",
-      bundleDir,
+      fixture.bundleDir(),
       "--bundle",
       previous,
       "--port",
@@ -104,7 +93,7 @@ describe("towerops runtime --workers", () => {
   });
 
   it("exits 1, without forking again, when the workers cannot open the bundle", async () => {
-    const broken = await writeTestBundle(tmp, { version: "v2", items: 10 });
+    const broken = await writeTestBundle(fixture.tmp(), { version: "v2", items: 10 });
     // A digest mismatch is only found by the workers: the primary resolves local paths as they are.
     await appendFile(path.join(broken.dir, "items.keys"), "tampered\n");
     const rt = startRuntime(["--bundle", broken.dir, "--port", "0", "--workers", "2"]);
@@ -114,7 +103,14 @@ describe("towerops runtime --workers", () => {
   });
 
   it("refuses a missing bundle in the primary, before forking", async () => {
-    const rt = startRuntime(["--bundle", path.join(tmp, "missing"), "--port", "0", "--workers", "2"]);
+    const rt = startRuntime([
+      "--bundle",
+      path.join(fixture.tmp(), "missing"),
+      "--port",
+      "0",
+      "--workers",
+      "2",
+    ]);
     expect(await rt.exited).toBe(1);
     expect(rt.seen.some((l) => l.msg === "runtime failed to start" && l.primary === true)).toBe(true);
   });
