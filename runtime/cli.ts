@@ -1,5 +1,6 @@
 import cluster from "node:cluster";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import type { ResolvedBundle } from "../shared/bundle/source.ts";
 import { componentLogger } from "../shared/log.ts";
 import type { RunningServer } from "./lifecycle.ts";
 
@@ -74,16 +75,16 @@ export function registerRuntimeCommands(program: Command): void {
 }
 
 async function runRuntime(flags: RuntimeFlags): Promise<void> {
-  // Loaded here, not at the top: every towerops command imports this file.
-  const { announceReady, superviseWorkers, workerBundleDirs } = await import("./cluster.ts");
   const clustered = flags.workers > 1;
-  if (clustered && cluster.isPrimary) {
-    process.exitCode = await supervise(flags, superviseWorkers);
+  // Loaded only with --workers: a single host starts hashing its bundle before anything else.
+  const workers = clustered ? await import("./cluster.ts") : undefined;
+  if (workers && cluster.isPrimary) {
+    process.exitCode = await supervise(flags, workers.superviseWorkers);
     return;
   }
   const worker = cluster.worker?.id;
   const log = componentLogger(flags.role).child(worker === undefined ? {} : { worker });
-  const bundles = workerBundleDirs() ?? flags.bundle;
+  const bundles = workers?.workerBundleDirs() ?? flags.bundle;
   const common = {
     port: flags.port,
     host: flags.host,
@@ -107,9 +108,10 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
       // Hashing a large index takes about as long as loading express, tfjs and usearch: get it
       // running in worker threads before importing them.
       const { prepareBundle } = await import("../shared/bundle/source.ts");
-      const { contents: prepared } = await prepareBundle(bundles[0] as string, {
-        cacheDir: flags.cacheDir,
-      });
+      const { startVerification } = await import("../shared/bundle/verify.ts");
+      const { contents: prepared } = workers
+        ? await startVerification(bundles[0] as string, { checkedDigest: workers.checkedDigest(0) })
+        : await prepareBundle(bundles[0] as string, { cacheDir: flags.cacheDir });
       server = await (await import("./ann-server.ts")).startAnnHost({
         ...common,
         bundle: { prepared },
@@ -143,7 +145,7 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   process.once("SIGINT", () => stop("SIGINT"));
   // A worker whose primary is gone would keep its connections and never be told to stop.
   if (cluster.isWorker) process.once("disconnect", () => stop("primary exited"));
-  announceReady(server.url);
+  workers?.announceReady(server.url);
 }
 
 function checkBundles(flags: RuntimeFlags): void {
@@ -159,16 +161,21 @@ async function supervise(
   superviseWorkers: typeof import("./cluster.ts").superviseWorkers,
 ): Promise<number> {
   const log = componentLogger(flags.role).child({ primary: true });
-  let bundleDirs: string[];
+  const { resolveBundle } = await import("../shared/bundle/source.ts");
+  const { verifyDigests } = await import("../shared/bundle/verify.ts");
+  const resolved: ResolvedBundle[] = [];
   try {
     checkBundles(flags);
-    const { resolveBundle } = await import("../shared/bundle/source.ts");
-    bundleDirs = [];
-    for (const uri of flags.bundle)
-      bundleDirs.push((await resolveBundle(uri, { cacheDir: flags.cacheDir })).dir);
+    for (const uri of flags.bundle) resolved.push(await resolveBundle(uri, { cacheDir: flags.cacheDir }));
   } catch (err) {
     log.error({ err }, "runtime failed to start");
     return 1;
   }
-  return superviseWorkers({ workers: flags.workers, log, bundleDirs });
+  // The ANN host's workers take the digests from here; viewer workers verify their bundles themselves.
+  const verify =
+    flags.role === "ann-host"
+      ? () => Promise.all(resolved.map((r) => r.verified?.digest ?? verifyDigests(r.dir)))
+      : undefined;
+  const bundleDirs = resolved.map((r) => r.dir);
+  return superviseWorkers({ workers: flags.workers, log, bundleDirs, ...(verify ? { verify } : {}) });
 }

@@ -1,8 +1,10 @@
 // `towerops runtime --workers 2` as a real process tree: both workers serve one port, /metrics on
 // any of them is the whole pod's, a worker that dies is replaced while the other keeps serving,
-// a bundle that cannot be opened stops everything with exit 1, and SIGTERM drains to exit 0.
+// the bundle is hashed once (in the primary), a refused bundle or a worker that cannot start
+// stops everything with exit 1, and SIGTERM drains to exit 0.
 import { readFileSync } from "node:fs";
-import { appendFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeTestBundle } from "../shared/bundle/testing.ts";
@@ -92,14 +94,34 @@ describe("towerops runtime --workers", () => {
     expect(await rt.exited).toBe(0);
   });
 
-  it("exits 1, without forking again, when the workers cannot open the bundle", async () => {
+  it("hashes the bundle once, in the primary, and stops every worker with exit 1 if it is refused", async () => {
     const broken = await writeTestBundle(fixture.tmp(), { version: "v2", items: 10 });
-    // A digest mismatch is only found by the workers: the primary resolves local paths as they are.
-    await appendFile(path.join(broken.dir, "items.keys"), "tampered\n");
+    // Same size, one byte changed: only hashing finds it.
+    const index = path.join(broken.dir, "index.usearch");
+    const bytes = await readFile(index);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(index, bytes);
     const rt = startRuntime(["--bundle", broken.dir, "--port", "0", "--workers", "2"]);
     expect(await rt.exited).toBe(1);
-    expect(rt.seen.some((l) => l.msg === "serving worker exited before it was ready")).toBe(true);
-    expect(rt.seen.filter((l) => l.msg === "serving worker exited; starting a replacement")).toHaveLength(0);
+    const refused = rt.seen.find((l) => l.msg === "runtime failed to start");
+    expect(refused).toMatchObject({ primary: true, err: { code: "digest_mismatch" } });
+    expect(rt.seen.some((l) => l.msg === "ANN host ready")).toBe(false);
+  });
+
+  it("exits 1, without forking again, when the workers cannot start", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      const rt = startRuntime(["--bundle", fixture.bundleDir(), "--port", port, "--workers", "2"]);
+      expect(await rt.exited).toBe(1);
+      expect(rt.seen.some((l) => l.msg === "serving worker exited before it was ready")).toBe(true);
+      expect(rt.seen.filter((l) => l.msg === "serving worker exited; starting a replacement")).toHaveLength(
+        0,
+      );
+    } finally {
+      taken.close();
+    }
   });
 
   it("refuses a missing bundle in the primary, before forking", async () => {

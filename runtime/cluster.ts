@@ -10,6 +10,8 @@ import type { Logger } from "../shared/log.ts";
 
 /** Messages between the primary and its workers (prom-client adds its own for metrics). */
 type WorkerMessage =
+  | { towerops: "digests-request" }
+  | { towerops: "verified"; digests: string[] }
   | { towerops: "ready"; url: string }
   | { towerops: "metrics-request"; id: number }
   | { towerops: "metrics"; id: number; text?: string; error?: string };
@@ -24,6 +26,11 @@ export interface SuperviseOptions {
    * source is http(s)), so workers neither download twice nor race each other into the cache.
    */
   bundleDirs: string[];
+  /**
+   * Hashes the bundles once, here, while the workers load their modules; each worker is then told
+   * the digests (checkedDigest) instead of hashing the same files again. A rejection stops all.
+   */
+  verify?: () => Promise<string[]>;
   /** Wait before replacing a worker that died after it was ready. Default 1 s. */
   restartDelayMs?: number;
 }
@@ -41,6 +48,9 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
   let stopping = false;
   let code = 0;
   let announced = false;
+  let verified: WorkerMessage | undefined;
+  // Workers that asked for the digests before the primary had them.
+  const asking = new Set<Worker>();
 
   return new Promise((resolve) => {
     const stop = (reason: string) => {
@@ -56,7 +66,10 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
       const worker = cluster.fork({ [BUNDLE_DIRS_ENV]: JSON.stringify(opts.bundleDirs) });
       live.set(worker.id, worker);
       worker.on("message", (m: WorkerMessage) => {
-        if (m.towerops === "ready") {
+        if (m.towerops === "digests-request") {
+          if (verified) worker.send(verified);
+          else asking.add(worker);
+        } else if (m.towerops === "ready") {
           everReady.add(worker.id);
           if (!announced && everReady.size === opts.workers) {
             announced = true;
@@ -88,6 +101,18 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
     };
 
     for (let i = 0; i < opts.workers; i++) fork();
+    opts.verify?.().then(
+      (digests) => {
+        verified = { towerops: "verified", digests };
+        for (const w of asking) if (w.isConnected()) w.send(verified);
+        asking.clear();
+      },
+      (err: unknown) => {
+        log.error({ err }, "runtime failed to start");
+        code = 1;
+        stop("the bundle was refused");
+      },
+    );
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });
@@ -97,6 +122,27 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
 export function workerBundleDirs(): string[] | undefined {
   const raw = cluster.isWorker ? process.env[BUNDLE_DIRS_ENV] : undefined;
   return raw === undefined ? undefined : (JSON.parse(raw) as string[]);
+}
+
+let digests: Promise<string[]> | undefined;
+
+/** In a serving worker: the digest of bundle `i` as its primary verified it (see `verify`). */
+export function checkedDigest(i: number): Promise<string> {
+  digests ??= new Promise((resolve) => {
+    const onMessage = (m: WorkerMessage) => {
+      if (m.towerops !== "verified") return;
+      process.off("message", onMessage);
+      resolve(m.digests);
+    };
+    // Asked for, not awaited: a message sent before this listener existed would be lost.
+    process.on("message", onMessage);
+    process.send?.({ towerops: "digests-request" } satisfies WorkerMessage);
+  });
+  return digests.then((all) => {
+    const digest = all[i];
+    if (digest === undefined) throw new Error(`the primary verified no bundle #${i}`);
+    return digest;
+  });
 }
 
 /** Tells the primary this worker serves (no-op outside a cluster). */

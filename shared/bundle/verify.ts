@@ -73,12 +73,21 @@ export interface Verification {
  * digests and the keys parse in worker threads, side by side, and resolves as soon as they run:
  * a caller can load its modules meanwhile and await `contents` later.
  */
-export async function startVerification(dir: string): Promise<Verification> {
+export interface VerificationOptions {
+  /**
+   * The bundle digest whose files another process of the same pod has hashed already (the primary
+   * of `towerops runtime --workers`): they are not hashed again, but the manifest read here must be
+   * the one it checked. Rejects with that process's error if it refused the bundle.
+   */
+  checkedDigest?: Promise<string>;
+}
+
+export async function startVerification(dir: string, opts: VerificationOptions = {}): Promise<Verification> {
   const root = path.resolve(dir);
   const { manifest, digest } = await checkFileSet(root);
   const file = manifest.items.keysFile;
   const contents = Promise.allSettled([
-    checkDigests(root, manifest),
+    opts.checkedDigest ? matchCheckedDigest(opts.checkedDigest, digest) : checkDigests(root, manifest),
     readItemKeys(path.join(root, file), file, manifest.items.count),
   ]).then(([hashed, parsed]) => {
     // A digest mismatch explains whatever the keys parse found, so it is the error reported.
@@ -89,6 +98,25 @@ export async function startVerification(dir: string): Promise<Verification> {
   // Marks the promise handled while nobody awaits it yet; whoever awaits it still gets the error.
   contents.catch(() => {});
   return { contents };
+}
+
+async function matchCheckedDigest(checked: Promise<string>, digest: string): Promise<void> {
+  const expected = await checked;
+  if (expected !== digest) {
+    throw new BundleError(
+      "digest_mismatch",
+      `${MANIFEST_FILE} changed after its files were verified (digest ${digest}, verified ${expected})`,
+      MANIFEST_FILE,
+    );
+  }
+}
+
+/** The file set, sizes and sha256 of every file, without reading the item keys; the bundle digest. */
+export async function verifyDigests(dir: string): Promise<string> {
+  const root = path.resolve(dir);
+  const { manifest, digest } = await checkFileSet(root);
+  await checkDigests(root, manifest);
+  return digest;
 }
 
 export async function verifyContents(dir: string): Promise<VerifiedContents> {
