@@ -2,12 +2,13 @@
 // anything is returned, so a caller either gets a usable bundle or a BundleError naming the file.
 import path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
-import { Index, type IndexConfig, type MetricKind, type ScalarKind } from "usearch";
+import { Index, type IndexConfig } from "usearch";
 import { loadModel } from "../tf/model-io.ts";
 import { towerDims } from "../tower/towers.ts";
 import { createViewerTower } from "../tower/viewer-tower.ts";
 import type { LoadedBundle, ViewerTower } from "./bundle.ts";
 import { BundleError } from "./files.ts";
+import { usearchConfig } from "./index-config.ts";
 import type { BundleManifest } from "./manifest.ts";
 import { type VerifiedBundle, type VerifiedContents, verifyContents } from "./verify.ts";
 
@@ -78,16 +79,7 @@ export async function openBundle(
 
 /** The usearch options a bundle's index is opened with (also by the runtime's search worker). */
 export function indexConfig(manifest: BundleManifest): IndexConfig {
-  return {
-    dimensions: manifest.dims,
-    metric: manifest.metric as MetricKind,
-    quantization: manifest.index.quantization as ScalarKind,
-    connectivity: manifest.index.connectivity,
-    expansion_add: manifest.index.expansionAdd,
-    // Not stored in the usearch file: this is what makes it apply.
-    expansion_search: manifest.index.expansionSearch,
-    multi: false,
-  };
+  return usearchConfig(manifest.dims, { metric: manifest.metric, ...manifest.index });
 }
 
 function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions): Index {

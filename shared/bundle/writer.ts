@@ -6,11 +6,12 @@ import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
-import { Index, type MetricKind, type ScalarKind } from "usearch";
+import { Index } from "usearch";
 import { saveModel } from "../tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../tower/features.ts";
 import { towerDims } from "../tower/towers.ts";
 import { BundleError, digestFile, fsyncPath, listFiles, sha256, tempSuffix } from "./files.ts";
+import { usearchConfig } from "./index-config.ts";
 import {
   BUNDLE_FORMAT_VERSION,
   type BundleFile,
@@ -85,15 +86,7 @@ export class BundleWriter {
     this.tempDir = tempDir;
     this.index = { ...INDEX_DEFAULTS, ...definedOnly(options) };
     this.threads = options.threads ?? Math.max(1, availableParallelism());
-    this.usearch = new Index({
-      dimensions: options.dims,
-      metric: this.index.metric as MetricKind,
-      quantization: this.index.quantization as ScalarKind,
-      connectivity: this.index.connectivity,
-      expansion_add: this.index.expansionAdd,
-      expansion_search: this.index.expansionSearch,
-      multi: false,
-    });
+    this.usearch = new Index(usearchConfig(options.dims, this.index));
     this.keys = createWriteStream(path.join(tempDir, LAYOUT.keys));
   }
 

@@ -1,7 +1,8 @@
 // Ways of turning viewer vectors into ranked item indices, all with the same exclusion semantics so
 // their recall numbers are comparable: exact search, the usearch ANN index, and popularity.
 import * as tf from "@tensorflow/tfjs";
-import { Index, MetricKind, ScalarKind } from "usearch";
+import { Index } from "usearch";
+import { usearchConfig } from "../../shared/bundle/index-config.ts";
 import { topK } from "./topk.ts";
 
 /** Top-k item indices per query row (n x k, -1 padded), excluding each query's `exclude` items. */
@@ -56,15 +57,7 @@ export function buildItemIndex(
   dims: number,
   opts = DEFAULT_ANN,
 ): Index {
-  const index = new Index({
-    dimensions: dims,
-    metric: MetricKind.IP,
-    quantization: ScalarKind.F32,
-    connectivity: opts.connectivity,
-    expansion_add: opts.expansionAdd,
-    expansion_search: opts.expansionSearch,
-    multi: false,
-  });
+  const index = new Index(usearchConfig(dims, { ...opts, metric: "ip", quantization: "f32" }));
   index.add(
     BigUint64Array.from({ length: itemCount }, (_, i) => BigInt(i)),
     items,

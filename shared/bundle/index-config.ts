@@ -1,0 +1,26 @@
+// The one mapping from a bundle's index parameters to usearch's options: the writer builds with
+// it, the reader and the search worker open with it, and the benchmarks' bare-usearch baselines
+// use it, so every side builds and searches the same graph.
+import type { IndexConfig, MetricKind, ScalarKind } from "usearch";
+import type { Metric, Quantization } from "./manifest.ts";
+
+export interface IndexParams {
+  metric: Metric;
+  quantization: Quantization;
+  connectivity: number;
+  expansionAdd: number;
+  /** Not stored in the usearch file: passing it here is what makes it apply. */
+  expansionSearch: number;
+}
+
+export function usearchConfig(dims: number, p: IndexParams): IndexConfig {
+  return {
+    dimensions: dims,
+    metric: p.metric as MetricKind,
+    quantization: p.quantization as ScalarKind,
+    connectivity: p.connectivity,
+    expansion_add: p.expansionAdd,
+    expansion_search: p.expansionSearch,
+    multi: false,
+  };
+}
