@@ -29,8 +29,7 @@ async function spawnWorkers(
   workers: number,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const args = ["--bundle", bundleDir, "--port", "0", "--workers", String(workers), "--threads", "1"];
-  const env = { ...process.env, TOWEROPS_LOG_LEVEL: "info" };
-  const host = await spawnRuntime(args, { env, readyMsg: "serving workers ready" });
+  const host = await spawnRuntime(args, { readyMsg: "serving workers ready" });
   return { url: host.ready.url as string, close: host.stop };
 }
 

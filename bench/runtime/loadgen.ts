@@ -5,9 +5,10 @@
 // wrk (C, ~30 us of CPU per request here) is used when it is installed; autocannon (a dependency,
 // so the bench always runs) takes ~200 us per request, enough to cost the server a tenth of its
 // throughput at 100k items.
-import { spawn, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import autocannon from "autocannon";
 
 export type LoadTool = "wrk" | "autocannon";
@@ -31,6 +32,7 @@ export interface LoadResult {
   p99Ms: number;
 }
 
+const run = promisify(execFile);
 const WRK_SCRIPT = path.join(import.meta.dirname, "wrk-bodies.lua");
 
 export function wrkInstalled(): boolean {
@@ -43,21 +45,9 @@ function readBodies(file: string): string[] {
 
 async function wrk(spec: LoadSpec, linesFile: string, seconds: number): Promise<LoadResult> {
   const args = ["-t1", `-c${spec.concurrency}`, `-d${seconds}s`, "-s", WRK_SCRIPT, spec.url];
-  const child = spawn("wrk", args, { env: { ...process.env, BODIES: linesFile } });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", resolve);
-  });
-  const line = out.split("\n").find((l) => l.startsWith('{"requests"'));
-  if (code !== 0 || !line) throw new Error(`wrk ${args.join(" ")} exited ${code}: ${err || out}`);
+  const { stdout } = await run("wrk", args, { env: { ...process.env, BODIES: linesFile } });
+  const line = stdout.split("\n").find((l) => l.startsWith('{"requests"'));
+  if (!line) throw new Error(`wrk ${args.join(" ")} printed no summary: ${stdout}`);
   const r = JSON.parse(line) as {
     requests: number;
     errors: number;

@@ -21,7 +21,8 @@ export async function spawnRuntime(
   const readyMsg = opts.readyMsg ?? "ANN host ready";
   const child = spawn(process.execPath, [CLI, "runtime", ...args], {
     stdio: ["ignore", "inherit", "pipe"],
-    env: opts.env ?? process.env,
+    // The ready line is logged at info: a TOWEROPS_LOG_LEVEL above it would hide it.
+    env: { ...(opts.env ?? process.env), TOWEROPS_LOG_LEVEL: "info" },
   });
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
