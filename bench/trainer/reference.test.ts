@@ -5,7 +5,12 @@ import { referenceRetrievers } from "./reference.ts";
 describe("referenceRetrievers", () => {
   // Topic 0: i0 (weight 8), i1 (weight 1); topic 1: i2 (weight 8). User a engages with topic 0 only;
   // P(i|a) = 0.9 * (share of topic 0's weight) + 0.1 * (share of all weight).
-  const world = { itemTopic: Int32Array.of(0, 0, 1), itemWeight: Float64Array.of(8, 1, 8) };
+  const world = {
+    topics: 2,
+    itemTopic: Int32Array.of(0, 0, 1),
+    itemWeight: Float64Array.of(8, 1, 8),
+    popularityNoise: 0.1,
+  };
   const train = new InteractionTable();
   for (const [user, item] of [
     ["a", "i0"],

@@ -9,9 +9,6 @@ import type { Retriever } from "../../trainer/eval/retrievers.ts";
 import { topK } from "../../trainer/eval/topk.ts";
 import type { SynthWorld } from "../../trainer/synth/model.ts";
 
-/** The generator's default share of events drawn from global popularity (synth/model.ts). */
-const NOISE = 0.1;
-
 export function referenceRetrievers(
   train: InteractionTable,
   world: SynthWorld,
@@ -22,7 +19,7 @@ export function referenceRetrievers(
   const raw = Int32Array.from(train.items.ids, (id) => Number(id.slice(1)));
   const topicOf = Int32Array.from(raw, (n) => world.itemTopic[n] as number);
   const weight = Float64Array.from(raw, (n) => world.itemWeight[n] as number);
-  const topics = Math.max(...world.itemTopic) + 1;
+  const { topics, popularityNoise: noise } = world;
   const topicMass = new Float64Array(topics);
   let mass = 0;
   world.itemTopic.forEach((t, n) => {
@@ -47,7 +44,7 @@ export function referenceRetrievers(
         for (let i = 0; i < itemCount; i++) {
           const t = topicOf[i] as number;
           const w = weight[i] as number;
-          const p = (1 - NOISE) * (mix[t] as number) * (w / (topicMass[t] as number)) + (NOISE * w) / mass;
+          const p = (1 - noise) * (mix[t] as number) * (w / (topicMass[t] as number)) + (noise * w) / mass;
           scores[i] = lift ? Math.log(p) - (logCount[i] as number) : p;
         }
         topK(scores, k, exclude?.[r], out.subarray(r * k, (r + 1) * k));

@@ -62,9 +62,12 @@ interface Taste {
 }
 
 export interface SynthWorld {
+  topics: number;
   itemTopic: Int32Array;
   /** Unnormalised Zipf weight per item. */
   itemWeight: Float64Array;
+  /** Share of events drawn from global popularity instead of the user's topics. */
+  popularityNoise: number;
 }
 
 /** Generates the world, then yields events in time order. Deterministic for `opts.seed`. */
@@ -96,7 +99,7 @@ export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void)
     itemTopic[rank[i]] = t;
     byTopic[t].push(rank[i]);
   }
-  world?.({ itemTopic, itemWeight });
+  world?.({ topics, itemTopic, itemWeight, popularityNoise: noise });
   const topicCdf = byTopic.map((list) => new Cdf(Int32Array.from(list), (i) => itemWeight[i]));
   const globalCdf = new Cdf(
     Int32Array.from({ length: items }, (_, i) => i),
