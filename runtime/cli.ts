@@ -79,7 +79,7 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   // Loaded only with --workers: a single host starts hashing its bundle before anything else.
   const workers = clustered ? await import("./cluster.ts") : undefined;
   if (workers && cluster.isPrimary) {
-    process.exitCode = await supervise(flags, workers.superviseWorkers);
+    process.exitCode = await supervise(flags);
     return;
   }
   const worker = cluster.worker?.id;
@@ -156,11 +156,9 @@ function checkBundles(flags: RuntimeFlags): void {
 }
 
 /** The primary of `--workers N`: resolves the bundles once, then forks and supervises the workers. */
-async function supervise(
-  flags: RuntimeFlags,
-  superviseWorkers: typeof import("./cluster.ts").superviseWorkers,
-): Promise<number> {
+async function supervise(flags: RuntimeFlags): Promise<number> {
   const log = componentLogger(flags.role).child({ primary: true });
+  const { superviseWorkers } = await import("./cluster.ts");
   const { resolveBundle } = await import("../shared/bundle/source.ts");
   const { verifyDigests } = await import("../shared/bundle/verify.ts");
   const resolved: ResolvedBundle[] = [];
