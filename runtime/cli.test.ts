@@ -2,7 +2,8 @@
 // bundle exiting 1 without ever listening.
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { startRuntime, useRuntimeFixture } from "./testing/runtime-process.ts";
+import { useRuntimeFixture } from "./testing/runtime-fixture.ts";
+import { startRuntime } from "./testing/runtime-process.ts";
 
 const fixture = useRuntimeFixture("towerops-runtime-cli-");
 

@@ -8,7 +8,8 @@ import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeTestBundle } from "../shared/bundle/testing.ts";
-import { startRuntime, useRuntimeFixture } from "./testing/runtime-process.ts";
+import { useRuntimeFixture } from "./testing/runtime-fixture.ts";
+import { startRuntime } from "./testing/runtime-process.ts";
 
 const fixture = useRuntimeFixture("towerops-runtime-cluster-");
 const version = "v1";

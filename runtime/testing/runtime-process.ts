@@ -1,13 +1,9 @@
-// The real `towerops runtime` CLI as a child process for tests: its JSON log lines (stderr; a
-// cluster's workers share it) collected and awaitable by message, and every process it started
-// killed by `killRuntimes` so a failed assertion never leaves a server keeping the run alive.
+// The real `towerops runtime` CLI as a child process, for tests and the benchmark: its JSON log
+// lines (stderr; a cluster's workers share it) collected and awaitable by message, and every
+// process it started killed by `killRuntimes` so a failed assertion never leaves a server running.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { afterAll, afterEach, beforeAll } from "vitest";
-import { writeTestBundle } from "../../shared/bundle/testing.ts";
 
 const CLI = path.join(import.meta.dirname, "..", "..", "cli", "towerops.ts");
 const started: ChildProcess[] = [];
@@ -24,10 +20,11 @@ export interface RuntimeProcess {
   exited: Promise<number | null>;
 }
 
-export function startRuntime(args: string[]): RuntimeProcess {
+/** `env` defaults to this process's; the log level is always info, where the ready lines are. */
+export function startRuntime(args: string[], env: NodeJS.ProcessEnv = process.env): RuntimeProcess {
   const child = spawn(process.execPath, [CLI, "runtime", ...args], {
     stdio: ["ignore", "inherit", "pipe"],
-    env: { ...process.env, TOWEROPS_LOG_LEVEL: "info" },
+    env: { ...env, TOWEROPS_LOG_LEVEL: "info" },
   });
   started.push(child);
   const seen: LogLine[] = [];
@@ -54,22 +51,4 @@ export function startRuntime(args: string[]): RuntimeProcess {
 
 export function killRuntimes(): void {
   for (const child of started.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-}
-
-/**
- * For a test file of the CLI: a temp directory holding one test bundle (version v1, 100 items),
- * removed after the file, and every runtime started by a test killed after it.
- */
-export function useRuntimeFixture(prefix: string): { tmp(): string; bundleDir(): string } {
-  let tmp = "";
-  let bundleDir = "";
-  beforeAll(async () => {
-    tmp = await mkdtemp(path.join(os.tmpdir(), prefix));
-    bundleDir = (await writeTestBundle(tmp, { version: "v1", items: 100 })).dir;
-  });
-  afterEach(killRuntimes);
-  afterAll(async () => {
-    await rm(tmp, { recursive: true, force: true });
-  });
-  return { tmp: () => tmp, bundleDir: () => bundleDir };
 }
