@@ -37,6 +37,38 @@ describe("model-io", () => {
     expect(Array.from((generic.predict(x) as tf.Tensor).dataSync())).toEqual(expected);
   });
 
+  it("streams weights in slices into exactly the files tfjs's own model.save describes", async () => {
+    // An id table over one 16 MiB slice (70k x 64 float32 = 17.9 MB), then a dense layer.
+    const ids = tf.input({ shape: [1], dtype: "int32" });
+    const table = tf.layers
+      .embedding({
+        inputDim: 70_000,
+        outputDim: 64,
+        embeddingsInitializer: tf.initializers.randomUniform({ seed: 5 }),
+      })
+      .apply(ids) as tf.SymbolicTensor;
+    const flat = tf.layers.flatten().apply(table) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 8 }).apply(flat) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: ids, outputs: out });
+    let reference: tf.io.ModelArtifacts | undefined;
+    await model.save({
+      save: async (artifacts) => {
+        reference = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+      },
+    });
+    const target = path.join(dir, "sliced");
+    await saveModel(model, target);
+    const json = JSON.parse(await readFile(path.join(target, MODEL_JSON), "utf8"));
+    expect(json.modelTopology).toEqual(reference?.modelTopology);
+    expect(json.weightsManifest[0].weights).toEqual(reference?.weightSpecs);
+    expect([json.format, json.generatedBy]).toEqual([reference?.format, reference?.generatedBy]);
+    const written = await readFile(path.join(target, WEIGHTS_BIN));
+    const expected = Buffer.from(tf.io.CompositeArrayBuffer.join(reference?.weightData ?? []));
+    expect(written.equals(expected)).toBe(true);
+    model.dispose();
+  });
+
   it("refuses truncated weights and unreadable model.json, naming the file", async () => {
     const target = path.join(dir, "bad");
     await saveModel(tiny(), target);
