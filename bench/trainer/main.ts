@@ -1,4 +1,4 @@
-// npm run bench:trainer [-- --quick] [--backends wasm,cpu]
+// npm run bench:trainer [-- --quick] [--backends wasm,cpu] [--cases train,embed,export,...]
 // One JSON line per case on stdout; each figure sits next to a baseline measured in the same run
 // (plain tfjs training, bare usearch add, exact frequencies, popularity retrieval, the uncorrected model).
 import { parseArgs } from "node:util";
@@ -8,6 +8,7 @@ import type { SamplingCorrection } from "../../trainer/sampling/estimator.ts";
 import type { SynthWorld } from "../../trainer/synth/model.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
 import { streamingError } from "./estimator.ts";
+import { type ExportMeasure, exportScaling } from "./export.ts";
 import { qualityRuns, qualitySplit } from "./quality.ts";
 import { referenceRetrievers } from "./reference.ts";
 import { embedThroughput, synthTable, trainThroughput } from "./throughput.ts";
@@ -16,7 +17,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     backends: { type: "string", default: "wasm,cpu" },
-    cases: { type: "string", default: "train,embed,estimator,reference,quality" },
+    cases: { type: "string", default: "train,embed,export,estimator,reference,quality" },
   },
 });
 const quick = args.quick as boolean;
@@ -28,6 +29,8 @@ const r = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 const size = quick
   ? { users: 5_000, items: 10_000, events: 100_000, evalUsers: 2_000, embedItems: 50_000 }
   : { users: 50_000, items: 100_000, events: 1_000_000, evalUsers: 10_000, embedItems: 200_000 };
+const exportSizes = quick ? [20_000, 100_000] : [200_000, 1_000_000];
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 
 if (cases.has("train")) {
   const table = synthTable(Math.min(size.users, 20_000), Math.min(size.items, 50_000), 100_000, 1);
@@ -62,6 +65,36 @@ if (cases.has("embed")) {
       baseline_items: e.baselineItems,
       baseline_items_per_s: Math.round(e.usearchAddItemsPerSecond),
       target_items_per_s: 50_000,
+    });
+  }
+}
+
+if (cases.has("export")) {
+  let smallest: ExportMeasure | undefined;
+  for await (const m of exportScaling(exportSizes)) {
+    smallest ??= m;
+    const over = m.exportPeakRssBytes - m.barePeakRssBytes;
+    emit({
+      case: "export",
+      command: "towerops export (child process, wasm item tower, clustered catalogue)",
+      items: m.items,
+      seconds: r(m.exportSeconds, 1),
+      items_per_s: Math.round(m.items / m.exportSeconds),
+      peak_rss_mb: mb(m.exportPeakRssBytes),
+      index_mb: mb(m.indexBytes),
+      baseline: "bare usearch build of the same item-tower batches, saved (child process)",
+      baseline_seconds: r(m.bareSeconds, 1),
+      baseline_add_seconds: r(m.bareAddSeconds, 1),
+      baseline_peak_rss_mb: mb(m.barePeakRssBytes),
+      ratio_to_bare: r(m.bareSeconds / m.exportSeconds, 3),
+      rss_over_bare_mb: mb(over),
+      ...(smallest && m !== smallest
+        ? {
+            rss_over_bare_growth_bytes_per_item: Math.round(
+              (over - (smallest.exportPeakRssBytes - smallest.barePeakRssBytes)) / (m.items - smallest.items),
+            ),
+          }
+        : {}),
     });
   }
 }
