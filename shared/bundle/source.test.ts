@@ -1,7 +1,4 @@
-import { createReadStream } from "node:fs";
-import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -10,14 +7,14 @@ import { BundleError } from "./files.ts";
 import { openBundle } from "./reader.ts";
 import { prepareBundle, resolveBundle } from "./source.ts";
 import { writeTestBundle } from "./testing.ts";
+import { type BundleStore, serveBundleStore } from "./testing-store.ts";
 import type { FinishedBundle } from "./writer.ts";
 
 let root: string;
 let served: string;
 let good: FinishedBundle;
-let server: Server;
+let server: BundleStore;
 let base: string;
-const requests: string[] = [];
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), "bundle-source-test-"));
@@ -30,26 +27,11 @@ beforeAll(async () => {
   await writeFile(weights, bytes);
   await cp(good.dir, path.join(served, "models", "short"), { recursive: true });
   await rm(path.join(served, "models", "short", "items.keys"));
-  // A plain static file server: a bundle is served as a directory.
-  server = createServer((req, res) => {
-    requests.push(req.url ?? "");
-    const file = path.join(served, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
-    stat(file).then(
-      (s) => {
-        if (!s.isFile()) throw new Error("not a file");
-        res.writeHead(200, { "content-length": s.size });
-        createReadStream(file).pipe(res);
-      },
-      () => {
-        res.writeHead(404).end("not found");
-      },
-    );
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/models`;
+  server = await serveBundleStore(served);
+  base = `${server.base}/models`;
 });
 afterAll(async () => {
-  await new Promise((r) => server.close(r));
+  await server.close();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -72,14 +54,14 @@ describe("resolveBundle", () => {
     const bundle = await openBundle(first.dir);
     expect(bundle.digest).toBe(good.digest);
     bundle.close();
-    const before = requests.length;
+    const before = server.requests.length;
     const second = await resolveBundle(`${base}/v1/`, { cacheDir });
     expect(second).toMatchObject({ dir: first.dir, origin: "cache" });
     // The cache hit was verified on the way, so prepareBundle hands that over instead of hashing again.
     expect(second.verified?.digest).toBe(good.digest);
     expect(second.verified?.keys.idOf(3n)).toBe("item-3");
     // Only the manifest was fetched again.
-    expect(requests.slice(before)).toEqual(["/models/v1/manifest.json"]);
+    expect(server.requests.slice(before)).toEqual(["/models/v1/manifest.json"]);
   });
 
   it("re-downloads a cached copy that was damaged on disk", async () => {
