@@ -341,8 +341,9 @@ export function registerTrainerCommands(program: Command): void {
     .description(
       "Gate a candidate bundle on held-out data (and against a baseline); JSON verdict, exit code 1 on failure",
     )
-    .requiredOption("--candidate <bundle>", "bundle directory to judge")
-    .option("--baseline <bundle>", "bundle currently serving, for the regression check")
+    .requiredOption("--candidate <bundle>", "bundle to judge: a directory, file: or http(s) URI")
+    .option("--baseline <bundle>", "bundle currently serving, for the regression check (same forms)")
+    .option("--cache-dir <dir>", "download cache for http(s) bundles")
     .requiredOption("--data <holdout>", "held-out engagement log")
     .option(
       "--history <file>",
@@ -377,6 +378,7 @@ export function registerTrainerCommands(program: Command): void {
         async (f: {
           candidate: string;
           baseline?: string;
+          cacheDir?: string;
           data: string;
           history?: string;
           targetsPerUser: number;
@@ -392,6 +394,7 @@ export function registerTrainerCommands(program: Command): void {
           const result = await (await import("./commands/validate.ts")).runValidateCommand({
             candidate: f.candidate,
             ...(f.baseline ? { baseline: f.baseline } : {}),
+            ...(f.cacheDir ? { cacheDir: f.cacheDir } : {}),
             data: f.data,
             ...(f.history ? { history: f.history } : {}),
             targetsPerUser: f.targetsPerUser,

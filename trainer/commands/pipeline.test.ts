@@ -1,9 +1,12 @@
 // End to end through the command functions on a tiny synthetic log: train -> checkpoint -> export
-// -> validate (pass against itself, fail on an impossible floor).
+// -> validate (pass against itself, fail on an impossible floor), with the baseline fetched from a
+// bundle store over http as a retraining job would fetch the serving version.
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { serveBundleStore } from "../../shared/bundle/testing-store.ts";
 import { writeSynth } from "../synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
 import { DEFAULT_THRESHOLDS } from "../validate/thresholds.ts";
@@ -56,10 +59,13 @@ describe("train -> export -> validate", () => {
       trained.summary.final.exact.metrics["recall@100"] ?? -1,
       6,
     );
+    const store = await serveBundleStore(dir);
+    onTestFinished(() => store.close());
     const validate = (minRecall: number) =>
       runValidateCommand({
-        candidate: exported.dir,
-        baseline: trained.bundleDir as string,
+        candidate: pathToFileURL(exported.dir).href,
+        baseline: `${store.base}/${path.relative(dir, trained.bundleDir as string)}`,
+        cacheDir: path.join(dir, "cache"),
         data: files.events,
         targetsPerUser: 1,
         maxBadRows: 0,
@@ -67,6 +73,7 @@ describe("train -> export -> validate", () => {
         thresholds: { ...DEFAULT_THRESHOLDS, minRecall },
       });
     const ok = await validate(0);
+    expect(store.requests).toContain("/run/bundles/v1/manifest.json");
     expect(ok.reasons).toEqual([]);
     expect(ok.pass).toBe(true);
     // Same towers in both bundles; only the two HNSW builds differ, so recall is close, not equal.

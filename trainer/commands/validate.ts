@@ -1,6 +1,7 @@
 // `towerops validate`: the gate as a command. Prints {pass, reasons, metrics} as JSON on stdout;
 // the CLI turns `pass` into the exit code.
 import { openBundle } from "../../shared/bundle/reader.ts";
+import { prepareBundle } from "../../shared/bundle/source.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { LogFormat } from "../data/format.ts";
@@ -12,8 +13,11 @@ import { readLog } from "./load.ts";
 const log = componentLogger("trainer");
 
 export interface ValidateCommandOptions {
+  /** Bundle directories or URIs (file:, http(s): as the runtime's --bundle takes them). */
   candidate: string;
   baseline?: string;
+  /** Download cache for http(s) bundles. */
+  cacheDir?: string;
   data: string;
   history?: string;
   targetsPerUser: number;
@@ -33,8 +37,9 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     historyTable = new InteractionTable();
     await readLog(o.history, historyTable, readOpts, log);
   }
-  const check = async (dir: string) => {
-    const bundle = await openBundle(dir, { threads: o.threads });
+  const check = async (uri: string) => {
+    const verified = await (await prepareBundle(uri, { cacheDir: o.cacheDir })).contents;
+    const bundle = await openBundle(verified, { threads: o.threads });
     try {
       const holdout = buildHoldout(
         holdoutTable,
