@@ -14,6 +14,13 @@ describe("initTensorflow", () => {
     expect(tf.getKernel("UnsortedSegmentSum", "wasm")).toBeDefined();
   });
 
+  it("names each backend it could not use and why when none is left", async () => {
+    await expect(initTensorflow({ backend: "tensorflow" })).rejects.toThrow(
+      "no TensorFlow.js backend could be initialised (tensorflow: not installed)",
+    );
+    expect(tf.getBackend()).toBe("wasm");
+  });
+
   it("exports the chosen backend as a gauge", async () => {
     const registry = new Registry();
     registerBackendMetric(registry, { backend: "cpu" });

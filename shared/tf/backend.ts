@@ -45,20 +45,27 @@ export function initTensorflow(options: InitOptions = {}): Promise<TfBackendInfo
 }
 
 async function select(order: TfBackend[]): Promise<TfBackendInfo> {
+  const skipped: Partial<Record<TfBackend, string>> = {};
   for (const backend of order) {
     try {
       if (await activate(backend)) {
         if (backend !== "tensorflow") registerScatterAdd(backend);
         if (backend === "wasm") registerWasmKernels();
-        log.info({ backend }, "tensorflow.js backend selected");
+        log.info({ backend, skipped }, "tensorflow.js backend selected");
         return { backend };
       }
-      log.info({ backend }, "tensorflow.js backend failed to initialise");
+      skipped[backend] = "failed to initialise";
     } catch (err) {
-      log.info({ backend, err: (err as Error).message }, "tensorflow.js backend unavailable");
+      // tfjs-node is optional and usually absent; any other failure means a backend that is
+      // installed but broken, which the operator of the host should hear about.
+      const absent = (err as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND";
+      skipped[backend] = absent ? "not installed" : (err as Error).message;
+      if (!absent) log.warn({ backend, err: (err as Error).message }, "tensorflow.js backend unavailable");
     }
   }
-  throw new Error(`no TensorFlow.js backend could be initialised (tried ${order.join(", ")})`);
+  throw new Error(
+    `no TensorFlow.js backend could be initialised (${order.map((b) => `${b}: ${skipped[b]}`).join("; ")})`,
+  );
 }
 
 function isBackend(v: string | undefined): v is TfBackend {
