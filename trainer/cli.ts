@@ -5,11 +5,12 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import type { TfBackend } from "../shared/tf/backend.ts";
 import type { DemoOptions } from "./commands/demo.ts";
 import type { DataOptions } from "./commands/load.ts";
-import { LOG_FORMATS, type LogFormat } from "./data/format.ts";
+import type { ValidateCommandOptions } from "./commands/validate.ts";
+import { LOG_FORMATS } from "./data/format.ts";
 import { startProgress } from "./progress.ts";
 import { SAMPLING_CORRECTIONS } from "./sampling/estimator.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./train/config.ts";
-import { DEFAULT_THRESHOLDS } from "./validate/thresholds.ts";
+import { DEFAULT_THRESHOLDS, type GateThresholds } from "./validate/thresholds.ts";
 
 const int =
   (min: number) =>
@@ -91,6 +92,9 @@ interface TrainFlags
   bundle: boolean;
   backend?: TfBackend;
 }
+
+/** What commander hands the validate action: the command's options with the thresholds spread out. */
+type ValidateFlags = Omit<ValidateCommandOptions, "thresholds"> & Omit<GateThresholds, "normTolerance">;
 
 export function registerTrainerCommands(program: Command): void {
   const data = program.command("data").description("Engagement data tools");
@@ -374,46 +378,15 @@ export function registerTrainerCommands(program: Command): void {
     .addOption(new Option("--format <format>", "log format (default: detected)").choices(LOG_FORMATS))
     .option("--threads <n>", "search threads", int(1), 2)
     .action(
-      handled(
-        async (f: {
-          candidate: string;
-          baseline?: string;
-          cacheDir?: string;
-          data: string;
-          history?: string;
-          targetsPerUser: number;
-          metric: string;
-          minRecall: number;
-          maxDrop: number;
-          minCoverage: number;
-          maxIdenticalTop10: number;
-          maxBadRows: number;
-          format?: LogFormat;
-          threads: number;
-        }) => {
-          const result = await (await import("./commands/validate.ts")).runValidateCommand({
-            candidate: f.candidate,
-            ...(f.baseline ? { baseline: f.baseline } : {}),
-            ...(f.cacheDir ? { cacheDir: f.cacheDir } : {}),
-            data: f.data,
-            ...(f.history ? { history: f.history } : {}),
-            targetsPerUser: f.targetsPerUser,
-            maxBadRows: f.maxBadRows,
-            ...(f.format ? { format: f.format } : {}),
-            threads: f.threads,
-            thresholds: {
-              ...DEFAULT_THRESHOLDS,
-              metric: f.metric,
-              minRecall: f.minRecall,
-              maxDrop: f.maxDrop,
-              minCoverage: f.minCoverage,
-              maxIdenticalTop10: f.maxIdenticalTop10,
-            },
-          });
-          process.stdout.write(`${JSON.stringify(result)}\n`);
-          if (!result.pass) process.exitCode = 1;
-        },
-      ),
+      handled(async (f: ValidateFlags) => {
+        const { metric, minRecall, maxDrop, minCoverage, maxIdenticalTop10, ...options } = f;
+        const result = await (await import("./commands/validate.ts")).runValidateCommand({
+          ...options,
+          thresholds: { ...DEFAULT_THRESHOLDS, metric, minRecall, maxDrop, minCoverage, maxIdenticalTop10 },
+        });
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        if (!result.pass) process.exitCode = 1;
+      }),
     );
 
   program
