@@ -13,6 +13,28 @@ export function progressEnabled(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env.CI;
 }
 
+/**
+ * A bar for a step that reports from deep inside a computation and may run several times (every
+ * epoch's evaluation): each pass starts a bar at its first report and stops it on reaching its total.
+ * Call stop() in a finally: a bar cut short by an error keeps redrawing, and its timer keeps the
+ * process alive.
+ */
+export function passProgress(label: string, unit = ""): Progress {
+  let bar: Progress | undefined;
+  const stop = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  return {
+    update: (done, total = done) => {
+      bar ??= startProgress(label, total, unit);
+      bar.update(done, total);
+      if (done >= total) stop();
+    },
+    stop,
+  };
+}
+
 export function startProgress(label: string, total: number, unit = ""): Progress {
   if (!progressEnabled()) return NOOP;
   const bar = new cliProgress.SingleBar(

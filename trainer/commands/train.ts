@@ -5,10 +5,10 @@ import { openBundle } from "../../shared/bundle/reader.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
 import { buildEvalSet } from "../eval/evalset.ts";
-import { type EvaluateInputs, evaluateModel } from "../eval/evaluate.ts";
+import { type EvaluateInputs, evaluateIndex } from "../eval/evaluate.ts";
 import { saveCheckpoint } from "../export/checkpoint.ts";
 import { exportBundle } from "../export/export.ts";
-import { startProgress } from "../progress.ts";
+import { type Progress, passProgress, startProgress } from "../progress.ts";
 import { type TrainSummary, writeReport } from "../report/report.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { itemOf } from "../train/examples.ts";
@@ -59,26 +59,32 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     "data ready",
   );
   const run = async (config: TrainConfig, label: string): Promise<RunResult> => {
-    let bar = startProgress(`${label} epoch 1/${config.epochs}`, data.train.length, "events");
-    let current = 1;
-    const result = await trainRun({
-      train: data.train,
-      evalSet,
-      config,
-      ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
-      ...(data.itemFeatures ? { itemFeatures: data.itemFeatures } : {}),
-      onBatch: (epoch, done, total) => {
-        if (epoch !== current) {
-          bar.stop();
-          bar = startProgress(`${label} epoch ${epoch}/${config.epochs}`, total, "events");
-          current = epoch;
-        }
-        bar.update(done, total);
-      },
-      onEpoch: (r) => log.info({ run: label, ...r }, "epoch done"),
-    });
-    bar.stop();
-    return result;
+    // Each epoch's bar ends when its last batch is in, before that epoch's evaluation draws its own.
+    let training: Progress | undefined;
+    let current = 0;
+    const evaluating = passProgress(`${label} evaluating`, "users");
+    try {
+      return await trainRun({
+        train: data.train,
+        evalSet,
+        config,
+        ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
+        ...(data.itemFeatures ? { itemFeatures: data.itemFeatures } : {}),
+        onBatch: (epoch, done, total) => {
+          if (epoch !== current) {
+            training?.stop();
+            training = passProgress(`${label} epoch ${epoch}/${config.epochs}`, "events");
+            current = epoch;
+          }
+          training?.update(done, total);
+        },
+        onEvalProgress: (done, total) => evaluating.update(done, total),
+        onEpoch: (r) => log.info({ run: label, ...r }, "epoch done"),
+      });
+    } finally {
+      training?.stop();
+      evaluating.stop();
+    }
   };
   const evalInputs = (r: RunResult): EvaluateInputs => ({
     viewer: r.trainer.viewer.model,
@@ -154,17 +160,21 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
       metrics,
       params,
       onProgress: (done, total) => bar.update(done, total),
-    });
-    bar.stop();
+    }).finally(() => bar.stop());
     log.info(
       { dir: exported.dir, items: exported.items, digest: exported.digest, seconds: exported.totalSeconds },
       "bundle written",
     );
     // Recall through the bundle's own index: what serving will actually return.
     const bundle = await openBundle(exported.dir, { threads: 1 });
+    const checking = passProgress("searching the bundle", "users");
     try {
-      main.final.ann = (await evaluateModel(evalInputs(main), bundle.index)).ann;
+      main.final.ann = await evaluateIndex(
+        { ...evalInputs(main), onProgress: (done, total) => checking.update(done, total) },
+        bundle.index,
+      );
     } finally {
+      checking.stop();
       bundle.close();
     }
   }

@@ -6,6 +6,7 @@ import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { LogFormat } from "../data/format.ts";
 import { InteractionTable } from "../data/table.ts";
+import { passProgress } from "../progress.ts";
 import { buildHoldout, checkBundle, type GateResult, judge } from "../validate/gate.ts";
 import type { GateThresholds } from "../validate/thresholds.ts";
 import { readLog } from "./load.ts";
@@ -37,9 +38,10 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     historyTable = new InteractionTable();
     await readLog(o.history, historyTable, readOpts, log);
   }
-  const check = async (uri: string) => {
+  const check = async (uri: string, role: string) => {
     const verified = await (await prepareBundle(uri, { cacheDir: o.cacheDir })).contents;
     const bundle = await openBundle(verified, { threads: o.threads });
+    const progress = passProgress(`checking ${role}`, "users");
     try {
       const holdout = buildHoldout(
         holdoutTable,
@@ -47,12 +49,16 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
         o.targetsPerUser,
         historyTable,
       );
-      return { check: await checkBundle(bundle, holdout, o.threads), indexDims: bundle.index.dimensions() };
+      const checked = await checkBundle(bundle, holdout, o.threads, (done, total) =>
+        progress.update(done, total),
+      );
+      return { check: checked, indexDims: bundle.index.dimensions() };
     } finally {
+      progress.stop();
       bundle.close();
     }
   };
-  const candidate = await check(o.candidate);
-  const baseline = o.baseline ? (await check(o.baseline)).check : undefined;
+  const candidate = await check(o.candidate, "candidate");
+  const baseline = o.baseline ? (await check(o.baseline, "baseline")).check : undefined;
   return judge(candidate.check, baseline, o.thresholds, candidate.indexDims);
 }

@@ -26,36 +26,64 @@ export interface EvaluateInputs {
   withAnn: boolean;
   userFeatures?: FeatureTable;
   itemFeatures?: FeatureTable;
+  /** Users searched so far out of every search this evaluation makes (exact, then ANN). */
+  onProgress?: (done: number, total: number) => void;
 }
 
-/**
- * `annIndex`, when given, is searched instead of building a fresh index (its keys must be item
- * indices, as in a bundle exported from the same catalogue order).
- */
-export async function evaluateModel(x: EvaluateInputs, annIndex?: Index): Promise<ModelEvaluation> {
-  const { train, set, dims } = x;
-  const items = await embedCatalogue(x.item, x.cache.itemSpec, train.items.ids, dims, x.itemFeatures);
-  const histories = recentHistories(train, x.cache.viewerSpec.historyLength);
-  const users = Array.from(set.users, (u) => train.users.ids[u] as string);
-  const queries = await embedViewers(
+/** What searching for the eval users needs: their viewer vectors and where to report progress. */
+export type QueryInputs = Pick<
+  EvaluateInputs,
+  "viewer" | "cache" | "train" | "set" | "userFeatures" | "onProgress"
+>;
+
+/** The eval users' viewer vectors, row u for set.users[u]. */
+function evalQueries(x: QueryInputs): Promise<Float32Array> {
+  const histories = recentHistories(x.train, x.cache.viewerSpec.historyLength);
+  const users = Array.from(x.set.users, (u) => x.train.users.ids[u] as string);
+  return embedViewers(
     x.viewer,
     x.cache.viewerSpec,
     users,
-    (k) => histories.get(set.users[k] as number) ?? [],
+    (k) => histories.get(x.set.users[k] as number) ?? [],
     x.userFeatures,
   );
-  const exact = evaluateRetriever(exactRetriever(items, train.items.size, dims), queries, set);
+}
+
+/** Exact search and popularity, plus a freshly built usearch index when `withAnn`. */
+export async function evaluateModel(x: EvaluateInputs): Promise<ModelEvaluation> {
+  const { train, set, dims } = x;
+  const items = await embedCatalogue(x.item, x.cache.itemSpec, train.items.ids, dims, x.itemFeatures);
+  const queries = await evalQueries(x);
+  const n = set.users.length;
+  const total = x.withAnn ? 2 * n : n;
+  const exact = evaluateRetriever(exactRetriever(items, train.items.size, dims), queries, set, (done) =>
+    x.onProgress?.(done, total),
+  );
   const popularity = evaluateRetriever(
     popularityRetriever(train.itemCounts(), train.items.size),
     queries,
     set,
   );
-  if (!x.withAnn && !annIndex) return { exact, popularity };
-  const index = annIndex ?? buildItemIndex(items, train.items.size, dims);
+  if (!x.withAnn) return { exact, popularity };
   const ann = evaluateRetriever(
-    annRetriever(index, (key) => Number(key)),
+    annRetriever(buildItemIndex(items, train.items.size, dims), (key) => Number(key)),
     queries,
     set,
+    (done) => x.onProgress?.(n + done, total),
   );
   return { exact, ann, popularity };
+}
+
+/**
+ * Recall through an index built elsewhere (an exported bundle's: what serving will return); its
+ * keys must be item indices, as in a bundle exported in the catalogue's order.
+ */
+export async function evaluateIndex(x: QueryInputs, index: Index): Promise<RetrievalMetrics> {
+  const n = x.set.users.length;
+  return evaluateRetriever(
+    annRetriever(index, (key) => Number(key)),
+    await evalQueries(x),
+    x.set,
+    (done) => x.onProgress?.(done, n),
+  );
 }

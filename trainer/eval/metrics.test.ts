@@ -3,7 +3,13 @@ import { initTensorflow } from "../../shared/tf/backend.ts";
 import { InteractionTable } from "../data/table.ts";
 import { buildEvalSet } from "./evalset.ts";
 import { scoreTopK } from "./metrics.ts";
-import { annRetriever, buildItemIndex, exactRetriever, popularityRetriever } from "./retrievers.ts";
+import {
+  annRetriever,
+  buildItemIndex,
+  exactRetriever,
+  popularityRetriever,
+  type Retriever,
+} from "./retrievers.ts";
 
 beforeAll(async () => {
   await initTensorflow({ backend: "cpu" });
@@ -72,5 +78,24 @@ describe("evaluation", () => {
     const ann = annRetriever(buildItemIndex(items, 4, 2), (k) => Number(k))(queries, 2, 1, set.exclude);
     expect([...ann]).toEqual([2, 3]);
     expect(scoreTopK(exact, 1, set, [1]).metrics["recall@1"]).toBe(1);
+  });
+
+  it("reports the rows searched as exact and ANN search go, ending at every row", () => {
+    // 200k items: exact search scores 20 queries per matMul; ANN searches 1,024 per call.
+    const itemCount = 200_000;
+    const items = new Float32Array(itemCount * 2).map((_, i) => Math.cos(i));
+    const rows = (retriever: Retriever, n: number) => {
+      const seen: number[] = [];
+      retriever(new Float32Array(n * 2).fill(0.5), n, 3, undefined, (done) => seen.push(done));
+      return seen;
+    };
+    expect(rows(exactRetriever(items, itemCount, 2), 50)).toEqual([20, 40, 50]);
+    const small = buildItemIndex(items.slice(0, 8), 4, 2);
+    expect(
+      rows(
+        annRetriever(small, (k) => Number(k)),
+        2_500,
+      ),
+    ).toEqual([1024, 2048, 2500]);
   });
 });

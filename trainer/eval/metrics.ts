@@ -77,7 +77,8 @@ export function evaluateRetriever(
   retriever: Retriever,
   queries: Float32Array,
   set: EvalSet,
+  onRows?: (done: number) => void,
 ): RetrievalMetrics {
   const k = Math.max(...EVAL_KS);
-  return scoreTopK(retriever(queries, set.users.length, k, set.exclude), k, set);
+  return scoreTopK(retriever(queries, set.users.length, k, set.exclude, onRows), k, set);
 }

@@ -5,12 +5,21 @@ import { Index } from "usearch";
 import { usearchConfig } from "../../shared/bundle/index-config.ts";
 import { topK } from "./topk.ts";
 
-/** Top-k item indices per query row (n x k, -1 padded), excluding each query's `exclude` items. */
-export type Retriever = (queries: Float32Array, n: number, k: number, exclude?: Int32Array[]) => Int32Array;
+/**
+ * Top-k item indices per query row (n x k, -1 padded), excluding each query's `exclude` items;
+ * `onRows` hears how many rows are done as the search goes (a catalogue of millions takes minutes).
+ */
+export type Retriever = (
+  queries: Float32Array,
+  n: number,
+  k: number,
+  exclude?: Int32Array[],
+  onRows?: (done: number) => void,
+) => Int32Array;
 
 /** Exact inner-product search: scores in chunks via matMul, then a heap per row. */
 export function exactRetriever(items: Float32Array, itemCount: number, dims: number): Retriever {
-  return (queries, n, k, exclude) => {
+  return (queries, n, k, exclude, onRows) => {
     const out = new Int32Array(n * k);
     const itemT = tf.tensor2d(items, [itemCount, dims]);
     const chunk = Math.max(1, Math.floor(4_000_000 / Math.max(1, itemCount)));
@@ -30,6 +39,7 @@ export function exactRetriever(items: Float32Array, itemCount: number, dims: num
           out.subarray((s + r) * k, (s + r + 1) * k),
         );
       }
+      onRows?.(s + m);
     }
     itemT.dispose();
     return out;
@@ -75,7 +85,7 @@ export function annRetriever(
   itemOfKey: (key: bigint) => number,
   threads = DEFAULT_ANN.threads,
 ): Retriever {
-  return (queries, n, k, exclude) => {
+  return (queries, n, k, exclude, onRows) => {
     const out = new Int32Array(n * k).fill(-1);
     const size = index.size();
     const batch = 1024;
@@ -101,6 +111,7 @@ export function annRetriever(
           out[(s + r) * k + w++] = item;
         }
       }
+      onRows?.(s + m);
     }
     return out;
   };

@@ -26,6 +26,8 @@ export interface RunInputs {
   itemFeatures?: FeatureTable;
   onEpoch?: (r: EpochRecord) => void;
   onBatch?: (epoch: number, done: number, total: number) => void;
+  /** Progress of each evaluation's searches (see EvaluateInputs.onProgress). */
+  onEvalProgress?: (done: number, total: number) => void;
   /** Metric driving early stopping, e.g. recall@100. */
   earlyStopMetric?: string;
   /** Also evaluate through a freshly built usearch index at the end (slow for big catalogues). */
@@ -82,6 +84,7 @@ export async function trainRun(x: RunInputs): Promise<RunResult> {
       withAnn,
       ...(x.userFeatures ? { userFeatures: x.userFeatures } : {}),
       ...(x.itemFeatures ? { itemFeatures: x.itemFeatures } : {}),
+      ...(x.onEvalProgress ? { onProgress: x.onEvalProgress } : {}),
     });
   const metric = x.earlyStopMetric ?? "recall@100";
   let best = Number.NEGATIVE_INFINITY;

@@ -72,7 +72,13 @@ export function buildHoldout(
   return out;
 }
 
-export async function checkBundle(bundle: LoadedBundle, h: Holdout, threads: number): Promise<BundleCheck> {
+/** `onProgress` counts users embedded, then users searched (total twice the users checked). */
+export async function checkBundle(
+  bundle: LoadedBundle,
+  h: Holdout,
+  threads: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<BundleCheck> {
   const dims = bundle.manifest.dims;
   const base = {
     version: bundle.manifest.version,
@@ -115,8 +121,11 @@ export async function checkBundle(bundle: LoadedBundle, h: Holdout, threads: num
     ),
   );
   const queries = new Float32Array(viewers.length * dims);
-  for (let s = 0; s < viewers.length; s += 2048)
+  const total = 2 * viewers.length;
+  for (let s = 0; s < viewers.length; s += 2048) {
     queries.set(await bundle.viewer.embed(viewers.slice(s, s + 2048)), s * dims);
+    onProgress?.(Math.min(s + 2048, viewers.length), total);
+  }
   let nonFinite = 0;
   let worst = 0;
   for (let r = 0; r < viewers.length; r++) {
@@ -144,7 +153,9 @@ export async function checkBundle(bundle: LoadedBundle, h: Holdout, threads: num
     itemCount: vocab.size,
   };
   const retriever = annRetriever(bundle.index, (key) => Number(key), threads);
-  const retrieval = evaluateRetriever(retriever, queries, set);
+  const retrieval = evaluateRetriever(retriever, queries, set, (done) =>
+    onProgress?.(viewers.length + done, total),
+  );
   const top10 = retriever(queries, keep.length, 10, undefined);
   const lists = new Map<string, number>();
   let most = 0;
