@@ -126,21 +126,22 @@ export function registerTrainerCommands(program: Command): void {
           noise: number;
         }) => {
           const bar = startProgress("generating events", f.events, "events");
-          const files = await (await import("./synth/write.ts")).writeSynth(
-            {
-              users: f.users,
-              items: f.items,
-              events: f.events,
-              seed: f.seed,
-              zipf: f.zipf,
-              drift: f.drift,
-              popularityNoise: f.noise,
-              ...(f.topics ? { topics: f.topics } : {}),
-            },
-            f.out,
-            (done, total) => bar.update(done, total),
-          );
-          bar.stop();
+          const files = await (await import("./synth/write.ts"))
+            .writeSynth(
+              {
+                users: f.users,
+                items: f.items,
+                events: f.events,
+                seed: f.seed,
+                zipf: f.zipf,
+                drift: f.drift,
+                popularityNoise: f.noise,
+                ...(f.topics ? { topics: f.topics } : {}),
+              },
+              f.out,
+              (done, total) => bar.update(done, total),
+            )
+            .finally(() => bar.stop());
           process.stdout.write(`${JSON.stringify(files)}\n`);
         },
       ),

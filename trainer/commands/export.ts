@@ -46,8 +46,7 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
       batchSize: o.batchSize,
       ...(o.quantization ? { index: { quantization: o.quantization } } : {}),
       onProgress: (done, total) => bar.update(done, total),
-    });
-    bar.stop();
+    }).finally(() => bar.stop());
     log.info(
       { dir: result.dir, items: result.items, digest: result.digest, seconds: result.totalSeconds },
       "bundle written",
