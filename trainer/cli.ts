@@ -74,6 +74,7 @@ interface TrainFlags
       | "optimizer"
       | "temperature"
       | "samplingCorrection"
+      | "correctionStrength"
     > {
   out: string;
   model: string;
@@ -214,6 +215,12 @@ export function registerTrainerCommands(program: Command): void {
         .default(DEFAULT_TRAIN_CONFIG.samplingCorrection),
     )
     .option(
+      "--correction-strength <beta>",
+      "β in s - β·log p: 1 corrects fully (best overall recall), lower keeps more tail items",
+      num(0, 1),
+      DEFAULT_TRAIN_CONFIG.correctionStrength,
+    )
+    .option(
       "--hash-size <n>",
       "streaming estimator: hash array size H",
       int(1),
@@ -277,6 +284,7 @@ export function registerTrainerCommands(program: Command): void {
             optimizer: f.optimizer,
             temperature: f.temperature,
             samplingCorrection: f.samplingCorrection,
+            correctionStrength: f.correctionStrength,
             streaming: { hashSize: f.hashSize, alpha: f.alpha, hashes: f.hashes },
             seed: f.seed,
             useWeights: f.weights,

@@ -17,7 +17,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     backends: { type: "string", default: "wasm,cpu" },
-    cases: { type: "string", default: "train,embed,export,estimator,reference,quality" },
+    cases: { type: "string", default: "train,embed,export,estimator,reference,quality,strength" },
   },
 });
 const quick = args.quick as boolean;
@@ -100,7 +100,7 @@ if (cases.has("export")) {
 }
 
 const corrections: SamplingCorrection[] = ["streaming", "counts", "none"];
-const needsData = cases.has("quality") || cases.has("estimator") || cases.has("reference");
+const needsData = ["quality", "estimator", "reference", "strength"].some((c) => cases.has(c));
 let world: SynthWorld | undefined;
 const data = needsData
   ? qualitySplit(
@@ -183,6 +183,36 @@ if (data && cases.has("quality")) {
         runs.map((run) => [run.samplingCorrection, run.exact.deciles[cut].recall.map((x) => r(x))]),
       ),
       popularity: first.popularity.deciles[cut].recall.map((x) => r(x)),
+    });
+  }
+}
+
+// Between none (β = 0) and the full correction (β = 1, the quality case): what each step of β
+// trades in overall recall for recall of the tail.
+if (data && cases.has("strength")) {
+  for (const correctionStrength of [0.25, 0.5, 0.75]) {
+    const [run] = await qualityRuns(
+      backends[0] as TfBackend,
+      data.train,
+      data.set,
+      ["streaming"],
+      { correctionStrength },
+      false,
+    );
+    if (!run) continue;
+    const recall = run.exact.metrics["recall@100"] ?? 0;
+    const popularity = run.popularity.metrics["recall@100"] ?? 0;
+    emit({
+      case: "correction_strength",
+      sampling_correction: "streaming",
+      correction_strength: correctionStrength,
+      recall_at_100_by_epoch: run.recallByEpoch.map((x) => r(x)),
+      recall_at_100: r(recall),
+      baseline: "popularity",
+      baseline_recall_at_100: r(popularity),
+      ratio_vs_popularity: r(recall / Math.max(1e-9, popularity), 3),
+      decile_recall_at_100_equal_items: run.exact.deciles.items.recall.map((x) => r(x)),
+      decile_recall_at_100_equal_mass: run.exact.deciles.mass.recall.map((x) => r(x)),
     });
   }
 }

@@ -78,7 +78,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
           }
           training?.update(done, total);
         },
-        onEvalProgress: (done, total) => evaluating.update(done, total),
+        onEvalProgress: evaluating.update,
         onEpoch: (r) => log.info({ run: label, ...r }, "epoch done"),
       });
     } finally {
@@ -114,6 +114,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     optimizer: o.config.optimizer,
     temperature: o.config.temperature,
     samplingCorrection: o.config.samplingCorrection,
+    correctionStrength: o.config.correctionStrength,
     dims: o.config.dims,
     embeddingDim: o.config.embeddingDim,
     hidden: o.config.hidden.join(",") || "none",
@@ -170,7 +171,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     const checking = passProgress("searching the bundle", "users");
     try {
       main.final.ann = await evaluateIndex(
-        { ...evalInputs(main), onProgress: (done, total) => checking.update(done, total) },
+        { ...evalInputs(main), onProgress: checking.update },
         bundle.index,
       );
     } finally {

@@ -49,10 +49,10 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
         o.targetsPerUser,
         historyTable,
       );
-      const checked = await checkBundle(bundle, holdout, o.threads, (done, total) =>
-        progress.update(done, total),
-      );
-      return { check: checked, indexDims: bundle.index.dimensions() };
+      return {
+        check: await checkBundle(bundle, holdout, o.threads, progress.update),
+        indexDims: bundle.index.dimensions(),
+      };
     } finally {
       progress.stop();
       bundle.close();

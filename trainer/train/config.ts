@@ -16,6 +16,12 @@ export interface TrainConfig {
   optimizer: OptimizerName;
   temperature: number;
   samplingCorrection: SamplingCorrection;
+  /**
+   * β in s(u, i) − β log p_i. 1 is the full correction (the model learns log P(i|u)); lower values
+   * leave part of the in-batch penalty on popular items, trading overall recall for tail exposure
+   * (0 trains like `none`).
+   */
+  correctionStrength: number;
   streaming: StreamingOptions;
   seed: number;
   /** Use per-event weights from the log in the loss. */
@@ -41,6 +47,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   // topic match and popularity within a topic.
   temperature: 0.1,
   samplingCorrection: "streaming",
+  correctionStrength: 1,
   streaming: { hashSize: 1 << 20, alpha: 0.01, hashes: 2 },
   seed: 42,
   useWeights: false,

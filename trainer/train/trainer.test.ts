@@ -44,6 +44,22 @@ describe("TwoTowerTrainer", () => {
     }
   });
 
+  it("scales the correction by its strength: 0 trains exactly like none", () => {
+    const loss = (overrides: Partial<TrainConfig>) => {
+      const trainer = setup(overrides);
+      const value = trainer.runEpoch().loss;
+      trainer.dispose();
+      return value;
+    };
+    const none = loss({ samplingCorrection: "none" });
+    const full = loss({ samplingCorrection: "counts" });
+    const half = loss({ samplingCorrection: "counts", correctionStrength: 0.5 });
+    expect(loss({ samplingCorrection: "counts", correctionStrength: 0 })).toBe(none);
+    expect(loss({ samplingCorrection: "counts", correctionStrength: 1 })).toBe(full);
+    expect(half).not.toBe(none);
+    expect(half).not.toBe(full);
+  });
+
   it("is reproducible for a seed", () => {
     const losses = [1, 1, 2].map((seed) => {
       const trainer = setup({ seed, samplingCorrection: "streaming" });

@@ -105,6 +105,8 @@ export class TwoTowerTrainer {
     this.#estimator.update(batch.itemIndex);
     const logQ = new Float32Array(n);
     this.#estimator.logProbabilities(batch.itemIndex, logQ);
+    const strength = this.#config.correctionStrength;
+    if (strength !== 1) for (let i = 0; i < n; i++) logQ[i] = (logQ[i] as number) * strength;
     const mask = accidentalHitMask(batch.itemIndex);
     const leaves: { variable: tf.Variable; update: (grad: Float32Array) => void }[] = [];
     const loss = tf.tidy(() => {
