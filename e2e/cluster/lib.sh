@@ -22,7 +22,8 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 state="${TOWEROPS_CLUSTER_DIR:-$repo_root/.towerops/cluster}"
 KUBECONFIG_PATH="$state/kubeconfig"
 
-# Loopback-only ports, away from the defaults a real node would use.
+# Loopback-only ports, away from the defaults a real node would use and below Linux's ephemeral range
+# (32768+), where an outgoing connection can take a port before a component binds it.
 ETCD_PORT="${TOWEROPS_ETCD_PORT:-23790}"
 ETCD_PEER_PORT="${TOWEROPS_ETCD_PEER_PORT:-23800}"
 APISERVER_PORT="${TOWEROPS_APISERVER_PORT:-26443}"

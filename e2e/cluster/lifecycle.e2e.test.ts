@@ -11,14 +11,16 @@ const run = promisify(execFile);
 const script = (name: string) => fileURLToPath(new URL(`./${name}.sh`, import.meta.url));
 
 // A second cluster with its own state dir and ports, so killing its components cannot disturb the
-// cluster the other e2e tests run against.
+// cluster the other e2e tests run against. The ports stay below Linux's ephemeral range (32768+):
+// there the first cluster's own outgoing connections can hold one first (etcd once failed to bind
+// 33800 that way).
 const ports = {
-  TOWEROPS_ETCD_PORT: "33790",
-  TOWEROPS_ETCD_PEER_PORT: "33800",
-  TOWEROPS_APISERVER_PORT: "36443",
-  TOWEROPS_CONTROLLER_MANAGER_PORT: "30257",
-  TOWEROPS_SCHEDULER_PORT: "30259",
-  TOWEROPS_KWOK_PORT: "30247",
+  TOWEROPS_ETCD_PORT: "24790",
+  TOWEROPS_ETCD_PEER_PORT: "24800",
+  TOWEROPS_APISERVER_PORT: "27443",
+  TOWEROPS_CONTROLLER_MANAGER_PORT: "21257",
+  TOWEROPS_SCHEDULER_PORT: "21259",
+  TOWEROPS_KWOK_PORT: "21247",
 };
 
 function portOpen(port: number): Promise<boolean> {
