@@ -183,6 +183,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     model: o.model,
     version: o.version,
     samplingCorrection: o.config.samplingCorrection,
+    correctionStrength: o.config.correctionStrength,
     backend,
     data: {
       train: data.train.length,

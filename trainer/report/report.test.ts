@@ -52,5 +52,10 @@ describe("renderReport", () => {
     // Each decile table states the held-out events behind its recall figures.
     expect(html).toContain("<th>held-out events</th><td>7</td>");
     expect(html).toContain("<th>held-out events</th><td>3</td>");
+    expect(html).toContain("<b>streaming</b>");
+    // A partial correction is named with its strength wherever the run is.
+    const partial = renderReport({ ...summary, correctionStrength: 0.5 });
+    expect(partial).toContain("<b>streaming, β 0.5</b>");
+    expect(partial).toContain("model, exact (streaming, β 0.5)");
   });
 });

@@ -8,6 +8,8 @@ export interface TrainSummary {
   model: string;
   version: string;
   samplingCorrection: string;
+  /** β of the correction when it is not the full one (see TrainConfig.correctionStrength). */
+  correctionStrength?: number;
   backend: string;
   data: { train: number; test: number; users: number; items: number; evalUsers: number };
   epochs: EpochRecord[];
@@ -23,6 +25,10 @@ const esc = (s: string): string =>
   s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
 
 export function renderReport(s: TrainSummary): string {
+  const main =
+    s.correctionStrength === undefined || s.correctionStrength === 1
+      ? s.samplingCorrection
+      : `${s.samplingCorrection}, β ${s.correctionStrength}`;
   const epochs = s.epochs.map((e) => String(e.epoch));
   const loss = lineChart("Training loss per epoch", epochs, [
     { name: "loss", values: s.epochs.map((e) => e.loss) },
@@ -33,13 +39,13 @@ export function renderReport(s: TrainSummary): string {
     KS.map((k) => ({ name: `recall@${k}`, values: s.epochs.map((e) => e.metrics[`recall@${k}`] ?? 0) })),
     true,
   );
-  const decileRuns: [string, RetrievalMetrics][] = [[`${s.samplingCorrection} correction`, s.final.exact]];
+  const decileRuns: [string, RetrievalMetrics][] = [[`${main} correction`, s.final.exact]];
   if (s.comparison) decileRuns.push([`${s.comparison.samplingCorrection} correction`, s.comparison.exact]);
   decileRuns.push(["popularity", s.final.popularity]);
   const deciles = (["items", "mass"] as const).map((cut) => decileBreakdown(cut, decileRuns));
   const rows: [string, RetrievalMetrics | undefined][] = [
-    [`model, exact (${s.samplingCorrection})`, s.final.exact],
-    [`model, usearch index (${s.samplingCorrection})`, s.final.ann],
+    [`model, exact (${main})`, s.final.exact],
+    [`model, usearch index (${main})`, s.final.ann],
     [`model, exact (${s.comparison?.samplingCorrection ?? "-"})`, s.comparison?.exact],
     ["popularity baseline", s.final.popularity],
   ];
@@ -61,7 +67,7 @@ td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}th{text-align:left;
 </head><body>
 <h1>${esc(s.model)} <small>${esc(s.version)}</small></h1>
 <p>${s.data.train} training and ${s.data.test} held-out events, ${s.data.users} users, ${s.data.items} items;
-${s.final.exact.users} users evaluated over the full catalogue. Sampling correction: <b>${esc(s.samplingCorrection)}</b>. Backend: ${esc(s.backend)}.
+${s.final.exact.users} users evaluated over the full catalogue. Sampling correction: <b>${esc(main)}</b>. Backend: ${esc(s.backend)}.
 ${s.bundle ? `Bundle: <code>${esc(s.bundle)}</code>.` : ""}</p>
 <h2>Retrieval quality</h2>
 <table><tr><th></th>${cols.map((c) => `<th>${c}</th>`).join("")}</tr>
