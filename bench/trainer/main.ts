@@ -3,13 +3,13 @@
 // (plain tfjs training, bare usearch add, exact frequencies, popularity retrieval, the uncorrected model).
 import { parseArgs } from "node:util";
 import type { TfBackend } from "../../shared/tf/backend.ts";
-import { evaluateRetriever } from "../../trainer/eval/metrics.ts";
+import { evaluateRetriever, type RetrievalMetrics } from "../../trainer/eval/metrics.ts";
 import type { SamplingCorrection } from "../../trainer/sampling/estimator.ts";
 import type { SynthWorld } from "../../trainer/synth/model.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
 import { streamingError } from "./estimator.ts";
 import { type ExportMeasure, exportScaling } from "./export.ts";
-import { qualityRuns, qualitySplit } from "./quality.ts";
+import { type QualityCase, qualityRuns, qualitySplit } from "./quality.ts";
 import { referenceRetrievers } from "./reference.ts";
 import { embedThroughput, synthTable, trainThroughput } from "./throughput.ts";
 
@@ -31,6 +31,23 @@ const size = quick
   : { users: 50_000, items: 100_000, events: 1_000_000, evalUsers: 10_000, embedItems: 200_000 };
 const exportSizes = quick ? [20_000, 100_000] : [200_000, 1_000_000];
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+/** Recall@100 per popularity decile, both cuts (see trainer/eval/deciles.ts); 0 = head, 9 = tail. */
+const decileFields = (m: RetrievalMetrics) => ({
+  decile_recall_at_100_equal_items: m.deciles.items.recall.map((x) => r(x)),
+  decile_recall_at_100_equal_mass: m.deciles.mass.recall.map((x) => r(x)),
+});
+/** A trained run's recall@100, per epoch and final, against popularity on the same users. */
+const versusPopularity = (run: QualityCase) => {
+  const recall = run.exact.metrics["recall@100"] ?? 0;
+  const popularity = run.popularity.metrics["recall@100"] ?? 0;
+  return {
+    recall_at_100_by_epoch: run.recallByEpoch.map((x) => r(x)),
+    recall_at_100: r(recall),
+    baseline: "popularity",
+    baseline_recall_at_100: r(popularity),
+    ratio_vs_popularity: r(recall / Math.max(1e-9, popularity), 3),
+  };
+};
 
 if (cases.has("train")) {
   const table = synthTable(Math.min(size.users, 20_000), Math.min(size.items, 50_000), 100_000, 1);
@@ -124,8 +141,7 @@ if (data && world && cases.has("reference")) {
           : "P(i|u) / training frequency: what an uncorrected in-batch softmax converges to",
       recall_at_100: r(m.metrics["recall@100"] ?? 0),
       recall_at_10: r(m.metrics["recall@10"] ?? 0),
-      decile_recall_at_100_equal_items: m.deciles.items.recall.map((x) => r(x)),
-      decile_recall_at_100_equal_mass: m.deciles.mass.recall.map((x) => r(x)),
+      ...decileFields(m),
     });
   }
 }
@@ -150,8 +166,6 @@ if (data && cases.has("estimator")) {
 if (data && cases.has("quality")) {
   const runs = await qualityRuns(backends[0] as TfBackend, data.train, data.set, corrections, {}, quick);
   for (const run of runs) {
-    const recall = run.exact.metrics["recall@100"] ?? 0;
-    const popularity = run.popularity.metrics["recall@100"] ?? 0;
     emit({
       case: "quality",
       sampling_correction: run.samplingCorrection,
@@ -161,13 +175,9 @@ if (data && cases.has("quality")) {
       eval_users: run.exact.users,
       train_seconds: r(run.seconds, 1),
       examples_per_s: Math.round(run.examplesPerSecond),
-      recall_at_100_by_epoch: run.recallByEpoch.map((x) => r(x)),
-      recall_at_100: r(recall),
+      ...versusPopularity(run),
       ...(run.ann ? { recall_at_100_ann: r(run.ann.metrics["recall@100"] ?? 0) } : {}),
       recall_at_10: r(run.exact.metrics["recall@10"] ?? 0),
-      baseline: "popularity",
-      baseline_recall_at_100: r(popularity),
-      ratio_vs_popularity: r(recall / Math.max(1e-9, popularity), 3),
       target_ratio: 2,
     });
   }
@@ -200,19 +210,12 @@ if (data && cases.has("strength")) {
       false,
     );
     if (!run) continue;
-    const recall = run.exact.metrics["recall@100"] ?? 0;
-    const popularity = run.popularity.metrics["recall@100"] ?? 0;
     emit({
       case: "correction_strength",
       sampling_correction: "streaming",
       correction_strength: correctionStrength,
-      recall_at_100_by_epoch: run.recallByEpoch.map((x) => r(x)),
-      recall_at_100: r(recall),
-      baseline: "popularity",
-      baseline_recall_at_100: r(popularity),
-      ratio_vs_popularity: r(recall / Math.max(1e-9, popularity), 3),
-      decile_recall_at_100_equal_items: run.exact.deciles.items.recall.map((x) => r(x)),
-      decile_recall_at_100_equal_mass: run.exact.deciles.mass.recall.map((x) => r(x)),
+      ...versusPopularity(run),
+      ...decileFields(run.exact),
     });
   }
 }
