@@ -111,6 +111,12 @@ export function registerTrainerCommands(program: Command): void {
     .option("--seed <n>", "random seed", int(0), 1)
     .option("--topics <n>", "latent topics (default ~sqrt(items)/4)", int(1))
     .option("--zipf <s>", "item popularity exponent", num(0), 1)
+    .option(
+      "--topic-skew <s>",
+      "topic reach exponent: 0 = every topic draws as many users; >0 = mainstream and niche topics",
+      num(0),
+      0,
+    )
     .option("--drift <f>", "share of taste moving to a new topic over the log", num(0, 1), 0.3)
     .option("--noise <f>", "share of events drawn from global popularity", num(0, 1), 0.1)
     .action(
@@ -123,6 +129,7 @@ export function registerTrainerCommands(program: Command): void {
           seed: number;
           topics?: number;
           zipf: number;
+          topicSkew: number;
           drift: number;
           noise: number;
         }) => {
@@ -135,6 +142,7 @@ export function registerTrainerCommands(program: Command): void {
                 events: f.events,
                 seed: f.seed,
                 zipf: f.zipf,
+                topicSkew: f.topicSkew,
                 drift: f.drift,
                 popularityNoise: f.noise,
                 ...(f.topics ? { topics: f.topics } : {}),

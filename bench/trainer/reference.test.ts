@@ -9,6 +9,7 @@ describe("referenceRetrievers", () => {
     topics: 2,
     itemTopic: Int32Array.of(0, 0, 1),
     itemWeight: Float64Array.of(8, 1, 8),
+    topicWeight: Float64Array.of(1, 1),
     popularityNoise: 0.1,
   };
   const train = new InteractionTable();
@@ -32,5 +33,14 @@ describe("referenceRetrievers", () => {
     const { lift } = referenceRetrievers(train, world, users);
     // P(i|a) = 0.85, 0.11, 0.05 and training counts 10, 1, 1: lifts 0.085, 0.11, 0.05.
     expect(ids(lift(new Float32Array(0), 1, 3))).toEqual(["i1", "i0", "i2"]);
+  });
+
+  it("weighs the popularity draws by topic reach: a narrow topic's item loses its global share", () => {
+    // Noise 0.5: P(i2|a) = 0.5 * 8 * reach / (8 + 1 + 8 * reach), P(i1|a) = 0.5 / 9 + 0.5 / (9 + 8 * reach).
+    const noisy = { ...world, popularityNoise: 0.5 };
+    const wide = referenceRetrievers(train, { ...noisy, topicWeight: Float64Array.of(1, 1) }, users);
+    expect(ids(wide.likelihood(new Float32Array(0), 1, 3))).toEqual(["i0", "i2", "i1"]);
+    const narrow = referenceRetrievers(train, { ...noisy, topicWeight: Float64Array.of(1, 0.1) }, users);
+    expect(ids(narrow.likelihood(new Float32Array(0), 1, 3))).toEqual(["i0", "i1", "i2"]);
   });
 });

@@ -21,10 +21,12 @@ export function referenceRetrievers(
   const weight = Float64Array.from(raw, (n) => world.itemWeight[n] as number);
   const { topics, popularityNoise: noise } = world;
   const topicMass = new Float64Array(topics);
+  // The generator's popularity draws weigh an item's appeal by its topic's reach.
+  const reach = Float64Array.from(topicOf, (t) => world.topicWeight[t] as number);
   let mass = 0;
   world.itemTopic.forEach((t, n) => {
     topicMass[t] = (topicMass[t] as number) + (world.itemWeight[n] as number);
-    mass += world.itemWeight[n] as number;
+    mass += (world.itemWeight[n] as number) * (world.topicWeight[t] as number);
   });
   const logCount = Float64Array.from(train.itemCounts(), (c) => Math.log(Math.max(c, 0.5)));
   const byUser = train.rowsByUser();
@@ -44,7 +46,9 @@ export function referenceRetrievers(
         for (let i = 0; i < itemCount; i++) {
           const t = topicOf[i] as number;
           const w = weight[i] as number;
-          const p = (1 - noise) * (mix[t] as number) * (w / (topicMass[t] as number)) + (noise * w) / mass;
+          const p =
+            (1 - noise) * (mix[t] as number) * (w / (topicMass[t] as number)) +
+            (noise * w * (reach[i] as number)) / mass;
           scores[i] = lift ? Math.log(p) - (logCount[i] as number) : p;
         }
         topK(scores, k, exclude?.[r], out.subarray(r * k, (r + 1) * k));

@@ -40,6 +40,25 @@ describe("synthesize", () => {
     expect(share / topicsByUser.size).toBeGreaterThan(0.85);
   });
 
+  it("with topic skew, mainstream topics draw most events and niche topics' items are globally rare", () => {
+    const eventsPerTopic = (topicSkew: number) => {
+      let world: SynthWorld | undefined;
+      const counts = new Array(opts.topics).fill(0);
+      for (const e of synthesize({ ...opts, topicSkew }, (w) => {
+        world = w;
+      })) {
+        counts[world?.itemTopic[e.item] ?? 0]++;
+      }
+      return { counts, world };
+    };
+    const flat = eventsPerTopic(0);
+    expect(Array.from(flat.world?.topicWeight ?? [])).toEqual(new Array(opts.topics).fill(1));
+    expect(Math.max(...flat.counts) / Math.min(...flat.counts)).toBeLessThan(3);
+    const skewed = eventsPerTopic(1.5);
+    // Topic 0 has the widest reach, the last topic the narrowest.
+    expect(skewed.counts[0] / skewed.counts[opts.topics - 1]).toBeGreaterThan(8);
+  });
+
   it("rejects non-positive sizes", () => {
     expect(() => [...synthesize({ ...opts, users: 0 })]).toThrow(/users must be a positive integer/);
   });

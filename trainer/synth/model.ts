@@ -11,6 +11,14 @@ export interface SynthOptions {
   topics?: number;
   /** Zipf exponent of item popularity (1 is web-like). */
   zipf?: number;
+  /**
+   * Zipf exponent of topic reach: how unevenly tastes spread over topics. At 0 every topic draws as
+   * many users, so an item's popularity says nothing about who likes it and tail items are nobody's
+   * best match. Above 0 a few mainstream topics draw most tastes and niche topics few, so a niche
+   * topic's items are globally rare yet the likeliest items for the users who hold that taste, as in
+   * real catalogues.
+   */
+  topicSkew?: number;
   /** Share of a user's taste that has moved to new topics by the end of the log, in [0, 1]. */
   drift?: number;
   /** Share of events drawn from global popularity regardless of taste (trending, home feed). */
@@ -64,8 +72,10 @@ interface Taste {
 export interface SynthWorld {
   topics: number;
   itemTopic: Int32Array;
-  /** Unnormalised Zipf weight per item. */
+  /** Unnormalised Zipf weight per item: its appeal within its topic. */
   itemWeight: Float64Array;
+  /** Unnormalised reach per topic: the chance a taste lands on it (all 1 without topic skew). */
+  topicWeight: Float64Array;
   /** Share of events drawn from global popularity instead of the user's topics. */
   popularityNoise: number;
 }
@@ -78,6 +88,7 @@ export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void)
   }
   const topics = Math.max(1, Math.min(opts.topics ?? Math.max(4, Math.round(Math.sqrt(items) / 4)), items));
   const zipf = opts.zipf ?? 1.0;
+  const topicSkew = opts.topicSkew ?? 0;
   const drift = opts.drift ?? 0.3;
   const noise = opts.popularityNoise ?? 0.1;
   const startTime = opts.startTime ?? 1_700_000_000;
@@ -99,11 +110,18 @@ export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void)
     itemTopic[rank[i]] = t;
     byTopic[t].push(rank[i]);
   }
-  world?.({ topics, itemTopic, itemWeight, popularityNoise: noise });
+  const topicWeight = Float64Array.from({ length: topics }, (_, t) => 1 / (t + 1) ** topicSkew);
+  world?.({ topics, itemTopic, itemWeight, topicWeight, popularityNoise: noise });
   const topicCdf = byTopic.map((list) => new Cdf(Int32Array.from(list), (i) => itemWeight[i]));
+  const tasteCdf = new Cdf(
+    Int32Array.from({ length: topics }, (_, t) => t),
+    (t) => topicWeight[t],
+  );
+  // Global popularity is appeal times reach; topics hold similar appeal mass, so this tracks the
+  // taste-driven marginal without normalising per topic.
   const globalCdf = new Cdf(
     Int32Array.from({ length: items }, (_, i) => i),
-    (i) => itemWeight[i],
+    (i) => itemWeight[i] * topicWeight[itemTopic[i]],
   );
   // Mildly skewed user activity: some users are far more active, none is silent by construction.
   const userCdf = new Cdf(
@@ -114,7 +132,7 @@ export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void)
   for (let u = 0; u < users; u++) {
     const k = 1 + rng.int(3);
     const ts = new Int32Array(k + 1);
-    for (let j = 0; j <= k; j++) ts[j] = rng.int(topics);
+    for (let j = 0; j <= k; j++) ts[j] = tasteCdf.sample(rng);
     const start = new Float64Array(k + 1);
     const end = new Float64Array(k + 1);
     let sum = 0;
