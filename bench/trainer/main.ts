@@ -3,9 +3,11 @@
 // (plain tfjs training, bare usearch add, exact frequencies, popularity retrieval, the uncorrected model).
 import { parseArgs } from "node:util";
 import type { TfBackend } from "../../shared/tf/backend.ts";
+import type { FeatureTable } from "../../trainer/data/features.ts";
 import { evaluateRetriever, type RetrievalMetrics } from "../../trainer/eval/metrics.ts";
 import type { SamplingCorrection } from "../../trainer/sampling/estimator.ts";
 import type { SynthWorld } from "../../trainer/synth/model.ts";
+import { itemId } from "../../trainer/synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
 import { streamingError } from "./estimator.ts";
 import { type ExportMeasure, exportScaling } from "./export.ts";
@@ -17,7 +19,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     backends: { type: "string", default: "wasm,cpu" },
-    cases: { type: "string", default: "train,embed,export,estimator,reference,quality,strength" },
+    cases: { type: "string", default: "train,embed,export,estimator,reference,quality,strength,niche" },
   },
 });
 const quick = args.quick as boolean;
@@ -50,7 +52,12 @@ const versusPopularity = (run: QualityCase) => {
 };
 
 if (cases.has("train")) {
-  const table = synthTable(Math.min(size.users, 20_000), Math.min(size.items, 50_000), 100_000, 1);
+  const table = synthTable({
+    users: Math.min(size.users, 20_000),
+    items: Math.min(size.items, 50_000),
+    events: 100_000,
+    seed: 1,
+  });
   for (const backend of backends) {
     const t = await trainThroughput(backend, table, quick ? 20 : 100, backend === "cpu" ? 2 : 5);
     emit({
@@ -121,7 +128,7 @@ const needsData = ["quality", "estimator", "reference", "strength"].some((c) => 
 let world: SynthWorld | undefined;
 const data = needsData
   ? qualitySplit(
-      synthTable(size.users, size.items, size.events, 3, (w) => {
+      synthTable({ users: size.users, items: size.items, events: size.events, seed: 3 }, (w) => {
         world = w;
       }),
       size.evalUsers,
@@ -164,7 +171,7 @@ if (data && cases.has("estimator")) {
 }
 
 if (data && cases.has("quality")) {
-  const runs = await qualityRuns(backends[0] as TfBackend, data.train, data.set, corrections, {}, quick);
+  const runs = await qualityRuns(backends[0] as TfBackend, data, corrections, { annEval: quick });
   for (const run of runs) {
     emit({
       case: "quality",
@@ -201,14 +208,9 @@ if (data && cases.has("quality")) {
 // trades in overall recall for recall of the tail.
 if (data && cases.has("strength")) {
   for (const correctionStrength of [0.25, 0.5, 0.75]) {
-    const [run] = await qualityRuns(
-      backends[0] as TfBackend,
-      data.train,
-      data.set,
-      ["streaming"],
-      { correctionStrength },
-      false,
-    );
+    const [run] = await qualityRuns(backends[0] as TfBackend, data, ["streaming"], {
+      config: { correctionStrength },
+    });
     if (!run) continue;
     emit({
       case: "correction_strength",
@@ -217,5 +219,51 @@ if (data && cases.has("strength")) {
       ...versusPopularity(run),
       ...decileFields(run.exact),
     });
+  }
+}
+
+// The tail comparison again on a catalogue with niche topics (topic reach Zipf 1, so a niche topic's
+// items are globally rare yet the best match for its few fans), with and without the item's topic as
+// an item-tower feature (so rare items embed through their topic): does either structure let the
+// correction raise tail recall over `none`?
+if (cases.has("niche")) {
+  const topicSkew = 1;
+  let nicheWorld: SynthWorld | undefined;
+  const niche = qualitySplit(
+    synthTable({ users: size.users, items: size.items, events: size.events, seed: 3, topicSkew }, (w) => {
+      nicheWorld = w;
+    }),
+    size.evalUsers,
+  );
+  if (!nicheWorld) throw new Error("bench: the generator produced no world");
+  const refs = referenceRetrievers(niche.train, nicheWorld, niche.set.users);
+  for (const [ranking, retriever] of Object.entries(refs)) {
+    const m = evaluateRetriever(retriever, new Float32Array(0), niche.set);
+    emit({
+      case: "niche_reference",
+      topic_skew: topicSkew,
+      ranking,
+      recall_at_100: r(m.metrics["recall@100"] ?? 0),
+      ...decileFields(m),
+    });
+  }
+  const itemTopic = nicheWorld.itemTopic;
+  const topicFeature: FeatureTable = new Map(
+    Array.from(itemTopic, (t, i) => [itemId(i), { topic: `t${t}` }]),
+  );
+  for (const itemFeatures of [undefined, topicFeature]) {
+    const runs = await qualityRuns(backends[0] as TfBackend, niche, ["streaming", "none"], {
+      ...(itemFeatures ? { itemFeatures } : {}),
+    });
+    for (const run of runs) {
+      emit({
+        case: "niche_topics",
+        topic_skew: topicSkew,
+        item_features: itemFeatures ? "topic" : "none",
+        sampling_correction: run.samplingCorrection,
+        ...versusPopularity(run),
+        ...decileFields(run.exact),
+      });
+    }
   }
 }

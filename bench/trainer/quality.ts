@@ -1,6 +1,7 @@
 // Retrieval quality on a synthetic log with known structure: the model's recall@100 against the
 // popularity baseline (same users, same exclusions), and decile recall for each sampling correction.
 import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
+import type { FeatureTable } from "../../trainer/data/features.ts";
 import { splitTable } from "../../trainer/data/split.ts";
 import type { InteractionTable } from "../../trainer/data/table.ts";
 import { buildEvalSet, type EvalSet } from "../../trainer/eval/evalset.ts";
@@ -29,13 +30,18 @@ export function qualitySplit(
   return { train, set: buildEvalSet(train, test, { maxUsers: evalUsers, seed: 1, excludeTrain: true }) };
 }
 
+export interface QualityOptions {
+  config?: Partial<TrainConfig>;
+  /** Also evaluate through the usearch index (slow at full size). */
+  annEval?: boolean;
+  itemFeatures?: FeatureTable;
+}
+
 export async function qualityRuns(
   backend: TfBackend,
-  train: InteractionTable,
-  set: EvalSet,
+  { train, set }: { train: InteractionTable; set: EvalSet },
   corrections: SamplingCorrection[],
-  config: Partial<TrainConfig>,
-  annEval: boolean,
+  { config = {}, annEval = false, itemFeatures }: QualityOptions = {},
 ): Promise<QualityCase[]> {
   await initTensorflow({ backend });
   const out: QualityCase[] = [];
@@ -46,6 +52,7 @@ export async function qualityRuns(
       evalSet: set,
       config: { ...DEFAULT_TRAIN_CONFIG, ...config, samplingCorrection },
       annEval,
+      ...(itemFeatures ? { itemFeatures } : {}),
     });
     out.push({
       samplingCorrection,
