@@ -89,6 +89,11 @@ describe("loadInteractions", () => {
     await expect(loadInteractions(await file("nohdr.csv", "user,timestamp\na,1\n"))).rejects.toThrow(
       /nohdr.csv:1: header .* has no item column/,
     );
-    await expect(loadInteractions(await file("empty.csv", "\n"))).rejects.toThrow(/no engagement rows/);
+    await expect(loadInteractions(await file("blank.csv", "\n"))).rejects.toThrow(
+      /blank.csv:1: no engagement rows/,
+    );
+    await expect(loadInteractions(await file("empty.csv", ""))).rejects.toThrow(
+      /empty.csv: the file is empty$/,
+    );
   });
 });

@@ -77,7 +77,11 @@ export async function readInteractions(
     rl.close();
   }
   opts.onProgress?.(total, total);
-  if (rows === 0) throw new DataError(path, lineNo, undefined, "no engagement rows found");
+  if (rows === 0) {
+    throw lineNo === 0
+      ? new Error(`${path}: the file is empty`)
+      : new DataError(path, lineNo, undefined, "no engagement rows found");
+  }
   return { format, rows, badRows: budget.count, badSamples: budget.samples, filtered };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseSplit, splitTable } from "./split.ts";
+import { parseSplit, splitTable, splitText } from "./split.ts";
 import { InteractionTable } from "./table.ts";
 
 function table(rows: [string, string, number][]): InteractionTable {
@@ -58,7 +58,16 @@ describe("splitTable", () => {
     expect(Math.abs(a.test.length - 200)).toBeLessThan(50);
   });
 
-  it("refuses a split that leaves one side empty", () => {
-    expect(() => splitTable(t, { kind: "time-cut", timestamp: 100 })).toThrow(/0 test rows/);
+  it("refuses a split that leaves one side empty, in --split terms", () => {
+    expect(() => splitTable(t, { kind: "time-cut", timestamp: 100 })).toThrow(
+      /--split time@100 leaves \d+ training and 0 held-out rows; pick another split or pass --test/,
+    );
+    expect(() => splitTable(t, { kind: "last-n", n: 50 })).toThrow(/no user has more than 50 events/);
+  });
+
+  it("prints every spec as the text that parses back to it", () => {
+    for (const text of ["random:0.1", "last:2", "time:0.9", "time@1700000000"]) {
+      expect(splitText(parseSplit(text, 1))).toBe(text);
+    }
   });
 });

@@ -58,11 +58,29 @@ export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
   const test: number[] = [];
   for (let r = 0; r < table.length; r++) (isTest[r] ? test : train).push(r);
   if (train.length === 0 || test.length === 0) {
+    const why =
+      spec.kind === "last-n" && test.length === 0
+        ? `: no user has more than ${spec.n} event${spec.n === 1 ? "" : "s"}, and such users stay whole in training`
+        : "";
     throw new Error(
-      `split ${JSON.stringify(spec)} leaves ${train.length} train and ${test.length} test rows`,
+      `--split ${splitText(spec)} leaves ${train.length} training and ${test.length} held-out rows${why}; pick another split or pass --test <file>`,
     );
   }
   return { train: table.select(train), test: table.select(test) };
+}
+
+/** The spec as the `--split` text that parses to it. */
+export function splitText(spec: SplitSpec): string {
+  switch (spec.kind) {
+    case "random":
+      return `random:${spec.testFraction}`;
+    case "last-n":
+      return `last:${spec.n}`;
+    case "time-quantile":
+      return `time:${spec.trainFraction}`;
+    case "time-cut":
+      return `time@${spec.timestamp}`;
+  }
 }
 
 function timeQuantile(table: InteractionTable, fraction: number): number {
