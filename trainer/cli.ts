@@ -30,6 +30,13 @@ const num =
     return n;
   };
 
+/** A learning rate of 0 would train nothing and still write a bundle. */
+const positive = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${v}"`);
+  return n;
+};
+
 const intList = (v: string): number[] => {
   if (v === "" || v === "none") return [];
   return v.split(",").map((x) => int(1)(x.trim()));
@@ -205,7 +212,7 @@ export function registerTrainerCommands(program: Command): void {
       DEFAULT_TRAIN_CONFIG.batchSize,
     )
     .option("--epochs <n>", "passes over the training log", int(1), DEFAULT_TRAIN_CONFIG.epochs)
-    .option("--learning-rate <lr>", "learning rate", num(0), DEFAULT_TRAIN_CONFIG.learningRate)
+    .option("--learning-rate <lr>", "learning rate", positive, DEFAULT_TRAIN_CONFIG.learningRate)
     .addOption(
       new Option("--optimizer <name>", "optimizer")
         .choices(["adam", "adagrad"])
