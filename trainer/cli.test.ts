@@ -5,9 +5,12 @@ import { registerTrainerCommands } from "./cli.ts";
 /** Parses argv the way the CLI does, but turns commander's exit into a thrown error and captures stderr. */
 function parse(argv: string[]): string {
   let stderr = "";
-  const program = new Command("towerops")
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => void (stderr += s), writeOut: () => {} });
+  const program = new Command("towerops").exitOverride().configureOutput({
+    writeErr: (s) => {
+      stderr += s;
+    },
+    writeOut: () => {},
+  });
   registerTrainerCommands(program);
   try {
     program.parse(argv, { from: "user" });
@@ -29,6 +32,10 @@ describe("trainer CLI flags", () => {
     [["data", "synth", "--out", "d", "--topic-skew", "-1"], /--topic-skew.*got "-1"/],
     [["data", "synth", "--out", "d", "--noise", "1.5"], /--noise.*got "1.5"/],
     [["train"], /required option '--data <file>' not specified/],
+    [
+      ["validate", "--candidate", "b", "--data", "x.csv", "--metric", "recall@1000"],
+      /Allowed choices are recall@10, hitrate@10, recall@50, hitrate@50, recall@100, hitrate@100/,
+    ],
   ])("refuses %j before doing any work", (argv, message) => {
     expect(parse(argv)).toMatch(message);
   });

@@ -10,7 +10,7 @@ import { LOG_FORMATS } from "./data/format.ts";
 import { startProgress } from "./progress.ts";
 import { SAMPLING_CORRECTIONS } from "./sampling/estimator.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./train/config.ts";
-import { DEFAULT_THRESHOLDS, type GateThresholds } from "./validate/thresholds.ts";
+import { DEFAULT_THRESHOLDS, GATE_METRICS, type GateThresholds } from "./validate/thresholds.ts";
 
 const int =
   (min: number) =>
@@ -378,7 +378,11 @@ export function registerTrainerCommands(program: Command): void {
       "training log giving each user's history (default: leave-last-out within --data)",
     )
     .option("--targets-per-user <n>", "leave-last-out: events per user held out as targets", int(1), 1)
-    .option("--metric <name>", "metric gated on", DEFAULT_THRESHOLDS.metric)
+    .addOption(
+      new Option("--metric <name>", "metric gated on")
+        .choices(GATE_METRICS)
+        .default(DEFAULT_THRESHOLDS.metric),
+    )
     .option("--min-recall <r>", "absolute floor for the metric", num(0, 1), DEFAULT_THRESHOLDS.minRecall)
     .option(
       "--max-drop <f>",

@@ -1,9 +1,15 @@
 // The validation gate's thresholds, apart from the gate itself: the CLI needs the defaults to
 // describe its flags, and importing the gate would load usearch and tfjs into every command.
 
+import { EVAL_KS } from "../eval/metrics.ts";
+
+/** The metrics the gate can compare: those evaluation computes. */
+export const GATE_METRICS = EVAL_KS.flatMap((k) => [`recall@${k}`, `hitrate@${k}`] as const);
+export type GateMetric = (typeof GATE_METRICS)[number];
+
 export interface GateThresholds {
-  /** Metric compared, e.g. recall@100. */
-  metric: string;
+  /** Metric compared. */
+  metric: GateMetric;
   /** Absolute floor for the candidate's metric. */
   minRecall: number;
   /** Largest allowed relative drop vs the baseline (0.05 = 5%). */
