@@ -42,17 +42,20 @@ const intList = (v: string): number[] => {
   return v.split(",").map((x) => int(1)(x.trim()));
 };
 
-/** Bad input ends the command with its message and exit code 1, not a stack trace. */
+/** Bad input ends the command with its message and `exitCode`, not a stack trace. */
 const handled =
-  <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
+  <A extends unknown[]>(fn: (...args: A) => Promise<void>, exitCode = 1) =>
   async (...args: A): Promise<void> => {
     try {
       await fn(...args);
     } catch (err) {
       process.stderr.write(`towerops: ${(err as Error).message}\n`);
-      process.exitCode = 1;
+      process.exitCode = exitCode;
     }
   };
+
+/** validate's exit code when it could not judge, apart from 1 (judged and failed), as grep does. */
+const CANNOT_JUDGE_EXIT = 2;
 
 const backendOption = () =>
   new Option("--backend <name>", "TensorFlow.js backend (default: best available)").choices([
@@ -367,7 +370,7 @@ export function registerTrainerCommands(program: Command): void {
   program
     .command("validate")
     .description(
-      "Gate a candidate bundle on held-out data (and against a baseline); JSON verdict, exit code 1 on failure",
+      "Gate a candidate bundle on held-out data (and against a baseline); JSON verdict; exit code 0 pass, 1 fail (a refused candidate bundle included), 2 could not judge",
     )
     .requiredOption("--candidate <bundle>", "bundle to judge: a directory, file: or http(s) URI")
     .option("--baseline <bundle>", "bundle currently serving, for the regression check (same forms)")
@@ -414,7 +417,7 @@ export function registerTrainerCommands(program: Command): void {
         });
         process.stdout.write(`${JSON.stringify(result)}\n`);
         if (!result.pass) process.exitCode = 1;
-      }),
+      }, CANNOT_JUDGE_EXIT),
     );
 
   program

@@ -1,7 +1,7 @@
 // End to end through the command functions on a tiny synthetic log: train -> checkpoint -> export
 // -> validate (pass against itself, fail on an impossible floor), with the baseline fetched from a
 // bundle store over http as a retraining job would fetch the serving version.
-import { mkdtemp, readFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -61,28 +61,44 @@ describe("train -> export -> validate", () => {
     );
     const store = await serveBundleStore(dir);
     onTestFinished(() => store.close());
-    const validate = (minRecall: number) =>
-      runValidateCommand({
-        candidate: pathToFileURL(exported.dir).href,
-        baseline: `${store.base}/${path.relative(dir, trained.bundleDir as string)}`,
-        cacheDir: path.join(dir, "cache"),
-        data: files.events,
-        targetsPerUser: 1,
-        maxBadRows: 0,
-        threads: 1,
-        thresholds: { ...DEFAULT_THRESHOLDS, minRecall },
-      });
+    const options = (minRecall: number) => ({
+      candidate: pathToFileURL(exported.dir).href,
+      baseline: `${store.base}/${path.relative(dir, trained.bundleDir as string)}`,
+      cacheDir: path.join(dir, "cache"),
+      data: files.events,
+      targetsPerUser: 1,
+      maxBadRows: 0,
+      threads: 1,
+      thresholds: { ...DEFAULT_THRESHOLDS, minRecall },
+    });
+    const validate = (minRecall: number) => runValidateCommand(options(minRecall));
     const ok = await validate(0);
     expect(store.requests).toContain("/run/bundles/v1/manifest.json");
     expect(ok.reasons).toEqual([]);
     expect(ok.pass).toBe(true);
     // Same towers in both bundles; only the two HNSW builds differ, so recall is close, not equal.
-    const candidate = ok.metrics.candidate.retrieval?.metrics["recall@100"] ?? -1;
+    const candidate = ok.metrics.candidate?.retrieval?.metrics["recall@100"] ?? -1;
     const baseline = ok.metrics.baseline?.retrieval?.metrics["recall@100"] ?? 1;
     expect(candidate).toBeGreaterThan(0);
     expect(Math.abs(candidate - baseline)).toBeLessThan(0.15);
     const bad = await validate(0.99);
     expect(bad.pass).toBe(false);
     expect(bad.reasons[0]).toMatch(/recall@100 .* < floor 0.99/);
+
+    // A candidate that fails verification is a verdict; a baseline that cannot be fetched is an error.
+    const corrupt = path.join(dir, "corrupt");
+    await cp(exported.dir, corrupt, { recursive: true });
+    const index = path.join(corrupt, "index.usearch");
+    const bytes = await readFile(index);
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
+    await writeFile(index, bytes);
+    const refused = await runValidateCommand({ ...options(0), candidate: corrupt });
+    expect(refused.pass).toBe(false);
+    expect(refused.reasons).toEqual([
+      expect.stringMatching(/^candidate bundle refused \(digest_mismatch\): index.usearch/),
+    ]);
+    await expect(
+      runValidateCommand({ ...options(0), baseline: `${store.base}/run/bundles/gone` }),
+    ).rejects.toThrow(/^baseline bundle .*gone: .*404/);
   });
 });

@@ -1,5 +1,7 @@
 // `towerops validate`: the gate as a command. Prints {pass, reasons, metrics} as JSON on stdout;
-// the CLI turns `pass` into the exit code.
+// the CLI turns `pass` into the exit code. A candidate bundle that fails verification is a verdict
+// (pass: false); anything that stops the gate from judging (an unreadable holdout, a baseline that
+// cannot be fetched or verified, a download failure) is thrown.
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { prepareBundle } from "../../shared/bundle/source.ts";
 import { componentLogger } from "../../shared/log.ts";
@@ -7,7 +9,7 @@ import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { LogFormat } from "../data/format.ts";
 import { InteractionTable } from "../data/table.ts";
 import { passProgress } from "../progress.ts";
-import { buildHoldout, checkBundle, type GateResult, judge } from "../validate/gate.ts";
+import { buildHoldout, checkBundle, type GateResult, judge, refusedCandidate } from "../validate/gate.ts";
 import type { GateThresholds } from "../validate/thresholds.ts";
 import { readLog } from "./load.ts";
 
@@ -58,7 +60,20 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
       bundle.close();
     }
   };
-  const candidate = await check(o.candidate, "candidate");
-  const baseline = o.baseline ? (await check(o.baseline, "baseline")).check : undefined;
+  let candidate: Awaited<ReturnType<typeof check>>;
+  try {
+    candidate = await check(o.candidate, "candidate");
+  } catch (err) {
+    const verdict = refusedCandidate(err);
+    if (verdict) return verdict;
+    throw err;
+  }
+  const baseline = o.baseline
+    ? (
+        await check(o.baseline, "baseline").catch((err: Error) => {
+          throw new Error(`baseline bundle ${o.baseline}: ${err.message}`, { cause: err });
+        })
+      ).check
+    : undefined;
   return judge(candidate.check, baseline, o.thresholds, candidate.indexDims);
 }

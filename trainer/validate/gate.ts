@@ -2,6 +2,7 @@
 // well on held-out data, must not regress against the serving (baseline) bundle, and must not be
 // numerically broken or collapsed. Every failed check is a reason; any reason fails the gate.
 import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
+import { BundleError, type BundleErrorCode } from "../../shared/bundle/files.ts";
 import type { InteractionTable } from "../data/table.ts";
 import { Vocab } from "../data/table.ts";
 import { assignDeciles } from "../eval/deciles.ts";
@@ -28,7 +29,18 @@ export interface BundleCheck {
 export interface GateResult {
   pass: boolean;
   reasons: string[];
-  metrics: { candidate: BundleCheck; baseline?: BundleCheck };
+  /** The candidate's check is absent when its bundle was refused before it could be checked. */
+  metrics: { candidate?: BundleCheck; baseline?: BundleCheck };
+}
+
+// Failures that say nothing about the candidate: the gate could not look at it, so it must not be
+// judged (a retraining job retries these instead of discarding the candidate).
+const CANNOT_JUDGE: ReadonlySet<BundleErrorCode> = new Set(["download_failed", "invalid_input"]);
+
+/** The verdict for a candidate bundle that failed verification, or undefined if `err` is not that. */
+export function refusedCandidate(err: unknown): GateResult | undefined {
+  if (!(err instanceof BundleError) || CANNOT_JUDGE.has(err.code)) return undefined;
+  return { pass: false, reasons: [`candidate bundle refused (${err.code}): ${err.message}`], metrics: {} };
 }
 
 /** Held-out queries: per user, history item ids and target item ids. */
