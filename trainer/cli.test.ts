@@ -1,3 +1,8 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { registerTrainerCommands } from "./cli.ts";
@@ -38,5 +43,39 @@ describe("trainer CLI flags", () => {
     ],
   ])("refuses %j before doing any work", (argv, message) => {
     expect(parse(argv)).toMatch(message);
+  });
+});
+
+describe("towerops validate exit codes", () => {
+  const cli = path.join(import.meta.dirname, "..", "cli", "towerops.ts");
+  const run = async (args: string[]) => {
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [cli, "validate", ...args]);
+      return { code: 0, stdout, stderr: "" };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  it("exits 1 with a verdict for a missing candidate, 2 without one when the holdout is unreadable", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-validate-cli-"));
+    const holdout = path.join(dir, "holdout.csv");
+    await writeFile(holdout, "user,item,timestamp\nu1,i1,1\nu1,i2,2\n");
+    const missing = await run(["--candidate", path.join(dir, "nope"), "--data", holdout]);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout)).toMatchObject({
+      pass: false,
+      reasons: [expect.stringMatching(/^candidate bundle refused \(missing_file\)/)],
+    });
+    const unreadable = await run([
+      "--candidate",
+      path.join(dir, "nope"),
+      "--data",
+      path.join(dir, "none.csv"),
+    ]);
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stdout).toBe("");
+    expect(unreadable.stderr).toMatch(/none.csv/);
   });
 });
