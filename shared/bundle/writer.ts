@@ -145,6 +145,9 @@ export class BundleWriter {
           );
         }
       }
+      // Checked against this batch too, and recorded only once the whole batch is accepted, so a
+      // refused batch leaves the writer as it was.
+      const batch = new Set<string>();
       for (const id of ids) {
         if (typeof id !== "string" || id.length === 0 || /[\n\r]/.test(id)) {
           throw new BundleError(
@@ -152,10 +155,11 @@ export class BundleWriter {
             `addItems: item id ${JSON.stringify(id)} is empty or has a line break`,
           );
         }
-        if (this.seen.has(id))
+        if (this.seen.has(id) || batch.has(id))
           throw new BundleError("invalid_input", `addItems: item id "${id}" was already added`);
+        batch.add(id);
       }
-      for (const id of ids) this.seen.add(id);
+      for (const id of batch) this.seen.add(id);
       if (ids.length === 0) return;
       const keys = new BigUint64Array(ids.length);
       for (let i = 0; i < ids.length; i++) keys[i] = BigInt(this.items + i);
