@@ -4,7 +4,7 @@ import { type FeatureTable, readFeatureTable } from "../data/features.ts";
 import type { LogFormat } from "../data/format.ts";
 import { type ReadOptions, readInteractions } from "../data/reader.ts";
 import { parseSplit, splitTable } from "../data/split.ts";
-import { InteractionTable } from "../data/table.ts";
+import { InteractionTable, type Vocab } from "../data/table.ts";
 import { startProgress } from "../progress.ts";
 
 export interface DataOptions {
@@ -74,7 +74,28 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
     ({ train, test } = splitTable(all, parseSplit(o.split, o.seed)));
   }
   const out: LoadedData = { train, test };
-  if (o.userFeatures) out.userFeatures = await readFeatureTable(o.userFeatures, o.maxBadRows);
-  if (o.itemFeatures) out.itemFeatures = await readFeatureTable(o.itemFeatures, o.maxBadRows);
+  if (o.userFeatures) {
+    out.userFeatures = await readFeatureTable(o.userFeatures, o.maxBadRows);
+    checkFeatureIds(out.userFeatures, all.users, `--user-features ${o.userFeatures}`, "users", log);
+  }
+  if (o.itemFeatures) {
+    out.itemFeatures = await readFeatureTable(o.itemFeatures, o.maxBadRows);
+    checkFeatureIds(out.itemFeatures, all.items, `--item-features ${o.itemFeatures}`, "items", log);
+  }
   return out;
+}
+
+/** A table whose ids match nothing in the log is the wrong file or the wrong id column, and would train silently without features. */
+function checkFeatureIds(table: FeatureTable, vocab: Vocab, what: string, kind: string, log: Logger): void {
+  let matched = 0;
+  for (const id of vocab.ids) if (table.has(id)) matched++;
+  if (matched === 0) {
+    throw new Error(
+      `${what}: none of its ${table.size} ids is one of the log's ${vocab.size} ${kind}; is its id column the right one?`,
+    );
+  }
+  log.info(
+    { features: what, rows: table.size, [kind]: vocab.size, covered: matched / vocab.size },
+    "feature table read",
+  );
 }

@@ -29,4 +29,34 @@ describe("readFeatureTable", () => {
     const bad = await file("users2.jsonl", '{"user":"a"}\n{"age":3}\n');
     await expect(readFeatureTable(bad)).rejects.toThrow(/users2.jsonl:2: no id field/);
   });
+
+  it("reads pandas' NA tokens as missing, so a numeric column stays numeric", async () => {
+    const t = await readFeatureTable(await file("na.csv", "item_id,year\ni1,1999\ni2,NaN\ni3,NA\ni4,\n"));
+    expect([...t.values()]).toEqual([{ year: 1999 }, {}, {}, {}]);
+    expect(inferFeatureSpec(t)).toEqual([{ name: "year", kind: "numeric" }]);
+  });
+
+  it("refuses a repeated id, an infinite number, a table without features, and an empty one", async () => {
+    await expect(readFeatureTable(await file("dup.csv", "item_id,topic\ni1,a\ni1,b\n"))).rejects.toThrow(
+      /dup.csv:3: column 1: id "i1" already has a row above/,
+    );
+    await expect(
+      readFeatureTable(await file("dup.jsonl", '{"id":"a","x":1}\n{"id":"a","x":2}\n')),
+    ).rejects.toThrow(/dup.jsonl:2: id "a" already has a row above/);
+    await expect(readFeatureTable(await file("inf.csv", "id,price\ni1,Infinity\n"))).rejects.toThrow(
+      /inf.csv:2: column 2: "Infinity" is not a finite number/,
+    );
+    await expect(readFeatureTable(await file("only.csv", "topic\nt1\n"))).rejects.toThrow(
+      /only.csv:1: header has only the id column "topic", no features/,
+    );
+    await expect(readFeatureTable(await file("none.csv", "id,topic\n"))).rejects.toThrow(
+      /none.csv:1: no feature rows found/,
+    );
+  });
+
+  it("skips bad rows within the --max-bad-rows budget", async () => {
+    const t = await readFeatureTable(await file("dup2.csv", "item_id,topic\ni1,a\ni1,b\ni2,c\n"), 1);
+    expect(t.get("i1")).toEqual({ topic: "a" });
+    expect(t.size).toBe(2);
+  });
 });

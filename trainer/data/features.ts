@@ -13,9 +13,28 @@ export type FeatureTable = Map<string, FeatureValues>;
 
 const ID_COLUMNS = ["id", "user", "user_id", "userid", "item", "item_id", "itemid", "movieid"];
 
+// What pandas' read_csv takes for a missing value by default: exports from it write these, and
+// reading "NaN" as a category would turn a numeric column categorical.
+const MISSING = new Set([
+  "",
+  "NA",
+  "N/A",
+  "n/a",
+  "NaN",
+  "nan",
+  "-NaN",
+  "-nan",
+  "null",
+  "NULL",
+  "None",
+  "<NA>",
+  "#N/A",
+]);
+
 /**
  * CSV/TSV with a header (the id column is `id`/`user`/`item`..., else the first) or JSONL objects
- * with one of those keys. Empty cells are left out, so the tower sees them as missing.
+ * with one of those keys. Empty and NA cells are left out, so the tower sees them as missing. A
+ * repeated id is a bad row: which of its rows the tower should see is not for the reader to guess.
  */
 export async function readFeatureTable(path: string, maxBadRows = 0): Promise<FeatureTable> {
   const out: FeatureTable = new Map();
@@ -30,10 +49,15 @@ export async function readFeatureTable(path: string, maxBadRows = 0): Promise<Fe
     for await (const line of rl) {
       lineNo++;
       if (line.trim() === "") continue;
+      const add = (id: string, values: FeatureValues, column: number | undefined) => {
+        if (out.has(id))
+          budget.record(new DataError(path, lineNo, column, `id "${id}" already has a row above`));
+        else out.set(id, values);
+      };
       if (jsonl) {
         const row = parseJsonFeatureRow(line, path, lineNo);
         if (row instanceof DataError) budget.record(row);
-        else out.set(row[0], row[1]);
+        else add(row[0], row[1], undefined);
         continue;
       }
       if (!header) {
@@ -41,6 +65,14 @@ export async function readFeatureTable(path: string, maxBadRows = 0): Promise<Fe
         header = splitFields(line, delimiter).map((h) => h.trim());
         const named = header.findIndex((h) => ID_COLUMNS.includes(h.toLowerCase()));
         idCol = Math.max(named, 0);
+        if (header.length < 2) {
+          throw new DataError(
+            path,
+            lineNo,
+            undefined,
+            `header has only the id column "${header[idCol]}", no features`,
+          );
+        }
         continue;
       }
       const fields = splitFields(line, delimiter);
@@ -56,17 +88,22 @@ export async function readFeatureTable(path: string, maxBadRows = 0): Promise<Fe
         continue;
       }
       const values: FeatureValues = {};
-      for (let c = 0; c < fields.length; c++) {
+      let bad: DataError | undefined;
+      for (let c = 0; c < fields.length && !bad; c++) {
         const raw = fields[c].trim();
-        if (c === idCol || raw === "") continue;
+        if (c === idCol || MISSING.has(raw)) continue;
         const n = Number(raw);
+        if (n === Number.POSITIVE_INFINITY || n === Number.NEGATIVE_INFINITY)
+          bad = new DataError(path, lineNo, c + 1, `"${raw}" is not a finite number`);
         values[header[c]] = Number.isFinite(n) ? n : raw;
       }
-      out.set(id, values);
+      if (bad) budget.record(bad);
+      else add(id, values, idCol + 1);
     }
   } finally {
     rl.close();
   }
+  if (out.size === 0) throw new DataError(path, lineNo, undefined, "no feature rows found");
   return out;
 }
 

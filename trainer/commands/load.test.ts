@@ -1,0 +1,27 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { loadData } from "./load.ts";
+
+const log = pino({ level: "silent" });
+
+describe("loadData", () => {
+  it("splits the log and attaches feature tables whose ids are the log's", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
+    const data = path.join(dir, "events.csv");
+    await writeFile(data, "user,item,timestamp\nu1,i1,1\nu1,i2,2\nu2,i1,3\nu2,i3,4\n");
+    const items = path.join(dir, "items.csv");
+    await writeFile(items, "item_id,topic\ni1,a\ni2,b\n");
+    const wrong = path.join(dir, "wrong.csv");
+    await writeFile(wrong, "sku,topic\nx1,a\n");
+    const base = { data, split: "last:1", maxBadRows: 0, seed: 1 };
+    const loaded = await loadData({ ...base, itemFeatures: items }, log);
+    expect([loaded.train.length, loaded.test.length]).toEqual([2, 2]);
+    expect(loaded.itemFeatures?.get("i2")).toEqual({ topic: "b" });
+    await expect(loadData({ ...base, itemFeatures: wrong }, log)).rejects.toThrow(
+      /--item-features .*wrong.csv: none of its 1 ids is one of the log's 3 items; is its id column the right one\?/,
+    );
+  });
+});
