@@ -110,6 +110,9 @@ describe("BundleWriter", () => {
     expect(await code(BundleWriter.create(options({ dir: existing })))).toBe("already_exists");
     expect(await code(BundleWriter.create(options({ dims: 16 })))).toBe("dims_mismatch");
     expect(await code(BundleWriter.create(options({ connectivity: 0 })))).toBe("invalid_input");
+    for (const version of ["a/b", "..", "-v1", "v1.", "v 1", "x".repeat(64)]) {
+      await expect(BundleWriter.create(options({ version }))).rejects.toThrow(/must be 1-63 letters, digits/);
+    }
     const w = await BundleWriter.create(options());
     expect(await code(w.finish({ metrics: {}, params: {} }))).toBe("invalid_input");
   });

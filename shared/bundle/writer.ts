@@ -94,7 +94,7 @@ export class BundleWriter {
   static async create(options: BundleWriterOptions): Promise<BundleWriter> {
     checkOptions(options);
     const finalDir = path.resolve(options.dir);
-    await assertAbsent(finalDir);
+    await assertBundleTarget(finalDir, options.version);
     const parent = path.dirname(finalDir);
     await mkdir(parent, { recursive: true });
     const tempDir = path.join(parent, `.${path.basename(finalDir)}.tmp-${tempSuffix()}`);
@@ -270,6 +270,21 @@ function checkOptions(o: BundleWriterOptions): void {
   }
   if (!o.model || !o.version)
     throw new BundleError("invalid_input", "BundleWriter: model and version are required");
+}
+
+// A version becomes a Kubernetes label value on the ANN hosts that serve it and a directory name in
+// bundle stores, so it follows the label-value rules, which also keep path separators out.
+const VERSION_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+
+/** Refuses a bundle that could not be written (bad version name, existing directory) before any work. */
+export async function assertBundleTarget(dir: string, version: string): Promise<void> {
+  if (!VERSION_NAME.test(version)) {
+    throw new BundleError(
+      "invalid_input",
+      `bundle version "${version}" must be 1-63 letters, digits, ".", "_" or "-", starting and ending with a letter or digit (a Kubernetes label value)`,
+    );
+  }
+  await assertAbsent(dir);
 }
 
 async function assertAbsent(dir: string): Promise<void> {

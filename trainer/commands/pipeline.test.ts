@@ -21,7 +21,7 @@ describe("train -> export -> validate", () => {
       { users: 60, items: 120, events: 1500, seed: 2, topics: 4 },
       path.join(dir, "data"),
     );
-    const trained = await runTrainCommand({
+    const trainOptions = {
       data: files.events,
       split: "last:1",
       maxBadRows: 0,
@@ -41,8 +41,15 @@ describe("train -> export -> validate", () => {
       excludeTrain: true,
       compare: true,
       bundle: true,
-      backend: "wasm",
-    });
+      backend: "wasm" as const,
+    };
+    const trained = await runTrainCommand(trainOptions);
+    // A taken version is refused before any work, leaving the run's files as they were.
+    const summaryBefore = await readFile(trained.summaryPath, "utf8");
+    await expect(runTrainCommand({ ...trainOptions, data: "/nonexistent" })).rejects.toThrow(
+      /bundle directory .*bundles\/v1 already exists/,
+    );
+    expect(await readFile(trained.summaryPath, "utf8")).toBe(summaryBefore);
     expect(trained.summary.final.exact.users).toBeGreaterThan(10);
     expect(trained.summary.comparison?.samplingCorrection).toBe("none");
     // ANN recall comes from the exported bundle's own index.

@@ -2,6 +2,7 @@
 // the bundle, and write the HTML report and JSON summary.
 import path from "node:path";
 import { openBundle } from "../../shared/bundle/reader.ts";
+import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
 import { buildEvalSet } from "../eval/evalset.ts";
@@ -39,6 +40,10 @@ export interface TrainOutcome {
 }
 
 export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutcome> {
+  const bundleTarget = path.join(o.out, "bundles", o.version);
+  // Found after training, a taken version would leave this run's checkpoint and report in place of
+  // the ones that belong to the existing bundle, and no bundle for this run.
+  if (o.bundle) await assertBundleTarget(bundleTarget, o.version);
   const { backend } = await initTensorflow(o.backend ? { backend: o.backend } : {});
   const data = await loadData(o, log);
   const evalSet = buildEvalSet(data.train, data.test, {
@@ -146,7 +151,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
   );
   let bundleDir: string | undefined;
   if (o.bundle) {
-    bundleDir = path.join(o.out, "bundles", o.version);
+    bundleDir = bundleTarget;
     const bar = startProgress("exporting items", data.train.items.size, "items");
     const itemFeatures = data.itemFeatures;
     const exported = await exportBundle({
