@@ -1,0 +1,44 @@
+// `towerops export`: flags, turned into the options of commands/export.ts.
+import { type Command, Option } from "commander";
+import { defaultVersion, handled, int } from "./flags.ts";
+
+export function registerExport(program: Command): void {
+  program
+    .command("export")
+    .description(
+      "Write a bundle from a training checkpoint: item embeddings streamed in batches into the index",
+    )
+    .requiredOption("--checkpoint <dir>", "checkpoint directory written by `towerops train`")
+    .requiredOption("--out <dir>", "bundle directory to create (must not exist)")
+    .option("--version <v>", "bundle version (default: v<timestamp>)")
+    .option("--model <name>", "model name (default: the checkpoint's)")
+    .option("--item-features <file>", "item attribute table (default: the one used in training)")
+    .option("--batch-size <n>", "items per item-tower batch", int(1), 8192)
+    .addOption(new Option("--quantization <kind>", "index scalar kind").choices(["f32", "f16", "bf16", "i8"]))
+    .action(
+      handled(
+        async (f: {
+          checkpoint: string;
+          out: string;
+          version?: string;
+          model?: string;
+          itemFeatures?: string;
+          batchSize: number;
+          quantization?: "f32" | "f16" | "bf16" | "i8";
+        }) => {
+          const result = await (await import("../commands/export.ts")).runExportCommand({
+            checkpoint: f.checkpoint,
+            out: f.out,
+            version: f.version ?? defaultVersion(),
+            batchSize: f.batchSize,
+            ...(f.model ? { model: f.model } : {}),
+            ...(f.itemFeatures ? { itemFeatures: f.itemFeatures } : {}),
+            ...(f.quantization ? { quantization: f.quantization } : {}),
+          });
+          process.stdout.write(
+            `${JSON.stringify({ dir: result.dir, digest: result.digest, items: result.items, itemsPerSecond: result.items / result.totalSeconds })}\n`,
+          );
+        },
+      ),
+    );
+}

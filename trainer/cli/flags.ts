@@ -1,0 +1,54 @@
+// Flag parsers and the action wrapper every trainer command shares: bad flag values are refused by
+// commander before any work, and a failed action prints one line instead of a stack trace.
+import { InvalidArgumentError, Option } from "commander";
+
+export const int =
+  (min: number) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+
+export const num =
+  (min: number, max = Number.POSITIVE_INFINITY) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected a number in [${min}, ${max}], got "${v}"`);
+    return n;
+  };
+
+/** A learning rate of 0 would train nothing and still write a bundle. */
+export const positive = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${v}"`);
+  return n;
+};
+
+export const intList = (v: string): number[] => {
+  if (v === "" || v === "none") return [];
+  return v.split(",").map((x) => int(1)(x.trim()));
+};
+
+/** Bad input ends the command with its message and `exitCode`, not a stack trace. */
+export const handled =
+  <A extends unknown[]>(fn: (...args: A) => Promise<void>, exitCode = 1) =>
+  async (...args: A): Promise<void> => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      process.stderr.write(`towerops: ${(err as Error).message}\n`);
+      process.exitCode = exitCode;
+    }
+  };
+
+export const backendOption = () =>
+  new Option("--backend <name>", "TensorFlow.js backend (default: best available)").choices([
+    "tensorflow",
+    "wasm",
+    "cpu",
+  ]);
+
+export const defaultVersion = () => `v${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}`;

@@ -1,0 +1,63 @@
+// `towerops data synth`: flags of the synthetic log generator.
+import type { Command } from "commander";
+import { startProgress } from "../progress.ts";
+import { handled, int, num } from "./flags.ts";
+
+export function registerSynth(data: Command): void {
+  data
+    .command("synth")
+    .description(
+      "Generate a synthetic engagement log (topics, Zipf popularity, taste mixtures, drift); deterministic per seed",
+    )
+    .requiredOption("--out <dir>", "output directory (events.csv, items.csv)")
+    .option("--users <n>", "users", int(1), 10_000)
+    .option("--items <n>", "items", int(1), 20_000)
+    .option("--events <n>", "events", int(1), 500_000)
+    .option("--seed <n>", "random seed", int(0), 1)
+    .option("--topics <n>", "latent topics (default ~sqrt(items)/4)", int(1))
+    .option("--zipf <s>", "item popularity exponent", num(0), 1)
+    .option(
+      "--topic-skew <s>",
+      "topic reach exponent: 0 = every topic draws as many users; >0 = mainstream and niche topics",
+      num(0),
+      0,
+    )
+    .option("--drift <f>", "share of taste moving to a new topic over the log", num(0, 1), 0.3)
+    .option("--noise <f>", "share of events drawn from global popularity", num(0, 1), 0.1)
+    .action(
+      handled(
+        async (f: {
+          out: string;
+          users: number;
+          items: number;
+          events: number;
+          seed: number;
+          topics?: number;
+          zipf: number;
+          topicSkew: number;
+          drift: number;
+          noise: number;
+        }) => {
+          const bar = startProgress("generating events", f.events, "events");
+          const files = await (await import("../synth/write.ts"))
+            .writeSynth(
+              {
+                users: f.users,
+                items: f.items,
+                events: f.events,
+                seed: f.seed,
+                zipf: f.zipf,
+                topicSkew: f.topicSkew,
+                drift: f.drift,
+                popularityNoise: f.noise,
+                ...(f.topics ? { topics: f.topics } : {}),
+              },
+              f.out,
+              (done, total) => bar.update(done, total),
+            )
+            .finally(() => bar.stop());
+          process.stdout.write(`${JSON.stringify(files)}\n`);
+        },
+      ),
+    );
+}

@@ -1,0 +1,210 @@
+// `towerops train`: flags, turned into the typed options of commands/train.ts.
+import { type Command, Option } from "commander";
+import type { TfBackend } from "../../shared/tf/backend.ts";
+import type { DataOptions } from "../commands/load.ts";
+import { LOG_FORMATS } from "../data/format.ts";
+import { SAMPLING_CORRECTIONS } from "../sampling/estimator.ts";
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
+import { backendOption, defaultVersion, handled, int, intList, num, positive } from "./flags.ts";
+
+/** The data flags are the loader's options, less the seed (which train and validate flag apart). */
+type DataFlags = Omit<DataOptions, "seed">;
+
+/** Flags named like a TrainConfig field take its type; the rest are renamed or CLI-only. */
+interface TrainFlags
+  extends DataFlags,
+    Pick<
+      TrainConfig,
+      | "dims"
+      | "embeddingDim"
+      | "hidden"
+      | "historyLength"
+      | "batchSize"
+      | "epochs"
+      | "learningRate"
+      | "optimizer"
+      | "temperature"
+      | "samplingCorrection"
+      | "correctionStrength"
+    > {
+  out: string;
+  model: string;
+  version?: string;
+  userBuckets: number;
+  itemBuckets: number;
+  hashSize: number;
+  hashes: number;
+  alpha: number;
+  seed: number;
+  weights: boolean;
+  earlyStop: number;
+  evalUsers: number;
+  excludeTrain: boolean;
+  compare: boolean;
+  bundle: boolean;
+  backend?: TfBackend;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command("train")
+    .description(
+      "Train a two-tower model (in-batch softmax, logQ correction), evaluate it, write checkpoint, bundle and report",
+    )
+    .requiredOption(
+      "--data <file>",
+      "engagement log: CSV/TSV/JSONL (user,item,timestamp[,weight]) or MovieLens u.data/ratings.dat/ratings.csv",
+    )
+    .option("--test <file>", "held-out log to evaluate on (instead of splitting --data)")
+    .option("--split <spec>", "random:<fraction> | last:<n> | time:<fraction> | time@<timestamp>", "last:1")
+    .addOption(new Option("--format <format>", "log format (default: detected)").choices(LOG_FORMATS))
+    .option("--max-bad-rows <n>", "malformed rows to skip before failing", int(0), 0)
+    .option(
+      "--min-rating <r>",
+      "drop rows rated below this (logs with a rating column)",
+      num(Number.NEGATIVE_INFINITY),
+    )
+    .option("--user-features <file>", "user profile table (CSV/TSV with header, or JSONL)")
+    .option("--item-features <file>", "item attribute table (CSV/TSV with header, or JSONL)")
+    .requiredOption(
+      "--out <dir>",
+      "output directory (checkpoint/, bundles/<version>/, report.html, summary.json)",
+    )
+    .option("--model <name>", "model name recorded in the bundle", "model")
+    .option("--version <v>", "bundle version (default: v<timestamp>)")
+    .option("--dims <n>", "tower output dims", int(1), DEFAULT_TRAIN_CONFIG.dims)
+    .option("--embedding-dim <n>", "embedding table width", int(1), DEFAULT_TRAIN_CONFIG.embeddingDim)
+    .option(
+      "--hidden <list>",
+      "hidden layer widths, e.g. 128,64 (none for a linear head)",
+      intList,
+      DEFAULT_TRAIN_CONFIG.hidden,
+    )
+    .option(
+      "--history-length <n>",
+      "recent items pooled per viewer",
+      int(1),
+      DEFAULT_TRAIN_CONFIG.historyLength,
+    )
+    .option("--user-buckets <n>", "user-id hash buckets (0 = 2x users)", int(0), 0)
+    .option("--item-buckets <n>", "item-id hash buckets (0 = 2x items)", int(0), 0)
+    .option(
+      "--batch-size <n>",
+      "examples per step (in-batch negatives = batch size - 1)",
+      int(2),
+      DEFAULT_TRAIN_CONFIG.batchSize,
+    )
+    .option("--epochs <n>", "passes over the training log", int(1), DEFAULT_TRAIN_CONFIG.epochs)
+    .option("--learning-rate <lr>", "learning rate", positive, DEFAULT_TRAIN_CONFIG.learningRate)
+    .addOption(
+      new Option("--optimizer <name>", "optimizer")
+        .choices(["adam", "adagrad"])
+        .default(DEFAULT_TRAIN_CONFIG.optimizer),
+    )
+    .option(
+      "--temperature <t>",
+      "softmax temperature on cosine logits",
+      num(1e-4),
+      DEFAULT_TRAIN_CONFIG.temperature,
+    )
+    .addOption(
+      new Option("--sampling-correction <kind>", "logQ correction source")
+        .choices(SAMPLING_CORRECTIONS)
+        .default(DEFAULT_TRAIN_CONFIG.samplingCorrection),
+    )
+    .option(
+      "--correction-strength <beta>",
+      "β in s - β·log p: 1 corrects fully (best overall recall), lower keeps more tail items",
+      num(0, 1),
+      DEFAULT_TRAIN_CONFIG.correctionStrength,
+    )
+    .option(
+      "--hash-size <n>",
+      "streaming estimator: hash array size H",
+      int(1),
+      DEFAULT_TRAIN_CONFIG.streaming.hashSize,
+    )
+    .option(
+      "--hashes <n>",
+      "streaming estimator: hash functions",
+      int(1),
+      DEFAULT_TRAIN_CONFIG.streaming.hashes,
+    )
+    .option(
+      "--alpha <a>",
+      "streaming estimator: learning rate",
+      num(1e-6, 1),
+      DEFAULT_TRAIN_CONFIG.streaming.alpha,
+    )
+    .option(
+      "--seed <n>",
+      "random seed (initialisers, batch order, splits)",
+      int(0),
+      DEFAULT_TRAIN_CONFIG.seed,
+    )
+    .option("--weights", "weight each event's loss by the log's weight column", false)
+    .option(
+      "--early-stop <n>",
+      "stop after n epochs without validation recall@100 improvement (0 = off)",
+      int(0),
+      0,
+    )
+    .option("--eval-users <n>", "evaluate at most n held-out users (0 = all)", int(0), 5000)
+    .option("--no-exclude-train", "keep users' training items in their evaluated rankings")
+    .option("--no-compare", "skip the uncorrected comparison run for the popularity-decile chart")
+    .option("--no-bundle", "write the checkpoint and report only")
+    .addOption(backendOption())
+    .action(
+      handled(async (f: TrainFlags) => {
+        const outcome = await (await import("../commands/train.ts")).runTrainCommand({
+          data: f.data,
+          ...(f.test ? { test: f.test } : {}),
+          split: f.split,
+          ...(f.format ? { format: f.format } : {}),
+          maxBadRows: f.maxBadRows,
+          ...(f.minRating !== undefined ? { minRating: f.minRating } : {}),
+          ...(f.userFeatures ? { userFeatures: f.userFeatures } : {}),
+          ...(f.itemFeatures ? { itemFeatures: f.itemFeatures } : {}),
+          seed: f.seed,
+          out: f.out,
+          model: f.model,
+          version: f.version ?? defaultVersion(),
+          config: {
+            dims: f.dims,
+            embeddingDim: f.embeddingDim,
+            hidden: f.hidden,
+            historyLength: f.historyLength,
+            userIdBuckets: f.userBuckets,
+            itemIdBuckets: f.itemBuckets,
+            batchSize: f.batchSize,
+            epochs: f.epochs,
+            learningRate: f.learningRate,
+            optimizer: f.optimizer,
+            temperature: f.temperature,
+            samplingCorrection: f.samplingCorrection,
+            correctionStrength: f.correctionStrength,
+            streaming: { hashSize: f.hashSize, alpha: f.alpha, hashes: f.hashes },
+            seed: f.seed,
+            useWeights: f.weights,
+            earlyStopPatience: f.earlyStop,
+          },
+          evalUsers: f.evalUsers,
+          excludeTrain: f.excludeTrain,
+          compare: f.compare,
+          bundle: f.bundle,
+          ...(f.backend ? { backend: f.backend } : {}),
+        });
+        const { final } = outcome.summary;
+        process.stdout.write(
+          `${JSON.stringify({
+            summary: outcome.summaryPath,
+            report: outcome.reportPath,
+            checkpoint: outcome.checkpointDir,
+            bundle: outcome.bundleDir ?? null,
+            metrics: final.exact.metrics,
+            popularity: final.popularity.metrics,
+          })}\n`,
+        );
+      }),
+    );
+}

@@ -1,0 +1,67 @@
+// `towerops validate`: flags, with the gate's thresholds spread out as flags of their own.
+import { type Command, Option } from "commander";
+import type { ValidateCommandOptions } from "../commands/validate.ts";
+import { LOG_FORMATS } from "../data/format.ts";
+import { DEFAULT_THRESHOLDS, GATE_METRICS, type GateThresholds } from "../validate/thresholds.ts";
+import { handled, int, num } from "./flags.ts";
+
+/** validate's exit code when it could not judge, apart from 1 (judged and failed), as grep does. */
+const CANNOT_JUDGE_EXIT = 2;
+
+/** What commander hands the validate action: the command's options with the thresholds spread out. */
+type ValidateFlags = Omit<ValidateCommandOptions, "thresholds"> & Omit<GateThresholds, "normTolerance">;
+
+export function registerValidate(program: Command): void {
+  program
+    .command("validate")
+    .description(
+      "Gate a candidate bundle on held-out data (and against a baseline); JSON verdict; exit code 0 pass, 1 fail (a refused candidate bundle included), 2 could not judge",
+    )
+    .requiredOption("--candidate <bundle>", "bundle to judge: a directory, file: or http(s) URI")
+    .option("--baseline <bundle>", "bundle currently serving, for the regression check (same forms)")
+    .option("--cache-dir <dir>", "download cache for http(s) bundles")
+    .requiredOption("--data <holdout>", "held-out engagement log")
+    .option(
+      "--history <file>",
+      "training log giving each user's history (default: leave-last-out within --data)",
+    )
+    .option("--targets-per-user <n>", "leave-last-out: events per user held out as targets", int(1), 1)
+    .addOption(
+      new Option("--metric <name>", "metric gated on")
+        .choices(GATE_METRICS)
+        .default(DEFAULT_THRESHOLDS.metric),
+    )
+    .option("--min-recall <r>", "absolute floor for the metric", num(0, 1), DEFAULT_THRESHOLDS.minRecall)
+    .option(
+      "--max-drop <f>",
+      "largest relative drop vs the baseline (0.05 = 5%)",
+      num(0, 1),
+      DEFAULT_THRESHOLDS.maxDrop,
+    )
+    .option(
+      "--min-coverage <f>",
+      "smallest share of held-out items in the catalogue",
+      num(0, 1),
+      DEFAULT_THRESHOLDS.minCoverage,
+    )
+    .option(
+      "--max-identical-top10 <f>",
+      "largest share of users with one identical top-10 (collapse)",
+      num(0, 1),
+      DEFAULT_THRESHOLDS.maxIdenticalTop10,
+    )
+    .option("--max-bad-rows <n>", "malformed rows to skip before failing", int(0), 0)
+    .addOption(new Option("--format <format>", "log format (default: detected)").choices(LOG_FORMATS))
+    .option("--threads <n>", "search threads", int(1), 2)
+    .action(
+      handled(async (f: ValidateFlags) => {
+        const { metric, minRecall, maxDrop, minCoverage, maxIdenticalTop10, ...options } = f;
+        const result = await (await import("../commands/validate.ts")).runValidateCommand({
+          ...options,
+          thresholds: { ...DEFAULT_THRESHOLDS, metric, minRecall, maxDrop, minCoverage, maxIdenticalTop10 },
+        });
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        if (!result.pass) process.exitCode = 1;
+      }, CANNOT_JUDGE_EXIT),
+    );
+}
