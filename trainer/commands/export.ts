@@ -1,4 +1,5 @@
 // `towerops export`: a bundle from a saved checkpoint, streaming the catalogue through the item tower.
+import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { ItemFeatures } from "../../shared/tower/features.ts";
@@ -21,15 +22,25 @@ export interface ExportCommandOptions {
 }
 
 export async function runExportCommand(o: ExportCommandOptions): Promise<ExportResult> {
+  await assertBundleTarget(o.out, o.version);
   await initTensorflow();
   const ckpt = await loadCheckpoint(o.checkpoint);
   try {
+    if (o.itemFeatures && ckpt.meta.itemFeatures.attributes.length === 0) {
+      throw new Error(
+        `--item-features ${o.itemFeatures}: the checkpoint's item tower was trained without attributes, so it cannot use them`,
+      );
+    }
     const featuresFile = o.itemFeatures ?? ckpt.meta.itemFeaturesFile;
     const features: FeatureTable | undefined = featuresFile
       ? await readFeatureTable(featuresFile)
       : undefined;
+    let withFeatures = 0;
     async function* items(): AsyncGenerator<ItemFeatures> {
-      for await (const id of ckpt.itemIds()) yield itemOf(id, features);
+      for await (const id of ckpt.itemIds()) {
+        if (features?.has(id)) withFeatures++;
+        yield itemOf(id, features);
+      }
     }
     const bar = startProgress("exporting items", ckpt.meta.itemCount, "items");
     const result = await exportBundle({
@@ -51,6 +62,13 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
       { dir: result.dir, items: result.items, digest: result.digest, seconds: result.totalSeconds },
       "bundle written",
     );
+    // The catalogue may have grown since training, so missing attributes are expected; none at all
+    // usually means a wrong table or id column.
+    if (features) {
+      const fields = { featuresFile, items: result.items, covered: withFeatures / Math.max(1, result.items) };
+      if (withFeatures === 0) log.warn(fields, "no exported item has a row in the attribute table");
+      else log.info(fields, "item attributes applied");
+    }
     return result;
   } finally {
     ckpt.viewer.dispose();

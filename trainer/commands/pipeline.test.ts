@@ -62,6 +62,15 @@ describe("train -> export -> validate", () => {
       batchSize: 50,
     });
     expect(exported.items).toBe(trained.summary.data.items);
+    await expect(
+      runExportCommand({
+        checkpoint: trained.checkpointDir,
+        out: path.join(dir, "with-features"),
+        version: "v3",
+        batchSize: 50,
+        itemFeatures: files.items,
+      }),
+    ).rejects.toThrow(/item tower was trained without attributes/);
     expect(exported.manifest.training.metrics["recall@100"]).toBeCloseTo(
       trained.summary.final.exact.metrics["recall@100"] ?? -1,
       6,
