@@ -45,15 +45,14 @@ export async function readFeatureTable(path: string, maxBadRows = 0): Promise<Fe
   let delimiter = ",";
   let idCol = 0;
   let lineNo = 0;
+  const add = (id: string, values: FeatureValues, column: number | undefined) => {
+    if (out.has(id)) budget.record(new DataError(path, lineNo, column, `id "${id}" already has a row above`));
+    else out.set(id, values);
+  };
   try {
     for await (const line of rl) {
       lineNo++;
       if (line.trim() === "") continue;
-      const add = (id: string, values: FeatureValues, column: number | undefined) => {
-        if (out.has(id))
-          budget.record(new DataError(path, lineNo, column, `id "${id}" already has a row above`));
-        else out.set(id, values);
-      };
       if (jsonl) {
         const row = parseJsonFeatureRow(line, path, lineNo);
         if (row instanceof DataError) budget.record(row);
