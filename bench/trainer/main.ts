@@ -4,6 +4,8 @@
 import { parseArgs } from "node:util";
 import type { TfBackend } from "../../shared/tf/backend.ts";
 import type { FeatureTable } from "../../trainer/data/features.ts";
+import type { InteractionTable } from "../../trainer/data/table.ts";
+import type { EvalSet } from "../../trainer/eval/evalset.ts";
 import { evaluateRetriever, type RetrievalMetrics } from "../../trainer/eval/metrics.ts";
 import type { SamplingCorrection } from "../../trainer/sampling/estimator.ts";
 import type { SynthWorld } from "../../trainer/synth/model.ts";
@@ -135,10 +137,15 @@ const data = needsData
     )
   : undefined;
 
+/** Both reference rankings of a split, scored like the models. */
+const referenceMetrics = (split: { train: InteractionTable; set: EvalSet }, w: SynthWorld) =>
+  Object.entries(referenceRetrievers(split.train, w, split.set.users)).map(
+    ([ranking, retriever]) =>
+      [ranking, evaluateRetriever(retriever, new Float32Array(0), split.set)] as const,
+  );
+
 if (data && world && cases.has("reference")) {
-  const refs = referenceRetrievers(data.train, world, data.set.users);
-  for (const [ranking, retriever] of Object.entries(refs)) {
-    const m = evaluateRetriever(retriever, new Float32Array(0), data.set);
+  for (const [ranking, m] of referenceMetrics(data, world)) {
     emit({
       case: "reference_ranking",
       ranking,
@@ -236,9 +243,7 @@ if (cases.has("niche")) {
     size.evalUsers,
   );
   if (!nicheWorld) throw new Error("bench: the generator produced no world");
-  const refs = referenceRetrievers(niche.train, nicheWorld, niche.set.users);
-  for (const [ranking, retriever] of Object.entries(refs)) {
-    const m = evaluateRetriever(retriever, new Float32Array(0), niche.set);
+  for (const [ranking, m] of referenceMetrics(niche, nicheWorld)) {
     emit({
       case: "niche_reference",
       topic_skew: topicSkew,
