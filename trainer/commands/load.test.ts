@@ -24,4 +24,15 @@ describe("loadData", () => {
       /--item-features .*wrong.csv: none of its 1 ids is one of the log's 3 items; is its id column the right one\?/,
     );
   });
+
+  it("refuses --weights for a log that carries none", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
+    const data = path.join(dir, "events.csv");
+    await writeFile(data, "user,item,timestamp\nu1,i1,1\nu1,i2,2\nu2,i1,3\nu2,i3,4\n");
+    const base = { data, split: "last:1", maxBadRows: 0, seed: 1 };
+    await expect(loadData({ ...base, requireWeights: true }, log)).rejects.toThrow(
+      /--weights: .*events.csv has no weight column \(or leaves it empty\), so every event would weigh 1/,
+    );
+    await expect(loadData({ ...base, requireWeights: false }, log)).resolves.toBeDefined();
+  });
 });

@@ -2,7 +2,7 @@
 import type { Logger } from "../../shared/log.ts";
 import { type FeatureTable, readFeatureTable } from "../data/features.ts";
 import type { LogFormat } from "../data/format.ts";
-import { type ReadOptions, readInteractions } from "../data/reader.ts";
+import { type ReadOptions, type ReadResult, readInteractions } from "../data/reader.ts";
 import { parseSplit, splitTable } from "../data/split.ts";
 import { InteractionTable, type Vocab } from "../data/table.ts";
 import { startProgress } from "../progress.ts";
@@ -14,6 +14,8 @@ export interface DataOptions {
   format?: LogFormat;
   maxBadRows: number;
   minRating?: number;
+  /** The training log must carry per-event weights (`--weights`). */
+  requireWeights?: boolean;
   seed: number;
   userFeatures?: string;
   itemFeatures?: string;
@@ -31,7 +33,7 @@ export async function readLog(
   table: InteractionTable,
   opts: ReadOptions,
   log: Logger,
-): Promise<void> {
+): Promise<ReadResult> {
   const bar = startProgress(`reading ${path.split("/").pop()}`, 1, "bytes");
   try {
     const result = await readInteractions(path, table, {
@@ -50,6 +52,7 @@ export async function readLog(
     );
     for (const e of result.badSamples)
       log.warn({ file: e.file, line: e.line, column: e.column }, `skipped bad row: ${e.detail}`);
+    return result;
   } finally {
     bar.stop();
   }
@@ -62,7 +65,12 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
     ...(o.minRating !== undefined ? { minRating: o.minRating } : {}),
   };
   const all = new InteractionTable();
-  await readLog(o.data, all, readOpts, log);
+  const read = await readLog(o.data, all, readOpts, log);
+  if (o.requireWeights && read.weighted === 0) {
+    throw new Error(
+      `--weights: ${o.data} has no weight column (or leaves it empty), so every event would weigh 1`,
+    );
+  }
   let train: InteractionTable;
   let test: InteractionTable;
   if (o.test) {

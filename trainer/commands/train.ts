@@ -45,7 +45,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
   // the ones that belong to the existing bundle, and no bundle for this run.
   if (o.bundle) await assertBundleTarget(bundleTarget, o.version);
   const { backend } = await initTensorflow(o.backend ? { backend: o.backend } : {});
-  const data = await loadData(o, log);
+  const data = await loadData({ ...o, requireWeights: o.config.useWeights }, log);
   const evalSet = buildEvalSet(data.train, data.test, {
     maxUsers: o.evalUsers,
     seed: o.seed,

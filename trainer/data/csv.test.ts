@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseTimestamp, splitFields } from "./csv.ts";
+import { parseTimestamp, sniffDelimiter, splitFields } from "./csv.ts";
 
 describe("splitFields", () => {
   it("splits plain and multi-character delimiters", () => {
@@ -17,5 +17,18 @@ describe("parseTimestamp", () => {
     expect(parseTimestamp("1970-01-01T00:01:00Z")).toBe(60);
     expect(parseTimestamp("soon")).toBeUndefined();
     expect(parseTimestamp("")).toBeUndefined();
+  });
+});
+
+describe("sniffDelimiter", () => {
+  it("finds tabs, commas, semicolons and pipes", () => {
+    expect(sniffDelimiter("user\titem\tts")).toBe("\t");
+    expect(sniffDelimiter("user,item,timestamp")).toBe(",");
+    expect(sniffDelimiter("viewer_id;item_id;ts")).toBe(";");
+    expect(sniffDelimiter("u1|i1|1700000000")).toBe("|");
+  });
+  it("ignores delimiters inside quotes and falls back to commas", () => {
+    expect(sniffDelimiter('"a;b;c",i1,5')).toBe(",");
+    expect(sniffDelimiter("u1")).toBe(",");
   });
 });

@@ -25,6 +25,26 @@ export function splitFields(line: string, delimiter: string): string[] {
   return out;
 }
 
+// Semicolons are what spreadsheets in comma-decimal locales write, pipes what many warehouse
+// unloads default to.
+const DELIMITERS = ["\t", ",", ";", "|"] as const;
+
+/** The delimiter of a header or first row: a tab if there is one, else the most frequent of , ; | (quoted text not counted). */
+export function sniffDelimiter(line: string): string {
+  const unquoted = line.replace(/"(?:[^"]|"")*"/g, "");
+  if (unquoted.includes("\t")) return "\t";
+  let best = ",";
+  let bestCount = 0;
+  for (const d of DELIMITERS) {
+    const count = unquoted.split(d).length - 1;
+    if (count > bestCount) {
+      best = d;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
 /** A timestamp as epoch seconds: numbers pass through, ISO-8601 dates are parsed. */
 export function parseTimestamp(raw: string): number | undefined {
   const s = raw.trim();

@@ -1,10 +1,11 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { inferFeatureSpec, readFeatureTable } from "./features.ts";
 
-async function file(name: string, text: string): Promise<string> {
+async function file(name: string, text: string | Buffer): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), "towerops-features-")), name);
   await writeFile(path, text);
   return path;
@@ -21,6 +22,13 @@ describe("readFeatureTable", () => {
       { name: "genre", kind: "categorical", buckets: 64 },
       { name: "year", kind: "numeric" },
     ]);
+  });
+
+  it("reads gzip and semicolon-delimited tables, and gzip JSONL by its inner name", async () => {
+    const semi = await readFeatureTable(await file("items.csv.gz", gzipSync("item_id;topic\ni1;a\n")));
+    expect(semi.get("i1")).toEqual({ topic: "a" });
+    const jsonl = await readFeatureTable(await file("users.jsonl.gz", gzipSync('{"user":"a","age":30}\n')));
+    expect(jsonl.get("a")).toEqual({ age: 30 });
   });
 
   it("reads JSONL and reports a bad row's position", async () => {

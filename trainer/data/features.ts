@@ -1,12 +1,11 @@
 // Optional user-profile and item-attribute tables: one row per id, other columns are features.
 // Streamed like the logs; the spec (numeric vs categorical) is inferred from the values seen.
-import { createReadStream } from "node:fs";
 import { extname } from "node:path";
-import { createInterface } from "node:readline";
 import type { ProfileFeature } from "../../shared/tower/features.ts";
-import { splitFields } from "./csv.ts";
+import { sniffDelimiter, splitFields } from "./csv.ts";
 import { BadRowBudget, DataError } from "./errors.ts";
 import { parseJsonObjectLine } from "./json-line.ts";
+import { logicalName, openLines } from "./lines.ts";
 
 export type FeatureValues = Record<string, number | string>;
 export type FeatureTable = Map<string, FeatureValues>;
@@ -39,8 +38,8 @@ const MISSING = new Set([
 export async function readFeatureTable(path: string, maxBadRows = 0): Promise<FeatureTable> {
   const out: FeatureTable = new Map();
   const budget = new BadRowBudget(maxBadRows);
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  const jsonl = [".jsonl", ".ndjson"].includes(extname(path).toLowerCase());
+  const source = await openLines(path);
+  const jsonl = [".jsonl", ".ndjson"].includes(extname(logicalName(path)).toLowerCase());
   let header: string[] | undefined;
   let delimiter = ",";
   let idCol = 0;
@@ -50,7 +49,7 @@ export async function readFeatureTable(path: string, maxBadRows = 0): Promise<Fe
     else out.set(id, values);
   };
   try {
-    for await (const line of rl) {
+    for await (const line of source.lines) {
       lineNo++;
       if (line.trim() === "") continue;
       if (jsonl) {
@@ -60,7 +59,7 @@ export async function readFeatureTable(path: string, maxBadRows = 0): Promise<Fe
         continue;
       }
       if (!header) {
-        delimiter = line.includes("\t") ? "\t" : ",";
+        delimiter = sniffDelimiter(line);
         header = splitFields(line, delimiter).map((h) => h.trim());
         const named = header.findIndex((h) => ID_COLUMNS.includes(h.toLowerCase()));
         idCol = Math.max(named, 0);
@@ -100,7 +99,7 @@ export async function readFeatureTable(path: string, maxBadRows = 0): Promise<Fe
       else add(id, values, idCol + 1);
     }
   } finally {
-    rl.close();
+    source.close();
   }
   if (out.size === 0) throw new DataError(path, lineNo, undefined, "no feature rows found");
   return out;

@@ -1,7 +1,7 @@
 // Which engagement-log layout a file uses, decided from its name and first line so users never have
 // to say "this is MovieLens".
 import { basename, extname } from "node:path";
-import { splitFields } from "./csv.ts";
+import { sniffDelimiter, splitFields } from "./csv.ts";
 
 export type LogFormat = "csv" | "tsv" | "jsonl" | "movielens-100k" | "movielens-dat" | "movielens-csv";
 export const LOG_FORMATS: readonly LogFormat[] = [
@@ -85,7 +85,7 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
         rating: undefined,
       };
     default: {
-      const delimiter = format === "tsv" ? "\t" : ",";
+      const delimiter = format === "tsv" ? "\t" : sniffDelimiter(firstLine);
       const names = splitFields(firstLine, delimiter).map((f) => f.trim().toLowerCase());
       const find = (aliases: readonly string[]) => {
         const ix = names.findIndex((n) => aliases.includes(n));

@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DataError } from "./errors.ts";
 import { loadInteractions } from "./reader.ts";
@@ -10,7 +11,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "towerops-reader-"));
 });
 
-async function file(name: string, text: string): Promise<string> {
+async function file(name: string, text: string | Buffer): Promise<string> {
   const path = join(dir, name);
   await writeFile(path, text);
   return path;
@@ -95,5 +96,41 @@ describe("loadInteractions", () => {
     await expect(loadInteractions(await file("empty.csv", ""))).rejects.toThrow(
       /empty.csv: the file is empty$/,
     );
+  });
+
+  it("reads gzip logs, detecting the format from the name inside .gz, and semicolon or pipe CSV", async () => {
+    const jsonl = await loadInteractions(
+      await file("e.jsonl.gz", gzipSync('\ufeff{"user":"a","item":"x","ts":1}\n')),
+    );
+    expect(jsonl.result).toMatchObject({ format: "jsonl", rows: 1 });
+    const semi = await loadInteractions(await file("semi.csv", "viewer_id;item_id;ts\na;x;1\nb;y;2\n"));
+    expect(semi.result).toMatchObject({ format: "csv", rows: 2 });
+    expect(semi.table.items.ids).toEqual(["x", "y"]);
+    const pipe = await loadInteractions(await file("pipe.csv", "a|x|1|3\n"));
+    expect(pipe.table.weight[0]).toBe(3);
+  });
+
+  it("counts the rows whose weight came from the log", async () => {
+    const { result } = await loadInteractions(await file("w.csv", "u,i,1,2\nu,i,2\nu,i,3,\n"));
+    expect(result).toMatchObject({ rows: 3, weighted: 1 });
+  });
+
+  it("refuses --min-rating on a log without ratings instead of reading it unfiltered", async () => {
+    await expect(
+      loadInteractions(await file("norating.csv", "user,item,ts\na,x,1\n"), { minRating: 4 }),
+    ).rejects.toThrow(/norating.csv:1: --min-rating needs a rating column, and this log has none/);
+    const jsonl = await file(
+      "r.jsonl",
+      '{"user":"a","item":"x","ts":1,"rating":5}\n{"user":"a","item":"y","ts":2}\n',
+    );
+    await expect(loadInteractions(jsonl, { minRating: 4 })).rejects.toThrow(
+      /r.jsonl:2: missing "rating" field, which --min-rating needs/,
+    );
+    const rated = await loadInteractions(await file("rated.csv", "user,item,ts,rating\na,x,1,5\na,y,2,\n"), {
+      minRating: 4,
+      maxBadRows: 1,
+    });
+    expect(rated.result).toMatchObject({ rows: 1, badRows: 1 });
+    expect(rated.result.badSamples[0].detail).toBe('rating "" is not a number');
   });
 });

@@ -1,12 +1,10 @@
 // Streaming engagement-log reader: one line in memory at a time, so multi-GB logs load into the
 // columnar table without ever holding the text.
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import { parseTimestamp, splitFields } from "./csv.ts";
 import { BadRowBudget, DataError } from "./errors.ts";
 import { detectFormat, JSON_KEYS, type Layout, type LogFormat, layoutFor } from "./format.ts";
 import { parseJsonObjectLine } from "./json-line.ts";
+import { logicalName, openLines } from "./lines.ts";
 import { type Interaction, InteractionTable } from "./table.ts";
 
 export interface ReadOptions {
@@ -14,7 +12,10 @@ export interface ReadOptions {
   format?: LogFormat;
   /** Malformed rows to skip before the read fails; 0 fails on the first. */
   maxBadRows?: number;
-  /** MovieLens (or a `rating` column): rows rated below this are not engagements and are skipped. */
+  /**
+   * MovieLens (or a `rating` column): rows rated below this are not engagements and are skipped.
+   * A log without ratings is refused rather than read unfiltered.
+   */
   minRating?: number;
   /** Called with bytes consumed so far and the file size, for progress bars. */
   onProgress?: (bytes: number, total: number) => void;
@@ -28,9 +29,12 @@ export interface ReadResult {
   badSamples: DataError[];
   /** Rows dropped by minRating (not errors). */
   filtered: number;
+  /** Rows whose weight came from the log rather than the default of 1. */
+  weighted: number;
 }
 
-type RowResult = Interaction | "filtered" | DataError;
+type ParsedRow = Interaction & { weighted: boolean };
+type RowResult = ParsedRow | "filtered" | DataError;
 
 /** Streams `path` into `table` (which may already hold rows and vocabularies, e.g. a train split). */
 export async function readInteractions(
@@ -38,27 +42,33 @@ export async function readInteractions(
   table: InteractionTable,
   opts: ReadOptions = {},
 ): Promise<ReadResult> {
-  const total = (await stat(path)).size;
   const budget = new BadRowBudget(opts.maxBadRows ?? 0);
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  const source = await openLines(path);
   let layout: Layout | undefined;
   let lineNo = 0;
-  let bytes = 0;
   let rows = 0;
   let filtered = 0;
+  let weighted = 0;
   let format: LogFormat = opts.format ?? "csv";
   try {
-    for await (const line of rl) {
+    for await (const line of source.lines) {
       lineNo++;
-      bytes += Buffer.byteLength(line) + 1;
-      if (opts.onProgress && (lineNo & 0xffff) === 0) opts.onProgress(bytes, total);
+      if (opts.onProgress && (lineNo & 0xffff) === 0) opts.onProgress(source.bytesRead(), source.size);
       if (line.trim() === "") continue;
       if (!layout) {
-        format = opts.format ?? detectFormat(path, line);
+        format = opts.format ?? detectFormat(logicalName(path), line);
         try {
           layout = layoutFor(format, line);
         } catch (err) {
           throw new DataError(path, lineNo, undefined, (err as Error).message);
+        }
+        if (opts.minRating !== undefined && layout.format !== "jsonl" && layout.rating === undefined) {
+          throw new DataError(
+            path,
+            lineNo,
+            undefined,
+            "--min-rating needs a rating column, and this log has none",
+          );
         }
         if (layout.header) continue;
       }
@@ -71,18 +81,19 @@ export async function readInteractions(
       else {
         table.push(parsed);
         rows++;
+        if (parsed.weighted) weighted++;
       }
     }
   } finally {
-    rl.close();
+    source.close();
   }
-  opts.onProgress?.(total, total);
+  opts.onProgress?.(source.size, source.size);
   if (rows === 0) {
     throw lineNo === 0
       ? new Error(`${path}: the file is empty`)
       : new DataError(path, lineNo, undefined, "no engagement rows found");
   }
-  return { format, rows, badRows: budget.count, badSamples: budget.samples, filtered };
+  return { format, rows, badRows: budget.count, badSamples: budget.samples, filtered, weighted };
 }
 
 /** Convenience: a fresh table from one file. */
@@ -127,24 +138,20 @@ function parseDelimited(
       `timestamp "${fields[layout.timestamp]}" is not a number or ISO date`,
     );
   }
-  let weight = 1;
-  if (
-    layout.weight !== undefined &&
-    fields[layout.weight] !== undefined &&
-    fields[layout.weight].trim() !== ""
-  ) {
-    weight = Number(fields[layout.weight]);
-    if (!Number.isFinite(weight) || weight < 0) {
-      return new DataError(
-        file,
-        lineNo,
-        layout.weight + 1,
-        `weight "${fields[layout.weight]}" is not a non-negative number`,
-      );
-    }
+  const rawWeight = layout.weight === undefined ? "" : (fields[layout.weight] ?? "").trim();
+  const weighted = rawWeight !== "";
+  const weight = weighted ? Number(rawWeight) : 1;
+  if (!Number.isFinite(weight) || weight < 0) {
+    return new DataError(
+      file,
+      lineNo,
+      (layout.weight ?? 0) + 1,
+      `weight "${rawWeight}" is not a non-negative number`,
+    );
   }
   if (layout.rating !== undefined && opts.minRating !== undefined) {
-    const rating = Number(fields[layout.rating]);
+    const rawRating = (fields[layout.rating] ?? "").trim();
+    const rating = rawRating === "" ? Number.NaN : Number(rawRating);
     if (!Number.isFinite(rating))
       return new DataError(
         file,
@@ -154,7 +161,7 @@ function parseDelimited(
       );
     if (rating < opts.minRating) return "filtered";
   }
-  return { user, item, timestamp, weight };
+  return { user, item, timestamp, weight, weighted };
 }
 
 function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOptions): RowResult {
@@ -190,7 +197,14 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
       return new DataError(file, lineNo, undefined, `field "${w.key}" must be a non-negative number`);
     }
   }
-  const rating = pick("rating");
-  if (rating && opts.minRating !== undefined && Number(rating.value) < opts.minRating) return "filtered";
-  return { user, item, timestamp, weight };
+  if (opts.minRating !== undefined) {
+    const rating = pick("rating");
+    if (!rating)
+      return new DataError(file, lineNo, undefined, 'missing "rating" field, which --min-rating needs');
+    if (typeof rating.value !== "number" || !Number.isFinite(rating.value)) {
+      return new DataError(file, lineNo, undefined, `field "${rating.key}" must be a number`);
+    }
+    if (rating.value < opts.minRating) return "filtered";
+  }
+  return { user, item, timestamp, weight, weighted: w !== undefined };
 }

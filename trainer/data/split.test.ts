@@ -14,8 +14,10 @@ describe("parseSplit", () => {
     expect(parseSplit("last:2", 0)).toEqual({ kind: "last-n", n: 2 });
     expect(parseSplit("time:0.9", 0)).toEqual({ kind: "time-quantile", trainFraction: 0.9 });
     expect(parseSplit("time@100", 0)).toEqual({ kind: "time-cut", timestamp: 100 });
+    expect(parseSplit("time@1970-01-01T00:01:40Z", 0)).toEqual({ kind: "time-cut", timestamp: 100 });
     expect(() => parseSplit("random:2", 0)).toThrow(/--split "random:2"/);
     expect(() => parseSplit("last:0", 0)).toThrow();
+    expect(() => parseSplit("time@soon", 0)).toThrow(/--split "time@soon"/);
   });
 });
 

@@ -1,6 +1,7 @@
 // Train/test splits. Temporal splits are the honest ones for retrieval (the model never sees the
 // future); random exists because small public logs are often evaluated that way.
 import { createRng } from "../random.ts";
+import { parseTimestamp } from "./csv.ts";
 import type { InteractionTable } from "./table.ts";
 
 export type SplitSpec =
@@ -14,12 +15,17 @@ export interface Split {
   test: InteractionTable;
 }
 
-/** Parses `random:0.1`, `last:1`, `time:0.9` (quantile) or `time@<timestamp>`. */
+/** Parses `random:0.1`, `last:1`, `time:0.9` (quantile) or `time@<timestamp>` (epoch seconds or an ISO date, as in logs). */
 export function parseSplit(text: string, seed: number): SplitSpec {
   const m = /^(random|last|time)([:@])(.+)$/.exec(text.trim());
   const bad = () =>
     new Error(`--split "${text}": expected random:<fraction>, last:<n>, time:<fraction> or time@<timestamp>`);
   if (!m) throw bad();
+  if (m[1] === "time" && m[2] === "@") {
+    const timestamp = parseTimestamp(m[3]);
+    if (timestamp === undefined) throw bad();
+    return { kind: "time-cut", timestamp };
+  }
   const value = Number(m[3]);
   if (!Number.isFinite(value)) throw bad();
   if (m[1] === "random" && m[2] === ":" && value > 0 && value < 1)
@@ -28,7 +34,6 @@ export function parseSplit(text: string, seed: number): SplitSpec {
     return { kind: "last-n", n: value };
   if (m[1] === "time" && m[2] === ":" && value > 0 && value < 1)
     return { kind: "time-quantile", trainFraction: value };
-  if (m[1] === "time" && m[2] === "@") return { kind: "time-cut", timestamp: value };
   throw bad();
 }
 
