@@ -62,7 +62,7 @@ describe("towerops validate exit codes", () => {
     const dir = await mkdtemp(path.join(tmpdir(), "towerops-validate-cli-"));
     const holdout = path.join(dir, "holdout.csv");
     await writeFile(holdout, "user,item,timestamp\nu1,i1,1\nu1,i2,2\n");
-    const missing = await run(["--candidate", path.join(dir, "nope"), "--data", holdout]);
+    const missing = await run(["--candidate", path.join(dir, "nope"), "--data", holdout, "--min-users", "1"]);
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stdout)).toMatchObject({
       pass: false,
@@ -77,5 +77,17 @@ describe("towerops validate exit codes", () => {
     expect(unreadable.code).toBe(2);
     expect(unreadable.stdout).toBe("");
     expect(unreadable.stderr).toMatch(/none.csv/);
+  });
+
+  it("exits 2 when too few held-out users have an item new to them", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-validate-cli-"));
+    const holdout = path.join(dir, "holdout.csv");
+    await writeFile(holdout, "user,item,timestamp\nu1,i1,1\nu1,i2,2\nu2,i1,1\nu2,i1,2\n");
+    const few = await run(["--candidate", path.join(dir, "nope"), "--data", holdout, "--min-users", "2"]);
+    expect(few.code).toBe(2);
+    expect(few.stdout).toBe("");
+    expect(few.stderr).toMatch(
+      /holdout.csv: only 1 of its 2 users have a held-out item new to them, fewer than --min-users 2; .*--no-exclude-history/,
+    );
   });
 });

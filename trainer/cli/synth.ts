@@ -24,6 +24,7 @@ export function registerSynth(data: Command): void {
     )
     .option("--drift <f>", "share of taste moving to a new topic over the log", num(0, 1), 0.3)
     .option("--noise <f>", "share of events drawn from global popularity", num(0, 1), 0.1)
+    .option("--force", "replace events.csv / items.csv already in --out", false)
     .action(
       handled(
         async (f: {
@@ -37,6 +38,7 @@ export function registerSynth(data: Command): void {
           topicSkew: number;
           drift: number;
           noise: number;
+          force: boolean;
         }) => {
           const bar = startProgress("generating events", f.events, "events");
           const files = await (await import("../synth/write.ts"))
@@ -53,7 +55,7 @@ export function registerSynth(data: Command): void {
                 ...(f.topics ? { topics: f.topics } : {}),
               },
               f.out,
-              (done, total) => bar.update(done, total),
+              { overwrite: f.force, onProgress: (done, total) => bar.update(done, total) },
             )
             .finally(() => bar.stop());
           process.stdout.write(`${JSON.stringify(files)}\n`);

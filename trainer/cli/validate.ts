@@ -5,6 +5,9 @@ import { LOG_FORMATS } from "../data/format.ts";
 import { DEFAULT_THRESHOLDS, GATE_METRICS, type GateThresholds } from "../validate/thresholds.ts";
 import { handled, int, num } from "./flags.ts";
 
+// Recall over n users has a standard error near 0.5/sqrt(n): 100 users already blur it by ±0.05.
+const DEFAULT_MIN_USERS = 100;
+
 /** validate's exit code when it could not judge, apart from 1 (judged and failed), as grep does. */
 const CANNOT_JUDGE_EXIT = 2;
 
@@ -26,6 +29,16 @@ export function registerValidate(program: Command): void {
       "training log giving each user's history (default: leave-last-out within --data)",
     )
     .option("--targets-per-user <n>", "leave-last-out: events per user held out as targets", int(1), 1)
+    .option(
+      "--no-exclude-history",
+      "also judge on items users had engaged with before (repeat engagements), and rank their history",
+    )
+    .option(
+      "--min-users <n>",
+      "fewest held-out users to judge on; fewer cannot be judged (exit 2)",
+      int(1),
+      DEFAULT_MIN_USERS,
+    )
     .addOption(
       new Option("--metric <name>", "metric gated on")
         .choices(GATE_METRICS)

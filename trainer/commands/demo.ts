@@ -29,6 +29,7 @@ export async function runDemo(o: DemoOptions): Promise<{ recall: number; popular
   const files = await writeSynth(
     { users: o.users, items: o.items, events: o.events, seed: o.seed },
     path.join(out, "data"),
+    { overwrite: true },
   );
   print(
     `1. synthetic engagement log: ${o.events} events, ${o.users} users, ${o.items} items (${files.events})`,

@@ -9,7 +9,14 @@ import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { LogFormat } from "../data/format.ts";
 import { InteractionTable } from "../data/table.ts";
 import { passProgress } from "../progress.ts";
-import { buildHoldout, checkBundle, type GateResult, judge, refusedCandidate } from "../validate/gate.ts";
+import {
+  buildHoldout,
+  checkBundle,
+  type GateResult,
+  type Holdout,
+  judge,
+  refusedCandidate,
+} from "../validate/gate.ts";
 import type { GateThresholds } from "../validate/thresholds.ts";
 import { readLog } from "./load.ts";
 
@@ -24,6 +31,10 @@ export interface ValidateCommandOptions {
   data: string;
   history?: string;
   targetsPerUser: number;
+  /** Judge on items new to each user (training's evaluation does the same); false when repeats count. */
+  excludeHistory: boolean;
+  /** Fewest held-out users the gate judges on; below it the verdict would be noise, so it cannot judge. */
+  minUsers: number;
   maxBadRows: number;
   format?: LogFormat;
   thresholds: GateThresholds;
@@ -40,17 +51,17 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     historyTable = new InteractionTable();
     await readLog(o.history, historyTable, readOpts, log);
   }
+  const holdout = buildHoldout(holdoutTable, {
+    targetsPerUser: o.targetsPerUser,
+    excludeHistory: o.excludeHistory,
+    ...(historyTable ? { history: historyTable } : {}),
+  });
+  assertEnoughUsers(holdout, o);
   const check = async (uri: string, role: string) => {
     const verified = await (await prepareBundle(uri, { cacheDir: o.cacheDir })).contents;
     const bundle = await openBundle(verified, { threads: o.threads });
     const progress = passProgress(`checking ${role}`, "users");
     try {
-      const holdout = buildHoldout(
-        holdoutTable,
-        bundle.manifest.viewerTower.features.historyLength,
-        o.targetsPerUser,
-        historyTable,
-      );
       return {
         check: await checkBundle(bundle, holdout, o.threads, progress.update),
         indexDims: bundle.index.dimensions(),
@@ -76,4 +87,19 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
       ).check
     : undefined;
   return judge(candidate.check, baseline, o.thresholds, candidate.indexDims);
+}
+
+function assertEnoughUsers(h: Holdout, o: ValidateCommandOptions): void {
+  log.info({ users: h.users.length, holdoutUsers: h.holdoutUsers }, "holdout built");
+  if (h.users.length >= o.minUsers) return;
+  const target = o.excludeHistory ? "a held-out item new to them" : "a held-out event";
+  const remedies = [
+    "a larger --data",
+    ...(o.history ? [] : ["--history <training log>"]),
+    ...(o.excludeHistory ? ["--no-exclude-history if repeat engagements count"] : []),
+    "a lower --min-users",
+  ];
+  throw new Error(
+    `${o.data}: only ${h.users.length} of its ${h.holdoutUsers} users have ${target}, fewer than --min-users ${o.minUsers}; a verdict on so few would be noise. Use ${remedies.join(", or ")}`,
+  );
 }

@@ -16,4 +16,17 @@ describe("writeSynth", () => {
     expect(items[0]).toBe("item_id,topic");
     expect(items).toHaveLength(41);
   });
+
+  it("refuses to write over an earlier dataset unless told to", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "towerops-synth-"));
+    const opts = { users: 5, items: 5, events: 20, seed: 1 };
+    const files = await writeSynth(opts, dir);
+    const before = await readFile(files.events, "utf8");
+    await expect(writeSynth({ ...opts, seed: 2 }, dir)).rejects.toThrow(
+      /events.csv already exists; pass --force to replace it/,
+    );
+    expect(await readFile(files.events, "utf8")).toBe(before);
+    await writeSynth({ ...opts, seed: 2 }, dir, { overwrite: true });
+    expect(await readFile(files.events, "utf8")).not.toBe(before);
+  });
 });

@@ -3,7 +3,7 @@
 
 import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { access, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type SynthOptions, type SynthWorld, synthesize } from "./model.ts";
 
@@ -15,13 +15,25 @@ export interface SynthFiles {
 export const userId = (u: number): string => `u${u}`;
 export const itemId = (i: number): string => `i${i}`;
 
+export interface WriteSynthOptions {
+  /** Replace an earlier events.csv / items.csv; without it their presence is an error. */
+  overwrite?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
 export async function writeSynth(
   opts: SynthOptions,
   outDir: string,
-  onProgress?: (done: number, total: number) => void,
+  { overwrite = false, onProgress }: WriteSynthOptions = {},
 ): Promise<SynthFiles> {
-  await mkdir(outDir, { recursive: true });
   const files = { events: join(outDir, "events.csv"), items: join(outDir, "items.csv") };
+  // `events.csv` is also the name of a real log; a generator must not write over one unasked.
+  if (!overwrite) {
+    for (const file of Object.values(files)) {
+      if (await exists(file)) throw new Error(`${file} already exists; pass --force to replace it`);
+    }
+  }
+  await mkdir(outDir, { recursive: true });
   let world: SynthWorld | undefined;
   const events = createWriteStream(files.events);
   await write(events, "user,item,timestamp\n");
@@ -53,6 +65,13 @@ export async function writeSynth(
   await write(items, chunk);
   await close(items);
   return files;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function write(stream: WriteStream, text: string): Promise<void> {

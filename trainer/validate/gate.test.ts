@@ -68,16 +68,41 @@ describe("buildHoldout", () => {
   }
 
   it("holds out each user's last events, earlier ones as history", () => {
-    expect(buildHoldout(t, 5, 1)).toEqual({ users: ["a"], histories: [["x", "y"]], targets: [["z"]] });
+    expect(buildHoldout(t, { targetsPerUser: 1, excludeHistory: true })).toEqual({
+      users: ["a"],
+      histories: [["x", "y"]],
+      seen: [["x", "y"]],
+      targets: [["z"]],
+      holdoutUsers: 2,
+    });
   });
 
   it("takes histories from a training log when given one", () => {
     const train = new InteractionTable();
     train.push({ user: "b", item: "w", timestamp: 0, weight: 1 });
-    expect(buildHoldout(t, 5, 1, train)).toEqual({
+    expect(buildHoldout(t, { targetsPerUser: 1, history: train, excludeHistory: true })).toEqual({
       users: ["a", "b"],
       histories: [[], ["w"]],
+      seen: [[], ["w"]],
       targets: [["x", "y", "z"], ["x"]],
+      holdoutUsers: 2,
     });
+  });
+
+  it("judges on items new to the user unless repeats count", () => {
+    const r = new InteractionTable();
+    for (const [user, item, ts] of [
+      ["a", "x", 1],
+      ["a", "y", 2],
+      ["a", "x", 3],
+      ["b", "x", 1],
+      ["b", "y", 2],
+    ] as const) {
+      r.push({ user, item, timestamp: ts, weight: 1 });
+    }
+    const fresh = buildHoldout(r, { targetsPerUser: 1, excludeHistory: true });
+    expect(fresh.users).toEqual(["b"]);
+    const repeats = buildHoldout(r, { targetsPerUser: 1, excludeHistory: false });
+    expect(repeats).toMatchObject({ users: ["a", "b"], seen: [[], []], targets: [["x"], ["y"]] });
   });
 });

@@ -46,40 +46,61 @@ export function refusedCandidate(err: unknown): GateResult | undefined {
 /** Held-out queries: per user, history item ids and target item ids. */
 export interface Holdout {
   users: string[];
+  /** Each user's earlier items, oldest first; the viewer tower takes the most recent of them. */
   histories: string[][];
+  /** Items left out of the user's ranking: their history, unless repeat engagements count. */
+  seen: string[][];
   targets: string[][];
+  /** Users in the holdout log, including those left without a target. */
+  holdoutUsers: number;
+}
+
+export interface HoldoutOptions {
+  /** Leave-last-out: events per user held out as targets. */
+  targetsPerUser: number;
+  /** A training log giving the histories; then every holdout event is a target. */
+  history?: InteractionTable;
+  /**
+   * Drop targets the user had already engaged with and keep their history out of the ranking, as
+   * training's evaluation does: retrieval is judged on items new to the user.
+   */
+  excludeHistory: boolean;
 }
 
 /**
  * Leave-last-out within one log: each user's last `targetsPerUser` events are targets, earlier ones
- * the history (capped to `historyLength`). Users with a single event are skipped, or, with
- * `history` given, histories come from that (training) log and every holdout event is a target.
+ * the history. Or, with `history` given, histories come from that (training) log and every holdout
+ * event is a target. Users left without a target are not held out.
  */
-export function buildHoldout(
-  holdout: InteractionTable,
-  historyLength: number,
-  targetsPerUser: number,
-  history?: InteractionTable,
-): Holdout {
-  const out: Holdout = { users: [], histories: [], targets: [] };
+export function buildHoldout(holdout: InteractionTable, o: HoldoutOptions): Holdout {
+  const out: Holdout = { users: [], histories: [], seen: [], targets: [], holdoutUsers: 0 };
   const idsOf = (t: InteractionTable, rows: number[]) =>
     rows.map((r) => t.items.ids[t.item[r] as number] as string);
-  const historyRows = history?.rowsByUser();
+  const historyRows = o.history?.rowsByUser();
   for (const [u, rows] of holdout.rowsByUser()) {
+    out.holdoutUsers++;
     const userId = holdout.users.ids[u] as string;
-    if (history && historyRows) {
-      const hu = history.users.get(userId);
-      const hr = hu === undefined ? [] : (historyRows.get(hu) ?? []);
-      out.users.push(userId);
-      out.histories.push(idsOf(history, hr.slice(Math.max(0, hr.length - historyLength))));
-      out.targets.push(idsOf(holdout, rows));
-      continue;
+    let history: string[];
+    let targets: string[];
+    if (o.history && historyRows) {
+      const hu = o.history.users.get(userId);
+      history = idsOf(o.history, hu === undefined ? [] : (historyRows.get(hu) ?? []));
+      targets = idsOf(holdout, rows);
+    } else {
+      const cut = rows.length - o.targetsPerUser;
+      if (cut < 1) continue;
+      history = idsOf(holdout, rows.slice(0, cut));
+      targets = idsOf(holdout, rows.slice(cut));
     }
-    if (rows.length <= targetsPerUser) continue;
-    const cut = rows.length - targetsPerUser;
+    if (o.excludeHistory) {
+      const seen = new Set(history);
+      targets = targets.filter((id) => !seen.has(id));
+    }
+    if (targets.length === 0) continue;
     out.users.push(userId);
-    out.histories.push(idsOf(holdout, rows.slice(Math.max(0, cut - historyLength), cut)));
-    out.targets.push(idsOf(holdout, rows.slice(cut)));
+    out.histories.push(history);
+    out.seen.push(o.excludeHistory ? history : []);
+    out.targets.push(targets);
   }
   return out;
 }
@@ -117,14 +138,14 @@ export async function checkBundle(
         rel.add(ix);
       }
     }
-    const hist = new Set(
-      (h.histories[u] as string[]).map((id) => vocab.get(id)).filter((x): x is number => x !== undefined),
-    );
-    for (const i of hist) rel.delete(i);
     if (rel.size === 0) return;
     keep.push(u);
     relevant.push(Int32Array.from(rel));
-    exclude.push(Int32Array.from(hist));
+    exclude.push(
+      Int32Array.from(
+        new Set((h.seen[u] as string[]).map((id) => vocab.get(id)).filter((x) => x !== undefined)),
+      ),
+    );
   });
   const viewers = keep.map((u) =>
     viewerOf(
