@@ -81,6 +81,7 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
   } else {
     ({ train, test } = splitTable(all, parseSplit(o.split, o.seed)));
   }
+  warnColdStart(train, test, log);
   const out: LoadedData = { train, test };
   if (o.userFeatures) {
     out.userFeatures = await readFeatureTable(o.userFeatures, o.maxBadRows);
@@ -91,6 +92,35 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
     checkFeatureIds(out.itemFeatures, all.items, `--item-features ${o.itemFeatures}`, "items", log);
   }
   return out;
+}
+
+/**
+ * Held-out events whose item or user training never saw: their id embeddings are untrained, so only
+ * features and history can place them, and a low recall may be the split's doing, not the model's.
+ */
+export function coldShares(
+  train: InteractionTable,
+  test: InteractionTable,
+): { items: number; users: number } {
+  const itemSeen = train.itemCounts();
+  const userSeen = new Uint8Array(train.users.size);
+  for (let r = 0; r < train.length; r++) userSeen[train.user[r] as number] = 1;
+  let items = 0;
+  let users = 0;
+  for (let r = 0; r < test.length; r++) {
+    if (!((itemSeen[test.item[r] as number] ?? 0) > 0)) items++;
+    if (!userSeen[test.user[r] as number]) users++;
+  }
+  return { items: items / Math.max(1, test.length), users: users / Math.max(1, test.length) };
+}
+
+function warnColdStart(train: InteractionTable, test: InteractionTable, log: Logger): void {
+  const cold = coldShares(train, test);
+  if (cold.items === 0 && cold.users === 0) return;
+  log.warn(
+    { heldOut: test.length, coldItems: cold.items, coldUsers: cold.users },
+    "some held-out events have an item or user that training never saw; id embeddings cannot place them",
+  );
 }
 
 /** A table whose ids match nothing in the log is the wrong file or the wrong id column, and would train silently without features. */
