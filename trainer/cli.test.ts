@@ -58,10 +58,15 @@ describe("towerops validate exit codes", () => {
     }
   };
 
-  it("exits 1 with a verdict for a missing candidate, 2 without one when the holdout is unreadable", async () => {
+  const holdoutFile = async (rows: string) => {
     const dir = await mkdtemp(path.join(tmpdir(), "towerops-validate-cli-"));
     const holdout = path.join(dir, "holdout.csv");
-    await writeFile(holdout, "user,item,timestamp\nu1,i1,1\nu1,i2,2\n");
+    await writeFile(holdout, `user,item,timestamp\n${rows}`);
+    return { dir, holdout };
+  };
+
+  it("exits 1 with a verdict for a missing candidate, 2 without one when the holdout is unreadable", async () => {
+    const { dir, holdout } = await holdoutFile("u1,i1,1\nu1,i2,2\n");
     const missing = await run(["--candidate", path.join(dir, "nope"), "--data", holdout, "--min-users", "1"]);
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stdout)).toMatchObject({
@@ -80,9 +85,7 @@ describe("towerops validate exit codes", () => {
   });
 
   it("exits 2 when too few held-out users have an item new to them", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "towerops-validate-cli-"));
-    const holdout = path.join(dir, "holdout.csv");
-    await writeFile(holdout, "user,item,timestamp\nu1,i1,1\nu1,i2,2\nu2,i1,1\nu2,i1,2\n");
+    const { dir, holdout } = await holdoutFile("u1,i1,1\nu1,i2,2\nu2,i1,1\nu2,i1,2\n");
     const few = await run(["--candidate", path.join(dir, "nope"), "--data", holdout, "--min-users", "2"]);
     expect(few.code).toBe(2);
     expect(few.stdout).toBe("");

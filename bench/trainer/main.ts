@@ -9,13 +9,14 @@ import type { EvalSet } from "../../trainer/eval/evalset.ts";
 import { evaluateRetriever, type RetrievalMetrics } from "../../trainer/eval/metrics.ts";
 import type { SamplingCorrection } from "../../trainer/sampling/estimator.ts";
 import type { SynthWorld } from "../../trainer/synth/model.ts";
+import { synthTable } from "../../trainer/synth/table.ts";
 import { itemId } from "../../trainer/synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
 import { streamingError } from "./estimator.ts";
 import { type ExportMeasure, exportScaling } from "./export.ts";
 import { type QualityCase, qualityRuns, qualitySplit } from "./quality.ts";
 import { referenceRetrievers } from "./reference.ts";
-import { embedThroughput, synthTable, trainThroughput } from "./throughput.ts";
+import { embedThroughput, trainThroughput } from "./throughput.ts";
 
 const { values: args } = parseArgs({
   options: {

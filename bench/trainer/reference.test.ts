@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InteractionTable } from "../../trainer/data/table.ts";
+import { tableOf } from "../../trainer/data/testing.ts";
 import { referenceRetrievers } from "./reference.ts";
 
 describe("referenceRetrievers", () => {
@@ -12,15 +12,12 @@ describe("referenceRetrievers", () => {
     topicWeight: Float64Array.of(1, 1),
     popularityNoise: 0.1,
   };
-  const train = new InteractionTable();
-  for (const [user, item] of [
+  const train = tableOf([
     ["a", "i0"],
-    ...Array.from({ length: 9 }, () => ["b", "i0"]),
+    ...Array.from({ length: 9 }, () => ["b", "i0"] as const),
     ["b", "i1"],
     ["b", "i2"],
-  ]) {
-    train.push({ user, item, timestamp: 0, weight: 1 });
-  }
+  ]);
   const users = Int32Array.of(train.users.get("a") as number);
   const ids = (top: Int32Array) => Array.from(top, (i) => train.items.ids[i]);
 

@@ -5,23 +5,13 @@ import * as tf from "@tensorflow/tfjs";
 import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
 import { embedItemBatches } from "../../shared/tower/item-embed.ts";
 import { buildItemModel, buildViewerModel, itemInputs, viewerInputs } from "../../shared/tower/towers.ts";
-import { InteractionTable } from "../../trainer/data/table.ts";
-import { type SynthOptions, type SynthWorld, synthesize } from "../../trainer/synth/model.ts";
-import { itemId, userId } from "../../trainer/synth/write.ts";
+import type { InteractionTable } from "../../trainer/data/table.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../trainer/train/config.ts";
 import { assembleBatch, buildFeatureCache, type FeatureCache } from "../../trainer/train/examples.ts";
 import { inBatchSoftmaxLoss } from "../../trainer/train/loss.ts";
 import { featureSpecs } from "../../trainer/train/run.ts";
 import { TwoTowerTrainer } from "../../trainer/train/trainer.ts";
 import { writerDefaultIndex } from "../writer-index.ts";
-
-export function synthTable(opts: SynthOptions, onWorld?: (w: SynthWorld) => void): InteractionTable {
-  const t = new InteractionTable();
-  for (const e of synthesize(opts, onWorld)) {
-    t.push({ user: userId(e.user), item: itemId(e.item), timestamp: e.timestamp, weight: 1 });
-  }
-  return t;
-}
 
 export interface TrainThroughput {
   backend: TfBackend;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { InteractionTable } from "../data/table.ts";
+import { tableOf } from "../data/testing.ts";
 import { coldShares, loadData } from "./load.ts";
 
 const log = pino({ level: "silent" });
@@ -38,17 +38,16 @@ describe("loadData", () => {
   });
 
   it("measures the held-out events whose item or user training never saw", () => {
-    const train = new InteractionTable();
-    train.push({ user: "u1", item: "i1", timestamp: 1, weight: 1 });
-    const test = new InteractionTable(train.users, train.items);
-    for (const [user, item] of [
-      ["u1", "i1"],
-      ["u1", "i2"],
-      ["u2", "i1"],
-      ["u2", "i3"],
-    ] as const) {
-      test.push({ user, item, timestamp: 2, weight: 1 });
-    }
+    const train = tableOf([["u1", "i1"]]);
+    const test = tableOf(
+      [
+        ["u1", "i1"],
+        ["u1", "i2"],
+        ["u2", "i1"],
+        ["u2", "i3"],
+      ],
+      train,
+    );
     expect(coldShares(train, test)).toEqual({ items: 0.5, users: 0.5 });
   });
 });

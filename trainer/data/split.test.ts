@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseSplit, splitTable, splitText } from "./split.ts";
-import { InteractionTable } from "./table.ts";
-
-function table(rows: [string, string, number][]): InteractionTable {
-  const t = new InteractionTable();
-  for (const [user, item, timestamp] of rows) t.push({ user, item, timestamp, weight: 1 });
-  return t;
-}
+import { tableOf as table } from "./testing.ts";
 
 describe("parseSplit", () => {
   it("parses each kind and rejects nonsense", () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { initTensorflow } from "../../shared/tf/backend.ts";
-import { InteractionTable } from "../data/table.ts";
+import { tableOf as table } from "../data/testing.ts";
 import { buildEvalSet } from "./evalset.ts";
 import { scoreTopK } from "./metrics.ts";
 import {
@@ -15,14 +15,6 @@ beforeAll(async () => {
   await initTensorflow({ backend: "cpu" });
 });
 
-function table(rows: [string, string][]): InteractionTable {
-  const t = new InteractionTable();
-  rows.forEach(([user, item], k) => {
-    t.push({ user, item, timestamp: k, weight: 1 });
-  });
-  return t;
-}
-
 describe("evaluation", () => {
   // Items i0..i3 by popularity in train: i0 (3), i1 (2), i2 (1), i3 (1).
   const train = table([
@@ -34,14 +26,14 @@ describe("evaluation", () => {
     ["c", "i2"],
     ["c", "i3"],
   ]);
-  const test = new InteractionTable(train.users, train.items);
-  for (const [user, item] of [
-    ["a", "i2"],
-    ["a", "i0"],
-    ["b", "i3"],
-  ] as const) {
-    test.push({ user, item, timestamp: 9, weight: 1 });
-  }
+  const test = table(
+    [
+      ["a", "i2", 9],
+      ["a", "i0", 9],
+      ["b", "i3", 9],
+    ],
+    train,
+  );
 
   it("builds the eval set, dropping held-out items already seen in training when excluding", () => {
     const set = buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: true });

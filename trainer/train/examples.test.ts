@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeItems, encodeViewers } from "../../shared/tower/encode.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
-import { InteractionTable } from "../data/table.ts";
+import { tableOf } from "../data/testing.ts";
 import { assembleBatch, buildFeatureCache, itemOf, Timelines, viewerOf } from "./examples.ts";
 
 const viewerSpec: ViewerFeatureSpec = {
@@ -20,16 +20,14 @@ const itemSpec: ItemFeatureSpec = {
 
 describe("assembleBatch", () => {
   it("encodes each event exactly as the shared encoders encode its features, history = earlier items", () => {
-    const t = new InteractionTable();
-    const log: [string, string, number][] = [
+    const t = tableOf([
       ["a", "x", 5],
       ["b", "y", 1],
       ["a", "y", 1],
       ["a", "z", 2],
       ["a", "w", 3],
       ["a", "v", 4],
-    ];
-    for (const [user, item, timestamp] of log) t.push({ user, item, timestamp, weight: 1 });
+    ]);
     const users = new Map([["a", { age: 31, country: "FR" }]]);
     const items = new Map([["x", { genre: "drama" }]]);
     const cache = buildFeatureCache(t.users, t.items, viewerSpec, itemSpec, users, items);

@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import { splitTable } from "../data/split.ts";
-import { InteractionTable } from "../data/table.ts";
 import { buildEvalSet } from "../eval/evalset.ts";
 import { evaluateModel } from "../eval/evaluate.ts";
-import { synthesize } from "../synth/model.ts";
+import { synthTable } from "../synth/table.ts";
 import { DEFAULT_TRAIN_CONFIG } from "./config.ts";
 import { trainRun } from "./run.ts";
 
@@ -14,10 +13,7 @@ beforeAll(async () => {
 
 describe("trainRun", () => {
   it("evaluates every epoch and, with early stopping, ends on the best epoch's weights", async () => {
-    const t = new InteractionTable();
-    for (const e of synthesize({ users: 80, items: 150, events: 1500, seed: 4, topics: 4 })) {
-      t.push({ user: `u${e.user}`, item: `i${e.item}`, timestamp: e.timestamp, weight: 1 });
-    }
+    const t = synthTable({ users: 80, items: 150, events: 1500, seed: 4, topics: 4 });
     const { train, test } = splitTable(t, { kind: "last-n", n: 1 });
     const evalSet = buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: true });
     const result = await trainRun({

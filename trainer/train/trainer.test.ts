@@ -1,8 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initTensorflow } from "../../shared/tf/backend.ts";
-import { InteractionTable } from "../data/table.ts";
-import { synthesize } from "../synth/model.ts";
+import { synthTable } from "../synth/table.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./config.ts";
 import { buildFeatureCache } from "./examples.ts";
 import { TwoTowerTrainer } from "./trainer.ts";
@@ -12,10 +11,7 @@ beforeAll(async () => {
 });
 
 function setup(overrides: Partial<TrainConfig>) {
-  const t = new InteractionTable();
-  for (const e of synthesize({ users: 100, items: 200, events: 1500, seed: 3, topics: 5 })) {
-    t.push({ user: `u${e.user}`, item: `i${e.item}`, timestamp: e.timestamp, weight: 1 });
-  }
+  const t = synthTable({ users: 100, items: 200, events: 1500, seed: 3, topics: 5 });
   const config: TrainConfig = {
     ...DEFAULT_TRAIN_CONFIG,
     dims: 16,

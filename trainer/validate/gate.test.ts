@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InteractionTable } from "../data/table.ts";
+import { tableOf } from "../data/testing.ts";
 import { type BundleCheck, buildHoldout, judge } from "./gate.ts";
 import { DEFAULT_THRESHOLDS } from "./thresholds.ts";
 
@@ -57,15 +57,12 @@ describe("judge", () => {
 });
 
 describe("buildHoldout", () => {
-  const t = new InteractionTable();
-  for (const [user, item, ts] of [
+  const t = tableOf([
     ["a", "x", 1],
     ["a", "y", 2],
     ["a", "z", 3],
     ["b", "x", 1],
-  ] as const) {
-    t.push({ user, item, timestamp: ts, weight: 1 });
-  }
+  ]);
 
   it("holds out each user's last events, earlier ones as history", () => {
     expect(buildHoldout(t, { targetsPerUser: 1, excludeHistory: true })).toEqual({
@@ -78,8 +75,7 @@ describe("buildHoldout", () => {
   });
 
   it("takes histories from a training log when given one", () => {
-    const train = new InteractionTable();
-    train.push({ user: "b", item: "w", timestamp: 0, weight: 1 });
+    const train = tableOf([["b", "w", 0]]);
     expect(buildHoldout(t, { targetsPerUser: 1, history: train, excludeHistory: true })).toEqual({
       users: ["a", "b"],
       histories: [[], ["w"]],
@@ -90,16 +86,13 @@ describe("buildHoldout", () => {
   });
 
   it("judges on items new to the user unless repeats count", () => {
-    const r = new InteractionTable();
-    for (const [user, item, ts] of [
+    const r = tableOf([
       ["a", "x", 1],
       ["a", "y", 2],
       ["a", "x", 3],
       ["b", "x", 1],
       ["b", "y", 2],
-    ] as const) {
-      r.push({ user, item, timestamp: ts, weight: 1 });
-    }
+    ]);
     const fresh = buildHoldout(r, { targetsPerUser: 1, excludeHistory: true });
     expect(fresh.users).toEqual(["b"]);
     const repeats = buildHoldout(r, { targetsPerUser: 1, excludeHistory: false });
