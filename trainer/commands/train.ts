@@ -52,7 +52,11 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     excludeTrain: o.excludeTrain,
   });
   if (evalSet.users.length === 0)
-    throw new Error("no held-out users to evaluate: every test item was already seen in training");
+    throw new Error(
+      o.excludeTrain
+        ? "no held-out users to evaluate: every held-out item was already in its user's training events; pass --no-exclude-train if repeat engagements count"
+        : "no held-out users to evaluate",
+    );
   log.info(
     {
       train: data.train.length,
