@@ -133,4 +133,18 @@ describe("BundleWriter", () => {
     await first;
     await w.abort();
   });
+
+  it("aborts mid-write (a signal during a batch) without an uncaught stream error, leaving nothing", async () => {
+    const o = options();
+    const w = await BundleWriter.create(o);
+    const before = await readdir(root);
+    const inFlight = expect(w.addItems(["a".repeat(70_000)], unit(1))).rejects.toThrow(
+      /aborted while writing item keys/,
+    );
+    await w.abort();
+    await inFlight;
+    const after = await readdir(root);
+    expect(after.length).toBe(before.length - 1);
+    expect(after).not.toContain(path.basename(o.dir));
+  });
 });

@@ -1,6 +1,7 @@
 // Streaming bundle writer: towers first, then items in batches straight into the usearch index
 // and the keys file (no second copy of the vectors is kept), then digests and the manifest, then
 // one atomic rename. Until that rename nothing exists at the final path.
+import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -170,7 +171,7 @@ export class BundleWriter {
           : vectors.slice();
       this.usearch.add(keys, dense, this.threads);
       this.items += ids.length;
-      if (!this.keys.write(`${ids.join("\n")}\n`)) await new Promise<void>((r) => this.keys.once("drain", r));
+      if (!this.keys.write(`${ids.join("\n")}\n`)) await drained(this.keys);
     } finally {
       if (this.state === "busy") this.state = "open";
     }
@@ -239,6 +240,9 @@ export class BundleWriter {
   /** Drops everything written so far; safe to call more than once. */
   async abort(): Promise<void> {
     this.state = "done";
+    // An abort can land while a key write is in flight (a signal mid-batch); that write then fails
+    // with ERR_STREAM_DESTROYED, which is expected and must not become an uncaught 'error'.
+    this.keys.on("error", () => {});
     this.keys.destroy();
     await rm(this.tempDir, { recursive: true, force: true });
   }
@@ -298,4 +302,17 @@ async function assertAbsent(dir: string): Promise<void> {
 function definedOnly(o: IndexOptions): IndexOptions {
   const keys = Object.keys(INDEX_DEFAULTS) as (keyof IndexOptions)[];
   return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as IndexOptions;
+}
+
+/** Waits for "drain", or fails if the stream closes first (an abort mid-batch), rather than waiting forever. */
+async function drained(stream: WriteStream): Promise<void> {
+  const stop = new AbortController();
+  const closed = once(stream, "close", { signal: stop.signal }).then(() => {
+    throw new BundleError("invalid_input", "BundleWriter: aborted while writing item keys");
+  });
+  try {
+    await Promise.race([once(stream, "drain", { signal: stop.signal }), closed]);
+  } finally {
+    stop.abort();
+  }
 }

@@ -1,6 +1,7 @@
 import { BundleWriter, type BundleWriterOptions, type FinishedBundle } from "../../shared/bundle/writer.ts";
 import type { ItemFeatures } from "../../shared/tower/features.ts";
 import { embedItemBatches } from "../../shared/tower/item-embed.ts";
+import { onInterrupt } from "../interrupt.ts";
 
 export interface ExportInputs
   extends Pick<BundleWriterOptions, "dir" | "model" | "version" | "dims" | "viewer" | "item"> {
@@ -34,6 +35,7 @@ export async function exportBundle(x: ExportInputs): Promise<ExportResult> {
     item: x.item,
     ...(x.index ?? {}),
   });
+  const release = onInterrupt(() => writer.abort());
   let done = 0;
   let embedMs = 0;
   try {
@@ -57,5 +59,7 @@ export async function exportBundle(x: ExportInputs): Promise<ExportResult> {
   } catch (err) {
     await writer.abort();
     throw err;
+  } finally {
+    release();
   }
 }

@@ -3,8 +3,9 @@
 
 import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { access, mkdir } from "node:fs/promises";
+import { access, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { onInterrupt } from "../interrupt.ts";
 import { type SynthOptions, type SynthWorld, synthesize } from "./model.ts";
 
 export interface SynthFiles {
@@ -34,8 +35,30 @@ export async function writeSynth(
     }
   }
   await mkdir(outDir, { recursive: true });
+  // Files cut short by a signal or an error would read like a complete, smaller log.
+  const discard = async () => {
+    await Promise.all(Object.values(files).map((f) => rm(f, { force: true })));
+  };
+  const release = onInterrupt(discard);
+  try {
+    const world = await writeEvents(opts, files.events, onProgress);
+    await writeItems(world, files.items);
+    return files;
+  } catch (err) {
+    await discard();
+    throw err;
+  } finally {
+    release();
+  }
+}
+
+async function writeEvents(
+  opts: SynthOptions,
+  file: string,
+  onProgress: WriteSynthOptions["onProgress"],
+): Promise<SynthWorld> {
   let world: SynthWorld | undefined;
-  const events = createWriteStream(files.events);
+  const events = createWriteStream(file);
   await write(events, "user,item,timestamp\n");
   let chunk = "";
   let n = 0;
@@ -53,8 +76,12 @@ export async function writeSynth(
   await close(events);
   onProgress?.(opts.events, opts.events);
   if (!world) throw new Error("synth: generator produced no world");
-  const items = createWriteStream(files.items);
-  chunk = "item_id,topic\n";
+  return world;
+}
+
+async function writeItems(world: SynthWorld, file: string): Promise<void> {
+  const items = createWriteStream(file);
+  let chunk = "item_id,topic\n";
   for (let i = 0; i < world.itemTopic.length; i++) {
     chunk += `${itemId(i)},t${world.itemTopic[i]}\n`;
     if (chunk.length > 1 << 16) {
@@ -64,7 +91,6 @@ export async function writeSynth(
   }
   await write(items, chunk);
   await close(items);
-  return files;
 }
 
 async function exists(file: string): Promise<boolean> {
