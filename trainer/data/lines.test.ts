@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isGzip, logicalName, openLines } from "./lines.ts";
+import { encodingOf, logicalName, openLines } from "./lines.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -25,7 +25,7 @@ describe("openLines", () => {
   it("reads gzip by its content, whatever the name, and counts compressed bytes for progress", async () => {
     const path = join(dir, "events.csv");
     await writeFile(path, gzipSync("a,b\r\nc,d\n"));
-    expect(await isGzip(path)).toBe(true);
+    expect(await encodingOf(path)).toBe("gzip");
     const { lines, bytes, size } = await readAll(path);
     expect(lines).toEqual(["a,b", "c,d"]);
     expect(bytes).toBe(size);
@@ -52,10 +52,35 @@ describe("openLines", () => {
     expect((await readAll(path)).lines).toEqual(["a"]);
   });
 
+  it("refuses other compressed or binary formats by name instead of reading them as text", async () => {
+    const cases: [string, number[], RegExp][] = [
+      [
+        "e.csv.zst",
+        [0x28, 0xb5, 0x2f, 0xfd, 0],
+        /e\.csv\.zst: holds zstd data, which is not read \(gzip is\); decompress it/,
+      ],
+      [
+        "e.parquet",
+        [0x50, 0x41, 0x52, 0x31, 0, 0x50, 0x41, 0x52, 0x31],
+        /e\.parquet: holds Parquet data, .*export it as CSV or JSONL/,
+      ],
+      ["e.zip", [0x50, 0x4b, 0x03, 0x04], /holds zip data/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      const path = join(dir, name);
+      await writeFile(path, Buffer.from(bytes));
+      await expect(openLines(path)).rejects.toThrow(message);
+    }
+    // Text that merely starts like one of them is still text.
+    const text = join(dir, "par.csv");
+    await writeFile(text, "PAR1,i1,5\nBZh9,i2,6\n");
+    expect((await readAll(text)).lines).toEqual(["PAR1,i1,5", "BZh9,i2,6"]);
+  });
+
   it("reads an empty file as no lines", async () => {
     const path = join(dir, "empty.csv");
     await writeFile(path, "");
-    expect(await isGzip(path)).toBe(false);
+    expect(await encodingOf(path)).toBe("text");
     expect((await readAll(path)).lines).toEqual([]);
   });
 });

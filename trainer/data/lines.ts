@@ -6,8 +6,6 @@ import { createInterface } from "node:readline";
 import { Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 
-const GZIP_MAGIC = [0x1f, 0x8b];
-
 export interface LineSource {
   lines: AsyncIterable<string>;
   /** Bytes of the file read so far (compressed bytes for gzip), against `size`, for progress bars. */
@@ -16,13 +14,55 @@ export interface LineSource {
   close(): void;
 }
 
-/** Detected by content, not name, so `events.csv` that is secretly gzip still reads. */
-export async function isGzip(path: string): Promise<boolean> {
+// Binary formats a user may hand over by mistake, by their first bytes (null: any byte) and, where
+// the head alone could be text, their last ones. Read as text they would fail on line 1 with a field
+// count that says nothing about the real problem.
+interface BinaryFormat {
+  name: string;
+  head: readonly (number | null)[];
+  tail?: readonly number[];
+  hint: string;
+}
+const PAR1 = [0x50, 0x41, 0x52, 0x31];
+const UNSUPPORTED: readonly BinaryFormat[] = [
+  { name: "zstd", head: [0x28, 0xb5, 0x2f, 0xfd], hint: "decompress it (zstd -d) or recompress with gzip" },
+  {
+    name: "bzip2",
+    head: [0x42, 0x5a, 0x68, null, 0x31, 0x41, 0x59, 0x26, 0x53, 0x59],
+    hint: "decompress it (bunzip2) or recompress with gzip",
+  },
+  {
+    name: "xz",
+    head: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00],
+    hint: "decompress it (xz -d) or recompress with gzip",
+  },
+  { name: "zip", head: [0x50, 0x4b, 0x03, 0x04], hint: "unzip it first" },
+  { name: "Parquet", head: PAR1, tail: PAR1, hint: "export it as CSV or JSONL" },
+];
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/**
+ * How to read the file, decided by content, not name, so an `events.csv` that is secretly gzip
+ * still reads. A binary format the readers cannot take is refused by name.
+ */
+export async function encodingOf(path: string): Promise<"gzip" | "text"> {
   const fh = await open(path, "r");
   try {
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+    const { size } = await fh.stat();
+    const read = async (position: number, length: number) => {
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await fh.read(buf, 0, length, position);
+      return buf.subarray(0, bytesRead);
+    };
+    const head = await read(0, 16);
+    const tail = await read(Math.max(0, size - 4), 4);
+    const matches = (bytes: Buffer, magic: readonly (number | null)[]) =>
+      bytes.length >= magic.length && magic.every((b, i) => b === null || bytes[i] === b);
+    const binary = UNSUPPORTED.find((f) => matches(head, f.head) && (!f.tail || matches(tail, f.tail)));
+    if (binary) {
+      throw new Error(`${path}: holds ${binary.name} data, which is not read (gzip is); ${binary.hint}`);
+    }
+    return matches(head, GZIP_MAGIC) ? "gzip" : "text";
   } finally {
     await fh.close();
   }
@@ -30,10 +70,11 @@ export async function isGzip(path: string): Promise<boolean> {
 
 export async function openLines(path: string): Promise<LineSource> {
   const size = (await stat(path)).size;
+  const gzip = (await encodingOf(path)) === "gzip";
   const file = createReadStream(path);
   const text = withoutBom();
   file.on("error", (err) => text.destroy(err));
-  if (await isGzip(path)) {
+  if (gzip) {
     const gunzip = createGunzip();
     gunzip.on("error", (err) =>
       text.destroy(
