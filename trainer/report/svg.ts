@@ -1,5 +1,7 @@
 // Minimal inline SVG charts for the training report: no scripts, no external assets, so the report
-// is one self-contained file that opens anywhere.
+// is one self-contained file that opens anywhere. Axes end and tick on round numbers (d3-array's
+// nice/ticks), so a reader compares bars against 0.2 and 0.4, not 0.174 and 0.349.
+import { nice, ticks } from "d3-array";
 
 export interface Series {
   name: string;
@@ -9,6 +11,7 @@ export interface Series {
 const W = 520;
 const H = 260;
 const PAD = { left: 56, right: 16, top: 28, bottom: 40 };
+const TICKS = 5;
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
 const esc = (s: string): string =>
@@ -20,6 +23,9 @@ function fmt(v: number): string {
   return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
 }
 
+// Round ticks only need their own digits: 0.2, not fmt's 0.200.
+const tickLabel = (v: number): string => String(Number(v.toPrecision(6)));
+
 function frame(
   title: string,
   yMin: number,
@@ -29,10 +35,9 @@ function frame(
   series: Series[],
 ): string {
   const plotH = H - PAD.top - PAD.bottom;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
-    const y = PAD.top + plotH * (1 - f);
-    const v = yMin + (yMax - yMin) * f;
-    return `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${PAD.left - 6}" y="${y + 4}" text-anchor="end">${fmt(v)}</text>`;
+  const grid = ticks(yMin, yMax, TICKS).map((v) => {
+    const y = (PAD.top + plotH * (1 - (v - yMin) / (yMax - yMin))).toFixed(1);
+    return `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${PAD.left - 6}" y="${Number(y) + 4}" text-anchor="end">${tickLabel(v)}</text>`;
   });
   const plotW = W - PAD.left - PAD.right;
   const xs = xLabels.map(
@@ -47,7 +52,7 @@ function frame(
     );
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11" role="img" aria-label="${esc(title)}">
 <text x="${W / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>
-${ticks.join("\n")}${xs.join("")}${body}${leg.join("")}</svg>`;
+${grid.join("\n")}${xs.join("")}${body}${leg.join("")}</svg>`;
 }
 
 function range(series: Series[], zero: boolean): [number, number] {
@@ -59,7 +64,7 @@ function range(series: Series[], zero: boolean): [number, number] {
     hi += 1;
     lo = zero ? 0 : lo - 1;
   }
-  return [lo, hi + (hi - lo) * 0.05];
+  return nice(lo, hi, TICKS);
 }
 
 /** One line per series over shared x labels (e.g. epochs). */

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { barChart, lineChart } from "./svg.ts";
+
+const tickLabels = (svg: string) =>
+  [...svg.matchAll(/<text x="\d+" y="[\d.]+" text-anchor="end">([^<]+)<\/text>/g)].map((m) => m[1]);
+
+describe("charts", () => {
+  it("end the axis and tick on round numbers", () => {
+    const bars = barChart("deciles", ["head", "tail"], [{ name: "streaming", values: [0.697, 0.0068] }]);
+    expect(tickLabels(bars)).toEqual(["0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7"]);
+    const loss = lineChart("loss", ["1", "2"], [{ name: "loss", values: [4.97, 4.31] }]);
+    expect(tickLabels(loss)).toEqual(["4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "5"]);
+  });
+
+  it("keeps the tallest bar inside the plot", () => {
+    const bars = barChart("x", ["a"], [{ name: "s", values: [0.697] }]);
+    const y = Number(/<rect x="[\d.]+" y="([\d.]+)"/.exec(bars)?.[1]);
+    expect(y).toBeGreaterThanOrEqual(28);
+  });
+
+  it("draws a flat or empty series without dividing by zero", () => {
+    expect(lineChart("flat", ["1", "2"], [{ name: "s", values: [0.5, 0.5] }])).not.toContain("NaN");
+    expect(barChart("empty", [], [{ name: "s", values: [] }])).not.toContain("NaN");
+  });
+});
