@@ -32,7 +32,7 @@ export function mountAnnRoutes(
   const read = (body: unknown) => {
     const host = getHost();
     host.assertVersion(peekVersion(body));
-    return { host, limits: { ...limits, dims: host.metadata.dims } };
+    return { host, limits: { ...limits, dims: host.metadata.dims, metric: host.metadata.metric } };
   };
   const counted = (route: string, results: Hit[][]) => {
     let n = 0;

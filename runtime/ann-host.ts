@@ -1,6 +1,7 @@
 // The ANN host's serving state, independent of HTTP: one loaded bundle, its viewer tower and item
 // index, and the coalescers that turn concurrent requests into batched calls.
 import type { LoadedBundle } from "../shared/bundle/bundle.ts";
+import type { Metric } from "../shared/bundle/manifest.ts";
 import type { ViewerFeatures } from "../shared/tower/features.ts";
 import { Coalescer } from "./coalescer.ts";
 import { versionMismatch } from "./errors.ts";
@@ -16,7 +17,7 @@ export interface HostMetadata {
   indexVersion: string;
   bundleDigest: string;
   dims: number;
-  metric: string;
+  metric: Metric;
   items: number;
 }
 

@@ -159,6 +159,7 @@ describe("malformed input", () => {
     ["/v1/search", "unknown field", { ...ok, extra: 1 }, 400, "unknown_field", "extra"],
     ["/v1/search", "too few dims", { ...ok, vector: [1, 2, 3] }, 400, "wrong_dims", "vector"],
     ["/v1/search", "too many dims", { ...ok, vector: [...vec(), 0] }, 400, "wrong_dims", "vector"],
+    ["/v1/search", "all-zero vector", { ...ok, vector: vec().map(() => 0) }, 400, "invalid_value", "vector"],
     [
       "/v1/search",
       "string in vector",

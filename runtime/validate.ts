@@ -1,10 +1,13 @@
 // Request-body validation for every runtime route. Hand-written rather than a schema library so each
 // failure names the exact field (`queries[3].vector[17]`) and maps to one ApiError code.
+import type { Metric } from "../shared/bundle/manifest.ts";
 import type { ViewerFeatures } from "../shared/tower/features.ts";
 import { ApiError } from "./errors.ts";
 
 export interface Limits {
   dims: number;
+  /** The served index's distance: under ip and cos an all-zero vector has no direction. */
+  metric?: Metric;
   maxK: number;
   /** Most entries in one batch request. */
   maxBatch: number;
@@ -75,7 +78,7 @@ export function parseVersion(v: unknown, field = "version"): string {
   return string(v, field);
 }
 
-export function parseVector(v: unknown, field: string, dims: number): Float32Array {
+export function parseVector(v: unknown, field: string, dims: number, metric?: Metric): Float32Array {
   if (!Array.isArray(v)) throw new ApiError("invalid_type", `${field} must be an array of numbers`, field);
   if (v.length !== dims) {
     throw new ApiError("wrong_dims", `${field} has ${v.length} dims; this model has ${dims}`, field, {
@@ -90,6 +93,15 @@ export function parseVector(v: unknown, field: string, dims: number): Float32Arr
     // 1e39 is a finite double but overflows float32, which the index would then see as Infinity.
     if (!Number.isFinite(out[i]))
       throw new ApiError("not_finite", `${at(field, i)} overflows float32`, at(field, i));
+  }
+  // A zero vector scores every item alike (0 under ip, NaN under cos), so its "results" would be an
+  // arbitrary slice of the index: almost always a client that sent an unset embedding.
+  if (metric !== undefined && metric !== "l2sq" && out.every((x) => x === 0)) {
+    throw new ApiError(
+      "invalid_value",
+      `${field} is all zeros, which has no direction under the ${metric} metric`,
+      field,
+    );
   }
   return out;
 }
@@ -132,7 +144,7 @@ export function parseViewer(v: unknown, field: string): ViewerFeatures {
 
 function parseSearchQuery(o: Json, field: string, limits: Limits): SearchQuery {
   return {
-    vector: parseVector(present(o, "vector", field), at(field, "vector"), limits.dims),
+    vector: parseVector(present(o, "vector", field), at(field, "vector"), limits.dims, limits.metric),
     k: parseK(present(o, "k", field), at(field, "k"), limits.maxK),
     exclude: parseExclude(o.exclude, at(field, "exclude"), limits.maxExclude),
   };
