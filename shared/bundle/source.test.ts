@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -62,6 +62,27 @@ describe("resolveBundle", () => {
     expect(second.verified?.keys.idOf(3n)).toBe("item-3");
     // Only the manifest was fetched again.
     expect(server.requests.slice(before)).toEqual(["/models/v1/manifest.json"]);
+  });
+
+  it("removes partial downloads a killed process left, and keeps one that may still be running", async () => {
+    const cacheDir = path.join(root, "cache-abandoned");
+    const entry = path.join(cacheDir, "test-model", `v1-${good.digest.slice(0, 16)}`);
+    const partial = async (name: string, ageMs: number) => {
+      const dir = path.join(path.dirname(entry), `.${path.basename(entry)}.tmp-${name}`);
+      await mkdir(path.join(dir, "viewer"), { recursive: true });
+      await writeFile(path.join(dir, "viewer", "weights.bin"), "partial");
+      const at = new Date(Date.now() - ageMs);
+      for (const p of [path.join(dir, "viewer", "weights.bin"), path.join(dir, "viewer"), dir])
+        await utimes(p, at, at);
+      return path.basename(dir);
+    };
+    const dead = await partial("1-dead", 3_600_000);
+    const live = await partial("2-live", 1_000);
+    const resolved = await resolveBundle(`${base}/v1`, { cacheDir, timeoutMs: 60_000 });
+    expect(resolved.origin).toBe("download");
+    const left = await readdir(path.dirname(entry));
+    expect(left).not.toContain(dead);
+    expect(left).toContain(live);
   });
 
   it("re-downloads a cached copy that was damaged on disk", async () => {

@@ -2,7 +2,7 @@
 // URL names a directory served as-is, downloaded file by file into a cache, verified against the
 // manifest's digests while streaming, and renamed into place only once complete.
 import { createHash } from "node:crypto";
-import { mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { componentLogger } from "../log.ts";
@@ -78,6 +78,7 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
   const text = new TextDecoder().decode(await fetchAll(new URL(MANIFEST_FILE, base), timeoutMs));
   const { manifest, digest } = parseManifest(text);
   const target = cacheEntry(options.cacheDir, manifest, digest);
+  await sweepAbandoned(target, timeoutMs);
   const cached = await verifiedCopy(target);
   if (cached) {
     log.info({ uri, dir: target }, "bundle found in cache");
@@ -114,6 +115,37 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
   }
   log.info({ uri, dir: target, files: manifest.files.length }, "bundle downloaded and verified");
   return { dir: target, origin: "download" };
+}
+
+// Beyond the request timeout, a margin for the steps between requests (fsync, rename).
+const ABANDONED_MARGIN_MS = 60_000;
+
+/**
+ * Removes temporary copies of `target` that a killed process left behind: an emptyDir cache
+ * survives container restarts, and each restart mid-download would otherwise keep up to a whole
+ * index. A live download writes into its copy within every request timeout (the timeout aborts a
+ * stalled body), so a copy with nothing newer than that belongs to no one.
+ */
+async function sweepAbandoned(target: string, timeoutMs: number): Promise<void> {
+  const parent = path.dirname(target);
+  const prefix = `.${path.basename(target)}.tmp-`;
+  const names = await readdir(parent).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith(prefix))) {
+    const temp = path.join(parent, name);
+    const idleMs = Date.now() - (await newestMtime(temp));
+    if (idleMs <= timeoutMs + ABANDONED_MARGIN_MS) continue;
+    await rm(temp, { recursive: true, force: true });
+    log.info({ dir: temp, idleSeconds: Math.round(idleMs / 1000) }, "removed an abandoned partial download");
+  }
+}
+
+async function newestMtime(dir: string): Promise<number> {
+  let newest = (await stat(dir)).mtimeMs;
+  for (const rel of await readdir(dir, { recursive: true })) {
+    const s = await stat(path.join(dir, rel)).catch(() => undefined);
+    if (s) newest = Math.max(newest, s.mtimeMs);
+  }
+  return newest;
 }
 
 async function verifiedCopy(dir: string): Promise<VerifiedContents | undefined> {
