@@ -1,4 +1,5 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -114,6 +115,19 @@ describe("resolveBundle", () => {
     expect((await cacheContents(cacheDir)).filter((p) => p.includes(path.sep) || p.includes("tmp"))).toEqual(
       [],
     );
+  });
+
+  it("names why a store could not be reached, not only that fetch failed", async () => {
+    // A port that was just free and is closed again refuses the connection.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const err = await resolveBundle(`http://127.0.0.1:${port}/models/v1`, {
+      cacheDir: path.join(root, "cache-down"),
+    }).catch((e: unknown) => e);
+    expect((err as BundleError).code).toBe("download_failed");
+    expect((err as Error).message).toMatch(/manifest\.json: fetch failed \(ECONNREFUSED\)/);
   });
 
   it("needs a cache directory for http", async () => {

@@ -170,13 +170,20 @@ async function get(url: URL, timeoutMs: number): Promise<Response> {
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    throw new BundleError("download_failed", `GET ${url}: ${(err as Error).message}`);
+    throw new BundleError("download_failed", `GET ${url}: ${fetchFailure(err)}`);
   }
   if (res.status !== 200 || !res.body) {
     await res.body?.cancel();
     throw new BundleError("download_failed", `GET ${url} answered ${res.status} ${res.statusText}`);
   }
   return res;
+}
+
+// undici says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a TLS error) is its cause.
+function fetchFailure(err: unknown): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  const why = e.cause?.code ?? e.cause?.message;
+  return why && !e.message.includes(why) ? `${e.message} (${why})` : e.message;
 }
 
 async function fetchAll(url: URL, timeoutMs: number): Promise<Uint8Array> {
