@@ -45,6 +45,9 @@ describe("resolveBundle", () => {
     expect(await resolveBundle(good.dir)).toEqual({ dir: good.dir, origin: "local" });
     expect(await resolveBundle(pathToFileURL(good.dir).href)).toEqual({ dir: good.dir, origin: "local" });
     await expect(resolveBundle(path.join(root, "nope"))).rejects.toThrow(/does not exist/);
+    await expect(resolveBundle(path.join(good.dir, "manifest.json"))).rejects.toThrow(
+      /manifest\.json is a file; a bundle is a directory holding manifest\.json/,
+    );
   });
 
   it("downloads over http into the cache, verified, then hits the cache", async () => {

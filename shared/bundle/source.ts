@@ -48,11 +48,11 @@ export async function prepareBundle(uri: string, options: ResolveOptions = {}): 
 export async function resolveBundle(uri: string, options: ResolveOptions = {}): Promise<ResolvedBundle> {
   if (/^https?:\/\//i.test(uri)) return resolveHttp(uri, options);
   const dir = uri.startsWith("file:") ? fileURLToPath(uri) : path.resolve(uri);
-  const isDir = await stat(dir).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!isDir) throw new BundleError("missing_file", `bundle directory ${dir} does not exist`);
+  const found = await stat(dir).catch(() => undefined);
+  if (!found) throw new BundleError("missing_file", `bundle directory ${dir} does not exist`);
+  if (!found.isDirectory()) {
+    throw new BundleError("missing_file", `${dir} is a file; a bundle is a directory holding manifest.json`);
+  }
   return { dir, origin: "local" };
 }
 
