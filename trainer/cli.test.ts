@@ -29,7 +29,9 @@ describe("trainer CLI flags", () => {
   it.each([
     [["train", "--data", "x.csv", "--learning-rate", "0"], /--learning-rate.*expected a number > 0, got "0"/],
     [["train", "--data", "x.csv", "--correction-strength", "2"], /expected a number in \[0, 1\], got "2"/],
-    [["train", "--data", "x.csv", "--batch-size", "1"], /expected an integer >= 2, got "1"/],
+    [["train", "--data", "x.csv", "--batch-size", "1"], /expected an integer in \[2, 8192\], got "1"/],
+    [["train", "--data", "x.csv", "--history-length", "100000"], /in \[1, 1000\], got "100000"/],
+    [["train", "--data", "x.csv", "--dims", "100000"], /--dims.*in \[1, 4096\], got "100000"/],
     [
       ["train", "--data", "x.csv", "--sampling-correction", "magic"],
       /Allowed choices are none, streaming, counts/,

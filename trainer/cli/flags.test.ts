@@ -10,8 +10,10 @@ describe("flag parsers", () => {
     expect(() => num(0, 1)("Infinity")).toThrow(/got "Infinity"/);
     expect(positive("1e-3")).toBe(0.001);
     expect(() => positive("0")).toThrow('expected a number > 0, got "0"');
-    expect(intList("128, 64")).toEqual([128, 64]);
-    expect(intList("none")).toEqual([]);
+    expect(() => int(1, 1000)("100000")).toThrow('expected an integer in [1, 1000], got "100000"');
+    expect(intList()("128, 64")).toEqual([128, 64]);
+    expect(intList()("none")).toEqual([]);
+    expect(() => intList(4096)("128,100000")).toThrow(/in \[1, 4096\], got "100000"/);
   });
 });
 

@@ -3,11 +3,13 @@
 import { InvalidArgumentError, Option } from "commander";
 
 export const int =
-  (min: number) =>
+  (min: number, max = Number.POSITIVE_INFINITY) =>
   (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`expected an integer >= ${min}, got "${v}"`);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      const range = max === Number.POSITIVE_INFINITY ? `>= ${min}` : `in [${min}, ${max}]`;
+      throw new InvalidArgumentError(`expected an integer ${range}, got "${v}"`);
+    }
     return n;
   };
 
@@ -27,10 +29,12 @@ export const positive = (v: string): number => {
   return n;
 };
 
-export const intList = (v: string): number[] => {
-  if (v === "" || v === "none") return [];
-  return v.split(",").map((x) => int(1)(x.trim()));
-};
+export const intList =
+  (max = Number.POSITIVE_INFINITY) =>
+  (v: string): number[] => {
+    if (v === "" || v === "none") return [];
+    return v.split(",").map((x) => int(1, max)(x.trim()));
+  };
 
 /** Bad input ends the command with its message and `exitCode`, not a stack trace. */
 export const handled =

@@ -45,6 +45,14 @@ interface TrainFlags
   backend?: TfBackend;
 }
 
+// Bounds far above any retrieval model, there to refuse a typo before minutes of work end in an
+// allocation failure: every example carries --history-length lookups, the in-batch logits are
+// batch² floats (8192² × 4 B = 256 MB per step), and the estimator keeps 2 × hashes × H doubles.
+const MAX_WIDTH = 4096;
+const MAX_HISTORY = 1000;
+const MAX_BATCH = 8192;
+const MAX_HASH_SIZE = 1 << 26;
+
 export function registerTrain(program: Command): void {
   program
     .command("train")
@@ -76,18 +84,23 @@ export function registerTrain(program: Command): void {
     )
     .option("--model <name>", "model name recorded in the bundle", "model")
     .option("--version <v>", "bundle version (default: v<timestamp>)")
-    .option("--dims <n>", "tower output dims", int(1), DEFAULT_TRAIN_CONFIG.dims)
-    .option("--embedding-dim <n>", "embedding table width", int(1), DEFAULT_TRAIN_CONFIG.embeddingDim)
+    .option("--dims <n>", "tower output dims", int(1, MAX_WIDTH), DEFAULT_TRAIN_CONFIG.dims)
+    .option(
+      "--embedding-dim <n>",
+      "embedding table width",
+      int(1, MAX_WIDTH),
+      DEFAULT_TRAIN_CONFIG.embeddingDim,
+    )
     .option(
       "--hidden <list>",
       "hidden layer widths, e.g. 128,64 (none for a linear head)",
-      intList,
+      intList(MAX_WIDTH),
       DEFAULT_TRAIN_CONFIG.hidden,
     )
     .option(
       "--history-length <n>",
       "recent items pooled per viewer",
-      int(1),
+      int(1, MAX_HISTORY),
       DEFAULT_TRAIN_CONFIG.historyLength,
     )
     .option("--user-buckets <n>", "user-id hash buckets (0 = 2x users)", int(0), 0)
@@ -95,7 +108,7 @@ export function registerTrain(program: Command): void {
     .option(
       "--batch-size <n>",
       "examples per step (in-batch negatives = batch size - 1)",
-      int(2),
+      int(2, MAX_BATCH),
       DEFAULT_TRAIN_CONFIG.batchSize,
     )
     .option("--epochs <n>", "passes over the training log", int(1), DEFAULT_TRAIN_CONFIG.epochs)
@@ -125,13 +138,13 @@ export function registerTrain(program: Command): void {
     .option(
       "--hash-size <n>",
       "streaming estimator: hash array size H",
-      int(1),
+      int(1, MAX_HASH_SIZE),
       DEFAULT_TRAIN_CONFIG.streaming.hashSize,
     )
     .option(
       "--hashes <n>",
       "streaming estimator: hash functions",
-      int(1),
+      int(1, 16),
       DEFAULT_TRAIN_CONFIG.streaming.hashes,
     )
     .option(

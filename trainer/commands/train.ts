@@ -13,6 +13,7 @@ import { type Progress, passProgress, startProgress } from "../progress.ts";
 import { type TrainSummary, writeReport } from "../report/report.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { itemOf } from "../train/examples.ts";
+import { assertTablesFit } from "../train/memory.ts";
 import { type RunResult, trainRun } from "../train/run.ts";
 import { type DataOptions, loadData } from "./load.ts";
 
@@ -46,6 +47,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
   if (o.bundle) await assertBundleTarget(bundleTarget, o.version);
   const { backend } = await initTensorflow(o.backend ? { backend: o.backend } : {});
   const data = await loadData({ ...o, requireWeights: o.config.useWeights }, log);
+  assertTablesFit(o.config, data.train.users.size, data.train.items.size);
   const evalSet = buildEvalSet(data.train, data.test, {
     maxUsers: o.evalUsers,
     seed: o.seed,

@@ -1,0 +1,39 @@
+// The id embedding tables dominate a trainer's memory and are sized by flags (buckets × width). An
+// impossible size would otherwise surface after the data is read as "Array buffer allocation
+// failed", or as an OOM kill of a retraining Job with no message at all.
+import { totalmem } from "node:os";
+import bytes from "bytes";
+import { bucketsFor, type TrainConfig } from "./config.ts";
+
+type TableConfig = Pick<TrainConfig, "userIdBuckets" | "itemIdBuckets" | "embeddingDim" | "optimizer">;
+
+/** Copies of every table value while training: the tfjs variable, the sparse trainer's values, and the optimizer's slots. */
+export function copiesPerValue(optimizer: TrainConfig["optimizer"]): number {
+  return 2 + (optimizer === "adam" ? 2 : 1);
+}
+
+export function idTableBytes(config: TableConfig, users: number, items: number): number {
+  const rows = bucketsFor(users, config.userIdBuckets) + bucketsFor(items, config.itemIdBuckets);
+  return rows * config.embeddingDim * 4 * copiesPerValue(config.optimizer);
+}
+
+/** What this process may use: the cgroup limit in a container, else the machine's memory. */
+export function memoryLimit(): number {
+  const constrained = process.constrainedMemory();
+  return constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
+}
+
+export function assertTablesFit(
+  config: TableConfig,
+  users: number,
+  items: number,
+  limit = memoryLimit(),
+): void {
+  const need = idTableBytes(config, users, items);
+  if (need <= limit) return;
+  const userRows = bucketsFor(users, config.userIdBuckets);
+  const itemRows = bucketsFor(items, config.itemIdBuckets);
+  throw new Error(
+    `the id embedding tables need ${bytes(need)} (${userRows} user + ${itemRows} item buckets × ${config.embeddingDim} dims × 4 bytes, × ${copiesPerValue(config.optimizer)} for the tensor, its training copy and ${config.optimizer}'s state), more than the ${bytes(limit)} this process may use; lower --user-buckets, --item-buckets or --embedding-dim`,
+  );
+}
