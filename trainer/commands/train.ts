@@ -45,6 +45,8 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
   // Found after training, a taken version would leave this run's checkpoint and report in place of
   // the ones that belong to the existing bundle, and no bundle for this run.
   if (o.bundle) await assertBundleTarget(bundleTarget, o.version);
+  // Explicit bucket counts can be refused before a long read; the log then sizes the default ones.
+  assertTablesFit(o.config, 0, 0);
   const { backend } = await initTensorflow(o.backend ? { backend: o.backend } : {});
   const data = await loadData({ ...o, requireWeights: o.config.useWeights }, log);
   assertTablesFit(o.config, data.train.users.size, data.train.items.size);
