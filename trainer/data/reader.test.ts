@@ -133,4 +133,11 @@ describe("loadInteractions", () => {
     expect(rated.result).toMatchObject({ rows: 1, badRows: 1 });
     expect(rated.result.badSamples[0].detail).toBe('rating "" is not a number');
   });
+
+  it("says when a forced --format disagrees with what the file looks like", async () => {
+    const path = await file("forced.csv", "user,item,timestamp\na,x,1\n");
+    await expect(loadInteractions(path, { format: "movielens-dat" })).rejects.toThrow(
+      /forced.csv:1: column 2: expected at least 4 fields, found 1 \(read as --format movielens-dat; the file looks like csv\)/,
+    );
+  });
 });

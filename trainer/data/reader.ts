@@ -50,13 +50,17 @@ export async function readInteractions(
   let filtered = 0;
   let weighted = 0;
   let format: LogFormat = opts.format ?? "csv";
+  // A forced --format that disagrees with detection is the likeliest cause of a failing first row.
+  let looksLike: LogFormat | undefined;
   try {
     for await (const line of source.lines) {
       lineNo++;
       if (opts.onProgress && (lineNo & 0xffff) === 0) opts.onProgress(source.bytesRead(), source.size);
       if (line.trim() === "") continue;
       if (!layout) {
-        format = opts.format ?? detectFormat(logicalName(path), line);
+        const detected = detectFormat(logicalName(path), line);
+        format = opts.format ?? detected;
+        if (format !== detected) looksLike = detected;
         try {
           layout = layoutFor(format, line);
         } catch (err) {
@@ -76,8 +80,18 @@ export async function readInteractions(
         layout.format === "jsonl"
           ? parseJsonRow(line, path, lineNo, opts)
           : parseDelimited(line, layout, path, lineNo, opts);
-      if (parsed instanceof DataError) budget.record(parsed);
-      else if (parsed === "filtered") filtered++;
+      if (parsed instanceof DataError) {
+        budget.record(
+          looksLike && rows === 0
+            ? new DataError(
+                parsed.file,
+                parsed.line,
+                parsed.column,
+                `${parsed.detail} (read as --format ${format}; the file looks like ${looksLike})`,
+              )
+            : parsed,
+        );
+      } else if (parsed === "filtered") filtered++;
       else {
         table.push(parsed);
         rows++;
