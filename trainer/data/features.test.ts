@@ -57,6 +57,9 @@ describe("readFeatureTable", () => {
     await expect(readFeatureTable(await file("only.csv", "topic\nt1\n"))).rejects.toThrow(
       /only.csv:1: header has only the id column "topic", no features/,
     );
+    await expect(
+      readFeatureTable(await file("twice.csv", "id,topic,year,topic\ni1,a,1,b\n")),
+    ).rejects.toThrow(/twice.csv:1: column 4: header repeats column "topic"/);
     await expect(readFeatureTable(await file("none.csv", "id,topic\n"))).rejects.toThrow(
       /none.csv:1: no feature rows found/,
     );

@@ -71,6 +71,16 @@ export async function readFeatureTable(path: string, maxBadRows = 0): Promise<Fe
             `header has only the id column "${header[idCol]}", no features`,
           );
         }
+        // Two columns of one name would land in one feature, the right one silently winning.
+        const repeated = header.find((h, i) => header?.indexOf(h) !== i);
+        if (repeated !== undefined) {
+          throw new DataError(
+            path,
+            lineNo,
+            header.lastIndexOf(repeated) + 1,
+            `header repeats column "${repeated}"`,
+          );
+        }
         continue;
       }
       const fields = splitFields(line, delimiter);
