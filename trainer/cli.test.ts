@@ -40,6 +40,14 @@ describe("trainer CLI flags", () => {
     [["data", "synth", "--out", "d", "--noise", "1.5"], /--noise.*got "1.5"/],
     [["train"], /required option '--data <file>' not specified/],
     [
+      ["train", "--data", "x.csv", "--out", "o", "--test", "y.csv", "--split", "random:0.1"],
+      /option '--split <spec>' cannot be used with option '--test <file>'/,
+    ],
+    [
+      ["validate", "--candidate", "b", "--data", "x.csv", "--history", "t.csv", "--targets-per-user", "2"],
+      /option '--targets-per-user <n>' cannot be used with option '--history <file>'/,
+    ],
+    [
       ["validate", "--candidate", "b", "--data", "x.csv", "--metric", "recall@1000"],
       /Allowed choices are recall@10, hitrate@10, recall@50, hitrate@50, recall@100, hitrate@100/,
     ],

@@ -64,10 +64,14 @@ export function registerTrain(program: Command): void {
       "engagement log: CSV/TSV/JSONL (user,item,timestamp[,weight]) or MovieLens u.data/ratings.dat/ratings.csv, gzipped or not",
     )
     .option("--test <file>", "held-out log to evaluate on (instead of splitting --data)")
-    .option(
-      "--split <spec>",
-      "random:<fraction> | last:<n> | time:<fraction> | time@<timestamp or ISO date>",
-      "last:1",
+    .addOption(
+      // Both given, one of them would be ignored without a word.
+      new Option(
+        "--split <spec>",
+        "random:<fraction> | last:<n> | time:<fraction> | time@<timestamp or ISO date>",
+      )
+        .default("last:1")
+        .conflicts("test"),
     )
     .addOption(new Option("--format <format>", "log format (default: detected)").choices(LOG_FORMATS))
     .option("--max-bad-rows <n>", "malformed rows to skip before failing", int(0), 0)

@@ -28,7 +28,13 @@ export function registerValidate(program: Command): void {
       "--history <file>",
       "training log giving each user's history (default: leave-last-out within --data)",
     )
-    .option("--targets-per-user <n>", "leave-last-out: events per user held out as targets", int(1), 1)
+    .addOption(
+      // With --history every holdout event is a target, so a count of targets would be ignored.
+      new Option("--targets-per-user <n>", "leave-last-out: events per user held out as targets")
+        .argParser(int(1))
+        .default(1)
+        .conflicts("history"),
+    )
     .option(
       "--no-exclude-history",
       "also judge on items users had engaged with before (repeat engagements), and rank their history",
