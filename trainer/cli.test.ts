@@ -56,6 +56,24 @@ describe("trainer CLI flags", () => {
   });
 });
 
+describe("train flags that would be ignored", () => {
+  const cli = path.join(import.meta.dirname, "..", "cli", "towerops.ts");
+  const stderrOf = (args: string[]) =>
+    promisify(execFile)(process.execPath, [cli, "train", "--data", "none.csv", "--out", "o", ...args]).then(
+      () => "",
+      (err: { stderr: string }) => err.stderr,
+    );
+
+  it("refuses estimator flags without the streaming estimator, and β without a correction, before reading data", async () => {
+    expect(await stderrOf(["--sampling-correction", "counts", "--hash-size", "1024"])).toMatch(
+      /--hash-size tune the streaming estimator, which --sampling-correction counts does not use/,
+    );
+    expect(await stderrOf(["--sampling-correction", "none", "--correction-strength", "0.5"])).toMatch(
+      /--correction-strength scales the logQ correction, which --sampling-correction none turns off/,
+    );
+  });
+});
+
 describe("towerops validate exit codes", () => {
   const cli = path.join(import.meta.dirname, "..", "cli", "towerops.ts");
   const run = async (args: string[]) => {

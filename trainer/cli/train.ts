@@ -176,7 +176,8 @@ export function registerTrain(program: Command): void {
     .option("--no-bundle", "write the checkpoint and report only")
     .addOption(backendOption())
     .action(
-      handled(async (f: TrainFlags) => {
+      handled(async (f: TrainFlags, cmd: Command) => {
+        assertCorrectionFlags(f.samplingCorrection, cmd);
         const outcome = await (await import("../commands/train.ts")).runTrainCommand({
           data: f.data,
           ...(f.test ? { test: f.test } : {}),
@@ -228,4 +229,22 @@ export function registerTrain(program: Command): void {
         );
       }),
     );
+}
+
+// The estimator's flags only act with --sampling-correction streaming, β with any correction; given
+// otherwise they would be ignored without a word while the user believes they are tuning something.
+function assertCorrectionFlags(correction: TrainConfig["samplingCorrection"], cmd: Command): void {
+  const given = (flag: string) => cmd.getOptionValueSource(flag) === "cli";
+  const estimator = ["hashSize", "hashes", "alpha"].filter(given);
+  if (correction !== "streaming" && estimator.length > 0) {
+    const flags = estimator.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw new Error(
+      `${flags.join(", ")} tune the streaming estimator, which --sampling-correction ${correction} does not use`,
+    );
+  }
+  if (correction === "none" && given("correctionStrength")) {
+    throw new Error(
+      "--correction-strength scales the logQ correction, which --sampling-correction none turns off",
+    );
+  }
 }
