@@ -1,6 +1,8 @@
 // The real `towerops runtime` process: ready line, serving, SIGTERM drain to exit 0, and a refused
 // bundle exiting 1 without ever listening.
+import { execFile } from "node:child_process";
 import path from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { useRuntimeFixture } from "./testing/runtime-fixture.ts";
 import { startRuntime } from "./testing/runtime-process.ts";
@@ -22,5 +24,21 @@ describe("towerops runtime", () => {
     const rt = startRuntime(["--bundle", path.join(fixture.tmp(), "missing"), "--port", "0"]);
     expect(await rt.exited).toBe(1);
     expect(rt.seen.some((l) => l.msg === "runtime failed to start")).toBe(true);
+  });
+
+  it("refuses a flag its role does not use, before loading anything", async () => {
+    const cli = path.join(import.meta.dirname, "..", "cli", "towerops.ts");
+    const run = (args: string[]) =>
+      promisify(execFile)(process.execPath, [cli, "runtime", "--bundle", fixture.bundleDir(), ...args]).catch(
+        (err: { code: number; stderr: string }) => err,
+      );
+    expect(await run(["--keep", "3"])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/--keep does nothing with --role ann-host/),
+    });
+    expect(await run(["--role", "viewer", "--max-k", "5", "--no-view"])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/--max-k, --no-view do nothing with --role viewer/),
+    });
   });
 });

@@ -69,9 +69,28 @@ export function registerRuntimeCommands(program: Command): void {
     .option("--max-batch <n>", "most queries per batched call and per batch request", int(1), 256)
     .option("--body-limit <size>", "largest request body", "1mb")
     .option("--shutdown-delay-ms <ms>", "keep serving this long after readiness turns false", int(0), 0)
-    .action(async (flags: RuntimeFlags) => {
+    .action(async (flags: RuntimeFlags, cmd: Command) => {
+      const inert = inertFlags(flags.role, cmd);
+      if (inert.length > 0) {
+        cmd.error(
+          `${inert.join(", ")} ${inert.length === 1 ? "does" : "do"} nothing with --role ${flags.role}`,
+        );
+      }
       await runRuntime(flags);
     });
+}
+
+// Flags only one role reads; given to the other they would be ignored while the user believes them
+// in effect (a --keep on an ANN host keeps no previous version).
+const ROLE_FLAGS: Record<RuntimeFlags["role"], readonly string[]> = {
+  "ann-host": ["keep"],
+  viewer: ["threads", "maxK", "view", "searchWorker", "coalesceWindowMs"],
+};
+
+function inertFlags(role: RuntimeFlags["role"], cmd: Command): string[] {
+  return ROLE_FLAGS[role]
+    .filter((key) => cmd.getOptionValueSource(key) === "cli")
+    .map((key) => cmd.options.find((o) => o.attributeName() === key)?.long ?? key);
 }
 
 async function runRuntime(flags: RuntimeFlags): Promise<void> {
