@@ -193,6 +193,18 @@ describe("openBundle refuses a damaged bundle", () => {
     await refused(dir, "dims_mismatch", /viewer: viewer tower outputs 4 dims, manifest dims is 8/);
   });
 
+  it("a manifest whose feature spec disagrees with the towers, even with matching digests", async () => {
+    const dir = await copy();
+    await editManifest(dir, (m) => {
+      m.viewerTower.features.userIdBuckets *= 2;
+    });
+    await refused(
+      dir,
+      "dims_mismatch",
+      /viewer: the viewer tower disagrees with manifest\.json's feature spec: user-id buckets: the tower has \d+, the spec says \d+/,
+    );
+  });
+
   it("an index of other dims, even with matching digests", async () => {
     const dir = await copy();
     const small = new Index({

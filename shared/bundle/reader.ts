@@ -4,6 +4,7 @@ import path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { Index, type IndexConfig } from "usearch";
 import { loadModel } from "../tf/model-io.ts";
+import { towerSpecMismatches } from "../tower/spec-check.ts";
 import { towerDims } from "../tower/towers.ts";
 import { createViewerTower } from "../tower/viewer-tower.ts";
 import type { LoadedBundle, ViewerTower } from "./bundle.ts";
@@ -26,7 +27,7 @@ export async function verifyBundle(dir: string, options: OpenOptions = {}): Prom
     const itemDir = path.join(dir, bundle.manifest.itemTower.dir);
     const item = await loadTower(itemDir, bundle.manifest.itemTower.dir);
     try {
-      checkTowerDims(item, bundle.manifest, "item", bundle.manifest.itemTower.dir);
+      checkTower(item, bundle.manifest, "item", bundle.manifest.itemTower.dir);
     } finally {
       item.dispose();
     }
@@ -55,7 +56,7 @@ export async function openBundle(
   const viewerModel = await loadTower(path.join(root, manifest.viewerTower.dir), manifest.viewerTower.dir);
   let viewer: ViewerTower;
   try {
-    checkTowerDims(viewerModel, manifest, "viewer", manifest.viewerTower.dir);
+    checkTower(viewerModel, manifest, "viewer", manifest.viewerTower.dir);
     viewer = createViewerTower(viewerModel, manifest.viewerTower.features, manifest.version);
   } catch (err) {
     viewerModel.dispose();
@@ -135,12 +136,30 @@ async function loadTower(abs: string, rel: string): Promise<tf.LayersModel> {
   }
 }
 
-function checkTowerDims(model: tf.LayersModel, manifest: BundleManifest, name: string, rel: string): void {
+function checkTower(
+  model: tf.LayersModel,
+  manifest: BundleManifest,
+  kind: "viewer" | "item",
+  rel: string,
+): void {
   const dims = towerDims(model);
   if (dims !== manifest.dims) {
     throw new BundleError(
       "dims_mismatch",
-      `${rel}: ${name} tower outputs ${dims} dims, manifest dims is ${manifest.dims}`,
+      `${rel}: ${kind} tower outputs ${dims} dims, manifest dims is ${manifest.dims}`,
+      rel,
+    );
+  }
+  const mismatches = towerSpecMismatches(
+    model,
+    kind === "viewer"
+      ? { kind, features: manifest.viewerTower.features }
+      : { kind, features: manifest.itemTower.features },
+  );
+  if (mismatches.length > 0) {
+    throw new BundleError(
+      "dims_mismatch",
+      `${rel}: the ${kind} tower disagrees with manifest.json's feature spec: ${mismatches.join("; ")}`,
       rel,
     );
   }

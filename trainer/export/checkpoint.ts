@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import type * as tf from "@tensorflow/tfjs";
 import { loadModel, saveModel } from "../../shared/tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
+import { towerSpecMismatches } from "../../shared/tower/spec-check.ts";
 import "../../shared/tower/layers.ts";
 
 export const CHECKPOINT_FILE = "checkpoint.json";
@@ -62,6 +63,17 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   }
   const viewer = await loadModel(path.join(dir, "viewer"));
   const item = await loadModel(path.join(dir, "item"));
+  const mismatches = [
+    ...towerSpecMismatches(viewer, { kind: "viewer", features: meta.viewerFeatures }).map(
+      (m) => `viewer ${m}`,
+    ),
+    ...towerSpecMismatches(item, { kind: "item", features: meta.itemFeatures }).map((m) => `item ${m}`),
+  ];
+  if (mismatches.length > 0) {
+    viewer.dispose();
+    item.dispose();
+    throw new Error(`checkpoint: the towers in ${dir} disagree with ${metaPath}: ${mismatches.join("; ")}`);
+  }
   return {
     meta,
     viewer,
