@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import type { ResolvedBundle } from "../shared/bundle/source.ts";
+import { givenFlags, int } from "../shared/cli-flags.ts";
 import { componentLogger } from "../shared/log.ts";
 import type { RunningServer } from "./lifecycle.ts";
 
@@ -22,13 +23,6 @@ interface RuntimeFlags {
   bodyLimit: string;
   shutdownDelayMs: number;
 }
-
-const int = (min: number) => (raw: string) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min)
-    throw new InvalidArgumentError(`expected an integer >= ${min}, got ${raw}`);
-  return n;
-};
 
 export function registerRuntimeCommands(program: Command): void {
   program
@@ -70,7 +64,7 @@ export function registerRuntimeCommands(program: Command): void {
     .option("--body-limit <size>", "largest request body", "1mb")
     .option("--shutdown-delay-ms <ms>", "keep serving this long after readiness turns false", int(0), 0)
     .action(async (flags: RuntimeFlags, cmd: Command) => {
-      const inert = inertFlags(flags.role, cmd);
+      const inert = givenFlags(cmd, ROLE_FLAGS[flags.role]);
       if (inert.length > 0) {
         cmd.error(
           `${inert.join(", ")} ${inert.length === 1 ? "does" : "do"} nothing with --role ${flags.role}`,
@@ -86,12 +80,6 @@ const ROLE_FLAGS: Record<RuntimeFlags["role"], readonly string[]> = {
   "ann-host": ["keep"],
   viewer: ["threads", "maxK", "view", "searchWorker", "coalesceWindowMs"],
 };
-
-function inertFlags(role: RuntimeFlags["role"], cmd: Command): string[] {
-  return ROLE_FLAGS[role]
-    .filter((key) => cmd.getOptionValueSource(key) === "cli")
-    .map((key) => cmd.options.find((o) => o.attributeName() === key)?.long ?? key);
-}
 
 async function runRuntime(flags: RuntimeFlags): Promise<void> {
   const clustered = flags.workers > 1;

@@ -1,17 +1,9 @@
 // Flag parsers and the action wrapper every trainer command shares: bad flag values are refused by
 // commander before any work, and a failed action prints one line instead of a stack trace.
 import { InvalidArgumentError, Option } from "commander";
+import { int } from "../../shared/cli-flags.ts";
 
-export const int =
-  (min: number, max = Number.POSITIVE_INFINITY) =>
-  (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      const range = max === Number.POSITIVE_INFINITY ? `>= ${min}` : `in [${min}, ${max}]`;
-      throw new InvalidArgumentError(`expected an integer ${range}, got "${v}"`);
-    }
-    return n;
-  };
+export { int };
 
 export const num =
   (min: number, max = Number.POSITIVE_INFINITY) =>

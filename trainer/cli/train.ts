@@ -1,5 +1,6 @@
 // `towerops train`: flags, turned into the typed options of commands/train.ts.
 import { type Command, Option } from "commander";
+import { givenFlags } from "../../shared/cli-flags.ts";
 import type { TfBackend } from "../../shared/tf/backend.ts";
 import type { DataOptions } from "../commands/load.ts";
 import { LOG_FORMATS } from "../data/format.ts";
@@ -234,15 +235,13 @@ export function registerTrain(program: Command): void {
 // The estimator's flags only act with --sampling-correction streaming, β with any correction; given
 // otherwise they would be ignored without a word while the user believes they are tuning something.
 function assertCorrectionFlags(correction: TrainConfig["samplingCorrection"], cmd: Command): void {
-  const given = (flag: string) => cmd.getOptionValueSource(flag) === "cli";
-  const estimator = ["hashSize", "hashes", "alpha"].filter(given);
+  const estimator = givenFlags(cmd, ["hashSize", "hashes", "alpha"]);
   if (correction !== "streaming" && estimator.length > 0) {
-    const flags = estimator.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     throw new Error(
-      `${flags.join(", ")} tune the streaming estimator, which --sampling-correction ${correction} does not use`,
+      `${estimator.join(", ")} tune the streaming estimator, which --sampling-correction ${correction} does not use`,
     );
   }
-  if (correction === "none" && given("correctionStrength")) {
+  if (correction === "none" && givenFlags(cmd, ["correctionStrength"]).length > 0) {
     throw new Error(
       "--correction-strength scales the logQ correction, which --sampling-correction none turns off",
     );
