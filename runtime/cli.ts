@@ -67,7 +67,7 @@ export function registerRuntimeCommands(program: Command): void {
       const inert = givenFlags(cmd, ROLE_FLAGS[flags.role]);
       if (inert.length > 0) {
         cmd.error(
-          `${inert.join(", ")} ${inert.length === 1 ? "does" : "do"} nothing with --role ${flags.role}`,
+          `error: ${inert.join(", ")} ${inert.length === 1 ? "does" : "do"} nothing with --role ${flags.role}`,
         );
       }
       await runRuntime(flags);
