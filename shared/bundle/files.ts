@@ -133,7 +133,16 @@ export async function listFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-/** A random suffix for temporary siblings of a final directory. */
-export function tempSuffix(): string {
-  return `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+/**
+ * What every temporary sibling of `target` is named after: a directory is built as a hidden
+ * sibling and renamed into place, and the cache's sweep of abandoned ones finds them by this name.
+ */
+export function tempPrefix(target: string): string {
+  return `.${path.basename(target)}.tmp-`;
+}
+
+/** A fresh temporary sibling of `target` (not created). */
+export function tempSibling(target: string): string {
+  const suffix = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  return path.join(path.dirname(target), `${tempPrefix(target)}${suffix}`);
 }

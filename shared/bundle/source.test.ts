@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BundleError } from "./files.ts";
+import { BundleError, tempPrefix } from "./files.ts";
 import { openBundle } from "./reader.ts";
 import { prepareBundle, resolveBundle } from "./source.ts";
 import { writeTestBundle } from "./testing.ts";
@@ -72,7 +72,7 @@ describe("resolveBundle", () => {
     const cacheDir = path.join(root, "cache-abandoned");
     const entry = path.join(cacheDir, "test-model", `v1-${good.digest.slice(0, 16)}`);
     const partial = async (name: string, ageMs: number) => {
-      const dir = path.join(path.dirname(entry), `.${path.basename(entry)}.tmp-${name}`);
+      const dir = path.join(path.dirname(entry), `${tempPrefix(entry)}${name}`);
       await mkdir(path.join(dir, "viewer"), { recursive: true });
       await writeFile(path.join(dir, "viewer", "weights.bin"), "partial");
       const at = new Date(Date.now() - ageMs);

@@ -6,7 +6,7 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promi
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { componentLogger } from "../log.ts";
-import { BundleError, fsyncPath, tempSuffix } from "./files.ts";
+import { BundleError, fsyncPath, tempPrefix, tempSibling } from "./files.ts";
 import { type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
 import {
   parseManifest,
@@ -86,7 +86,7 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
   }
   const parent = path.dirname(target);
   await mkdir(parent, { recursive: true });
-  const temp = path.join(parent, `.${path.basename(target)}.tmp-${tempSuffix()}`);
+  const temp = tempSibling(target);
   try {
     await mkdir(temp);
     for (const f of manifest.files) {
@@ -128,7 +128,7 @@ const ABANDONED_MARGIN_MS = 60_000;
  */
 async function sweepAbandoned(target: string, timeoutMs: number): Promise<void> {
   const parent = path.dirname(target);
-  const prefix = `.${path.basename(target)}.tmp-`;
+  const prefix = tempPrefix(target);
   const names = await readdir(parent).catch(() => [] as string[]);
   for (const name of names.filter((n) => n.startsWith(prefix))) {
     const temp = path.join(parent, name);

@@ -11,7 +11,7 @@ import { Index } from "usearch";
 import { saveModel } from "../tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../tower/features.ts";
 import { towerDims } from "../tower/towers.ts";
-import { BundleError, digestFile, fsyncPath, listFiles, sha256, tempSuffix } from "./files.ts";
+import { BundleError, digestFile, fsyncPath, listFiles, sha256, tempSibling } from "./files.ts";
 import { usearchConfig } from "./index-config.ts";
 import {
   BUNDLE_FORMAT_VERSION,
@@ -98,7 +98,7 @@ export class BundleWriter {
     await assertBundleTarget(finalDir, options.version);
     const parent = path.dirname(finalDir);
     await mkdir(parent, { recursive: true });
-    const tempDir = path.join(parent, `.${path.basename(finalDir)}.tmp-${tempSuffix()}`);
+    const tempDir = tempSibling(finalDir);
     await mkdir(tempDir);
     try {
       for (const [name, tower] of [
