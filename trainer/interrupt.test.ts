@@ -33,3 +33,32 @@ describe("onInterrupt", () => {
     await expect(access(dir)).rejects.toThrow(/ENOENT/);
   });
 });
+
+describe("deferInterrupt", () => {
+  // The child "works" until it sees the signal, records that it reached its safe point, then ends
+  // the deferral: the exit must come after the record, with the signal's code.
+  const deferring = (dir: string, signalIt: boolean) => `
+    import { mkdir } from "node:fs/promises";
+    import { setTimeout as sleep } from "node:timers/promises";
+    import { deferInterrupt } from ${JSON.stringify(path.join(import.meta.dirname, "interrupt.ts"))};
+    const interrupt = deferInterrupt();
+    ${signalIt ? 'process.kill(process.pid, "SIGTERM");' : ""}
+    for (let i = 0; i < 5 && !interrupt.signal; i++) await sleep(20);
+    await sleep(50);
+    await mkdir(${JSON.stringify(dir)});
+    interrupt.done();
+    await sleep(50);
+    process.exitCode = 7;
+  `;
+
+  it("lets the work reach its safe point before the signal's exit", async () => {
+    const dir = path.join(await mkdtemp(path.join(tmpdir(), "towerops-defer-")), "saved");
+    expect(await run(deferring(dir, true))).toBe(143);
+    await access(dir);
+  });
+
+  it("changes nothing when no signal comes", async () => {
+    const dir = path.join(await mkdtemp(path.join(tmpdir(), "towerops-defer-")), "saved");
+    expect(await run(deferring(dir, false))).toBe(7);
+  });
+});

@@ -1,13 +1,16 @@
 // Ctrl-C, or the SIGTERM Kubernetes sends a Job's pod when it is deleted or preempted, would
 // otherwise kill an export mid-way and leave its temporary bundle directory (up to the whole
-// index) beside the target. Work that leaves such litter registers its cleanup here; a signal runs
-// every cleanup, then exits as a shell reports a signal death (128 + its number).
+// index) beside the target, or throw away every epoch a training run had done. Work that leaves
+// litter registers its cleanup here; work that can stop at a safe point (training, which saves its
+// state) defers the exit until it has. A signal runs every cleanup, then exits as a shell reports a
+// signal death (128 + its number); a second one kills at once.
 //
 // Only for the trainer's short-lived commands: the runtime drains on SIGTERM instead.
 
-type Cleanup = () => Promise<void> | void;
-
 const SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+export type InterruptSignal = keyof typeof SIGNALS;
+type Cleanup = (signal: InterruptSignal) => Promise<void> | void;
+
 const cleanups = new Set<Cleanup>();
 let installed = false;
 
@@ -17,12 +20,58 @@ export function onInterrupt(cleanup: Cleanup): () => void {
     installed = true;
     for (const [signal, code] of Object.entries(SIGNALS)) {
       process.once(signal, () => {
-        void Promise.allSettled([...cleanups].map(async (c) => c())).finally(() => process.exit(code));
+        void Promise.allSettled([...cleanups].map(async (c) => c(signal as InterruptSignal))).finally(() =>
+          process.exit(code),
+        );
       });
     }
   }
   cleanups.add(cleanup);
   return () => {
     cleanups.delete(cleanup);
+  };
+}
+
+/** A command that stopped itself at a safe point on a signal; the CLI exits with `exitCode`. */
+export class Interrupted extends Error {
+  readonly signal: InterruptSignal;
+  readonly exitCode: number;
+  constructor(signal: InterruptSignal, message: string) {
+    super(message);
+    this.name = "Interrupted";
+    this.signal = signal;
+    this.exitCode = SIGNALS[signal];
+  }
+}
+
+export interface DeferredInterrupt {
+  /** The signal that arrived, once one has: stop at the next safe point and throw Interrupted. */
+  readonly signal: InterruptSignal | undefined;
+  /** Ends the deferral; if a signal came meanwhile, the process exits now. */
+  done(): void;
+}
+
+/**
+ * Holds a signal's exit back while work that checks `signal` reaches a safe point. The work
+ * either throws Interrupted (and the CLI exits with its code) or calls `done`.
+ */
+export function deferInterrupt(): DeferredInterrupt {
+  let signal: InterruptSignal | undefined;
+  let finish = () => {};
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const unregister = onInterrupt(async (s) => {
+    signal = s;
+    await finished;
+  });
+  return {
+    get signal() {
+      return signal;
+    },
+    done() {
+      unregister();
+      finish();
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng, shuffle } from "./random.ts";
+import { createRng, restoreRng, shuffle } from "./random.ts";
 
 describe("createRng", () => {
   it("is deterministic for a seed and differs across seeds", () => {
@@ -9,6 +9,16 @@ describe("createRng", () => {
     const sa = Array.from({ length: 5 }, () => a.next());
     expect(Array.from({ length: 5 }, () => b.next())).toEqual(sa);
     expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(sa);
+  });
+
+  it("continues the same stream from a saved state", () => {
+    const a = createRng(11);
+    for (let i = 0; i < 37; i++) a.next();
+    const b = restoreRng(a.state());
+    expect(Array.from({ length: 8 }, () => b.int(1000))).toEqual(
+      Array.from({ length: 8 }, () => a.int(1000)),
+    );
+    expect(() => restoreRng(new Uint32Array(3))).toThrow(/4 words/);
   });
 
   it("draws roughly uniform integers in range", () => {

@@ -6,14 +6,22 @@ export interface Rng {
   next(): number;
   /** Uniform integer in [0, n). */
   int(n: number): number;
+  /** The generator's position, from which restoreRng continues the same stream. */
+  state(): Uint32Array;
 }
 
 /** sfc32: small, fast, and passes PractRand far beyond the stream lengths used here. */
 export function createRng(seed: number): Rng {
-  let a = 0x9e3779b9;
-  let b = 0x243f6a88;
-  let c = 0xb7e15162;
-  let d = seed >>> 0;
+  const rng = restoreRng(Uint32Array.of(0x9e3779b9, 0x243f6a88, 0xb7e15162, seed >>> 0));
+  // Discard the first outputs: they are correlated with the seed.
+  for (let i = 0; i < 15; i++) rng.next();
+  return rng;
+}
+
+/** A generator at the position `state()` returned. */
+export function restoreRng(state: Uint32Array): Rng {
+  if (state.length !== 4) throw new Error(`random state: 4 words expected, got ${state.length}`);
+  let [a, b, c, d] = Array.from(state, (w) => w | 0) as [number, number, number, number];
   const next32 = (): number => {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
@@ -23,11 +31,10 @@ export function createRng(seed: number): Rng {
     c = (c + t) | 0;
     return t >>> 0;
   };
-  // Discard the first outputs: they are correlated with the seed.
-  for (let i = 0; i < 15; i++) next32();
   return {
     next: () => next32() / 4294967296,
     int: (n) => Math.floor((next32() / 4294967296) * n),
+    state: () => Uint32Array.of(a, b, c, d),
   };
 }
 

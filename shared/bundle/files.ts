@@ -1,8 +1,8 @@
-// File primitives shared by the bundle writer, reader and source: digests, durable writes and
-// the error type every bundle failure is reported with.
+// File primitives shared by the bundle writer, reader and source (and the trainer's own files):
+// digests, durable writes, temporary siblings and the error type every bundle failure is reported with.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, readdir } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -112,6 +112,13 @@ export async function digestFiles(
 
 export function sha256(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
+}
+
+export async function pathExists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Flushes a file's or directory's contents to disk, so a rename after it is durable. */

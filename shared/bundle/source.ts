@@ -6,7 +6,7 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promi
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { componentLogger } from "../log.ts";
-import { BundleError, fsyncPath, tempPrefix, tempSibling } from "./files.ts";
+import { BundleError, fsyncPath, pathExists, tempPrefix, tempSibling } from "./files.ts";
 import { type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
 import {
   parseManifest,
@@ -99,7 +99,7 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
       await fsyncPath(d);
     await fsyncPath(temp);
     // A stale or damaged copy under the same name is replaced; a concurrent winner is kept.
-    if (await exists(target)) {
+    if (await pathExists(target)) {
       const winner = await verifiedCopy(target);
       if (winner) {
         await rm(temp, { recursive: true, force: true });
@@ -149,20 +149,13 @@ async function newestMtime(dir: string): Promise<number> {
 }
 
 async function verifiedCopy(dir: string): Promise<VerifiedContents | undefined> {
-  if (!(await exists(dir))) return undefined;
+  if (!(await pathExists(dir))) return undefined;
   try {
     return await verifyContents(dir);
   } catch (err) {
     log.warn({ dir, err: (err as Error).message }, "cached bundle failed verification; downloading again");
     return undefined;
   }
-}
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 async function get(url: URL, timeoutMs: number): Promise<Response> {

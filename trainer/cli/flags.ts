@@ -2,6 +2,7 @@
 // commander before any work, and a failed action prints one line instead of a stack trace.
 import { InvalidArgumentError, Option } from "commander";
 import { int } from "../../shared/cli-flags.ts";
+import { Interrupted } from "../interrupt.ts";
 
 export { int };
 
@@ -36,6 +37,8 @@ export const handled =
       await fn(...args);
     } catch (err) {
       process.stderr.write(`towerops: ${(err as Error).message}\n`);
+      // The signal handler is still waiting for this command to reach its safe point: end now.
+      if (err instanceof Interrupted) process.exit(err.exitCode);
       process.exitCode = exitCode;
     }
   };

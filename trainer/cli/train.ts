@@ -43,6 +43,7 @@ interface TrainFlags
   excludeTrain: boolean;
   compare: boolean;
   bundle: boolean;
+  resume: boolean;
   backend?: TfBackend;
 }
 
@@ -175,10 +176,19 @@ export function registerTrain(program: Command): void {
     .option("--no-exclude-train", "keep users' training items in their evaluated rankings")
     .option("--no-compare", "skip the uncorrected comparison run for the popularity-decile chart")
     .option("--no-bundle", "write the checkpoint and report only")
+    .option(
+      "--resume",
+      "continue the training an interrupted command left in --out (same flags and data; what a restarted Job runs)",
+      false,
+    )
     .addOption(backendOption())
     .action(
       handled(async (f: TrainFlags, cmd: Command) => {
         assertCorrectionFlags(f.samplingCorrection, cmd);
+        // A resumed command writes the bundle version the interrupted one was writing.
+        const resumedVersion = f.resume
+          ? await (await import("../commands/resume.ts")).interruptedVersion(f.out)
+          : undefined;
         const outcome = await (await import("../commands/train.ts")).runTrainCommand({
           data: f.data,
           ...(f.test ? { test: f.test } : {}),
@@ -191,7 +201,7 @@ export function registerTrain(program: Command): void {
           seed: f.seed,
           out: f.out,
           model: f.model,
-          version: f.version ?? defaultVersion(),
+          version: f.version ?? resumedVersion ?? defaultVersion(),
           config: {
             dims: f.dims,
             embeddingDim: f.embeddingDim,
@@ -215,6 +225,7 @@ export function registerTrain(program: Command): void {
           excludeTrain: f.excludeTrain,
           compare: f.compare,
           bundle: f.bundle,
+          ...(f.resume ? { interrupted: "resume" as const } : {}),
           ...(f.backend ? { backend: f.backend } : {}),
         });
         const { final } = outcome.summary;

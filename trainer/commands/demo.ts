@@ -47,6 +47,8 @@ export async function runDemo(o: DemoOptions): Promise<{ recall: number; popular
     excludeTrain: true,
     compare: true,
     bundle: true,
+    // The demo always starts over: it is quick, and its data were just regenerated.
+    interrupted: "discard",
     ...(o.backend ? { backend: o.backend } : {}),
   });
   const s = trained.summary;

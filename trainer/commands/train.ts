@@ -1,5 +1,6 @@
 // `towerops train`: load, train (plus an uncorrected comparison run), evaluate, checkpoint, export
-// the bundle, and write the HTML report and JSON summary.
+// the bundle, and write the HTML report and JSON summary. Training saves its state as it goes and
+// stops at the next batch on SIGINT/SIGTERM, so `--resume` continues an interrupted command.
 import path from "node:path";
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
@@ -9,13 +10,23 @@ import { buildEvalSet } from "../eval/evalset.ts";
 import { type EvaluateInputs, evaluateIndex } from "../eval/evaluate.ts";
 import { saveCheckpoint } from "../export/checkpoint.ts";
 import { exportBundle } from "../export/export.ts";
+import { deferInterrupt, Interrupted } from "../interrupt.ts";
 import { type Progress, passProgress, startProgress } from "../progress.ts";
 import { type TrainSummary, writeReport } from "../report/report.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { itemOf } from "../train/examples.ts";
 import { assertTablesFit } from "../train/memory.ts";
-import { type RunResult, trainRun } from "../train/run.ts";
+import { type RunResult, TrainingStopped, trainRun } from "../train/run.ts";
 import { type DataOptions, loadData } from "./load.ts";
+import {
+  clearRuns,
+  interruptedRuns,
+  loadRun,
+  type RunLabel,
+  resumeDir,
+  runSettings,
+  saveRun,
+} from "./resume.ts";
 
 const log = componentLogger("trainer");
 
@@ -30,6 +41,8 @@ export interface TrainCommandOptions extends DataOptions {
   compare: boolean;
   bundle: boolean;
   backend?: TfBackend;
+  /** What to do with an interrupted command's state in `out`: resume it, discard it, or (unset) refuse. */
+  interrupted?: "resume" | "discard";
 }
 
 export interface TrainOutcome {
@@ -45,6 +58,15 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
   // Found after training, a taken version would leave this run's checkpoint and report in place of
   // the ones that belong to the existing bundle, and no bundle for this run.
   if (o.bundle) await assertBundleTarget(bundleTarget, o.version);
+  if (o.interrupted === "discard") await clearRuns(o.out);
+  else if (o.interrupted !== "resume") {
+    // Starting over would throw away every epoch the interrupted command trained.
+    const runs = await interruptedRuns(o.out);
+    if (runs.length > 0)
+      throw new Error(
+        `${resumeDir(o.out)} holds an interrupted training (${runs.join("; ")}): pass --resume to continue it, or delete that directory to start over`,
+      );
+  }
   // Explicit bucket counts can be refused before a long read; the log then sizes the default ones.
   assertTablesFit(o.config, 0, 0);
   const { backend } = await initTensorflow(o.backend ? { backend: o.backend } : {});
@@ -71,7 +93,14 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     },
     "data ready",
   );
-  const run = async (config: TrainConfig, label: string): Promise<RunResult> => {
+  const interrupt = deferInterrupt();
+  const run = async (config: TrainConfig, runLabel: RunLabel, label: string): Promise<RunResult> => {
+    const settings = runSettings(config, data, { evalUsers: o.evalUsers, excludeTrain: o.excludeTrain });
+    const resume = o.interrupted === "resume" ? await loadRun(o.out, runLabel, settings) : undefined;
+    if (resume) {
+      const { epochs, final } = resume.progress;
+      log.info({ run: label, epochsDone: epochs.length, complete: Boolean(final) }, "resuming");
+    }
     // Each epoch's bar ends when its last batch is in, before that epoch's evaluation draws its own.
     let training: Progress | undefined;
     let current = 0;
@@ -93,6 +122,9 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
         },
         onEvalProgress: evaluating.update,
         onEpoch: (r) => log.info({ run: label, ...r }, "epoch done"),
+        ...(resume ? { resume } : {}),
+        onCheckpoint: saveRun(o.out, runLabel, { settings, version: o.version }),
+        shouldStop: () => interrupt.signal !== undefined,
       });
     } finally {
       training?.stop();
@@ -110,13 +142,27 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
     ...(data.itemFeatures ? { itemFeatures: data.itemFeatures } : {}),
   });
-  const main = await run(o.config, o.config.samplingCorrection);
+  let main: RunResult;
   let comparison: TrainSummary["comparison"];
-  if (o.compare && o.config.samplingCorrection !== "none") {
-    const none = await run({ ...o.config, samplingCorrection: "none" }, "none");
-    comparison = { samplingCorrection: "none", exact: none.final.exact };
-    none.trainer.dispose();
+  try {
+    main = await run(o.config, "model", o.config.samplingCorrection);
+    if (o.compare && o.config.samplingCorrection !== "none") {
+      const none = await run({ ...o.config, samplingCorrection: "none" }, "comparison", "none");
+      comparison = { samplingCorrection: "none", exact: none.final.exact };
+      none.trainer.dispose();
+    }
+  } catch (err) {
+    if (err instanceof TrainingStopped && interrupt.signal) {
+      const message = `${interrupt.signal}: ${err.message}; its state is saved in ${resumeDir(o.out)}: run the same command with --resume to continue`;
+      log.warn({ signal: interrupt.signal, state: resumeDir(o.out) }, message);
+      throw new Interrupted(interrupt.signal, message);
+    }
+    interrupt.done();
+    throw err;
   }
+  // A signal that came after the last batch exits here; the saved states make --resume go straight
+  // to the export.
+  interrupt.done();
   const params: Record<string, string | number | boolean> = {
     data: path.resolve(o.data),
     ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),
@@ -214,6 +260,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
   const reportPath = path.join(o.out, "report.html");
   const summaryPath = path.join(o.out, "summary.json");
   await writeReport(reportPath, summaryPath, summary);
+  await clearRuns(o.out);
   main.trainer.dispose();
   return { summary, summaryPath, reportPath, checkpointDir, ...(bundleDir ? { bundleDir } : {}) };
 }

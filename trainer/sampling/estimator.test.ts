@@ -92,6 +92,32 @@ describe("StreamingFrequencyEstimator", () => {
     expect(est.probability(1)).toBeLessThan(0.15);
   });
 
+  it("resumes from a saved state as if never stopped", () => {
+    const opts = { hashSize: 512, alpha: 0.02, hashes: 3 };
+    const { batch } = zipfStream(5);
+    const batches = Array.from({ length: 300 }, batch);
+    const straight = new StreamingFrequencyEstimator(opts);
+    const first = new StreamingFrequencyEstimator(opts);
+    for (const b of batches.slice(0, 120)) {
+      straight.update(b);
+      first.update(b);
+    }
+    const resumed = new StreamingFrequencyEstimator(opts);
+    resumed.loadState(
+      Object.fromEntries(
+        Object.entries(first.saveState()).map(([k, v]) => [k, typeof v === "number" ? v : v.slice()]),
+      ),
+    );
+    for (const b of batches.slice(120)) {
+      straight.update(b);
+      resumed.update(b);
+    }
+    for (const i of [0, 3, 40, 700, 1999]) expect(resumed.probability(i)).toBe(straight.probability(i));
+    expect(() =>
+      new StreamingFrequencyEstimator({ ...opts, hashSize: 256 }).loadState(first.saveState()),
+    ).toThrow(/"a0" holds 512 values, this run needs 256/);
+  });
+
   it("rejects bad options", () => {
     expect(() => new StreamingFrequencyEstimator({ hashSize: 0, alpha: 0.1, hashes: 1 })).toThrow(
       /bad options/,

@@ -3,6 +3,8 @@
 // log p_i (Yi et al., RecSys 2019, "Sampling-bias-corrected neural modeling for large corpus item
 // recommendations").
 
+import { arrayOf, numberOf, type TrainState } from "../train/state-file.ts";
+
 export type SamplingCorrection = "none" | "streaming" | "counts";
 export const SAMPLING_CORRECTIONS: readonly SamplingCorrection[] = ["none", "streaming", "counts"];
 
@@ -11,6 +13,9 @@ export interface FrequencyEstimator {
   update(items: ArrayLike<number>): void;
   /** Writes log p_i for each item into `out` (0 for `none`). */
   logProbabilities(items: ArrayLike<number>, out: Float32Array): void;
+  /** What the estimate has learnt from the stream so far (empty when it learns nothing). */
+  saveState(): TrainState;
+  loadState(state: TrainState): void;
 }
 
 /** Multiplicative hashing with a per-function odd constant; item indices are dense ints. */
@@ -107,6 +112,30 @@ export class StreamingFrequencyEstimator implements FrequencyEstimator {
     }
   }
 
+  saveState(): TrainState {
+    const state: TrainState = { step: this.#step };
+    this.#hash.forEach((_, k) => {
+      state[`a${k}`] = this.#a[k] as Float64Array;
+      state[`b${k}`] = this.#b[k] as Float64Array;
+      state[`n${k}`] = this.#n[k] as Float64Array;
+    });
+    return state;
+  }
+
+  loadState(state: TrainState): void {
+    this.#hash.forEach((_, k) => {
+      for (const [name, arrays] of [
+        ["a", this.#a],
+        ["b", this.#b],
+        ["n", this.#n],
+      ] as const) {
+        const target = arrays[k] as Float64Array;
+        target.set(arrayOf(state, `${name}${k}`, Float64Array, target.length));
+      }
+    });
+    this.#step = numberOf(state, "step");
+  }
+
   /** Expected occurrences of the item per batch, for tests and reports. */
   probability(item: number): number {
     const out = new Float32Array(1);
@@ -132,6 +161,13 @@ export class CountEstimator implements FrequencyEstimator {
   logProbabilities(items: ArrayLike<number>, out: Float32Array): void {
     for (let n = 0; n < items.length; n++) out[n] = this.#logP[items[n]];
   }
+
+  // Derived from the training log each run, so nothing to carry over.
+  saveState(): TrainState {
+    return {};
+  }
+
+  loadState(): void {}
 }
 
 export class NoCorrection implements FrequencyEstimator {
@@ -139,6 +175,10 @@ export class NoCorrection implements FrequencyEstimator {
   logProbabilities(items: ArrayLike<number>, out: Float32Array): void {
     out.fill(0, 0, items.length);
   }
+  saveState(): TrainState {
+    return {};
+  }
+  loadState(): void {}
 }
 
 export function createEstimator(

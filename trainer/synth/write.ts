@@ -3,8 +3,9 @@
 
 import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { access, mkdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { pathExists } from "../../shared/bundle/files.ts";
 import { onInterrupt } from "../interrupt.ts";
 import { type SynthOptions, type SynthWorld, synthesize } from "./model.ts";
 
@@ -31,7 +32,7 @@ export async function writeSynth(
   // `events.csv` is also the name of a real log; a generator must not write over one unasked.
   if (!overwrite) {
     for (const file of Object.values(files)) {
-      if (await exists(file)) throw new Error(`${file} already exists; pass --force to replace it`);
+      if (await pathExists(file)) throw new Error(`${file} already exists; pass --force to replace it`);
     }
   }
   await mkdir(outDir, { recursive: true });
@@ -91,13 +92,6 @@ async function writeItems(world: SynthWorld, file: string): Promise<void> {
   }
   await write(items, chunk);
   await close(items);
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 async function write(stream: WriteStream, text: string): Promise<void> {

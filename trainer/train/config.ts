@@ -1,6 +1,6 @@
 // Hyper-parameters of one training run, with defaults that train the synthetic demo well.
 import type { SamplingCorrection, StreamingOptions } from "../sampling/estimator.ts";
-import type { OptimizerName } from "./sparse-table.ts";
+import type { OptimizerName } from "./param-table.ts";
 
 export interface TrainConfig {
   dims: number;

@@ -5,18 +5,18 @@ import { encodeItems, encodeViewers } from "../../shared/tower/encode.ts";
 import { testItemConfig, testItems, testViewerConfig, testViewers } from "../../shared/tower/testing.ts";
 import { buildItemModel, buildViewerModel, itemInputs, viewerInputs } from "../../shared/tower/towers.ts";
 import { applyWithOverrides, embeddingSlots } from "./graph.ts";
-import { SparseTable } from "./sparse-table.ts";
+import { ParamTable } from "./param-table.ts";
 
 beforeAll(async () => {
   await initTensorflow({ backend: "cpu" });
 });
 
-/** Overrides every lookup (and the history pool) with values computed by SparseTable, as training does. */
+/** Overrides every lookup (and the history pool) with values computed by ParamTable, as training does. */
 function overrides(model: tf.LayersModel, inputs: tf.Tensor[]): Map<tf.layers.Layer, tf.Tensor> {
   const map = new Map<tf.layers.Layer, tf.Tensor>();
   for (const slot of embeddingSlots(model)) {
     const w = slot.layer.getWeights()[0] as tf.Tensor;
-    const table = new SparseTable(w.dataSync() as Float32Array, slot.rows, slot.dim, {
+    const table = new ParamTable(w.dataSync() as Float32Array, slot.rows, slot.dim, {
       name: "adam",
       learningRate: 0,
     });

@@ -2,7 +2,7 @@
 // outside tfjs. tfjs differentiates a lookup into a dense gradient the size of the whole table and
 // its optimizers then update every row (O(table) per step), and wasm's Gather and broadcasting
 // multiply are slow; so the trainer looks rows up (and mean-pools history) in plain JS, feeds the
-// result in as a leaf, and updates only the touched rows (sparse-table.ts). Each step is O(batch)
+// result in as a leaf, and updates only the touched rows (param-table.ts). Each step is O(batch)
 // however large the catalogue is; the tables are written back into the model for export.
 import type * as tf from "@tensorflow/tfjs";
 

@@ -5,11 +5,21 @@ import { buildEvalSet } from "../eval/evalset.ts";
 import { evaluateModel } from "../eval/evaluate.ts";
 import { synthTable } from "../synth/table.ts";
 import { DEFAULT_TRAIN_CONFIG } from "./config.ts";
-import { trainRun } from "./run.ts";
+import { type RunCheckpoint, type RunInputs, TrainingStopped, trainRun } from "./run.ts";
 
 beforeAll(async () => {
   await initTensorflow({ backend: "wasm" });
 });
+
+/** A checkpoint as it comes back from a state file: JSON progress, copied arrays. */
+function reloaded(c: RunCheckpoint): RunCheckpoint {
+  return {
+    progress: JSON.parse(JSON.stringify(c.progress)),
+    state: Object.fromEntries(
+      Object.entries(c.state).map(([k, v]) => [k, typeof v === "number" ? v : v.slice()]),
+    ),
+  };
+}
 
 describe("trainRun", () => {
   it("evaluates every epoch and, with early stopping, ends on the best epoch's weights", async () => {
@@ -48,5 +58,79 @@ describe("trainRun", () => {
     });
     expect(again.exact.metrics["recall@100"]).toBe(best);
     result.trainer.dispose();
+  });
+
+  it("resumes from a checkpoint taken mid-epoch or between epochs to the same result as an unbroken run", async () => {
+    const t = synthTable({ users: 80, items: 150, events: 1500, seed: 5, topics: 4 });
+    const { train, test } = splitTable(t, { kind: "last-n", n: 1 });
+    const inputs: RunInputs = {
+      train,
+      evalSet: buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: true }),
+      config: {
+        ...DEFAULT_TRAIN_CONFIG,
+        learningRate: 0.05,
+        dims: 8,
+        embeddingDim: 8,
+        historyLength: 5,
+        batchSize: 64,
+        epochs: 4,
+        earlyStopPatience: 2,
+      },
+    };
+    const unbroken = await trainRun(inputs);
+    const expected = unbroken.trainer.parameters();
+    unbroken.trainer.dispose();
+    const withoutTimes = (r: { epochs: { loss: number; metrics: Record<string, number> }[] }) =>
+      r.epochs.map((e) => ({ loss: e.loss, metrics: e.metrics }));
+
+    // Stopped twice: 10 batches into epoch 2, then between epochs 2 and 3.
+    let saved: RunCheckpoint | undefined;
+    const stopped = async (overrides: Partial<RunInputs>) => {
+      const run = trainRun({
+        ...inputs,
+        ...overrides,
+        onCheckpoint: async (c) => {
+          saved = reloaded(c);
+        },
+      });
+      await expect(run).rejects.toBeInstanceOf(TrainingStopped);
+      return saved as RunCheckpoint;
+    };
+    const batchesPerEpoch = Math.ceil(train.length / 64);
+    // Asked before every batch, and once after each epoch's checkpoint.
+    let asked = 0;
+    const midEpoch = await stopped({ shouldStop: () => ++asked > batchesPerEpoch + 1 + 10 });
+    expect(midEpoch.progress.epochs).toHaveLength(1);
+    expect(midEpoch.state.cursor).toBe(10 * 64);
+    let epochEnded = false;
+    const betweenEpochs = await stopped({
+      resume: midEpoch,
+      shouldStop: () => epochEnded,
+      onEpoch: () => {
+        epochEnded = true;
+      },
+    });
+    expect(betweenEpochs.progress.epochs).toHaveLength(2);
+    expect(betweenEpochs.state.cursor).toBe(-1);
+
+    let complete: RunCheckpoint | undefined;
+    const resumed = await trainRun({
+      ...inputs,
+      resume: betweenEpochs,
+      onCheckpoint: async (c) => {
+        complete = reloaded(c);
+      },
+    });
+    expect(withoutTimes(resumed)).toEqual(withoutTimes(unbroken));
+    expect(resumed.final).toEqual(unbroken.final);
+    expect(resumed.trainer.parameters()).toEqual(expected);
+    resumed.trainer.dispose();
+
+    // A complete run's checkpoint gives the result back without training.
+    expect(complete?.progress.final).toEqual(unbroken.final);
+    const again = await trainRun({ ...inputs, resume: complete as RunCheckpoint, shouldStop: () => true });
+    expect(again.final).toEqual(unbroken.final);
+    expect(again.trainer.parameters()).toEqual(expected);
+    again.trainer.dispose();
   });
 });

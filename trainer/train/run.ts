@@ -1,5 +1,5 @@
-// A full training run: features, towers, epochs with per-epoch evaluation, optional early stop.
-import * as tf from "@tensorflow/tfjs";
+// A full training run: features, towers, epochs with per-epoch evaluation, optional early stop,
+// checkpointed at every epoch's end and wherever it is stopped, so a run can resume in a new process.
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
 import { type FeatureTable, inferFeatureSpec } from "../data/features.ts";
 import type { InteractionTable } from "../data/table.ts";
@@ -7,6 +7,7 @@ import type { EvalSet } from "../eval/evalset.ts";
 import { evaluateModel, type ModelEvaluation } from "../eval/evaluate.ts";
 import { bucketsFor, type TrainConfig } from "./config.ts";
 import { buildFeatureCache, type FeatureCache } from "./examples.ts";
+import { arrayOf, nested, type TrainState, within } from "./state-file.ts";
 import { TwoTowerTrainer } from "./trainer.ts";
 
 export interface EpochRecord {
@@ -32,6 +33,42 @@ export interface RunInputs {
   earlyStopMetric?: string;
   /** Also evaluate through a freshly built usearch index at the end (slow for big catalogues). */
   annEval?: boolean;
+  /** Where an earlier process left this run (its last onCheckpoint). */
+  resume?: RunCheckpoint;
+  /** Called after every epoch's evaluation, when the run is complete, and when it is stopped. */
+  onCheckpoint?: (c: RunCheckpoint) => Promise<void>;
+  /** Asked between batches and after each epoch; true checkpoints and throws TrainingStopped. */
+  shouldStop?: () => boolean;
+}
+
+/** The JSON half of a checkpoint: what the epochs so far measured. */
+export interface RunProgress {
+  epochs: EpochRecord[];
+  /** Best early-stop metric so far (null before the first evaluation). */
+  best: number | null;
+  sinceBest: number;
+  last?: ModelEvaluation;
+  /** The epoch whose parameters are kept under "best/", and their evaluation (early stopping only). */
+  bestEpoch?: number;
+  bestEvaluation?: ModelEvaluation;
+  /** Set once the run is complete: the parameters are then the final ones. */
+  final?: ModelEvaluation;
+}
+
+export interface RunCheckpoint {
+  progress: RunProgress;
+  /** The trainer's state, plus the best epoch's parameters under "best/". */
+  state: TrainState;
+}
+
+/** A run stopped on request at a checkpoint; resuming from that checkpoint continues it. */
+export class TrainingStopped extends Error {
+  readonly epoch: number;
+  constructor(epoch: number) {
+    super(`training stopped in epoch ${epoch}`);
+    this.name = "TrainingStopped";
+    this.epoch = epoch;
+  }
 }
 
 export interface RunResult {
@@ -72,7 +109,15 @@ export async function trainRun(x: RunInputs): Promise<RunResult> {
     x.itemFeatures,
   );
   const trainer = new TwoTowerTrainer(x.train, cache, x.config);
-  const epochs: EpochRecord[] = [];
+  try {
+    return await runEpochs(x, trainer, cache);
+  } catch (err) {
+    trainer.dispose();
+    throw err;
+  }
+}
+
+async function runEpochs(x: RunInputs, trainer: TwoTowerTrainer, cache: FeatureCache): Promise<RunResult> {
   const evaluate = (withAnn: boolean) =>
     evaluateModel({
       viewer: trainer.viewer.model,
@@ -87,18 +132,36 @@ export async function trainRun(x: RunInputs): Promise<RunResult> {
       ...(x.onEvalProgress ? { onProgress: x.onEvalProgress } : {}),
     });
   const metric = x.earlyStopMetric ?? "recall@100";
-  let best = Number.NEGATIVE_INFINITY;
-  let sinceBest = 0;
-  let last: ModelEvaluation | undefined;
+  const patience = x.config.earlyStopPatience;
+  const p: RunProgress = x.resume
+    ? structuredClone(x.resume.progress)
+    : { epochs: [], best: null, sinceBest: 0 };
   // With early stopping the run ends on its best epoch's weights, not the last ones.
-  let bestState:
-    | { weights: ReturnType<TwoTowerTrainer["snapshot"]>; evaluation: ModelEvaluation }
-    | undefined;
-  for (let e = 1; e <= x.config.epochs; e++) {
-    const stats = trainer.runEpoch((done, total) => x.onBatch?.(e, done, total));
+  let best: Float32Array[] | undefined;
+  if (x.resume) {
+    trainer.loadState(x.resume.state);
+    const saved = within("best", x.resume.state);
+    if (p.bestEvaluation) best = Object.keys(saved).map((_, k) => arrayOf(saved, String(k), Float32Array));
+  }
+  const checkpoint = async () => {
+    await x.onCheckpoint?.({
+      progress: p,
+      state: { ...trainer.saveState(), ...nested("best", Object.fromEntries((best ?? []).entries())) },
+    });
+  };
+  if (p.final) return { trainer, cache, epochs: p.epochs, final: p.final };
+  for (let e = p.epochs.length + 1; e <= x.config.epochs; e++) {
+    const stats = await trainer.runEpoch({
+      onProgress: (done, total) => x.onBatch?.(e, done, total),
+      ...(x.shouldStop ? { shouldStop: x.shouldStop } : {}),
+    });
+    if (!stats) {
+      await checkpoint();
+      throw new TrainingStopped(e);
+    }
     trainer.syncWeights();
     const evaluation = await evaluate(false);
-    last = evaluation;
+    p.last = evaluation;
     const record: EpochRecord = {
       epoch: e,
       loss: stats.loss,
@@ -106,24 +169,28 @@ export async function trainRun(x: RunInputs): Promise<RunResult> {
       seconds: stats.seconds,
       metrics: evaluation.exact.metrics,
     };
-    epochs.push(record);
+    p.epochs.push(record);
     x.onEpoch?.(record);
     const value = record.metrics[metric] ?? 0;
-    if (value > best) {
-      best = value;
-      sinceBest = 0;
-      if (x.config.earlyStopPatience > 0) {
-        if (bestState) tf.dispose(bestState.weights.flat());
-        bestState = { weights: trainer.snapshot(), evaluation };
+    if (p.best === null || value > p.best) {
+      p.best = value;
+      p.sinceBest = 0;
+      if (patience > 0) {
+        best = trainer.parameters();
+        p.bestEpoch = e;
+        p.bestEvaluation = evaluation;
       }
-    } else if (x.config.earlyStopPatience > 0 && ++sinceBest >= x.config.earlyStopPatience) break;
+    } else if (patience > 0 && ++p.sinceBest >= patience) break;
+    if (e === x.config.epochs) break;
+    await checkpoint();
+    if (x.shouldStop?.()) throw new TrainingStopped(e + 1);
   }
-  if (bestState) {
-    if (last !== bestState.evaluation) {
-      trainer.restore(bestState.weights);
-      last = bestState.evaluation;
-    } else tf.dispose(bestState.weights.flat());
+  if (best && p.bestEvaluation && p.bestEpoch !== p.epochs.at(-1)?.epoch) {
+    trainer.setParameters(best);
+    p.last = p.bestEvaluation;
   }
-  const final = x.annEval || !last ? await evaluate(Boolean(x.annEval)) : last;
-  return { trainer, cache, epochs, final };
+  best = undefined;
+  p.final = x.annEval || !p.last ? await evaluate(Boolean(x.annEval)) : p.last;
+  await checkpoint();
+  return { trainer, cache, epochs: p.epochs, final: p.final };
 }

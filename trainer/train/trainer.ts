@@ -1,24 +1,45 @@
-// The training step: in-batch sampled softmax over both towers, logQ-corrected, with dense layers
-// updated by a tfjs optimizer and embedding tables updated row-sparsely (see graph.ts for why).
+// The training step: in-batch sampled softmax over both towers, logQ-corrected, with embedding
+// tables updated row-sparsely (see graph.ts for why) and dense layers updated whole, every
+// parameter and optimizer moment held in a ParamTable. An epoch can stop at any batch boundary
+// and its state (saveState) resumes it bit for bit in another process.
+import { setImmediate as nextTurn } from "node:timers/promises";
 import * as tf from "@tensorflow/tfjs";
 import { buildItemModel, buildViewerModel, itemInputs, viewerInputs } from "../../shared/tower/towers.ts";
 import type { InteractionTable } from "../data/table.ts";
-import { createRng, shuffle } from "../random.ts";
+import { createRng, type Rng, restoreRng, shuffle } from "../random.ts";
 import { createEstimator, type FrequencyEstimator } from "../sampling/estimator.ts";
 import type { TrainConfig } from "./config.ts";
 import { assembleBatch, type FeatureCache, Timelines } from "./examples.ts";
 import { applyWithOverrides, type EmbeddingSlot, embeddingSlots } from "./graph.ts";
 import { accidentalHitMask, inBatchSoftmaxLoss } from "./loss.ts";
-import { SparseTable } from "./sparse-table.ts";
+import { ParamTable } from "./param-table.ts";
+import { arrayOf, nested, numberOf, type TrainState, within } from "./state-file.ts";
 
 interface Tower {
   model: tf.LayersModel;
-  slots: { slot: EmbeddingSlot; table: SparseTable }[];
+  slots: { slot: EmbeddingSlot; table: ParamTable }[];
 }
 
 export interface EpochStats {
   loss: number;
   examples: number;
+  seconds: number;
+}
+
+export interface EpochOptions {
+  onProgress?: (done: number, total: number) => void;
+  /** Asked between batches; true leaves the epoch in progress for saveState and a later runEpoch. */
+  shouldStop?: () => boolean;
+}
+
+/** How often a running epoch lets signal handlers and I/O run. */
+const YIELD_MS = 50;
+
+/** Where the current epoch is; cursor -1 when none is in progress. */
+interface EpochProgress {
+  cursor: number;
+  lossSum: number;
+  batches: number;
   seconds: number;
 }
 
@@ -29,11 +50,11 @@ export class TwoTowerTrainer {
   readonly #cache: FeatureCache;
   readonly #config: TrainConfig;
   readonly #estimator: FrequencyEstimator;
-  readonly #dense: tf.Variable[];
-  readonly #optimizer: tf.Optimizer;
+  readonly #dense: { variable: tf.Variable; table: ParamTable }[];
   readonly #rows: Int32Array;
-  readonly #rng;
+  #rng: Rng;
   readonly #weighted: boolean;
+  #epoch: EpochProgress = { cursor: -1, lossSum: 0, batches: 0, seconds: 0 };
 
   constructor(train: InteractionTable, cache: FeatureCache, config: TrainConfig) {
     this.#config = config;
@@ -49,7 +70,7 @@ export class TwoTowerTrainer {
       model,
       slots: embeddingSlots(model).map((slot) => ({
         slot,
-        table: new SparseTable(
+        table: new ParamTable(
           (slot.layer.getWeights()[0] as tf.Tensor).dataSync() as Float32Array,
           slot.rows,
           slot.dim,
@@ -63,12 +84,15 @@ export class TwoTowerTrainer {
     this.#dense = [this.viewer.model, this.item.model].flatMap((m) =>
       m.layers
         .filter((l) => !embeddingLayers.has(l))
-        .flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)),
+        .flatMap((l) =>
+          l.trainableWeights.map((w) => {
+            const variable = w.read() as tf.Variable;
+            const rows = variable.shape[0] ?? 1;
+            const values = (variable.dataSync() as Float32Array).slice();
+            return { variable, table: new ParamTable(values, rows, values.length / rows, opt) };
+          }),
+        ),
     );
-    this.#optimizer =
-      config.optimizer === "adam"
-        ? tf.train.adam(config.learningRate)
-        : tf.train.adagrad(config.learningRate);
     this.timelines = new Timelines(train);
     this.#estimator = createEstimator(config.samplingCorrection, train.itemCounts(), config.streaming);
     this.#rows = Int32Array.from({ length: train.length }, (_, r) => r);
@@ -76,26 +100,42 @@ export class TwoTowerTrainer {
     this.#weighted = config.useWeights && train.hasWeights();
   }
 
-  /** One pass over the training rows in a seeded random order. */
-  runEpoch(onProgress?: (done: number, total: number) => void): EpochStats {
-    const started = performance.now();
-    shuffle(this.#rows, this.#rng);
-    const bs = this.#config.batchSize;
-    let lossSum = 0;
-    let batches = 0;
-    for (let b = 0; b < this.#rows.length; b += bs) {
-      const rows = this.#rows.subarray(b, Math.min(b + bs, this.#rows.length));
-      // A batch of one has no negatives.
-      if (rows.length < 2) continue;
-      lossSum += this.step(rows);
-      batches++;
-      onProgress?.(Math.min(b + bs, this.#rows.length), this.#rows.length);
+  /**
+   * One pass over the training rows in a seeded random order, or the rest of the pass in progress.
+   * Resolves to undefined when `shouldStop` ended it early.
+   */
+  async runEpoch(opts: EpochOptions = {}): Promise<EpochStats | undefined> {
+    if (this.#epoch.cursor < 0) {
+      shuffle(this.#rows, this.#rng);
+      this.#epoch = { cursor: 0, lossSum: 0, batches: 0, seconds: 0 };
     }
-    return {
-      loss: lossSum / Math.max(1, batches),
-      examples: this.#rows.length,
-      seconds: (performance.now() - started) / 1000,
-    };
+    const p = this.#epoch;
+    const bs = this.#config.batchSize;
+    const total = this.#rows.length;
+    let since = performance.now();
+    let yielded = since;
+    while (p.cursor < total) {
+      if (opts.shouldStop?.()) {
+        p.seconds += (performance.now() - since) / 1000;
+        return undefined;
+      }
+      const end = Math.min(p.cursor + bs, total);
+      // A batch of one has no negatives.
+      if (end - p.cursor >= 2) {
+        p.lossSum += this.step(this.#rows.subarray(p.cursor, end));
+        p.batches++;
+      }
+      p.cursor = end;
+      opts.onProgress?.(end, total);
+      if (performance.now() - yielded >= YIELD_MS) {
+        p.seconds += (performance.now() - since) / 1000;
+        await nextTurn();
+        since = yielded = performance.now();
+      }
+    }
+    p.seconds += (performance.now() - since) / 1000;
+    this.#epoch = { cursor: -1, lossSum: 0, batches: 0, seconds: 0 };
+    return { loss: p.lossSum / Math.max(1, p.batches), examples: total, seconds: p.seconds };
   }
 
   /** One optimisation step on the given training rows; returns the batch loss. */
@@ -146,12 +186,14 @@ export class TwoTowerTrainer {
             ...(maskT ? { mask: maskT } : {}),
             ...(weightsT ? { weights: weightsT } : {}),
           }),
-        [...this.#dense, ...leaves.map((l) => l.variable)],
+        [...this.#dense.map((d) => d.variable), ...leaves.map((l) => l.variable)],
       );
-      for (const l of leaves) l.update((grads[l.variable.name] as tf.Tensor).dataSync() as Float32Array);
-      const dense: tf.NamedTensorMap = {};
-      for (const v of this.#dense) dense[v.name] = grads[v.name] as tf.Tensor;
-      this.#optimizer.applyGradients(dense);
+      const gradOf = (v: tf.Variable) => (grads[v.name] as tf.Tensor).dataSync() as Float32Array;
+      for (const l of leaves) l.update(gradOf(l.variable));
+      for (const { variable, table } of this.#dense) {
+        table.applyAll(gradOf(variable));
+        variable.assign(tf.tensor(table.values, variable.shape));
+      }
       return value.dataSync()[0] as number;
     });
     for (const l of leaves) l.variable.dispose();
@@ -160,7 +202,7 @@ export class TwoTowerTrainer {
     return loss;
   }
 
-  /** Writes the sparse tables back into the tower models (before evaluation or export). */
+  /** Writes the embedding tables back into the tower models (before evaluation or export). */
   syncWeights(): void {
     for (const tower of [this.viewer, this.item]) {
       for (const { slot, table } of tower.slots) {
@@ -169,26 +211,71 @@ export class TwoTowerTrainer {
     }
   }
 
-  /** Copies of both towers' weights (call after syncWeights), for restoring the best epoch. */
-  snapshot(): tf.Tensor[][] {
-    return [this.viewer.model, this.item.model].map((m) => m.getWeights().map((w) => w.clone()));
+  #tables(): ParamTable[] {
+    return [
+      ...this.viewer.slots.map((s) => s.table),
+      ...this.item.slots.map((s) => s.table),
+      ...this.#dense.map((d) => d.table),
+    ];
   }
 
-  /** Puts a snapshot back into the models and the sparse tables, then frees it. */
-  restore(snapshot: tf.Tensor[][]): void {
-    [this.viewer.model, this.item.model].forEach((m, k) => {
-      m.setWeights(snapshot[k] as tf.Tensor[]);
+  /** Copies of every parameter, for going back to the best epoch. */
+  parameters(): Float32Array[] {
+    return this.#tables().map((t) => t.values.slice());
+  }
+
+  /** Puts `parameters()` back, into the tables and the tower models. */
+  setParameters(values: readonly Float32Array[]): void {
+    const tables = this.#tables();
+    if (values.length !== tables.length)
+      throw new Error(`parameters: ${values.length} arrays for ${tables.length} tables`);
+    tables.forEach((t, k) => {
+      t.values.set(values[k] as Float32Array);
     });
-    for (const tower of [this.viewer, this.item]) {
-      for (const { slot, table } of tower.slots)
-        table.values.set((slot.layer.getWeights()[0] as tf.Tensor).dataSync());
-    }
-    for (const ws of snapshot) tf.dispose(ws);
+    this.#syncModels();
+  }
+
+  /**
+   * Everything the run so far has changed: parameters and moments, the estimator, the batch order
+   * and the random generator, and the epoch in progress. The arrays are live: write them out before
+   * the next step.
+   */
+  saveState(): TrainState {
+    const tables = this.#tables();
+    return {
+      rows: this.#rows,
+      rng: this.#rng.state(),
+      ...this.#epoch,
+      ...nested("estimator", this.#estimator.saveState()),
+      ...Object.assign({}, ...tables.map((t, k) => nested(`table${k}`, t.saveState()))),
+    };
+  }
+
+  /** Continues from a saveState of a trainer built from the same data and configuration. */
+  loadState(state: TrainState): void {
+    this.#rows.set(arrayOf(state, "rows", Int32Array, this.#rows.length));
+    this.#rng = restoreRng(arrayOf(state, "rng", Uint32Array));
+    this.#epoch = {
+      cursor: numberOf(state, "cursor"),
+      lossSum: numberOf(state, "lossSum"),
+      batches: numberOf(state, "batches"),
+      seconds: numberOf(state, "seconds"),
+    };
+    this.#estimator.loadState(within("estimator", state));
+    this.#tables().forEach((t, k) => {
+      t.loadState(within(`table${k}`, state));
+    });
+    this.#syncModels();
+  }
+
+  #syncModels(): void {
+    this.syncWeights();
+    for (const { variable, table } of this.#dense)
+      tf.tidy(() => variable.assign(tf.tensor(table.values, variable.shape)));
   }
 
   dispose(): void {
     this.viewer.model.dispose();
     this.item.model.dispose();
-    this.#optimizer.dispose();
   }
 }

@@ -1,6 +1,12 @@
-// An embedding table trained row-sparsely outside the tfjs graph: only the rows a batch touches are
-// gathered, and only they are updated (sparse Adagrad, or "lazy" Adam whose moments advance for
-// touched rows only, the usual choice for embeddings).
+// A parameter array and its optimizer state, updated outside the tfjs graph. Embedding tables are
+// updated row-sparsely: only the rows a batch touches are gathered and updated (sparse Adagrad, or
+// "lazy" Adam whose moments advance for touched rows only, the usual choice for embeddings). Dense
+// layers' weights are tables whose every row is touched every step. Keeping every parameter and
+// moment in plain arrays is what lets an interrupted run resume bit for bit (see state-file.ts):
+// tfjs's Adam rebuilds its bias-correction powers from the step count on restore, a different
+// rounding from the running product it keeps while training.
+import { arrayOf, numberOf, type TrainState } from "./state-file.ts";
+
 export type OptimizerName = "adam" | "adagrad";
 
 export interface SparseOptimizer {
@@ -8,7 +14,7 @@ export interface SparseOptimizer {
   learningRate: number;
 }
 
-export class SparseTable {
+export class ParamTable {
   readonly rows: number;
   readonly dim: number;
   readonly values: Float32Array;
@@ -17,6 +23,7 @@ export class SparseTable {
   readonly #s2: Float32Array | undefined;
   /** Row -> slot in the current batch's local table, -1 when untouched. */
   readonly #slot: Int32Array;
+  #allRows: Int32Array | undefined;
   #step = 0;
 
   constructor(values: Float32Array, rows: number, dim: number, opt: SparseOptimizer) {
@@ -72,6 +79,31 @@ export class SparseTable {
       (k) => grad.subarray(Math.floor(k / len) * this.dim, (Math.floor(k / len) + 1) * this.dim),
       weights,
     );
+  }
+
+  /** Applies a gradient for the whole table (a dense layer's weights). */
+  applyAll(grad: Float32Array): void {
+    this.#allRows ??= Int32Array.from({ length: this.rows }, (_, r) => r);
+    this.apply(this.#allRows, grad);
+  }
+
+  /** Values, optimizer moments and step count. */
+  saveState(): TrainState {
+    return {
+      values: this.values,
+      s1: this.#s1,
+      ...(this.#s2 ? { s2: this.#s2 } : {}),
+      step: this.#step,
+    };
+  }
+
+  /** Restores what saveState returned, for a table of the same shape and optimizer. */
+  loadState(state: TrainState): void {
+    const n = this.values.length;
+    this.values.set(arrayOf(state, "values", Float32Array, n));
+    this.#s1.set(arrayOf(state, "s1", Float32Array, n));
+    if (this.#s2) this.#s2.set(arrayOf(state, "s2", Float32Array, n));
+    this.#step = numberOf(state, "step");
   }
 
   #check(r: number): number {

@@ -1,0 +1,141 @@
+// Where `towerops train` keeps its runs between processes, so a retraining Job whose pod is
+// preempted or deleted goes on where it stopped instead of starting over: <out>/resume/<run>.state,
+// one file per run (the model, and the uncorrected comparison), rewritten at every epoch's end and
+// when a signal stops training, and removed once the command has written everything else.
+//
+// A state continues only the run that wrote it: the same data (by content, so a re-downloaded log
+// still matches) and the same settings. Anything else is refused with the differences named,
+// because training on from another run's parameters would produce a model nobody asked for.
+import { createHash } from "node:crypto";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { pathExists } from "../../shared/bundle/files.ts";
+import type { FeatureTable } from "../data/features.ts";
+import type { InteractionTable } from "../data/table.ts";
+import type { TrainConfig } from "../train/config.ts";
+import type { RunCheckpoint, RunProgress } from "../train/run.ts";
+import { readStateFile, readStateHeader, writeStateFile } from "../train/state-file.ts";
+import type { LoadedData } from "./load.ts";
+
+export type RunLabel = "model" | "comparison";
+export type RunSettings = Record<string, string | number | boolean>;
+
+interface StateMeta {
+  settings: RunSettings;
+  version: string;
+  progress: RunProgress;
+}
+
+export const resumeDir = (out: string) => path.join(out, "resume");
+const stateFile = (out: string, label: RunLabel) => path.join(resumeDir(out), `${label}.state`);
+
+/** Runs an interrupted command left in `out`, described for people ("model: epoch 2, 40% done"). */
+export async function interruptedRuns(out: string): Promise<string[]> {
+  const names = await readdir(resumeDir(out)).catch(() => [] as string[]);
+  const runs: string[] = [];
+  for (const name of names.filter((n) => n.endsWith(".state")).sort()) {
+    const { meta, numbers } = await readStateHeader(path.join(resumeDir(out), name));
+    const { progress, settings } = meta as StateMeta;
+    const done = progress.epochs.length;
+    const cursor = numbers.cursor ?? -1;
+    const through =
+      cursor > 0
+        ? `, ${Math.floor((100 * cursor) / Number(settings.trainEvents))}% into epoch ${done + 1}`
+        : "";
+    runs.push(
+      `${name.replace(/\.state$/, "")}: ${progress.final ? "complete" : `${done} of ${settings.epochs} epochs done${through}`}`,
+    );
+  }
+  return runs;
+}
+
+/** The bundle version the interrupted command was writing, so a resumed one writes the same. */
+export async function interruptedVersion(out: string): Promise<string | undefined> {
+  const file = stateFile(out, "model");
+  if (!(await pathExists(file))) return undefined;
+  return ((await readStateHeader(file)).meta as StateMeta).version;
+}
+
+/** What a run's result depends on, the data by content digest. */
+export function runSettings(
+  config: TrainConfig,
+  data: LoadedData,
+  evaluation: { evalUsers: number; excludeTrain: boolean },
+): RunSettings {
+  const { streaming, hidden, ...rest } = config;
+  return {
+    ...rest,
+    hidden: hidden.join(",") || "none",
+    hashSize: streaming.hashSize,
+    alpha: streaming.alpha,
+    hashes: streaming.hashes,
+    ...evaluation,
+    trainEvents: data.train.length,
+    data: dataDigest(data),
+  };
+}
+
+function dataDigest(data: LoadedData): string {
+  const hash = createHash("sha256");
+  const table = (t: InteractionTable) => {
+    const n = t.length;
+    for (const a of [
+      t.user.subarray(0, n),
+      t.item.subarray(0, n),
+      t.timestamp.subarray(0, n),
+      t.weight.subarray(0, n),
+    ])
+      hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  };
+  const features = (f: FeatureTable | undefined) => hash.update(JSON.stringify(f ? [...f] : null));
+  // Ids in vocabulary order: the arrays above are indices into them.
+  hash.update(data.train.users.ids.join("\n")).update("\0").update(data.train.items.ids.join("\n"));
+  table(data.train);
+  table(data.test);
+  features(data.userFeatures);
+  features(data.itemFeatures);
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** A run's saved checkpoint, if any, after checking it belongs to a run with these settings. */
+export async function loadRun(
+  out: string,
+  label: RunLabel,
+  settings: RunSettings,
+): Promise<RunCheckpoint | undefined> {
+  const file = stateFile(out, label);
+  if (!(await pathExists(file))) return undefined;
+  const { meta, state } = await readStateFile(file);
+  const saved = meta as StateMeta;
+  const keys = [...new Set([...Object.keys(saved.settings), ...Object.keys(settings)])];
+  const differences = keys
+    .filter((k) => saved.settings[k] !== settings[k])
+    .map((k) => `${k} ${String(saved.settings[k] ?? "unset")} -> ${String(settings[k] ?? "unset")}`);
+  if (differences.length > 0)
+    throw new Error(
+      `cannot resume from ${file}: it was written by a run with other settings or data (${differences.join(", ")}); ` +
+        `rerun with the flags and data it was started with, or delete ${resumeDir(out)} to start over`,
+    );
+  return { progress: saved.progress, state };
+}
+
+/** Saves a run's checkpoints, replacing the last one atomically. */
+export function saveRun(
+  out: string,
+  label: RunLabel,
+  meta: Omit<StateMeta, "progress">,
+): (c: RunCheckpoint) => Promise<void> {
+  return async (c) => {
+    await mkdir(resumeDir(out), { recursive: true });
+    await writeStateFile(
+      stateFile(out, label),
+      { ...meta, progress: c.progress } satisfies StateMeta,
+      c.state,
+    );
+  };
+}
+
+/** Forgets every run: the command has written its results. */
+export async function clearRuns(out: string): Promise<void> {
+  await rm(resumeDir(out), { recursive: true, force: true });
+}

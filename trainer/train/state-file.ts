@@ -1,0 +1,205 @@
+// The resumable state of a training run in one file: everything an interrupted run needs to go on
+// bit for bit (parameters, optimizer moments, estimator arrays, batch order, random generator) as
+// typed arrays, plus a JSON record of its progress. One file, so replacing it is a single atomic
+// rename: a pod killed mid-write leaves the previous state whole, never half of each.
+//
+// Layout: "TWRSTATE", u32 LE format version, u32 LE header length, the JSON header, zero padding to
+// 8 bytes, then each array's bytes at the 8-aligned offset the header gives. The header carries the
+// sha256 of everything after it, so a truncated or damaged file is refused, not half-loaded.
+import { createHash } from "node:crypto";
+import { type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
+import { fsyncPath, tempSibling } from "../../shared/bundle/files.ts";
+
+export type StateArray = Float32Array | Float64Array | Int32Array | Uint32Array;
+/** A component's state: arrays and numbers under names; components nest by name prefix. */
+export type TrainState = Record<string, StateArray | number>;
+
+const MAGIC = "TWRSTATE";
+const FORMAT_VERSION = 1;
+const DTYPES = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+} as const;
+type DType = keyof typeof DTYPES;
+
+interface ArrayEntry {
+  name: string;
+  dtype: DType;
+  offset: number;
+  length: number;
+}
+
+interface Header {
+  meta: unknown;
+  numbers: Record<string, number>;
+  arrays: ArrayEntry[];
+  bytes: number;
+  sha256: string;
+}
+
+function dtypeOf(a: StateArray): DType {
+  if (a instanceof Float32Array) return "float32";
+  if (a instanceof Float64Array) return "float64";
+  if (a instanceof Int32Array) return "int32";
+  return "uint32";
+}
+
+const align8 = (n: number) => Math.ceil(n / 8) * 8;
+
+/**
+ * Writes `state` and `meta` to `file` atomically (temporary sibling, fsync, rename). The arrays
+ * must not change until this resolves.
+ */
+export async function writeStateFile(file: string, meta: unknown, state: TrainState): Promise<void> {
+  const numbers: Record<string, number> = {};
+  const arrays: ArrayEntry[] = [];
+  const views: Uint8Array[] = [];
+  let bytes = 0;
+  const hash = createHash("sha256");
+  for (const [name, value] of Object.entries(state)) {
+    if (typeof value === "number") {
+      numbers[name] = value;
+      continue;
+    }
+    const view = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    const padded = align8(view.byteLength);
+    arrays.push({ name, dtype: dtypeOf(value), offset: bytes, length: value.length });
+    views.push(view);
+    hash.update(view);
+    if (padded > view.byteLength) {
+      const pad = new Uint8Array(padded - view.byteLength);
+      views.push(pad);
+      hash.update(pad);
+    }
+    bytes += padded;
+  }
+  const header = Buffer.from(
+    JSON.stringify({ meta, numbers, arrays, bytes, sha256: hash.digest("hex") } satisfies Header),
+  );
+  const prefix = Buffer.alloc(align8(16 + header.length));
+  prefix.write(MAGIC, 0, "latin1");
+  prefix.writeUInt32LE(FORMAT_VERSION, 8);
+  prefix.writeUInt32LE(header.length, 12);
+  header.copy(prefix, 16);
+  const temp = tempSibling(file);
+  try {
+    const fh = await open(temp, "w");
+    try {
+      await fh.writev([prefix, ...views]);
+    } finally {
+      await fh.close();
+    }
+    await fsyncPath(temp);
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+export interface StateFile {
+  meta: unknown;
+  state: TrainState;
+}
+
+/** Reads a state file, refusing anything that is not one whole, undamaged state file. */
+export async function readStateFile(file: string): Promise<StateFile> {
+  const buf = await readFile(file);
+  const { header, start } = parseHeader(file, buf);
+  const body = buf.subarray(start);
+  if (body.length !== header.bytes)
+    throw stateError(
+      file,
+      `holds ${body.length} bytes of arrays, its header says ${header.bytes} (truncated?)`,
+    );
+  if (createHash("sha256").update(body).digest("hex") !== header.sha256)
+    throw stateError(file, "its contents do not match their digest (damaged)");
+  const state: TrainState = { ...header.numbers };
+  for (const a of header.arrays) {
+    const Type = DTYPES[a.dtype];
+    // A copy: the file buffer's offset need not be aligned for the element type.
+    const bytesOf = a.length * Type.BYTES_PER_ELEMENT;
+    const copy = new Uint8Array(bytesOf);
+    copy.set(body.subarray(a.offset, a.offset + bytesOf));
+    state[a.name] = new Type(copy.buffer);
+  }
+  return { meta: header.meta, state };
+}
+
+/** The metadata and numbers only, without reading (or checking) the arrays. */
+export async function readStateHeader(
+  file: string,
+): Promise<{ meta: unknown; numbers: Record<string, number> }> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(file, "r");
+    const prefix = Buffer.alloc(16);
+    await fh.read(prefix, 0, 16, 0);
+    const length = prefix.readUInt32LE(12);
+    const head = Buffer.alloc(16 + Math.min(length, 1 << 30));
+    await fh.read(head, 0, head.length, 0);
+    const { header } = parseHeader(file, head);
+    return { meta: header.meta, numbers: header.numbers };
+  } finally {
+    await fh?.close();
+  }
+}
+
+function stateError(file: string, why: string): Error {
+  return new Error(`training state ${file}: ${why}`);
+}
+
+function parseHeader(file: string, buf: Buffer): { header: Header; start: number } {
+  if (buf.length < 16 || buf.toString("latin1", 0, 8) !== MAGIC)
+    throw stateError(file, "not a training state file");
+  const version = buf.readUInt32LE(8);
+  if (version !== FORMAT_VERSION)
+    throw stateError(file, `format version ${version}, this trainer reads version ${FORMAT_VERSION}`);
+  const headerLength = buf.readUInt32LE(12);
+  try {
+    return {
+      header: JSON.parse(buf.toString("utf8", 16, 16 + headerLength)) as Header,
+      start: align8(16 + headerLength),
+    };
+  } catch {
+    throw stateError(file, "the header is damaged");
+  }
+}
+
+/** `state`'s entries with `prefix` prepended to their names. */
+export function nested(prefix: string, state: TrainState): TrainState {
+  return Object.fromEntries(Object.entries(state).map(([k, v]) => [`${prefix}/${k}`, v]));
+}
+
+/** The entries under `prefix`, with the prefix removed. */
+export function within(prefix: string, state: TrainState): TrainState {
+  const head = `${prefix}/`;
+  return Object.fromEntries(
+    Object.entries(state)
+      .filter(([k]) => k.startsWith(head))
+      .map(([k, v]) => [k.slice(head.length), v]),
+  );
+}
+
+/** A named array of the expected type and length, or a clear error. */
+export function arrayOf<T extends StateArray>(
+  state: TrainState,
+  name: string,
+  type: new (n: number) => T,
+  length?: number,
+): T {
+  const value = state[name];
+  if (!(value instanceof type)) throw new Error(`training state: no ${type.name} named "${name}"`);
+  if (length !== undefined && value.length !== length)
+    throw new Error(`training state: "${name}" holds ${value.length} values, this run needs ${length}`);
+  return value;
+}
+
+/** A named number, or a clear error. */
+export function numberOf(state: TrainState, name: string): number {
+  const value = state[name];
+  if (typeof value !== "number") throw new Error(`training state: no number named "${name}"`);
+  return value;
+}
