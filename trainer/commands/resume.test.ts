@@ -2,11 +2,16 @@
 // command must end exactly where an unbroken one does, and nothing may start over by accident.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { tableOf } from "../data/testing.ts";
 import { writeSynth } from "../synth/write.ts";
+import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
+import type { RunCheckpoint } from "../train/run.ts";
+import type { LoadedData } from "./load.ts";
+import { interruptedRuns, interruptedVersion, loadRun, runSettings, saveRun } from "./resume.ts";
 
 const CLI = path.join(import.meta.dirname, "..", "..", "cli", "towerops.ts");
 
@@ -80,4 +85,54 @@ describe("train --resume", () => {
     // Finished: nothing is left to resume.
     expect(await readdir(path.join(dir, "resumed"))).not.toContain("resume");
   }, 120_000);
+});
+
+describe("saved runs", () => {
+  const data = (lastItem: string): LoadedData => {
+    const train = tableOf([
+      ["u1", "a"],
+      ["u2", lastItem],
+    ]);
+    return { train, test: tableOf([["u1", "b"]], train) };
+  };
+  const evaluation = { evalUsers: 10, excludeTrain: true };
+  const checkpoint: RunCheckpoint = {
+    progress: { epochs: [], best: null, sinceBest: 0 },
+    state: { cursor: 1, rows: Int32Array.from([1, 0]) },
+  };
+
+  it("tells a run's settings and data apart by content", () => {
+    const settings = runSettings(DEFAULT_TRAIN_CONFIG, data("b"), evaluation);
+    expect(runSettings(DEFAULT_TRAIN_CONFIG, data("b"), evaluation)).toEqual(settings);
+    expect(runSettings(DEFAULT_TRAIN_CONFIG, data("c"), evaluation).data).not.toBe(settings.data);
+    expect(settings).toMatchObject({ hidden: "none", hashSize: 1 << 20, trainEvents: 2, evalUsers: 10 });
+  });
+
+  it("saves, describes and loads a run, and refuses what it cannot use", async () => {
+    const out = await mkdtemp(path.join(tmpdir(), "towerops-runs-"));
+    const settings = runSettings(DEFAULT_TRAIN_CONFIG, data("b"), evaluation);
+    await saveRun(out, "model", { settings, version: "v7" })(checkpoint);
+    expect(await interruptedVersion(out)).toBe("v7");
+    expect(await interruptedRuns(out)).toEqual(["model: 0 of 3 epochs done, 50% into epoch 1"]);
+    const loaded = await loadRun(out, "model", settings);
+    expect(loaded?.state).toEqual(checkpoint.state);
+    expect(await loadRun(out, "comparison", settings)).toBeUndefined();
+    await expect(loadRun(out, "model", { ...settings, seed: 1 })).rejects.toThrow(/\(seed 42 -> 1\)/);
+
+    await writeFile(path.join(out, "resume", "comparison.state"), "junk");
+    expect(await interruptedRuns(out)).toContainEqual(
+      expect.stringMatching(/^comparison: unreadable \(.*not a training state file\)$/),
+    );
+    await expect(loadRun(out, "comparison", settings)).rejects.toThrow(
+      /cannot resume: .*delete .*resume to start over/,
+    );
+
+    const blocked = path.join(out, "file");
+    await writeFile(blocked, "");
+    await expect(saveRun(blocked, "model", { settings, version: "v7" })(checkpoint)).rejects.toThrow(
+      /cannot save the training state to .*model\.state: /,
+    );
+    await mkdir(path.join(out, "empty"));
+    expect(await interruptedVersion(path.join(out, "empty"))).toBeUndefined();
+  });
 });

@@ -34,26 +34,35 @@ export async function interruptedRuns(out: string): Promise<string[]> {
   const names = await readdir(resumeDir(out)).catch(() => [] as string[]);
   const runs: string[] = [];
   for (const name of names.filter((n) => n.endsWith(".state")).sort()) {
-    const { meta, numbers } = await readStateHeader(path.join(resumeDir(out), name));
-    const { progress, settings } = meta as StateMeta;
+    const run = name.replace(/\.state$/, "");
+    let header: Awaited<ReturnType<typeof readStateHeader>>;
+    try {
+      header = await readStateHeader(path.join(resumeDir(out), name));
+    } catch (err) {
+      runs.push(`${run}: unreadable (${(err as Error).message})`);
+      continue;
+    }
+    const { progress, settings } = header.meta as StateMeta;
     const done = progress.epochs.length;
-    const cursor = numbers.cursor ?? -1;
+    const cursor = header.numbers.cursor ?? -1;
     const through =
       cursor > 0
         ? `, ${Math.floor((100 * cursor) / Number(settings.trainEvents))}% into epoch ${done + 1}`
         : "";
     runs.push(
-      `${name.replace(/\.state$/, "")}: ${progress.final ? "complete" : `${done} of ${settings.epochs} epochs done${through}`}`,
+      `${run}: ${progress.final ? "complete" : `${done} of ${settings.epochs} epochs done${through}`}`,
     );
   }
   return runs;
 }
 
-/** The bundle version the interrupted command was writing, so a resumed one writes the same. */
+/**
+ * The bundle version the interrupted command was writing, so a resumed one writes the same; none
+ * when there is no readable state (loadRun then says what is wrong with it).
+ */
 export async function interruptedVersion(out: string): Promise<string | undefined> {
-  const file = stateFile(out, "model");
-  if (!(await pathExists(file))) return undefined;
-  return ((await readStateHeader(file)).meta as StateMeta).version;
+  const header = await readStateHeader(stateFile(out, "model")).catch(() => undefined);
+  return (header?.meta as StateMeta | undefined)?.version;
 }
 
 /** What a run's result depends on, the data by content digest. */
@@ -105,7 +114,13 @@ export async function loadRun(
 ): Promise<RunCheckpoint | undefined> {
   const file = stateFile(out, label);
   if (!(await pathExists(file))) return undefined;
-  const { meta, state } = await readStateFile(file);
+  let loaded: Awaited<ReturnType<typeof readStateFile>>;
+  try {
+    loaded = await readStateFile(file);
+  } catch (err) {
+    throw new Error(`cannot resume: ${(err as Error).message}; delete ${resumeDir(out)} to start over`);
+  }
+  const { meta, state } = loaded;
   const saved = meta as StateMeta;
   const keys = [...new Set([...Object.keys(saved.settings), ...Object.keys(settings)])];
   const differences = keys
@@ -125,13 +140,14 @@ export function saveRun(
   label: RunLabel,
   meta: Omit<StateMeta, "progress">,
 ): (c: RunCheckpoint) => Promise<void> {
+  const file = stateFile(out, label);
   return async (c) => {
-    await mkdir(resumeDir(out), { recursive: true });
-    await writeStateFile(
-      stateFile(out, label),
-      { ...meta, progress: c.progress } satisfies StateMeta,
-      c.state,
-    );
+    try {
+      await mkdir(resumeDir(out), { recursive: true });
+      await writeStateFile(file, { ...meta, progress: c.progress } satisfies StateMeta, c.state);
+    } catch (err) {
+      throw new Error(`cannot save the training state to ${file}: ${(err as Error).message}`);
+    }
   };
 }
 

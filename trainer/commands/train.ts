@@ -100,7 +100,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     if (resume) {
       const { epochs, final } = resume.progress;
       log.info({ run: label, epochsDone: epochs.length, complete: Boolean(final) }, "resuming");
-    }
+    } else if (o.interrupted === "resume") log.info({ run: label }, "nothing to resume; starting");
     // Each epoch's bar ends when its last batch is in, before that epoch's evaluation draws its own.
     let training: Progress | undefined;
     let current = 0;
