@@ -7,8 +7,12 @@ describe("parseSplit", () => {
     expect(parseSplit("random:0.2", 5)).toEqual({ kind: "random", testFraction: 0.2, seed: 5 });
     expect(parseSplit("last:2", 0)).toEqual({ kind: "last-n", n: 2 });
     expect(parseSplit("time:0.9", 0)).toEqual({ kind: "time-quantile", trainFraction: 0.9 });
-    expect(parseSplit("time@100", 0)).toEqual({ kind: "time-cut", timestamp: 100 });
-    expect(parseSplit("time@1970-01-01T00:01:40Z", 0)).toEqual({ kind: "time-cut", timestamp: 100 });
+    expect(parseSplit("time@100", 0)).toEqual({ kind: "time-cut", timestamp: 100, at: "100" });
+    expect(parseSplit("time@1970-01-01T00:01:40Z", 0)).toEqual({
+      kind: "time-cut",
+      timestamp: 100,
+      at: "1970-01-01T00:01:40Z",
+    });
     expect(() => parseSplit("random:2", 0)).toThrow(/--split "random:2"/);
     expect(() => parseSplit("last:0", 0)).toThrow();
     expect(() => parseSplit("time@soon", 0)).toThrow(/--split "time@soon"/);
@@ -62,7 +66,7 @@ describe("splitTable", () => {
   });
 
   it("prints every spec as the text that parses back to it", () => {
-    for (const text of ["random:0.1", "last:2", "time:0.9", "time@1700000000"]) {
+    for (const text of ["random:0.1", "last:2", "time:0.9", "time@1700000000", "time@2024-03-01T12:00:00Z"]) {
       expect(splitText(parseSplit(text, 1))).toBe(text);
     }
   });

@@ -8,7 +8,8 @@ export type SplitSpec =
   | { kind: "random"; testFraction: number; seed: number }
   | { kind: "last-n"; n: number }
   | { kind: "time-quantile"; trainFraction: number }
-  | { kind: "time-cut"; timestamp: number };
+  /** `at` is the cut as given (a date stays a date in messages); it parses to `timestamp`. */
+  | { kind: "time-cut"; timestamp: number; at?: string };
 
 export interface Split {
   train: InteractionTable;
@@ -24,7 +25,7 @@ export function parseSplit(text: string, seed: number): SplitSpec {
   if (m[1] === "time" && m[2] === "@") {
     const timestamp = parseTimestamp(m[3]);
     if (timestamp === undefined) throw bad();
-    return { kind: "time-cut", timestamp };
+    return { kind: "time-cut", timestamp, at: m[3] };
   }
   const value = Number(m[3]);
   if (!Number.isFinite(value)) throw bad();
@@ -84,7 +85,7 @@ export function splitText(spec: SplitSpec): string {
     case "time-quantile":
       return `time:${spec.trainFraction}`;
     case "time-cut":
-      return `time@${spec.timestamp}`;
+      return `time@${spec.at ?? spec.timestamp}`;
   }
 }
 
