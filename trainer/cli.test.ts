@@ -32,6 +32,7 @@ describe("trainer CLI flags", () => {
     [["train", "--data", "x.csv", "--batch-size", "1"], /expected an integer in \[2, 8192\], got "1"/],
     [["train", "--data", "x.csv", "--history-length", "100000"], /in \[1, 1000\], got "100000"/],
     [["train", "--data", "x.csv", "--dims", "100000"], /--dims.*in \[1, 4096\], got "100000"/],
+    [["train", "--data", "x.csv", "--save-every", "-1"], /--save-every.*got "-1"/],
     [
       ["train", "--data", "x.csv", "--sampling-correction", "magic"],
       /Allowed choices are none, streaming, counts/,

@@ -44,6 +44,7 @@ interface TrainFlags
   compare: boolean;
   bundle: boolean;
   resume: boolean;
+  saveEvery: number;
   backend?: TfBackend;
 }
 
@@ -181,6 +182,12 @@ export function registerTrain(program: Command): void {
       "continue the training an interrupted command left in --out (same flags and data; what a restarted Job runs)",
       false,
     )
+    .option(
+      "--save-every <minutes>",
+      "also save the training state this often within an epoch, for kills that give no warning (0: at epoch ends only)",
+      num(0),
+      30,
+    )
     .addOption(backendOption())
     .action(
       handled(async (f: TrainFlags, cmd: Command) => {
@@ -226,6 +233,7 @@ export function registerTrain(program: Command): void {
           compare: f.compare,
           bundle: f.bundle,
           ...(f.resume ? { interrupted: "resume" as const } : {}),
+          saveEveryMinutes: f.saveEvery,
           ...(f.backend ? { backend: f.backend } : {}),
         });
         const { final } = outcome.summary;

@@ -43,6 +43,8 @@ export interface TrainCommandOptions extends DataOptions {
   backend?: TfBackend;
   /** What to do with an interrupted command's state in `out`: resume it, discard it, or (unset) refuse. */
   interrupted?: "resume" | "discard";
+  /** Also save the training state this often within an epoch (0 or unset: at epoch ends only). */
+  saveEveryMinutes?: number;
 }
 
 export interface TrainOutcome {
@@ -125,6 +127,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
         ...(resume ? { resume } : {}),
         onCheckpoint: saveRun(o.out, runLabel, { settings, version: o.version }),
         shouldStop: () => interrupt.signal !== undefined,
+        saveEverySeconds: (o.saveEveryMinutes ?? 0) * 60,
       });
     } finally {
       training?.stop();

@@ -83,6 +83,20 @@ describe("trainRun", () => {
     const withoutTimes = (r: { epochs: { loss: number; metrics: Record<string, number> }[] }) =>
       r.epochs.map((e) => ({ loss: e.loss, metrics: e.metrics }));
 
+    // Saving within epochs (here before every batch) pauses training without changing it.
+    const cursors: number[] = [];
+    const saving = await trainRun({
+      ...inputs,
+      saveEverySeconds: 1e-9,
+      onCheckpoint: async (c) => {
+        cursors.push(c.state.cursor as number);
+      },
+    });
+    expect(cursors.filter((c) => c > 0).length).toBeGreaterThan(3 * 20);
+    expect(withoutTimes(saving)).toEqual(withoutTimes(unbroken));
+    expect(saving.trainer.parameters()).toEqual(expected);
+    saving.trainer.dispose();
+
     // Stopped twice: 10 batches into epoch 2, then between epochs 2 and 3.
     let saved: RunCheckpoint | undefined;
     const stopped = async (overrides: Partial<RunInputs>) => {
@@ -97,9 +111,9 @@ describe("trainRun", () => {
       return saved as RunCheckpoint;
     };
     const batchesPerEpoch = Math.ceil(train.length / 64);
-    // Asked before every batch, and once after each epoch's checkpoint.
+    // Asked after every batch but an epoch's last, and once after each epoch's checkpoint.
     let asked = 0;
-    const midEpoch = await stopped({ shouldStop: () => ++asked > batchesPerEpoch + 1 + 10 });
+    const midEpoch = await stopped({ shouldStop: () => ++asked >= batchesPerEpoch + 10 });
     expect(midEpoch.progress.epochs).toHaveLength(1);
     expect(midEpoch.state.cursor).toBe(10 * 64);
     let epochEnded = false;

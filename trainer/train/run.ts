@@ -39,6 +39,8 @@ export interface RunInputs {
   onCheckpoint?: (c: RunCheckpoint) => Promise<void>;
   /** Asked between batches and after each epoch; true checkpoints and throws TrainingStopped. */
   shouldStop?: () => boolean;
+  /** Also checkpoint within an epoch once this long has passed since the last one (0: epoch ends only). */
+  saveEverySeconds?: number;
 }
 
 /** The JSON half of a checkpoint: what the epochs so far measured. */
@@ -143,7 +145,14 @@ async function runEpochs(x: RunInputs, trainer: TwoTowerTrainer, cache: FeatureC
     const saved = within("best", x.resume.state);
     if (p.bestEvaluation) best = Object.keys(saved).map((_, k) => arrayOf(saved, String(k), Float32Array));
   }
+  // Wall time, not batches: what a kill that gives no warning (OOM, a lost node) costs is time.
+  let lastSave = performance.now();
+  const saveDue = () =>
+    x.onCheckpoint !== undefined &&
+    (x.saveEverySeconds ?? 0) > 0 &&
+    performance.now() - lastSave >= (x.saveEverySeconds ?? 0) * 1000;
   const checkpoint = async () => {
+    lastSave = performance.now();
     await x.onCheckpoint?.({
       progress: p,
       state: { ...trainer.saveState(), ...nested("best", Object.fromEntries((best ?? []).entries())) },
@@ -151,13 +160,17 @@ async function runEpochs(x: RunInputs, trainer: TwoTowerTrainer, cache: FeatureC
   };
   if (p.final) return { trainer, cache, epochs: p.epochs, final: p.final };
   for (let e = p.epochs.length + 1; e <= x.config.epochs; e++) {
-    const stats = await trainer.runEpoch({
-      onProgress: (done, total) => x.onBatch?.(e, done, total),
-      ...(x.shouldStop ? { shouldStop: x.shouldStop } : {}),
-    });
-    if (!stats) {
+    const epoch = () =>
+      trainer.runEpoch({
+        onProgress: (done, total) => x.onBatch?.(e, done, total),
+        shouldStop: () => Boolean(x.shouldStop?.()) || saveDue(),
+      });
+    // The epoch pauses for a stop request or a periodic save; only a stop ends it here.
+    let stats = await epoch();
+    while (!stats) {
       await checkpoint();
-      throw new TrainingStopped(e);
+      if (x.shouldStop?.()) throw new TrainingStopped(e);
+      stats = await epoch();
     }
     trainer.syncWeights();
     const evaluation = await evaluate(false);

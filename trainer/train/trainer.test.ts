@@ -86,7 +86,7 @@ describe("TwoTowerTrainer", () => {
       const first = setup(config);
       await first.runEpoch();
       let batches = 0;
-      // Stops after 7 of the second epoch's 24 batches.
+      // Stops after 8 of the second epoch's 24 batches.
       expect(await first.runEpoch({ shouldStop: () => batches++ >= 7 })).toBeUndefined();
       const saved = copyState(first.saveState());
       first.dispose();

@@ -28,7 +28,10 @@ export interface EpochStats {
 
 export interface EpochOptions {
   onProgress?: (done: number, total: number) => void;
-  /** Asked between batches; true leaves the epoch in progress for saveState and a later runEpoch. */
+  /**
+   * Asked after every batch but the last; true leaves the epoch in progress for saveState and a
+   * later runEpoch. Every call trains at least one batch, so pausing always makes progress.
+   */
   shouldStop?: () => boolean;
 }
 
@@ -115,10 +118,6 @@ export class TwoTowerTrainer {
     let since = performance.now();
     let yielded = since;
     while (p.cursor < total) {
-      if (opts.shouldStop?.()) {
-        p.seconds += (performance.now() - since) / 1000;
-        return undefined;
-      }
       const end = Math.min(p.cursor + bs, total);
       // A batch of one has no negatives.
       if (end - p.cursor >= 2) {
@@ -127,6 +126,10 @@ export class TwoTowerTrainer {
       }
       p.cursor = end;
       opts.onProgress?.(end, total);
+      if (end < total && opts.shouldStop?.()) {
+        p.seconds += (performance.now() - since) / 1000;
+        return undefined;
+      }
       if (performance.now() - yielded >= YIELD_MS) {
         p.seconds += (performance.now() - since) / 1000;
         await nextTurn();
