@@ -140,13 +140,15 @@ const data = needsData
 
 /** Both reference rankings of a split, scored like the models. */
 const referenceMetrics = (split: { train: InteractionTable; set: EvalSet }, w: SynthWorld) =>
-  Object.entries(referenceRetrievers(split.train, w, split.set.users)).map(
-    ([ranking, retriever]) =>
-      [ranking, evaluateRetriever(retriever, new Float32Array(0), split.set)] as const,
+  Promise.all(
+    Object.entries(referenceRetrievers(split.train, w, split.set.users)).map(
+      async ([ranking, retriever]) =>
+        [ranking, await evaluateRetriever(retriever, new Float32Array(0), split.set)] as const,
+    ),
   );
 
 if (data && world && cases.has("reference")) {
-  for (const [ranking, m] of referenceMetrics(data, world)) {
+  for (const [ranking, m] of await referenceMetrics(data, world)) {
     emit({
       case: "reference_ranking",
       ranking,
@@ -244,7 +246,7 @@ if (cases.has("niche")) {
     size.evalUsers,
   );
   if (!nicheWorld) throw new Error("bench: the generator produced no world");
-  for (const [ranking, m] of referenceMetrics(niche, nicheWorld)) {
+  for (const [ranking, m] of await referenceMetrics(niche, nicheWorld)) {
     emit({
       case: "niche_reference",
       topic_skew: topicSkew,

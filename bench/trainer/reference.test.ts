@@ -21,23 +21,23 @@ describe("referenceRetrievers", () => {
   const users = Int32Array.of(train.users.get("a") as number);
   const ids = (top: Int32Array) => Array.from(top, (i) => train.items.ids[i]);
 
-  it("ranks by P(i|u): the popular item of the user's topic first, another topic last", () => {
+  it("ranks by P(i|u): the popular item of the user's topic first, another topic last", async () => {
     const { likelihood } = referenceRetrievers(train, world, users);
-    expect(ids(likelihood(new Float32Array(0), 1, 3))).toEqual(["i0", "i1", "i2"]);
+    expect(ids(await likelihood(new Float32Array(0), 1, 3))).toEqual(["i0", "i1", "i2"]);
   });
 
-  it("ranks by lift P(i|u)/q_i: the rare item of the user's topic first", () => {
+  it("ranks by lift P(i|u)/q_i: the rare item of the user's topic first", async () => {
     const { lift } = referenceRetrievers(train, world, users);
     // P(i|a) = 0.85, 0.11, 0.05 and training counts 10, 1, 1: lifts 0.085, 0.11, 0.05.
-    expect(ids(lift(new Float32Array(0), 1, 3))).toEqual(["i1", "i0", "i2"]);
+    expect(ids(await lift(new Float32Array(0), 1, 3))).toEqual(["i1", "i0", "i2"]);
   });
 
-  it("weighs the popularity draws by topic reach: a narrow topic's item loses its global share", () => {
+  it("weighs the popularity draws by topic reach: a narrow topic's item loses its global share", async () => {
     // Noise 0.5: P(i2|a) = 0.5 * 8 * reach / (8 + 1 + 8 * reach), P(i1|a) = 0.5 / 9 + 0.5 / (9 + 8 * reach).
     const noisy = { ...world, popularityNoise: 0.5 };
     const wide = referenceRetrievers(train, { ...noisy, topicWeight: Float64Array.of(1, 1) }, users);
-    expect(ids(wide.likelihood(new Float32Array(0), 1, 3))).toEqual(["i0", "i2", "i1"]);
+    expect(ids(await wide.likelihood(new Float32Array(0), 1, 3))).toEqual(["i0", "i2", "i1"]);
     const narrow = referenceRetrievers(train, { ...noisy, topicWeight: Float64Array.of(1, 0.1) }, users);
-    expect(ids(narrow.likelihood(new Float32Array(0), 1, 3))).toEqual(["i0", "i1", "i2"]);
+    expect(ids(await narrow.likelihood(new Float32Array(0), 1, 3))).toEqual(["i0", "i1", "i2"]);
   });
 });

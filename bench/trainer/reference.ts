@@ -32,7 +32,7 @@ export function referenceRetrievers(
   const byUser = train.rowsByUser();
   const rank =
     (lift: boolean): Retriever =>
-    (_queries, n, k, exclude) => {
+    async (_queries, n, k, { exclude } = {}) => {
       const out = new Int32Array(n * k);
       const scores = new Float32Array(itemCount);
       const mix = new Float64Array(topics);

@@ -28,6 +28,8 @@ export interface EvaluateInputs {
   itemFeatures?: FeatureTable;
   /** Users searched so far out of every search this evaluation makes (exact, then ANN). */
   onProgress?: (done: number, total: number) => void;
+  /** Asked between chunks of users; true ends the evaluation with SearchStopped. */
+  shouldStop?: () => boolean;
 }
 
 /** What searching for the eval users needs: their viewer vectors and where to report progress. */
@@ -56,20 +58,22 @@ export async function evaluateModel(x: EvaluateInputs): Promise<ModelEvaluation>
   const queries = await evalQueries(x);
   const n = set.users.length;
   const total = x.withAnn ? 2 * n : n;
-  const exact = evaluateRetriever(exactRetriever(items, train.items.size, dims), queries, set, (done) =>
-    x.onProgress?.(done, total),
-  );
-  const popularity = evaluateRetriever(
+  const stop = x.shouldStop ? { shouldStop: x.shouldStop } : {};
+  const exact = await evaluateRetriever(exactRetriever(items, train.items.size, dims), queries, set, {
+    onRows: (done) => x.onProgress?.(done, total),
+    ...stop,
+  });
+  const popularity = await evaluateRetriever(
     popularityRetriever(train.itemCounts(), train.items.size),
     queries,
     set,
   );
   if (!x.withAnn) return { exact, popularity };
-  const ann = evaluateRetriever(
+  const ann = await evaluateRetriever(
     annRetriever(buildItemIndex(items, train.items.size, dims), (key) => Number(key)),
     queries,
     set,
-    (done) => x.onProgress?.(n + done, total),
+    { onRows: (done) => x.onProgress?.(n + done, total), ...stop },
   );
   return { exact, ann, popularity };
 }
@@ -84,6 +88,8 @@ export async function evaluateIndex(x: QueryInputs, index: Index): Promise<Retri
     annRetriever(index, (key) => Number(key)),
     await evalQueries(x),
     x.set,
-    (done) => x.onProgress?.(done, n),
+    {
+      onRows: (done) => x.onProgress?.(done, n),
+    },
   );
 }

@@ -9,6 +9,7 @@ import {
   exactRetriever,
   popularityRetriever,
   type Retriever,
+  SearchStopped,
 } from "./retrievers.ts";
 
 beforeAll(async () => {
@@ -58,36 +59,57 @@ describe("evaluation", () => {
     expect(m.deciles.mass.recall).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
   });
 
-  it("gives popularity and exact/ANN retrieval the same exclusion semantics", () => {
+  it("gives popularity and exact/ANN retrieval the same exclusion semantics", async () => {
     const set = buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: true });
-    const pop = popularityRetriever(train.itemCounts(), 4)(new Float32Array(0), 2, 2, set.exclude);
+    const { exclude } = set;
+    const pop = await popularityRetriever(train.itemCounts(), 4)(new Float32Array(0), 2, 2, { exclude });
     expect([...pop]).toEqual([2, 3, 2, 3]);
     // Item vectors on a circle; queries point at i2 and i3.
     const items = Float32Array.of(1, 0, 0, 1, -1, 0, 0, -1);
     const queries = Float32Array.of(-1, 0, 0, -1);
-    const exact = exactRetriever(items, 4, 2)(queries, 2, 1, set.exclude);
+    const exact = await exactRetriever(items, 4, 2)(queries, 2, 1, { exclude });
     expect([...exact]).toEqual([2, 3]);
-    const ann = annRetriever(buildItemIndex(items, 4, 2), (k) => Number(k))(queries, 2, 1, set.exclude);
+    const ann = await annRetriever(buildItemIndex(items, 4, 2), (k) => Number(k))(queries, 2, 1, { exclude });
     expect([...ann]).toEqual([2, 3]);
     expect(scoreTopK(exact, 1, set, [1]).metrics["recall@1"]).toBe(1);
   });
 
-  it("reports the rows searched as exact and ANN search go, ending at every row", () => {
-    // 200k items: exact search scores 20 queries per matMul; ANN searches 1,024 per call.
-    const itemCount = 200_000;
-    const items = new Float32Array(itemCount * 2).map((_, i) => Math.cos(i));
-    const rows = (retriever: Retriever, n: number) => {
+  // 200k items: exact search scores 20 queries per matMul; ANN searches 1,024 per call.
+  const itemCount = 200_000;
+  const items = new Float32Array(itemCount * 2).map((_, i) => Math.cos(i));
+  const small = buildItemIndex(items.slice(0, 8), 4, 2);
+
+  it("reports the rows searched as exact and ANN search go, ending at every row", async () => {
+    const rows = async (retriever: Retriever, n: number) => {
       const seen: number[] = [];
-      retriever(new Float32Array(n * 2).fill(0.5), n, 3, undefined, (done) => seen.push(done));
+      await retriever(new Float32Array(n * 2).fill(0.5), n, 3, { onRows: (done) => seen.push(done) });
       return seen;
     };
-    expect(rows(exactRetriever(items, itemCount, 2), 50)).toEqual([20, 40, 50]);
-    const small = buildItemIndex(items.slice(0, 8), 4, 2);
+    expect(await rows(exactRetriever(items, itemCount, 2), 50)).toEqual([20, 40, 50]);
     expect(
-      rows(
+      await rows(
         annRetriever(small, (k) => Number(k)),
         2_500,
       ),
     ).toEqual([1024, 2048, 2500]);
+  });
+
+  it("stops between chunks when asked, and lets a signal handler run during a long search", async () => {
+    for (const [retriever, n] of [
+      [exactRetriever(items, itemCount, 2), 50],
+      [annRetriever(small, (k) => Number(k)), 2_500],
+    ] as const) {
+      let timerRan = false;
+      setImmediate(() => {
+        timerRan = true;
+      });
+      let chunks = 0;
+      const search = retriever(new Float32Array(n * 2).fill(0.5), n, 3, {
+        onRows: () => chunks++,
+        shouldStop: () => timerRan,
+      });
+      await expect(search).rejects.toBeInstanceOf(SearchStopped);
+      expect(chunks).toBe(1);
+    }
   });
 });

@@ -3,7 +3,7 @@
 // down by item-popularity decile, where the effect of popularity correction shows.
 import type { DecileAssignment } from "./deciles.ts";
 import type { EvalSet } from "./evalset.ts";
-import type { Retriever } from "./retrievers.ts";
+import type { Retriever, SearchOptions } from "./retrievers.ts";
 
 export const EVAL_KS = [10, 50, 100] as const;
 
@@ -73,12 +73,12 @@ export function scoreTopK(
 }
 
 /** Runs `retriever` for the eval users' query vectors (row u = set.users[u]) and scores it. */
-export function evaluateRetriever(
+export async function evaluateRetriever(
   retriever: Retriever,
   queries: Float32Array,
   set: EvalSet,
-  onRows?: (done: number) => void,
-): RetrievalMetrics {
+  opts: Omit<SearchOptions, "exclude"> = {},
+): Promise<RetrievalMetrics> {
   const k = Math.max(...EVAL_KS);
-  return scoreTopK(retriever(queries, set.users.length, k, set.exclude, onRows), k, set);
+  return scoreTopK(await retriever(queries, set.users.length, k, { ...opts, exclude: set.exclude }), k, set);
 }

@@ -1,47 +1,74 @@
 // Ways of turning viewer vectors into ranked item indices, all with the same exclusion semantics so
 // their recall numbers are comparable: exact search, the usearch ANN index, and popularity.
+import { setImmediate as nextTurn } from "node:timers/promises";
 import * as tf from "@tensorflow/tfjs";
 import { Index } from "usearch";
 import { usearchConfig } from "../../shared/bundle/index-config.ts";
 import { topK } from "./topk.ts";
 
-/**
- * Top-k item indices per query row (n x k, -1 padded), excluding each query's `exclude` items;
- * `onRows` hears how many rows are done as the search goes (a catalogue of millions takes minutes).
- */
+export interface SearchOptions {
+  /** Items each query row must not return. */
+  exclude?: Int32Array[];
+  /** Hears how many rows are done as the search goes (a catalogue of millions takes minutes). */
+  onRows?: (done: number) => void;
+  /** Asked between chunks of rows; true ends the search with SearchStopped. */
+  shouldStop?: () => boolean;
+}
+
+/** Top-k item indices per query row (n x k, -1 padded). */
 export type Retriever = (
   queries: Float32Array,
   n: number,
   k: number,
-  exclude?: Int32Array[],
-  onRows?: (done: number) => void,
-) => Int32Array;
+  opts?: SearchOptions,
+) => Promise<Int32Array>;
+
+/** A search ended early on request (a training run being stopped mid-evaluation). */
+export class SearchStopped extends Error {
+  constructor() {
+    super("search stopped");
+    this.name = "SearchStopped";
+  }
+}
+
+/**
+ * After each chunk of rows: reports progress, gives signal handlers a turn (a search over a big
+ * catalogue would otherwise hold a SIGTERM back until it ends), and stops when asked.
+ */
+async function chunkDone(opts: SearchOptions, done: number): Promise<void> {
+  opts.onRows?.(done);
+  await nextTurn();
+  if (opts.shouldStop?.()) throw new SearchStopped();
+}
 
 /** Exact inner-product search: scores in chunks via matMul, then a heap per row. */
 export function exactRetriever(items: Float32Array, itemCount: number, dims: number): Retriever {
-  return (queries, n, k, exclude, onRows) => {
+  return async (queries, n, k, opts = {}) => {
     const out = new Int32Array(n * k);
     const itemT = tf.tensor2d(items, [itemCount, dims]);
-    const chunk = Math.max(1, Math.floor(4_000_000 / Math.max(1, itemCount)));
-    for (let s = 0; s < n; s += chunk) {
-      const m = Math.min(chunk, n - s);
-      // tidy returns the tensor, not its data: tidy walks a returned container element by element.
-      const scoresT = tf.tidy(() =>
-        tf.matMul(tf.tensor2d(queries.subarray(s * dims, (s + m) * dims), [m, dims]), itemT, false, true),
-      );
-      const scores = scoresT.dataSync() as Float32Array;
-      scoresT.dispose();
-      for (let r = 0; r < m; r++) {
-        topK(
-          scores.subarray(r * itemCount, (r + 1) * itemCount),
-          k,
-          exclude?.[s + r],
-          out.subarray((s + r) * k, (s + r + 1) * k),
+    try {
+      const chunk = Math.max(1, Math.floor(4_000_000 / Math.max(1, itemCount)));
+      for (let s = 0; s < n; s += chunk) {
+        const m = Math.min(chunk, n - s);
+        // tidy returns the tensor, not its data: tidy walks a returned container element by element.
+        const scoresT = tf.tidy(() =>
+          tf.matMul(tf.tensor2d(queries.subarray(s * dims, (s + m) * dims), [m, dims]), itemT, false, true),
         );
+        const scores = scoresT.dataSync() as Float32Array;
+        scoresT.dispose();
+        for (let r = 0; r < m; r++) {
+          topK(
+            scores.subarray(r * itemCount, (r + 1) * itemCount),
+            k,
+            opts.exclude?.[s + r],
+            out.subarray((s + r) * k, (s + r + 1) * k),
+          );
+        }
+        await chunkDone(opts, s + m);
       }
-      onRows?.(s + m);
+    } finally {
+      itemT.dispose();
     }
-    itemT.dispose();
     return out;
   };
 }
@@ -85,7 +112,8 @@ export function annRetriever(
   itemOfKey: (key: bigint) => number,
   threads = DEFAULT_ANN.threads,
 ): Retriever {
-  return (queries, n, k, exclude, onRows) => {
+  return async (queries, n, k, opts = {}) => {
+    const { exclude } = opts;
     const out = new Int32Array(n * k).fill(-1);
     const size = index.size();
     const batch = 1024;
@@ -111,7 +139,7 @@ export function annRetriever(
           out[(s + r) * k + w++] = item;
         }
       }
-      onRows?.(s + m);
+      await chunkDone(opts, s + m);
     }
     return out;
   };
@@ -122,7 +150,8 @@ export function popularityRetriever(counts: ArrayLike<number>, itemCount: number
   const ranked = Int32Array.from({ length: itemCount }, (_, i) => i).sort(
     (a, b) => ((counts[b] as number) ?? 0) - ((counts[a] as number) ?? 0) || a - b,
   );
-  return (_queries, n, k, exclude) => {
+  // One pass without pauses: it costs a set lookup per ranked item, milliseconds for every user.
+  return async (_queries, n, k, { exclude } = {}) => {
     const out = new Int32Array(n * k).fill(-1);
     for (let r = 0; r < n; r++) {
       const skip = exclude?.[r] && exclude[r].length > 0 ? new Set(exclude[r]) : undefined;

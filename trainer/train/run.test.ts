@@ -97,7 +97,7 @@ describe("trainRun", () => {
     expect(saving.trainer.parameters()).toEqual(expected);
     saving.trainer.dispose();
 
-    // Stopped twice: 10 batches into epoch 2, then between epochs 2 and 3.
+    // Stopped three times: 10 batches into epoch 2, between epochs 2 and 3, and in epoch 3's evaluation.
     let saved: RunCheckpoint | undefined;
     const stopped = async (overrides: Partial<RunInputs>) => {
       const run = trainRun({
@@ -110,10 +110,13 @@ describe("trainRun", () => {
       await expect(run).rejects.toBeInstanceOf(TrainingStopped);
       return saved as RunCheckpoint;
     };
-    const batchesPerEpoch = Math.ceil(train.length / 64);
-    // Asked after every batch but an epoch's last, and once after each epoch's checkpoint.
-    let asked = 0;
-    const midEpoch = await stopped({ shouldStop: () => ++asked >= batchesPerEpoch + 10 });
+    let tenBatchesIn = false;
+    const midEpoch = await stopped({
+      shouldStop: () => tenBatchesIn,
+      onBatch: (e, done) => {
+        tenBatchesIn = e === 2 && done === 10 * 64;
+      },
+    });
     expect(midEpoch.progress.epochs).toHaveLength(1);
     expect(midEpoch.state.cursor).toBe(10 * 64);
     let epochEnded = false;
@@ -126,11 +129,22 @@ describe("trainRun", () => {
     });
     expect(betweenEpochs.progress.epochs).toHaveLength(2);
     expect(betweenEpochs.state.cursor).toBe(-1);
+    // Then during epoch 3's evaluation: the trained epoch is kept, and only evaluated on resume.
+    let trained = false;
+    const inEvaluation = await stopped({
+      resume: betweenEpochs,
+      shouldStop: () => trained,
+      onBatch: (e, done, total) => {
+        trained = e === 3 && done === total;
+      },
+    });
+    expect(inEvaluation.progress.epochs).toHaveLength(2);
+    expect(inEvaluation.progress.pending?.examples).toBe(train.length);
 
     let complete: RunCheckpoint | undefined;
     const resumed = await trainRun({
       ...inputs,
-      resume: betweenEpochs,
+      resume: inEvaluation,
       onCheckpoint: async (c) => {
         complete = reloaded(c);
       },

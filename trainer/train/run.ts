@@ -5,10 +5,11 @@ import { type FeatureTable, inferFeatureSpec } from "../data/features.ts";
 import type { InteractionTable } from "../data/table.ts";
 import type { EvalSet } from "../eval/evalset.ts";
 import { evaluateModel, type ModelEvaluation } from "../eval/evaluate.ts";
+import { SearchStopped } from "../eval/retrievers.ts";
 import { bucketsFor, type TrainConfig } from "./config.ts";
 import { buildFeatureCache, type FeatureCache } from "./examples.ts";
 import { arrayOf, nested, type TrainState, within } from "./state-file.ts";
-import { TwoTowerTrainer } from "./trainer.ts";
+import { type EpochStats, TwoTowerTrainer } from "./trainer.ts";
 
 export interface EpochRecord {
   epoch: number;
@@ -53,6 +54,8 @@ export interface RunProgress {
   /** The epoch whose parameters are kept under "best/", and their evaluation (early stopping only). */
   bestEpoch?: number;
   bestEvaluation?: ModelEvaluation;
+  /** An epoch trained but not yet evaluated (stopped during its evaluation). */
+  pending?: EpochStats;
   /** Set once the run is complete: the parameters are then the final ones. */
   final?: ModelEvaluation;
 }
@@ -120,7 +123,8 @@ export async function trainRun(x: RunInputs): Promise<RunResult> {
 }
 
 async function runEpochs(x: RunInputs, trainer: TwoTowerTrainer, cache: FeatureCache): Promise<RunResult> {
-  const evaluate = (withAnn: boolean) =>
+  // Only an epoch's evaluation stops on request: the run's final one is short of nothing to resume.
+  const evaluate = (withAnn: boolean, stoppable = false) =>
     evaluateModel({
       viewer: trainer.viewer.model,
       item: trainer.item.model,
@@ -132,6 +136,7 @@ async function runEpochs(x: RunInputs, trainer: TwoTowerTrainer, cache: FeatureC
       ...(x.userFeatures ? { userFeatures: x.userFeatures } : {}),
       ...(x.itemFeatures ? { itemFeatures: x.itemFeatures } : {}),
       ...(x.onEvalProgress ? { onProgress: x.onEvalProgress } : {}),
+      ...(stoppable && x.shouldStop ? { shouldStop: x.shouldStop } : {}),
     });
   const metric = x.earlyStopMetric ?? "recall@100";
   const patience = x.config.earlyStopPatience;
@@ -166,14 +171,23 @@ async function runEpochs(x: RunInputs, trainer: TwoTowerTrainer, cache: FeatureC
         shouldStop: () => Boolean(x.shouldStop?.()) || saveDue(),
       });
     // The epoch pauses for a stop request or a periodic save; only a stop ends it here.
-    let stats = await epoch();
+    let stats = p.pending ?? (await epoch());
     while (!stats) {
       await checkpoint();
       if (x.shouldStop?.()) throw new TrainingStopped(e);
       stats = await epoch();
     }
+    p.pending = stats;
     trainer.syncWeights();
-    const evaluation = await evaluate(false);
+    let evaluation: ModelEvaluation;
+    try {
+      evaluation = await evaluate(false, true);
+    } catch (err) {
+      if (!(err instanceof SearchStopped)) throw err;
+      await checkpoint();
+      throw new TrainingStopped(e);
+    }
+    p.pending = undefined;
     p.last = evaluation;
     const record: EpochRecord = {
       epoch: e,

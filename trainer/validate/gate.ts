@@ -186,10 +186,10 @@ export async function checkBundle(
     itemCount: vocab.size,
   };
   const retriever = annRetriever(bundle.index, (key) => Number(key), threads);
-  const retrieval = evaluateRetriever(retriever, queries, set, (done) =>
-    onProgress?.(viewers.length + done, total),
-  );
-  const top10 = retriever(queries, keep.length, 10, undefined);
+  const retrieval = await evaluateRetriever(retriever, queries, set, {
+    onRows: (done) => onProgress?.(viewers.length + done, total),
+  });
+  const top10 = await retriever(queries, keep.length, 10);
   const lists = new Map<string, number>();
   let most = 0;
   for (let r = 0; r < keep.length; r++) {
