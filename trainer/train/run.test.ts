@@ -21,26 +21,31 @@ function reloaded(c: RunCheckpoint): RunCheckpoint {
   };
 }
 
+/** A tiny log the towers overfit within 4 epochs (large steps), so the best epoch is not the last. */
+function tinyRun(): RunInputs {
+  const t = synthTable({ users: 80, items: 150, events: 1500, seed: 4, topics: 4 });
+  const { train, test } = splitTable(t, { kind: "last-n", n: 1 });
+  return {
+    train,
+    evalSet: buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: true }),
+    config: {
+      ...DEFAULT_TRAIN_CONFIG,
+      learningRate: 0.05,
+      dims: 8,
+      embeddingDim: 8,
+      historyLength: 5,
+      batchSize: 64,
+      epochs: 4,
+      earlyStopPatience: 4,
+    },
+  };
+}
+
 describe("trainRun", () => {
   it("evaluates every epoch and, with early stopping, ends on the best epoch's weights", async () => {
-    const t = synthTable({ users: 80, items: 150, events: 1500, seed: 4, topics: 4 });
-    const { train, test } = splitTable(t, { kind: "last-n", n: 1 });
-    const evalSet = buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: true });
-    const result = await trainRun({
-      train,
-      evalSet,
-      config: {
-        ...DEFAULT_TRAIN_CONFIG,
-        // Large enough steps to overfit this tiny log, so the best epoch is not the last.
-        learningRate: 0.05,
-        dims: 8,
-        embeddingDim: 8,
-        historyLength: 5,
-        batchSize: 64,
-        epochs: 4,
-        earlyStopPatience: 4,
-      },
-    });
+    const inputs = tinyRun();
+    const { train, evalSet } = inputs;
+    const result = await trainRun(inputs);
     expect(result.epochs).toHaveLength(4);
     const best = Math.max(...result.epochs.map((e) => e.metrics["recall@100"] ?? 0));
     // On this seed the best epoch is not the last, so the restore path is what is tested.
@@ -61,22 +66,9 @@ describe("trainRun", () => {
   });
 
   it("resumes from a checkpoint taken mid-epoch or between epochs to the same result as an unbroken run", async () => {
-    const t = synthTable({ users: 80, items: 150, events: 1500, seed: 5, topics: 4 });
-    const { train, test } = splitTable(t, { kind: "last-n", n: 1 });
-    const inputs: RunInputs = {
-      train,
-      evalSet: buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: true }),
-      config: {
-        ...DEFAULT_TRAIN_CONFIG,
-        learningRate: 0.05,
-        dims: 8,
-        embeddingDim: 8,
-        historyLength: 5,
-        batchSize: 64,
-        epochs: 4,
-        earlyStopPatience: 2,
-      },
-    };
+    // Early stopping keeps the best epoch's parameters in the checkpoints too, and restores them.
+    const inputs = tinyRun();
+    const { train } = inputs;
     const unbroken = await trainRun(inputs);
     const expected = unbroken.trainer.parameters();
     unbroken.trainer.dispose();
