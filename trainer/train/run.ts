@@ -38,7 +38,10 @@ export interface RunInputs {
   resume?: RunCheckpoint;
   /** Called after every epoch's evaluation, when the run is complete, and when it is stopped. */
   onCheckpoint?: (c: RunCheckpoint) => Promise<void>;
-  /** Asked between batches and after each epoch; true checkpoints and throws TrainingStopped. */
+  /**
+   * Asked between batches, between an epoch evaluation's search chunks, and after each epoch; true
+   * checkpoints and throws TrainingStopped.
+   */
   shouldStop?: () => boolean;
   /** Also checkpoint within an epoch once this long has passed since the last one (0: epoch ends only). */
   saveEverySeconds?: number;
