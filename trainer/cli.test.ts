@@ -75,6 +75,27 @@ describe("train flags that would be ignored", () => {
   });
 });
 
+describe("train --out", () => {
+  it("refuses an --out it cannot write to before reading the data", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-out-"));
+    const file = path.join(dir, "taken");
+    await writeFile(file, "");
+    const cli = path.join(import.meta.dirname, "..", "cli", "towerops.ts");
+    const stderr = await promisify(execFile)(process.execPath, [
+      cli,
+      "train",
+      "--data",
+      "none.csv",
+      "--out",
+      file,
+    ]).then(
+      () => "",
+      (err: { stderr: string }) => err.stderr,
+    );
+    expect(stderr).toMatch(/--out .*taken: not a directory this command can write to \(EEXIST/);
+  });
+});
+
 describe("towerops validate exit codes", () => {
   const cli = path.join(import.meta.dirname, "..", "cli", "towerops.ts");
   const run = async (args: string[]) => {

@@ -1,6 +1,8 @@
 // `towerops train`: load, train (plus an uncorrected comparison run), evaluate, checkpoint, export
 // the bundle, and write the HTML report and JSON summary. Training saves its state as it goes and
 // stops at the next batch on SIGINT/SIGTERM, so `--resume` continues an interrupted command.
+import { constants } from "node:fs";
+import { access, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
@@ -59,6 +61,12 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
   const bundleTarget = path.join(o.out, "bundles", o.version);
   // Found after training, a taken version would leave this run's checkpoint and report in place of
   // the ones that belong to the existing bundle, and no bundle for this run.
+  // Hours of training must not end in "cannot write" at the first save.
+  await mkdir(o.out, { recursive: true })
+    .then(() => access(o.out, constants.W_OK))
+    .catch((err: Error) => {
+      throw new Error(`--out ${o.out}: not a directory this command can write to (${err.message})`);
+    });
   if (o.bundle) await assertBundleTarget(bundleTarget, o.version);
   if (o.interrupted === "discard") await clearRuns(o.out);
   else if (o.interrupted !== "resume") {
