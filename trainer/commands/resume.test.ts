@@ -115,9 +115,22 @@ describe("saved runs", () => {
     expect(await interruptedVersion(out)).toBe("v7");
     expect(await interruptedRuns(out)).toEqual(["model: 0 of 3 epochs done, 50% into epoch 1"]);
     const loaded = await loadRun(out, "model", settings);
-    expect(loaded?.state).toEqual(checkpoint.state);
+    expect(loaded?.progress).toEqual(checkpoint.progress);
+    const rows = new Int32Array(2);
+    const state = await loaded?.readState({ rows });
+    expect(state).toEqual(checkpoint.state);
+    expect(state?.rows).toBe(rows);
     expect(await loadRun(out, "comparison", settings)).toBeUndefined();
     await expect(loadRun(out, "model", { ...settings, seed: 1 })).rejects.toThrow(/\(seed 42 -> 1\)/);
+
+    // Damaged after its header was checked: named when the arrays are read.
+    const file = path.join(out, "resume", "model.state");
+    const bytes = await readFile(file);
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+    await writeFile(file, bytes);
+    await expect(loaded?.readState({})).rejects.toThrow(
+      /cannot resume: .*damaged.*delete .*resume to start over/,
+    );
 
     await writeFile(path.join(out, "resume", "comparison.state"), "junk");
     expect(await interruptedRuns(out)).toContainEqual(

@@ -13,7 +13,7 @@ import { pathExists } from "../../shared/bundle/files.ts";
 import type { FeatureTable } from "../data/features.ts";
 import type { InteractionTable } from "../data/table.ts";
 import type { TrainConfig } from "../train/config.ts";
-import type { RunCheckpoint, RunProgress } from "../train/run.ts";
+import type { RunCheckpoint, RunProgress, RunResume } from "../train/run.ts";
 import { readStateFile, readStateHeader, writeStateFile } from "../train/state-file.ts";
 import type { LoadedData } from "./load.ts";
 
@@ -106,22 +106,25 @@ function dataDigest(data: LoadedData): string {
   return hash.digest("hex").slice(0, 16);
 }
 
-/** A run's saved checkpoint, if any, after checking it belongs to a run with these settings. */
+/**
+ * A run's saved checkpoint, if any, after checking from its header that it belongs to a run with
+ * these settings; its arrays are read when the run's trainer exists, into the trainer's own arrays.
+ */
 export async function loadRun(
   out: string,
   label: RunLabel,
   settings: RunSettings,
-): Promise<RunCheckpoint | undefined> {
+): Promise<RunResume | undefined> {
   const file = stateFile(out, label);
   if (!(await pathExists(file))) return undefined;
-  let loaded: Awaited<ReturnType<typeof readStateFile>>;
-  try {
-    loaded = await readStateFile(file);
-  } catch (err) {
-    throw new Error(`cannot resume: ${(err as Error).message}; delete ${resumeDir(out)} to start over`);
-  }
-  const { meta, state } = loaded;
-  const saved = meta as StateMeta;
+  const unusable = (err: unknown) =>
+    new Error(`cannot resume: ${(err as Error).message}; delete ${resumeDir(out)} to start over`);
+  const saved = await readStateHeader(file).then(
+    (h) => h.meta as StateMeta,
+    (err) => {
+      throw unusable(err);
+    },
+  );
   const keys = [...new Set([...Object.keys(saved.settings), ...Object.keys(settings)])];
   const differences = keys
     .filter((k) => saved.settings[k] !== settings[k])
@@ -131,7 +134,16 @@ export async function loadRun(
       `cannot resume from ${file}: it was written by a run with other settings or data (${differences.join(", ")}); ` +
         `rerun with the flags and data it was started with, or delete ${resumeDir(out)} to start over`,
     );
-  return { progress: saved.progress, state };
+  return {
+    progress: saved.progress,
+    readState: (into) =>
+      readStateFile(file, into).then(
+        (f) => f.state,
+        (err) => {
+          throw unusable(err);
+        },
+      ),
+  };
 }
 
 /** Saves a run's checkpoints, replacing the last one atomically. */

@@ -3,7 +3,7 @@
 // log p_i (Yi et al., RecSys 2019, "Sampling-bias-corrected neural modeling for large corpus item
 // recommendations").
 
-import { arrayOf, numberOf, type TrainState } from "../train/state-file.ts";
+import { numberOf, restoreArray, type TrainState } from "../train/state-file.ts";
 
 export type SamplingCorrection = "none" | "streaming" | "counts";
 export const SAMPLING_CORRECTIONS: readonly SamplingCorrection[] = ["none", "streaming", "counts"];
@@ -129,8 +129,7 @@ export class StreamingFrequencyEstimator implements FrequencyEstimator {
         ["b", this.#b],
         ["n", this.#n],
       ] as const) {
-        const target = arrays[k] as Float64Array;
-        target.set(arrayOf(state, `${name}${k}`, Float64Array, target.length));
+        restoreArray(arrays[k] as Float64Array, state, `${name}${k}`);
       }
     });
     this.#step = numberOf(state, "step");

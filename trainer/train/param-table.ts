@@ -5,7 +5,7 @@
 // moment in plain arrays is what lets an interrupted run resume bit for bit (see state-file.ts):
 // tfjs's Adam rebuilds its bias-correction powers from the step count on restore, a different
 // rounding from the running product it keeps while training.
-import { arrayOf, numberOf, type TrainState } from "./state-file.ts";
+import { numberOf, restoreArray, type TrainState } from "./state-file.ts";
 
 export type OptimizerName = "adam" | "adagrad";
 
@@ -99,10 +99,9 @@ export class ParamTable {
 
   /** Restores what saveState returned, for a table of the same shape and optimizer. */
   loadState(state: TrainState): void {
-    const n = this.values.length;
-    this.values.set(arrayOf(state, "values", Float32Array, n));
-    this.#s1.set(arrayOf(state, "s1", Float32Array, n));
-    if (this.#s2) this.#s2.set(arrayOf(state, "s2", Float32Array, n));
+    restoreArray(this.values, state, "values");
+    restoreArray(this.#s1, state, "s1");
+    if (this.#s2) restoreArray(this.#s2, state, "s2");
     this.#step = numberOf(state, "step");
   }
 

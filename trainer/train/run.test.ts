@@ -5,20 +5,19 @@ import { buildEvalSet } from "../eval/evalset.ts";
 import { evaluateModel } from "../eval/evaluate.ts";
 import { synthTable } from "../synth/table.ts";
 import { DEFAULT_TRAIN_CONFIG } from "./config.ts";
-import { type RunCheckpoint, type RunInputs, TrainingStopped, trainRun } from "./run.ts";
+import { type RunCheckpoint, type RunInputs, type RunResume, TrainingStopped, trainRun } from "./run.ts";
+import type { TrainState } from "./state-file.ts";
 
 beforeAll(async () => {
   await initTensorflow({ backend: "wasm" });
 });
 
-/** A checkpoint as it comes back from a state file: JSON progress, copied arrays. */
-function reloaded(c: RunCheckpoint): RunCheckpoint {
-  return {
-    progress: JSON.parse(JSON.stringify(c.progress)),
-    state: Object.fromEntries(
-      Object.entries(c.state).map(([k, v]) => [k, typeof v === "number" ? v : v.slice()]),
-    ),
-  };
+/** A checkpoint as it comes back from a state file (JSON progress, copied arrays), state in view. */
+function reloaded(c: RunCheckpoint): RunResume & { state: TrainState } {
+  const state = Object.fromEntries(
+    Object.entries(c.state).map(([k, v]) => [k, typeof v === "number" ? v : v.slice()]),
+  );
+  return { progress: JSON.parse(JSON.stringify(c.progress)), state, readState: async () => state };
 }
 
 /** A tiny log the towers overfit within 4 epochs (large steps), so the best epoch is not the last. */
@@ -90,7 +89,7 @@ describe("trainRun", () => {
     saving.trainer.dispose();
 
     // Stopped three times: 10 batches into epoch 2, between epochs 2 and 3, and in epoch 3's evaluation.
-    let saved: RunCheckpoint | undefined;
+    let saved: ReturnType<typeof reloaded> | undefined;
     const stopped = async (overrides: Partial<RunInputs>) => {
       const run = trainRun({
         ...inputs,
@@ -100,7 +99,7 @@ describe("trainRun", () => {
         },
       });
       await expect(run).rejects.toBeInstanceOf(TrainingStopped);
-      return saved as RunCheckpoint;
+      return saved as ReturnType<typeof reloaded>;
     };
     let tenBatchesIn = false;
     const midEpoch = await stopped({
@@ -133,7 +132,7 @@ describe("trainRun", () => {
     expect(inEvaluation.progress.epochs).toHaveLength(2);
     expect(inEvaluation.progress.pending?.examples).toBe(train.length);
 
-    let complete: RunCheckpoint | undefined;
+    let complete: RunResume | undefined;
     const resumed = await trainRun({
       ...inputs,
       resume: inEvaluation,
@@ -148,7 +147,7 @@ describe("trainRun", () => {
 
     // A complete run's checkpoint gives the result back without training.
     expect(complete?.progress.final).toEqual(unbroken.final);
-    const again = await trainRun({ ...inputs, resume: complete as RunCheckpoint, shouldStop: () => true });
+    const again = await trainRun({ ...inputs, resume: complete as RunResume, shouldStop: () => true });
     expect(again.final).toEqual(unbroken.final);
     expect(again.trainer.parameters()).toEqual(expected);
     again.trainer.dispose();

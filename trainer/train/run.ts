@@ -35,7 +35,7 @@ export interface RunInputs {
   /** Also evaluate through a freshly built usearch index at the end (slow for big catalogues). */
   annEval?: boolean;
   /** Where an earlier process left this run (its last onCheckpoint). */
-  resume?: RunCheckpoint;
+  resume?: RunResume;
   /** Called after every epoch's evaluation, when the run is complete, and when it is stopped. */
   onCheckpoint?: (c: RunCheckpoint) => Promise<void>;
   /**
@@ -67,6 +67,12 @@ export interface RunCheckpoint {
   progress: RunProgress;
   /** The trainer's state, plus the best epoch's parameters under "best/". */
   state: TrainState;
+}
+
+/** A checkpoint to go on from: its progress, and its state read into the new trainer's own arrays. */
+export interface RunResume {
+  progress: RunProgress;
+  readState(into: TrainState): Promise<TrainState>;
 }
 
 /** A run stopped on request at a checkpoint; resuming from that checkpoint continues it. */
@@ -149,8 +155,9 @@ async function runEpochs(x: RunInputs, trainer: TwoTowerTrainer, cache: FeatureC
   // With early stopping the run ends on its best epoch's weights, not the last ones.
   let best: Float32Array[] | undefined;
   if (x.resume) {
-    trainer.loadState(x.resume.state);
-    const saved = within("best", x.resume.state);
+    const state = await x.resume.readState(trainer.saveState());
+    trainer.loadState(state);
+    const saved = within("best", state);
     if (p.bestEvaluation) best = Object.keys(saved).map((_, k) => arrayOf(saved, String(k), Float32Array));
   }
   // Wall time, not batches: what a kill that gives no warning (OOM, a lost node) costs is time.

@@ -43,6 +43,20 @@ describe("training state file", () => {
     expect(numberOf(back.state, "cursor")).toBe(-1);
   });
 
+  it("reads arrays into the caller's own arrays when they fit, so a resume holds one copy", async () => {
+    const file = path.join(dir, "main.state");
+    await writeStateFile(file, {}, sample());
+    const values = new Float32Array(3);
+    const wrongLength = new Int32Array(2);
+    const wrongType = new Float32Array(4);
+    const { state } = await readStateFile(file, { values, rows: wrongLength, rng: wrongType });
+    expect(state.values).toBe(values);
+    expect([...values]).toEqual([1.5, -2, 3]);
+    expect(state.rows).not.toBe(wrongLength);
+    expect(state.rng).not.toBe(wrongType);
+    expect(state).toEqual(sample());
+  });
+
   it("reads the metadata and numbers alone, without the arrays", async () => {
     const file = path.join(dir, "main.state");
     await writeStateFile(file, { version: "v1" }, sample());

@@ -7,7 +7,7 @@
 // 8 bytes, then each array's bytes at the 8-aligned offset the header gives. The header carries the
 // sha256 of everything after it, so a truncated or damaged file is refused, not half-loaded.
 import { createHash } from "node:crypto";
-import { type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
+import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { fsyncPath, tempSibling } from "../../shared/bundle/files.ts";
 
 export type StateArray = Float32Array | Float64Array | Int32Array | Uint32Array;
@@ -104,43 +104,70 @@ export interface StateFile {
   state: TrainState;
 }
 
-/** Reads a state file, refusing anything that is not one whole, undamaged state file. */
-export async function readStateFile(file: string): Promise<StateFile> {
-  const buf = await readFile(file);
-  const { header, start } = parseHeader(file, buf);
-  const body = buf.subarray(start);
-  if (body.length !== header.bytes)
-    throw stateError(
-      file,
-      `holds ${body.length} bytes of arrays, its header says ${header.bytes} (truncated?)`,
-    );
-  if (createHash("sha256").update(body).digest("hex") !== header.sha256)
-    throw stateError(file, "its contents do not match their digest (damaged)");
-  const state: TrainState = { ...header.numbers };
-  // Arrays sit at 8-aligned offsets in the body, so they are views over the file's own buffer (no
-  // second copy of the model) once the body itself is 8-aligned, as a whole file read is.
-  const aligned = body.byteOffset % 8 === 0 ? body : new Uint8Array(body);
-  for (const a of header.arrays)
-    state[a.name] = new DTYPES[a.dtype](aligned.buffer, aligned.byteOffset + a.offset, a.length);
-  return { meta: header.meta, state };
+/**
+ * Reads a state file, refusing anything that is not one whole, undamaged state file. Arrays are
+ * read straight into the same-named arrays of `into` when type and length match (a trainer's own
+ * tables, so resuming needs no second copy of the model in memory), else into new ones. On an
+ * error, `into` may hold part of the file: it is for a trainer that is discarded if this throws.
+ */
+export async function readStateFile(file: string, into: TrainState = {}): Promise<StateFile> {
+  const fh = await open(file, "r");
+  try {
+    const { header, start } = await readHeader(file, fh);
+    const { size } = await fh.stat();
+    if (size - start !== header.bytes)
+      throw stateError(
+        file,
+        `holds ${size - start} bytes of arrays, its header says ${header.bytes} (truncated?)`,
+      );
+    const hash = createHash("sha256");
+    const state: TrainState = { ...header.numbers };
+    for (const a of header.arrays) {
+      const Type = DTYPES[a.dtype];
+      const given = into[a.name];
+      const target = given instanceof Type && given.length === a.length ? given : new Type(a.length);
+      const bytes = new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
+      await readFully(fh, bytes, start + a.offset);
+      hash.update(bytes);
+      const pad = new Uint8Array(align8(bytes.length) - bytes.length);
+      await readFully(fh, pad, start + a.offset + bytes.length);
+      hash.update(pad);
+      state[a.name] = target;
+    }
+    if (hash.digest("hex") !== header.sha256)
+      throw stateError(file, "its contents do not match their digest (damaged)");
+    return { meta: header.meta, state };
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The metadata and numbers only, without reading (or checking) the arrays. */
 export async function readStateHeader(
   file: string,
 ): Promise<{ meta: unknown; numbers: Record<string, number> }> {
-  let fh: FileHandle | undefined;
+  const fh = await open(file, "r");
   try {
-    fh = await open(file, "r");
-    const prefix = Buffer.alloc(16);
-    await fh.read(prefix, 0, 16, 0);
-    const length = prefix.readUInt32LE(12);
-    const head = Buffer.alloc(16 + Math.min(length, 1 << 30));
-    await fh.read(head, 0, head.length, 0);
-    const { header } = parseHeader(file, head);
+    const { header } = await readHeader(file, fh);
     return { meta: header.meta, numbers: header.numbers };
   } finally {
-    await fh?.close();
+    await fh.close();
+  }
+}
+
+// Reads of at most 1 GiB at a time: one read call takes at most 2 GiB.
+const READ_CHUNK = 1 << 30;
+
+async function readFully(fh: FileHandle, into: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < into.length; ) {
+    const { bytesRead } = await fh.read(
+      into,
+      done,
+      Math.min(READ_CHUNK, into.length - done),
+      position + done,
+    );
+    if (bytesRead === 0) throw new Error("unexpected end of file");
+    done += bytesRead;
   }
 }
 
@@ -148,17 +175,20 @@ function stateError(file: string, why: string): Error {
   return new Error(`training state ${file}: ${why}`);
 }
 
-function parseHeader(file: string, buf: Buffer): { header: Header; start: number } {
-  if (buf.length < 16 || buf.toString("latin1", 0, 8) !== MAGIC)
+async function readHeader(file: string, fh: FileHandle): Promise<{ header: Header; start: number }> {
+  const prefix = Buffer.alloc(16);
+  const { bytesRead } = await fh.read(prefix, 0, 16, 0);
+  if (bytesRead < 16 || prefix.toString("latin1", 0, 8) !== MAGIC)
     throw stateError(file, "not a training state file");
-  const version = buf.readUInt32LE(8);
+  const version = prefix.readUInt32LE(8);
   if (version !== FORMAT_VERSION)
     throw stateError(file, `format version ${version}, this trainer reads version ${FORMAT_VERSION}`);
-  const headerLength = buf.readUInt32LE(12);
+  const text = Buffer.alloc(Math.min(prefix.readUInt32LE(12), 1 << 30));
+  const read = await fh.read(text, 0, text.length, 16);
   try {
     return {
-      header: JSON.parse(buf.toString("utf8", 16, 16 + headerLength)) as Header,
-      start: align8(16 + headerLength),
+      header: JSON.parse(text.toString("utf8", 0, read.bytesRead)) as Header,
+      start: align8(16 + text.length),
     };
   } catch {
     throw stateError(file, "the header is damaged");
@@ -192,6 +222,12 @@ export function arrayOf<T extends StateArray>(
   if (length !== undefined && value.length !== length)
     throw new Error(`training state: "${name}" holds ${value.length} values, this run needs ${length}`);
   return value;
+}
+
+/** Copies the named array into `target` (type and length checked) unless it was read into it. */
+export function restoreArray(target: StateArray, state: TrainState, name: string): void {
+  const source = arrayOf(state, name, target.constructor as new (n: number) => StateArray, target.length);
+  if (source !== target) target.set(source);
 }
 
 /** A named number, or a clear error. */

@@ -13,7 +13,7 @@ import { assembleBatch, type FeatureCache, Timelines } from "./examples.ts";
 import { applyWithOverrides, type EmbeddingSlot, embeddingSlots } from "./graph.ts";
 import { accidentalHitMask, inBatchSoftmaxLoss } from "./loss.ts";
 import { ParamTable } from "./param-table.ts";
-import { arrayOf, nested, numberOf, type TrainState, within } from "./state-file.ts";
+import { arrayOf, nested, numberOf, restoreArray, type TrainState, within } from "./state-file.ts";
 
 interface Tower {
   model: tf.LayersModel;
@@ -256,7 +256,7 @@ export class TwoTowerTrainer {
 
   /** Continues from a saveState of a trainer built from the same data and configuration. */
   loadState(state: TrainState): void {
-    this.#rows.set(arrayOf(state, "rows", Int32Array, this.#rows.length));
+    restoreArray(this.#rows, state, "rows");
     this.#rng = restoreRng(arrayOf(state, "rng", Uint32Array));
     this.#epoch = {
       cursor: numberOf(state, "cursor"),
