@@ -59,14 +59,14 @@ export interface TrainOutcome {
 
 export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutcome> {
   const bundleTarget = path.join(o.out, "bundles", o.version);
-  // Found after training, a taken version would leave this run's checkpoint and report in place of
-  // the ones that belong to the existing bundle, and no bundle for this run.
   // Hours of training must not end in "cannot write" at the first save.
   await mkdir(o.out, { recursive: true })
     .then(() => access(o.out, constants.W_OK))
     .catch((err: Error) => {
       throw new Error(`--out ${o.out}: not a directory this command can write to (${err.message})`);
     });
+  // Found after training, a taken version would leave this run's checkpoint and report in place of
+  // the ones that belong to the existing bundle, and no bundle for this run.
   if (o.bundle) await assertBundleTarget(bundleTarget, o.version);
   if (o.interrupted === "discard") await clearRuns(o.out);
   else if (o.interrupted !== "resume") {
