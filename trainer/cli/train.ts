@@ -87,7 +87,7 @@ export function registerTrain(program: Command): void {
     .option("--item-features <file>", "item attribute table (CSV/TSV with header, or JSONL)")
     .requiredOption(
       "--out <dir>",
-      "output directory (checkpoint/, bundles/<version>/, report.html, summary.json)",
+      "output directory (checkpoint/, bundles/<version>/, report.html, summary.json; resume/ until the command ends)",
     )
     .option("--model <name>", "model name recorded in the bundle", "model")
     .option("--version <v>", "bundle version (default: v<timestamp>)")
