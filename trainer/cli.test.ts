@@ -33,6 +33,7 @@ describe("trainer CLI flags", () => {
     [["train", "--data", "x.csv", "--history-length", "100000"], /in \[1, 1000\], got "100000"/],
     [["train", "--data", "x.csv", "--dims", "100000"], /--dims.*in \[1, 4096\], got "100000"/],
     [["train", "--data", "x.csv", "--save-every", "-1"], /--save-every.*got "-1"/],
+    [["export", "--checkpoint", "c", "--out", "b", "--index-threads", "0"], /--index-threads.*got "0"/],
     [
       ["train", "--data", "x.csv", "--sampling-correction", "magic"],
       /Allowed choices are none, streaming, counts/,

@@ -1,6 +1,6 @@
 // `towerops export`: flags, turned into the options of commands/export.ts.
 import { type Command, Option } from "commander";
-import { defaultVersion, handled, int } from "./flags.ts";
+import { defaultVersion, handled, indexThreadsOption, int } from "./flags.ts";
 
 export function registerExport(program: Command): void {
   program
@@ -15,6 +15,7 @@ export function registerExport(program: Command): void {
     .option("--item-features <file>", "item attribute table (default: the one used in training)")
     .option("--batch-size <n>", "items per item-tower batch", int(1), 8192)
     .addOption(new Option("--quantization <kind>", "index scalar kind").choices(["f32", "f16", "bf16", "i8"]))
+    .option(...indexThreadsOption)
     .action(
       handled(
         async (f: {
@@ -25,6 +26,7 @@ export function registerExport(program: Command): void {
           itemFeatures?: string;
           batchSize: number;
           quantization?: "f32" | "f16" | "bf16" | "i8";
+          indexThreads?: number;
         }) => {
           const result = await (await import("../commands/export.ts")).runExportCommand({
             checkpoint: f.checkpoint,
@@ -34,6 +36,7 @@ export function registerExport(program: Command): void {
             ...(f.model ? { model: f.model } : {}),
             ...(f.itemFeatures ? { itemFeatures: f.itemFeatures } : {}),
             ...(f.quantization ? { quantization: f.quantization } : {}),
+            ...(f.indexThreads ? { indexThreads: f.indexThreads } : {}),
           });
           process.stdout.write(
             `${JSON.stringify({ dir: result.dir, digest: result.digest, items: result.items, itemsPerSecond: result.items / result.totalSeconds })}\n`,

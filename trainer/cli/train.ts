@@ -6,7 +6,16 @@ import type { DataOptions } from "../commands/load.ts";
 import { LOG_FORMATS } from "../data/format.ts";
 import { SAMPLING_CORRECTIONS } from "../sampling/estimator.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
-import { backendOption, defaultVersion, handled, int, intList, num, positive } from "./flags.ts";
+import {
+  backendOption,
+  defaultVersion,
+  handled,
+  indexThreadsOption,
+  int,
+  intList,
+  num,
+  positive,
+} from "./flags.ts";
 
 /** The data flags are the loader's options, less the seed (which train and validate flag apart). */
 type DataFlags = Omit<DataOptions, "seed">;
@@ -45,6 +54,7 @@ interface TrainFlags
   bundle: boolean;
   resume: boolean;
   saveEvery: number;
+  indexThreads?: number;
   backend?: TfBackend;
 }
 
@@ -188,6 +198,7 @@ export function registerTrain(program: Command): void {
       num(0),
       30,
     )
+    .option(...indexThreadsOption)
     .addOption(backendOption())
     .action(
       handled(async (f: TrainFlags, cmd: Command) => {
@@ -234,6 +245,7 @@ export function registerTrain(program: Command): void {
           bundle: f.bundle,
           ...(f.resume ? { interrupted: "resume" as const } : {}),
           saveEveryMinutes: f.saveEvery,
+          ...(f.indexThreads ? { indexThreads: f.indexThreads } : {}),
           ...(f.backend ? { backend: f.backend } : {}),
         });
         const { final } = outcome.summary;

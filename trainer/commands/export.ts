@@ -19,6 +19,8 @@ export interface ExportCommandOptions {
   itemFeatures?: string;
   batchSize: number;
   quantization?: "f32" | "f16" | "bf16" | "i8";
+  /** HNSW build threads (default: every core); 1 builds the same index bytes every time. */
+  indexThreads?: number;
 }
 
 export async function runExportCommand(o: ExportCommandOptions): Promise<ExportResult> {
@@ -55,7 +57,10 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
       metrics: ckpt.meta.metrics,
       params: { ...ckpt.meta.params, checkpoint: o.checkpoint },
       batchSize: o.batchSize,
-      ...(o.quantization ? { index: { quantization: o.quantization } } : {}),
+      index: {
+        ...(o.quantization ? { quantization: o.quantization } : {}),
+        ...(o.indexThreads ? { threads: o.indexThreads } : {}),
+      },
       onProgress: (done, total) => bar.update(done, total),
     }).finally(() => bar.stop());
     log.info(

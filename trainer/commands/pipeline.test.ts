@@ -5,7 +5,7 @@ import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { serveBundleStore } from "../../shared/bundle/testing-store.ts";
 import { writeSynth } from "../synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
@@ -62,6 +62,25 @@ describe("train -> export -> validate", () => {
       batchSize: 50,
     });
     expect(exported.items).toBe(trained.summary.data.items);
+    // One index thread and SOURCE_DATE_EPOCH: the same checkpoint exports to the same bundle digest.
+    vi.stubEnv("SOURCE_DATE_EPOCH", "1700000000");
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
+    const reproduced = await Promise.all(
+      ["again-1", "again-2"].map((out) =>
+        runExportCommand({
+          checkpoint: trained.checkpointDir,
+          out: path.join(dir, out),
+          version: "v2",
+          batchSize: 50,
+          indexThreads: 1,
+        }),
+      ),
+    );
+    expect(reproduced[1]?.digest).toBe(reproduced[0]?.digest);
+    expect(reproduced[0]?.manifest.createdAt).toBe("2023-11-14T22:13:20.000Z");
+    vi.unstubAllEnvs();
     await expect(
       runExportCommand({
         checkpoint: trained.checkpointDir,

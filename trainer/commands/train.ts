@@ -47,6 +47,8 @@ export interface TrainCommandOptions extends DataOptions {
   interrupted?: "resume" | "discard";
   /** Also save the training state this often within an epoch (0 or unset: at epoch ends only). */
   saveEveryMinutes?: number;
+  /** HNSW build threads (default: every core); 1 builds the same index bytes every time. */
+  indexThreads?: number;
 }
 
 export interface TrainOutcome {
@@ -230,6 +232,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
       itemCount: data.train.items.size,
       metrics,
       params,
+      ...(o.indexThreads ? { index: { threads: o.indexThreads } } : {}),
       onProgress: (done, total) => bar.update(done, total),
     }).finally(() => bar.stop());
     log.info(

@@ -24,8 +24,21 @@ export interface ExportResult extends FinishedBundle {
   totalSeconds: number;
 }
 
+/**
+ * The build time the reproducible-builds convention asks for: SOURCE_DATE_EPOCH (seconds), when
+ * set, instead of the clock, so the manifest (whose sha256 is the bundle digest) can repeat.
+ */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): Date | undefined {
+  const text = env.SOURCE_DATE_EPOCH;
+  if (text === undefined || text === "") return undefined;
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
+    throw new Error(`SOURCE_DATE_EPOCH=${text}: expected whole seconds since 1970-01-01 UTC`);
+  return new Date(Number(text) * 1000);
+}
+
 export async function exportBundle(x: ExportInputs): Promise<ExportResult> {
   const started = performance.now();
+  const createdAt = sourceDateEpoch();
   const writer = await BundleWriter.create({
     dir: x.dir,
     model: x.model,
@@ -34,6 +47,7 @@ export async function exportBundle(x: ExportInputs): Promise<ExportResult> {
     viewer: x.viewer,
     item: x.item,
     ...(x.index ?? {}),
+    ...(createdAt ? { createdAt } : {}),
   });
   const release = onInterrupt(() => writer.abort());
   let done = 0;
