@@ -1,6 +1,5 @@
-// `towerops train`: load, train (plus an uncorrected comparison run), evaluate, checkpoint, export
-// the bundle, and write the HTML report and JSON summary. Training saves its state as it goes and
-// stops at the next batch on SIGINT/SIGTERM, so `--resume` continues an interrupted command.
+// `towerops train`: load, train (plus an uncorrected comparison run, see train-runs.ts), checkpoint,
+// export the bundle, and write the HTML report and JSON summary.
 import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
 import path from "node:path";
@@ -12,23 +11,15 @@ import { buildEvalSet } from "../eval/evalset.ts";
 import { type EvaluateInputs, evaluateIndex } from "../eval/evaluate.ts";
 import { saveCheckpoint } from "../export/checkpoint.ts";
 import { exportBundle } from "../export/export.ts";
-import { deferInterrupt, Interrupted } from "../interrupt.ts";
-import { type Progress, passProgress, startProgress } from "../progress.ts";
+import { passProgress, startProgress } from "../progress.ts";
 import { type TrainSummary, writeReport } from "../report/report.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { itemOf } from "../train/examples.ts";
 import { assertTablesFit } from "../train/memory.ts";
-import { type RunResult, TrainingStopped, trainRun } from "../train/run.ts";
+import type { RunResult } from "../train/run.ts";
 import { type DataOptions, loadData } from "./load.ts";
-import {
-  clearRuns,
-  interruptedRuns,
-  loadRun,
-  type RunLabel,
-  resumeDir,
-  runSettings,
-  saveRun,
-} from "./resume.ts";
+import { clearRuns, interruptedRuns, resumeDir } from "./resume.ts";
+import { trainRuns } from "./train-runs.ts";
 
 const log = componentLogger("trainer");
 
@@ -105,45 +96,6 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     },
     "data ready",
   );
-  const interrupt = deferInterrupt();
-  const run = async (config: TrainConfig, runLabel: RunLabel, label: string): Promise<RunResult> => {
-    const settings = runSettings(config, data, { evalUsers: o.evalUsers, excludeTrain: o.excludeTrain });
-    const resume = o.interrupted === "resume" ? await loadRun(o.out, runLabel, settings) : undefined;
-    if (resume) {
-      const { epochs, final } = resume.progress;
-      log.info({ run: label, epochsDone: epochs.length, complete: Boolean(final) }, "resuming");
-    } else if (o.interrupted === "resume") log.info({ run: label }, "nothing to resume; starting");
-    // Each epoch's bar ends when its last batch is in, before that epoch's evaluation draws its own.
-    let training: Progress | undefined;
-    let current = 0;
-    const evaluating = passProgress(`${label} evaluating`, "users");
-    try {
-      return await trainRun({
-        train: data.train,
-        evalSet,
-        config,
-        ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
-        ...(data.itemFeatures ? { itemFeatures: data.itemFeatures } : {}),
-        onBatch: (epoch, done, total) => {
-          if (epoch !== current) {
-            training?.stop();
-            training = passProgress(`${label} epoch ${epoch}/${config.epochs}`, "events");
-            current = epoch;
-          }
-          training?.update(done, total);
-        },
-        onEvalProgress: evaluating.update,
-        onEpoch: (r) => log.info({ run: label, ...r }, "epoch done"),
-        ...(resume ? { resume } : {}),
-        onCheckpoint: saveRun(o.out, runLabel, { settings, version: o.version }),
-        shouldStop: () => interrupt.signal !== undefined,
-        saveEverySeconds: (o.saveEveryMinutes ?? 0) * 60,
-      });
-    } finally {
-      training?.stop();
-      evaluating.stop();
-    }
-  };
   const evalInputs = (r: RunResult): EvaluateInputs => ({
     viewer: r.trainer.viewer.model,
     item: r.trainer.item.model,
@@ -155,27 +107,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
     ...(data.itemFeatures ? { itemFeatures: data.itemFeatures } : {}),
   });
-  let main: RunResult;
-  let comparison: TrainSummary["comparison"];
-  try {
-    main = await run(o.config, "model", o.config.samplingCorrection);
-    if (o.compare && o.config.samplingCorrection !== "none") {
-      const none = await run({ ...o.config, samplingCorrection: "none" }, "comparison", "none");
-      comparison = { samplingCorrection: "none", exact: none.final.exact };
-      none.trainer.dispose();
-    }
-  } catch (err) {
-    if (err instanceof TrainingStopped && interrupt.signal) {
-      const message = `${interrupt.signal}: ${err.message}; its state is saved in ${resumeDir(o.out)}: run the same command with --resume to continue`;
-      log.warn({ signal: interrupt.signal, state: resumeDir(o.out) }, message);
-      throw new Interrupted(interrupt.signal, message);
-    }
-    interrupt.done();
-    throw err;
-  }
-  // A signal that came after the last batch exits here; the saved states make --resume go straight
-  // to the export.
-  interrupt.done();
+  const { main, comparison } = await trainRuns(o, data, evalSet);
   const params: Record<string, string | number | boolean> = {
     data: path.resolve(o.data),
     ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),

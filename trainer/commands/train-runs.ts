@@ -1,0 +1,88 @@
+// The training runs of `towerops train`: the model, then (for the report's decile comparison) the
+// same settings without sampling correction. Each saves its state as it goes and stops at the next
+// batch or search chunk on SIGINT/SIGTERM, so `--resume` continues an interrupted command.
+import { componentLogger } from "../../shared/log.ts";
+import type { EvalSet } from "../eval/evalset.ts";
+import { deferInterrupt, Interrupted } from "../interrupt.ts";
+import { type Progress, passProgress } from "../progress.ts";
+import type { TrainSummary } from "../report/report.ts";
+import type { TrainConfig } from "../train/config.ts";
+import { type RunResult, TrainingStopped, trainRun } from "../train/run.ts";
+import type { LoadedData } from "./load.ts";
+import { loadRun, type RunLabel, resumeDir, runSettings, saveRun } from "./resume.ts";
+import type { TrainCommandOptions } from "./train.ts";
+
+const log = componentLogger("trainer");
+
+export interface TrainedRuns {
+  main: RunResult;
+  comparison?: TrainSummary["comparison"];
+}
+
+export async function trainRuns(
+  o: TrainCommandOptions,
+  data: LoadedData,
+  evalSet: EvalSet,
+): Promise<TrainedRuns> {
+  const interrupt = deferInterrupt();
+  const run = async (config: TrainConfig, runLabel: RunLabel, label: string): Promise<RunResult> => {
+    const settings = runSettings(config, data, { evalUsers: o.evalUsers, excludeTrain: o.excludeTrain });
+    const resume = o.interrupted === "resume" ? await loadRun(o.out, runLabel, settings) : undefined;
+    if (resume) {
+      const { epochs, final } = resume.progress;
+      log.info({ run: label, epochsDone: epochs.length, complete: Boolean(final) }, "resuming");
+    } else if (o.interrupted === "resume") log.info({ run: label }, "nothing to resume; starting");
+    // Each epoch's bar ends when its last batch is in, before that epoch's evaluation draws its own.
+    let training: Progress | undefined;
+    let current = 0;
+    const evaluating = passProgress(`${label} evaluating`, "users");
+    try {
+      return await trainRun({
+        train: data.train,
+        evalSet,
+        config,
+        ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
+        ...(data.itemFeatures ? { itemFeatures: data.itemFeatures } : {}),
+        onBatch: (epoch, done, total) => {
+          if (epoch !== current) {
+            training?.stop();
+            training = passProgress(`${label} epoch ${epoch}/${config.epochs}`, "events");
+            current = epoch;
+          }
+          training?.update(done, total);
+        },
+        onEvalProgress: evaluating.update,
+        onEpoch: (r) => log.info({ run: label, ...r }, "epoch done"),
+        ...(resume ? { resume } : {}),
+        onCheckpoint: saveRun(o.out, runLabel, { settings, version: o.version }),
+        shouldStop: () => interrupt.signal !== undefined,
+        saveEverySeconds: (o.saveEveryMinutes ?? 0) * 60,
+      });
+    } finally {
+      training?.stop();
+      evaluating.stop();
+    }
+  };
+  let main: RunResult;
+  let comparison: TrainSummary["comparison"];
+  try {
+    main = await run(o.config, "model", o.config.samplingCorrection);
+    if (o.compare && o.config.samplingCorrection !== "none") {
+      const none = await run({ ...o.config, samplingCorrection: "none" }, "comparison", "none");
+      comparison = { samplingCorrection: "none", exact: none.final.exact };
+      none.trainer.dispose();
+    }
+  } catch (err) {
+    if (err instanceof TrainingStopped && interrupt.signal) {
+      const message = `${interrupt.signal}: ${err.message}; its state is saved in ${resumeDir(o.out)}: run the same command with --resume to continue`;
+      log.warn({ signal: interrupt.signal, state: resumeDir(o.out) }, message);
+      throw new Interrupted(interrupt.signal, message);
+    }
+    interrupt.done();
+    throw err;
+  }
+  // A signal that came after the last batch exits here; the saved states make --resume go straight
+  // to the export.
+  interrupt.done();
+  return { main, ...(comparison ? { comparison } : {}) };
+}
