@@ -116,7 +116,6 @@ export class TwoTowerTrainer {
     const bs = this.#config.batchSize;
     const total = this.#rows.length;
     let since = performance.now();
-    let yielded = since;
     while (p.cursor < total) {
       const end = Math.min(p.cursor + bs, total);
       // A batch of one has no negatives.
@@ -130,10 +129,10 @@ export class TwoTowerTrainer {
         p.seconds += (performance.now() - since) / 1000;
         return undefined;
       }
-      if (performance.now() - yielded >= YIELD_MS) {
+      if (performance.now() - since >= YIELD_MS) {
         p.seconds += (performance.now() - since) / 1000;
         await nextTurn();
-        since = yielded = performance.now();
+        since = performance.now();
       }
     }
     p.seconds += (performance.now() - since) / 1000;
