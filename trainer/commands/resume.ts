@@ -1,7 +1,8 @@
 // Where `towerops train` keeps its runs between processes, so a retraining Job whose pod is
 // preempted or deleted goes on where it stopped instead of starting over: <out>/resume/<run>.state,
-// one file per run (the model, and the uncorrected comparison), rewritten at every epoch's end and
-// when a signal stops training, and removed once the command has written everything else.
+// one file per run (the model, and the uncorrected comparison), rewritten at every epoch's end, every
+// --save-every minutes and when a signal stops training, and removed once the command has written
+// everything else.
 //
 // A state continues only the run that wrote it: the same data (by content, so a re-downloaded log
 // still matches) and the same settings. Anything else is refused with the differences named,
@@ -29,7 +30,7 @@ interface StateMeta {
 export const resumeDir = (out: string) => path.join(out, "resume");
 const stateFile = (out: string, label: RunLabel) => path.join(resumeDir(out), `${label}.state`);
 
-/** Runs an interrupted command left in `out`, described for people ("model: epoch 2, 40% done"). */
+/** Runs an interrupted command left in `out`, described for people ("model: 2 of 3 epochs done, 40% into epoch 3"). */
 export async function interruptedRuns(out: string): Promise<string[]> {
   const names = await readdir(resumeDir(out)).catch(() => [] as string[]);
   const runs: string[] = [];
