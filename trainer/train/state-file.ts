@@ -8,7 +8,7 @@
 // sha256 of everything after it, so a truncated or damaged file is refused, not half-loaded.
 import { createHash } from "node:crypto";
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
-import { fsyncPath, tempSibling } from "../../shared/bundle/files.ts";
+import { tempSibling } from "../../shared/bundle/files.ts";
 
 export type StateArray = Float32Array | Float64Array | Int32Array | Uint32Array;
 /** A component's state: arrays and numbers under names; components nest by name prefix. */
@@ -88,10 +88,10 @@ export async function writeStateFile(file: string, meta: unknown, state: TrainSt
     const fh = await open(temp, "w");
     try {
       await fh.writev([prefix, ...views]);
+      await fh.sync();
     } finally {
       await fh.close();
     }
-    await fsyncPath(temp);
     await rename(temp, file);
   } catch (err) {
     await rm(temp, { force: true });
