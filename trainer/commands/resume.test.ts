@@ -102,15 +102,15 @@ describe("saved runs", () => {
   };
 
   it("tells a run's settings and data apart by content", () => {
-    const settings = runSettings(DEFAULT_TRAIN_CONFIG, data("b"), evaluation);
-    expect(runSettings(DEFAULT_TRAIN_CONFIG, data("b"), evaluation)).toEqual(settings);
-    expect(runSettings(DEFAULT_TRAIN_CONFIG, data("c"), evaluation).data).not.toBe(settings.data);
+    const settings = runSettings(data("b"), evaluation)(DEFAULT_TRAIN_CONFIG);
+    expect(runSettings(data("b"), evaluation)(DEFAULT_TRAIN_CONFIG)).toEqual(settings);
+    expect(runSettings(data("c"), evaluation)(DEFAULT_TRAIN_CONFIG).data).not.toBe(settings.data);
     expect(settings).toMatchObject({ hidden: "none", hashSize: 1 << 20, trainEvents: 2, evalUsers: 10 });
   });
 
   it("saves, describes and loads a run, and refuses what it cannot use", async () => {
     const out = await mkdtemp(path.join(tmpdir(), "towerops-runs-"));
-    const settings = runSettings(DEFAULT_TRAIN_CONFIG, data("b"), evaluation);
+    const settings = runSettings(data("b"), evaluation)(DEFAULT_TRAIN_CONFIG);
     await saveRun(out, "model", { settings, version: "v7" })(checkpoint);
     expect(await interruptedVersion(out)).toBe("v7");
     expect(await interruptedRuns(out)).toEqual(["model: 0 of 3 epochs done, 50% into epoch 1"]);

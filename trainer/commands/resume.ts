@@ -66,23 +66,23 @@ export async function interruptedVersion(out: string): Promise<string | undefine
   return (header?.meta as StateMeta | undefined)?.version;
 }
 
-/** What a run's result depends on, the data by content digest. */
+/**
+ * What a run's result depends on, the data by content digest: settings for each run's config.
+ * The data is hashed once here, not once per run.
+ */
 export function runSettings(
-  config: TrainConfig,
   data: LoadedData,
   evaluation: { evalUsers: number; excludeTrain: boolean },
-): RunSettings {
-  const { streaming, hidden, ...rest } = config;
-  return {
+): (config: TrainConfig) => RunSettings {
+  const common = { ...evaluation, trainEvents: data.train.length, data: dataDigest(data) };
+  return ({ streaming, hidden, ...rest }) => ({
     ...rest,
     hidden: hidden.join(",") || "none",
     hashSize: streaming.hashSize,
     alpha: streaming.alpha,
     hashes: streaming.hashes,
-    ...evaluation,
-    trainEvents: data.train.length,
-    data: dataDigest(data),
-  };
+    ...common,
+  });
 }
 
 function dataDigest(data: LoadedData): string {

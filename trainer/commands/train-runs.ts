@@ -25,8 +25,9 @@ export async function trainRuns(
   evalSet: EvalSet,
 ): Promise<TrainedRuns> {
   const interrupt = deferInterrupt();
+  const settingsOf = runSettings(data, { evalUsers: o.evalUsers, excludeTrain: o.excludeTrain });
   const run = async (config: TrainConfig, runLabel: RunLabel, label: string): Promise<RunResult> => {
-    const settings = runSettings(config, data, { evalUsers: o.evalUsers, excludeTrain: o.excludeTrain });
+    const settings = settingsOf(config);
     const resume = o.interrupted === "resume" ? await loadRun(o.out, runLabel, settings) : undefined;
     if (resume) {
       const { epochs, final } = resume.progress;
