@@ -312,6 +312,12 @@ async function drained(stream: WriteStream): Promise<void> {
   });
   try {
     await Promise.race([once(stream, "drain", { signal: stop.signal }), closed]);
+  } catch (err) {
+    // Destroying the stream can fail the pending write (ERR_STREAM_DESTROYED) before "close" comes;
+    // either way the cause is the abort.
+    if (stream.destroyed)
+      throw new BundleError("invalid_input", "BundleWriter: aborted while writing item keys");
+    throw err;
   } finally {
     stop.abort();
   }
