@@ -6,6 +6,9 @@ import type { ItemFeatureSpec, ViewerFeatureSpec } from "../tower/features.ts";
 export const BUNDLE_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = "manifest.json";
 
+/** The version of a bundle nobody named: when it was made, e.g. v20261127T145131. */
+export const timestampVersion = () => `v${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}`;
+
 /** usearch metric names; `ip` distance is 1 - dot, so towers emit L2-normalised vectors. */
 export type Metric = "ip" | "cos" | "l2sq";
 /** usearch scalar kinds used for the stored index. */

@@ -3,7 +3,7 @@
 // one atomic rename. Until that rename nothing exists at the final path.
 import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
@@ -11,7 +11,7 @@ import { Index } from "usearch";
 import { saveModel } from "../tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../tower/features.ts";
 import { towerDims } from "../tower/towers.ts";
-import { BundleError, digestFile, fsyncPath, listFiles, sha256, tempSibling } from "./files.ts";
+import { BundleError, digestFile, fsyncPath, listFiles, pathExists, sha256, tempSibling } from "./files.ts";
 import { usearchConfig } from "./index-config.ts";
 import {
   BUNDLE_FORMAT_VERSION,
@@ -292,11 +292,8 @@ export async function assertBundleTarget(dir: string, version: string): Promise<
 }
 
 async function assertAbsent(dir: string): Promise<void> {
-  const exists = await stat(dir).then(
-    () => true,
-    () => false,
-  );
-  if (exists) throw new BundleError("already_exists", `bundle directory ${dir} already exists`);
+  if (await pathExists(dir))
+    throw new BundleError("already_exists", `bundle directory ${dir} already exists`);
 }
 
 function definedOnly(o: IndexOptions): IndexOptions {

@@ -1,6 +1,7 @@
 // `towerops export`: flags, turned into the options of commands/export.ts.
 import { type Command, Option } from "commander";
-import { defaultVersion, handled, indexThreadsOption, int } from "./flags.ts";
+import { timestampVersion } from "../../shared/bundle/manifest.ts";
+import { handled, indexThreadsOption, int } from "./flags.ts";
 
 export function registerExport(program: Command): void {
   program
@@ -31,7 +32,7 @@ export function registerExport(program: Command): void {
           const result = await (await import("../commands/export.ts")).runExportCommand({
             checkpoint: f.checkpoint,
             out: f.out,
-            version: f.version ?? defaultVersion(),
+            version: f.version ?? timestampVersion(),
             batchSize: f.batchSize,
             ...(f.model ? { model: f.model } : {}),
             ...(f.itemFeatures ? { itemFeatures: f.itemFeatures } : {}),

@@ -55,5 +55,3 @@ export const indexThreadsOption = [
   "threads building the HNSW index (default: every core; 1 builds the same bytes every time, see SOURCE_DATE_EPOCH)",
   int(1, 1024),
 ] as const;
-
-export const defaultVersion = () => `v${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}`;

@@ -6,16 +6,7 @@ import type { DataOptions } from "../commands/load.ts";
 import { LOG_FORMATS } from "../data/format.ts";
 import { SAMPLING_CORRECTIONS } from "../sampling/estimator.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
-import {
-  backendOption,
-  defaultVersion,
-  handled,
-  indexThreadsOption,
-  int,
-  intList,
-  num,
-  positive,
-} from "./flags.ts";
+import { backendOption, handled, indexThreadsOption, int, intList, num, positive } from "./flags.ts";
 
 /** The data flags are the loader's options, less the seed (which train and validate flag apart). */
 type DataFlags = Omit<DataOptions, "seed">;
@@ -54,6 +45,7 @@ interface TrainFlags
   bundle: boolean;
   resume: boolean;
   saveEvery: number;
+  lockTimeout: number;
   indexThreads?: number;
   backend?: TfBackend;
 }
@@ -97,7 +89,7 @@ export function registerTrain(program: Command): void {
     .option("--item-features <file>", "item attribute table (CSV/TSV with header, or JSONL)")
     .requiredOption(
       "--out <dir>",
-      "output directory (checkpoint/, bundles/<version>/, report.html, summary.json; resume/ until the command ends)",
+      "output directory (checkpoint/, bundles/<version>/, report.html, summary.json; resume/ and train.lock until the command ends)",
     )
     .option("--model <name>", "model name recorded in the bundle", "model")
     .option("--version <v>", "bundle version (default: v<timestamp>)")
@@ -198,15 +190,17 @@ export function registerTrain(program: Command): void {
       num(0),
       30,
     )
+    .option(
+      "--lock-timeout <seconds>",
+      "wait this long for another command holding --out (a Job pod being replaced) to release it",
+      num(0),
+      90,
+    )
     .option(...indexThreadsOption)
     .addOption(backendOption())
     .action(
       handled(async (f: TrainFlags, cmd: Command) => {
         assertCorrectionFlags(f.samplingCorrection, cmd);
-        // A resumed command writes the bundle version the interrupted one was writing.
-        const resumedVersion = f.resume
-          ? await (await import("../commands/resume.ts")).interruptedVersion(f.out)
-          : undefined;
         const outcome = await (await import("../commands/train.ts")).runTrainCommand({
           data: f.data,
           ...(f.test ? { test: f.test } : {}),
@@ -219,7 +213,7 @@ export function registerTrain(program: Command): void {
           seed: f.seed,
           out: f.out,
           model: f.model,
-          version: f.version ?? resumedVersion ?? defaultVersion(),
+          ...(f.version ? { version: f.version } : {}),
           config: {
             dims: f.dims,
             embeddingDim: f.embeddingDim,
@@ -247,6 +241,7 @@ export function registerTrain(program: Command): void {
           saveEveryMinutes: f.saveEvery,
           ...(f.indexThreads ? { indexThreads: f.indexThreads } : {}),
           ...(f.backend ? { backend: f.backend } : {}),
+          lockTimeoutSeconds: f.lockTimeout,
         });
         const { final } = outcome.summary;
         process.stdout.write(

@@ -9,8 +9,9 @@ import type { TrainSummary } from "../report/report.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { type RunResult, TrainingStopped, trainRun } from "../train/run.ts";
 import type { LoadedData } from "./load.ts";
+import type { OutLease } from "./out-lease.ts";
 import { loadRun, type RunLabel, resumeDir, runSettings, saveRun } from "./resume.ts";
-import type { TrainCommandOptions } from "./train.ts";
+import type { HeldTrainOptions } from "./train.ts";
 
 const log = componentLogger("trainer");
 
@@ -20,14 +21,16 @@ export interface TrainedRuns {
 }
 
 export async function trainRuns(
-  o: TrainCommandOptions,
+  o: HeldTrainOptions,
   data: LoadedData,
   evalSet: EvalSet,
+  lease: OutLease,
 ): Promise<TrainedRuns> {
   const interrupt = deferInterrupt();
   const settingsOf = runSettings(data, { evalUsers: o.evalUsers, excludeTrain: o.excludeTrain });
   const run = async (config: TrainConfig, runLabel: RunLabel, label: string): Promise<RunResult> => {
     const settings = settingsOf(config);
+    const save = saveRun(o.out, runLabel, { settings, version: o.version });
     const resume = o.interrupted === "resume" ? await loadRun(o.out, runLabel, settings) : undefined;
     if (resume) {
       const { epochs, final } = resume.progress;
@@ -55,8 +58,12 @@ export async function trainRuns(
         onEvalProgress: evaluating.update,
         onEpoch: (r) => log.info({ run: label, ...r }, "epoch done"),
         ...(resume ? { resume } : {}),
-        onCheckpoint: saveRun(o.out, runLabel, { settings, version: o.version }),
-        shouldStop: () => interrupt.signal !== undefined,
+        // A command that lost `out` to another must not overwrite the state that one saves.
+        onCheckpoint: async (c) => {
+          lease.assertHeld();
+          await save(c);
+        },
+        shouldStop: () => interrupt.signal !== undefined || lease.lost !== undefined,
         saveEverySeconds: (o.saveEveryMinutes ?? 0) * 60,
       });
     } finally {

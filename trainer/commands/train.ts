@@ -3,6 +3,7 @@
 import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
 import path from "node:path";
+import { timestampVersion } from "../../shared/bundle/manifest.ts";
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
@@ -18,7 +19,8 @@ import { itemOf } from "../train/examples.ts";
 import { assertTablesFit } from "../train/memory.ts";
 import type { RunResult } from "../train/run.ts";
 import { type DataOptions, loadData } from "./load.ts";
-import { clearRuns, interruptedRuns, resumeDir } from "./resume.ts";
+import { leaseOut, type OutLease } from "./out-lease.ts";
+import { clearRuns, interruptedRuns, interruptedVersion, resumeDir } from "./resume.ts";
 import { trainRuns } from "./train-runs.ts";
 
 const log = componentLogger("trainer");
@@ -26,7 +28,8 @@ const log = componentLogger("trainer");
 export interface TrainCommandOptions extends DataOptions {
   out: string;
   model: string;
-  version: string;
+  /** Bundle version; default: the interrupted command's when resuming, else a timestamp. */
+  version?: string;
   config: TrainConfig;
   evalUsers: number;
   excludeTrain: boolean;
@@ -40,7 +43,12 @@ export interface TrainCommandOptions extends DataOptions {
   saveEveryMinutes?: number;
   /** HNSW build threads (default: every core); 1 builds the same index bytes every time. */
   indexThreads?: number;
+  /** How long to wait for another command holding `out` to release it (default 0: refuse at once). */
+  lockTimeoutSeconds?: number;
 }
+
+/** The options once `out` is held: the version is settled there, from what `out` holds. */
+export type HeldTrainOptions = TrainCommandOptions & { version: string };
 
 export interface TrainOutcome {
   summary: TrainSummary;
@@ -50,14 +58,26 @@ export interface TrainOutcome {
   bundleDir?: string;
 }
 
-export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutcome> {
-  const bundleTarget = path.join(o.out, "bundles", o.version);
+export async function runTrainCommand(options: TrainCommandOptions): Promise<TrainOutcome> {
+  const { out } = options;
   // Hours of training must not end in "cannot write" at the first save.
-  await mkdir(o.out, { recursive: true })
-    .then(() => access(o.out, constants.W_OK))
+  await mkdir(out, { recursive: true })
+    .then(() => access(out, constants.W_OK))
     .catch((err: Error) => {
-      throw new Error(`--out ${o.out}: not a directory this command can write to (${err.message})`);
+      throw new Error(`--out ${out}: not a directory this command can write to (${err.message})`);
     });
+  const lease = await leaseOut(out, { waitSeconds: options.lockTimeoutSeconds ?? 0, log });
+  try {
+    // Read only now: a command that held `out` until a moment ago may have just saved its state.
+    const resumed = options.interrupted === "resume" ? await interruptedVersion(out) : undefined;
+    return await trainHeld({ ...options, version: options.version ?? resumed ?? timestampVersion() }, lease);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function trainHeld(o: HeldTrainOptions, lease: OutLease): Promise<TrainOutcome> {
+  const bundleTarget = path.join(o.out, "bundles", o.version);
   // Found after training, a taken version would leave this run's checkpoint and report in place of
   // the ones that belong to the existing bundle, and no bundle for this run.
   if (o.bundle) await assertBundleTarget(bundleTarget, o.version);
@@ -107,7 +127,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
     ...(data.itemFeatures ? { itemFeatures: data.itemFeatures } : {}),
   });
-  const { main, comparison } = await trainRuns(o, data, evalSet);
+  const { main, comparison } = await trainRuns(o, data, evalSet, lease);
   const params: Record<string, string | number | boolean> = {
     data: path.resolve(o.data),
     ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),
@@ -133,6 +153,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
     loss: main.epochs.at(-1)?.loss ?? Number.NaN,
   };
   const checkpointDir = path.join(o.out, "checkpoint");
+  lease.assertHeld();
   await saveCheckpoint(
     checkpointDir,
     main.trainer.viewer.model,
@@ -150,6 +171,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
   );
   let bundleDir: string | undefined;
   if (o.bundle) {
+    lease.assertHeld();
     bundleDir = bundleTarget;
     const bar = startProgress("exporting items", data.train.items.size, "items");
     const itemFeatures = data.itemFeatures;
@@ -205,6 +227,7 @@ export async function runTrainCommand(o: TrainCommandOptions): Promise<TrainOutc
   };
   const reportPath = path.join(o.out, "report.html");
   const summaryPath = path.join(o.out, "summary.json");
+  lease.assertHeld();
   await writeReport(reportPath, summaryPath, summary);
   await clearRuns(o.out);
   main.trainer.dispose();

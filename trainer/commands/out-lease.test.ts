@@ -1,0 +1,76 @@
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { leaseOut } from "./out-lease.ts";
+
+function recorder() {
+  const lines: { msg: string }[] = [];
+  const log = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  return { log, messages: () => lines.map((l) => l.msg) };
+}
+
+const newOut = () => mkdtemp(path.join(tmpdir(), "towerops-lease-"));
+
+describe("leaseOut", () => {
+  it("refuses a second holder, naming the first, and frees --out on release", async () => {
+    const out = await newOut();
+    const { log } = recorder();
+    const first = await leaseOut(out, { waitSeconds: 0, log });
+    await expect(leaseOut(out, { waitSeconds: 0, log })).rejects.toThrow(
+      new RegExp(
+        `--out ${out} is in use by another towerops train \\(pid ${process.pid} on .+, since \\d{4}-.+\\); wait for it to end, raise --lock-timeout`,
+      ),
+    );
+    await first.release();
+    expect(await readdir(out)).toEqual(["train.holder.json"]);
+    const again = await leaseOut(out, { waitSeconds: 0, log });
+    await again.release();
+  });
+
+  it("waits for the holder to release, as a Job's replacement pod waits for the pod it replaces", async () => {
+    const out = await newOut();
+    const { log, messages } = recorder();
+    const first = await leaseOut(out, { waitSeconds: 0, log });
+    const second = leaseOut(out, { waitSeconds: 30, log });
+    await sleep(300);
+    await first.release();
+    const held = await second;
+    expect(messages()).toContain("waiting for the command that holds --out");
+    held.assertHeld();
+    await held.release();
+  });
+
+  it("takes over a lock whose holder stopped renewing it, and says whose it was", async () => {
+    const out = await newOut();
+    await mkdir(path.join(out, "train.lock"));
+    await writeFile(
+      path.join(out, "train.holder.json"),
+      JSON.stringify({ host: "pod-a", pid: 7, since: "2026-01-01T00:00:00.000Z" }),
+    );
+    const old = new Date(Date.now() - 60_000);
+    await utimes(path.join(out, "train.lock"), old, old);
+    const { log, messages } = recorder();
+    const lease = await leaseOut(out, { waitSeconds: 0, log, staleSeconds: 30 });
+    expect(messages()).toContainEqual(
+      expect.stringMatching(
+        /took over .*train\.lock: its holder \(pid 7 on pod-a, since 2026-01-01.*\) had not renewed it/,
+      ),
+    );
+    await lease.release();
+  });
+
+  it("reports a lease taken away, so the holder stops writing", async () => {
+    const out = await newOut();
+    const { log } = recorder();
+    const lease = await leaseOut(out, { waitSeconds: 0, log, staleSeconds: 3 });
+    expect(lease.lost).toBeUndefined();
+    // What a takeover looks like to the holder at its next renewal: the lock is not its own.
+    await rm(path.join(out, "train.lock"), { recursive: true });
+    for (let i = 0; i < 40 && !lease.lost; i++) await sleep(100);
+    expect(() => lease.assertHeld()).toThrow(/lost the lock on .*stops without writing there/);
+    await lease.release();
+  });
+});

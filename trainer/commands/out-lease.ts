@@ -1,0 +1,114 @@
+// `towerops train` holds its --out for as long as it runs. Two commands writing one --out would
+// overwrite each other's training state, and a Kubernetes Job starts the replacement of a deleted
+// or preempted pod while the old one may still be saving its state (the default
+// podReplacementPolicy): the new pod would resume from an older epoch, or clear the state the old
+// one had just saved. With the lease, the new pod waits until the old one has saved and exited.
+//
+// proper-lockfile makes the lock a directory (mkdir is atomic, on NFS and other shared volumes too)
+// whose mtime the holder renews; a holder killed without warning (SIGKILL, a lost node) leaves a
+// lock that goes stale and is taken over. A holder that finds its lock taken over (its renewals
+// stopped for longer than the stale time) has lost the lease and must write nothing more there.
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import lockfile from "proper-lockfile";
+import type { Logger } from "../../shared/log.ts";
+
+export interface OutLease {
+  /** Why the lease was lost, once it has been: stop, and write nothing more in `out`. */
+  readonly lost: Error | undefined;
+  /** Throws `lost`, if the lease was. */
+  assertHeld(): void;
+  release(): Promise<void>;
+}
+
+export interface LeaseOptions {
+  /** How long to wait for another holder to release `out` before refusing (0: refuse at once). */
+  waitSeconds: number;
+  log: Logger;
+  /** A lock not renewed for this long belongs to a dead holder; renewed every third of it. */
+  staleSeconds?: number;
+}
+
+/** Long enough for a main thread busy with one export batch or one search chunk to renew in time. */
+export const LEASE_STALE_SECONDS = 30;
+
+interface Holder {
+  host: string;
+  pid: number;
+  since: string;
+}
+
+const lockPath = (out: string) => path.join(out, "train.lock");
+const holderPath = (out: string) => path.join(out, "train.holder.json");
+
+// Who holds --out, or last held it: written just after taking the lock and left in place (a
+// holder killed by a signal could not remove it), so it is read only while the lock exists, and may
+// for a moment still name the previous holder.
+const describeHolder = async (out: string) => {
+  const h = await readFile(holderPath(out), "utf8")
+    .then((s) => JSON.parse(s) as Holder)
+    .catch(() => undefined);
+  return h ? `pid ${h.pid} on ${h.host}, since ${h.since}` : "holder unknown";
+};
+
+/** Takes `out` for this process, waiting up to `waitSeconds` for another holder to release it. */
+export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> {
+  const staleSeconds = o.staleSeconds ?? LEASE_STALE_SECONDS;
+  const deadline = Date.now() + o.waitSeconds * 1000;
+  let lost: Error | undefined;
+  let unlock: (() => Promise<void>) | undefined;
+  let waiting = false;
+  while (!unlock) {
+    // A stale lock is taken over silently by proper-lockfile; say so, naming whose it was.
+    const before = await stat(lockPath(out)).catch(() => undefined);
+    const stale = before !== undefined && before.mtimeMs < Date.now() - staleSeconds * 1000;
+    const previous = stale ? await describeHolder(out) : "";
+    try {
+      unlock = await lockfile.lock(out, {
+        lockfilePath: lockPath(out),
+        realpath: false,
+        stale: staleSeconds * 1000,
+        update: (staleSeconds * 1000) / 3,
+        onCompromised: (err) => {
+          lost = new Error(
+            `lost the lock on ${out} (${err.message}): another command may have taken it over, so this one stops without writing there`,
+          );
+          o.log.error({ out, err: err.message }, lost.message);
+        },
+      });
+      if (stale)
+        o.log.warn(
+          { out, previous, staleSeconds },
+          `took over ${lockPath(out)}: its holder (${previous}) had not renewed it for over ${staleSeconds} s`,
+        );
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ELOCKED")
+        throw new Error(`cannot lock --out ${out}: ${(err as Error).message}`);
+      const holder = await describeHolder(out);
+      if (Date.now() >= deadline)
+        throw new Error(
+          `--out ${out} is in use by another towerops train (${holder}); wait for it to end, raise --lock-timeout, or use another --out`,
+        );
+      if (!waiting)
+        o.log.info({ out, holder, waitSeconds: o.waitSeconds }, "waiting for the command that holds --out");
+      waiting = true;
+      await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+    }
+  }
+  const self: Holder = { host: hostname(), pid: process.pid, since: new Date().toISOString() };
+  await writeFile(holderPath(out), `${JSON.stringify(self)}\n`);
+  const held = unlock;
+  return {
+    get lost() {
+      return lost;
+    },
+    assertHeld() {
+      if (lost) throw lost;
+    },
+    async release() {
+      if (!lost) await held();
+    },
+  };
+}
