@@ -134,11 +134,12 @@ describe("saved runs", () => {
   it("saves, describes and loads a run, and refuses what it cannot use", async () => {
     const out = await mkdtemp(path.join(tmpdir(), "towerops-runs-"));
     const settings = runSettings(data("b"), evaluation)(DEFAULT_TRAIN_CONFIG);
-    await saveRun(out, "model", { settings, version: "v7" })(checkpoint);
+    await saveRun(out, "model", { settings, version: "v7", backend: "wasm" })(checkpoint);
     expect(await interruptedVersion(out)).toBe("v7");
     expect(await interruptedRuns(out)).toEqual(["model: 0 of 3 epochs done, 50% into epoch 1"]);
     const loaded = await loadRun(out, "model", settings);
     expect(loaded?.progress).toEqual(checkpoint.progress);
+    expect(loaded?.backend).toBe("wasm");
     const rows = new Int32Array(2);
     const state = await loaded?.readState({ rows });
     expect(state).toEqual(checkpoint.state);

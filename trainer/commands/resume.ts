@@ -24,8 +24,13 @@ export type RunSettings = Record<string, string | number | boolean>;
 interface StateMeta {
   settings: RunSettings;
   version: string;
+  /** The TensorFlow.js backend that trained it (absent in states written before it was recorded). */
+  backend?: string;
   progress: RunProgress;
 }
+
+/** A saved run, and the backend that trained it. */
+export type SavedRun = RunResume & { backend: string | undefined };
 
 export const resumeDir = (out: string) => path.join(out, "resume");
 const stateFile = (out: string, label: RunLabel) => path.join(resumeDir(out), `${label}.state`);
@@ -115,7 +120,7 @@ export async function loadRun(
   out: string,
   label: RunLabel,
   settings: RunSettings,
-): Promise<RunResume | undefined> {
+): Promise<SavedRun | undefined> {
   const file = stateFile(out, label);
   if (!(await pathExists(file))) return undefined;
   const unusable = (err: unknown) =>
@@ -137,6 +142,7 @@ export async function loadRun(
     );
   return {
     progress: saved.progress,
+    backend: saved.backend,
     readState: (into) =>
       readStateFile(file, into).then(
         (f) => f.state,

@@ -25,16 +25,23 @@ export async function trainRuns(
   data: LoadedData,
   evalSet: EvalSet,
   lease: OutLease,
+  backend: string,
 ): Promise<TrainedRuns> {
   const interrupt = deferInterrupt();
   const settingsOf = runSettings(data, { evalUsers: o.evalUsers, excludeTrain: o.excludeTrain });
   const run = async (config: TrainConfig, runLabel: RunLabel, label: string): Promise<RunResult> => {
     const settings = settingsOf(config);
-    const save = saveRun(o.out, runLabel, { settings, version: o.version });
+    const save = saveRun(o.out, runLabel, { settings, version: o.version, backend });
     const resume = o.interrupted === "resume" ? await loadRun(o.out, runLabel, settings) : undefined;
     if (resume) {
       const { epochs, final } = resume.progress;
       log.info({ run: label, epochsDone: epochs.length, complete: Boolean(final) }, "resuming");
+      // Not refused: the run goes on correctly, only not to the bits an unbroken run would reach.
+      if (resume.backend && resume.backend !== backend)
+        log.warn(
+          { run: label, savedBackend: resume.backend, backend },
+          `resuming a run trained on the ${resume.backend} backend on ${backend}: it continues, but its result will differ slightly from an unbroken run's`,
+        );
     } else if (o.interrupted === "resume") log.info({ run: label }, "nothing to resume; starting");
     // Each epoch's bar ends when its last batch is in, before that epoch's evaluation draws its own.
     let training: Progress | undefined;

@@ -127,7 +127,7 @@ async function trainHeld(o: HeldTrainOptions, lease: OutLease): Promise<TrainOut
     ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
     ...(data.itemFeatures ? { itemFeatures: data.itemFeatures } : {}),
   });
-  const { main, comparison } = await trainRuns(o, data, evalSet, lease);
+  const { main, comparison } = await trainRuns(o, data, evalSet, lease, backend);
   const params: Record<string, string | number | boolean> = {
     data: path.resolve(o.data),
     ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),
