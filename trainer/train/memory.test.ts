@@ -1,23 +1,41 @@
 import { describe, expect, it } from "vitest";
+import { testItemConfig, testViewerConfig } from "../../shared/tower/testing.ts";
+import { buildItemModel, buildViewerModel } from "../../shared/tower/towers.ts";
 import { DEFAULT_TRAIN_CONFIG } from "./config.ts";
 import { assertTablesFit, idTableBytes, memoryLimit } from "./memory.ts";
 
 describe("id table memory", () => {
   const config = { ...DEFAULT_TRAIN_CONFIG, embeddingDim: 64, optimizer: "adam" as const };
 
-  it("counts both tables at their bucket counts, with the optimizer's copies", () => {
-    // 2x users and 2x items (at least 1024 each), 64 floats per row, tensor + values + Adam's m and v.
+  it("counts every table at its bucket count, with the optimizer's copies", () => {
+    // 2x users and 2x items (at least 1024 each), the item buckets twice (item tower, viewer
+    // history), 64 floats per row, tensor + values + Adam's m and v.
     expect(idTableBytes({ ...config, userIdBuckets: 0, itemIdBuckets: 0 }, 1000, 5000)).toBe(
-      (2000 + 10_000) * 64 * 4 * 4,
+      (2000 + 2 * 10_000) * 64 * 4 * 4,
     );
     expect(
       idTableBytes({ ...config, optimizer: "adagrad", userIdBuckets: 10, itemIdBuckets: 20 }, 1, 1),
-    ).toBe(30 * 64 * 4 * 3);
+    ).toBe(50 * 64 * 4 * 3);
+  });
+
+  it("counts the id tables the towers actually have", () => {
+    const viewer = buildViewerModel(testViewerConfig);
+    const item = buildItemModel(testItemConfig);
+    const idRows = [...viewer.weights, ...item.weights]
+      .filter((w) => /(user|history|id)_embedding/.test(w.name))
+      .reduce((n, w) => n + (w.shape[0] ?? 0), 0);
+    const { userIdBuckets, itemIdBuckets } = testViewerConfig.features;
+    expect(testItemConfig.features.itemIdBuckets).toBe(itemIdBuckets);
+    expect(
+      idTableBytes({ ...config, userIdBuckets, itemIdBuckets, embeddingDim: 1, optimizer: "adagrad" }, 1, 1),
+    ).toBe(idRows * 4 * 3);
+    viewer.dispose();
+    item.dispose();
   });
 
   it("refuses tables larger than the process may use, naming the flags to lower", () => {
     expect(() => assertTablesFit({ ...config, itemIdBuckets: 2_000_000_000 }, 300, 500, 8 * 2 ** 30)).toThrow(
-      /the id embedding tables need 1\.86TB \(1024 user \+ 2000000000 item buckets × 64 dims × 4 bytes, × 4 .*\), more than the 8GB this process may use; lower --user-buckets, --item-buckets or --embedding-dim/,
+      /the id embedding tables need 3\.73TB \(1024 user \+ 2 × 2000000000 item buckets, for the item tower and the viewer's history, × 64 dims × 4 bytes, × 4 .*\), more than the 8GB this process may use; lower --user-buckets, --item-buckets or --embedding-dim/,
     );
     expect(() => assertTablesFit(config, 300, 500, 8 * 2 ** 30)).not.toThrow();
     expect(memoryLimit()).toBeGreaterThan(0);

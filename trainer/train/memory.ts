@@ -12,9 +12,18 @@ export function copiesPerValue(optimizer: TrainConfig["optimizer"]): number {
   return 2 + (optimizer === "adam" ? 2 : 1);
 }
 
+/**
+ * Rows of the id tables: the viewer's user-id table, and two tables at the item buckets (the item
+ * tower's id table and the viewer tower's history table, which hash item ids the same way).
+ */
+function idTableRows(config: TableConfig, users: number, items: number) {
+  const user = bucketsFor(users, config.userIdBuckets);
+  const item = bucketsFor(items, config.itemIdBuckets);
+  return { user, item, total: user + 2 * item };
+}
+
 export function idTableBytes(config: TableConfig, users: number, items: number): number {
-  const rows = bucketsFor(users, config.userIdBuckets) + bucketsFor(items, config.itemIdBuckets);
-  return rows * config.embeddingDim * 4 * copiesPerValue(config.optimizer);
+  return idTableRows(config, users, items).total * config.embeddingDim * 4 * copiesPerValue(config.optimizer);
 }
 
 /** What this process may use: the cgroup limit in a container, else the machine's memory. */
@@ -31,9 +40,8 @@ export function assertTablesFit(
 ): void {
   const need = idTableBytes(config, users, items);
   if (need <= limit) return;
-  const userRows = bucketsFor(users, config.userIdBuckets);
-  const itemRows = bucketsFor(items, config.itemIdBuckets);
+  const rows = idTableRows(config, users, items);
   throw new Error(
-    `the id embedding tables need ${bytes(need)} (${userRows} user + ${itemRows} item buckets × ${config.embeddingDim} dims × 4 bytes, × ${copiesPerValue(config.optimizer)} for the tensor, its training copy and ${config.optimizer}'s state), more than the ${bytes(limit)} this process may use; lower --user-buckets, --item-buckets or --embedding-dim`,
+    `the id embedding tables need ${bytes(need)} (${rows.user} user + 2 × ${rows.item} item buckets, for the item tower and the viewer's history, × ${config.embeddingDim} dims × 4 bytes, × ${copiesPerValue(config.optimizer)} for the tensor, its training copy and ${config.optimizer}'s state), more than the ${bytes(limit)} this process may use; lower --user-buckets, --item-buckets or --embedding-dim`,
   );
 }
