@@ -25,7 +25,7 @@ describe("openLines", () => {
   it("reads gzip by its content, whatever the name, and counts compressed bytes for progress", async () => {
     const path = join(dir, "events.csv");
     await writeFile(path, gzipSync("a,b\r\nc,d\n"));
-    expect(await encodingOf(path)).toBe("gzip");
+    expect((await encodingOf(path)).encoding).toBe("gzip");
     const { lines, bytes, size } = await readAll(path);
     expect(lines).toEqual(["a,b", "c,d"]);
     expect(bytes).toBe(size);
@@ -80,7 +80,7 @@ describe("openLines", () => {
   it("reads an empty file as no lines", async () => {
     const path = join(dir, "empty.csv");
     await writeFile(path, "");
-    expect(await encodingOf(path)).toBe("text");
+    expect((await encodingOf(path)).encoding).toBe("text");
     expect((await readAll(path)).lines).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // The lines of a log or feature table, gzip or not. Engagement logs are usually shipped compressed,
 // and asking users to unpack a multi-GB file first would defeat the streaming reader.
 import { createReadStream } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -43,9 +43,9 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 
 /**
  * How to read the file, decided by content, not name, so an `events.csv` that is secretly gzip
- * still reads. A binary format the readers cannot take is refused by name.
+ * still reads, and its size. A binary format the readers cannot take is refused by name.
  */
-export async function encodingOf(path: string): Promise<"gzip" | "text"> {
+export async function encodingOf(path: string): Promise<{ encoding: "gzip" | "text"; size: number }> {
   const fh = await open(path, "r");
   try {
     const { size } = await fh.stat();
@@ -62,15 +62,15 @@ export async function encodingOf(path: string): Promise<"gzip" | "text"> {
     if (binary) {
       throw new Error(`${path}: holds ${binary.name} data, which is not read (gzip is); ${binary.hint}`);
     }
-    return matches(head, GZIP_MAGIC) ? "gzip" : "text";
+    return { encoding: matches(head, GZIP_MAGIC) ? "gzip" : "text", size };
   } finally {
     await fh.close();
   }
 }
 
 export async function openLines(path: string): Promise<LineSource> {
-  const size = (await stat(path)).size;
-  const gzip = (await encodingOf(path)) === "gzip";
+  const { encoding, size } = await encodingOf(path);
+  const gzip = encoding === "gzip";
   const file = createReadStream(path);
   const text = withoutBom();
   file.on("error", (err) => text.destroy(err));
