@@ -13,7 +13,7 @@ export function registerExport(program: Command): void {
     .requiredOption("--out <dir>", "bundle directory to create (must not exist)")
     .option("--version <v>", "bundle version (default: v<timestamp>)")
     .option("--model <name>", "model name (default: the checkpoint's)")
-    .option("--item-features <file>", "item attribute table (default: the one used in training)")
+    .option("--item-features <path>", "item attribute table (default: the one used in training)")
     .option("--batch-size <n>", "items per item-tower batch", int(1), 8192)
     .addOption(new Option("--quantization <kind>", "index scalar kind").choices(["f32", "f16", "bf16", "i8"]))
     .option(...indexThreadsOption)

@@ -65,10 +65,13 @@ export function registerTrain(program: Command): void {
       "Train a two-tower model (in-batch softmax, logQ correction), evaluate it, write checkpoint, bundle and report",
     )
     .requiredOption(
-      "--data <file>",
-      "engagement log: CSV/TSV/JSONL (user,item,timestamp[,weight]) or MovieLens u.data/ratings.dat/ratings.csv, gzipped or not",
+      "--data <path>",
+      "engagement log: CSV/TSV/JSONL (user,item,timestamp[,weight]) or MovieLens u.data/ratings.dat/ratings.csv, gzipped or not; a directory is read as its part files (Spark, Hive, BigQuery exports)",
     )
-    .option("--test <file>", "held-out log to evaluate on (instead of splitting --data)")
+    .option(
+      "--test <path>",
+      "held-out log (file or directory of parts) to evaluate on (instead of splitting --data)",
+    )
     .addOption(
       // Both given, one of them would be ignored without a word.
       new Option(
@@ -85,8 +88,14 @@ export function registerTrain(program: Command): void {
       "drop rows rated below this (logs with a rating column)",
       num(Number.NEGATIVE_INFINITY),
     )
-    .option("--user-features <file>", "user profile table (CSV/TSV with header, or JSONL)")
-    .option("--item-features <file>", "item attribute table (CSV/TSV with header, or JSONL)")
+    .option(
+      "--user-features <path>",
+      "user profile table (CSV/TSV with header, or JSONL; file or directory of parts)",
+    )
+    .option(
+      "--item-features <path>",
+      "item attribute table (CSV/TSV with header, or JSONL; file or directory of parts)",
+    )
     .requiredOption(
       "--out <dir>",
       "output directory (checkpoint/, bundles/<version>/, report.html, summary.json; resume/ and train.lock until the command ends)",

@@ -23,7 +23,7 @@ export function registerValidate(program: Command): void {
     .requiredOption("--candidate <bundle>", "bundle to judge: a directory, file: or http(s) URI")
     .option("--baseline <bundle>", "bundle currently serving, for the regression check (same forms)")
     .option("--cache-dir <dir>", "download cache for http(s) bundles")
-    .requiredOption("--data <holdout>", "held-out engagement log")
+    .requiredOption("--data <holdout>", "held-out engagement log (file or directory of parts)")
     .option(
       "--history <file>",
       "training log giving each user's history (default: leave-last-out within --data)",

@@ -1,9 +1,10 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { tableOf } from "../data/testing.ts";
+import { partsDir, tableOf } from "../data/testing.ts";
 import { coldShares, loadData } from "./load.ts";
 
 const log = pino({ level: "silent" });
@@ -24,6 +25,24 @@ describe("loadData", () => {
     await expect(loadData({ ...base, itemFeatures: wrong }, log)).rejects.toThrow(
       /--item-features .*wrong.csv: none of its 1 ids is one of the log's 3 items; is its id column the right one\?/,
     );
+  });
+
+  it("loads a directory of part files as the one file they were cut from", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
+    const header = "user,item,timestamp\n";
+    const rows = ["u1,i1,1", "u1,i2,2", "u2,i1,3", "u2,i3,4", "u3,i2,5", "u3,i1,6"];
+    const data = path.join(dir, "events.csv");
+    await writeFile(data, `${header}${rows.join("\n")}\n`);
+    const parts = await partsDir({
+      "dt=1/part-00000.csv": `${header}${rows.slice(0, 3).join("\n")}\n`,
+      "dt=1/_SUCCESS": "",
+      "dt=2/part-00000.csv.gz": gzipSync(`${header}${rows.slice(3).join("\n")}\n`),
+    });
+    const base = { split: "random:0.5", maxBadRows: 0, seed: 3 };
+    const whole = await loadData({ ...base, data }, log);
+    const cut = await loadData({ ...base, data: parts }, log);
+    expect(cut.train).toEqual(whole.train);
+    expect(cut.test).toEqual(whole.test);
   });
 
   it("refuses --weights for a log that carries none", async () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { inferFeatureSpec, readFeatureTable } from "./features.ts";
+import { partsDir } from "./testing.ts";
 
 async function file(name: string, text: string | Buffer): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), "towerops-features-")), name);
@@ -63,6 +64,36 @@ describe("readFeatureTable", () => {
     await expect(readFeatureTable(await file("none.csv", "id,topic\n"))).rejects.toThrow(
       /none.csv:1: no feature rows found/,
     );
+  });
+
+  it("reads a directory of part files that repeat one header, and refuses parts that differ", async () => {
+    const t = await readFeatureTable(
+      await partsDir({
+        "part-00000.csv": "item_id,topic\ni1,a\n",
+        "part-00001.csv": "",
+        "part-00002.csv.gz": gzipSync("item_id,topic\ni2,b\n"),
+        _SUCCESS: "",
+      }),
+    );
+    expect([...t]).toEqual([
+      ["i1", { topic: "a" }],
+      ["i2", { topic: "b" }],
+    ]);
+    const json = await readFeatureTable(await partsDir({ "part-0.json": '{"id":"u1","age":3}\n' }));
+    expect(json.get("u1")).toEqual({ age: 3 });
+    const other = await partsDir({
+      "part-0.csv": "item_id,topic\ni1,a\n",
+      "part-1.csv": "item_id,year\ni2,1999\n",
+    });
+    await expect(readFeatureTable(other)).rejects.toThrow(
+      /part-1\.csv:1: header "item_id,year" differs from .*part-0\.csv's "item_id,topic": the parts of one table must share their columns/,
+    );
+    const mixed = await partsDir({ "part-0.csv": "id,a\nx,1\n", "part-1.jsonl": '{"id":"y","a":2}\n' });
+    await expect(readFeatureTable(mixed)).rejects.toThrow(
+      /part-1\.jsonl:1: is JSONL, but .*part-0\.csv is delimited: the parts of one table must share a format/,
+    );
+    const empty = await partsDir({ "part-0.csv": "id,a\n", "part-1.csv": "" });
+    await expect(readFeatureTable(empty)).rejects.toThrow(/: no feature rows in its 2 part files$/);
   });
 
   it("skips bad rows within the --max-bad-rows budget", async () => {

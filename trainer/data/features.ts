@@ -1,11 +1,12 @@
 // Optional user-profile and item-attribute tables: one row per id, other columns are features.
 // Streamed like the logs; the spec (numeric vs categorical) is inferred from the values seen.
-import { extname } from "node:path";
 import type { ProfileFeature } from "../../shared/tower/features.ts";
 import { sniffDelimiter, splitFields } from "./csv.ts";
 import { BadRowBudget, DataError } from "./errors.ts";
+import { detectFormat } from "./format.ts";
 import { parseJsonObjectLine } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
+import { partsOf } from "./parts.ts";
 
 export type FeatureValues = Record<string, number | string>;
 export type FeatureTable = Map<string, FeatureValues>;
@@ -32,17 +33,43 @@ const MISSING = new Set([
 
 /**
  * CSV/TSV with a header (the id column is `id`/`user`/`item`..., else the first) or JSONL objects
- * with one of those keys. Empty and NA cells are left out, so the tower sees them as missing. A
- * repeated id is a bad row: which of its rows the tower should see is not for the reader to guess.
+ * with one of those keys, from a file or a directory of part files (parts.ts) that each repeat the
+ * header. Empty and NA cells are left out, so the tower sees them as missing. A repeated id is a
+ * bad row: which of its rows the tower should see is not for the reader to guess.
  */
-export async function readFeatureTable(path: string, maxBadRows = 0): Promise<FeatureTable> {
-  const out: FeatureTable = new Map();
-  const budget = new BadRowBudget(maxBadRows);
+export async function readFeatureTable(source: string, maxBadRows = 0): Promise<FeatureTable> {
+  const parts = await partsOf(source);
+  const read: FeatureRead = { out: new Map(), budget: new BadRowBudget(maxBadRows), lines: 0 };
+  for (const part of parts) await readFeaturePart(part.file, read);
+  if (read.out.size === 0) {
+    if (parts.length > 1) throw new Error(`${source}: no feature rows in its ${parts.length} part files`);
+    throw new DataError(source, read.lines, undefined, "no feature rows found");
+  }
+  return read.out;
+}
+
+interface Header {
+  file: string;
+  names: string[];
+  delimiter: string;
+  idCol: number;
+}
+
+/** What the parts of one table have given so far. */
+interface FeatureRead {
+  out: FeatureTable;
+  budget: BadRowBudget;
+  /** Lines of the last part read. */
+  lines: number;
+  /** How the first part was laid out, which every other part must repeat. */
+  first?: { file: string; jsonl: boolean; header?: Header };
+}
+
+async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
+  const { out, budget } = read;
   const source = await openLines(path);
-  const jsonl = [".jsonl", ".ndjson"].includes(extname(logicalName(path)).toLowerCase());
-  let header: string[] | undefined;
-  let delimiter = ",";
-  let idCol = 0;
+  let jsonl: boolean | undefined;
+  let header: Header | undefined;
   let lineNo = 0;
   const add = (id: string, values: FeatureValues, column: number | undefined) => {
     if (out.has(id)) budget.record(new DataError(path, lineNo, column, `id "${id}" already has a row above`));
@@ -52,6 +79,17 @@ export async function readFeatureTable(path: string, maxBadRows = 0): Promise<Fe
     for await (const line of source.lines) {
       lineNo++;
       if (line.trim() === "") continue;
+      if (jsonl === undefined) {
+        jsonl = detectFormat(logicalName(path), line) === "jsonl";
+        if (read.first && read.first.jsonl !== jsonl)
+          throw new DataError(
+            path,
+            lineNo,
+            undefined,
+            `is ${jsonl ? "JSONL" : "delimited"}, but ${read.first.file} is ${read.first.jsonl ? "JSONL" : "delimited"}: the parts of one table must share a format`,
+          );
+        read.first ??= { file: path, jsonl };
+      }
       if (jsonl) {
         const row = parseJsonFeatureRow(line, path, lineNo);
         if (row instanceof DataError) budget.record(row);
@@ -59,37 +97,27 @@ export async function readFeatureTable(path: string, maxBadRows = 0): Promise<Fe
         continue;
       }
       if (!header) {
-        delimiter = sniffDelimiter(line);
-        header = splitFields(line, delimiter).map((h) => h.trim());
-        const named = header.findIndex((h) => ID_COLUMNS.includes(h.toLowerCase()));
-        idCol = Math.max(named, 0);
-        if (header.length < 2) {
+        header = parseHeader(line, path, lineNo);
+        const first = read.first?.header;
+        if (first && first.names.join("\0") !== header.names.join("\0"))
           throw new DataError(
             path,
             lineNo,
             undefined,
-            `header has only the id column "${header[idCol]}", no features`,
+            `header "${header.names.join(",")}" differs from ${first.file}'s "${first.names.join(",")}": the parts of one table must share their columns`,
           );
-        }
-        // Two columns of one name would land in one feature, the right one silently winning.
-        const repeated = header.find((h, i) => header?.indexOf(h) !== i);
-        if (repeated !== undefined) {
-          throw new DataError(
-            path,
-            lineNo,
-            header.lastIndexOf(repeated) + 1,
-            `header repeats column "${repeated}"`,
-          );
-        }
+        if (read.first) read.first.header ??= header;
         continue;
       }
-      const fields = splitFields(line, delimiter);
-      if (fields.length !== header.length) {
+      const names = header.names;
+      const fields = splitFields(line, header.delimiter);
+      if (fields.length !== names.length) {
         budget.record(
-          new DataError(path, lineNo, undefined, `expected ${header.length} fields, found ${fields.length}`),
+          new DataError(path, lineNo, undefined, `expected ${names.length} fields, found ${fields.length}`),
         );
         continue;
       }
+      const idCol = header.idCol;
       const id = fields[idCol].trim();
       if (id === "") {
         budget.record(new DataError(path, lineNo, idCol + 1, "empty id"));
@@ -103,7 +131,7 @@ export async function readFeatureTable(path: string, maxBadRows = 0): Promise<Fe
         const n = Number(raw);
         if (n === Number.POSITIVE_INFINITY || n === Number.NEGATIVE_INFINITY)
           bad = new DataError(path, lineNo, c + 1, `"${raw}" is not a finite number`);
-        values[header[c]] = Number.isFinite(n) ? n : raw;
+        values[names[c]] = Number.isFinite(n) ? n : raw;
       }
       if (bad) budget.record(bad);
       else add(id, values, idCol + 1);
@@ -111,8 +139,28 @@ export async function readFeatureTable(path: string, maxBadRows = 0): Promise<Fe
   } finally {
     source.close();
   }
-  if (out.size === 0) throw new DataError(path, lineNo, undefined, "no feature rows found");
-  return out;
+  read.lines = lineNo;
+}
+
+function parseHeader(line: string, file: string, lineNo: number): Header {
+  const delimiter = sniffDelimiter(line);
+  const names = splitFields(line, delimiter).map((h) => h.trim());
+  const idCol = Math.max(
+    names.findIndex((h) => ID_COLUMNS.includes(h.toLowerCase())),
+    0,
+  );
+  if (names.length < 2)
+    throw new DataError(
+      file,
+      lineNo,
+      undefined,
+      `header has only the id column "${names[idCol]}", no features`,
+    );
+  // Two columns of one name would land in one feature, the right one silently winning.
+  const repeated = names.find((h, i) => names.indexOf(h) !== i);
+  if (repeated !== undefined)
+    throw new DataError(file, lineNo, names.lastIndexOf(repeated) + 1, `header repeats column "${repeated}"`);
+  return { file, names, delimiter, idCol };
 }
 
 function parseJsonFeatureRow(

@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DataError } from "./errors.ts";
 import { loadInteractions } from "./reader.ts";
+import { partsDir } from "./testing.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -132,6 +133,38 @@ describe("loadInteractions", () => {
     });
     expect(rated.result).toMatchObject({ rows: 1, badRows: 1 });
     expect(rated.result.badSamples[0].detail).toBe('rating "" is not a number');
+  });
+
+  it("reads a directory of part files, each with its header, as one log", async () => {
+    const dir = await partsDir({
+      "dt=2024-03-01/part-00000.csv.gz": gzipSync("user,item,ts\na,x,1\nb,y,2\n"),
+      "dt=2024-03-01/part-00001.csv": "",
+      "dt=2024-03-01/_SUCCESS": "",
+      "dt=2024-03-02/part-00000.csv": "user,item,ts\nc,x,3\n",
+    });
+    const progress: [number, number][] = [];
+    const { table, result } = await loadInteractions(dir, { onProgress: (b, t) => progress.push([b, t]) });
+    expect(result).toMatchObject({ format: "csv", rows: 3 });
+    expect(table.users.ids).toEqual(["a", "b", "c"]);
+    const total = progress.at(-1)?.[1] ?? 0;
+    expect(total).toBeGreaterThan(0);
+    expect(progress.at(-1)).toEqual([total, total]);
+  });
+
+  it("names the part and its line, and refuses parts of different formats or with no rows", async () => {
+    const bad = await partsDir({ "part-0.csv": "a,x,1\n", "part-1.csv": "b,y,1\nb,z,soon\n" });
+    await expect(loadInteractions(bad)).rejects.toThrow(
+      new RegExp(`^${join(bad, "part-1.csv")}:2: column 3: timestamp "soon"`),
+    );
+    const mixed = await partsDir({
+      "part-0.csv": "a,x,1\n",
+      "part-1.jsonl": '{"user":"b","item":"y","ts":1}\n',
+    });
+    await expect(loadInteractions(mixed)).rejects.toThrow(
+      /part-1\.jsonl:1: reads as jsonl, but .*part-0\.csv as csv: the parts of one log must share a format/,
+    );
+    const empty = await partsDir({ "part-0.csv": "", "part-1.csv": "user,item,ts\n" });
+    await expect(loadInteractions(empty)).rejects.toThrow(/: no engagement rows in its 2 part files$/);
   });
 
   it("says when a forced --format disagrees with what the file looks like", async () => {

@@ -5,6 +5,7 @@ import { BadRowBudget, DataError } from "./errors.ts";
 import { detectFormat, JSON_KEYS, type Layout, type LogFormat, layoutFor } from "./format.ts";
 import { parseJsonObjectLine } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
+import { partsOf } from "./parts.ts";
 import { type Interaction, InteractionTable } from "./table.ts";
 
 export interface ReadOptions {
@@ -36,31 +37,83 @@ export interface ReadResult {
 type ParsedRow = Interaction & { weighted: boolean };
 type RowResult = ParsedRow | "filtered" | DataError;
 
-/** Streams `path` into `table` (which may already hold rows and vocabularies, e.g. a train split). */
+/**
+ * Streams `source` (a file, or a directory of part files: see parts.ts) into `table`, which may
+ * already hold rows and vocabularies, e.g. a train split.
+ */
 export async function readInteractions(
-  path: string,
+  source: string,
   table: InteractionTable,
   opts: ReadOptions = {},
 ): Promise<ReadResult> {
-  const budget = new BadRowBudget(opts.maxBadRows ?? 0);
+  const parts = await partsOf(source);
+  const total = parts.reduce((n, p) => n + p.size, 0);
+  const read: PartsRead = {
+    budget: new BadRowBudget(opts.maxBadRows ?? 0),
+    rows: 0,
+    filtered: 0,
+    weighted: 0,
+    lines: 0,
+  };
+  let before = 0;
+  for (const part of parts) {
+    await readPart(part.file, table, opts, read, (bytes) => opts.onProgress?.(before + bytes, total));
+    before += part.size;
+  }
+  opts.onProgress?.(total, total);
+  if (read.rows === 0) {
+    if (parts.length > 1) throw new Error(`${source}: no engagement rows in its ${parts.length} part files`);
+    throw read.lines === 0
+      ? new Error(`${source}: the file is empty`)
+      : new DataError(source, read.lines, undefined, "no engagement rows found");
+  }
+  const { budget, rows, filtered, weighted } = read;
+  const format = read.first?.format ?? opts.format ?? "csv";
+  return { format, rows, badRows: budget.count, badSamples: budget.samples, filtered, weighted };
+}
+
+/** What the parts of one log have given so far. */
+interface PartsRead {
+  budget: BadRowBudget;
+  rows: number;
+  filtered: number;
+  weighted: number;
+  /** Lines of the last part read. */
+  lines: number;
+  /** The first part with a line, and its format, which every other part must share. */
+  first?: { file: string; format: LogFormat };
+}
+
+async function readPart(
+  path: string,
+  table: InteractionTable,
+  opts: ReadOptions,
+  read: PartsRead,
+  onBytes: (bytes: number) => void,
+): Promise<void> {
   const source = await openLines(path);
   let layout: Layout | undefined;
   let lineNo = 0;
-  let rows = 0;
-  let filtered = 0;
-  let weighted = 0;
   let format: LogFormat = opts.format ?? "csv";
   // A forced --format that disagrees with detection is the likeliest cause of a failing first row.
   let looksLike: LogFormat | undefined;
   try {
     for await (const line of source.lines) {
       lineNo++;
-      if (opts.onProgress && (lineNo & 0xffff) === 0) opts.onProgress(source.bytesRead(), source.size);
+      if ((lineNo & 0xffff) === 0) onBytes(source.bytesRead());
       if (line.trim() === "") continue;
       if (!layout) {
         const detected = detectFormat(logicalName(path), line);
         format = opts.format ?? detected;
         if (format !== detected) looksLike = detected;
+        if (read.first && format !== read.first.format)
+          throw new DataError(
+            path,
+            lineNo,
+            undefined,
+            `reads as ${format}, but ${read.first.file} as ${read.first.format}: the parts of one log must share a format`,
+          );
+        read.first ??= { file: path, format };
         try {
           layout = layoutFor(format, line);
         } catch (err) {
@@ -81,8 +134,8 @@ export async function readInteractions(
           ? parseJsonRow(line, path, lineNo, opts)
           : parseDelimited(line, layout, path, lineNo, opts);
       if (parsed instanceof DataError) {
-        budget.record(
-          looksLike && rows === 0
+        read.budget.record(
+          looksLike && read.rows === 0
             ? new DataError(
                 parsed.file,
                 parsed.line,
@@ -91,23 +144,17 @@ export async function readInteractions(
               )
             : parsed,
         );
-      } else if (parsed === "filtered") filtered++;
+      } else if (parsed === "filtered") read.filtered++;
       else {
         table.push(parsed);
-        rows++;
-        if (parsed.weighted) weighted++;
+        read.rows++;
+        if (parsed.weighted) read.weighted++;
       }
     }
   } finally {
     source.close();
   }
-  opts.onProgress?.(source.size, source.size);
-  if (rows === 0) {
-    throw lineNo === 0
-      ? new Error(`${path}: the file is empty`)
-      : new DataError(path, lineNo, undefined, "no engagement rows found");
-  }
-  return { format, rows, badRows: budget.count, badSamples: budget.samples, filtered, weighted };
+  read.lines = lineNo;
 }
 
 /** Convenience: a fresh table from one file. */
