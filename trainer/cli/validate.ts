@@ -25,8 +25,8 @@ export function registerValidate(program: Command): void {
     .option("--cache-dir <dir>", "download cache for http(s) bundles")
     .requiredOption("--data <holdout>", "held-out engagement log (file or directory of parts)")
     .option(
-      "--history <file>",
-      "training log giving each user's history (default: leave-last-out within --data)",
+      "--history <path>",
+      "training log giving each user's history, file or directory of parts (default: leave-last-out within --data)",
     )
     .addOption(
       // With --history every holdout event is a target, so a count of targets would be ignored.
