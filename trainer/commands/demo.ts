@@ -3,6 +3,7 @@
 // and a few retrievals through the runtime client.
 import path from "node:path";
 import { RetrievalClient, startAnnHost } from "../../runtime/index.ts";
+import { timestampVersion } from "../../shared/bundle/manifest.ts";
 import type { TfBackend } from "../../shared/tf/backend.ts";
 import { writeSynth } from "../synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
@@ -24,7 +25,7 @@ export async function runDemo(o: DemoOptions): Promise<{ recall: number; popular
   const print = o.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const started = performance.now();
   const out = path.resolve(o.out);
-  const version = `demo-${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}`;
+  const version = `demo-${timestampVersion().slice(1)}`;
   print(`towerops demo -> ${out}`);
   const files = await writeSynth(
     { users: o.users, items: o.items, events: o.events, seed: o.seed },
