@@ -203,7 +203,7 @@ export function registerTrain(program: Command): void {
       "--lock-timeout <seconds>",
       "wait this long for another command holding --out (a Job pod being replaced) to release it",
       num(0),
-      90,
+      180,
     )
     .option(...indexThreadsOption)
     .addOption(backendOption())

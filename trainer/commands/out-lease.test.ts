@@ -62,6 +62,16 @@ describe("leaseOut", () => {
     await lease.release();
   });
 
+  it("lets go of the lock when it cannot say who holds it", async () => {
+    const out = await newOut();
+    await mkdir(path.join(out, "train.holder.json"));
+    const { log } = recorder();
+    await expect(leaseOut(out, { waitSeconds: 0, log })).rejects.toThrow(
+      /cannot write .*train\.holder\.json: EISDIR/,
+    );
+    expect(await readdir(out)).toEqual(["train.holder.json"]);
+  });
+
   it("reports a lease taken away, so the holder stops writing", async () => {
     const out = await newOut();
     const { log } = recorder();

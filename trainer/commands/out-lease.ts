@@ -27,12 +27,14 @@ export interface LeaseOptions {
   /** How long to wait for another holder to release `out` before refusing (0: refuse at once). */
   waitSeconds: number;
   log: Logger;
-  /** A lock not renewed for this long belongs to a dead holder; renewed every third of it. */
+  /** A lock not renewed for this long belongs to a dead holder. */
   staleSeconds?: number;
 }
 
-/** Long enough for a main thread busy with one export batch or one search chunk to renew in time. */
-export const LEASE_STALE_SECONDS = 30;
+// Other nodes see the lock directory's mtime through their NFS attribute cache, which may be up to
+// 60 s old for directories (acdirmax); a live holder's lock must not look stale through it.
+export const LEASE_STALE_SECONDS = 120;
+const RENEW_SECONDS = 10;
 
 interface Holder {
   host: string;
@@ -70,7 +72,7 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
         lockfilePath: lockPath(out),
         realpath: false,
         stale: staleSeconds * 1000,
-        update: (staleSeconds * 1000) / 3,
+        update: Math.min(RENEW_SECONDS, staleSeconds / 3) * 1000,
         onCompromised: (err) => {
           lost = new Error(
             `lost the lock on ${out} (${err.message}): another command may have taken it over, so this one stops without writing there`,
@@ -97,9 +99,12 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
       await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
     }
   }
-  const self: Holder = { host: hostname(), pid: process.pid, since: new Date().toISOString() };
-  await writeFile(holderPath(out), `${JSON.stringify(self)}\n`);
   const held = unlock;
+  const self: Holder = { host: hostname(), pid: process.pid, since: new Date().toISOString() };
+  await writeFile(holderPath(out), `${JSON.stringify(self)}\n`).catch(async (err: Error) => {
+    await held();
+    throw new Error(`cannot write ${holderPath(out)}: ${err.message}`);
+  });
   return {
     get lost() {
       return lost;
