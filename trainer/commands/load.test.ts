@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { partsDir, tableOf } from "../data/testing.ts";
 import { coldShares, loadData } from "./load.ts";
+import { dataDigest } from "./resume.ts";
 
 const log = pino({ level: "silent" });
 
@@ -43,6 +44,7 @@ describe("loadData", () => {
     const cut = await loadData({ ...base, data: parts }, log);
     expect(cut.train).toEqual(whole.train);
     expect(cut.test).toEqual(whole.test);
+    expect(dataDigest(cut)).toBe(dataDigest(whole));
   });
 
   it("refuses --weights for a log that carries none", async () => {

@@ -90,6 +90,9 @@ describe("train -> export -> validate", () => {
         itemFeatures: files.items,
       }),
     ).rejects.toThrow(/item tower was trained without attributes/);
+    // The examples it was trained on, by content, carried from training into the bundle.
+    expect(exported.manifest.training.params.dataDigest).toMatch(/^[0-9a-f]{16}$/);
+    expect(exported.manifest.training.params.dataDigest).toBe(trained.summary.params.dataDigest);
     expect(exported.manifest.training.metrics["recall@100"]).toBeCloseTo(
       trained.summary.final.exact.metrics["recall@100"] ?? -1,
       6,

@@ -73,13 +73,14 @@ export async function interruptedVersion(out: string): Promise<string | undefine
 
 /**
  * What a run's result depends on, the data by content digest: settings for each run's config.
- * The data is hashed once here, not once per run.
+ * The data is hashed once (here, or by the caller), not once per run.
  */
 export function runSettings(
   data: LoadedData,
   evaluation: { evalUsers: number; excludeTrain: boolean },
+  digest = dataDigest(data),
 ): (config: TrainConfig) => RunSettings {
-  const common = { ...evaluation, trainEvents: data.train.length, data: dataDigest(data) };
+  const common = { ...evaluation, trainEvents: data.train.length, data: digest };
   return ({ streaming, hidden, ...rest }) => ({
     ...rest,
     hidden: hidden.join(",") || "none",
@@ -90,7 +91,11 @@ export function runSettings(
   });
 }
 
-function dataDigest(data: LoadedData): string {
+/**
+ * The examples a run trains and evaluates on, by content: the split tables and feature tables as
+ * read, so the same log shipped gzipped, re-partitioned or moved has the same digest.
+ */
+export function dataDigest(data: LoadedData): string {
   const hash = createHash("sha256");
   const table = (t: InteractionTable) => {
     const n = t.length;

@@ -20,15 +20,21 @@ export interface TrainedRuns {
   comparison?: TrainSummary["comparison"];
 }
 
+/** What the command has settled before training: `out` held, the backend, the data's digest. */
+export interface RunContext {
+  lease: OutLease;
+  backend: string;
+  digest: string;
+}
+
 export async function trainRuns(
   o: HeldTrainOptions,
   data: LoadedData,
   evalSet: EvalSet,
-  lease: OutLease,
-  backend: string,
+  { lease, backend, digest }: RunContext,
 ): Promise<TrainedRuns> {
   const interrupt = deferInterrupt();
-  const settingsOf = runSettings(data, { evalUsers: o.evalUsers, excludeTrain: o.excludeTrain });
+  const settingsOf = runSettings(data, { evalUsers: o.evalUsers, excludeTrain: o.excludeTrain }, digest);
   const run = async (config: TrainConfig, runLabel: RunLabel, label: string): Promise<RunResult> => {
     const settings = settingsOf(config);
     const save = saveRun(o.out, runLabel, { settings, version: o.version, backend });

@@ -20,7 +20,7 @@ import { assertTablesFit } from "../train/memory.ts";
 import type { RunResult } from "../train/run.ts";
 import { type DataOptions, loadData } from "./load.ts";
 import { leaseOut, type OutLease } from "./out-lease.ts";
-import { clearRuns, interruptedRuns, interruptedVersion, resumeDir } from "./resume.ts";
+import { clearRuns, dataDigest, interruptedRuns, interruptedVersion, resumeDir } from "./resume.ts";
 import { trainRuns } from "./train-runs.ts";
 
 const log = componentLogger("trainer");
@@ -127,10 +127,12 @@ async function trainHeld(o: HeldTrainOptions, lease: OutLease): Promise<TrainOut
     ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
     ...(data.itemFeatures ? { itemFeatures: data.itemFeatures } : {}),
   });
-  const { main, comparison } = await trainRuns(o, data, evalSet, lease, backend);
+  const digest = dataDigest(data);
+  const { main, comparison } = await trainRuns(o, data, evalSet, { lease, backend, digest });
   const params: Record<string, string | number | boolean> = {
     data: path.resolve(o.data),
     ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),
+    dataDigest: digest,
     seed: o.config.seed,
     epochs: main.epochs.length,
     batchSize: o.config.batchSize,
