@@ -5,8 +5,7 @@ import { gzipSync } from "node:zlib";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { partsDir, tableOf } from "../data/testing.ts";
-import { coldShares, loadData } from "./load.ts";
-import { dataDigest } from "./resume.ts";
+import { coldShares, dataDigest, loadData } from "./load.ts";
 
 const log = pino({ level: "silent" });
 

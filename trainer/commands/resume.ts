@@ -7,16 +7,13 @@
 // A state continues only the run that wrote it: the same data (by content, so a re-downloaded log
 // still matches) and the same settings. Anything else is refused with the differences named,
 // because training on from another run's parameters would produce a model nobody asked for.
-import { createHash } from "node:crypto";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { pathExists } from "../../shared/bundle/files.ts";
-import type { FeatureTable } from "../data/features.ts";
-import type { InteractionTable } from "../data/table.ts";
 import type { TrainConfig } from "../train/config.ts";
 import type { RunCheckpoint, RunProgress, RunResume } from "../train/run.ts";
 import { readStateFile, readStateHeader, writeStateFile } from "../train/state-file.ts";
-import type { LoadedData } from "./load.ts";
+import { dataDigest, type LoadedData } from "./load.ts";
 
 export type RunLabel = "model" | "comparison";
 export type RunSettings = Record<string, string | number | boolean>;
@@ -89,32 +86,6 @@ export function runSettings(
     hashes: streaming.hashes,
     ...common,
   });
-}
-
-/**
- * The examples a run trains and evaluates on, by content: the split tables and feature tables as
- * read, so the same log shipped gzipped, re-partitioned or moved has the same digest.
- */
-export function dataDigest(data: LoadedData): string {
-  const hash = createHash("sha256");
-  const table = (t: InteractionTable) => {
-    const n = t.length;
-    for (const a of [
-      t.user.subarray(0, n),
-      t.item.subarray(0, n),
-      t.timestamp.subarray(0, n),
-      t.weight.subarray(0, n),
-    ])
-      hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  };
-  const features = (f: FeatureTable | undefined) => hash.update(JSON.stringify(f ? [...f] : null));
-  // Ids in vocabulary order: the arrays above are indices into them.
-  hash.update(data.train.users.ids.join("\n")).update("\0").update(data.train.items.ids.join("\n"));
-  table(data.train);
-  table(data.test);
-  features(data.userFeatures);
-  features(data.itemFeatures);
-  return hash.digest("hex").slice(0, 16);
 }
 
 /**

@@ -18,9 +18,9 @@ import type { TrainConfig } from "../train/config.ts";
 import { itemOf } from "../train/examples.ts";
 import { assertTablesFit } from "../train/memory.ts";
 import type { RunResult } from "../train/run.ts";
-import { type DataOptions, loadData } from "./load.ts";
+import { type DataOptions, dataDigest, loadData } from "./load.ts";
 import { leaseOut, type OutLease } from "./out-lease.ts";
-import { clearRuns, dataDigest, interruptedRuns, interruptedVersion, resumeDir } from "./resume.ts";
+import { clearRuns, interruptedRuns, interruptedVersion, resumeDir } from "./resume.ts";
 import { trainRuns } from "./train-runs.ts";
 
 const log = componentLogger("trainer");
