@@ -1,7 +1,7 @@
 // End to end through the command functions on a tiny synthetic log: train -> checkpoint -> export
 // -> validate (pass against itself, fail on an impossible floor), with the baseline fetched from a
 // bundle store over http as a retraining job would fetch the serving version.
-import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -43,12 +43,22 @@ describe("train -> export -> validate", () => {
       bundle: true,
       backend: "wasm" as const,
     };
+    // What a command stopped while writing its bundle leaves; the next one writes over it.
+    await mkdir(path.join(dir, "run", "bundles", ".v1.staging"), { recursive: true });
+    await writeFile(path.join(dir, "run", "bundles", ".v1.staging", "index.usearch"), "partial");
     const trained = await runTrainCommand(trainOptions);
+    expect(await readdir(path.join(dir, "run", "bundles"))).toEqual(["v1"]);
     // A taken version is refused before any work, leaving the run's files as they were.
     const summaryBefore = await readFile(trained.summaryPath, "utf8");
     await expect(runTrainCommand({ ...trainOptions, data: "/nonexistent" })).rejects.toThrow(
       /bundle directory .*bundles\/v1 already exists/,
     );
+    expect(await readFile(trained.summaryPath, "utf8")).toBe(summaryBefore);
+    // Rerun with --resume once finished, as a Job's pod is when the gate after it was preempted:
+    // nothing to do, and nothing rewritten.
+    const rerun = await runTrainCommand({ ...trainOptions, data: "/nonexistent", interrupted: "resume" });
+    expect(rerun.summary).toEqual(trained.summary);
+    expect(rerun.bundleDir).toBe(trained.bundleDir);
     expect(await readFile(trained.summaryPath, "utf8")).toBe(summaryBefore);
     expect(trained.summary.final.exact.users).toBeGreaterThan(10);
     expect(trained.summary.comparison?.samplingCorrection).toBe("none");

@@ -95,6 +95,11 @@ describe("train --resume", () => {
     const refused = await start([...flags("resumed"), "--version", "v1"]).exit;
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/holds an interrupted training \(.*model: .*\): pass --resume/);
+    const otherVersion = await start([...flags("resumed"), "--resume", "--version", "v2"]).exit;
+    expect(otherVersion.code).toBe(1);
+    expect(otherVersion.stderr).toMatch(
+      /holds an interrupted training of version v1, not v2: resume it with --version v1/,
+    );
     const otherSettings = await start([...flags("resumed"), "--resume", "--learning-rate", "0.01"]).exit;
     expect(otherSettings.code).toBe(1);
     expect(otherSettings.stderr).toMatch(/cannot resume .*\(learningRate 0.003 -> 0.01\)/);
@@ -105,8 +110,12 @@ describe("train --resume", () => {
     expect(resumed.code).toBe(0);
     expect((await unbroken.exit).code).toBe(0);
     expect(await summaryOf(path.join(dir, "resumed"))).toEqual(await summaryOf(path.join(dir, "unbroken")));
-    // Finished: nothing is left to resume.
+    // Finished: nothing is left to resume, and a rerun of the finished version does nothing.
     expect(await readdir(path.join(dir, "resumed"))).not.toContain("resume");
+    const again = await start([...flags("resumed"), "--resume", "--version", "v1"]).exit;
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/"msg":"nothing to resume: this version's run is finished"/);
+    expect(again.stderr).not.toMatch(/"msg":"data ready"/);
   }, 120_000);
 });
 

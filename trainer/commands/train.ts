@@ -1,26 +1,19 @@
-// `towerops train`: load, train (plus an uncorrected comparison run, see train-runs.ts), checkpoint,
-// export the bundle, and write the HTML report and JSON summary.
+// `towerops train`: hold --out, load, train (plus an uncorrected comparison run, see train-runs.ts),
+// then write the checkpoint, bundle, report and summary (train-publish.ts).
 import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
-import path from "node:path";
 import { timestampVersion } from "../../shared/bundle/manifest.ts";
-import { openBundle } from "../../shared/bundle/reader.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
 import { buildEvalSet } from "../eval/evalset.ts";
-import { type EvaluateInputs, evaluateIndex } from "../eval/evaluate.ts";
-import { saveCheckpoint } from "../export/checkpoint.ts";
-import { exportBundle } from "../export/export.ts";
-import { passProgress, startProgress } from "../progress.ts";
-import { type TrainSummary, writeReport } from "../report/report.ts";
+import type { TrainSummary } from "../report/report.ts";
 import type { TrainConfig } from "../train/config.ts";
-import { itemOf } from "../train/examples.ts";
 import { assertTablesFit } from "../train/memory.ts";
-import type { RunResult } from "../train/run.ts";
 import { type DataOptions, dataDigest, loadData } from "./load.ts";
 import { leaseOut, type OutLease } from "./out-lease.ts";
 import { clearRuns, interruptedRuns, interruptedVersion, resumeDir } from "./resume.ts";
+import { bundleDirOf, finishedRun, publishRun } from "./train-publish.ts";
 import { trainRuns } from "./train-runs.ts";
 
 const log = componentLogger("trainer");
@@ -70,6 +63,11 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   try {
     // Read only now: a command that held `out` until a moment ago may have just saved its state.
     const resumed = options.interrupted === "resume" ? await interruptedVersion(out) : undefined;
+    // Continuing one version's training under another name would ship a model nobody trained as it.
+    if (resumed && options.version && resumed !== options.version)
+      throw new Error(
+        `${resumeDir(out)} holds an interrupted training of version ${resumed}, not ${options.version}: resume it with --version ${resumed} (or without --version), or delete that directory to start over`,
+      );
     return await trainHeld({ ...options, version: options.version ?? resumed ?? timestampVersion() }, lease);
   } finally {
     await lease.release();
@@ -77,10 +75,13 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
 }
 
 async function trainHeld(o: HeldTrainOptions, lease: OutLease): Promise<TrainOutcome> {
-  const bundleTarget = path.join(o.out, "bundles", o.version);
+  // What a Job's pod reruns after the command had finished (preempted during the gate that
+  // follows it, say): there is nothing left to do.
+  const finished = o.interrupted === "resume" ? await finishedRun(o) : undefined;
+  if (finished) return finished;
   // Found after training, a taken version would leave this run's checkpoint and report in place of
   // the ones that belong to the existing bundle, and no bundle for this run.
-  if (o.bundle) await assertBundleTarget(bundleTarget, o.version);
+  if (o.bundle) await assertBundleTarget(bundleDirOf(o), o.version);
   if (o.interrupted === "discard") await clearRuns(o.out);
   else if (o.interrupted !== "resume") {
     // Starting over would throw away every epoch the interrupted command trained.
@@ -116,122 +117,7 @@ async function trainHeld(o: HeldTrainOptions, lease: OutLease): Promise<TrainOut
     },
     "data ready",
   );
-  const evalInputs = (r: RunResult): EvaluateInputs => ({
-    viewer: r.trainer.viewer.model,
-    item: r.trainer.item.model,
-    cache: r.cache,
-    train: data.train,
-    set: evalSet,
-    dims: o.config.dims,
-    withAnn: false,
-    ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
-    ...(data.itemFeatures ? { itemFeatures: data.itemFeatures } : {}),
-  });
   const digest = dataDigest(data);
-  const { main, comparison } = await trainRuns(o, data, evalSet, { lease, backend, digest });
-  const params: Record<string, string | number | boolean> = {
-    data: path.resolve(o.data),
-    ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),
-    dataDigest: digest,
-    seed: o.config.seed,
-    epochs: main.epochs.length,
-    batchSize: o.config.batchSize,
-    learningRate: o.config.learningRate,
-    optimizer: o.config.optimizer,
-    temperature: o.config.temperature,
-    samplingCorrection: o.config.samplingCorrection,
-    correctionStrength: o.config.correctionStrength,
-    dims: o.config.dims,
-    embeddingDim: o.config.embeddingDim,
-    hidden: o.config.hidden.join(",") || "none",
-    historyLength: o.config.historyLength,
-    backend,
-  };
-  const metrics: Record<string, number> = {
-    ...main.final.exact.metrics,
-    ...Object.fromEntries(
-      Object.entries(main.final.popularity.metrics).map(([k, v]) => [`popularity_${k}`, v]),
-    ),
-    loss: main.epochs.at(-1)?.loss ?? Number.NaN,
-  };
-  const checkpointDir = path.join(o.out, "checkpoint");
-  lease.assertHeld();
-  await saveCheckpoint(
-    checkpointDir,
-    main.trainer.viewer.model,
-    main.trainer.item.model,
-    data.train.items.ids,
-    {
-      model: o.model,
-      dims: o.config.dims,
-      viewerFeatures: main.cache.viewerSpec,
-      itemFeatures: main.cache.itemSpec,
-      ...(o.itemFeatures ? { itemFeaturesFile: path.resolve(o.itemFeatures) } : {}),
-      metrics,
-      params,
-    },
-  );
-  let bundleDir: string | undefined;
-  if (o.bundle) {
-    lease.assertHeld();
-    bundleDir = bundleTarget;
-    const bar = startProgress("exporting items", data.train.items.size, "items");
-    const itemFeatures = data.itemFeatures;
-    const exported = await exportBundle({
-      dir: bundleDir,
-      model: o.model,
-      version: o.version,
-      dims: o.config.dims,
-      viewer: { model: main.trainer.viewer.model, features: main.cache.viewerSpec },
-      item: { model: main.trainer.item.model, features: main.cache.itemSpec },
-      items: data.train.items.ids.map((id) => itemOf(id, itemFeatures)),
-      itemCount: data.train.items.size,
-      metrics,
-      params,
-      ...(o.indexThreads ? { index: { threads: o.indexThreads } } : {}),
-      onProgress: (done, total) => bar.update(done, total),
-    }).finally(() => bar.stop());
-    log.info(
-      { dir: exported.dir, items: exported.items, digest: exported.digest, seconds: exported.totalSeconds },
-      "bundle written",
-    );
-    // Recall through the bundle's own index: what serving will actually return.
-    const bundle = await openBundle(exported.dir, { threads: 1 });
-    const checking = passProgress("searching the bundle", "users");
-    try {
-      main.final.ann = await evaluateIndex(
-        { ...evalInputs(main), onProgress: checking.update },
-        bundle.index,
-      );
-    } finally {
-      checking.stop();
-      bundle.close();
-    }
-  }
-  const summary: TrainSummary = {
-    model: o.model,
-    version: o.version,
-    samplingCorrection: o.config.samplingCorrection,
-    correctionStrength: o.config.correctionStrength,
-    backend,
-    data: {
-      train: data.train.length,
-      test: data.test.length,
-      users: data.train.users.size,
-      items: data.train.items.size,
-      evalUsers: evalSet.users.length,
-    },
-    epochs: main.epochs,
-    final: main.final,
-    ...(comparison ? { comparison } : {}),
-    ...(bundleDir ? { bundle: path.resolve(bundleDir) } : {}),
-    params,
-  };
-  const reportPath = path.join(o.out, "report.html");
-  const summaryPath = path.join(o.out, "summary.json");
-  lease.assertHeld();
-  await writeReport(reportPath, summaryPath, summary);
-  await clearRuns(o.out);
-  main.trainer.dispose();
-  return { summary, summaryPath, reportPath, checkpointDir, ...(bundleDir ? { bundleDir } : {}) };
+  const runs = await trainRuns(o, data, evalSet, { lease, backend, digest });
+  return publishRun(o, { data, evalSet, runs, backend, digest, lease });
 }

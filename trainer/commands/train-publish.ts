@@ -1,0 +1,201 @@
+// What `towerops train` leaves in --out once its runs are trained: the checkpoint, the bundle, the
+// report and summary. The bundle is written under a staging name, checked through its own index,
+// and renamed into place after the summary is written, so that however the command is stopped,
+// its rerun with --resume either finds the command finished (summary and bundle of its version
+// both there) or goes on to write them, never meeting a bundle of its own version in its way.
+import { readFile, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { pathExists } from "../../shared/bundle/files.ts";
+import { openBundle } from "../../shared/bundle/reader.ts";
+import { componentLogger } from "../../shared/log.ts";
+import type { EvalSet } from "../eval/evalset.ts";
+import { evaluateIndex } from "../eval/evaluate.ts";
+import { saveCheckpoint } from "../export/checkpoint.ts";
+import { exportBundle } from "../export/export.ts";
+import { onInterrupt } from "../interrupt.ts";
+import { passProgress, startProgress } from "../progress.ts";
+import { type TrainSummary, writeReport } from "../report/report.ts";
+import { itemOf } from "../train/examples.ts";
+import type { LoadedData } from "./load.ts";
+import type { OutLease } from "./out-lease.ts";
+import { clearRuns } from "./resume.ts";
+import type { HeldTrainOptions, TrainOutcome } from "./train.ts";
+import type { TrainedRuns } from "./train-runs.ts";
+
+const log = componentLogger("trainer");
+
+type Outputs = Pick<HeldTrainOptions, "out" | "version">;
+export const bundleDirOf = (o: Outputs) => path.join(o.out, "bundles", o.version);
+const stagingDirOf = (o: Outputs) => path.join(o.out, "bundles", `.${o.version}.staging`);
+const summaryPathOf = (o: Outputs) => path.join(o.out, "summary.json");
+const reportPathOf = (o: Outputs) => path.join(o.out, "report.html");
+const checkpointDirOf = (o: Outputs) => path.join(o.out, "checkpoint");
+
+/** The outcome of a command that already wrote everything for this version in `out`, if one did. */
+export async function finishedRun(o: HeldTrainOptions): Promise<TrainOutcome | undefined> {
+  const summary = await readFile(summaryPathOf(o), "utf8")
+    .then((text) => JSON.parse(text) as TrainSummary)
+    .catch(() => undefined);
+  if (summary?.version !== o.version) return undefined;
+  const bundleDir = bundleDirOf(o);
+  if (o.bundle && !(summary.bundle === path.resolve(bundleDir) && (await pathExists(bundleDir))))
+    return undefined;
+  log.info({ out: o.out, version: o.version }, "nothing to resume: this version's run is finished");
+  // A stop after the bundle was renamed into place, before the state was cleared, leaves it.
+  await clearRuns(o.out);
+  return {
+    summary,
+    summaryPath: summaryPathOf(o),
+    reportPath: reportPathOf(o),
+    checkpointDir: checkpointDirOf(o),
+    ...(o.bundle ? { bundleDir } : {}),
+  };
+}
+
+export interface PublishInputs {
+  data: LoadedData;
+  evalSet: EvalSet;
+  runs: TrainedRuns;
+  backend: string;
+  digest: string;
+  lease: OutLease;
+}
+
+export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise<TrainOutcome> {
+  const { data, evalSet, lease } = x;
+  const { main, comparison } = x.runs;
+  const params: Record<string, string | number | boolean> = {
+    data: path.resolve(o.data),
+    ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),
+    dataDigest: x.digest,
+    seed: o.config.seed,
+    epochs: main.epochs.length,
+    batchSize: o.config.batchSize,
+    learningRate: o.config.learningRate,
+    optimizer: o.config.optimizer,
+    temperature: o.config.temperature,
+    samplingCorrection: o.config.samplingCorrection,
+    correctionStrength: o.config.correctionStrength,
+    dims: o.config.dims,
+    embeddingDim: o.config.embeddingDim,
+    hidden: o.config.hidden.join(",") || "none",
+    historyLength: o.config.historyLength,
+    backend: x.backend,
+  };
+  const metrics: Record<string, number> = {
+    ...main.final.exact.metrics,
+    ...Object.fromEntries(
+      Object.entries(main.final.popularity.metrics).map(([k, v]) => [`popularity_${k}`, v]),
+    ),
+    loss: main.epochs.at(-1)?.loss ?? Number.NaN,
+  };
+  lease.assertHeld();
+  await saveCheckpoint(
+    checkpointDirOf(o),
+    main.trainer.viewer.model,
+    main.trainer.item.model,
+    data.train.items.ids,
+    {
+      model: o.model,
+      dims: o.config.dims,
+      viewerFeatures: main.cache.viewerSpec,
+      itemFeatures: main.cache.itemSpec,
+      ...(o.itemFeatures ? { itemFeaturesFile: path.resolve(o.itemFeatures) } : {}),
+      metrics,
+      params,
+    },
+  );
+  const staging = stagingDirOf(o);
+  // A signal from here on ends the command at once: the saved runs are complete, so --resume goes
+  // straight back to the export.
+  const release = onInterrupt(async (signal) => {
+    log.warn(
+      { signal, out: o.out },
+      `${signal}: stopped after training; run the same command with --resume to write the bundle and report`,
+    );
+    await rm(staging, { recursive: true, force: true });
+  });
+  try {
+    if (o.bundle) {
+      lease.assertHeld();
+      // Left by a command stopped mid-way; this one holds `out`, so it is nobody else's.
+      await rm(staging, { recursive: true, force: true });
+      const bar = startProgress("exporting items", data.train.items.size, "items");
+      const itemFeatures = data.itemFeatures;
+      const exported = await exportBundle({
+        dir: staging,
+        model: o.model,
+        version: o.version,
+        dims: o.config.dims,
+        viewer: { model: main.trainer.viewer.model, features: main.cache.viewerSpec },
+        item: { model: main.trainer.item.model, features: main.cache.itemSpec },
+        items: data.train.items.ids.map((id) => itemOf(id, itemFeatures)),
+        itemCount: data.train.items.size,
+        metrics,
+        params,
+        ...(o.indexThreads ? { index: { threads: o.indexThreads } } : {}),
+        onProgress: (done, total) => bar.update(done, total),
+      }).finally(() => bar.stop());
+      log.info(
+        { items: exported.items, digest: exported.digest, seconds: exported.totalSeconds },
+        "bundle written",
+      );
+      // Recall through the bundle's own index: what serving will actually return.
+      const bundle = await openBundle(exported.dir, { threads: 1 });
+      const checking = passProgress("searching the bundle", "users");
+      try {
+        main.final.ann = await evaluateIndex(
+          {
+            viewer: main.trainer.viewer.model,
+            cache: main.cache,
+            train: data.train,
+            set: evalSet,
+            ...(data.userFeatures ? { userFeatures: data.userFeatures } : {}),
+            onProgress: checking.update,
+          },
+          bundle.index,
+        );
+      } finally {
+        checking.stop();
+        bundle.close();
+      }
+    }
+    const bundleDir = bundleDirOf(o);
+    const summary: TrainSummary = {
+      model: o.model,
+      version: o.version,
+      samplingCorrection: o.config.samplingCorrection,
+      correctionStrength: o.config.correctionStrength,
+      backend: x.backend,
+      data: {
+        train: data.train.length,
+        test: data.test.length,
+        users: data.train.users.size,
+        items: data.train.items.size,
+        evalUsers: evalSet.users.length,
+      },
+      epochs: main.epochs,
+      final: main.final,
+      ...(comparison ? { comparison } : {}),
+      ...(o.bundle ? { bundle: path.resolve(bundleDir) } : {}),
+      params,
+    };
+    lease.assertHeld();
+    await writeReport(reportPathOf(o), summaryPathOf(o), summary);
+    if (o.bundle) {
+      await rename(staging, bundleDir);
+      log.info({ dir: bundleDir }, "bundle in place");
+    }
+    await clearRuns(o.out);
+    main.trainer.dispose();
+    return {
+      summary,
+      summaryPath: summaryPathOf(o),
+      reportPath: reportPathOf(o),
+      checkpointDir: checkpointDirOf(o),
+      ...(o.bundle ? { bundleDir } : {}),
+    };
+  } finally {
+    release();
+  }
+}
