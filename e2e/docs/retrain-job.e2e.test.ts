@@ -36,10 +36,17 @@ describe("docs/examples/retrain-job.yaml", () => {
       });
       return pods.items[0];
     });
-    const env = pod.spec?.containers[0]?.env?.find((e) => e.name === "VERSION");
-    const field = env?.valueFrom?.fieldRef?.fieldPath ?? "";
-    const label = /^metadata\.labels\['(.+)'\]$/.exec(field)?.[1] ?? "";
-    expect(pod.metadata?.labels?.[label]).toBe(name);
+    // Training and the gate each run as their container's PID 1, so each gets the SIGTERM.
+    const steps = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    expect(steps.map((c) => [c.name, c.command])).toEqual([
+      ["train", ["towerops"]],
+      ["gate", ["towerops"]],
+    ]);
+    for (const step of steps) {
+      const field = step.env?.find((e) => e.name === "VERSION")?.valueFrom?.fieldRef?.fieldPath ?? "";
+      const label = /^metadata\.labels\['(.+)'\]$/.exec(field)?.[1] ?? "";
+      expect(pod.metadata?.labels?.[label]).toBe(name);
+    }
     await batch.deleteNamespacedJob({ name, namespace, propagationPolicy: "Background" });
   });
 });
