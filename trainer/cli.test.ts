@@ -40,14 +40,14 @@ describe("trainer CLI flags", () => {
     ],
     [["data", "synth", "--out", "d", "--topic-skew", "-1"], /--topic-skew.*got "-1"/],
     [["data", "synth", "--out", "d", "--noise", "1.5"], /--noise.*got "1.5"/],
-    [["train"], /required option '--data <file>' not specified/],
+    [["train"], /required option '--data <path>' not specified/],
     [
       ["train", "--data", "x.csv", "--out", "o", "--test", "y.csv", "--split", "random:0.1"],
-      /option '--split <spec>' cannot be used with option '--test <file>'/,
+      /option '--split <spec>' cannot be used with option '--test <path>'/,
     ],
     [
       ["validate", "--candidate", "b", "--data", "x.csv", "--history", "t.csv", "--targets-per-user", "2"],
-      /option '--targets-per-user <n>' cannot be used with option '--history <file>'/,
+      /option '--targets-per-user <n>' cannot be used with option '--history <path>'/,
     ],
     [
       ["validate", "--candidate", "b", "--data", "x.csv", "--metric", "recall@1000"],

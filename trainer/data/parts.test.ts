@@ -31,6 +31,8 @@ describe("partsOf", () => {
     await expect(partsOf(dir)).rejects.toThrow(
       /a directory without data files \(names starting with "_" or "\."/,
     );
-    await expect(partsOf(join(dir, "missing.csv"))).rejects.toThrow(/ENOENT.*missing\.csv/);
+    await expect(partsOf(join(dir, "missing.csv"))).rejects.toThrow(
+      /missing\.csv: no such file or directory$/,
+    );
   });
 });

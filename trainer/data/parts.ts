@@ -21,7 +21,9 @@ const isData = (name: string) => !name.startsWith("_") && !name.startsWith(".");
  * order of a seeded run) come in the same order on every machine.
  */
 export async function partsOf(source: string): Promise<Part[]> {
-  const s = await stat(source);
+  const s = await stat(source).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(err.code === "ENOENT" ? `${source}: no such file or directory` : err.message);
+  });
   if (!s.isDirectory()) return [{ file: source, size: s.size }];
   const parts: Part[] = [];
   const walk = async (dir: string) => {
