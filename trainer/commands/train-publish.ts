@@ -43,14 +43,16 @@ export async function finishedRun(o: HeldTrainOptions): Promise<TrainOutcome | u
   log.info({ out: o.out, version: o.version }, "nothing to resume: this version's run is finished");
   // A stop after the bundle was renamed into place, before the state was cleared, leaves it.
   await clearRuns(o.out);
-  return {
-    summary,
-    summaryPath: summaryPathOf(o),
-    reportPath: reportPathOf(o),
-    checkpointDir: checkpointDirOf(o),
-    ...(o.bundle ? { bundleDir } : {}),
-  };
+  return outcomeOf(o, summary);
 }
+
+const outcomeOf = (o: HeldTrainOptions, summary: TrainSummary): TrainOutcome => ({
+  summary,
+  summaryPath: summaryPathOf(o),
+  reportPath: reportPathOf(o),
+  checkpointDir: checkpointDirOf(o),
+  ...(o.bundle ? { bundleDir: bundleDirOf(o) } : {}),
+});
 
 export interface PublishInputs {
   data: LoadedData;
@@ -188,13 +190,7 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     }
     await clearRuns(o.out);
     main.trainer.dispose();
-    return {
-      summary,
-      summaryPath: summaryPathOf(o),
-      reportPath: reportPathOf(o),
-      checkpointDir: checkpointDirOf(o),
-      ...(o.bundle ? { bundleDir } : {}),
-    };
+    return outcomeOf(o, summary);
   } finally {
     release();
   }
