@@ -77,6 +77,13 @@ describe("train --resume", () => {
     expect(busy.stderr).toMatch(
       new RegExp(`is in use by another towerops train \\(pid ${interrupted.child.pid} on `),
     );
+    // A command waiting for --out stops at once on a signal.
+    const waiter = start([...flags("resumed"), "--lock-timeout", "60"]);
+    await waiter.logged("waiting for the command that holds --out");
+    waiter.child.kill("SIGTERM");
+    const waited = await waiter.exit;
+    expect(waited.code).toBe(143);
+    expect(waited.stderr).toMatch(/SIGTERM: stopped before training began; nothing to save/);
     // ...and a Job's replacement pod, started while the deleted one is still stopping, waits for it
     // to save its state and then goes on from there.
     const replacement = start([...flags("resumed"), "--resume"]);

@@ -7,6 +7,7 @@ import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
 import { buildEvalSet } from "../eval/evalset.ts";
+import { onInterrupt } from "../interrupt.ts";
 import type { TrainSummary } from "../report/report.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { assertTablesFit } from "../train/memory.ts";
@@ -59,7 +60,18 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     .catch((err: Error) => {
       throw new Error(`--out ${out}: not a directory this command can write to (${err.message})`);
     });
-  const lease = await leaseOut(out, { waitSeconds: options.lockTimeoutSeconds ?? 0, log });
+  // Until training takes the signals over (train-runs.ts), a signal ends the command at once. The
+  // handler is what makes it end at all as a container's PID 1, which ignores a signal it has no
+  // handler for.
+  const beforeTraining = onInterrupt((signal) =>
+    log.warn({ signal }, `${signal}: stopped before training began; nothing to save`),
+  );
+  const lease = await leaseOut(out, { waitSeconds: options.lockTimeoutSeconds ?? 0, log }).catch(
+    (err: Error) => {
+      beforeTraining();
+      throw err;
+    },
+  );
   try {
     // Read only now: a command that held `out` until a moment ago may have just saved its state.
     const resumed = options.interrupted === "resume" ? await interruptedVersion(out) : undefined;
@@ -68,13 +80,19 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
       throw new Error(
         `${resumeDir(out)} holds an interrupted training of version ${resumed}, not ${options.version}: resume it with --version ${resumed} (or without --version), or delete that directory to start over`,
       );
-    return await trainHeld({ ...options, version: options.version ?? resumed ?? timestampVersion() }, lease);
+    const version = options.version ?? resumed ?? timestampVersion();
+    return await trainHeld({ ...options, version }, lease, beforeTraining);
   } finally {
+    beforeTraining();
     await lease.release();
   }
 }
 
-async function trainHeld(o: HeldTrainOptions, lease: OutLease): Promise<TrainOutcome> {
+async function trainHeld(
+  o: HeldTrainOptions,
+  lease: OutLease,
+  trainingStarts: () => void,
+): Promise<TrainOutcome> {
   // What a Job's pod reruns after the command had finished (preempted during the gate that
   // follows it, say): there is nothing left to do.
   const finished = o.interrupted === "resume" ? await finishedRun(o) : undefined;
@@ -118,6 +136,7 @@ async function trainHeld(o: HeldTrainOptions, lease: OutLease): Promise<TrainOut
     "data ready",
   );
   const digest = dataDigest(data);
+  trainingStarts();
   const runs = await trainRuns(o, data, evalSet, { lease, backend, digest });
   return publishRun(o, { data, evalSet, runs, backend, digest, lease });
 }
