@@ -34,6 +34,19 @@ describe("onInterrupt", () => {
   });
 });
 
+describe("handleInterrupts", () => {
+  it("ends a command with the signal's code when nothing is registered", async () => {
+    const source = `
+      import { handleInterrupts } from ${JSON.stringify(path.join(import.meta.dirname, "interrupt.ts"))};
+      handleInterrupts();
+      handleInterrupts();
+      process.kill(process.pid, "SIGTERM");
+      setTimeout(() => {}, 10_000);
+    `;
+    expect(await run(source)).toBe(143);
+  });
+});
+
 describe("deferInterrupt", () => {
   // The child "works" until it sees the signal, records that it reached its safe point, then ends
   // the deferral: the exit must come after the record, with the signal's code.

@@ -14,18 +14,26 @@ type Cleanup = (signal: InterruptSignal) => Promise<void> | void;
 const cleanups = new Set<Cleanup>();
 let installed = false;
 
+/**
+ * Makes SIGINT/SIGTERM run the registered cleanups and exit with the signal's code. Without it a
+ * command that is a container's PID 1 would ignore the kubelet's SIGTERM (the kernel drops a
+ * signal PID 1 has no handler for) and run on until the SIGKILL at the end of the grace period.
+ */
+export function handleInterrupts(): void {
+  if (installed) return;
+  installed = true;
+  for (const [signal, code] of Object.entries(SIGNALS)) {
+    process.once(signal, () => {
+      void Promise.allSettled([...cleanups].map(async (c) => c(signal as InterruptSignal))).finally(() =>
+        process.exit(code),
+      );
+    });
+  }
+}
+
 /** Registers `cleanup` for SIGINT/SIGTERM; the returned function unregisters it. */
 export function onInterrupt(cleanup: Cleanup): () => void {
-  if (!installed) {
-    installed = true;
-    for (const [signal, code] of Object.entries(SIGNALS)) {
-      process.once(signal, () => {
-        void Promise.allSettled([...cleanups].map(async (c) => c(signal as InterruptSignal))).finally(() =>
-          process.exit(code),
-        );
-      });
-    }
-  }
+  handleInterrupts();
   cleanups.add(cleanup);
   return () => {
     cleanups.delete(cleanup);

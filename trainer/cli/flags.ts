@@ -2,7 +2,7 @@
 // commander before any work, and a failed action prints one line instead of a stack trace.
 import { InvalidArgumentError, Option } from "commander";
 import { int } from "../../shared/cli-flags.ts";
-import { Interrupted } from "../interrupt.ts";
+import { handleInterrupts, Interrupted } from "../interrupt.ts";
 
 export { int };
 
@@ -29,10 +29,14 @@ export const intList =
     return v.split(",").map((x) => int(1, max)(x.trim()));
   };
 
-/** Bad input ends the command with its message and `exitCode`, not a stack trace. */
+/**
+ * Bad input ends the command with its message and `exitCode`, not a stack trace; SIGINT/SIGTERM
+ * end it with 130/143 after its cleanups (interrupt.ts).
+ */
 export const handled =
   <A extends unknown[]>(fn: (...args: A) => Promise<void>, exitCode = 1) =>
   async (...args: A): Promise<void> => {
+    handleInterrupts();
     try {
       await fn(...args);
     } catch (err) {
