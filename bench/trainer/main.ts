@@ -1,4 +1,4 @@
-// npm run bench:trainer [-- --quick] [--backends wasm,cpu] [--cases train,embed,export,...]
+// npm run bench:trainer [-- --quick] [--backends wasm,cpu] [--cases train,embed,read,export,...]
 // One JSON line per case on stdout; each figure sits next to a baseline measured in the same run
 // (plain tfjs training, bare usearch add, exact frequencies, popularity retrieval, the uncorrected model).
 import { parseArgs } from "node:util";
@@ -15,6 +15,7 @@ import { DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
 import { streamingError } from "./estimator.ts";
 import { type ExportMeasure, exportScaling } from "./export.ts";
 import { type QualityCase, qualityRuns, qualitySplit } from "./quality.ts";
+import { readLayouts } from "./read.ts";
 import { referenceRetrievers } from "./reference.ts";
 import { embedThroughput, trainThroughput } from "./throughput.ts";
 
@@ -22,7 +23,10 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     backends: { type: "string", default: "wasm,cpu" },
-    cases: { type: "string", default: "train,embed,export,estimator,reference,quality,strength,niche" },
+    cases: {
+      type: "string",
+      default: "train,embed,read,export,estimator,reference,quality,strength,niche",
+    },
   },
 });
 const quick = args.quick as boolean;
@@ -94,6 +98,21 @@ if (cases.has("embed")) {
       target_items_per_s: 50_000,
     });
   }
+}
+
+if (cases.has("read")) {
+  const [file, ...parts] = await readLayouts(size.events, 8);
+  for (const m of parts)
+    emit({
+      case: "read_log",
+      layout: m.layout,
+      events: m.rows,
+      seconds: r(m.seconds, 2),
+      events_per_s: Math.round(m.rows / m.seconds),
+      baseline: "the same rows as one CSV file",
+      baseline_seconds: r(file?.seconds ?? 0, 2),
+      ratio_to_baseline: r((file?.seconds ?? 0) / m.seconds, 3),
+    });
 }
 
 if (cases.has("export")) {
