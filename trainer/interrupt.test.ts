@@ -35,6 +35,28 @@ describe("onInterrupt", () => {
 });
 
 describe("handleInterrupts", () => {
+  it("runs slow cleanups although signal-exit (proper-lockfile's) listens too, and exits at a second signal", async () => {
+    const dir = path.join(await mkdtemp(path.join(tmpdir(), "towerops-interrupt-")), "cleaned");
+    // Installed before signal-exit loads, as when a command imports proper-lockfile lazily.
+    const source = (twice: boolean) => `
+      import { mkdir } from "node:fs/promises";
+      import { setTimeout as sleep } from "node:timers/promises";
+      import { handleInterrupts, onInterrupt } from ${JSON.stringify(path.join(import.meta.dirname, "interrupt.ts"))};
+      handleInterrupts();
+      await import("proper-lockfile");
+      onInterrupt(async () => {
+        ${twice ? 'process.kill(process.pid, "SIGTERM"); await new Promise(() => {});' : ""}
+        await sleep(100);
+        await mkdir(${JSON.stringify(dir)});
+      });
+      process.kill(process.pid, "SIGTERM");
+      setTimeout(() => {}, 10_000);
+    `;
+    expect(await run(source(false))).toBe(143);
+    await access(dir);
+    expect(await run(source(true))).toBe(143);
+  });
+
   it("ends a command with the signal's code when nothing is registered", async () => {
     const source = `
       import { handleInterrupts } from ${JSON.stringify(path.join(import.meta.dirname, "interrupt.ts"))};

@@ -22,8 +22,14 @@ let installed = false;
 export function handleInterrupts(): void {
   if (installed) return;
   installed = true;
+  let signalled = false;
   for (const [signal, code] of Object.entries(SIGNALS)) {
-    process.once(signal, () => {
+    // Kept installed after the first signal (not `once`): a library's exit hook (proper-lockfile's
+    // signal-exit) re-raises a signal it finds no other listener for, which would kill the process
+    // before the cleanups had run.
+    process.on(signal, () => {
+      if (signalled) process.exit(code);
+      signalled = true;
       void Promise.allSettled([...cleanups].map(async (c) => c(signal as InterruptSignal))).finally(() =>
         process.exit(code),
       );
