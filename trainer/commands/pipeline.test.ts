@@ -1,7 +1,7 @@
 // End to end through the command functions on a tiny synthetic log: train -> checkpoint -> export
 // -> validate (pass against itself, fail on an impossible floor), with the baseline fetched from a
 // bundle store over http as a retraining job would fetch the serving version.
-import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -56,10 +56,23 @@ describe("train -> export -> validate", () => {
     expect(await readFile(trained.summaryPath, "utf8")).toBe(summaryBefore);
     // Rerun with --resume once finished, as a Job's pod is when the gate after it was preempted:
     // nothing to do, and nothing rewritten.
-    const rerun = await runTrainCommand({ ...trainOptions, data: "/nonexistent", interrupted: "resume" });
+    // (the log moved away meanwhile: the rerun does not read it)
+    await rename(files.events, `${files.events}.away`);
+    const rerun = await runTrainCommand({ ...trainOptions, interrupted: "resume" });
+    await rename(`${files.events}.away`, files.events);
     expect(rerun.summary).toEqual(trained.summary);
     expect(rerun.bundleDir).toBe(trained.bundleDir);
     expect(await readFile(trained.summaryPath, "utf8")).toBe(summaryBefore);
+    // ...unless asked with other flags: that version's result is not what they ask for.
+    await expect(
+      runTrainCommand({
+        ...trainOptions,
+        interrupted: "resume",
+        config: { ...trainOptions.config, dims: 16 },
+      }),
+    ).rejects.toThrow(
+      /version v1 in .* is finished, trained with other flags \(dims 8 -> 16\); give this run another --version/,
+    );
     expect(trained.summary.final.exact.users).toBeGreaterThan(10);
     expect(trained.summary.comparison?.samplingCorrection).toBe("none");
     // ANN recall comes from the exported bundle's own index.

@@ -31,7 +31,31 @@ const summaryPathOf = (o: Outputs) => path.join(o.out, "summary.json");
 const reportPathOf = (o: Outputs) => path.join(o.out, "report.html");
 const checkpointDirOf = (o: Outputs) => path.join(o.out, "checkpoint");
 
-/** The outcome of a command that already wrote everything for this version in `out`, if one did. */
+type Params = Record<string, string | number | boolean>;
+
+/** The bundle's provenance params that the flags decide (the run adds the rest). */
+function settingsParams(o: HeldTrainOptions): Params {
+  return {
+    data: path.resolve(o.data),
+    ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),
+    seed: o.config.seed,
+    batchSize: o.config.batchSize,
+    learningRate: o.config.learningRate,
+    optimizer: o.config.optimizer,
+    temperature: o.config.temperature,
+    samplingCorrection: o.config.samplingCorrection,
+    correctionStrength: o.config.correctionStrength,
+    dims: o.config.dims,
+    embeddingDim: o.config.embeddingDim,
+    hidden: o.config.hidden.join(",") || "none",
+    historyLength: o.config.historyLength,
+  };
+}
+
+/**
+ * The outcome of a command that already wrote everything for this version in `out`, if one did.
+ * One that did so with other flags is refused: its result is not what these flags ask for.
+ */
 export async function finishedRun(o: HeldTrainOptions): Promise<TrainOutcome | undefined> {
   const summary = await readFile(summaryPathOf(o), "utf8")
     .then((text) => JSON.parse(text) as TrainSummary)
@@ -40,6 +64,13 @@ export async function finishedRun(o: HeldTrainOptions): Promise<TrainOutcome | u
   const bundleDir = bundleDirOf(o);
   if (o.bundle && !(summary.bundle === path.resolve(bundleDir) && (await pathExists(bundleDir))))
     return undefined;
+  const differences = Object.entries(settingsParams(o))
+    .filter(([k, v]) => summary.params[k] !== v)
+    .map(([k, v]) => `${k} ${String(summary.params[k] ?? "unset")} -> ${String(v)}`);
+  if (differences.length > 0)
+    throw new Error(
+      `version ${o.version} in ${o.out} is finished, trained with other flags (${differences.join(", ")}); give this run another --version`,
+    );
   log.info({ out: o.out, version: o.version }, "nothing to resume: this version's run is finished");
   // A stop after the bundle was renamed into place, before the state was cleared, leaves it.
   await clearRuns(o.out);
@@ -66,22 +97,10 @@ export interface PublishInputs {
 export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise<TrainOutcome> {
   const { data, evalSet, lease } = x;
   const { main, comparison } = x.runs;
-  const params: Record<string, string | number | boolean> = {
-    data: path.resolve(o.data),
-    ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),
+  const params: Params = {
+    ...settingsParams(o),
     dataDigest: x.digest,
-    seed: o.config.seed,
     epochs: main.epochs.length,
-    batchSize: o.config.batchSize,
-    learningRate: o.config.learningRate,
-    optimizer: o.config.optimizer,
-    temperature: o.config.temperature,
-    samplingCorrection: o.config.samplingCorrection,
-    correctionStrength: o.config.correctionStrength,
-    dims: o.config.dims,
-    embeddingDim: o.config.embeddingDim,
-    hidden: o.config.hidden.join(",") || "none",
-    historyLength: o.config.historyLength,
     backend: x.backend,
   };
   const metrics: Record<string, number> = {
