@@ -11,7 +11,14 @@ import { writeSynth } from "../synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
 import type { RunCheckpoint } from "../train/run.ts";
 import type { LoadedData } from "./load.ts";
-import { interruptedRuns, interruptedVersion, loadRun, runSettings, saveRun } from "./resume.ts";
+import {
+  interruptedRuns,
+  interruptedVersion,
+  loadRun,
+  runSettings,
+  saveRun,
+  sweepPartialStates,
+} from "./resume.ts";
 
 const CLI = path.join(import.meta.dirname, "..", "..", "cli", "towerops.ts");
 
@@ -179,6 +186,12 @@ describe("saved runs", () => {
     await expect(loadRun(out, "comparison", settings)).rejects.toThrow(
       /cannot resume: .*delete .*resume to start over/,
     );
+
+    // What a command killed while writing a state leaves beside it.
+    const partial = path.join(out, "resume", ".model.state.tmp-123-abc");
+    await writeFile(partial, "half");
+    await sweepPartialStates(out);
+    expect((await readdir(path.join(out, "resume"))).sort()).toEqual(["comparison.state", "model.state"]);
 
     const blocked = path.join(out, "file");
     await writeFile(blocked, "");

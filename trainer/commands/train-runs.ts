@@ -10,7 +10,7 @@ import type { TrainConfig } from "../train/config.ts";
 import { type RunResult, TrainingStopped, trainRun } from "../train/run.ts";
 import type { LoadedData } from "./load.ts";
 import type { OutLease } from "./out-lease.ts";
-import { loadRun, type RunLabel, resumeDir, runSettings, saveRun } from "./resume.ts";
+import { loadRun, type RunLabel, resumeDir, runSettings, saveRun, sweepPartialStates } from "./resume.ts";
 import type { HeldTrainOptions } from "./train.ts";
 
 const log = componentLogger("trainer");
@@ -33,6 +33,7 @@ export async function trainRuns(
   evalSet: EvalSet,
   { lease, backend, digest }: RunContext,
 ): Promise<TrainedRuns> {
+  await sweepPartialStates(o.out);
   const interrupt = deferInterrupt();
   const settingsOf = runSettings(data, { evalUsers: o.evalUsers, excludeTrain: o.excludeTrain }, digest);
   const run = async (config: TrainConfig, runLabel: RunLabel, label: string): Promise<RunResult> => {
