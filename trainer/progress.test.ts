@@ -1,5 +1,6 @@
+import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { passProgress, startProgress } from "./progress.ts";
+import { logProgress, passProgress, startProgress } from "./progress.ts";
 
 const redrawTimers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
 
@@ -21,6 +22,35 @@ describe("progress bars", () => {
     vi.stubEnv("CI", "");
     vi.spyOn(process.stderr, "write").mockImplementation(() => true);
   }
+
+  it("log a line at most every interval off a terminal, with rate and time left", () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s)) });
+    let clock = 0;
+    const p = logProgress("model epoch 1/3", 1000, "events", { everySeconds: 30, log, now: () => clock });
+    clock = 10_000;
+    p.update(100);
+    expect(lines).toHaveLength(0);
+    clock = 40_000;
+    p.update(400);
+    clock = 50_000;
+    p.update(500);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      msg: "progress",
+      step: "model epoch 1/3",
+      done: 400,
+      total: 1000,
+      unit: "events",
+      percent: 40,
+      perSecond: 10,
+      etaSeconds: 60,
+    });
+    const off = logProgress("x", 1, "", { everySeconds: 0, log, now: () => clock });
+    clock = 1e9;
+    off.update(1);
+    expect(lines).toHaveLength(1);
+  });
 
   it("draw nothing off a terminal", () => {
     stderrIsTTY(false);

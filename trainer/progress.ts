@@ -1,6 +1,9 @@
-// Progress bars for long steps, on stderr so stdout stays machine-readable; off when stderr is not
-// a terminal or under CI, where redraws would only fill logs.
+// Progress bars for long steps, on stderr so stdout stays machine-readable. Off a terminal or under
+// CI, where redraws would only fill logs, a step logs a progress line at most every
+// TOWEROPS_PROGRESS_SECONDS (30 s by default; 0 for none) instead: a retraining Job's epoch may take
+// hours, and `kubectl logs` should show how far it is, at what rate, and what is left.
 import cliProgress from "cli-progress";
+import { componentLogger, type Logger } from "../shared/log.ts";
 
 export interface Progress {
   update(done: number, total?: number): void;
@@ -8,6 +11,55 @@ export interface Progress {
 }
 
 const NOOP: Progress = { update: () => {}, stop: () => {} };
+
+function logEverySeconds(): number {
+  const text = process.env.TOWEROPS_PROGRESS_SECONDS;
+  const seconds = text === undefined || text === "" ? 30 : Number(text);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : 30;
+}
+
+/** A step's progress as log lines, at most one per `everySeconds`; `now` in milliseconds. */
+export function logProgress(
+  label: string,
+  total: number,
+  unit: string,
+  {
+    everySeconds = logEverySeconds(),
+    log = componentLogger("progress"),
+    now = () => performance.now(),
+  }: {
+    everySeconds?: number;
+    log?: Logger;
+    now?: () => number;
+  } = {},
+): Progress {
+  if (everySeconds <= 0) return NOOP;
+  const started = now();
+  let last = started;
+  let of = total;
+  return {
+    update: (done, t) => {
+      if (t !== undefined) of = t;
+      const at = now();
+      if (at - last < everySeconds * 1000) return;
+      last = at;
+      const perSecond = done / ((at - started) / 1000);
+      log.info(
+        {
+          step: label,
+          done,
+          total: of,
+          ...(unit ? { unit } : {}),
+          percent: Math.round((1000 * done) / Math.max(1, of)) / 10,
+          perSecond: Math.round(perSecond),
+          etaSeconds: perSecond > 0 ? Math.round((of - done) / perSecond) : null,
+        },
+        "progress",
+      );
+    },
+    stop: () => {},
+  };
+}
 
 export function progressEnabled(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env.CI;
@@ -36,7 +88,7 @@ export function passProgress(label: string, unit = ""): Progress {
 }
 
 export function startProgress(label: string, total: number, unit = ""): Progress {
-  if (!progressEnabled()) return NOOP;
+  if (!progressEnabled()) return logProgress(label, total, unit);
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
