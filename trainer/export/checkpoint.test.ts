@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -37,6 +37,30 @@ describe("checkpoint", () => {
     const ids: string[] = [];
     for await (const id of loaded.itemIds()) ids.push(id);
     expect(ids).toEqual(["i1", "i2"]);
+  });
+
+  it("replaces a checkpoint whole, never file by file, and clears what a killed save left", async () => {
+    const dir = await written();
+    const before = JSON.parse(await readFile(path.join(dir, CHECKPOINT_FILE), "utf8"));
+    // A save killed part-way leaves a temporary sibling, not a half-replaced checkpoint.
+    const left = path.join(path.dirname(dir), `.${path.basename(dir)}.tmp-1-a`);
+    await mkdir(left);
+    await saveCheckpoint(dir, buildViewerModel(testViewerConfig), buildItemModel(testItemConfig), ["i3"], {
+      ...before,
+      model: "m2",
+    });
+    const loaded = await loadCheckpoint(dir);
+    expect(loaded.meta).toMatchObject({ model: "m2", itemCount: 1 });
+    const siblings = (await readdir(path.dirname(dir))).filter((n) =>
+      n.startsWith(`.${path.basename(dir)}.`),
+    );
+    expect(siblings).toEqual([]);
+    // A failing save leaves the previous checkpoint as it was.
+    const broken = { dispose() {} } as unknown as Parameters<typeof saveCheckpoint>[1];
+    await expect(
+      saveCheckpoint(dir, broken, buildItemModel(testItemConfig), ["i4"], before),
+    ).rejects.toThrow();
+    expect((await loadCheckpoint(dir)).meta).toMatchObject({ model: "m2", itemCount: 1 });
   });
 
   it("refuses a checkpoint.json whose feature spec disagrees with its towers", async () => {

@@ -1,10 +1,11 @@
 // A training checkpoint: both towers, their feature specs, the item catalogue and the run's
 // provenance, enough for `towerops export` to build a bundle later without the training data.
 import { createReadStream } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type * as tf from "@tensorflow/tfjs";
+import { fsyncPath, listFiles, pathExists, tempPrefix, tempSibling } from "../../shared/bundle/files.ts";
 import { loadModel, saveModel } from "../../shared/tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
 import { towerSpecMismatches } from "../../shared/tower/spec-check.ts";
@@ -25,6 +26,14 @@ export interface CheckpointMeta {
   params: Record<string, string | number | boolean>;
 }
 
+/**
+ * Writes the checkpoint beside `dir` and swaps it in whole. Written in place, a kill part-way (or
+ * an export reading meanwhile) would pair this run's viewer tower with the last run's item tower
+ * and catalogue: towers of the same shape pass every check, and the bundle exported from them
+ * would mix two runs. Between the two renames of the swap `dir` is briefly absent, which an export
+ * reports as an unreadable checkpoint rather than reading half of one. Whoever saves a checkpoint
+ * holds its directory (`train` holds --out), so leftover temporary siblings are abandoned ones.
+ */
 export async function saveCheckpoint(
   dir: string,
   viewer: tf.LayersModel,
@@ -32,14 +41,31 @@ export async function saveCheckpoint(
   itemIds: readonly string[],
   meta: Omit<CheckpointMeta, "itemCount">,
 ): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await saveModel(viewer, path.join(dir, "viewer"));
-  await saveModel(item, path.join(dir, "item"));
-  await writeFile(path.join(dir, ITEMS_FILE), itemIds.length > 0 ? `${itemIds.join("\n")}\n` : "");
-  await writeFile(
-    path.join(dir, CHECKPOINT_FILE),
-    `${JSON.stringify({ ...meta, itemCount: itemIds.length }, null, 2)}\n`,
-  );
+  const parent = path.dirname(dir);
+  await mkdir(parent, { recursive: true });
+  const prefix = tempPrefix(dir);
+  for (const name of (await readdir(parent)).filter((n) => n.startsWith(prefix)))
+    await rm(path.join(parent, name), { recursive: true, force: true });
+  const temp = tempSibling(dir);
+  try {
+    await mkdir(temp);
+    await saveModel(viewer, path.join(temp, "viewer"));
+    await saveModel(item, path.join(temp, "item"));
+    await writeFile(path.join(temp, ITEMS_FILE), itemIds.length > 0 ? `${itemIds.join("\n")}\n` : "");
+    await writeFile(
+      path.join(temp, CHECKPOINT_FILE),
+      `${JSON.stringify({ ...meta, itemCount: itemIds.length }, null, 2)}\n`,
+    );
+    // Durable before it replaces the last checkpoint: a node crash must not leave empty files.
+    for (const rel of await listFiles(temp)) await fsyncPath(path.join(temp, rel));
+    const previous = tempSibling(dir);
+    if (await pathExists(dir)) await rename(dir, previous);
+    await rename(temp, dir);
+    await rm(previous, { recursive: true, force: true });
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 export interface LoadedCheckpoint {
