@@ -5,7 +5,7 @@
 // both there) or goes on to write them, never meeting a bundle of its own version in its way.
 import { readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { pathExists } from "../../shared/bundle/files.ts";
+import { fsyncPath, pathExists } from "../../shared/bundle/files.ts";
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { componentLogger } from "../../shared/log.ts";
 import type { EvalSet } from "../eval/evalset.ts";
@@ -205,6 +205,7 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     await writeReport(reportPathOf(o), summaryPathOf(o), summary);
     if (o.bundle) {
       await rename(staging, bundleDir);
+      await fsyncPath(path.dirname(bundleDir));
       log.info({ dir: bundleDir }, "bundle in place");
     }
     await clearRuns(o.out);
