@@ -3,7 +3,7 @@
 // index) beside the target, or throw away every epoch a training run had done. Work that leaves
 // litter registers its cleanup here; work that can stop at a safe point (training, which saves its
 // state) defers the exit until it has. A signal runs every cleanup, then exits as a shell reports a
-// signal death (128 + its number); a second one kills at once.
+// signal death (128 + its number); a second one exits at once, cleanups or not.
 //
 // Only for the trainer's short-lived commands: the runtime drains on SIGTERM instead.
 
