@@ -1,3 +1,4 @@
+import { symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { partsOf } from "./parts.ts";
@@ -23,6 +24,16 @@ describe("partsOf", () => {
       { file: join(dir, "dt=2024-03-01", "part-00000.csv"), size: 0 },
       { file: join(dir, "dt=2024-03-01", "part-00001.csv"), size: 2 },
       { file: join(dir, "dt=2024-03-02", "part-00000.csv"), size: 1 },
+    ]);
+  });
+
+  it("follows symlinks, but not back up the tree", async () => {
+    const dir = await partsDir({ "a/part-0.csv": "x" });
+    await symlink(dir, join(dir, "a", "loop"));
+    await symlink(join(dir, "a", "part-0.csv"), join(dir, "linked.csv"));
+    expect((await partsOf(dir)).map((p) => p.file)).toEqual([
+      join(dir, "a", "part-0.csv"),
+      join(dir, "linked.csv"),
     ]);
   });
 

@@ -3,7 +3,7 @@
 // partition directories such as `dt=2024-03-01/`, beside `_SUCCESS` and `.crc` files; BigQuery
 // exports `events-000000000000.csv.gz` shards. Asking users to concatenate them first would mean
 // stripping the header every part repeats, and copying a multi-GB log.
-import { readdir, stat } from "node:fs/promises";
+import { readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 
 export interface Part {
@@ -26,7 +26,13 @@ export async function partsOf(source: string): Promise<Part[]> {
   });
   if (!s.isDirectory()) return [{ file: source, size: s.size }];
   const parts: Part[] = [];
+  // Symlinks are followed (mounted volumes are full of them), so a link back up the tree must not
+  // be walked again.
+  const walked = new Set<string>();
   const walk = async (dir: string) => {
+    const real = await realpath(dir);
+    if (walked.has(real)) return;
+    walked.add(real);
     for (const name of (await readdir(dir)).filter(isData)) {
       const file = path.join(dir, name);
       const entry = await stat(file);
