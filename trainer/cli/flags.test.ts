@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { handled, intList, num, positive } from "./flags.ts";
 
@@ -17,14 +20,19 @@ describe("handled", () => {
   afterEach(() => {
     process.exitCode = undefined;
     vi.restoreAllMocks();
+    vi.unstubAllEnvs();
   });
 
-  it("turns a failed action into one stderr line and the given exit code", async () => {
+  it("turns a failed action into one stderr line, the pod's termination message and the given exit code", async () => {
+    const file = path.join(await mkdtemp(path.join(tmpdir(), "towerops-handled-")), "termination-log");
+    await writeFile(file, "");
+    vi.stubEnv("TOWEROPS_TERMINATION_LOG", file);
     const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     await handled(async () => {
       throw new Error("no such file");
     }, 2)();
     expect(stderr).toHaveBeenCalledWith("towerops: no such file\n");
+    expect(await readFile(file, "utf8")).toBe("no such file");
     expect(process.exitCode).toBe(2);
   });
 });

@@ -3,6 +3,7 @@
 import { InvalidArgumentError, Option } from "commander";
 import { int } from "../../shared/cli-flags.ts";
 import { handleInterrupts, Interrupted } from "../interrupt.ts";
+import { writeTerminationMessage } from "../termination.ts";
 
 export { int };
 
@@ -41,6 +42,7 @@ export const handled =
       await fn(...args);
     } catch (err) {
       process.stderr.write(`towerops: ${(err as Error).message}\n`);
+      await writeTerminationMessage((err as Error).message);
       // The signal handler is still waiting for this command to reach its safe point: end now.
       if (err instanceof Interrupted) process.exit(err.exitCode);
       process.exitCode = exitCode;

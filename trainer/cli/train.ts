@@ -5,6 +5,7 @@ import type { TfBackend } from "../../shared/tf/backend.ts";
 import type { DataOptions } from "../commands/load.ts";
 import { LOG_FORMATS } from "../data/format.ts";
 import { SAMPLING_CORRECTIONS } from "../sampling/estimator.ts";
+import { writeTerminationMessage } from "../termination.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
 import { backendOption, handled, indexThreadsOption, int, intList, num, positive } from "./flags.ts";
 
@@ -262,6 +263,10 @@ export function registerTrain(program: Command): void {
             metrics: final.exact.metrics,
             popularity: final.popularity.metrics,
           })}\n`,
+        );
+        const recall = (m: typeof final.exact) => (m.metrics["recall@100"] ?? 0).toFixed(4);
+        await writeTerminationMessage(
+          `trained ${outcome.summary.version}: recall@100 ${recall(final.exact)} vs popularity ${recall(final.popularity)}${outcome.bundleDir ? `; bundle ${outcome.bundleDir}` : ""}`,
         );
       }),
     );

@@ -2,6 +2,7 @@
 import { type Command, Option } from "commander";
 import type { ValidateCommandOptions } from "../commands/validate.ts";
 import { LOG_FORMATS } from "../data/format.ts";
+import { writeTerminationMessage } from "../termination.ts";
 import { DEFAULT_THRESHOLDS, GATE_METRICS, type GateThresholds } from "../validate/thresholds.ts";
 import { handled, int, num } from "./flags.ts";
 
@@ -80,6 +81,8 @@ export function registerValidate(program: Command): void {
           thresholds: { ...DEFAULT_THRESHOLDS, metric, minRecall, maxDrop, minCoverage, maxIdenticalTop10 },
         });
         process.stdout.write(`${JSON.stringify(result)}\n`);
+        const { verdictLine } = await import("../validate/gate.ts");
+        await writeTerminationMessage(verdictLine(result, metric));
         if (!result.pass) process.exitCode = 1;
       }, CANNOT_JUDGE_EXIT),
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { tableOf } from "../data/testing.ts";
-import { type BundleCheck, buildHoldout, judge } from "./gate.ts";
+import { type BundleCheck, buildHoldout, judge, verdictLine } from "./gate.ts";
 import { DEFAULT_THRESHOLDS } from "./thresholds.ts";
 
 const check = (recall: number, extra: Partial<BundleCheck> = {}): BundleCheck => ({
@@ -53,6 +53,23 @@ describe("judge", () => {
     expect(judge(noRetrieval, undefined, DEFAULT_THRESHOLDS, 8).reasons).toEqual([
       "no recall@100: no held-out user could be evaluated",
     ]);
+  });
+});
+
+describe("verdictLine", () => {
+  it("says a verdict in one line: the reasons when it failed", () => {
+    const passed = judge(
+      check(0.3, { version: "v2" }),
+      check(0.31, { version: "v1" }),
+      DEFAULT_THRESHOLDS,
+      8,
+    );
+    expect(verdictLine(passed, "recall@100")).toBe(
+      "gate passed: candidate v2 recall@100 0.3000 (baseline v1: 0.3100)",
+    );
+    const failed = judge(check(0.1), check(0.3), { ...DEFAULT_THRESHOLDS, minRecall: 0.2 }, 8);
+    expect(verdictLine(failed, "recall@100")).toBe(`gate failed: ${failed.reasons.join("; ")}`);
+    expect(verdictLine(failed, "recall@100")).toContain("< floor 0.2");
   });
 });
 

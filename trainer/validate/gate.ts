@@ -33,6 +33,16 @@ export interface GateResult {
   metrics: { candidate?: BundleCheck; baseline?: BundleCheck };
 }
 
+/** The verdict in one line, for a Job's termination message: the reasons when it failed. */
+export function verdictLine(r: GateResult, metric: string): string {
+  if (!r.pass) return `gate failed: ${r.reasons.join("; ")}`;
+  const value = (check?: BundleCheck) => check?.retrieval?.metrics[metric]?.toFixed(4) ?? "-";
+  const baseline = r.metrics.baseline
+    ? ` (baseline ${r.metrics.baseline.version}: ${value(r.metrics.baseline)})`
+    : "";
+  return `gate passed: candidate ${r.metrics.candidate?.version ?? "-"} ${metric} ${value(r.metrics.candidate)}${baseline}`;
+}
+
 // Failures that say nothing about the candidate: the gate could not look at it, so it must not be
 // judged (a retraining job retries these instead of discarding the candidate).
 const CANNOT_JUDGE: ReadonlySet<BundleErrorCode> = new Set(["download_failed", "invalid_input"]);
