@@ -78,23 +78,24 @@ describe("train --resume", () => {
     const unbroken = start([...flags("unbroken"), "--version", "v1"]);
     const interrupted = start([...flags("resumed"), "--version", "v1"]);
     await interrupted.logged('"epoch done"');
-    // Another command on the same --out is refused while the first holds it...
-    const busy = await start([...flags("resumed"), "--lock-timeout", "0"]).exit;
-    expect(busy.code).toBe(1);
-    expect(busy.stderr).toMatch(
-      new RegExp(`is in use by another towerops train \\(pid ${interrupted.child.pid} on `),
-    );
-    // A command waiting for --out stops at once on a signal.
+    // Started together, so that all of this happens while the first command still trains:
+    // another command on the same --out is refused while the first holds it; one waiting for it
+    // stops at once on a signal; and a Job's replacement pod, started while the deleted one is
+    // still stopping, waits for it to save its state and then goes on from there.
+    const busy = start([...flags("resumed"), "--lock-timeout", "0"]);
     const waiter = start([...flags("resumed"), "--lock-timeout", "60"]);
+    const replacement = start([...flags("resumed"), "--resume"]);
     await waiter.logged("waiting for the command that holds --out");
     waiter.child.kill("SIGTERM");
+    await replacement.logged("waiting for the command that holds --out");
+    const inUse = await busy.exit;
+    expect(inUse.code).toBe(1);
+    expect(inUse.stderr).toMatch(
+      new RegExp(`is in use by another towerops train \\(pid ${interrupted.child.pid} on `),
+    );
     const waited = await waiter.exit;
     expect(waited.code).toBe(143);
     expect(waited.stderr).toMatch(/SIGTERM: stopped before training began; nothing to save/);
-    // ...and a Job's replacement pod, started while the deleted one is still stopping, waits for it
-    // to save its state and then goes on from there.
-    const replacement = start([...flags("resumed"), "--resume"]);
-    await replacement.logged("waiting for the command that holds --out");
     // Stopped once the first epoch is done: the signal lands in the second epoch or its evaluation.
     interrupted.child.kill("SIGTERM");
     const stopped = await interrupted.exit;
