@@ -148,6 +148,14 @@ export function tempPrefix(target: string): string {
   return `.${path.basename(target)}.tmp-`;
 }
 
+/** The temporary siblings of `target` that exist now: a killed writer's leftovers, or a live writer's. */
+export async function tempSiblings(target: string): Promise<string[]> {
+  const parent = path.dirname(target);
+  const prefix = tempPrefix(target);
+  const names = await readdir(parent).catch(() => [] as string[]);
+  return names.filter((n) => n.startsWith(prefix)).map((n) => path.join(parent, n));
+}
+
 /** A fresh temporary sibling of `target` (not created). */
 export function tempSibling(target: string): string {
   const suffix = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

@@ -6,7 +6,7 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promi
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { componentLogger } from "../log.ts";
-import { BundleError, fsyncPath, pathExists, tempPrefix, tempSibling } from "./files.ts";
+import { BundleError, fsyncPath, pathExists, tempSibling, tempSiblings } from "./files.ts";
 import { type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
 import {
   parseManifest,
@@ -127,11 +127,7 @@ const ABANDONED_MARGIN_MS = 60_000;
  * stalled body), so a copy with nothing newer than that belongs to no one.
  */
 async function sweepAbandoned(target: string, timeoutMs: number): Promise<void> {
-  const parent = path.dirname(target);
-  const prefix = tempPrefix(target);
-  const names = await readdir(parent).catch(() => [] as string[]);
-  for (const name of names.filter((n) => n.startsWith(prefix))) {
-    const temp = path.join(parent, name);
+  for (const temp of await tempSiblings(target)) {
     const idleMs = Date.now() - (await newestMtime(temp));
     if (idleMs <= timeoutMs + ABANDONED_MARGIN_MS) continue;
     await rm(temp, { recursive: true, force: true });

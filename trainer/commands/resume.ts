@@ -9,7 +9,7 @@
 // because training on from another run's parameters would produce a model nobody asked for.
 import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { pathExists, tempPrefix } from "../../shared/bundle/files.ts";
+import { pathExists, tempSiblings } from "../../shared/bundle/files.ts";
 import type { TrainConfig } from "../train/config.ts";
 import type { RunCheckpoint, RunProgress, RunResume } from "../train/run.ts";
 import { readStateFile, readStateHeader, writeStateFile } from "../train/state-file.ts";
@@ -151,10 +151,8 @@ export function saveRun(
  * them is whole): this command holds `out`, so they are nobody's.
  */
 export async function sweepPartialStates(out: string): Promise<void> {
-  const names = await readdir(resumeDir(out)).catch(() => [] as string[]);
-  const prefixes = (["model", "comparison"] as const).map((label) => tempPrefix(stateFile(out, label)));
-  for (const name of names.filter((n) => prefixes.some((p) => n.startsWith(p))))
-    await rm(path.join(resumeDir(out), name), { force: true });
+  for (const label of ["model", "comparison"] as const)
+    for (const partial of await tempSiblings(stateFile(out, label))) await rm(partial, { force: true });
 }
 
 /** Forgets every run: the command has written its results. */

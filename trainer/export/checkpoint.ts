@@ -1,11 +1,11 @@
 // A training checkpoint: both towers, their feature specs, the item catalogue and the run's
 // provenance, enough for `towerops export` to build a bundle later without the training data.
 import { createReadStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type * as tf from "@tensorflow/tfjs";
-import { fsyncPath, listFiles, pathExists, tempPrefix, tempSibling } from "../../shared/bundle/files.ts";
+import { fsyncPath, listFiles, pathExists, tempSibling, tempSiblings } from "../../shared/bundle/files.ts";
 import { loadModel, saveModel } from "../../shared/tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
 import { towerSpecMismatches } from "../../shared/tower/spec-check.ts";
@@ -41,11 +41,8 @@ export async function saveCheckpoint(
   itemIds: readonly string[],
   meta: Omit<CheckpointMeta, "itemCount">,
 ): Promise<void> {
-  const parent = path.dirname(dir);
-  await mkdir(parent, { recursive: true });
-  const prefix = tempPrefix(dir);
-  for (const name of (await readdir(parent)).filter((n) => n.startsWith(prefix)))
-    await rm(path.join(parent, name), { recursive: true, force: true });
+  await mkdir(path.dirname(dir), { recursive: true });
+  for (const abandoned of await tempSiblings(dir)) await rm(abandoned, { recursive: true, force: true });
   const temp = tempSibling(dir);
   try {
     await mkdir(temp);
