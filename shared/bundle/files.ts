@@ -131,6 +131,14 @@ export async function fsyncPath(p: string): Promise<void> {
   }
 }
 
+/**
+ * Flushes `root` and the directories holding `files` (relative to it), so that the entries of a
+ * tree built beside its target survive a crash once it is renamed into place.
+ */
+export async function fsyncDirectories(root: string, files: readonly string[]): Promise<void> {
+  for (const d of new Set([root, ...files.map((f) => path.dirname(path.join(root, f)))])) await fsyncPath(d);
+}
+
 /** Every regular file under `dir`, relative, POSIX separators, sorted. */
 export async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });

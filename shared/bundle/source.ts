@@ -6,7 +6,7 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promi
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { componentLogger } from "../log.ts";
-import { BundleError, fsyncPath, pathExists, tempSibling, tempSiblings } from "./files.ts";
+import { BundleError, fsyncDirectories, fsyncPath, pathExists, tempSibling, tempSiblings } from "./files.ts";
 import { type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
 import {
   parseManifest,
@@ -95,9 +95,10 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
     }
     await writeFile(path.join(temp, MANIFEST_FILE), text);
     await fsyncPath(path.join(temp, MANIFEST_FILE));
-    for (const d of new Set(manifest.files.map((f) => path.dirname(path.join(temp, f.path)))))
-      await fsyncPath(d);
-    await fsyncPath(temp);
+    await fsyncDirectories(
+      temp,
+      manifest.files.map((f) => f.path),
+    );
     // A stale or damaged copy under the same name is replaced; a concurrent winner is kept.
     if (await pathExists(target)) {
       const winner = await verifiedCopy(target);

@@ -11,7 +11,16 @@ import { Index } from "usearch";
 import { saveModel } from "../tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../tower/features.ts";
 import { towerDims } from "../tower/towers.ts";
-import { BundleError, digestFile, fsyncPath, listFiles, pathExists, sha256, tempSibling } from "./files.ts";
+import {
+  BundleError,
+  digestFile,
+  fsyncDirectories,
+  fsyncPath,
+  listFiles,
+  pathExists,
+  sha256,
+  tempSibling,
+} from "./files.ts";
 import { usearchConfig } from "./index-config.ts";
 import {
   BUNDLE_FORMAT_VERSION,
@@ -224,8 +233,10 @@ export class BundleWriter {
       const manifestPath = path.join(this.tempDir, MANIFEST_FILE);
       await writeFile(manifestPath, text);
       await fsyncPath(manifestPath);
-      for (const d of new Set(files.map((f) => path.dirname(path.join(this.tempDir, f.path)))))
-        await fsyncPath(d);
+      await fsyncDirectories(
+        this.tempDir,
+        files.map((f) => f.path),
+      );
       await assertAbsent(this.finalDir);
       await rename(this.tempDir, this.finalDir);
       await fsyncPath(path.dirname(this.finalDir));

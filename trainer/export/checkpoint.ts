@@ -5,7 +5,14 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type * as tf from "@tensorflow/tfjs";
-import { fsyncPath, listFiles, pathExists, tempSibling, tempSiblings } from "../../shared/bundle/files.ts";
+import {
+  fsyncDirectories,
+  fsyncPath,
+  listFiles,
+  pathExists,
+  tempSibling,
+  tempSiblings,
+} from "../../shared/bundle/files.ts";
 import { loadModel, saveModel } from "../../shared/tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
 import { towerSpecMismatches } from "../../shared/tower/spec-check.ts";
@@ -54,10 +61,13 @@ export async function saveCheckpoint(
       `${JSON.stringify({ ...meta, itemCount: itemIds.length }, null, 2)}\n`,
     );
     // Durable before it replaces the last checkpoint: a node crash must not leave empty files.
-    for (const rel of await listFiles(temp)) await fsyncPath(path.join(temp, rel));
+    const files = await listFiles(temp);
+    for (const rel of files) await fsyncPath(path.join(temp, rel));
+    await fsyncDirectories(temp, files);
     const previous = tempSibling(dir);
     if (await pathExists(dir)) await rename(dir, previous);
     await rename(temp, dir);
+    await fsyncPath(path.dirname(dir));
     await rm(previous, { recursive: true, force: true });
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
