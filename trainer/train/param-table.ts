@@ -23,6 +23,9 @@ export class ParamTable {
   readonly #s2: Float32Array | undefined;
   /** Row -> slot in the current batch's local table, -1 when untouched. */
   readonly #slot: Int32Array;
+  /** The current batch's touched rows and their summed gradients, reused across steps. */
+  #unique = new Int32Array(0);
+  #acc = new Float32Array(0);
   #allRows: Int32Array | undefined;
   #step = 0;
 
@@ -69,16 +72,12 @@ export class ParamTable {
 
   /** Applies the gradient of `lookup(ids)` (ids.length x dim). */
   applyLookup(ids: Int32Array, grad: Float32Array): void {
-    this.#applyAccumulated(ids, (k) => grad.subarray(k * this.dim, (k + 1) * this.dim), undefined);
+    this.#applyAccumulated(ids, grad, 1, undefined);
   }
 
   /** Applies the gradient of `pool(ids, weights, len)` (ids.length/len x dim). */
   applyPooled(ids: Int32Array, weights: Float32Array, len: number, grad: Float32Array): void {
-    this.#applyAccumulated(
-      ids,
-      (k) => grad.subarray(Math.floor(k / len) * this.dim, (Math.floor(k / len) + 1) * this.dim),
-      weights,
-    );
+    this.#applyAccumulated(ids, grad, len, weights);
   }
 
   /** Applies a gradient for the whole table (a dense layer's weights). */
@@ -110,36 +109,41 @@ export class ParamTable {
     return r;
   }
 
-  /** Sums each touched row's gradient over its occurrences, then updates those rows once. */
+  /**
+   * Sums each touched row's gradient over its occurrences, then updates those rows once. Id k's
+   * gradient is row floor(k / len) of `grad`, weighted by weights[k].
+   */
   #applyAccumulated(
     ids: Int32Array,
-    gradOf: (k: number) => Float32Array,
+    grad: Float32Array,
+    len: number,
     weights: Float32Array | undefined,
   ): void {
     const d = this.dim;
-    const unique: number[] = [];
-    const acc: Float32Array[] = [];
+    const slot = this.#slot;
+    if (this.#unique.length < ids.length) this.#unique = new Int32Array(ids.length);
+    const unique = this.#unique;
+    let count = 0;
+    for (let k = 0; k < ids.length; k++) {
+      if (weights && weights[k] === 0) continue;
+      const r = this.#check(ids[k] as number);
+      if ((slot[r] as number) < 0) {
+        slot[r] = count;
+        unique[count++] = r;
+      }
+    }
+    if (this.#acc.length < count * d) this.#acc = new Float32Array(count * d);
+    const acc = this.#acc;
+    acc.fill(0, 0, count * d);
     for (let k = 0; k < ids.length; k++) {
       const w = weights ? (weights[k] as number) : 1;
       if (w === 0) continue;
-      const r = ids[k] as number;
-      let s = this.#slot[r] as number;
-      if (s < 0) {
-        s = unique.length;
-        this.#slot[r] = s;
-        unique.push(r);
-        acc.push(new Float32Array(d));
-      }
-      const g = gradOf(k);
-      const a = acc[s] as Float32Array;
-      for (let c = 0; c < d; c++) a[c] = (a[c] as number) + w * (g[c] as number);
+      const a = (slot[ids[k] as number] as number) * d;
+      const g = Math.floor(k / len) * d;
+      for (let c = 0; c < d; c++) acc[a + c] = (acc[a + c] as number) + w * (grad[g + c] as number);
     }
-    const grad = new Float32Array(unique.length * d);
-    for (let s = 0; s < unique.length; s++) {
-      this.#slot[unique[s] as number] = -1;
-      grad.set(acc[s] as Float32Array, s * d);
-    }
-    this.apply(Int32Array.from(unique), grad);
+    for (let s = 0; s < count; s++) slot[unique[s] as number] = -1;
+    this.apply(unique.subarray(0, count), acc);
   }
 
   /** Updates `unique` rows with their summed gradients (unique.length x dim). */
