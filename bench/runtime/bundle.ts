@@ -11,6 +11,7 @@ import { openBundle } from "../../shared/bundle/reader.ts";
 import { BundleWriter } from "../../shared/bundle/writer.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import { buildItemModel, buildViewerModel } from "../../shared/tower/towers.ts";
+import { DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
 import type { Dataset } from "./data.ts";
 
 export interface BuiltBundle {
@@ -28,8 +29,15 @@ interface BuildStats {
   builtAt: string;
 }
 
-const viewerFeatures = { userIdBuckets: 10_000, itemIdBuckets: 50_000, historyLength: 20, profile: [] };
-const itemFeatures = { itemIdBuckets: 50_000, attributes: [] };
+const { idHashes } = DEFAULT_TRAIN_CONFIG;
+const viewerFeatures = {
+  userIdBuckets: 10_000,
+  itemIdBuckets: 50_000,
+  idHashes,
+  historyLength: 20,
+  profile: [],
+};
+const itemFeatures = { itemIdBuckets: 50_000, idHashes, attributes: [] };
 
 export async function buildBundle(
   ds: Dataset,

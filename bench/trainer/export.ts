@@ -14,7 +14,7 @@ import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
 import { buildItemModel, buildViewerModel } from "../../shared/tower/towers.ts";
 import { saveCheckpoint } from "../../trainer/export/checkpoint.ts";
-import { bucketsFor } from "../../trainer/train/config.ts";
+import { bucketsFor, DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
 import { makeDataset } from "../runtime/data.ts";
 
 const run = promisify(execFile);
@@ -41,10 +41,12 @@ export interface ExportMeasure {
  * wrong thing), sized the way the trainer sizes it (2x the catalogue).
  */
 async function syntheticCheckpoint(dir: string, items: number): Promise<void> {
-  const itemSpec: ItemFeatureSpec = { itemIdBuckets: bucketsFor(items, 0), attributes: [] };
+  const { idHashes } = DEFAULT_TRAIN_CONFIG;
+  const itemSpec: ItemFeatureSpec = { itemIdBuckets: bucketsFor(items, 0), idHashes, attributes: [] };
   const viewerSpec: ViewerFeatureSpec = {
     userIdBuckets: 1024,
     itemIdBuckets: 1024,
+    idHashes,
     historyLength: 20,
     profile: [],
   };

@@ -99,7 +99,7 @@ export async function embedThroughput(
   baselineItems: number,
 ): Promise<EmbedThroughput> {
   await initTensorflow({ backend });
-  const spec = { itemIdBuckets: 2 * items, attributes: [] };
+  const spec = { itemIdBuckets: 2 * items, idHashes: DEFAULT_TRAIN_CONFIG.idHashes, attributes: [] };
   const model = buildItemModel({ dims: 64, embeddingDim: 64, hidden: [], seed: 1, features: spec });
   const ids = function* () {
     for (let i = 0; i < items; i++) yield { itemId: `i${i}` };

@@ -89,7 +89,7 @@ export function fakeBundle(opts: FakeBundleOptions = {}): LoadedBundle & { viewe
     );
   const keys = itemKeysOf(ids);
   const manifest = {
-    formatVersion: 1,
+    formatVersion: 2,
     model,
     version,
     createdAt: new Date(0).toISOString(),
@@ -105,9 +105,9 @@ export function fakeBundle(opts: FakeBundleOptions = {}): LoadedBundle & { viewe
     items: { count, keysFile: "items.txt" },
     viewerTower: {
       dir: "viewer",
-      features: { userIdBuckets: 8, itemIdBuckets: 8, historyLength: 4, profile: [] },
+      features: { userIdBuckets: 8, itemIdBuckets: 8, idHashes: 2, historyLength: 4, profile: [] },
     },
-    itemTower: { dir: "item", features: { itemIdBuckets: 8, attributes: [] } },
+    itemTower: { dir: "item", features: { itemIdBuckets: 8, idHashes: 2, attributes: [] } },
     training: { metrics: {}, params: {} },
     files: [],
   } satisfies BundleManifest;

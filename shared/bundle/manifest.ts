@@ -3,7 +3,10 @@
 // index built by the item tower of that same run, so one `version` names both.
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../tower/features.ts";
 
-export const BUNDLE_FORMAT_VERSION = 1;
+/** The formatVersion writers write. */
+export const BUNDLE_FORMAT_VERSION = 2;
+/** What readers read: version 1 differs only in hashing every id to one bucket (no idHashes). */
+export const READABLE_FORMAT_VERSIONS = [1, 2] as const;
 export const MANIFEST_FILE = "manifest.json";
 
 /** The version of a bundle nobody named: when it was made, e.g. v20261127T145131. */
@@ -22,7 +25,7 @@ export interface BundleFile {
 }
 
 export interface BundleManifest {
-  formatVersion: typeof BUNDLE_FORMAT_VERSION;
+  formatVersion: (typeof READABLE_FORMAT_VERSIONS)[number];
   /** RetrievalModel name this bundle belongs to. */
   model: string;
   /** Version shared by the viewer tower and the item index: they are never served apart. */

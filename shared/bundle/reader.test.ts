@@ -1,10 +1,12 @@
 import { appendFile, cp, mkdtemp, readFile, rm, truncate, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { Index, MetricKind, ScalarKind } from "usearch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initTensorflow } from "../tf/backend.ts";
 import { saveModel } from "../tf/model-io.ts";
+import type { ViewerFeatures } from "../tower/features.ts";
 import { testViewerConfig, testViewers } from "../tower/testing.ts";
 import { buildViewerModel } from "../tower/towers.ts";
 import { BundleError, type BundleErrorCode, digestFile, sha256 } from "./files.ts";
@@ -84,6 +86,35 @@ describe("openBundle on a good bundle", () => {
     expect(b.index.size()).toBe(200);
     b.close();
     expect((await verifyBundle(good.dir)).digest).toBe(good.digest);
+  });
+});
+
+describe("a formatVersion 1 bundle", () => {
+  // Written by the release before idHashes, with its towers and its embeddings of testViewers.
+  const fixture = fileURLToPath(new URL("./fixtures/format-v1/", import.meta.url));
+
+  it("loads with one bucket per id and embeds exactly as the release that wrote it", async () => {
+    const expected = JSON.parse(await readFile(path.join(fixture, "embeddings.json"), "utf8")) as {
+      viewers: ViewerFeatures[];
+      embeddings: number[];
+    };
+    const b = await openBundle(path.join(fixture, "v1"));
+    expect(b.manifest.formatVersion).toBe(1);
+    expect(b.manifest.viewerTower.features.idHashes).toBe(1);
+    expect(b.manifest.itemTower.features.idHashes).toBe(1);
+    const emb = await b.viewer.embed(expected.viewers);
+    expect(Array.from(emb)).toEqual(expected.embeddings.map(Math.fround));
+    b.close();
+    expect((await verifyBundle(path.join(fixture, "v1"))).manifest.itemTower.features.idHashes).toBe(1);
+  });
+
+  it("is refused with idHashes, which version 1 did not have", async () => {
+    const dir = path.join(root, `copy-${n++}`);
+    await cp(path.join(fixture, "v1"), dir, { recursive: true });
+    await editManifest(dir, (m) => {
+      m.itemTower.features.idHashes = 1;
+    });
+    await refused(dir, "schema_invalid", /\/itemTower\/features must NOT be valid/);
   });
 });
 
@@ -247,12 +278,20 @@ describe("openBundle refuses a damaged bundle", () => {
     await refused(dir, "schema_invalid", /refers to items\.keys, which files does not list/);
   });
 
+  it("a version 2 manifest without idHashes", async () => {
+    const dir = await copy();
+    await editManifest(dir, (m) => {
+      delete (m.viewerTower.features as Partial<typeof m.viewerTower.features>).idHashes;
+    });
+    await refused(dir, "schema_invalid", /\/viewerTower\/features must have required property 'idHashes'/);
+  });
+
   it("an unknown format version", async () => {
     const dir = await copy();
     await editManifest(dir, (m) => {
-      (m as { formatVersion: number }).formatVersion = 2;
+      (m as { formatVersion: number }).formatVersion = 3;
     });
-    await refused(dir, "format_version", /formatVersion 2, this reader supports 1/);
+    await refused(dir, "format_version", /formatVersion 3, this reader supports 1 and 2/);
   });
 
   it("a manifest that is not JSON", async () => {

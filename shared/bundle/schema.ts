@@ -1,7 +1,8 @@
-// JSON Schema of manifest.json (formatVersion 1). The reader refuses anything it does not
-// accept, so a field added later needs a formatVersion bump, not a silent extension.
+// JSON Schema of manifest.json, every formatVersion the reader reads. The reader refuses anything
+// it does not accept, so a field added later needs a formatVersion bump, not a silent extension.
+// Version 2 added the features' idHashes (a version-1 bundle's ids hash to one bucket).
 import { Ajv } from "ajv";
-import { BUNDLE_FORMAT_VERSION, type BundleManifest } from "./manifest.ts";
+import { type BundleManifest, READABLE_FORMAT_VERSIONS } from "./manifest.ts";
 
 const relativePath = {
   type: "string",
@@ -32,9 +33,19 @@ const profileFeature = {
   ],
 };
 const scalar = { type: ["string", "number", "boolean"] };
+const idHashes = { type: "integer", minimum: 1, maximum: 8 };
+/** Version 1 has no idHashes; later versions require it, in both towers' features. */
+const idHashesRule = (rule: object) => ({
+  type: "object",
+  properties: {
+    viewerTower: { type: "object", properties: { features: rule } },
+    itemTower: { type: "object", properties: { features: rule } },
+  },
+});
+const withIdHashes = { type: "object", properties: { idHashes }, required: ["idHashes"] };
 
 export const manifestSchema = {
-  $id: "https://towerops.dev/schemas/bundle-manifest-v1.json",
+  $id: "https://towerops.dev/schemas/bundle-manifest.json",
   type: "object",
   additionalProperties: false,
   required: [
@@ -52,7 +63,7 @@ export const manifestSchema = {
     "files",
   ],
   properties: {
-    formatVersion: { const: BUNDLE_FORMAT_VERSION },
+    formatVersion: { enum: READABLE_FORMAT_VERSIONS },
     model: { type: "string", minLength: 1, maxLength: 253 },
     version: { type: "string", minLength: 1, maxLength: 128 },
     createdAt: { type: "string", format: "date-time" },
@@ -89,6 +100,7 @@ export const manifestSchema = {
           properties: {
             userIdBuckets: { type: "integer", minimum: 2 },
             itemIdBuckets: { type: "integer", minimum: 2 },
+            idHashes,
             historyLength: positiveInt,
             profile: { type: "array", items: profileFeature },
           },
@@ -107,6 +119,7 @@ export const manifestSchema = {
           required: ["itemIdBuckets", "attributes"],
           properties: {
             itemIdBuckets: { type: "integer", minimum: 2 },
+            idHashes,
             attributes: { type: "array", items: profileFeature },
           },
         },
@@ -136,6 +149,10 @@ export const manifestSchema = {
       },
     },
   },
+  if: { type: "object", properties: { formatVersion: { const: 1 } } },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, never awaited
+  then: idHashesRule({ not: withIdHashes }),
+  else: idHashesRule(withIdHashes),
 } as const;
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { ItemKeys } from "./bundle.ts";
 import { BundleError, digestFiles, listFiles, sha256 } from "./files.ts";
 import { readItemKeys } from "./item-keys.ts";
-import { BUNDLE_FORMAT_VERSION, type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
+import { type BundleManifest, MANIFEST_FILE, READABLE_FORMAT_VERSIONS } from "./manifest.ts";
 import { manifestProblems } from "./schema.ts";
 
 export interface VerifiedBundle {
@@ -151,10 +151,10 @@ export function parseManifest(text: string): VerifiedBundle {
     );
   }
   const version = (value as { formatVersion?: unknown } | null)?.formatVersion;
-  if (version !== BUNDLE_FORMAT_VERSION) {
+  if (!(READABLE_FORMAT_VERSIONS as readonly unknown[]).includes(version)) {
     throw new BundleError(
       "format_version",
-      `${MANIFEST_FILE} has formatVersion ${JSON.stringify(version)}, this reader supports ${BUNDLE_FORMAT_VERSION}`,
+      `${MANIFEST_FILE} has formatVersion ${JSON.stringify(version)}, this reader supports ${READABLE_FORMAT_VERSIONS.join(" and ")}`,
       MANIFEST_FILE,
     );
   }
@@ -167,6 +167,10 @@ export function parseManifest(text: string): VerifiedBundle {
     );
   }
   const manifest = value as BundleManifest;
+  if (manifest.formatVersion === 1) {
+    manifest.viewerTower.features.idHashes = 1;
+    manifest.itemTower.features.idHashes = 1;
+  }
   const listed = new Set(manifest.files.map((f) => f.path));
   if (listed.size !== manifest.files.length) {
     throw new BundleError("schema_invalid", `${MANIFEST_FILE}: files lists a path twice`, MANIFEST_FILE);

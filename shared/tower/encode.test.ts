@@ -6,6 +6,7 @@ import { hashBucket, NS } from "./hash.ts";
 const viewerSpec: ViewerFeatureSpec = {
   userIdBuckets: 1000,
   itemIdBuckets: 500,
+  idHashes: 2,
   historyLength: 3,
   profile: [
     { name: "age", kind: "numeric" },
@@ -15,21 +16,23 @@ const viewerSpec: ViewerFeatureSpec = {
 };
 
 describe("encodeViewers", () => {
-  it("hashes ids, keeps the most recent history and weights it for a masked mean", () => {
+  it("hashes ids to idHashes buckets, keeps the most recent history and weights it for a masked mean", () => {
     const enc = encodeViewers(viewerSpec, [
       { userId: "u1", history: ["a", "b", "c", "d"], profile: { age: 31, country: "FR" } },
-      { userId: "u2" },
+      { userId: "u2", history: ["e"] },
     ]);
     expect(enc.count).toBe(2);
-    expect(Array.from(enc.userId)).toEqual([
-      hashBucket(NS.user, "u1", 1000),
-      hashBucket(NS.user, "u2", 1000),
-    ]);
-    expect(Array.from(enc.history.subarray(0, 3))).toEqual(
-      ["b", "c", "d"].map((i) => hashBucket(NS.item, i, 500)),
+    const both = (ns: string, id: string, buckets: number) =>
+      [0, 1].map((k) => hashBucket(ns, id, buckets, k));
+    expect(Array.from(enc.userId)).toEqual([...both(NS.user, "u1", 1000), ...both(NS.user, "u2", 1000)]);
+    // An item's buckets sit side by side; 3 items × 2 hashes per viewer.
+    expect(Array.from(enc.history.subarray(0, 6))).toEqual(
+      ["b", "c", "d"].flatMap((i) => both(NS.item, i, 500)),
     );
-    expect(Array.from(enc.history.subarray(3))).toEqual([0, 0, 0]);
-    expect(Array.from(enc.historyWeights)).toEqual([1 / 3, 1 / 3, 1 / 3, 0, 0, 0].map(Math.fround));
+    expect(Array.from(enc.history.subarray(6))).toEqual([...both(NS.item, "e", 500), 0, 0, 0, 0]);
+    expect(Array.from(enc.historyWeights)).toEqual(
+      [...Array(6).fill(1 / 6), 1 / 2, 1 / 2, 0, 0, 0, 0].map(Math.fround),
+    );
     // country owns rows [0, 10), device rows [10, 14); a missing value is the feature's row 0.
     expect(Array.from(enc.categorical)).toEqual([hashBucket(NS.profile("country"), "FR", 10), 10, 0, 10]);
     expect(Array.from(enc.numeric)).toEqual([31, 0]);
@@ -65,6 +68,7 @@ describe("encodeItems", () => {
   it("hashes item ids into the same namespace as history items", () => {
     const spec: ItemFeatureSpec = {
       itemIdBuckets: 500,
+      idHashes: 1,
       attributes: [{ name: "genre", kind: "categorical", buckets: 8 }],
     };
     const enc = encodeItems(spec, [{ itemId: "a", attributes: { genre: "drama" } }, { itemId: "b" }]);

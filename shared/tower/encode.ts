@@ -8,7 +8,7 @@ import type {
   ViewerFeatureSpec,
   ViewerFeatures,
 } from "./features.ts";
-import { hashBucket, NS } from "./hash.ts";
+import { hashBucket, idBuckets, NS } from "./hash.ts";
 
 /** A feature value the spec cannot encode; `code` is machine-readable for 400 answers. */
 export class FeatureError extends Error {
@@ -48,14 +48,17 @@ export function featureLayout(features: ProfileFeature[]): FeatureLayout {
   return { categorical, numeric, categoricalRows: rows };
 }
 
-/** Row-major arrays, one row per viewer, in input order. */
+/** Row-major arrays, one row per viewer, in input order. H is the spec's idHashes. */
 export interface EncodedViewers {
   count: number;
-  /** [count] user-id bucket. */
+  /** [count, H] user-id buckets. */
   userId: Int32Array;
-  /** [count, historyLength] item buckets, most recent items kept, left-aligned, 0-padded. */
+  /**
+   * [count, historyLength × H] item buckets, an item's H side by side, most recent items kept,
+   * left-aligned, 0-padded.
+   */
   history: Int32Array;
-  /** [count, historyLength] 1/len over real entries, 0 on padding: a dot product is the masked mean. */
+  /** Same shape: 1/(len × H) on real entries, 0 on padding, so a dot product is the masked mean. */
   historyWeights: Float32Array;
   /** [count, categorical.length] rows into the shared categorical table. */
   categorical: Int32Array;
@@ -65,7 +68,7 @@ export interface EncodedViewers {
 
 export interface EncodedItems {
   count: number;
-  /** [count] item-id bucket. */
+  /** [count, H] item-id buckets. */
   itemId: Int32Array;
   categorical: Int32Array;
   numeric: Float32Array;
@@ -73,11 +76,12 @@ export interface EncodedItems {
 
 export function encodeViewers(spec: ViewerFeatureSpec, viewers: readonly ViewerFeatures[]): EncodedViewers {
   const n = viewers.length;
-  const L = spec.historyLength;
+  const H = spec.idHashes;
+  const L = spec.historyLength * H;
   const layout = featureLayout(spec.profile);
   const out: EncodedViewers = {
     count: n,
-    userId: new Int32Array(n),
+    userId: new Int32Array(n * H),
     history: new Int32Array(n * L),
     historyWeights: new Float32Array(n * L),
     categorical: new Int32Array(n * layout.categorical.length),
@@ -85,16 +89,17 @@ export function encodeViewers(spec: ViewerFeatureSpec, viewers: readonly ViewerF
   };
   for (let r = 0; r < n; r++) {
     const v = viewers[r] as ViewerFeatures;
-    out.userId[r] = hashBucket(NS.user, checkId(v?.userId, `viewer ${r}: userId`), spec.userIdBuckets);
+    idBuckets(NS.user, checkId(v?.userId, `viewer ${r}: userId`), spec.userIdBuckets, H, out.userId, r * H);
     const history = v.history ?? [];
     if (!Array.isArray(history))
       throw new FeatureError("invalid_history", `viewer ${r}: history must be an array`);
-    const recent = history.slice(Math.max(0, history.length - L));
+    const recent = history.slice(Math.max(0, history.length - spec.historyLength));
+    const at = r * L;
     for (let j = 0; j < recent.length; j++) {
       const id = checkId(recent[j], `viewer ${r}: history[${history.length - recent.length + j}]`);
-      out.history[r * L + j] = hashBucket(NS.item, id, spec.itemIdBuckets);
-      out.historyWeights[r * L + j] = 1 / recent.length;
+      idBuckets(NS.item, id, spec.itemIdBuckets, H, out.history, at + j * H);
     }
+    out.historyWeights.fill(1 / (recent.length * H), at, at + recent.length * H);
     encodeFeatureRow(layout, NS.profile, v.profile, r, out, `viewer ${r}: profile`);
   }
   return out;
@@ -102,16 +107,17 @@ export function encodeViewers(spec: ViewerFeatureSpec, viewers: readonly ViewerF
 
 export function encodeItems(spec: ItemFeatureSpec, items: readonly ItemFeatures[]): EncodedItems {
   const n = items.length;
+  const H = spec.idHashes;
   const layout = featureLayout(spec.attributes);
   const out: EncodedItems = {
     count: n,
-    itemId: new Int32Array(n),
+    itemId: new Int32Array(n * H),
     categorical: new Int32Array(n * layout.categorical.length),
     numeric: new Float32Array(n * layout.numeric.length),
   };
   for (let r = 0; r < n; r++) {
     const item = items[r] as ItemFeatures;
-    out.itemId[r] = hashBucket(NS.item, checkId(item?.itemId, `item ${r}: itemId`), spec.itemIdBuckets);
+    idBuckets(NS.item, checkId(item?.itemId, `item ${r}: itemId`), spec.itemIdBuckets, H, out.itemId, r * H);
     encodeFeatureRow(layout, NS.attribute, item.attributes, r, out, `item ${r}: attributes`);
   }
   return out;

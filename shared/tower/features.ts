@@ -23,6 +23,8 @@ export type ProfileFeature =
 export interface ViewerFeatureSpec {
   /** Hash buckets for user ids, so users unseen in training still embed. */
   userIdBuckets: number;
+  /** Buckets each user id and history item id hashes to; their rows are averaged (hash.ts). */
+  idHashes: number;
   /** Hash buckets for item ids in the history input. */
   itemIdBuckets: number;
   /** Max history items pooled; longer histories keep the most recent. */
@@ -32,5 +34,7 @@ export interface ViewerFeatureSpec {
 
 export interface ItemFeatureSpec {
   itemIdBuckets: number;
+  /** Buckets each item id hashes to; their rows are averaged (hash.ts). */
+  idHashes: number;
   attributes: ProfileFeature[];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hashBucket, hashString, murmur3, NS } from "./hash.ts";
+import { hashBucket, hashString, idBuckets, murmur3, NS } from "./hash.ts";
 
 describe("hashString (MurmurHash3 x86_32, seed 0)", () => {
   it("matches the reference implementation's published values", () => {
@@ -38,4 +38,33 @@ describe("hashBucket", () => {
   });
 });
 
+describe("idBuckets", () => {
+  it("gives an id one bucket per hash, the k-th hashed with seed k, pinned like hashBucket", () => {
+    const out = new Int32Array(4);
+    idBuckets(NS.item, "i42", 50_000, 2, out, 1);
+    expect(Array.from(out)).toEqual([0, 49729, PINNED_SEED_1, 0]);
+    expect(hashBucket(NS.item, "i42", 50_000, 1)).toBe(PINNED_SEED_1);
+  });
+
+  it("leaves no two of many ids with the same buckets, where one hash makes many share", () => {
+    const n = 20_000;
+    const buckets = 2 * n;
+    /** Ids whose set of buckets another id has too. */
+    const sharing = (hashes: number) => {
+      const out = new Int32Array(hashes);
+      const ids = new Map<string, number>();
+      for (let i = 0; i < n; i++) {
+        idBuckets(NS.item, `i${i}`, buckets, hashes, out, 0);
+        const key = [...out].sort().join(",");
+        ids.set(key, (ids.get(key) ?? 0) + 1);
+      }
+      return [...ids.values()].filter((c) => c > 1).reduce((a, c) => a + c, 0);
+    };
+    // n ids in 2n buckets: an id's bucket is empty of the others with probability e^(-1/2).
+    expect(sharing(1)).toBeGreaterThan(0.35 * n);
+    expect(sharing(2)).toBeLessThanOrEqual(2);
+  });
+});
+
 const PINNED = [499, 49729, 13];
+const PINNED_SEED_1 = 26495;

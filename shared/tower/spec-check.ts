@@ -39,10 +39,16 @@ export function towerSpecMismatches(model: tf.LayersModel, spec: Spec): string[]
   if (spec.kind === "viewer") {
     expect("user-id buckets", rows("viewer_user_embedding"), spec.features.userIdBuckets);
     expect("history item-id buckets", rows("viewer_history_embedding"), spec.features.itemIdBuckets);
-    expect("history length", width("viewer_history"), spec.features.historyLength);
+    expect("user-id hashes", width("viewer_user_id"), spec.features.idHashes);
+    expect(
+      "history inputs (length × id hashes)",
+      width("viewer_history"),
+      spec.features.historyLength * spec.features.idHashes,
+    );
     side("viewer_profile", spec.features.profile);
   } else {
     expect("item-id buckets", rows("item_id_embedding"), spec.features.itemIdBuckets);
+    expect("item-id hashes", width("item_item_id"), spec.features.idHashes);
     side("item_attributes", spec.features.attributes);
   }
   return out;

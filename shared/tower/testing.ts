@@ -10,6 +10,7 @@ export const testViewerConfig: ViewerTowerConfig = {
   features: {
     userIdBuckets: 50,
     itemIdBuckets: 40,
+    idHashes: 2,
     historyLength: 4,
     profile: [
       { name: "age", kind: "numeric" },
@@ -23,7 +24,11 @@ export const testItemConfig: ItemTowerConfig = {
   embeddingDim: 6,
   hidden: [],
   seed: 7,
-  features: { itemIdBuckets: 40, attributes: [{ name: "genre", kind: "categorical", buckets: 6 }] },
+  features: {
+    itemIdBuckets: 40,
+    idHashes: 2,
+    attributes: [{ name: "genre", kind: "categorical", buckets: 6 }],
+  },
 };
 
 export const testViewers: ViewerFeatures[] = [

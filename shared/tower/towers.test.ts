@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initTensorflow } from "../tf/backend.ts";
 import { loadModel, saveModel } from "../tf/model-io.ts";
 import { encodeItems, encodeViewers } from "./encode.ts";
+import type { ItemFeatureSpec, ItemFeatures } from "./features.ts";
+import { hashBucket, NS } from "./hash.ts";
 import { testItemConfig, testItems, testViewerConfig, testViewers } from "./testing.ts";
 import { buildItemModel, buildViewerModel, itemInputs, runTower, towerDims, viewerInputs } from "./towers.ts";
 
@@ -20,6 +22,12 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "towers-test-"));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
+
+function embedRows(model: tf.LayersModel, spec: ItemFeatureSpec, rows: ItemFeatures[]): Float32Array {
+  return tf.tidy(
+    () => runTower(model, itemInputs(spec, encodeItems(spec, rows)), false).dataSync() as Float32Array,
+  );
+}
 
 function viewerOut(model: tf.LayersModel): Float32Array {
   return tf.tidy(
@@ -46,6 +54,25 @@ describe("towers", () => {
     expect(Array.from(viewerOut(b))).toEqual(Array.from(out));
     a.dispose();
     b.dispose();
+  });
+
+  it("embed two items apart when they share a bucket, unless each id has only that one", () => {
+    const buckets = 40;
+    const first = (id: string) => hashBucket(NS.item, id, buckets);
+    const ids = Array.from({ length: 100 }, (_, i) => `i${i}`);
+    const a = ids[0] as string;
+    const b = ids.find((id) => id !== a && first(id) === first(a)) as string;
+    const embeddings = (idHashes: number) => {
+      const features = { itemIdBuckets: buckets, idHashes, attributes: [] };
+      const model = buildItemModel({ ...itemConfig, features });
+      const out = embedRows(model, features, [{ itemId: a }, { itemId: b }]);
+      model.dispose();
+      return [Array.from(out.subarray(0, 8)), Array.from(out.subarray(8))];
+    };
+    const [a1, b1] = embeddings(1);
+    expect(a1).toEqual(b1);
+    const [a2, b2] = embeddings(2);
+    expect(a2).not.toEqual(b2);
   });
 
   it("round-trip through model-io with identical outputs", async () => {

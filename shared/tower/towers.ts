@@ -2,6 +2,7 @@
 // use the `ip` metric and the trainer's logits are cosines (scaled by its temperature).
 //   viewer: [user-id emb | masked mean of history item embs | profile cat embs | profile numerics] -> MLP
 //   item:   [item-id emb | attribute cat embs | attribute numerics] -> MLP
+// An id's embedding is the mean of the rows of its idHashes buckets (see hash.ts).
 import * as tf from "@tensorflow/tfjs";
 import { type EncodedItems, type EncodedViewers, featureLayout } from "./encode.ts";
 import type { ItemFeatureSpec, ProfileFeature, ViewerFeatureSpec } from "./features.ts";
@@ -52,6 +53,19 @@ function embed(
   return tf.layers
     .embedding({ inputDim: rows, outputDim: dim, embeddingsInitializer: seeds.embedding(), name })
     .apply(x) as tf.SymbolicTensor;
+}
+
+/** An id's embedding: the mean of its buckets' rows, [n, idHashes] ids -> [n, dim]. */
+function embedId(
+  x: tf.SymbolicTensor,
+  rows: number,
+  dim: number,
+  name: string,
+  seeds: Seeds,
+): tf.SymbolicTensor {
+  return tf.layers
+    .globalAveragePooling1d({ name: `${name}_mean` })
+    .apply(embed(x, rows, dim, name, seeds)) as tf.SymbolicTensor;
 }
 
 function flatten(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
@@ -111,13 +125,12 @@ function concat(parts: tf.SymbolicTensor[], name: string): tf.SymbolicTensor {
 export function buildViewerModel(config: ViewerTowerConfig): tf.LayersModel {
   const { features, embeddingDim } = config;
   const seeds = new Seeds(config.seed ?? 1);
-  const userId = tf.input({ shape: [1], dtype: "int32", name: "viewer_user_id" });
-  const history = tf.input({ shape: [features.historyLength], dtype: "int32", name: "viewer_history" });
-  const historyWeights = tf.input({ shape: [features.historyLength], name: "viewer_history_weights" });
-  const user = flatten(
-    embed(userId, features.userIdBuckets, embeddingDim, "viewer_user_embedding", seeds),
-    "viewer_user_flat",
-  );
+  const H = features.idHashes;
+  const userId = tf.input({ shape: [H], dtype: "int32", name: "viewer_user_id" });
+  const historyWidth = features.historyLength * H;
+  const history = tf.input({ shape: [historyWidth], dtype: "int32", name: "viewer_history" });
+  const historyWeights = tf.input({ shape: [historyWidth], name: "viewer_history_weights" });
+  const user = embedId(userId, features.userIdBuckets, embeddingDim, "viewer_user_embedding", seeds);
   const historyEmb = embed(history, features.itemIdBuckets, embeddingDim, "viewer_history_embedding", seeds);
   const pooled = new WeightedPool({ name: "viewer_history_pool" }).apply([
     historyEmb,
@@ -135,11 +148,8 @@ export function buildViewerModel(config: ViewerTowerConfig): tf.LayersModel {
 export function buildItemModel(config: ItemTowerConfig): tf.LayersModel {
   const { features, embeddingDim } = config;
   const seeds = new Seeds((config.seed ?? 1) + 1_000_003);
-  const itemId = tf.input({ shape: [1], dtype: "int32", name: "item_item_id" });
-  const item = flatten(
-    embed(itemId, features.itemIdBuckets, embeddingDim, "item_id_embedding", seeds),
-    "item_id_flat",
-  );
+  const itemId = tf.input({ shape: [features.idHashes], dtype: "int32", name: "item_item_id" });
+  const item = embedId(itemId, features.itemIdBuckets, embeddingDim, "item_id_embedding", seeds);
   const side = sideFeatures(features.attributes, "item_attributes", embeddingDim, seeds);
   const output = head([item, ...side.parts], config, "item", seeds);
   return tf.model({ inputs: [itemId, ...side.inputs], outputs: output, name: "item_tower" });
@@ -151,10 +161,11 @@ export function buildItemModel(config: ItemTowerConfig): tf.LayersModel {
  */
 export function viewerInputs(spec: ViewerFeatureSpec, enc: EncodedViewers): tf.Tensor[] {
   const n = enc.count;
-  const L = spec.historyLength;
+  const H = spec.idHashes;
+  const L = spec.historyLength * H;
   const layout = featureLayout(spec.profile);
   const t: tf.Tensor[] = [
-    tf.tensor2d(enc.userId, [n, 1], "int32"),
+    tf.tensor2d(enc.userId, [n, H], "int32"),
     tf.tensor2d(enc.history, [n, L], "int32"),
     tf.tensor2d(enc.historyWeights, [n, L], "float32"),
   ];
@@ -167,7 +178,7 @@ export function viewerInputs(spec: ViewerFeatureSpec, enc: EncodedViewers): tf.T
 export function itemInputs(spec: ItemFeatureSpec, enc: EncodedItems): tf.Tensor[] {
   const n = enc.count;
   const layout = featureLayout(spec.attributes);
-  const t: tf.Tensor[] = [tf.tensor2d(enc.itemId, [n, 1], "int32")];
+  const t: tf.Tensor[] = [tf.tensor2d(enc.itemId, [n, spec.idHashes], "int32")];
   if (layout.categorical.length > 0)
     t.push(tf.tensor2d(enc.categorical, [n, layout.categorical.length], "int32"));
   if (layout.numeric.length > 0) t.push(tf.tensor2d(enc.numeric, [n, layout.numeric.length], "float32"));

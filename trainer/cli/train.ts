@@ -21,6 +21,7 @@ interface TrainFlags
       | "embeddingDim"
       | "hidden"
       | "historyLength"
+      | "idHashes"
       | "batchSize"
       | "epochs"
       | "learningRate"
@@ -58,6 +59,8 @@ const MAX_WIDTH = 4096;
 const MAX_HISTORY = 1000;
 const MAX_BATCH = 8192;
 const MAX_HASH_SIZE = 1 << 26;
+// Each hash is one more lookup per id and history item; past a few, collisions are already gone.
+const MAX_ID_HASHES = 8;
 
 export function registerTrain(program: Command): void {
   program
@@ -124,6 +127,12 @@ export function registerTrain(program: Command): void {
     )
     .option("--user-buckets <n>", "user-id hash buckets (0 = 2x users)", int(0), 0)
     .option("--item-buckets <n>", "item-id hash buckets (0 = 2x items)", int(0), 0)
+    .option(
+      "--id-hashes <n>",
+      "buckets each user and item id hashes to, their rows averaged (1 makes ~40% of ids share a row with another)",
+      int(1, MAX_ID_HASHES),
+      DEFAULT_TRAIN_CONFIG.idHashes,
+    )
     .option(
       "--batch-size <n>",
       "examples per step (in-batch negatives = batch size - 1)",
@@ -231,6 +240,7 @@ export function registerTrain(program: Command): void {
             historyLength: f.historyLength,
             userIdBuckets: f.userBuckets,
             itemIdBuckets: f.itemBuckets,
+            idHashes: f.idHashes,
             batchSize: f.batchSize,
             epochs: f.epochs,
             learningRate: f.learningRate,

@@ -49,6 +49,7 @@ function settingsParams(o: HeldTrainOptions): Params {
     embeddingDim: o.config.embeddingDim,
     hidden: o.config.hidden.join(",") || "none",
     historyLength: o.config.historyLength,
+    idHashes: o.config.idHashes,
   };
 }
 

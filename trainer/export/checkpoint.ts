@@ -94,6 +94,9 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   for (const key of ["model", "dims", "viewerFeatures", "itemFeatures", "itemCount"] as const) {
     if (meta[key] === undefined) throw new Error(`checkpoint: ${metaPath} has no "${key}"`);
   }
+  // Checkpoints from before idHashes hashed every id to one bucket.
+  meta.viewerFeatures.idHashes ??= 1;
+  meta.itemFeatures.idHashes ??= 1;
   const viewer = await loadModel(path.join(dir, "viewer"));
   const item = await loadModel(path.join(dir, "item"));
   const mismatches = [

@@ -10,6 +10,8 @@ export interface TrainConfig {
   /** Hash buckets; 0 picks ~2x the vocabulary seen in training so unseen ids rarely collide. */
   userIdBuckets: number;
   itemIdBuckets: number;
+  /** Buckets per id, their rows averaged, so ids sharing one bucket still embed apart (hash.ts). */
+  idHashes: number;
   batchSize: number;
   epochs: number;
   learningRate: number;
@@ -37,6 +39,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   historyLength: 20,
   userIdBuckets: 0,
   itemIdBuckets: 0,
+  idHashes: 2,
   batchSize: 256,
   epochs: 3,
   learningRate: 0.003,

@@ -4,47 +4,54 @@ import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/feat
 import { tableOf } from "../data/testing.ts";
 import { assembleBatch, buildFeatureCache, itemOf, Timelines, viewerOf } from "./examples.ts";
 
-const viewerSpec: ViewerFeatureSpec = {
+const oneHashViewer: ViewerFeatureSpec = {
   userIdBuckets: 64,
   itemIdBuckets: 128,
+  idHashes: 1,
   historyLength: 3,
   profile: [
     { name: "age", kind: "numeric" },
     { name: "country", kind: "categorical", buckets: 8 },
   ],
 };
-const itemSpec: ItemFeatureSpec = {
+const oneHashItem: ItemFeatureSpec = {
   itemIdBuckets: 128,
+  idHashes: 1,
   attributes: [{ name: "genre", kind: "categorical", buckets: 4 }],
 };
 
 describe("assembleBatch", () => {
-  it("encodes each event exactly as the shared encoders encode its features, history = earlier items", () => {
-    const t = tableOf([
-      ["a", "x", 5],
-      ["b", "y", 1],
-      ["a", "y", 1],
-      ["a", "z", 2],
-      ["a", "w", 3],
-      ["a", "v", 4],
-    ]);
-    const users = new Map([["a", { age: 31, country: "FR" }]]);
-    const items = new Map([["x", { genre: "drama" }]]);
-    const cache = buildFeatureCache(t.users, t.items, viewerSpec, itemSpec, users, items);
-    const rows = [0, 1, 2, 4];
-    const batch = assembleBatch(rows, new Timelines(t), cache);
-    // Row 0 is a's latest event (t=5): its history is a's three previous items, oldest first.
-    const histories = [["z", "w", "v"], [], [], ["y", "z"]];
-    const viewers = rows.map((r, k) =>
-      viewerOf(t.users.ids[t.user[r] as number] as string, histories[k] as string[], users),
-    );
-    expect(batch.viewers).toEqual(encodeViewers(viewerSpec, viewers));
-    expect(batch.items).toEqual(
-      encodeItems(
-        itemSpec,
-        rows.map((r) => itemOf(t.items.ids[t.item[r] as number] as string, items)),
-      ),
-    );
-    expect([...batch.itemIndex]).toEqual(rows.map((r) => t.item[r]));
-  });
+  it.each([1, 2, 3])(
+    "encodes each event exactly as the shared encoders do, history = earlier items (%i id hashes)",
+    (idHashes) => {
+      const viewerSpec = { ...oneHashViewer, idHashes };
+      const itemSpec = { ...oneHashItem, idHashes };
+      const t = tableOf([
+        ["a", "x", 5],
+        ["b", "y", 1],
+        ["a", "y", 1],
+        ["a", "z", 2],
+        ["a", "w", 3],
+        ["a", "v", 4],
+      ]);
+      const users = new Map([["a", { age: 31, country: "FR" }]]);
+      const items = new Map([["x", { genre: "drama" }]]);
+      const cache = buildFeatureCache(t.users, t.items, viewerSpec, itemSpec, users, items);
+      const rows = [0, 1, 2, 4];
+      const batch = assembleBatch(rows, new Timelines(t), cache);
+      // Row 0 is a's latest event (t=5): its history is a's three previous items, oldest first.
+      const histories = [["z", "w", "v"], [], [], ["y", "z"]];
+      const viewers = rows.map((r, k) =>
+        viewerOf(t.users.ids[t.user[r] as number] as string, histories[k] as string[], users),
+      );
+      expect(batch.viewers).toEqual(encodeViewers(viewerSpec, viewers));
+      expect(batch.items).toEqual(
+        encodeItems(
+          itemSpec,
+          rows.map((r) => itemOf(t.items.ids[t.item[r] as number] as string, items)),
+        ),
+      );
+      expect([...batch.itemIndex]).toEqual(rows.map((r) => t.item[r]));
+    },
+  );
 });

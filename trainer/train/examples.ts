@@ -14,7 +14,7 @@ import type {
   ViewerFeatureSpec,
   ViewerFeatures,
 } from "../../shared/tower/features.ts";
-import { hashBucket, NS } from "../../shared/tower/hash.ts";
+import { idBuckets, NS } from "../../shared/tower/hash.ts";
 import type { FeatureTable } from "../data/features.ts";
 import type { InteractionTable, Vocab } from "../data/table.ts";
 
@@ -25,8 +25,8 @@ export interface FeatureCache {
   users: EncodedViewers;
   /** Per item index: item-tower encoding. */
   items: EncodedItems;
-  /** Per item index: its bucket as a history entry of the viewer tower. */
-  historyBucket: Int32Array;
+  /** Per item index: its idHashes buckets as a history entry of the viewer tower. */
+  historyBuckets: Int32Array;
 }
 
 export function buildFeatureCache(
@@ -48,8 +48,17 @@ export function buildFeatureCache(
       itemSpec,
       items.ids.map((id) => itemOf(id, itemFeatures)),
     ),
-    historyBucket: Int32Array.from(items.ids, (id) => hashBucket(NS.item, id, viewerSpec.itemIdBuckets)),
+    historyBuckets: historyBucketsOf(items.ids, viewerSpec),
   };
+}
+
+function historyBucketsOf(ids: readonly string[], spec: ViewerFeatureSpec): Int32Array {
+  const H = spec.idHashes;
+  const out = new Int32Array(ids.length * H);
+  ids.forEach((id, i) => {
+    idBuckets(NS.item, id, spec.itemIdBuckets, H, out, i * H);
+  });
+  return out;
 }
 
 export function viewerOf(userId: string, history: string[], userFeatures?: FeatureTable): ViewerFeatures {
@@ -107,7 +116,10 @@ export interface Batch {
 export function assembleBatch(rows: ArrayLike<number>, tl: Timelines, cache: FeatureCache): Batch {
   const n = rows.length;
   const t = tl.table;
-  const L = cache.viewerSpec.historyLength;
+  const vh = cache.viewerSpec.idHashes;
+  const ih = cache.itemSpec.idHashes;
+  const length = cache.viewerSpec.historyLength;
+  const L = length * vh;
   const vl = featureLayout(cache.viewerSpec.profile);
   const il = featureLayout(cache.itemSpec.attributes);
   const vc = vl.categorical.length;
@@ -116,7 +128,7 @@ export function assembleBatch(rows: ArrayLike<number>, tl: Timelines, cache: Fea
   const inum = il.numeric.length;
   const viewers: EncodedViewers = {
     count: n,
-    userId: new Int32Array(n),
+    userId: new Int32Array(n * vh),
     history: new Int32Array(n * L),
     historyWeights: new Float32Array(n * L),
     categorical: new Int32Array(n * vc),
@@ -124,7 +136,7 @@ export function assembleBatch(rows: ArrayLike<number>, tl: Timelines, cache: Fea
   };
   const items: EncodedItems = {
     count: n,
-    itemId: new Int32Array(n),
+    itemId: new Int32Array(n * ih),
     categorical: new Int32Array(n * ic),
     numeric: new Float32Array(n * inum),
   };
@@ -136,19 +148,18 @@ export function assembleBatch(rows: ArrayLike<number>, tl: Timelines, cache: Fea
     const i = t.item[r] as number;
     itemIndex[b] = i;
     weights[b] = t.weight[r] as number;
-    viewers.userId[b] = cache.users.userId[u] as number;
+    viewers.userId.set(cache.users.userId.subarray(u * vh, (u + 1) * vh), b * vh);
     viewers.categorical.set(cache.users.categorical.subarray(u * vc, (u + 1) * vc), b * vc);
     viewers.numeric.set(cache.users.numeric.subarray(u * vn, (u + 1) * vn), b * vn);
     const p = tl.pos[r] as number;
-    const from = Math.max(tl.start[r] as number, p - L);
+    const from = Math.max(tl.start[r] as number, p - length);
     const len = p - from;
     for (let j = 0; j < len; j++) {
-      viewers.history[b * L + j] = cache.historyBucket[
-        t.item[tl.order[from + j] as number] as number
-      ] as number;
-      viewers.historyWeights[b * L + j] = 1 / len;
+      const h = t.item[tl.order[from + j] as number] as number;
+      viewers.history.set(cache.historyBuckets.subarray(h * vh, (h + 1) * vh), b * L + j * vh);
     }
-    items.itemId[b] = cache.items.itemId[i] as number;
+    viewers.historyWeights.fill(1 / (len * vh), b * L, b * L + len * vh);
+    items.itemId.set(cache.items.itemId.subarray(i * ih, (i + 1) * ih), b * ih);
     items.categorical.set(cache.items.categorical.subarray(i * ic, (i + 1) * ic), b * ic);
     items.numeric.set(cache.items.numeric.subarray(i * inum, (i + 1) * inum), b * inum);
   }

@@ -4,7 +4,7 @@ import { initTensorflow } from "../../shared/tf/backend.ts";
 import { encodeItems, encodeViewers } from "../../shared/tower/encode.ts";
 import { testItemConfig, testItems, testViewerConfig, testViewers } from "../../shared/tower/testing.ts";
 import { buildItemModel, buildViewerModel, itemInputs, viewerInputs } from "../../shared/tower/towers.ts";
-import { applyWithOverrides, embeddingSlots } from "./graph.ts";
+import { applyWithOverrides, embeddingSlots, poolWeights } from "./graph.ts";
 import { ParamTable } from "./param-table.ts";
 
 beforeAll(async () => {
@@ -23,8 +23,8 @@ function overrides(model: tf.LayersModel, inputs: tf.Tensor[]): Map<tf.layers.La
     const idsT = inputs[slot.input] as tf.Tensor;
     const ids = idsT.dataSync() as Int32Array;
     if (slot.pool) {
-      const weights = (inputs[slot.pool.weightsInput] as tf.Tensor).dataSync() as Float32Array;
       const len = idsT.shape[1] as number;
+      const weights = poolWeights(slot.pool, inputs, ids.length, len);
       map.set(
         slot.pool.layer,
         tf.tensor2d(table.pool(ids, weights, len), [idsT.shape[0] as number, slot.dim]),
@@ -40,7 +40,7 @@ describe("applyWithOverrides", () => {
     const item = buildItemModel(testItemConfig);
     const slots = embeddingSlots(viewer);
     expect(slots.map((s) => [s.layer.name, s.pool?.layer.name])).toEqual([
-      ["viewer_user_embedding", undefined],
+      ["viewer_user_embedding", "viewer_user_embedding_mean"],
       ["viewer_history_embedding", "viewer_history_pool"],
       ["viewer_profile_categorical_embedding", undefined],
     ]);

@@ -12,11 +12,15 @@ export interface EmbeddingSlot {
   input: number;
   rows: number;
   dim: number;
-  /** When the lookup only feeds a weighted pool (viewer history): that layer and its weights input. */
-  pool?: { layer: tf.layers.Layer; weightsInput: number };
+  /**
+   * When the lookup only feeds a pool: that layer, and the input with its weights (viewer history),
+   * or none for a plain mean over the ids (an id's hash buckets).
+   */
+  pool?: { layer: tf.layers.Layer; weightsInput?: number };
 }
 
-const POOL_CLASS = "ToweropsWeightedPool";
+const WEIGHTED_POOL_CLASS = "ToweropsWeightedPool";
+const MEAN_POOL_CLASS = "GlobalAveragePooling1D";
 
 /** The model's embedding layers, each fed directly by one model input (as the shared towers are built). */
 export function embeddingSlots(model: tf.LayersModel): EmbeddingSlot[] {
@@ -36,20 +40,32 @@ export function embeddingSlots(model: tf.LayersModel): EmbeddingSlot[] {
     if (rows === undefined || dim === undefined)
       throw new Error(`embedding layer ${layer.name} has no table`);
     const consumers = layer.outboundNodes.map((n) => n.outboundLayer);
-    const poolLayer =
-      consumers.length === 1 && consumers[0]?.getClassName() === POOL_CLASS ? consumers[0] : undefined;
-    if (poolLayer) {
-      const weights = singleNode(poolLayer).inboundLayers[1] as tf.layers.Layer;
+    const consumer = consumers.length === 1 ? consumers[0] : undefined;
+    if (consumer?.getClassName() === WEIGHTED_POOL_CLASS) {
+      const weights = singleNode(consumer).inboundLayers[1] as tf.layers.Layer;
       slots.push({
         layer,
         input,
         rows,
         dim,
-        pool: { layer: poolLayer, weightsInput: inputIndex(weights, `${poolLayer.name} weights`) },
+        pool: { layer: consumer, weightsInput: inputIndex(weights, `${consumer.name} weights`) },
       });
+    } else if (consumer?.getClassName() === MEAN_POOL_CLASS) {
+      slots.push({ layer, input, rows, dim, pool: { layer: consumer } });
     } else slots.push({ layer, input, rows, dim });
   }
   return slots;
+}
+
+/** What a pool slot weights its `count` ids (groups of `len`) by: its weights input, or a plain mean. */
+export function poolWeights(
+  pool: NonNullable<EmbeddingSlot["pool"]>,
+  inputs: tf.Tensor[],
+  count: number,
+  len: number,
+): Float32Array {
+  if (pool.weightsInput === undefined) return new Float32Array(count).fill(1 / len);
+  return (inputs[pool.weightsInput] as tf.Tensor).dataSync() as Float32Array;
 }
 
 /**

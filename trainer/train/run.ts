@@ -105,10 +105,15 @@ export function featureSpecs(
     viewer: {
       userIdBuckets: bucketsFor(train.users.size, config.userIdBuckets),
       itemIdBuckets,
+      idHashes: config.idHashes,
       historyLength: config.historyLength,
       profile: userFeatures ? inferFeatureSpec(userFeatures) : [],
     },
-    item: { itemIdBuckets, attributes: itemFeatures ? inferFeatureSpec(itemFeatures) : [] },
+    item: {
+      itemIdBuckets,
+      idHashes: config.idHashes,
+      attributes: itemFeatures ? inferFeatureSpec(itemFeatures) : [],
+    },
   };
 }
 

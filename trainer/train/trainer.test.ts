@@ -30,8 +30,8 @@ function setup(overrides: Partial<TrainConfig>) {
   const cache = buildFeatureCache(
     t.users,
     t.items,
-    { userIdBuckets: 256, itemIdBuckets: 512, historyLength: 5, profile: [] },
-    { itemIdBuckets: 512, attributes: [] },
+    { userIdBuckets: 256, itemIdBuckets: 512, idHashes: 2, historyLength: 5, profile: [] },
+    { itemIdBuckets: 512, idHashes: 2, attributes: [] },
   );
   return new TwoTowerTrainer(t, cache, config);
 }

@@ -10,7 +10,7 @@ import { createRng, type Rng, restoreRng, shuffle } from "../random.ts";
 import { createEstimator, type FrequencyEstimator } from "../sampling/estimator.ts";
 import type { TrainConfig } from "./config.ts";
 import { assembleBatch, type FeatureCache, Timelines } from "./examples.ts";
-import { applyWithOverrides, type EmbeddingSlot, embeddingSlots } from "./graph.ts";
+import { applyWithOverrides, type EmbeddingSlot, embeddingSlots, poolWeights } from "./graph.ts";
 import { accidentalHitMask, inBatchSoftmaxLoss } from "./loss.ts";
 import { ParamTable } from "./param-table.ts";
 import { arrayOf, nested, numberOf, restoreArray, type TrainState, within } from "./state-file.ts";
@@ -159,7 +159,7 @@ export class TwoTowerTrainer {
           const ids = idsT.dataSync() as Int32Array;
           if (slot.pool) {
             const len = idsT.shape[1] as number;
-            const weights = (inputs[slot.pool.weightsInput] as tf.Tensor).dataSync() as Float32Array;
+            const weights = poolWeights(slot.pool, inputs, ids.length, len);
             const variable = tf.variable(tf.tensor2d(table.pool(ids, weights, len), [n, slot.dim]), true);
             leaves.push({ variable, update: (g) => table.applyPooled(ids, weights, len, g) });
             map.set(slot.pool.layer, variable);
