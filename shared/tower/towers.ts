@@ -55,17 +55,9 @@ function embed(
     .apply(x) as tf.SymbolicTensor;
 }
 
-/** An id's embedding: the mean of its buckets' rows, [n, idHashes] ids -> [n, dim]. */
-function embedId(
-  x: tf.SymbolicTensor,
-  rows: number,
-  dim: number,
-  name: string,
-  seeds: Seeds,
-): tf.SymbolicTensor {
-  return tf.layers
-    .globalAveragePooling1d({ name: `${name}_mean` })
-    .apply(embed(x, rows, dim, name, seeds)) as tf.SymbolicTensor;
+/** An id's embedding from its buckets' rows: [n, idHashes, dim] -> [n, dim]. */
+function mean(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
+  return tf.layers.globalAveragePooling1d({ name }).apply(x) as tf.SymbolicTensor;
 }
 
 function flatten(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
@@ -130,7 +122,10 @@ export function buildViewerModel(config: ViewerTowerConfig): tf.LayersModel {
   const historyWidth = features.historyLength * H;
   const history = tf.input({ shape: [historyWidth], dtype: "int32", name: "viewer_history" });
   const historyWeights = tf.input({ shape: [historyWidth], name: "viewer_history_weights" });
-  const user = embedId(userId, features.userIdBuckets, embeddingDim, "viewer_user_embedding", seeds);
+  const user = mean(
+    embed(userId, features.userIdBuckets, embeddingDim, "viewer_user_embedding", seeds),
+    "viewer_user_embedding_mean",
+  );
   const historyEmb = embed(history, features.itemIdBuckets, embeddingDim, "viewer_history_embedding", seeds);
   const pooled = new WeightedPool({ name: "viewer_history_pool" }).apply([
     historyEmb,
@@ -149,7 +144,10 @@ export function buildItemModel(config: ItemTowerConfig): tf.LayersModel {
   const { features, embeddingDim } = config;
   const seeds = new Seeds((config.seed ?? 1) + 1_000_003);
   const itemId = tf.input({ shape: [features.idHashes], dtype: "int32", name: "item_item_id" });
-  const item = embedId(itemId, features.itemIdBuckets, embeddingDim, "item_id_embedding", seeds);
+  const item = mean(
+    embed(itemId, features.itemIdBuckets, embeddingDim, "item_id_embedding", seeds),
+    "item_id_embedding_mean",
+  );
   const side = sideFeatures(features.attributes, "item_attributes", embeddingDim, seeds);
   const output = head([item, ...side.parts], config, "item", seeds);
   return tf.model({ inputs: [itemId, ...side.inputs], outputs: output, name: "item_tower" });
