@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
-import type { Quantization } from "../../shared/bundle/manifest.ts";
+import { BUNDLE_FORMAT_VERSION, type Quantization } from "../../shared/bundle/manifest.ts";
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { BundleWriter } from "../../shared/bundle/writer.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
@@ -47,7 +47,8 @@ export async function buildBundle(
   bareAdd: () => number | null,
 ): Promise<BuiltBundle> {
   const n = ds.items.length / ds.dims;
-  const name = `${ds.kind}-${n}x${ds.dims}-${quantization}`;
+  // A cached bundle of an older format or encoding would measure towers this release does not write.
+  const name = `${ds.kind}-${n}x${ds.dims}-${quantization}-format${BUNDLE_FORMAT_VERSION}-hashes${idHashes}`;
   const dir = path.join(cacheDir, name);
   const statsFile = path.join(cacheDir, `${name}.build.json`);
   const indexFile = path.join(dir, "index.usearch");
