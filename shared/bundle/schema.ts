@@ -163,7 +163,14 @@ const validate = ajv.compile<BundleManifest>(manifestSchema);
 /** Human-readable problems with `value` as a manifest; empty when valid. */
 export function manifestProblems(value: unknown): string[] {
   if (validate(value)) return [];
-  return (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`);
+  return (validate.errors ?? []).flatMap((e) => {
+    // The failed branch of the formatVersion rule reports the problem itself.
+    if (e.keyword === "if") return [];
+    // The one "not" in the schema: version 1's features never had idHashes.
+    if (e.keyword === "not")
+      return [`${e.instancePath} has idHashes, which formatVersion 1 (one bucket per id) does not have`];
+    return [`${e.instancePath || "/"} ${e.message ?? "is invalid"}`];
+  });
 }
 
 export function isManifest(value: unknown): value is BundleManifest {
