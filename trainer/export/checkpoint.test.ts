@@ -11,22 +11,16 @@ beforeAll(async () => {
   await initTensorflow({ backend: "cpu" });
 });
 
-async function written(): Promise<string> {
+async function written(viewer = testViewerConfig, item = testItemConfig): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "towerops-checkpoint-"));
-  await saveCheckpoint(
-    dir,
-    buildViewerModel(testViewerConfig),
-    buildItemModel(testItemConfig),
-    ["i1", "i2"],
-    {
-      model: "m",
-      dims: testViewerConfig.dims,
-      viewerFeatures: testViewerConfig.features,
-      itemFeatures: testItemConfig.features,
-      metrics: {},
-      params: {},
-    },
-  );
+  await saveCheckpoint(dir, buildViewerModel(viewer), buildItemModel(item), ["i1", "i2"], {
+    model: "m",
+    dims: viewer.dims,
+    viewerFeatures: viewer.features,
+    itemFeatures: item.features,
+    metrics: {},
+    params: {},
+  });
   return dir;
 }
 
@@ -37,6 +31,20 @@ describe("checkpoint", () => {
     const ids: string[] = [];
     for await (const id of loaded.itemIds()) ids.push(id);
     expect(ids).toEqual(["i1", "i2"]);
+  });
+
+  it("reads a checkpoint written before idHashes as one bucket per id", async () => {
+    const dir = await written(
+      { ...testViewerConfig, features: { ...testViewerConfig.features, idHashes: 1 } },
+      { ...testItemConfig, features: { ...testItemConfig.features, idHashes: 1 } },
+    );
+    const file = path.join(dir, CHECKPOINT_FILE);
+    const meta = JSON.parse(await readFile(file, "utf8"));
+    delete meta.viewerFeatures.idHashes;
+    delete meta.itemFeatures.idHashes;
+    await writeFile(file, JSON.stringify(meta));
+    const loaded = await loadCheckpoint(dir);
+    expect([loaded.meta.viewerFeatures.idHashes, loaded.meta.itemFeatures.idHashes]).toEqual([1, 1]);
   });
 
   it("replaces a checkpoint whole, never file by file, and clears what a killed save left", async () => {
