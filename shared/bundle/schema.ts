@@ -2,6 +2,7 @@
 // it does not accept, so a field added later needs a formatVersion bump, not a silent extension.
 // Version 2 added the features' idHashes (a version-1 bundle's ids hash to one bucket).
 import { Ajv } from "ajv";
+import { MAX_ID_HASHES } from "../tower/features.ts";
 import { type BundleManifest, READABLE_FORMAT_VERSIONS } from "./manifest.ts";
 
 const relativePath = {
@@ -33,7 +34,7 @@ const profileFeature = {
   ],
 };
 const scalar = { type: ["string", "number", "boolean"] };
-const idHashes = { type: "integer", minimum: 1, maximum: 8 };
+const idHashes = { type: "integer", minimum: 1, maximum: MAX_ID_HASHES };
 /** Version 1 has no idHashes; later versions require it, in both towers' features. */
 const idHashesRule = (rule: object) => ({
   type: "object",

@@ -20,6 +20,12 @@ export type ProfileFeature =
   | { name: string; kind: "numeric" }
   | { name: string; kind: "categorical"; buckets: number };
 
+/**
+ * Most buckets an id may hash to, for the manifest schema and the trainer's flag alike. Each is one
+ * more lookup per id and history item; past a few, collisions are already gone.
+ */
+export const MAX_ID_HASHES = 8;
+
 export interface ViewerFeatureSpec {
   /** Hash buckets for user ids, so users unseen in training still embed. */
   userIdBuckets: number;

@@ -2,6 +2,7 @@
 import { type Command, Option } from "commander";
 import { givenFlags } from "../../shared/cli-flags.ts";
 import type { TfBackend } from "../../shared/tf/backend.ts";
+import { MAX_ID_HASHES } from "../../shared/tower/features.ts";
 import type { DataOptions } from "../commands/load.ts";
 import { LOG_FORMATS } from "../data/format.ts";
 import { SAMPLING_CORRECTIONS } from "../sampling/estimator.ts";
@@ -59,8 +60,6 @@ const MAX_WIDTH = 4096;
 const MAX_HISTORY = 1000;
 const MAX_BATCH = 8192;
 const MAX_HASH_SIZE = 1 << 26;
-// Each hash is one more lookup per id and history item; past a few, collisions are already gone.
-const MAX_ID_HASHES = 8;
 
 export function registerTrain(program: Command): void {
   program
