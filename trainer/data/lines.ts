@@ -8,9 +8,8 @@ import { createGunzip } from "node:zlib";
 
 export interface LineSource {
   lines: AsyncIterable<string>;
-  /** Bytes of the file read so far (compressed bytes for gzip), against `size`, for progress bars. */
+  /** Bytes of the file read so far (compressed bytes for gzip), for progress bars. */
   bytesRead(): number;
-  size: number;
   close(): void;
 }
 
@@ -92,7 +91,6 @@ export async function openLines(path: string): Promise<LineSource> {
   return {
     lines,
     bytesRead: () => file.bytesRead,
-    size,
     close: () => {
       lines.close();
       file.destroy();
