@@ -10,7 +10,7 @@
 import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { pathExists, tempSiblings } from "../../shared/bundle/files.ts";
-import type { TrainConfig } from "../train/config.ts";
+import { hiddenLabel, type TrainConfig } from "../train/config.ts";
 import type { RunCheckpoint, RunProgress, RunResume } from "../train/run.ts";
 import { readStateFile, readStateHeader, writeStateFile } from "../train/state-file.ts";
 import { dataDigest, type LoadedData } from "./load.ts";
@@ -80,12 +80,23 @@ export function runSettings(
   const common = { ...evaluation, trainEvents: data.train.length, data: digest };
   return ({ streaming, hidden, ...rest }) => ({
     ...rest,
-    hidden: hidden.join(",") || "none",
+    hidden: hiddenLabel(hidden),
     hashSize: streaming.hashSize,
     alpha: streaming.alpha,
     hashes: streaming.hashes,
     ...common,
   });
+}
+
+/** "name saved -> wanted" for each of `keys` whose value differs: what a rerun's flags changed. */
+export function settingChanges(
+  saved: RunSettings,
+  wanted: RunSettings,
+  keys: readonly string[] = Object.keys(wanted),
+): string[] {
+  return keys
+    .filter((k) => saved[k] !== wanted[k])
+    .map((k) => `${k} ${String(saved[k] ?? "unset")} -> ${String(wanted[k] ?? "unset")}`);
 }
 
 /**
@@ -108,9 +119,7 @@ export async function loadRun(
     },
   );
   const keys = [...new Set([...Object.keys(saved.settings), ...Object.keys(settings)])];
-  const differences = keys
-    .filter((k) => saved.settings[k] !== settings[k])
-    .map((k) => `${k} ${String(saved.settings[k] ?? "unset")} -> ${String(settings[k] ?? "unset")}`);
+  const differences = settingChanges(saved.settings, settings, keys);
   if (differences.length > 0)
     throw new Error(
       `cannot resume from ${file}: it was written by a run with other settings or data (${differences.join(", ")}); ` +

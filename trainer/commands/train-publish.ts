@@ -15,10 +15,11 @@ import { exportBundle } from "../export/export.ts";
 import { onInterrupt } from "../interrupt.ts";
 import { passProgress, startProgress } from "../progress.ts";
 import { type TrainSummary, writeReport } from "../report/report.ts";
+import { hiddenLabel } from "../train/config.ts";
 import { itemOf } from "../train/examples.ts";
 import type { LoadedData } from "./load.ts";
 import type { OutLease } from "./out-lease.ts";
-import { clearRuns } from "./resume.ts";
+import { clearRuns, settingChanges } from "./resume.ts";
 import type { HeldTrainOptions, TrainOutcome } from "./train.ts";
 import type { TrainedRuns } from "./train-runs.ts";
 
@@ -47,7 +48,7 @@ function settingsParams(o: HeldTrainOptions): Params {
     correctionStrength: o.config.correctionStrength,
     dims: o.config.dims,
     embeddingDim: o.config.embeddingDim,
-    hidden: o.config.hidden.join(",") || "none",
+    hidden: hiddenLabel(o.config.hidden),
     historyLength: o.config.historyLength,
     idHashes: o.config.idHashes,
   };
@@ -65,9 +66,7 @@ export async function finishedRun(o: HeldTrainOptions): Promise<TrainOutcome | u
   const bundleDir = bundleDirOf(o);
   if (o.bundle && !(summary.bundle === path.resolve(bundleDir) && (await pathExists(bundleDir))))
     return undefined;
-  const differences = Object.entries(settingsParams(o))
-    .filter(([k, v]) => summary.params[k] !== v)
-    .map(([k, v]) => `${k} ${String(summary.params[k] ?? "unset")} -> ${String(v)}`);
+  const differences = settingChanges(summary.params, settingsParams(o));
   if (differences.length > 0)
     throw new Error(
       `version ${o.version} in ${o.out} is finished, trained with other flags (${differences.join(", ")}); give this run another --version`,

@@ -57,6 +57,9 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   earlyStopPatience: 0,
 };
 
+/** Hidden layer widths as settings and provenance record them: "128,64", or "none". */
+export const hiddenLabel = (hidden: readonly number[]) => hidden.join(",") || "none";
+
 /** Bucket count for `n` distinct ids: about 2x, at least 1024. */
 export function bucketsFor(n: number, configured: number): number {
   return configured > 0 ? configured : Math.max(1024, 2 * n);
