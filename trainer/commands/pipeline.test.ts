@@ -42,6 +42,7 @@ describe("train -> export -> validate", () => {
       compare: true,
       bundle: true,
       backend: "wasm" as const,
+      indexThreads: 1,
     };
     // What a command stopped while writing its bundle leaves; the next one writes over it.
     await mkdir(path.join(dir, "run", "bundles", ".v1.staging"), { recursive: true });
@@ -83,6 +84,7 @@ describe("train -> export -> validate", () => {
       out: path.join(dir, "exported"),
       version: "v2",
       batchSize: 50,
+      indexThreads: 1,
     });
     expect(exported.items).toBe(trained.summary.data.items);
     // One index thread and SOURCE_DATE_EPOCH: the same checkpoint exports to the same bundle digest.
@@ -139,11 +141,12 @@ describe("train -> export -> validate", () => {
     expect(store.requests).toContain("/run/bundles/v1/manifest.json");
     expect(ok.reasons).toEqual([]);
     expect(ok.pass).toBe(true);
-    // Same towers in both bundles; only the two HNSW builds differ, so recall is close, not equal.
-    const candidate = ok.metrics.candidate?.retrieval?.metrics["recall@100"] ?? -1;
-    const baseline = ok.metrics.baseline?.retrieval?.metrics["recall@100"] ?? 1;
-    expect(candidate).toBeGreaterThan(0);
-    expect(Math.abs(candidate - baseline)).toBeLessThan(0.15);
+    // Same towers in both bundles, and single-threaded HNSW builds of the same vectors: the same
+    // index, so the same metrics. (Built on every core, the two indexes differ, and on this
+    // catalogue one user's miss is a 3% drop: two would fail the gate's 5% now and then.)
+    const candidate = ok.metrics.candidate?.retrieval?.metrics;
+    expect(candidate?.["recall@100"]).toBeGreaterThan(0);
+    expect(candidate).toEqual(ok.metrics.baseline?.retrieval?.metrics);
     // recall@10: with each user's history excluded, a top-100 covers most of this 120-item catalogue.
     const bad = await runValidateCommand({
       ...options(0.99),
