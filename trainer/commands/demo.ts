@@ -1,12 +1,15 @@
 // `towerops demo` (`npm run demo`): the whole path on one machine with no cluster: synthetic data,
 // training with logQ correction (and an uncorrected comparison), a bundle, the ANN host serving it,
 // and a few retrievals through the runtime client.
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { RetrievalClient, startAnnHost } from "../../runtime/index.ts";
 import { timestampVersion } from "../../shared/bundle/manifest.ts";
+import { componentLogger } from "../../shared/log.ts";
 import type { TfBackend } from "../../shared/tf/backend.ts";
 import { writeSynth } from "../synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
+import { leaseOut } from "./out-lease.ts";
 import { runTrainCommand } from "./train.ts";
 
 export interface DemoOptions {
@@ -25,8 +28,25 @@ export async function runDemo(o: DemoOptions): Promise<{ recall: number; popular
   const print = o.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const started = performance.now();
   const out = path.resolve(o.out);
-  const version = `demo-${timestampVersion().slice(1)}`;
   print(`towerops demo -> ${out}`);
+  // Held from before the data are regenerated: a second demo on this --out would rewrite the log
+  // the first one is reading, and clear the run it is training.
+  await mkdir(out, { recursive: true });
+  const lease = await leaseOut(out, { command: "demo", waitSeconds: 0, log: componentLogger("demo") });
+  try {
+    return await demoHeld(o, out, print, started);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function demoHeld(
+  o: DemoOptions,
+  out: string,
+  print: (line: string) => void,
+  started: number,
+): Promise<{ recall: number; popularity: number }> {
+  const version = `demo-${timestampVersion().slice(1)}`;
   const files = await writeSynth(
     { users: o.users, items: o.items, events: o.events, seed: o.seed },
     path.join(out, "data"),

@@ -12,29 +12,30 @@ function recorder() {
   return { log, messages: () => lines.map((l) => l.msg) };
 }
 
+const TRAIN = { command: "train", waitFlag: "--lock-timeout" };
 const newOut = () => mkdtemp(path.join(tmpdir(), "towerops-lease-"));
 
 describe("leaseOut", () => {
   it("refuses a second holder, naming the first, and frees --out on release", async () => {
     const out = await newOut();
     const { log } = recorder();
-    const first = await leaseOut(out, { waitSeconds: 0, log });
-    await expect(leaseOut(out, { waitSeconds: 0, log })).rejects.toThrow(
+    const first = await leaseOut(out, { ...TRAIN, waitSeconds: 0, log });
+    await expect(leaseOut(out, { ...TRAIN, waitSeconds: 0, log })).rejects.toThrow(
       new RegExp(
         `--out ${out} is in use by another towerops train \\(pid ${process.pid} on .+, since \\d{4}-.+\\); wait for it to end, raise --lock-timeout`,
       ),
     );
     await first.release();
     expect(await readdir(out)).toEqual(["train.holder.json"]);
-    const again = await leaseOut(out, { waitSeconds: 0, log });
+    const again = await leaseOut(out, { ...TRAIN, waitSeconds: 0, log });
     await again.release();
   });
 
   it("waits for the holder to release, as a Job's replacement pod waits for the pod it replaces", async () => {
     const out = await newOut();
     const { log, messages } = recorder();
-    const first = await leaseOut(out, { waitSeconds: 0, log });
-    const second = leaseOut(out, { waitSeconds: 30, log });
+    const first = await leaseOut(out, { ...TRAIN, waitSeconds: 0, log });
+    const second = leaseOut(out, { ...TRAIN, waitSeconds: 30, log });
     await sleep(300);
     await first.release();
     const held = await second;
@@ -53,10 +54,10 @@ describe("leaseOut", () => {
     const old = new Date(Date.now() - 60_000);
     await utimes(path.join(out, "train.lock"), old, old);
     const { log, messages } = recorder();
-    const lease = await leaseOut(out, { waitSeconds: 0, log, staleSeconds: 30 });
+    const lease = await leaseOut(out, { ...TRAIN, waitSeconds: 0, log, staleSeconds: 30 });
     expect(messages()).toContainEqual(
       expect.stringMatching(
-        /took over .*train\.lock: its holder \(pid 7 on pod-a, since 2026-01-01.*\) had not renewed it/,
+        /took over .*train\.lock: its holder, towerops train \(pid 7 on pod-a, since 2026-01-01.*\), had not renewed it/,
       ),
     );
     await lease.release();
@@ -66,7 +67,7 @@ describe("leaseOut", () => {
     const out = await newOut();
     await mkdir(path.join(out, "train.holder.json"));
     const { log } = recorder();
-    await expect(leaseOut(out, { waitSeconds: 0, log })).rejects.toThrow(
+    await expect(leaseOut(out, { ...TRAIN, waitSeconds: 0, log })).rejects.toThrow(
       /cannot write .*train\.holder\.json: EISDIR/,
     );
     expect(await readdir(out)).toEqual(["train.holder.json"]);
@@ -75,7 +76,7 @@ describe("leaseOut", () => {
   it("reports a lease taken away, so the holder stops writing", async () => {
     const out = await newOut();
     const { log } = recorder();
-    const lease = await leaseOut(out, { waitSeconds: 0, log, staleSeconds: 3 });
+    const lease = await leaseOut(out, { ...TRAIN, waitSeconds: 0, log, staleSeconds: 3 });
     expect(lease.lost).toBeUndefined();
     // What a takeover looks like to the holder at its next renewal: the lock is not its own.
     await rm(path.join(out, "train.lock"), { recursive: true });

@@ -1,4 +1,5 @@
-// `towerops train` holds its --out for as long as it runs. Two commands writing one --out would
+// `towerops train` holds its --out for as long as it runs (and `towerops demo` its own, which holds
+// the data it trains on). Two commands writing one --out would
 // overwrite each other's training state, and a Kubernetes Job starts the replacement of a deleted
 // or preempted pod while the old one may still be saving its state (the default
 // podReplacementPolicy): the new pod would resume from an older epoch, or clear the state the old
@@ -24,8 +25,12 @@ export interface OutLease {
 }
 
 export interface LeaseOptions {
+  /** The towerops command taking `out`, named to whoever finds it held. */
+  command: string;
   /** How long to wait for another holder to release `out` before refusing (0: refuse at once). */
   waitSeconds: number;
+  /** The flag that raises `waitSeconds`, offered in the refusal when the command has one. */
+  waitFlag?: string;
   log: Logger;
   /** A lock not renewed for this long belongs to a dead holder. */
   staleSeconds?: number;
@@ -37,6 +42,8 @@ export const LEASE_STALE_SECONDS = 120;
 const RENEW_SECONDS = 10;
 
 interface Holder {
+  /** Absent from the files of releases in which only `train` took the lock. */
+  command?: string;
   host: string;
   pid: number;
   since: string;
@@ -52,7 +59,9 @@ const describeHolder = async (out: string) => {
   const h = await readFile(holderPath(out), "utf8")
     .then((s) => JSON.parse(s) as Holder)
     .catch(() => undefined);
-  return h ? `pid ${h.pid} on ${h.host}, since ${h.since}` : "holder unknown";
+  return h
+    ? `towerops ${h.command ?? "train"} (pid ${h.pid} on ${h.host}, since ${h.since})`
+    : "towerops command (holder unknown)";
 };
 
 /** Takes `out` for this process, waiting up to `waitSeconds` for another holder to release it. */
@@ -83,7 +92,7 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
       if (stale)
         o.log.warn(
           { out, previous, staleSeconds },
-          `took over ${lockPath(out)}: its holder (${previous}) had not renewed it for over ${staleSeconds} s`,
+          `took over ${lockPath(out)}: its holder, ${previous}, had not renewed it for over ${staleSeconds} s`,
         );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ELOCKED")
@@ -91,7 +100,7 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
       const holder = await describeHolder(out);
       if (Date.now() >= deadline)
         throw new Error(
-          `--out ${out} is in use by another towerops train (${holder}); wait for it to end, raise --lock-timeout, or use another --out`,
+          `--out ${out} is in use by another ${holder}; wait for it to end, ${o.waitFlag ? `raise ${o.waitFlag}, ` : ""}or use another --out`,
         );
       if (!waiting)
         o.log.info({ out, holder, waitSeconds: o.waitSeconds }, "waiting for the command that holds --out");
@@ -100,7 +109,12 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
     }
   }
   const held = unlock;
-  const self: Holder = { host: hostname(), pid: process.pid, since: new Date().toISOString() };
+  const self: Holder = {
+    command: o.command,
+    host: hostname(),
+    pid: process.pid,
+    since: new Date().toISOString(),
+  };
   await writeFile(holderPath(out), `${JSON.stringify(self)}\n`).catch(async (err: Error) => {
     await held();
     throw new Error(`cannot write ${holderPath(out)}: ${err.message}`);

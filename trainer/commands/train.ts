@@ -66,12 +66,15 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   const beforeTraining = onInterrupt((signal) =>
     log.warn({ signal }, `${signal}: stopped before training began; nothing to save`),
   );
-  const lease = await leaseOut(out, { waitSeconds: options.lockTimeoutSeconds ?? 0, log }).catch(
-    (err: Error) => {
-      beforeTraining();
-      throw err;
-    },
-  );
+  const lease = await leaseOut(out, {
+    command: "train",
+    waitSeconds: options.lockTimeoutSeconds ?? 0,
+    waitFlag: "--lock-timeout",
+    log,
+  }).catch((err: Error) => {
+    beforeTraining();
+    throw err;
+  });
   try {
     // Read only now: a command that held `out` until a moment ago may have just saved its state.
     const resumed = options.interrupted === "resume" ? await interruptedVersion(out) : undefined;
