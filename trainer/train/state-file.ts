@@ -8,7 +8,8 @@
 // sha256 of everything after it, so a truncated or damaged file is refused, not half-loaded.
 import { createHash } from "node:crypto";
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
-import { tempSibling } from "../../shared/bundle/files.ts";
+import path from "node:path";
+import { fsyncPath, tempSibling } from "../../shared/bundle/files.ts";
 
 export type StateArray = Float32Array | Float64Array | Int32Array | Uint32Array;
 /** A component's state: arrays and numbers under names; components nest by name prefix. */
@@ -49,8 +50,9 @@ function dtypeOf(a: StateArray): DType {
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
 /**
- * Writes `state` and `meta` to `file` atomically (temporary sibling, fsync, rename). The arrays
- * must not change until this resolves.
+ * Writes `state` and `meta` to `file` atomically (temporary sibling, fsync, rename, fsync of the
+ * directory, so a crash after this resolves cannot bring the previous state back). The arrays must
+ * not change until this resolves.
  */
 export async function writeStateFile(file: string, meta: unknown, state: TrainState): Promise<void> {
   const numbers: Record<string, number> = {};
@@ -93,6 +95,7 @@ export async function writeStateFile(file: string, meta: unknown, state: TrainSt
       await fh.close();
     }
     await rename(temp, file);
+    await fsyncPath(path.dirname(file));
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
