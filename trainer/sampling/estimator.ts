@@ -143,11 +143,22 @@ export class StreamingFrequencyEstimator implements FrequencyEstimator {
   }
 }
 
+/** An estimate fixed before training: it learns nothing from the stream, so a resume carries nothing. */
+abstract class FixedEstimate implements FrequencyEstimator {
+  update(): void {}
+  abstract logProbabilities(items: ArrayLike<number>, out: Float32Array): void;
+  saveState(): TrainState {
+    return {};
+  }
+  loadState(): void {}
+}
+
 /** Exact frequencies from the training log: the upper bound the streaming estimate approximates. */
-export class CountEstimator implements FrequencyEstimator {
+export class CountEstimator extends FixedEstimate {
   readonly #logP: Float32Array;
 
   constructor(counts: ArrayLike<number>) {
+    super();
     let total = 0;
     for (let i = 0; i < counts.length; i++) total += counts[i];
     this.#logP = new Float32Array(counts.length);
@@ -155,29 +166,15 @@ export class CountEstimator implements FrequencyEstimator {
     for (let i = 0; i < counts.length; i++) this.#logP[i] = Math.log(Math.max(counts[i], 0.5) / total);
   }
 
-  update(): void {}
-
   logProbabilities(items: ArrayLike<number>, out: Float32Array): void {
     for (let n = 0; n < items.length; n++) out[n] = this.#logP[items[n]];
   }
-
-  // Derived from the training log each run, so nothing to carry over.
-  saveState(): TrainState {
-    return {};
-  }
-
-  loadState(): void {}
 }
 
-export class NoCorrection implements FrequencyEstimator {
-  update(): void {}
+export class NoCorrection extends FixedEstimate {
   logProbabilities(items: ArrayLike<number>, out: Float32Array): void {
     out.fill(0, 0, items.length);
   }
-  saveState(): TrainState {
-    return {};
-  }
-  loadState(): void {}
 }
 
 export function createEstimator(

@@ -39,6 +39,15 @@ export interface EpochOptions {
 const YIELD_MS = 50;
 
 /** Where the current epoch is; cursor -1 when none is in progress. */
+/** A dense weight (MLP kernel or bias): trained in `table`, read by the tower through `variable`. */
+interface DenseParam {
+  variable: tf.Variable;
+  table: ParamTable;
+}
+
+const writeBack = ({ variable, table }: DenseParam) =>
+  tf.tidy(() => variable.assign(tf.tensor(table.values, variable.shape)));
+
 interface EpochProgress {
   cursor: number;
   lossSum: number;
@@ -53,7 +62,7 @@ export class TwoTowerTrainer {
   readonly #cache: FeatureCache;
   readonly #config: TrainConfig;
   readonly #estimator: FrequencyEstimator;
-  readonly #dense: { variable: tf.Variable; table: ParamTable }[];
+  readonly #dense: DenseParam[];
   readonly #rows: Int32Array;
   #rng: Rng;
   readonly #weighted: boolean;
@@ -192,9 +201,9 @@ export class TwoTowerTrainer {
       );
       const gradOf = (v: tf.Variable) => (grads[v.name] as tf.Tensor).dataSync() as Float32Array;
       for (const l of leaves) l.update(gradOf(l.variable));
-      for (const { variable, table } of this.#dense) {
-        table.applyAll(gradOf(variable));
-        variable.assign(tf.tensor(table.values, variable.shape));
+      for (const d of this.#dense) {
+        d.table.applyAll(gradOf(d.variable));
+        writeBack(d);
       }
       return value.dataSync()[0] as number;
     });
@@ -272,8 +281,7 @@ export class TwoTowerTrainer {
 
   #syncModels(): void {
     this.syncWeights();
-    for (const { variable, table } of this.#dense)
-      tf.tidy(() => variable.assign(tf.tensor(table.values, variable.shape)));
+    for (const d of this.#dense) writeBack(d);
   }
 
   dispose(): void {
