@@ -1,7 +1,10 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { leaseOut } from "./out-lease.ts";
@@ -58,6 +61,39 @@ describe("leaseOut", () => {
     expect(messages()).toContainEqual(
       expect.stringMatching(
         /took over .*train\.lock: its holder, towerops train \(pid 7 on pod-a, since 2026-01-01.*\), had not renewed it/,
+      ),
+    );
+    await lease.release();
+  });
+
+  it("takes over at once from a holder killed on this machine, as the OOM killer kills", async () => {
+    const out = await newOut();
+    const leaseModule = fileURLToPath(new URL("./out-lease.ts", import.meta.url));
+    const holder = spawn(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { leaseOut } from ${JSON.stringify(leaseModule)};
+         import pino from "pino";
+         await leaseOut(process.argv[1], { command: "train", waitSeconds: 0, log: pino({ level: "silent" }) });
+         console.log("held");
+         setInterval(() => {}, 1000);`,
+        out,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await once(holder.stdout, "data");
+    holder.kill("SIGKILL");
+    await once(holder, "exit");
+    const { log, messages } = recorder();
+    // No wait at all: the holder is known to be gone, not merely silent for a while.
+    const lease = await leaseOut(out, { ...TRAIN, waitSeconds: 0, log });
+    expect(messages()).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `took over .*train\\.lock: its holder, towerops train \\(pid ${holder.pid} on .+\\), is no longer running`,
+        ),
       ),
     );
     await lease.release();

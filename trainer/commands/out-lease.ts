@@ -7,14 +7,16 @@
 //
 // proper-lockfile makes the lock a directory (mkdir is atomic, on NFS and other shared volumes too)
 // whose mtime the holder renews; a holder killed without warning (SIGKILL, a lost node) leaves a
-// lock that goes stale and is taken over. A holder that finds its lock taken over (its renewals
+// lock that goes stale and is taken over: after 120 s, or at once when the holder ran on this
+// machine, in this pid namespace, and has surely ended (process-identity.ts). A holder that finds its lock taken over (its renewals
 // stopped for longer than the stale time) has lost the lease and must write nothing more there.
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import lockfile from "proper-lockfile";
 import type { Logger } from "../../shared/log.ts";
+import { hasEnded, ownIdentity, type ProcessIdentity } from "./process-identity.ts";
 
 export interface OutLease {
   /** Why the lease was lost, once it has been: stop, and write nothing more in `out`. */
@@ -47,6 +49,8 @@ interface Holder {
   host: string;
   pid: number;
   since: string;
+  /** Absent where /proc does not say (not Linux), and from files of earlier releases. */
+  process?: ProcessIdentity;
 }
 
 const lockPath = (out: string) => path.join(out, "train.lock");
@@ -55,14 +59,15 @@ const holderPath = (out: string) => path.join(out, "train.holder.json");
 // Who holds --out, or last held it: written just after taking the lock and left in place (a
 // holder killed by a signal could not remove it), so it is read only while the lock exists, and may
 // for a moment still name the previous holder.
-const describeHolder = async (out: string) => {
-  const h = await readFile(holderPath(out), "utf8")
+const readHolder = (out: string) =>
+  readFile(holderPath(out), "utf8")
     .then((s) => JSON.parse(s) as Holder)
     .catch(() => undefined);
-  return h
+
+const describe = (h: Holder | undefined) =>
+  h
     ? `towerops ${h.command ?? "train"} (pid ${h.pid} on ${h.host}, since ${h.since})`
     : "towerops command (holder unknown)";
-};
 
 /** Takes `out` for this process, waiting up to `waitSeconds` for another holder to release it. */
 export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> {
@@ -71,11 +76,13 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
   let lost: Error | undefined;
   let unlock: (() => Promise<void>) | undefined;
   let waiting = false;
+  // Set once the lock's holder was found ended and its lock aged, for the takeover that follows.
+  let ended: string | undefined;
   while (!unlock) {
     // A stale lock is taken over silently by proper-lockfile; say so, naming whose it was.
     const before = await stat(lockPath(out)).catch(() => undefined);
     const stale = before !== undefined && before.mtimeMs < Date.now() - staleSeconds * 1000;
-    const previous = stale ? await describeHolder(out) : "";
+    const previous = stale ? describe(await readHolder(out)) : "";
     try {
       unlock = await lockfile.lock(out, {
         lockfilePath: lockPath(out),
@@ -92,12 +99,21 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
       if (stale)
         o.log.warn(
           { out, previous, staleSeconds },
-          `took over ${lockPath(out)}: its holder, ${previous}, had not renewed it for over ${staleSeconds} s`,
+          `took over ${lockPath(out)}: its holder, ${previous}, ${ended === previous ? "is no longer running" : `had not renewed it for over ${staleSeconds} s`}`,
         );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ELOCKED")
         throw new Error(`cannot lock --out ${out}: ${(err as Error).message}`);
-      const holder = await describeHolder(out);
+      const record = await readHolder(out);
+      const holder = describe(record);
+      // A holder killed on this machine (SIGKILL, the OOM killer) need not be waited out: its lock,
+      // aged past the stale time, is taken over by the next attempt as any stale lock is. Once per
+      // holder, in case the lock changed hands in between.
+      if (ended !== holder && (await hasEnded(record?.process))) {
+        ended = holder;
+        await utimes(lockPath(out), 0, 0).catch(() => {});
+        continue;
+      }
       if (Date.now() >= deadline)
         throw new Error(
           `--out ${out} is in use by another ${holder}; wait for it to end, ${o.waitFlag ? `raise ${o.waitFlag}, ` : ""}or use another --out`,
@@ -109,11 +125,13 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
     }
   }
   const held = unlock;
+  const identity = await ownIdentity();
   const self: Holder = {
     command: o.command,
     host: hostname(),
     pid: process.pid,
     since: new Date().toISOString(),
+    ...(identity ? { process: identity } : {}),
   };
   await writeFile(holderPath(out), `${JSON.stringify(self)}\n`).catch(async (err: Error) => {
     await held();
