@@ -96,10 +96,15 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
           o.log.error({ out, err: err.message }, lost.message);
         },
       });
-      if (stale)
+      if (stale && ended === previous)
+        o.log.warn(
+          { out, previous },
+          `took over ${lockPath(out)}: its holder, ${previous}, is no longer running`,
+        );
+      else if (stale)
         o.log.warn(
           { out, previous, staleSeconds },
-          `took over ${lockPath(out)}: its holder, ${previous}, ${ended === previous ? "is no longer running" : `had not renewed it for over ${staleSeconds} s`}`,
+          `took over ${lockPath(out)}: its holder, ${previous}, had not renewed it for over ${staleSeconds} s`,
         );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ELOCKED")
