@@ -17,4 +17,18 @@ describe("topK", () => {
     ]);
     expect([...topK(Float32Array.of(0.5, 0.9), 3)]).toEqual([1, 0, -1]);
   });
+
+  it("breaks ties by the lower index, as the popularity ranking does, whatever order they arrive in", () => {
+    expect([...topK(Float32Array.of(1, 1, 1, 2), 2)]).toEqual([3, 0]);
+    expect([...topK(Float32Array.of(1, 1, 1, 1, 2, 0), 3)]).toEqual([4, 0, 1]);
+    const rng = createRng(9);
+    for (let trial = 0; trial < 300; trial++) {
+      const scores = Float32Array.from({ length: 40 }, () => Math.floor(rng.next() * 5));
+      const k = 1 + Math.floor(rng.next() * 12);
+      const reference = Array.from(scores.keys())
+        .sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b)
+        .slice(0, k);
+      expect([...topK(scores, k)]).toEqual(reference);
+    }
+  });
 });

@@ -1,4 +1,8 @@
 // Top-k selection over a score row with a small min-heap: O(n log k), no full sort of the catalogue.
+// Ties go to the lower index, as in the popularity ranking and the decile cuts, so a model whose
+// items score alike (collapsed, or sharing embeddings) is judged the same whatever the scan order.
+// The heap's root is the worst kept entry: the lowest score and, among equal ones, the highest
+// index. Indices arrive in ascending order, so a newcomer loses every tie with a kept entry.
 
 /** Indices of the k highest scores (descending), skipping `skip`; -1 padded when fewer exist. */
 export function topK(
@@ -20,7 +24,7 @@ export function topK(
       let c = size++;
       while (c > 0) {
         const p = (c - 1) >> 1;
-        if ((heapVal[p] as number) <= v) break;
+        if ((heapVal[p] as number) < v) break;
         heapVal[c] = heapVal[p] as number;
         heapIdx[c] = heapIdx[p] as number;
         c = p;
@@ -34,7 +38,12 @@ export function topK(
         const l = 2 * c + 1;
         if (l >= k) break;
         const r = l + 1;
-        const m = r < k && (heapVal[r] as number) < (heapVal[l] as number) ? r : l;
+        const worseRight =
+          r < k &&
+          ((heapVal[r] as number) < (heapVal[l] as number) ||
+            ((heapVal[r] as number) === (heapVal[l] as number) &&
+              (heapIdx[r] as number) > (heapIdx[l] as number)));
+        const m = worseRight ? r : l;
         if ((heapVal[m] as number) >= v) break;
         heapVal[c] = heapVal[m] as number;
         heapIdx[c] = heapIdx[m] as number;
