@@ -135,6 +135,21 @@ describe("towerops validate exit codes", () => {
     expect(unreadable.stderr).toMatch(/none.csv/);
   });
 
+  it("exits 2 for a flag it cannot take, which says nothing about the candidate", async () => {
+    const { dir, holdout } = await holdoutFile("u1,i1,1\nu1,i2,2\n");
+    const candidate = path.join(dir, "nope");
+    for (const args of [
+      ["--candidate", candidate, "--data", holdout, "--max-drop", "5"],
+      ["--candidate", candidate, "--data", holdout, "--metric", "bogus"],
+      ["--candidate", candidate],
+    ]) {
+      const refused = await run(args);
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe("");
+    }
+    expect((await run(["--help"])).code).toBe(0);
+  });
+
   it("exits 2 when too few held-out users have an item new to them", async () => {
     const { dir, holdout } = await holdoutFile("u1,i1,1\nu1,i2,2\nu2,i1,1\nu2,i1,2\n");
     const few = await run(["--candidate", path.join(dir, "nope"), "--data", holdout, "--min-users", "2"]);

@@ -1,5 +1,5 @@
 // `towerops validate`: flags, with the gate's thresholds spread out as flags of their own.
-import { type Command, Option } from "commander";
+import { type Command, CommanderError, Option } from "commander";
 import type { ValidateCommandOptions } from "../commands/validate.ts";
 import { LOG_FORMATS } from "../data/format.ts";
 import { writeTerminationMessage } from "../termination.ts";
@@ -73,6 +73,11 @@ export function registerValidate(program: Command): void {
     .option("--max-bad-rows <n>", "malformed rows to skip before failing", int(0), 0)
     .addOption(new Option("--format <format>", "log format (default: detected)").choices(LOG_FORMATS))
     .option("--threads <n>", "search threads", int(1), 2)
+    // A flag it cannot take (a typo, --max-drop 5 meant as 5%) says nothing about the candidate:
+    // exit 1 would have a retraining Job discard it as refused.
+    .exitOverride((err) => {
+      throw err.exitCode === 0 ? err : new CommanderError(CANNOT_JUDGE_EXIT, err.code, err.message);
+    })
     .action(
       handled(async (f: ValidateFlags) => {
         const { metric, minRecall, maxDrop, minCoverage, maxIdenticalTop10, ...options } = f;

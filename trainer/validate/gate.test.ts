@@ -54,6 +54,22 @@ describe("judge", () => {
       "no recall@100: no held-out user could be evaluated",
     ]);
   });
+
+  it("gives NaN viewer embeddings as the one reason, not also a metric nobody could compute", () => {
+    const { retrieval: _, ...nan } = check(0, { nonFiniteViewers: 219 });
+    expect(judge(nan, check(0.3), DEFAULT_THRESHOLDS, 8).reasons).toEqual([
+      "219 viewer embeddings contain NaN or Inf",
+    ]);
+  });
+
+  it("refuses a drop of more than the tolerance, not one of exactly the tolerance", () => {
+    // 0.2 -> 0.19 is 5.000000000000002% in floating point.
+    expect(judge(check(0.19), check(0.2), DEFAULT_THRESHOLDS, 8).pass).toBe(true);
+    expect(judge(check(57 / 200), check(60 / 200), DEFAULT_THRESHOLDS, 8).pass).toBe(true);
+    expect(judge(check(0.189), check(0.2), DEFAULT_THRESHOLDS, 8).reasons).toEqual([
+      expect.stringMatching(/dropped 5\.5% vs baseline/),
+    ]);
+  });
 });
 
 describe("verdictLine", () => {

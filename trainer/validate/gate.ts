@@ -246,11 +246,14 @@ export function judge(
     );
   }
   const c = value(candidate);
-  if (c === undefined) reasons.push(`no ${t.metric}: no held-out user could be evaluated`);
-  else {
+  if (c === undefined) {
+    // Viewer embeddings with NaN are not searched: the reason above already says why.
+    if (candidate.nonFiniteViewers === 0) reasons.push(`no ${t.metric}: no held-out user could be evaluated`);
+  } else {
     if (c < t.minRecall) reasons.push(`${t.metric} ${c.toFixed(4)} < floor ${t.minRecall}`);
     const b = baseline ? value(baseline) : undefined;
-    if (b !== undefined && b > 0 && (b - c) / b > t.maxDrop) {
+    // "More than" the tolerance: 0.2 -> 0.19 is 5.000000000000002% in floating point, not a refusal.
+    if (b !== undefined && b > 0 && (b - c) / b > t.maxDrop + 1e-9) {
       reasons.push(
         `${t.metric} dropped ${(((b - c) / b) * 100).toFixed(1)}% vs baseline ${baseline?.version} (${b.toFixed(4)} -> ${c.toFixed(4)}), max ${t.maxDrop * 100}%`,
       );
