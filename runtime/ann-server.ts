@@ -1,6 +1,6 @@
 // startAnnHost: the programmatic entry point of the ANN host role (the CLI, the demo and the
 // operator's e2e all start hosts through it).
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { indexConfig } from "../shared/bundle/reader.ts";
@@ -105,8 +105,10 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
     const b = opened.bundle;
     const indexFile = path.join(b.dir, b.manifest.index.file);
     const inline = inlineSearch(b.index, threads);
-    if (opts.searchWorker ?? ((opts.view ?? true) && existsSync(indexFile))) {
-      const spec = { indexFile, options: indexConfig(b.manifest), threads };
+    const file = statSync(indexFile, { throwIfNoEntry: false });
+    if (file && (opts.searchWorker ?? opts.view ?? true)) {
+      const identity = { dev: file.dev, ino: file.ino, size: file.size };
+      const spec = { indexFile, identity, options: indexConfig(b.manifest), threads };
       worker = new SearchWorker(spec, inline, (err) =>
         log.warn({ err: err.message }, "search worker down; searching on the main thread"),
       );

@@ -1,5 +1,6 @@
 // Search worker entry: opens its own read-only view of the index file (pages shared with the main
 // thread's view through the page cache) and answers batched searches.
+import { statSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { Index } from "usearch";
 import { rawSearch, type SearchReply, type SearchWorkerSpec } from "./vector-search.ts";
@@ -7,10 +8,19 @@ import { rawSearch, type SearchReply, type SearchWorkerSpec } from "./vector-sea
 const spec = workerData as SearchWorkerSpec;
 const port = parentPort;
 if (!port) throw new Error("search-worker.ts runs only as a worker thread");
+const sameFile = () => {
+  const { dev, ino, size } = statSync(spec.indexFile);
+  const want = spec.identity;
+  if (dev !== want.dev || ino !== want.ino || size !== want.size)
+    throw new Error(`${spec.indexFile} is no longer the index file the host verified`);
+};
 let index: Index;
 try {
+  sameFile();
   index = new Index(spec.options);
   index.view(spec.indexFile);
+  // Replaced while it was being mapped: the view may hold either file.
+  sameFile();
   port.postMessage({ ready: true });
 } catch (err) {
   port.postMessage({ startError: (err as Error).message });

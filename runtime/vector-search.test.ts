@@ -1,21 +1,28 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoadedBundle } from "../shared/bundle/bundle.ts";
 import { indexConfig, openBundle } from "../shared/bundle/reader.ts";
 import { writeTestBundle } from "../shared/bundle/testing.ts";
-import { inlineSearch, SearchWorker } from "./vector-search.ts";
+import { inlineSearch, SearchWorker, type SearchWorkerSpec } from "./vector-search.ts";
 
 let tmp: string;
 let bundle: LoadedBundle;
-let spec: { indexFile: string; options: ReturnType<typeof indexConfig>; threads: number };
+let spec: SearchWorkerSpec;
+
+const identityOf = async (file: string) => {
+  const { dev, ino, size } = await stat(file);
+  return { dev, ino, size };
+};
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(tmpdir(), "vector-search-test-"));
   bundle = await openBundle((await writeTestBundle(tmp, { items: 300 })).dir);
+  const indexFile = path.join(bundle.dir, "index.usearch");
   spec = {
-    indexFile: path.join(bundle.dir, "index.usearch"),
+    indexFile,
+    identity: await identityOf(indexFile),
     options: indexConfig(bundle.manifest),
     threads: 1,
   };
@@ -80,6 +87,23 @@ describe("SearchWorker", () => {
     expect(errors).toEqual([expect.stringMatching(/could not open the index/)]);
     const matrix = queries(1, bundle.manifest.dims);
     expect(await worker.search(matrix, 2)).toEqual(inline(matrix, 2));
+    await worker.close();
+  });
+
+  it("refuses a file put in place of the verified index since, and keeps answering inline", async () => {
+    // What a deployer replacing files by rename does between the host's check and the worker's open.
+    const indexFile = path.join(tmp, "swapped.usearch");
+    await copyFile(spec.indexFile, indexFile);
+    const verified = { ...spec, indexFile, identity: await identityOf(indexFile) };
+    await copyFile(spec.indexFile, `${indexFile}.next`);
+    await rename(`${indexFile}.next`, indexFile);
+    const errors: string[] = [];
+    const inline = inlineSearch(bundle.index, 1);
+    const worker = new SearchWorker(verified, inline, (err) => errors.push(err.message));
+    expect(await worker.ready).toBe(false);
+    expect(errors).toEqual([
+      expect.stringMatching(/swapped.usearch is no longer the index file the host verified/),
+    ]);
     await worker.close();
   });
 });

@@ -33,6 +33,11 @@ export function inlineSearch(index: Index, threads: number): VectorSearch {
 
 export interface SearchWorkerSpec {
   indexFile: string;
+  /**
+   * The file the main thread verified and opened: the worker opens the path again, and must find
+   * that file there, not one put in its place since (it would search another version's items).
+   */
+  identity: { dev: number; ino: number; size: number };
   options: IndexConfig;
   threads: number;
 }

@@ -1,4 +1,15 @@
-import { appendFile, cp, mkdtemp, readFile, rm, truncate, unlink, writeFile } from "node:fs/promises";
+import {
+  appendFile,
+  cp,
+  mkdtemp,
+  readFile,
+  realpath,
+  rm,
+  symlink,
+  truncate,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -86,6 +97,16 @@ describe("openBundle on a good bundle", () => {
     expect(b.index.size()).toBe(200);
     b.close();
     expect((await verifyBundle(good.dir)).digest).toBe(good.digest);
+  });
+
+  it("reads a symlinked bundle path through the directory it named, as a deployer's flip finds it", async () => {
+    const current = path.join(root, `current-${n++}`);
+    await symlink(good.dir, current);
+    const b = await openBundle(current);
+    // Everything after this reads from here (the search worker's view too), whatever `current`
+    // names by then.
+    expect(b.dir).toBe(await realpath(good.dir));
+    b.close();
   });
 });
 

@@ -10,6 +10,7 @@ import { BundleError, fsyncDirectories, fsyncPath, pathExists, tempSibling, temp
 import { type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
 import {
   parseManifest,
+  resolveBundleDir,
   startVerification,
   type Verification,
   type VerifiedContents,
@@ -47,7 +48,8 @@ export async function prepareBundle(uri: string, options: ResolveOptions = {}): 
 
 export async function resolveBundle(uri: string, options: ResolveOptions = {}): Promise<ResolvedBundle> {
   if (/^https?:\/\//i.test(uri)) return resolveHttp(uri, options);
-  const dir = uri.startsWith("file:") ? fileURLToPath(uri) : path.resolve(uri);
+  // The directory a symlinked path names now is what the workers of a host are told to load.
+  const dir = await resolveBundleDir(uri.startsWith("file:") ? fileURLToPath(uri) : uri);
   const found = await stat(dir).catch(() => undefined);
   if (!found) throw new BundleError("missing_file", `bundle directory ${dir} does not exist`);
   if (!found.isDirectory()) {

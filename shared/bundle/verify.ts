@@ -1,6 +1,6 @@
 // Bundle verification without native code: the manifest, the exact file set, sizes, digests and
 // the keys file. It imports neither usearch nor tfjs, so a host can start it before loading them.
-import { readFile, stat } from "node:fs/promises";
+import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { ItemKeys } from "./bundle.ts";
 import { BundleError, digestFiles, listFiles, sha256 } from "./files.ts";
@@ -82,8 +82,15 @@ export interface VerificationOptions {
   checkedDigest?: Promise<string>;
 }
 
+// A bundle path is often a symlink a deployer flips to the next version (Kubernetes' atomic volume
+// writer, git-sync). Every file is read through the directory it named when verification began, so
+// a flip midway cannot pair one bundle's checked files with another's unchecked ones; a directory
+// removed after the flip fails the reads instead. A path that does not resolve is left to the
+// file-set check, which says what is missing.
+export const resolveBundleDir = (dir: string) => realpath(dir).catch(() => path.resolve(dir));
+
 export async function startVerification(dir: string, opts: VerificationOptions = {}): Promise<Verification> {
-  const root = path.resolve(dir);
+  const root = await resolveBundleDir(dir);
   const { manifest, digest } = await checkFileSet(root);
   const file = manifest.items.keysFile;
   const contents = Promise.allSettled([
@@ -113,7 +120,7 @@ async function matchCheckedDigest(checked: Promise<string>, digest: string): Pro
 
 /** The file set, sizes and sha256 of every file, without reading the item keys; the bundle digest. */
 export async function verifyDigests(dir: string): Promise<string> {
-  const root = path.resolve(dir);
+  const root = await resolveBundleDir(dir);
   const { manifest, digest } = await checkFileSet(root);
   await checkDigests(root, manifest);
   return digest;
