@@ -48,14 +48,20 @@ describe("runtime on real bundles", () => {
       );
       expect(res.version).toBe("v1");
       expect(res.results).toHaveLength(5);
-      // Features the spec does not know are the caller's error, named precisely.
-      const bad = await fetch(`${host.url}/v1/embed`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ viewer: { userId: "u", profile: { shoeSize: 3 } } }),
-      });
-      expect(bad.status).toBe(400);
-      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_features");
+      // Features the spec does not know are the caller's error, named precisely: "__proto__" too,
+      // which a plain assignment would have swallowed.
+      for (const body of [
+        JSON.stringify({ viewer: { userId: "u", profile: { shoeSize: 3 } } }),
+        `{"viewer":{"userId":"u","profile":{"__proto__":1}}}`,
+      ]) {
+        const bad = await fetch(`${host.url}/v1/embed`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        expect(bad.status).toBe(400);
+        expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_features");
+      }
     } finally {
       await Promise.all(servers.map((s) => s.close()));
     }

@@ -78,6 +78,8 @@ export function parseVersion(v: unknown, field = "version"): string {
   return string(v, field);
 }
 
+const MAX_SQUARED_LENGTH = 3.4028234663852886e38 / 4;
+
 export function parseVector(v: unknown, field: string, dims: number, metric?: Metric): Float32Array {
   if (!Array.isArray(v)) throw new ApiError("invalid_type", `${field} must be an array of numbers`, field);
   if (v.length !== dims) {
@@ -87,13 +89,25 @@ export function parseVector(v: unknown, field: string, dims: number, metric?: Me
     });
   }
   const out = new Float32Array(dims);
+  let squaredLength = 0;
   for (let i = 0; i < dims; i++) {
     const x = finite(v[i], at(field, i));
     out[i] = x;
     // 1e39 is a finite double but overflows float32, which the index would then see as Infinity.
     if (!Number.isFinite(out[i]))
       throw new ApiError("not_finite", `${at(field, i)} overflows float32`, at(field, i));
+    squaredLength += x * x;
   }
+  // Elements that each fit float32 can still overflow the index's float32 sums (-3e38 in every
+  // dim scores Infinity against any item), and the results would carry null scores in an
+  // arbitrary order. A quarter of float32's range bounds every partial sum of ip, cos and l2sq
+  // against unit-length items (Cauchy-Schwarz), and no embedding comes near it.
+  if (squaredLength > MAX_SQUARED_LENGTH)
+    throw new ApiError(
+      "not_finite",
+      `${field} is too long to score in float32 (squared length ${squaredLength.toExponential(2)}, at most ${MAX_SQUARED_LENGTH.toExponential(2)})`,
+      field,
+    );
   // A zero vector scores every item alike (0 under ip, NaN under cos), so its "results" would be an
   // arbitrary slice of the index: almost always a client that sent an unset embedding.
   if (metric !== undefined && metric !== "l2sq" && out.every((x) => x === 0)) {
@@ -133,11 +147,14 @@ export function parseViewer(v: unknown, field: string): ViewerFeatures {
     if (typeof o.profile !== "object" || o.profile === null || Array.isArray(o.profile)) {
       throw new ApiError("invalid_type", `${f} must be an object of numbers or strings`, f);
     }
-    const profile: Record<string, number | string> = {};
-    for (const [name, value] of Object.entries(o.profile)) {
-      profile[name] = typeof value === "string" ? value : finite(value, at(f, name));
-    }
-    viewer.profile = profile;
+    // Defined, not assigned: a feature named "__proto__" would otherwise set the prototype, vanish,
+    // and skip the unknown-feature check.
+    viewer.profile = Object.fromEntries(
+      Object.entries(o.profile).map(([name, value]) => [
+        name,
+        typeof value === "string" ? value : finite(value, at(f, name)),
+      ]),
+    );
   }
   return viewer;
 }
