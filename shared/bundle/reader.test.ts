@@ -282,6 +282,27 @@ describe("openBundle refuses a damaged bundle", () => {
     await refused(dir, "dims_mismatch", /index\.usearch has 4 dims, manifest dims is 8/);
   });
 
+  it("a manifest whose metric or quantization its index was not built with", async () => {
+    const dir = await copy();
+    await editManifest(dir, (m) => {
+      m.metric = "l2sq";
+    });
+    await refused(
+      dir,
+      "index_unreadable",
+      /index.usearch was built for the ip metric with f16 scalars; the manifest says l2sq with f16/,
+    );
+    const other = await copy();
+    await editManifest(other, (m) => {
+      m.index.quantization = "i8";
+    });
+    await refused(
+      other,
+      "index_unreadable",
+      /built for the ip metric with f16 scalars; the manifest says ip with i8/,
+    );
+  });
+
   it("a manifest that lists itself or a path twice", async () => {
     const dir = await copy();
     await editManifest(dir, (m) => {

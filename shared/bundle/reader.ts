@@ -10,6 +10,7 @@ import { createViewerTower } from "../tower/viewer-tower.ts";
 import type { LoadedBundle, ViewerTower } from "./bundle.ts";
 import { BundleError } from "./files.ts";
 import { usearchConfig } from "./index-config.ts";
+import { readIndexKinds } from "./index-header.ts";
 import type { BundleManifest } from "./manifest.ts";
 import { type VerifiedBundle, type VerifiedContents, verifyContents } from "./verify.ts";
 
@@ -53,6 +54,7 @@ export async function openBundle(
     keys,
   } = typeof source === "string" ? await verifyContents(source) : source;
   const index = openIndex(root, manifest, options);
+  await checkIndexKinds(root, manifest);
   const viewerModel = await loadTower(path.join(root, manifest.viewerTower.dir), manifest.viewerTower.dir);
   let viewer: ViewerTower;
   try {
@@ -122,6 +124,20 @@ function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions):
     throw new BundleError("index_unreadable", `${file}: a self-check search returned no valid key`, file);
   }
   return index;
+}
+
+async function checkIndexKinds(dir: string, manifest: BundleManifest): Promise<void> {
+  const file = manifest.index.file;
+  const built = await readIndexKinds(path.join(dir, file)).catch((err: Error) => {
+    throw new BundleError("index_unreadable", `${file}: ${err.message}`, file);
+  });
+  const { metric, quantization } = { metric: manifest.metric, quantization: manifest.index.quantization };
+  if (built.metric !== metric || built.quantization !== quantization)
+    throw new BundleError(
+      "index_unreadable",
+      `${file} was built for the ${built.metric ?? "unknown"} metric with ${built.quantization ?? "unknown"} scalars; the manifest says ${metric} with ${quantization}`,
+      file,
+    );
 }
 
 async function loadTower(abs: string, rel: string): Promise<tf.LayersModel> {
