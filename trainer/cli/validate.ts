@@ -24,6 +24,10 @@ export function registerValidate(program: Command): void {
     .requiredOption("--candidate <bundle>", "bundle to judge: a directory, file: or http(s) URI")
     .option("--baseline <bundle>", "bundle currently serving, for the regression check (same forms)")
     .option("--cache-dir <dir>", "download cache for http(s) bundles")
+    .option(
+      "--user-features <path>",
+      "user profile table the bundles' viewer towers were trained with (required when they read profile features)",
+    )
     .requiredOption("--data <holdout>", "held-out engagement log (file or directory of parts)")
     .option(
       "--history <path>",

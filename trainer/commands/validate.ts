@@ -18,7 +18,7 @@ import {
   refusedCandidate,
 } from "../validate/gate.ts";
 import type { GateThresholds } from "../validate/thresholds.ts";
-import { readLog } from "./load.ts";
+import { readFeatures, readLog } from "./load.ts";
 
 const log = componentLogger("trainer");
 
@@ -30,6 +30,8 @@ export interface ValidateCommandOptions {
   cacheDir?: string;
   data: string;
   history?: string;
+  /** User profile features, for viewer towers trained with them (the table they were trained on). */
+  userFeatures?: string;
   targetsPerUser: number;
   /** Judge on items new to each user (training's evaluation does the same); false when repeats count. */
   excludeHistory: boolean;
@@ -51,10 +53,14 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     historyTable = new InteractionTable();
     await readLog(o.history, historyTable, readOpts, log);
   }
+  const userFeatures = o.userFeatures
+    ? await readFeatures(o.userFeatures, "--user-features", holdoutTable.users, "users", o.maxBadRows, log)
+    : undefined;
   const holdout = buildHoldout(holdoutTable, {
     targetsPerUser: o.targetsPerUser,
     excludeHistory: o.excludeHistory,
     ...(historyTable ? { history: historyTable } : {}),
+    ...(userFeatures ? { userFeatures } : {}),
   });
   assertEnoughUsers(holdout, o);
   const check = async (uri: string, role: string) => {

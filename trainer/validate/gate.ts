@@ -3,6 +3,7 @@
 // numerically broken or collapsed. Every failed check is a reason; any reason fails the gate.
 import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
 import { BundleError, type BundleErrorCode } from "../../shared/bundle/files.ts";
+import type { FeatureTable } from "../data/features.ts";
 import type { InteractionTable } from "../data/table.ts";
 import { Vocab } from "../data/table.ts";
 import { assignDeciles } from "../eval/deciles.ts";
@@ -63,6 +64,8 @@ export interface Holdout {
   targets: string[][];
   /** Users in the holdout log, including those left without a target. */
   holdoutUsers: number;
+  /** User profile features, for viewer towers trained with them. */
+  userFeatures?: FeatureTable;
 }
 
 export interface HoldoutOptions {
@@ -75,6 +78,7 @@ export interface HoldoutOptions {
    * training's evaluation does: retrieval is judged on items new to the user.
    */
   excludeHistory: boolean;
+  userFeatures?: FeatureTable;
 }
 
 /**
@@ -83,7 +87,14 @@ export interface HoldoutOptions {
  * event is a target. Users left without a target are not held out.
  */
 export function buildHoldout(holdout: InteractionTable, o: HoldoutOptions): Holdout {
-  const out: Holdout = { users: [], histories: [], seen: [], targets: [], holdoutUsers: 0 };
+  const out: Holdout = {
+    users: [],
+    histories: [],
+    seen: [],
+    targets: [],
+    holdoutUsers: 0,
+    ...(o.userFeatures ? { userFeatures: o.userFeatures } : {}),
+  };
   const idsOf = (t: InteractionTable, rows: number[]) =>
     rows.map((r) => t.items.ids[t.item[r] as number] as string);
   const historyRows = o.history?.rowsByUser();
@@ -123,6 +134,13 @@ export async function checkBundle(
   onProgress?: (done: number, total: number) => void,
 ): Promise<BundleCheck> {
   const dims = bundle.manifest.dims;
+  const profile = bundle.manifest.viewerTower.features.profile;
+  // Without them the tower embeds every viewer as one with an empty profile: the figures would be
+  // another model's, and the gate would refuse (or pass) the candidate on them.
+  if (profile.length > 0 && !h.userFeatures)
+    throw new Error(
+      `bundle ${bundle.manifest.version}: its viewer tower reads user profile features (${profile.map((f) => f.name).join(", ")}); pass --user-features with the table it was trained on`,
+    );
   const base = {
     version: bundle.manifest.version,
     digest: bundle.digest,
@@ -161,6 +179,7 @@ export async function checkBundle(
     viewerOf(
       h.users[u] as string,
       (h.histories[u] as string[]).slice(-bundle.manifest.viewerTower.features.historyLength),
+      h.userFeatures,
     ),
   );
   const queries = new Float32Array(viewers.length * dims);
