@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { writeTestBundle } from "../shared/bundle/testing.ts";
 import { useRuntimeFixture } from "./testing/runtime-fixture.ts";
 import { startRuntime } from "./testing/runtime-process.ts";
@@ -52,14 +52,31 @@ describe("towerops runtime --workers", () => {
     expect(await rt.exited).toBe(0);
   });
 
-  it("replaces a worker that dies after it was ready, and keeps serving meanwhile", async () => {
+  it("replaces a worker that dies after it was ready, and keeps serving meanwhile, /metrics too", async () => {
     const rt = startRuntime(["--bundle", fixture.bundleDir(), "--port", "0", "--workers", "2"]);
     const url = (await rt.waitFor("serving workers ready")).url as string;
-    const [victim] = workerPids(rt.child.pid as number);
+    const primary = rt.child.pid as number;
+    const [victim] = workerPids(primary);
     process.kill(victim as number, "SIGKILL");
     const exited = await rt.waitFor("serving worker exited; starting a replacement");
     expect(exited.signal).toBe("SIGKILL");
     expect((await search(url)).status).toBe(200);
+
+    // Scraped while the replacement loads its modules: the survivor answers at once, for itself
+    // (this used to wait 5 s on the replacement, then answer 500).
+    await vi.waitFor(() => expect(workerPids(primary).filter((p) => p !== victim)).toHaveLength(2), {
+      timeout: 5000,
+      interval: 20,
+    });
+    const scraped = performance.now();
+    const res = await fetch(`${url}/metrics`, { headers: { connection: "close" } });
+    expect(res.status).toBe(200);
+    expect(performance.now() - scraped).toBeLessThan(2000);
+    expect(rt.seen.filter((l) => l.msg === "ANN host ready")).toHaveLength(2);
+    expect(await res.text()).toMatch(
+      /towerops_http_request_duration_seconds_count\{route="\/v1\/search",method="POST",status="200"\} 1\n/,
+    );
+
     const replacement = await rt.waitFor("ANN host ready", 3);
     expect(replacement.worker).toBe(3);
     expect(workerPids(rt.child.pid as number)).toHaveLength(2);

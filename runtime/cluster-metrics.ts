@@ -1,0 +1,96 @@
+// The pod's /metrics under `--workers`: the primary sums the registries of the workers that can
+// answer. prom-client's AggregatorRegistry.clusterMetrics() asks every connected worker, and one
+// still loading its modules (any worker at start, a replacement after a crash) has no listener
+// yet, so a scrape then waited out the timeout and failed with a 500. Here a worker says it
+// answers as soon as its listener is installed, which is before it listens, so the workers left
+// out have counted nothing yet.
+import type { Worker } from "node:cluster";
+import { AggregatorRegistry, type Registry } from "prom-client";
+
+type MetricsJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
+
+export type MetricsMessage =
+  | { towerops: "metrics-answering" }
+  | { towerops: "metrics-collect"; id: number }
+  | { towerops: "metrics-collected"; id: number; metrics?: MetricsJson; error?: string };
+
+type Peer = Pick<Worker, "id" | "send" | "isConnected" | "on" | "once">;
+
+interface Collection {
+  waiting: Set<Peer>;
+  collected: MetricsJson[];
+  settle(err?: Error): void;
+}
+
+export interface WorkerMetrics {
+  /** Follows a forked worker: from its "metrics-answering" on, until it exits, it is asked. */
+  watch(worker: Peer): void;
+  /** The exposition text summed over the workers that answer. */
+  collect(): Promise<string>;
+}
+
+/** In the primary. Below the worker's own 5 s, so a worker that hangs is named in the error. */
+export function workerMetrics(timeoutMs = 4000): WorkerMetrics {
+  const answering = new Set<Peer>();
+  const collections = new Map<number, Collection>();
+  let next = 0;
+  const received = (worker: Peer, m: MetricsMessage) => {
+    if (m.towerops === "metrics-answering") answering.add(worker);
+    if (m.towerops !== "metrics-collected") return;
+    const c = collections.get(m.id);
+    if (!c?.waiting.delete(worker)) return;
+    if (m.metrics === undefined) return c.settle(new Error(`worker ${worker.id}: ${m.error}`));
+    c.collected.push(m.metrics);
+    if (c.waiting.size === 0) c.settle();
+  };
+  const exited = (worker: Peer) => {
+    answering.delete(worker);
+    for (const c of collections.values()) if (c.waiting.delete(worker) && c.waiting.size === 0) c.settle();
+  };
+  return {
+    watch(worker) {
+      worker.on("message", (m: MetricsMessage) => received(worker, m));
+      worker.once("exit", () => exited(worker));
+    },
+    collect() {
+      const id = next++;
+      return new Promise((resolve, reject) => {
+        const waiting = new Set([...answering].filter((w) => w.isConnected()));
+        const timer = setTimeout(() => {
+          const ids = [...waiting].map((w) => w.id).join(", ");
+          c.settle(new Error(`no answer to a metrics request in ${timeoutMs} ms from worker(s) ${ids}`));
+        }, timeoutMs);
+        const c: Collection = {
+          waiting,
+          collected: [],
+          settle(err) {
+            collections.delete(id);
+            clearTimeout(timer);
+            if (err) return reject(err);
+            // Inside a then: should aggregate throw, this scrape fails, not the primary.
+            Promise.resolve(c.collected)
+              .then((all) => AggregatorRegistry.aggregate(all).metrics())
+              .then(resolve, reject);
+          },
+        };
+        collections.set(id, c);
+        for (const w of waiting) w.send({ towerops: "metrics-collect", id } satisfies MetricsMessage);
+        if (waiting.size === 0) c.settle();
+      });
+    },
+  };
+}
+
+/** In a serving worker: answers the primary's collections from `registry`, and says it does. */
+export function answerMetrics(registry: Registry): void {
+  process.on("message", (m: MetricsMessage) => {
+    if (m.towerops !== "metrics-collect") return;
+    const reply = (r: { metrics: MetricsJson } | { error: string }) =>
+      process.send?.({ towerops: "metrics-collected", id: m.id, ...r } satisfies MetricsMessage);
+    registry.getMetricsAsJSON().then(
+      (metrics) => reply({ metrics }),
+      (err: Error) => reply({ error: err.message }),
+    );
+  });
+  process.send?.({ towerops: "metrics-answering" } satisfies MetricsMessage);
+}
