@@ -46,6 +46,32 @@ describe("loadData", () => {
     expect(dataDigest(cut)).toBe(dataDigest(whole));
   });
 
+  it("reports a feature table's bad rows as the log's are: counted, and the first few as warnings", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
+    const data = path.join(dir, "events.csv");
+    await writeFile(data, "user,item,timestamp\nu1,i1,1\nu1,i2,2\nu2,i1,3\nu2,i3,4\n");
+    const users = path.join(dir, "users.csv");
+    await writeFile(users, "user,age,country\nu1,30,US\nu1,31,FR\nu2,inf,DE\n");
+    const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
+    const capture = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s)) });
+    await loadData({ data, split: "last:1", maxBadRows: 2, seed: 1, userFeatures: users }, capture);
+    expect(lines.find((l) => l.msg === "feature table read")).toMatchObject({ rows: 1, badRows: 2 });
+    expect(lines.filter((l) => l.level === 40 && l.msg.startsWith("skipped bad row"))).toEqual([
+      expect.objectContaining({
+        file: users,
+        line: 3,
+        column: 1,
+        msg: 'skipped bad row: id "u1" already has a row above',
+      }),
+      expect.objectContaining({
+        file: users,
+        line: 4,
+        column: 2,
+        msg: 'skipped bad row: "inf" is not a finite number',
+      }),
+    ]);
+  });
+
   it("refuses --weights for a log that carries none", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
     const data = path.join(dir, "events.csv");

@@ -1,6 +1,7 @@
 // Loading a training log (and its held-out counterpart) with progress and bad-row warnings.
 import { createHash } from "node:crypto";
 import type { Logger } from "../../shared/log.ts";
+import { BadRowBudget, type DataError } from "../data/errors.ts";
 import { type FeatureTable, readFeatureTable } from "../data/features.ts";
 import type { LogFormat } from "../data/format.ts";
 import { type ReadOptions, type ReadResult, readInteractions } from "../data/reader.ts";
@@ -51,8 +52,7 @@ export async function readLog(
       },
       "engagement log read",
     );
-    for (const e of result.badSamples)
-      log.warn({ file: e.file, line: e.line, column: e.column }, `skipped bad row: ${e.detail}`);
+    warnBadRows(result.badSamples, log);
     return result;
   } finally {
     bar.stop();
@@ -84,15 +84,46 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
   }
   logColdStart(train, test, log);
   const out: LoadedData = { train, test };
-  if (o.userFeatures) {
-    out.userFeatures = await readFeatureTable(o.userFeatures, o.maxBadRows);
-    checkFeatureIds(out.userFeatures, all.users, `--user-features ${o.userFeatures}`, "users", log);
-  }
-  if (o.itemFeatures) {
-    out.itemFeatures = await readFeatureTable(o.itemFeatures, o.maxBadRows);
-    checkFeatureIds(out.itemFeatures, all.items, `--item-features ${o.itemFeatures}`, "items", log);
-  }
+  if (o.userFeatures)
+    out.userFeatures = await readFeatures(
+      o.userFeatures,
+      "--user-features",
+      all.users,
+      "users",
+      o.maxBadRows,
+      log,
+    );
+  if (o.itemFeatures)
+    out.itemFeatures = await readFeatures(
+      o.itemFeatures,
+      "--item-features",
+      all.items,
+      "items",
+      o.maxBadRows,
+      log,
+    );
   return out;
+}
+
+function warnBadRows(samples: readonly DataError[], log: Logger): void {
+  for (const e of samples)
+    log.warn({ file: e.file, line: e.line, column: e.column }, `skipped bad row: ${e.detail}`);
+}
+
+/** A feature table, its bad rows reported as the log's are. */
+export async function readFeatures(
+  path: string,
+  flag: string,
+  vocab: Vocab,
+  kind: string,
+  maxBadRows: number,
+  log: Logger,
+): Promise<FeatureTable> {
+  const budget = new BadRowBudget(maxBadRows);
+  const table = await readFeatureTable(path, budget);
+  checkFeatureIds(table, vocab, `${flag} ${path}`, kind, budget.count, log);
+  warnBadRows(budget.samples, log);
+  return table;
 }
 
 /**
@@ -131,7 +162,14 @@ function logColdStart(train: InteractionTable, test: InteractionTable, log: Logg
 }
 
 /** A table whose ids match nothing in the log is the wrong file or the wrong id column, and would train silently without features. */
-function checkFeatureIds(table: FeatureTable, vocab: Vocab, what: string, kind: string, log: Logger): void {
+function checkFeatureIds(
+  table: FeatureTable,
+  vocab: Vocab,
+  what: string,
+  kind: string,
+  badRows: number,
+  log: Logger,
+): void {
   let matched = 0;
   for (const id of vocab.ids) if (table.has(id)) matched++;
   if (matched === 0) {
@@ -140,7 +178,7 @@ function checkFeatureIds(table: FeatureTable, vocab: Vocab, what: string, kind: 
     );
   }
   log.info(
-    { features: what, rows: table.size, [kind]: vocab.size, covered: matched / vocab.size },
+    { features: what, rows: table.size, badRows, [kind]: vocab.size, covered: matched / vocab.size },
     "feature table read",
   );
 }

@@ -44,13 +44,3 @@ export function sniffDelimiter(line: string): string {
   }
   return best;
 }
-
-/** A timestamp as epoch seconds: numbers pass through, ISO-8601 dates are parsed. */
-export function parseTimestamp(raw: string): number | undefined {
-  const s = raw.trim();
-  if (s === "") return undefined;
-  const n = Number(s);
-  if (Number.isFinite(n)) return n;
-  const ms = Date.parse(s);
-  return Number.isNaN(ms) ? undefined : ms / 1000;
-}

@@ -38,3 +38,26 @@ export class BadRowBudget {
     }
   }
 }
+
+/**
+ * A delimited row with fewer than `min` or more than `max` fields, placed at the first missing or
+ * extra field; undefined for a row that fits. Extra fields are refused, not ignored: an unquoted
+ * delimiter inside an id ("Tom, Jerry") would otherwise cut the id short without a word.
+ */
+export function fieldCountError(
+  file: string,
+  line: number,
+  found: number,
+  min: number,
+  max = min,
+): DataError | undefined {
+  if (found < min)
+    return new DataError(
+      file,
+      line,
+      found + 1,
+      `expected ${min < max ? "at least " : ""}${min} fields, found ${found}`,
+    );
+  if (found > max) return new DataError(file, line, max + 1, `expected ${max} fields, found ${found}`);
+  return undefined;
+}

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { BadRowBudget } from "./errors.ts";
 import { inferFeatureSpec, readFeatureTable } from "./features.ts";
 import { partsDir } from "./testing.ts";
 
@@ -64,6 +65,44 @@ describe("readFeatureTable", () => {
     await expect(readFeatureTable(await file("none.csv", "id,topic\n"))).rejects.toThrow(
       /none.csv:1: no feature rows found/,
     );
+    await expect(readFeatureTable(await file("empty.csv", ""))).rejects.toThrow(
+      /empty.csv: the file is empty$/,
+    );
+  });
+
+  it("counts inf in any of Python's spellings as infinite, not as a category", async () => {
+    const values = ["inf", "-inf", "+inf", "Inf", "INF", "-Infinity", "infinity", "1e999"];
+    const budget = new BadRowBudget(values.length);
+    const rows = values.map((v, i) => `i${i},${v},a`).join("\n");
+    const t = await readFeatureTable(await file("inf.csv", `id,price,topic\n${rows}\ni9,2,b\n`), budget);
+    expect([...t.keys()]).toEqual(["i9"]);
+    expect(budget.samples[0].message).toMatch(/inf.csv:2: column 2: "inf" is not a finite number$/);
+    expect(budget.count).toBe(values.length);
+  });
+
+  it("refuses JSONL ids that are not non-empty strings or integers JSON holds exactly", async () => {
+    const ids = ["null", '""', '{"a":1}', "[1,2]", "true", "1.5", "9007199254740993"];
+    const budget = new BadRowBudget(ids.length);
+    const lines = ids.map((id, i) => `{"id":${id},"age":${i}}`).join("\n");
+    const t = await readFeatureTable(await file("ids.jsonl", `${lines}\n{"id":7,"age":9}\n`), budget);
+    expect([...t]).toEqual([["7", { age: 9 }]]);
+    expect(budget.samples.map((e) => e.message)).toEqual([
+      expect.stringMatching(/ids.jsonl:1: field "id" must be a non-empty string or an integer$/),
+      expect.stringMatching(/ids.jsonl:2: field "id" must be a non-empty string or an integer$/),
+      expect.stringMatching(/ids.jsonl:3: field "id" must be a non-empty string or an integer$/),
+      expect.stringMatching(/ids.jsonl:4: field "id" must be a non-empty string or an integer$/),
+      expect.stringMatching(/ids.jsonl:5: field "id" must be a non-empty string or an integer$/),
+    ]);
+    expect(budget.count).toBe(ids.length);
+  });
+
+  it("names the column where a row's fields run out or overflow", async () => {
+    const budget = new BadRowBudget(2);
+    await readFeatureTable(await file("count.csv", "user,age,country\nu1,30\nu2,31,FR,x\nu3,1,US\n"), budget);
+    expect(budget.samples.map((e) => e.message)).toEqual([
+      expect.stringMatching(/count.csv:2: column 3: expected 3 fields, found 2$/),
+      expect.stringMatching(/count.csv:3: column 4: expected 3 fields, found 4$/),
+    ]);
   });
 
   it("reads a directory of part files that repeat one header, and refuses parts that differ", async () => {
@@ -97,7 +136,10 @@ describe("readFeatureTable", () => {
   });
 
   it("skips bad rows within the --max-bad-rows budget", async () => {
-    const t = await readFeatureTable(await file("dup2.csv", "item_id,topic\ni1,a\ni1,b\ni2,c\n"), 1);
+    const t = await readFeatureTable(
+      await file("dup2.csv", "item_id,topic\ni1,a\ni1,b\ni2,c\n"),
+      new BadRowBudget(1),
+    );
     expect(t.get("i1")).toEqual({ topic: "a" });
     expect(t.size).toBe(2);
   });

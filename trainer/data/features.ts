@@ -2,9 +2,9 @@
 // Streamed like the logs; the spec (numeric vs categorical) is inferred from the values seen.
 import type { ProfileFeature } from "../../shared/tower/features.ts";
 import { sniffDelimiter, splitFields } from "./csv.ts";
-import { BadRowBudget, DataError } from "./errors.ts";
+import { BadRowBudget, DataError, fieldCountError } from "./errors.ts";
 import { detectFormat } from "./format.ts";
-import { parseJsonObjectLine } from "./json-line.ts";
+import { jsonId, parseJsonObjectLine } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
 import { partsOf } from "./parts.ts";
 
@@ -31,19 +31,26 @@ const MISSING = new Set([
   "#N/A",
 ]);
 
+// How Python's float() (so pandas and numpy) writes and reads infinity; Number() knows only
+// "Infinity", and would leave "inf" a category.
+const INFINITY = /^[+-]?inf(inity)?$/i;
+
 /**
  * CSV/TSV with a header (the id column is `id`/`user`/`item`..., else the first) or JSONL objects
  * with one of those keys, from a file or a directory of part files (parts.ts) that each repeat the
  * header. Empty and NA cells are left out, so the tower sees them as missing. A repeated id is a
- * bad row: which of its rows the tower should see is not for the reader to guess.
+ * bad row: which of its rows the tower should see is not for the reader to guess. Bad rows are
+ * counted in `budget`, whose samples the caller reports.
  */
-export async function readFeatureTable(source: string, maxBadRows = 0): Promise<FeatureTable> {
+export async function readFeatureTable(source: string, budget = new BadRowBudget(0)): Promise<FeatureTable> {
   const parts = await partsOf(source);
-  const read: FeatureRead = { out: new Map(), budget: new BadRowBudget(maxBadRows), lines: 0 };
+  const read: FeatureRead = { out: new Map(), budget, lines: 0 };
   for (const part of parts) await readFeaturePart(part.file, read);
   if (read.out.size === 0) {
     if (parts.length > 1) throw new Error(`${source}: no feature rows in its ${parts.length} part files`);
-    throw new DataError(source, read.lines, undefined, "no feature rows found");
+    throw read.lines === 0
+      ? new Error(`${source}: the file is empty`)
+      : new DataError(source, read.lines, undefined, "no feature rows found");
   }
   return read.out;
 }
@@ -111,10 +118,9 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
       }
       const names = header.names;
       const fields = splitFields(line, header.delimiter);
-      if (fields.length !== names.length) {
-        budget.record(
-          new DataError(path, lineNo, undefined, `expected ${names.length} fields, found ${fields.length}`),
-        );
+      const count = fieldCountError(path, lineNo, fields.length, names.length);
+      if (count) {
+        budget.record(count);
         continue;
       }
       const idCol = header.idCol;
@@ -129,7 +135,7 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
         const raw = fields[c].trim();
         if (c === idCol || MISSING.has(raw)) continue;
         const n = Number(raw);
-        if (n === Number.POSITIVE_INFINITY || n === Number.NEGATIVE_INFINITY)
+        if (n === Number.POSITIVE_INFINITY || n === Number.NEGATIVE_INFINITY || INFINITY.test(raw))
           bad = new DataError(path, lineNo, c + 1, `"${raw}" is not a finite number`);
         values[names[c]] = Number.isFinite(n) ? n : raw;
       }
@@ -172,6 +178,8 @@ function parseJsonFeatureRow(
   if (rec instanceof DataError) return rec;
   const idKey = Object.keys(rec).find((k) => ID_COLUMNS.includes(k.toLowerCase()));
   if (!idKey) return new DataError(file, lineNo, undefined, `no id field (one of ${ID_COLUMNS.join(", ")})`);
+  const id = jsonId(idKey, rec[idKey], file, lineNo);
+  if (id instanceof DataError) return id;
   const values: FeatureValues = {};
   for (const [k, v] of Object.entries(rec)) {
     if (k === idKey || v === null || v === undefined) continue;
@@ -180,7 +188,7 @@ function parseJsonFeatureRow(
     }
     values[k] = v;
   }
-  return [String(rec[idKey]), values];
+  return [id, values];
 }
 
 /** Numeric when every value seen is a number, else categorical hashed into `buckets`. */

@@ -18,6 +18,8 @@ export interface Layout {
   format: LogFormat;
   delimiter: string;
   header: boolean;
+  /** The most fields a row may have: the header's columns, or the fixed layout's. */
+  fields: number;
   user: number;
   item: number;
   timestamp: number;
@@ -34,13 +36,24 @@ const ALIASES = {
   rating: ["rating"],
 } as const;
 
+// ml-100k ships u.data cut into train/test pairs of the same layout: u1-u5 for five-fold cross
+// validation, ua/ub with ten ratings per user held out.
+const ML_100K_FILES = /^u(\.data|[1-5ab]\.(base|test))$/;
+
+const MOVIELENS_CSV_HEADER = "userId,movieId,rating,timestamp";
+
+// The whole line, not a prefix: a ratings.csv with more columns reads by its header names as csv
+// instead, where the extra columns are not refused as extra fields.
+const isMovieLensCsvHeader = (line: string) =>
+  line.trim().toLowerCase() === MOVIELENS_CSV_HEADER.toLowerCase();
+
 export function detectFormat(path: string, firstLine: string): LogFormat {
   const ext = extname(path).toLowerCase();
   const name = basename(path).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson" || firstLine.trimStart().startsWith("{")) return "jsonl";
-  if (name === "u.data" || (ext === ".data" && firstLine.includes("\t"))) return "movielens-100k";
+  if (ML_100K_FILES.test(name) || (ext === ".data" && firstLine.includes("\t"))) return "movielens-100k";
   if (firstLine.includes("::")) return "movielens-dat";
-  if (/^userId,movieId,rating,timestamp/i.test(firstLine.trim())) return "movielens-csv";
+  if (isMovieLensCsvHeader(firstLine)) return "movielens-csv";
   if (ext === ".tsv" || firstLine.includes("\t")) return "tsv";
   return "csv";
 }
@@ -48,6 +61,7 @@ export function detectFormat(path: string, firstLine: string): LogFormat {
 /** u.data and ratings.dat differ only in their delimiter: user, item, rating, timestamp, no header. */
 const MOVIELENS_COLUMNS = {
   header: false,
+  fields: 4,
   user: 0,
   item: 1,
   rating: 2,
@@ -63,10 +77,17 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
     case "movielens-dat":
       return { format, delimiter: "::", ...MOVIELENS_COLUMNS };
     case "movielens-csv":
+      // The columns are taken by position, so a forced --format on a file without this header would
+      // lose its first row as the header, or read a reordered header's columns as the wrong ones.
+      if (!isMovieLensCsvHeader(firstLine))
+        throw new Error(
+          `expected the header "${MOVIELENS_CSV_HEADER}" of MovieLens ratings.csv, found "${firstLine.trim()}"`,
+        );
       return {
         format,
         delimiter: ",",
         header: true,
+        fields: 4,
         user: 0,
         item: 1,
         rating: 2,
@@ -78,6 +99,7 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
         format,
         delimiter: "",
         header: false,
+        fields: 0,
         user: 0,
         item: 0,
         timestamp: 0,
@@ -100,6 +122,7 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
           format,
           delimiter,
           header: false,
+          fields: 4,
           user: 0,
           item: 1,
           timestamp: 2,
@@ -119,6 +142,7 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
         format,
         delimiter,
         header: true,
+        fields: names.length,
         user,
         item,
         timestamp,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DataError } from "./errors.ts";
-import { parseJsonObjectLine } from "./json-line.ts";
+import { jsonId, parseJsonObjectLine } from "./json-line.ts";
 
 describe("parseJsonObjectLine", () => {
   it("returns the object of a well-formed line", () => {
@@ -19,5 +19,28 @@ describe("parseJsonObjectLine", () => {
     const err = parseJsonObjectLine(line, "log.jsonl", 7);
     expect(err).toBeInstanceOf(DataError);
     expect((err as DataError).message).toMatch(new RegExp(`^log\\.jsonl:7: ${reason}`));
+  });
+});
+
+describe("jsonId", () => {
+  it("takes non-empty strings and integers JSON holds exactly", () => {
+    expect(jsonId("user", "u1", "log.jsonl", 1)).toBe("u1");
+    expect(jsonId("user", 9007199254740991, "log.jsonl", 1)).toBe("9007199254740991");
+    expect(jsonId("user", "9007199254740993", "log.jsonl", 1)).toBe("9007199254740993");
+  });
+
+  it.each([
+    [2 ** 53, "is a number beyond 2^53, which loses precision in JSON: write such ids as strings"],
+    [-(2 ** 53), "is a number beyond 2^53, which loses precision in JSON: write such ids as strings"],
+    [1.5, "is 1.5: ids are strings or integers"],
+    [null, "must be a non-empty string or an integer"],
+    ["", "must be a non-empty string or an integer"],
+    [{ a: 1 }, "must be a non-empty string or an integer"],
+    [[1, 2], "must be a non-empty string or an integer"],
+    [true, "must be a non-empty string or an integer"],
+  ])("refuses %j with its position", (value, reason) => {
+    const err = jsonId("id", value, "t.jsonl", 4);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as DataError).message).toBe(`t.jsonl:4: field "id" ${reason}`);
   });
 });

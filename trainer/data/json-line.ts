@@ -17,3 +17,20 @@ export function parseJsonObjectLine(
   }
   return obj as Record<string, unknown>;
 }
+
+/**
+ * A user, item or feature-table id given as the JSON value of field `key`: a non-empty string or an
+ * integer. JSON.parse holds numbers as doubles, so ids beyond 2^53 would round, and two of them
+ * merge into one user or item without a word.
+ */
+export function jsonId(key: string, value: unknown, file: string, lineNo: number): string | DataError {
+  const bad = (why: string) => new DataError(file, lineNo, undefined, `field "${key}" ${why}`);
+  if (typeof value === "number") {
+    if (!Number.isInteger(value)) return bad(`is ${value}: ids are strings or integers`);
+    if (!Number.isSafeInteger(value))
+      return bad("is a number beyond 2^53, which loses precision in JSON: write such ids as strings");
+    return String(value);
+  }
+  if (typeof value !== "string" || value === "") return bad("must be a non-empty string or an integer");
+  return value;
+}

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodingOf, logicalName, openLines } from "./lines.ts";
+import { encodingOf, logicalName, MAX_LINE_BYTES, openLines } from "./lines.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -75,6 +75,37 @@ describe("openLines", () => {
     const text = join(dir, "par.csv");
     await writeFile(text, "PAR1,i1,5\nBZh9,i2,6\n");
     expect((await readAll(text)).lines).toEqual(["PAR1,i1,5", "BZh9,i2,6"]);
+  });
+
+  it("refuses a line longer than the cap at its line, gzip or not, before holding it whole", async () => {
+    const long = "x".repeat(MAX_LINE_BYTES + 1);
+    const text = `user,item\r\na,b\rc,d\n${long}\ne,f\n`;
+    for (const [name, content] of [
+      ["long.csv", text],
+      ["long.csv.gz", gzipSync(text)],
+      ["oneline.json", `[${long}]`],
+    ] as const) {
+      const path = join(dir, name);
+      await writeFile(path, content);
+      const line = name === "oneline.json" ? 1 : 4;
+      await expect(readAll(path)).rejects.toThrow(
+        `${path}:${line}: a line longer than 1 MiB: not one row per line (a JSON array rather than JSONL?)`,
+      );
+    }
+  });
+
+  it("reads lines up to the cap, ended by \\n, \\r\\n or \\r", async () => {
+    const longest = "y".repeat(MAX_LINE_BYTES);
+    for (const end of ["\n", "\r\n", "\r"]) {
+      const path = join(dir, "longest.csv");
+      await writeFile(path, ["a", longest, "b", longest].join(end));
+      expect((await readAll(path)).lines.map((l) => l.length)).toEqual([
+        1,
+        MAX_LINE_BYTES,
+        1,
+        MAX_LINE_BYTES,
+      ]);
+    }
   });
 
   it("reads an empty file as no lines", async () => {

@@ -3,8 +3,9 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { Transform } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { DataError } from "./errors.ts";
 
 export interface LineSource {
   lines: AsyncIterable<string>;
@@ -40,6 +41,12 @@ const UNSUPPORTED: readonly BinaryFormat[] = [
 ];
 const GZIP_MAGIC = [0x1f, 0x8b];
 
+// Far longer than any real row (an event, or a feature row with hundreds of columns, is a few KB).
+// readline holds a line's text until its end arrives, so a file without line breaks (a JSON array,
+// a binary dump) would grow one string until V8 refuses it, at ~800 MB of memory, instead of
+// failing with a reason.
+export const MAX_LINE_BYTES = 1 << 20;
+
 /**
  * How to read the file, decided by content, not name, so an `events.csv` that is secretly gzip
  * still reads, and its size. A binary format the readers cannot take is refused by name.
@@ -72,7 +79,10 @@ export async function openLines(path: string): Promise<LineSource> {
   const gzip = encoding === "gzip";
   const file = createReadStream(path);
   const text = withoutBom();
+  // Before the byte-order mark goes, so that its offsets are the file's own when it counts lines.
+  const capped = lineCap(path, gzip);
   file.on("error", (err) => text.destroy(err));
+  capped.on("error", (err) => text.destroy(err));
   if (gzip) {
     const gunzip = createGunzip();
     gunzip.on("error", (err) =>
@@ -83,8 +93,8 @@ export async function openLines(path: string): Promise<LineSource> {
         ),
       ),
     );
-    file.pipe(gunzip).pipe(text);
-  } else file.pipe(text);
+    file.pipe(gunzip).pipe(capped).pipe(text);
+  } else file.pipe(capped).pipe(text);
   // readline's own iterator, not a wrapping generator: one more await per line costs a third of the
   // read time on a million-line log.
   const lines = createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY });
@@ -101,6 +111,71 @@ export async function openLines(path: string): Promise<LineSource> {
 /** The name a file's format is detected from: `events.jsonl.gz` reads as `events.jsonl`. */
 export function logicalName(path: string): string {
   return path.replace(/\.gz$/i, "");
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Passes text on, failing once a line grows past MAX_LINE_BYTES (ending, as for readline, at \n,
+ * \r\n or a lone \r). Chunks (64 KiB from the file, 16 KiB from gunzip) are far shorter than the
+ * cap, so a line that breaks it spans chunks: only the line a chunk finishes, or the one it leaves
+ * open, can be too long, found by one search from each end of the chunk rather than one per line.
+ */
+function lineCap(path: string, gzip: boolean): Transform {
+  let passed = 0;
+  let lineStart = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const lf = chunk.indexOf(LF);
+      const cr = chunk.indexOf(CR);
+      const first = lf === -1 || cr === -1 ? Math.max(lf, cr) : Math.min(lf, cr);
+      if (passed + (first === -1 ? chunk.length : first) - lineStart > MAX_LINE_BYTES) {
+        lineNumberAt(path, gzip, lineStart).then(
+          (line) =>
+            done(
+              new DataError(
+                path,
+                line,
+                undefined,
+                `a line longer than ${MAX_LINE_BYTES / 2 ** 20} MiB: not one row per line (a JSON array rather than JSONL?)`,
+              ),
+            ),
+          done,
+        );
+        return;
+      }
+      if (first !== -1) lineStart = passed + Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR)) + 1;
+      passed += chunk.length;
+      done(null, chunk);
+    },
+  });
+}
+
+// Counting lines as they pass would cost a step per line on every read; only a file that breaks
+// the cap needs its line number, so that one is read again, as readline splits it, up to the line.
+async function lineNumberAt(path: string, gzip: boolean, offset: number): Promise<number> {
+  const file = createReadStream(path);
+  const text: Readable = gzip ? file.pipe(createGunzip()) : file;
+  async function* head() {
+    let seen = 0;
+    for await (const chunk of text as AsyncIterable<Buffer>) {
+      if (seen >= offset) break;
+      yield chunk.subarray(0, offset - seen);
+      seen += chunk.length;
+    }
+  }
+  let line = 1;
+  try {
+    for await (const _ of createInterface({
+      input: Readable.from(head()),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    }))
+      line++;
+  } finally {
+    file.destroy();
+  }
+  return line;
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);

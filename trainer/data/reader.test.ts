@@ -73,7 +73,7 @@ describe("loadInteractions", () => {
     const err = await loadInteractions(path).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataError);
     expect((err as DataError).message).toBe(
-      `${path}:2: column 3: timestamp "later" is not a number or ISO date`,
+      `${path}:2: column 3: timestamp "later" is not a number or an ISO-8601 date (YYYY-MM-DD, optionally with Thh:mm[:ss[.fff]] and Z or ±hh:mm)`,
     );
   });
 
@@ -167,10 +167,117 @@ describe("loadInteractions", () => {
     await expect(loadInteractions(empty)).rejects.toThrow(/: no engagement rows in its 2 part files$/);
   });
 
+  it("refuses a weight float32 cannot hold, which the table would store as Infinity", async () => {
+    const csv = await loadInteractions(await file("w32.csv", "u1,i1,100,1e39\nu2,i2,200,3e38\n"), {
+      maxBadRows: 1,
+    });
+    expect(csv.result).toMatchObject({ rows: 1, badRows: 1 });
+    expect(csv.result.badSamples[0].message).toMatch(
+      /w32.csv:1: column 4: weight "1e39" is beyond float32's range \(at most 3.4e38\)$/,
+    );
+    expect(csv.table.weight[0]).toBe(Math.fround(3e38));
+    const jsonl = await file("w32.jsonl", '{"user":"a","item":"x","ts":1,"weight":1e39}\n');
+    await expect(loadInteractions(jsonl)).rejects.toThrow(
+      /w32.jsonl:1: field "weight" is beyond float32's range \(at most 3.4e38\)$/,
+    );
+  });
+
+  it("reads zoneless ISO timestamps as UTC whatever TZ is, and refuses what is not ISO-8601", async () => {
+    const tz = process.env.TZ;
+    process.env.TZ = "Asia/Tokyo";
+    try {
+      const { table } = await loadInteractions(
+        await file(
+          "tz.csv",
+          "user,item,ts\na,x,2024-03-01T00:30:00\na,y,2024-03-01 00:30:00Z\na,z,2024-03-01\n",
+        ),
+      );
+      const t = Date.UTC(2024, 2, 1, 0, 30) / 1000;
+      expect([...table.timestamp.subarray(0, 3)]).toEqual([t, t, t - 1800]);
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+    const junk = await loadInteractions(await file("junk.csv", "u1,i1,foo 2\nu2,i2,12/31/2024\nu3,i3,5\n"), {
+      maxBadRows: 2,
+    });
+    expect(junk.result).toMatchObject({ rows: 1, badRows: 2 });
+    expect(junk.result.badSamples.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /junk.csv:1: column 3: timestamp "foo 2" is not a number or an ISO-8601 date \(YYYY-MM-DD/,
+      ),
+      expect.stringMatching(
+        /junk.csv:2: column 3: timestamp "12\/31\/2024" is not a number or an ISO-8601 date/,
+      ),
+    ]);
+    await expect(
+      loadInteractions(await file("junk.jsonl", '{"user":"a","item":"x","ts":"click 3"}\n')),
+    ).rejects.toThrow(/junk.jsonl:1: field "ts" is not a number or an ISO-8601 date \(YYYY-MM-DD/);
+  });
+
+  it("refuses JSON number ids that are not integers JSON holds exactly, instead of merging them", async () => {
+    const { table, result } = await loadInteractions(
+      await file(
+        "big.jsonl",
+        [
+          '{"user":9007199254740993,"item":"a","ts":1}',
+          '{"user":9007199254740992,"item":"b","ts":2}',
+          '{"user":"9007199254740993","item":"c","ts":3}',
+          '{"user":9007199254740991,"item":1.5,"ts":4}',
+          '{"user":9007199254740991,"item":2,"ts":5}',
+        ].join("\n"),
+      ),
+      { maxBadRows: 3 },
+    );
+    expect(table.users.ids).toEqual(["9007199254740993", "9007199254740991"]);
+    expect(result.badSamples.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /big.jsonl:1: field "user" is a number beyond 2\^53, which loses precision in JSON: write such ids as strings$/,
+      ),
+      expect.stringMatching(/big.jsonl:2: field "user" is a number beyond 2\^53/),
+      expect.stringMatching(/big.jsonl:4: field "item" is 1.5: ids are strings or integers$/),
+    ]);
+  });
+
+  it("refuses a row with more fields than its header or the headerless layout", async () => {
+    const header = await loadInteractions(
+      await file("extra.csv", "timestamp,user,item\n100,u1,Tom, Jerry\n200,u2,i2\n"),
+      { maxBadRows: 1 },
+    );
+    expect(header.table.items.ids).toEqual(["i2"]);
+    expect(header.result.badSamples[0].message).toMatch(/extra.csv:2: column 4: expected 3 fields, found 4$/);
+    await expect(loadInteractions(await file("extra2.csv", "u1,i1,100,2,junk\n"))).rejects.toThrow(
+      /extra2.csv:1: column 5: expected 4 fields, found 5$/,
+    );
+    const ml = await file("ratings.dat", "1::1193::5::978300760::x\n");
+    await expect(loadInteractions(ml)).rejects.toThrow(
+      /ratings.dat:1: column 5: expected 4 fields, found 5$/,
+    );
+    // A trailing weight column may still be left out.
+    const short = await loadInteractions(await file("short.csv", "user,item,ts,weight\na,x,1\nb,y,2,3\n"));
+    expect(short.result).toMatchObject({ rows: 2, weighted: 1 });
+  });
+
+  it("reads --format movielens-csv only under ratings.csv's header", async () => {
+    const headerless = await file("mlnohdr.csv", "1,10,5,874965758\n2,20,3,876893171\n");
+    await expect(loadInteractions(headerless, { format: "movielens-csv" })).rejects.toThrow(
+      `${headerless}:1: expected the header "userId,movieId,rating,timestamp" of MovieLens ratings.csv, found "1,10,5,874965758"`,
+    );
+    const reordered = await file("mlreorder.csv", "timestamp,movieId,userId,rating\n874965758,10,1,5\n");
+    await expect(loadInteractions(reordered, { format: "movielens-csv" })).rejects.toThrow(
+      /mlreorder.csv:1: expected the header "userId,movieId,rating,timestamp" of MovieLens ratings.csv, found "timestamp,movieId,userId,rating"$/,
+    );
+    const wider = await loadInteractions(
+      await file("ratings-tagged.csv", "userId,movieId,rating,timestamp,tag\n1,31,2.5,1260759144,x\n"),
+    );
+    expect(wider.result).toMatchObject({ format: "csv", rows: 1 });
+    expect(wider.table.timestamp[0]).toBe(1260759144);
+  });
+
   it("says when a forced --format disagrees with what the file looks like", async () => {
     const path = await file("forced.csv", "user,item,timestamp\na,x,1\n");
     await expect(loadInteractions(path, { format: "movielens-dat" })).rejects.toThrow(
-      /forced.csv:1: column 2: expected at least 4 fields, found 1 \(read as --format movielens-dat; the file looks like csv\)/,
+      /forced.csv:1: column 2: expected 4 fields, found 1 \(read as --format movielens-dat; the file looks like csv\)/,
     );
   });
 });

@@ -1,12 +1,13 @@
 // Streaming engagement-log reader: one line in memory at a time, so multi-GB logs load into the
 // columnar table without ever holding the text.
-import { parseTimestamp, splitFields } from "./csv.ts";
-import { BadRowBudget, DataError } from "./errors.ts";
+import { splitFields } from "./csv.ts";
+import { BadRowBudget, DataError, fieldCountError } from "./errors.ts";
 import { detectFormat, JSON_KEYS, type Layout, type LogFormat, layoutFor } from "./format.ts";
-import { parseJsonObjectLine } from "./json-line.ts";
+import { jsonId, parseJsonObjectLine } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
 import { partsOf } from "./parts.ts";
 import { type Interaction, InteractionTable } from "./table.ts";
+import { parseTimestamp, TIMESTAMP_FORMS } from "./timestamp.ts";
 
 export interface ReadOptions {
   /** Defaults to detection from the file name and first line. */
@@ -169,6 +170,11 @@ export async function loadInteractions(
 
 const COLUMN_NAMES = ["user", "item", "timestamp", "weight", "rating"] as const;
 
+// The table keeps weights as float32 (table.ts), which stores a larger finite number as Infinity,
+// and one infinite weight turns the loss into NaN.
+const fitsFloat32 = (weight: number) => Number.isFinite(Math.fround(weight));
+const BEYOND_FLOAT32 = "is beyond float32's range (at most 3.4e38)";
+
 function parseDelimited(
   line: string,
   layout: Layout,
@@ -178,14 +184,8 @@ function parseDelimited(
 ): RowResult {
   const fields = splitFields(line, layout.delimiter);
   const need = Math.max(layout.user, layout.item, layout.timestamp) + 1;
-  if (fields.length < need) {
-    return new DataError(
-      file,
-      lineNo,
-      fields.length + 1,
-      `expected at least ${need} fields, found ${fields.length}`,
-    );
-  }
+  const count = fieldCountError(file, lineNo, fields.length, need, layout.fields);
+  if (count) return count;
   const user = fields[layout.user].trim();
   const item = fields[layout.item].trim();
   if (user === "") return new DataError(file, lineNo, layout.user + 1, "empty user id");
@@ -196,7 +196,7 @@ function parseDelimited(
       file,
       lineNo,
       layout.timestamp + 1,
-      `timestamp "${fields[layout.timestamp]}" is not a number or ISO date`,
+      `timestamp "${fields[layout.timestamp]}" is not ${TIMESTAMP_FORMS}`,
     );
   }
   const rawWeight = layout.weight === undefined ? "" : (fields[layout.weight] ?? "").trim();
@@ -210,6 +210,8 @@ function parseDelimited(
       `weight "${rawWeight}" is not a non-negative number`,
     );
   }
+  if (!fitsFloat32(weight))
+    return new DataError(file, lineNo, (layout.weight ?? 0) + 1, `weight "${rawWeight}" ${BEYOND_FLOAT32}`);
   if (layout.rating !== undefined && opts.minRating !== undefined) {
     const rawRating = (fields[layout.rating] ?? "").trim();
     const rating = rawRating === "" ? Number.NaN : Number(rawRating);
@@ -235,10 +237,7 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
   const id = (role: "user" | "item"): string | DataError => {
     const f = pick(role);
     if (!f) return new DataError(file, lineNo, undefined, `missing "${role}" field`);
-    if ((typeof f.value !== "string" && typeof f.value !== "number") || String(f.value) === "") {
-      return new DataError(file, lineNo, undefined, `field "${f.key}" must be a non-empty string or number`);
-    }
-    return String(f.value);
+    return jsonId(f.key, f.value, file, lineNo);
   };
   const user = id("user");
   if (user instanceof DataError) return user;
@@ -248,7 +247,7 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
   if (!ts) return new DataError(file, lineNo, undefined, 'missing "timestamp" field');
   const timestamp = typeof ts.value === "number" ? ts.value : parseTimestamp(String(ts.value));
   if (timestamp === undefined || !Number.isFinite(timestamp)) {
-    return new DataError(file, lineNo, undefined, `field "${ts.key}" is not a number or ISO date`);
+    return new DataError(file, lineNo, undefined, `field "${ts.key}" is not ${TIMESTAMP_FORMS}`);
   }
   let weight = 1;
   const w = pick("weight");
@@ -257,6 +256,8 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
     if (typeof w.value !== "number" || !Number.isFinite(weight) || weight < 0) {
       return new DataError(file, lineNo, undefined, `field "${w.key}" must be a non-negative number`);
     }
+    if (!fitsFloat32(weight))
+      return new DataError(file, lineNo, undefined, `field "${w.key}" ${BEYOND_FLOAT32}`);
   }
   if (opts.minRating !== undefined) {
     const rating = pick("rating");

@@ -17,6 +17,24 @@ describe("parseSplit", () => {
     expect(() => parseSplit("last:0", 0)).toThrow();
     expect(() => parseSplit("time@soon", 0)).toThrow(/--split "time@soon"/);
   });
+
+  it("reads time@ by the logs' timestamp rule: a zoneless date is UTC, junk a flag error", () => {
+    const tz = process.env.TZ;
+    process.env.TZ = "America/New_York";
+    try {
+      expect(parseSplit("time@2024-03-01T00:30:00", 0)).toMatchObject({
+        timestamp: Date.UTC(2024, 2, 1, 0, 30) / 1000,
+      });
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+    for (const junk of ["12/31/2024", "click 3"]) {
+      expect(() => parseSplit(`time@${junk}`, 0)).toThrow(
+        `--split "time@${junk}": the time after @ is not a number or an ISO-8601 date (YYYY-MM-DD`,
+      );
+    }
+  });
 });
 
 describe("splitTable", () => {

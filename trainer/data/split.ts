@@ -1,8 +1,8 @@
 // Train/test splits. Temporal splits are the honest ones for retrieval (the model never sees the
 // future); random exists because small public logs are often evaluated that way.
 import { createRng } from "../random.ts";
-import { parseTimestamp } from "./csv.ts";
 import type { InteractionTable } from "./table.ts";
+import { parseTimestamp, TIMESTAMP_FORMS } from "./timestamp.ts";
 
 export type SplitSpec =
   | { kind: "random"; testFraction: number; seed: number }
@@ -24,7 +24,8 @@ export function parseSplit(text: string, seed: number): SplitSpec {
   if (!m) throw bad();
   if (m[1] === "time" && m[2] === "@") {
     const timestamp = parseTimestamp(m[3]);
-    if (timestamp === undefined) throw bad();
+    if (timestamp === undefined)
+      throw new Error(`--split "${text}": the time after @ is not ${TIMESTAMP_FORMS}`);
     return { kind: "time-cut", timestamp, at: m[3] };
   }
   const value = Number(m[3]);

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { detectFormat, layoutFor } from "./format.ts";
+
+describe("detectFormat", () => {
+  it("reads ml-100k's u1-u5 and ua/ub splits as u.data, by name", () => {
+    for (const name of ["u.data", "u1.base", "u5.test", "ua.base", "ub.test", "/ml-100k/U2.BASE"]) {
+      expect(detectFormat(name, "1\t1\t5\t874965758")).toBe("movielens-100k");
+    }
+    for (const name of ["u6.base", "u.base", "u1.test.csv"]) {
+      expect(detectFormat(name, "1\t1\t5\t874965758")).toBe("tsv");
+    }
+  });
+
+  it("takes only ratings.csv's exact header for movielens-csv", () => {
+    expect(detectFormat("ratings.csv", "userId,movieId,rating,timestamp")).toBe("movielens-csv");
+    expect(detectFormat("ratings.csv", "userId,movieId,rating,timestamp,tag")).toBe("csv");
+  });
+});
+
+describe("layoutFor", () => {
+  it("caps a row's fields at its header's columns, or at a fixed layout's", () => {
+    expect(layoutFor("csv", "ts,user,item").fields).toBe(3);
+    expect(layoutFor("csv", "u1,i1,5").fields).toBe(4);
+    expect(layoutFor("movielens-dat", "1::1193::5::978300760").fields).toBe(4);
+  });
+
+  it("refuses movielens-csv for a line 1 that is not ratings.csv's header", () => {
+    expect(() => layoutFor("movielens-csv", "1,10,5,874965758")).toThrow(
+      'expected the header "userId,movieId,rating,timestamp" of MovieLens ratings.csv, found "1,10,5,874965758"',
+    );
+    expect(layoutFor("movielens-csv", "userId,movieId,rating,timestamp")).toMatchObject({
+      header: true,
+      user: 0,
+    });
+  });
+});
