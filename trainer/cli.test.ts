@@ -53,6 +53,11 @@ describe("trainer CLI flags", () => {
       ["validate", "--candidate", "b", "--data", "x.csv", "--metric", "recall@1000"],
       /Allowed choices are recall@10, hitrate@10, recall@50, hitrate@50, recall@100, hitrate@100/,
     ],
+    [
+      // 5 meant as 5%: a level above one half would call most ties of chance a regression.
+      ["validate", "--candidate", "b", "--data", "x.csv", "--significance", "5"],
+      /--significance.*expected a number in \[0.000001, 0.5\], got "5"/,
+    ],
   ])("refuses %j before doing any work", (argv, message) => {
     expect(parse(argv)).toMatch(message);
   });

@@ -63,6 +63,11 @@ export function registerValidate(program: Command): void {
       DEFAULT_THRESHOLDS.maxDrop,
     )
     .option(
+      "--significance <alpha>",
+      "fail a drop beyond --max-drop only when a paired sign test over the held-out users finds the candidate worse at this level (e.g. 0.05), else warn (default: every such drop fails)",
+      num(1e-6, 0.5),
+    )
+    .option(
       "--min-coverage <f>",
       "smallest share of held-out items in the catalogue",
       num(0, 1),
@@ -84,10 +89,18 @@ export function registerValidate(program: Command): void {
     })
     .action(
       handled(async (f: ValidateFlags) => {
-        const { metric, minRecall, maxDrop, minCoverage, maxIdenticalTop10, ...options } = f;
+        const { metric, minRecall, maxDrop, minCoverage, maxIdenticalTop10, significance, ...options } = f;
         const result = await (await import("../commands/validate.ts")).runValidateCommand({
           ...options,
-          thresholds: { ...DEFAULT_THRESHOLDS, metric, minRecall, maxDrop, minCoverage, maxIdenticalTop10 },
+          thresholds: {
+            ...DEFAULT_THRESHOLDS,
+            metric,
+            minRecall,
+            maxDrop,
+            minCoverage,
+            maxIdenticalTop10,
+            significance,
+          },
         });
         process.stdout.write(`${JSON.stringify(result)}\n`);
         const { verdictLine } = await import("../validate/gate.ts");

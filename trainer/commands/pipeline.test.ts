@@ -147,6 +147,14 @@ describe("train -> export -> validate", () => {
     const candidate = ok.metrics.candidate?.retrieval?.metrics;
     expect(candidate?.["recall@100"]).toBeGreaterThan(0);
     expect(candidate).toEqual(ok.metrics.baseline?.retrieval?.metrics);
+    expect(ok.comparison).toEqual({
+      metric: "recall@100",
+      users: ok.metrics.candidate?.retrieval?.users,
+      better: 0,
+      worse: 0,
+      pWorse: 1,
+    });
+    expect(ok.warnings).toEqual([]);
     // recall@10: with each user's history excluded, a top-100 covers most of this 120-item catalogue.
     const bad = await runValidateCommand({
       ...options(0.99),

@@ -10,13 +10,14 @@ import type { LogFormat } from "../data/format.ts";
 import { InteractionTable } from "../data/table.ts";
 import { passProgress } from "../progress.ts";
 import {
-  buildHoldout,
+  type CheckedBundle,
   checkBundle,
   type GateResult,
-  type Holdout,
   judge,
   refusedCandidate,
 } from "../validate/gate.ts";
+import { buildHoldout, type Holdout } from "../validate/holdout.ts";
+import { comparePaired } from "../validate/paired.ts";
 import type { GateThresholds } from "../validate/thresholds.ts";
 import { readFeatures, readLog } from "./load.ts";
 
@@ -69,7 +70,7 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     const progress = passProgress(`checking ${role}`, "users");
     try {
       return {
-        check: await checkBundle(bundle, holdout, o.threads, progress.update),
+        ...(await checkBundle(bundle, holdout, o.threads, progress.update)),
         indexDims: bundle.index.dimensions(),
       };
     } finally {
@@ -85,14 +86,16 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     if (verdict) return verdict;
     throw err;
   }
-  const baseline = o.baseline
-    ? (
-        await check(o.baseline, "baseline").catch((err: Error) => {
-          throw new Error(`baseline bundle ${o.baseline}: ${err.message}`, { cause: err });
-        })
-      ).check
+  const baseline: CheckedBundle | undefined = o.baseline
+    ? await check(o.baseline, "baseline").catch((err: Error) => {
+        throw new Error(`baseline bundle ${o.baseline}: ${err.message}`, { cause: err });
+      })
     : undefined;
-  return judge(candidate.check, baseline, o.thresholds, candidate.indexDims);
+  const comparison =
+    candidate.scores && baseline?.scores
+      ? comparePaired(candidate.scores, baseline.scores, o.thresholds.metric)
+      : undefined;
+  return judge(candidate.check, baseline?.check, o.thresholds, candidate.indexDims, comparison);
 }
 
 function assertEnoughUsers(h: Holdout, o: ValidateCommandOptions): void {

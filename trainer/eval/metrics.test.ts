@@ -59,6 +59,19 @@ describe("evaluation", () => {
     expect(m.deciles.mass.recall).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
   });
 
+  it("gives each user's own values when asked, which average to the metrics", () => {
+    const set = buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: false });
+    const top = Int32Array.of(2, 1, 0, 1);
+    expect(scoreTopK(top, 2, set, [1, 2]).perUser).toBeUndefined();
+    const m = scoreTopK(top, 2, set, [1, 2], true);
+    expect(Object.fromEntries(Object.entries(m.perUser ?? {}).map(([k, v]) => [k, [...v]]))).toEqual({
+      "recall@1": [0.5, 0],
+      "hitrate@1": [1, 0],
+      "recall@2": [0.5, 0],
+      "hitrate@2": [1, 0],
+    });
+  });
+
   it("gives popularity and exact/ANN retrieval the same exclusion semantics", async () => {
     const set = buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: true });
     const { exclude } = set;

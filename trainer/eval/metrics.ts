@@ -19,6 +19,8 @@ export interface RetrievalMetrics {
   /** One breakdown per way of cutting the catalogue (see deciles.ts). */
   deciles: Record<keyof DecileAssignment, DecileRecall>;
   users: number;
+  /** Per metric, each user's own value (row u = set.users[u]): what a paired comparison of two models needs. */
+  perUser?: Record<string, Float64Array>;
 }
 
 export function scoreTopK(
@@ -26,10 +28,13 @@ export function scoreTopK(
   k: number,
   set: EvalSet,
   ks: readonly number[] = EVAL_KS,
+  perUser = false,
 ): RetrievalMetrics {
   const n = set.users.length;
   const recall = new Float64Array(ks.length);
   const hit = new Float64Array(ks.length);
+  const userRecall = perUser ? ks.map(() => new Float64Array(n)) : undefined;
+  const userHit = perUser ? ks.map(() => new Float64Array(n)) : undefined;
   const cuts = Object.keys(set.deciles) as (keyof DecileAssignment)[];
   const decileHits = cuts.map(() => new Float64Array(10));
   const decileEvents = cuts.map(() => new Float64Array(10));
@@ -45,6 +50,10 @@ export function scoreTopK(
       for (const rank of rankOf.values()) if (rank < K) h++;
       recall[x] = (recall[x] as number) + h / rel.size;
       if (h > 0) hit[x] = (hit[x] as number) + 1;
+      if (userRecall && userHit) {
+        (userRecall[x] as Float64Array)[u] = h / rel.size;
+        (userHit[x] as Float64Array)[u] = h > 0 ? 1 : 0;
+      }
     });
     cuts.forEach((cut, c) => {
       const hits = decileHits[c] as Float64Array;
@@ -69,7 +78,14 @@ export function scoreTopK(
       return [cut, { recall, events: [...events] }];
     }),
   ) as RetrievalMetrics["deciles"];
-  return { metrics, deciles, users: n };
+  if (!userRecall || !userHit) return { metrics, deciles, users: n };
+  const values = Object.fromEntries(
+    ks.flatMap((K, x) => [
+      [`recall@${K}`, userRecall[x] as Float64Array],
+      [`hitrate@${K}`, userHit[x] as Float64Array],
+    ]),
+  );
+  return { metrics, deciles, users: n, perUser: values };
 }
 
 /** Runs `retriever` for the eval users' query vectors (row u = set.users[u]) and scores it. */
@@ -77,8 +93,10 @@ export async function evaluateRetriever(
   retriever: Retriever,
   queries: Float32Array,
   set: EvalSet,
-  opts: Omit<SearchOptions, "exclude"> = {},
+  opts: Omit<SearchOptions, "exclude"> & { perUser?: boolean } = {},
 ): Promise<RetrievalMetrics> {
   const k = Math.max(...EVAL_KS);
-  return scoreTopK(await retriever(queries, set.users.length, k, { ...opts, exclude: set.exclude }), k, set);
+  const { perUser = false, ...search } = opts;
+  const top = await retriever(queries, set.users.length, k, { ...search, exclude: set.exclude });
+  return scoreTopK(top, k, set, EVAL_KS, perUser);
 }

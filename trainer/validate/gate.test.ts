@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { tableOf } from "../data/testing.ts";
-import { type BundleCheck, buildHoldout, judge, verdictLine } from "./gate.ts";
+import { type BundleCheck, judge, verdictLine } from "./gate.ts";
+import type { PairedComparison } from "./paired.ts";
 import { DEFAULT_THRESHOLDS } from "./thresholds.ts";
 
 const check = (recall: number, extra: Partial<BundleCheck> = {}): BundleCheck => ({
@@ -72,6 +72,45 @@ describe("judge", () => {
   });
 });
 
+describe("a drop against the baseline, user by user", () => {
+  // The flake the paired count was added for: identical towers, two HNSW builds, 34 users.
+  const noise: PairedComparison = { metric: "recall@100", users: 34, better: 0, worse: 2, pWorse: 0.25 };
+  const regression: PairedComparison = {
+    metric: "recall@100",
+    users: 34,
+    better: 0,
+    worse: 9,
+    pWorse: 0.002,
+  };
+
+  it("says how many users scored lower and higher, and how likely that is by chance", () => {
+    expect(judge(check(0.914), check(0.971), DEFAULT_THRESHOLDS, 8, noise).reasons).toEqual([
+      "recall@100 dropped 5.9% vs baseline v (0.9710 -> 0.9140), max 5%; 2 of 34 users scored lower, 0 higher (sign test p = 0.25)",
+    ]);
+  });
+
+  it("with --significance, fails only a drop the sign test finds real, and warns of the rest", () => {
+    const t = { ...DEFAULT_THRESHOLDS, significance: 0.05 };
+    const passed = judge(check(0.914), check(0.971), t, 8, noise);
+    expect(passed).toMatchObject({ pass: true, reasons: [], comparison: noise });
+    expect(passed.warnings).toEqual([
+      expect.stringMatching(/dropped 5\.9%.*p = 0\.25\): not significant at 0\.05/),
+    ]);
+    expect(verdictLine(passed, "recall@100")).toMatch(/^gate passed: .*; warning: recall@100 dropped 5\.9%/);
+    expect(judge(check(0.7), check(0.971), t, 8, regression)).toMatchObject({
+      pass: false,
+      reasons: [
+        expect.stringMatching(
+          /dropped 27\.9%.*9 of 34 users scored lower, 0 higher \(sign test p = 0\.002\)$/,
+        ),
+      ],
+      warnings: [],
+    });
+    // A drop within the tolerance is no reason whatever the test says.
+    expect(judge(check(0.95), check(0.971), t, 8, regression)).toMatchObject({ pass: true, warnings: [] });
+  });
+});
+
 describe("verdictLine", () => {
   it("says a verdict in one line: the reasons when it failed", () => {
     const passed = judge(
@@ -86,49 +125,5 @@ describe("verdictLine", () => {
     const failed = judge(check(0.1), check(0.3), { ...DEFAULT_THRESHOLDS, minRecall: 0.2 }, 8);
     expect(verdictLine(failed, "recall@100")).toBe(`gate failed: ${failed.reasons.join("; ")}`);
     expect(verdictLine(failed, "recall@100")).toContain("< floor 0.2");
-  });
-});
-
-describe("buildHoldout", () => {
-  const t = tableOf([
-    ["a", "x", 1],
-    ["a", "y", 2],
-    ["a", "z", 3],
-    ["b", "x", 1],
-  ]);
-
-  it("holds out each user's last events, earlier ones as history", () => {
-    expect(buildHoldout(t, { targetsPerUser: 1, excludeHistory: true })).toEqual({
-      users: ["a"],
-      histories: [["x", "y"]],
-      seen: [["x", "y"]],
-      targets: [["z"]],
-      holdoutUsers: 2,
-    });
-  });
-
-  it("takes histories from a training log when given one", () => {
-    const train = tableOf([["b", "w", 0]]);
-    expect(buildHoldout(t, { targetsPerUser: 1, history: train, excludeHistory: true })).toEqual({
-      users: ["a", "b"],
-      histories: [[], ["w"]],
-      seen: [[], ["w"]],
-      targets: [["x", "y", "z"], ["x"]],
-      holdoutUsers: 2,
-    });
-  });
-
-  it("judges on items new to the user unless repeats count", () => {
-    const r = tableOf([
-      ["a", "x", 1],
-      ["a", "y", 2],
-      ["a", "x", 3],
-      ["b", "x", 1],
-      ["b", "y", 2],
-    ]);
-    const fresh = buildHoldout(r, { targetsPerUser: 1, excludeHistory: true });
-    expect(fresh.users).toEqual(["b"]);
-    const repeats = buildHoldout(r, { targetsPerUser: 1, excludeHistory: false });
-    expect(repeats).toMatchObject({ users: ["a", "b"], seen: [[], []], targets: [["x"], ["y"]] });
   });
 });

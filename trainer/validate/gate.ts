@@ -3,14 +3,14 @@
 // numerically broken or collapsed. Every failed check is a reason; any reason fails the gate.
 import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
 import { BundleError, type BundleErrorCode } from "../../shared/bundle/files.ts";
-import type { FeatureTable } from "../data/features.ts";
-import type { InteractionTable } from "../data/table.ts";
 import { Vocab } from "../data/table.ts";
 import { assignDeciles } from "../eval/deciles.ts";
 import type { EvalSet } from "../eval/evalset.ts";
 import { evaluateRetriever, type RetrievalMetrics } from "../eval/metrics.ts";
 import { annRetriever } from "../eval/retrievers.ts";
 import { viewerOf } from "../train/examples.ts";
+import type { Holdout } from "./holdout.ts";
+import { describePaired, type PairedComparison, type UserScores } from "./paired.ts";
 import type { GateThresholds } from "./thresholds.ts";
 
 export interface BundleCheck {
@@ -30,18 +30,30 @@ export interface BundleCheck {
 export interface GateResult {
   pass: boolean;
   reasons: string[];
+  /** What a human should look at although the gate passed: a drop beyond the tolerance judged noise. */
+  warnings: string[];
   /** The candidate's check is absent when its bundle was refused before it could be checked. */
   metrics: { candidate?: BundleCheck; baseline?: BundleCheck };
+  /** Candidate against baseline, user by user, on the gated metric. */
+  comparison?: PairedComparison;
+}
+
+/** A bundle's check, and its per-user figures for comparing it with another bundle's. */
+export interface CheckedBundle {
+  check: BundleCheck;
+  /** Absent when no user could be searched (no held-out target in the catalogue, NaN embeddings). */
+  scores?: UserScores;
 }
 
 /** The verdict in one line, for a Job's termination message: the reasons when it failed. */
 export function verdictLine(r: GateResult, metric: string): string {
   if (!r.pass) return `gate failed: ${r.reasons.join("; ")}`;
+  const warnings = r.warnings.map((w) => `; warning: ${w}`).join("");
   const value = (check?: BundleCheck) => check?.retrieval?.metrics[metric]?.toFixed(4) ?? "-";
   const baseline = r.metrics.baseline
     ? ` (baseline ${r.metrics.baseline.version}: ${value(r.metrics.baseline)})`
     : "";
-  return `gate passed: candidate ${r.metrics.candidate?.version ?? "-"} ${metric} ${value(r.metrics.candidate)}${baseline}`;
+  return `gate passed: candidate ${r.metrics.candidate?.version ?? "-"} ${metric} ${value(r.metrics.candidate)}${baseline}${warnings}`;
 }
 
 // Failures that say nothing about the candidate: the gate could not look at it, so it must not be
@@ -51,79 +63,12 @@ const CANNOT_JUDGE: ReadonlySet<BundleErrorCode> = new Set(["download_failed", "
 /** The verdict for a candidate bundle that failed verification, or undefined if `err` is not that. */
 export function refusedCandidate(err: unknown): GateResult | undefined {
   if (!(err instanceof BundleError) || CANNOT_JUDGE.has(err.code)) return undefined;
-  return { pass: false, reasons: [`candidate bundle refused (${err.code}): ${err.message}`], metrics: {} };
-}
-
-/** Held-out queries: per user, history item ids and target item ids. */
-export interface Holdout {
-  users: string[];
-  /** Each user's earlier items, oldest first; the viewer tower takes the most recent of them. */
-  histories: string[][];
-  /** Items left out of the user's ranking: their history, unless repeat engagements count. */
-  seen: string[][];
-  targets: string[][];
-  /** Users in the holdout log, including those left without a target. */
-  holdoutUsers: number;
-  /** User profile features, for viewer towers trained with them. */
-  userFeatures?: FeatureTable;
-}
-
-export interface HoldoutOptions {
-  /** Leave-last-out: events per user held out as targets. */
-  targetsPerUser: number;
-  /** A training log giving the histories; then every holdout event is a target. */
-  history?: InteractionTable;
-  /**
-   * Drop targets the user had already engaged with and keep their history out of the ranking, as
-   * training's evaluation does: retrieval is judged on items new to the user.
-   */
-  excludeHistory: boolean;
-  userFeatures?: FeatureTable;
-}
-
-/**
- * Leave-last-out within one log: each user's last `targetsPerUser` events are targets, earlier ones
- * the history. Or, with `history` given, histories come from that (training) log and every holdout
- * event is a target. Users left without a target are not held out.
- */
-export function buildHoldout(holdout: InteractionTable, o: HoldoutOptions): Holdout {
-  const out: Holdout = {
-    users: [],
-    histories: [],
-    seen: [],
-    targets: [],
-    holdoutUsers: 0,
-    ...(o.userFeatures ? { userFeatures: o.userFeatures } : {}),
+  return {
+    pass: false,
+    reasons: [`candidate bundle refused (${err.code}): ${err.message}`],
+    warnings: [],
+    metrics: {},
   };
-  const idsOf = (t: InteractionTable, rows: number[]) =>
-    rows.map((r) => t.items.ids[t.item[r] as number] as string);
-  const historyRows = o.history?.rowsByUser();
-  for (const [u, rows] of holdout.rowsByUser()) {
-    out.holdoutUsers++;
-    const userId = holdout.users.ids[u] as string;
-    let history: string[];
-    let targets: string[];
-    if (o.history && historyRows) {
-      const hu = o.history.users.get(userId);
-      history = idsOf(o.history, hu === undefined ? [] : (historyRows.get(hu) ?? []));
-      targets = idsOf(holdout, rows);
-    } else {
-      const cut = rows.length - o.targetsPerUser;
-      if (cut < 1) continue;
-      history = idsOf(holdout, rows.slice(0, cut));
-      targets = idsOf(holdout, rows.slice(cut));
-    }
-    if (o.excludeHistory) {
-      const seen = new Set(history);
-      targets = targets.filter((id) => !seen.has(id));
-    }
-    if (targets.length === 0) continue;
-    out.users.push(userId);
-    out.histories.push(history);
-    out.seen.push(o.excludeHistory ? history : []);
-    out.targets.push(targets);
-  }
-  return out;
 }
 
 /** `onProgress` counts users embedded, then users searched (total twice the users checked). */
@@ -132,7 +77,7 @@ export async function checkBundle(
   h: Holdout,
   threads: number,
   onProgress?: (done: number, total: number) => void,
-): Promise<BundleCheck> {
+): Promise<CheckedBundle> {
   const dims = bundle.manifest.dims;
   const profile = bundle.manifest.viewerTower.features.profile;
   // Without them the tower embeds every viewer as one with an empty profile: the figures would be
@@ -203,7 +148,9 @@ export async function checkBundle(
   }
   const coverage = targets === 0 ? 0 : covered / targets;
   if (keep.length === 0 || nonFinite > 0)
-    return { ...base, coverage, identicalTop10: 0, nonFiniteViewers: nonFinite, worstNormError: worst };
+    return {
+      check: { ...base, coverage, identicalTop10: 0, nonFiniteViewers: nonFinite, worstNormError: worst },
+    };
   // Popularity deciles are not known from a bundle; held-out counts stand in so deciles stay comparable across bundles.
   const counts = new Float64Array(vocab.size);
   for (const rel of relevant) for (const i of rel) counts[i] = (counts[i] as number) + 1;
@@ -215,8 +162,9 @@ export async function checkBundle(
     itemCount: vocab.size,
   };
   const retriever = annRetriever(bundle.index, (key) => Number(key), threads);
-  const retrieval = await evaluateRetriever(retriever, queries, set, {
+  const { perUser, ...retrieval } = await evaluateRetriever(retriever, queries, set, {
     onRows: (done) => onProgress?.(viewers.length + done, total),
+    perUser: true,
   });
   const top10 = await retriever(queries, keep.length, 10);
   const lists = new Map<string, number>();
@@ -228,12 +176,15 @@ export async function checkBundle(
     most = Math.max(most, n);
   }
   return {
-    ...base,
-    retrieval,
-    coverage,
-    identicalTop10: most / keep.length,
-    nonFiniteViewers: nonFinite,
-    worstNormError: worst,
+    check: {
+      ...base,
+      retrieval,
+      coverage,
+      identicalTop10: most / keep.length,
+      nonFiniteViewers: nonFinite,
+      worstNormError: worst,
+    },
+    scores: { users: keep.map((u) => h.users[u] as string), values: perUser ?? {} },
   };
 }
 
@@ -242,8 +193,10 @@ export function judge(
   baseline: BundleCheck | undefined,
   t: GateThresholds,
   indexDims: number,
+  comparison?: PairedComparison,
 ): GateResult {
   const reasons: string[] = [];
+  const warnings: string[] = [];
   const value = (c: BundleCheck) => c.retrieval?.metrics[t.metric];
   if (indexDims !== candidate.dims)
     reasons.push(`dims mismatch: manifest says ${candidate.dims}, index has ${indexDims}`);
@@ -273,10 +226,18 @@ export function judge(
     const b = baseline ? value(baseline) : undefined;
     // "More than" the tolerance: 0.2 -> 0.19 is 5.000000000000002% in floating point, not a refusal.
     if (b !== undefined && b > 0 && (b - c) / b > t.maxDrop + 1e-9) {
-      reasons.push(
-        `${t.metric} dropped ${(((b - c) / b) * 100).toFixed(1)}% vs baseline ${baseline?.version} (${b.toFixed(4)} -> ${c.toFixed(4)}), max ${t.maxDrop * 100}%`,
-      );
+      const evidence = comparison ? `; ${describePaired(comparison)}` : "";
+      const drop = `${t.metric} dropped ${(((b - c) / b) * 100).toFixed(1)}% vs baseline ${baseline?.version} (${b.toFixed(4)} -> ${c.toFixed(4)}), max ${t.maxDrop * 100}%${evidence}`;
+      if (t.significance !== undefined && comparison && comparison.pWorse >= t.significance)
+        warnings.push(`${drop}: not significant at ${t.significance}, so judged noise`);
+      else reasons.push(drop);
     }
   }
-  return { pass: reasons.length === 0, reasons, metrics: { candidate, ...(baseline ? { baseline } : {}) } };
+  return {
+    pass: reasons.length === 0,
+    reasons,
+    warnings,
+    metrics: { candidate, ...(baseline ? { baseline } : {}) },
+    ...(comparison ? { comparison } : {}),
+  };
 }

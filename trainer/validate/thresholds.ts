@@ -20,6 +20,11 @@ export interface GateThresholds {
   maxIdenticalTop10: number;
   /** Largest allowed |norm - 1| of a viewer embedding (towers are L2-normalised). */
   normTolerance: number;
+  /**
+   * When set, a drop beyond `maxDrop` fails only if the paired sign test finds the candidate worse
+   * at this level; otherwise it is a warning. Unset, every such drop fails.
+   */
+  significance?: number;
 }
 
 export const DEFAULT_THRESHOLDS: GateThresholds = {

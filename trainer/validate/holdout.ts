@@ -1,0 +1,76 @@
+// Held-out queries for the gate: each user's history (what the viewer tower reads) and targets
+// (what retrieval should find), from leave-last-out within one log or a separate training log.
+import type { FeatureTable } from "../data/features.ts";
+import type { InteractionTable } from "../data/table.ts";
+
+/** Held-out queries: per user, history item ids and target item ids. */
+export interface Holdout {
+  users: string[];
+  /** Each user's earlier items, oldest first; the viewer tower takes the most recent of them. */
+  histories: string[][];
+  /** Items left out of the user's ranking: their history, unless repeat engagements count. */
+  seen: string[][];
+  targets: string[][];
+  /** Users in the holdout log, including those left without a target. */
+  holdoutUsers: number;
+  /** User profile features, for viewer towers trained with them. */
+  userFeatures?: FeatureTable;
+}
+
+export interface HoldoutOptions {
+  /** Leave-last-out: events per user held out as targets. */
+  targetsPerUser: number;
+  /** A training log giving the histories; then every holdout event is a target. */
+  history?: InteractionTable;
+  /**
+   * Drop targets the user had already engaged with and keep their history out of the ranking, as
+   * training's evaluation does: retrieval is judged on items new to the user.
+   */
+  excludeHistory: boolean;
+  userFeatures?: FeatureTable;
+}
+
+/**
+ * Leave-last-out within one log: each user's last `targetsPerUser` events are targets, earlier ones
+ * the history. Or, with `history` given, histories come from that (training) log and every holdout
+ * event is a target. Users left without a target are not held out.
+ */
+export function buildHoldout(holdout: InteractionTable, o: HoldoutOptions): Holdout {
+  const out: Holdout = {
+    users: [],
+    histories: [],
+    seen: [],
+    targets: [],
+    holdoutUsers: 0,
+    ...(o.userFeatures ? { userFeatures: o.userFeatures } : {}),
+  };
+  const idsOf = (t: InteractionTable, rows: number[]) =>
+    rows.map((r) => t.items.ids[t.item[r] as number] as string);
+  const historyRows = o.history?.rowsByUser();
+  for (const [u, rows] of holdout.rowsByUser()) {
+    out.holdoutUsers++;
+    const userId = holdout.users.ids[u] as string;
+    let history: string[];
+    let targets: string[];
+    if (o.history && historyRows) {
+      const hu = o.history.users.get(userId);
+      history = idsOf(o.history, hu === undefined ? [] : (historyRows.get(hu) ?? []));
+      targets = idsOf(holdout, rows);
+    } else {
+      const cut = rows.length - o.targetsPerUser;
+      if (cut < 1) continue;
+      history = idsOf(holdout, rows.slice(0, cut));
+      targets = idsOf(holdout, rows.slice(cut));
+    }
+    if (o.excludeHistory) {
+      const seen = new Set(history);
+      targets = targets.filter((id) => !seen.has(id));
+    }
+    if (targets.length === 0) continue;
+    out.users.push(userId);
+    out.histories.push(history);
+    out.seen.push(o.excludeHistory ? history : []);
+    out.targets.push(targets);
+  }
+  return out;
+}
