@@ -27,6 +27,14 @@ describe("loadData", () => {
     );
   });
 
+  it("refuses a bad --split before reading the log", async () => {
+    // The log does not exist: a read would fail with ENOENT, not with the split's message.
+    const data = path.join(tmpdir(), "towerops-load-none", "events.csv");
+    await expect(loadData({ data, split: "time@junk", maxBadRows: 0, seed: 1 }, log)).rejects.toThrow(
+      /^--split "time@junk": the time after @ is not/,
+    );
+  });
+
   it("loads a directory of part files as the one file they were cut from", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
     const header = "user,item,timestamp\n";

@@ -5,7 +5,7 @@ import { BadRowBudget, type DataError } from "../data/errors.ts";
 import { type FeatureTable, readFeatureTable } from "../data/features.ts";
 import type { LogFormat } from "../data/format.ts";
 import { type ReadOptions, type ReadResult, readInteractions } from "../data/reader.ts";
-import { parseSplit, splitTable } from "../data/split.ts";
+import { parseSplit, type SplitSpec, splitTable } from "../data/split.ts";
 import { InteractionTable, type Vocab } from "../data/table.ts";
 import { startProgress } from "../progress.ts";
 
@@ -65,6 +65,10 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
     ...(o.format ? { format: o.format } : {}),
     ...(o.minRating !== undefined ? { minRating: o.minRating } : {}),
   };
+  // Parsed first: a misspelt --split must not cost a read of the whole log.
+  const heldOut: { file: string } | { split: SplitSpec } = o.test
+    ? { file: o.test }
+    : { split: parseSplit(o.split, o.seed) };
   const all = new InteractionTable();
   const read = await readLog(o.data, all, readOpts, log);
   if (o.requireWeights && read.weighted === 0) {
@@ -74,13 +78,13 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
   }
   let train: InteractionTable;
   let test: InteractionTable;
-  if (o.test) {
+  if ("file" in heldOut) {
     train = all;
     // Same vocabularies: held-out users and items line up with training ones by index.
     test = new InteractionTable(all.users, all.items);
-    await readLog(o.test, test, readOpts, log);
+    await readLog(heldOut.file, test, readOpts, log);
   } else {
-    ({ train, test } = splitTable(all, parseSplit(o.split, o.seed)));
+    ({ train, test } = splitTable(all, heldOut.split));
   }
   logColdStart(train, test, log);
   const out: LoadedData = { train, test };
