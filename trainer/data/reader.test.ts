@@ -87,6 +87,24 @@ describe("loadInteractions", () => {
     );
   });
 
+  it("says why no row was left: the bad rows it skipped, and those --min-rating dropped", async () => {
+    const bad = await file("allbad.csv", "user,item,ts\na,x,soon\nb,y,later\n");
+    await expect(loadInteractions(bad, { maxBadRows: 5 })).rejects.toThrow(
+      /allbad.csv:3: no engagement rows found: 2 bad rows skipped under --max-bad-rows 5, the first at .*allbad.csv:2: column 3: /,
+    );
+    const rated = await file("rated.csv", "user,item,ts,rating\na,x,1,2\nb,y,2,oops\n");
+    await expect(loadInteractions(rated, { maxBadRows: 1, minRating: 4 })).rejects.toThrow(
+      /rated.csv:3: no engagement rows found: 1 bad row skipped under --max-bad-rows 1, the first at .*rated.csv:3: column 4: .*; 1 rated below --min-rating 4$/,
+    );
+    const parts = await partsDir({
+      "part-0.csv": "user,item,ts\na,x,soon\n",
+      "part-1.csv": "user,item,ts\n",
+    });
+    await expect(loadInteractions(parts, { maxBadRows: 1 })).rejects.toThrow(
+      /no engagement rows in its 2 part files: 1 bad row skipped under --max-bad-rows 1, the first at .*part-0.csv:2: column 3/,
+    );
+  });
+
   it("rejects a header without an item column and an empty file", async () => {
     await expect(loadInteractions(await file("nohdr.csv", "user,timestamp\na,1\n"))).rejects.toThrow(
       /nohdr.csv:1: header .* has no item column/,

@@ -62,15 +62,26 @@ export async function readInteractions(
     before += part.size;
   }
   opts.onProgress?.(total, total);
-  if (read.rows === 0) {
-    if (parts.length > 1) throw new Error(`${source}: no engagement rows in its ${parts.length} part files`);
-    throw read.lines === 0
-      ? new Error(`${source}: the file is empty`)
-      : new DataError(source, read.lines, undefined, "no engagement rows found");
-  }
+  if (read.rows === 0) throw noRows(source, parts.length, read, opts);
   const { budget, rows, filtered, weighted } = read;
   const format = read.first?.format ?? opts.format ?? "csv";
   return { format, rows, badRows: budget.count, badSamples: budget.samples, filtered, weighted };
+}
+
+/** A log that gave no row, and why: rows skipped as bad or filtered out are the usual cause. */
+function noRows(source: string, partCount: number, read: PartsRead, opts: ReadOptions): Error {
+  const why: string[] = [];
+  const { count, samples } = read.budget;
+  if (count > 0)
+    why.push(
+      `${count} bad ${count === 1 ? "row" : "rows"} skipped under --max-bad-rows ${read.budget.max}, the first at ${samples[0]?.message}`,
+    );
+  if (read.filtered > 0) why.push(`${read.filtered} rated below --min-rating ${opts.minRating}`);
+  const reason = why.length > 0 ? `: ${why.join("; ")}` : "";
+  if (partCount > 1) return new Error(`${source}: no engagement rows in its ${partCount} part files${reason}`);
+  return read.lines === 0
+    ? new Error(`${source}: the file is empty`)
+    : new DataError(source, read.lines, undefined, `no engagement rows found${reason}`);
 }
 
 /** What the parts of one log have given so far. */
