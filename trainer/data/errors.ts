@@ -40,6 +40,34 @@ export class BadRowBudget {
 }
 
 /**
+ * A source (file or part files) that gave no `what` row, and why: the bad rows it skipped are the
+ * usual cause, with `also` the caller's own (rows filtered out).
+ */
+export function noRowsError(
+  source: string,
+  what: string,
+  partCount: number,
+  lines: number,
+  budget: BadRowBudget,
+  also: readonly string[] = [],
+): Error {
+  const { count, samples } = budget;
+  const why = [
+    ...(count > 0
+      ? [
+          `${count} bad ${count === 1 ? "row" : "rows"} skipped under --max-bad-rows ${budget.max}, the first at ${samples[0]?.message}`,
+        ]
+      : []),
+    ...also,
+  ];
+  const reason = why.length > 0 ? `: ${why.join("; ")}` : "";
+  if (partCount > 1) return new Error(`${source}: no ${what} rows in its ${partCount} part files${reason}`);
+  return lines === 0
+    ? new Error(`${source}: the file is empty`)
+    : new DataError(source, lines, undefined, `no ${what} rows found${reason}`);
+}
+
+/**
  * A delimited row with fewer than `min` or more than `max` fields, placed at the first missing or
  * extra field; undefined for a row that fits. Extra fields are refused, not ignored: an unquoted
  * delimiter inside an id ("Tom, Jerry") would otherwise cut the id short without a word.

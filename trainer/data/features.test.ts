@@ -68,6 +68,11 @@ describe("readFeatureTable", () => {
     await expect(readFeatureTable(await file("empty.csv", ""))).rejects.toThrow(
       /empty.csv: the file is empty$/,
     );
+    await expect(
+      readFeatureTable(await file("allbad.csv", "id,price\ni1,inf\ni2,1,2\n"), new BadRowBudget(3)),
+    ).rejects.toThrow(
+      /allbad.csv:3: no feature rows found: 2 bad rows skipped under --max-bad-rows 3, the first at .*allbad.csv:2: column 2: "inf" is not a finite number/,
+    );
   });
 
   it("counts inf in any of Python's spellings as infinite, not as a category", async () => {

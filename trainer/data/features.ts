@@ -2,7 +2,7 @@
 // Streamed like the logs; the spec (numeric vs categorical) is inferred from the values seen.
 import type { ProfileFeature } from "../../shared/tower/features.ts";
 import { sniffDelimiter, splitFields } from "./csv.ts";
-import { BadRowBudget, DataError, fieldCountError } from "./errors.ts";
+import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
 import { detectFormat } from "./format.ts";
 import { jsonId, parseJsonObjectLine } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
@@ -46,12 +46,7 @@ export async function readFeatureTable(source: string, budget = new BadRowBudget
   const parts = await partsOf(source);
   const read: FeatureRead = { out: new Map(), budget, lines: 0 };
   for (const part of parts) await readFeaturePart(part.file, read);
-  if (read.out.size === 0) {
-    if (parts.length > 1) throw new Error(`${source}: no feature rows in its ${parts.length} part files`);
-    throw read.lines === 0
-      ? new Error(`${source}: the file is empty`)
-      : new DataError(source, read.lines, undefined, "no feature rows found");
-  }
+  if (read.out.size === 0) throw noRowsError(source, "feature", parts.length, read.lines, budget);
   return read.out;
 }
 

@@ -1,7 +1,7 @@
 // Streaming engagement-log reader: one line in memory at a time, so multi-GB logs load into the
 // columnar table without ever holding the text.
 import { splitFields } from "./csv.ts";
-import { BadRowBudget, DataError, fieldCountError } from "./errors.ts";
+import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
 import { detectFormat, JSON_KEYS, type Layout, type LogFormat, layoutFor } from "./format.ts";
 import { jsonId, parseJsonObjectLine } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
@@ -62,26 +62,13 @@ export async function readInteractions(
     before += part.size;
   }
   opts.onProgress?.(total, total);
-  if (read.rows === 0) throw noRows(source, parts.length, read, opts);
+  if (read.rows === 0) {
+    const filtered = read.filtered > 0 ? [`${read.filtered} rated below --min-rating ${opts.minRating}`] : [];
+    throw noRowsError(source, "engagement", parts.length, read.lines, read.budget, filtered);
+  }
   const { budget, rows, filtered, weighted } = read;
   const format = read.first?.format ?? opts.format ?? "csv";
   return { format, rows, badRows: budget.count, badSamples: budget.samples, filtered, weighted };
-}
-
-/** A log that gave no row, and why: rows skipped as bad or filtered out are the usual cause. */
-function noRows(source: string, partCount: number, read: PartsRead, opts: ReadOptions): Error {
-  const why: string[] = [];
-  const { count, samples } = read.budget;
-  if (count > 0)
-    why.push(
-      `${count} bad ${count === 1 ? "row" : "rows"} skipped under --max-bad-rows ${read.budget.max}, the first at ${samples[0]?.message}`,
-    );
-  if (read.filtered > 0) why.push(`${read.filtered} rated below --min-rating ${opts.minRating}`);
-  const reason = why.length > 0 ? `: ${why.join("; ")}` : "";
-  if (partCount > 1) return new Error(`${source}: no engagement rows in its ${partCount} part files${reason}`);
-  return read.lines === 0
-    ? new Error(`${source}: the file is empty`)
-    : new DataError(source, read.lines, undefined, `no engagement rows found${reason}`);
 }
 
 /** What the parts of one log have given so far. */
