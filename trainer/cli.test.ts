@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { registerTrainerCommands } from "./cli.ts";
 
 /** Parses argv the way the CLI does, but turns commander's exit into a thrown error and captures stderr. */
@@ -24,6 +25,32 @@ function parse(argv: string[]): string {
   }
   throw new Error(`expected ${argv.join(" ")} to be refused`);
 }
+
+describe("docs/examples/retrain-cronjob.yaml", () => {
+  it("passes every step flags its command takes", async () => {
+    const yaml = await readFile(new URL("../docs/examples/retrain-cronjob.yaml", import.meta.url), "utf8");
+    type Step = { name: string; args: string[] };
+    const pod = parseYaml(yaml).spec.jobTemplate.spec.template.spec as Record<string, Step[]>;
+    const steps = [...(pod.initContainers ?? []), ...(pod.containers ?? [])];
+    const parsed = steps.map((step) => {
+      const program = new Command("towerops").exitOverride().configureOutput({ writeErr: () => {} });
+      registerTrainerCommands(program);
+      let reached = "";
+      // Flags are parsed and checked before preAction hooks run; stopping there skips the work.
+      program.hook("preAction", (_, action) => {
+        reached = action.name();
+        throw new Error("parsed");
+      });
+      const argv = step.args.map((a) => a.replace(/\$\((\w+)\)/g, "x"));
+      expect(() => program.parse(argv, { from: "user" }), step.name).toThrow(/^parsed$/);
+      return [step.name, reached];
+    });
+    expect(parsed).toEqual([
+      ["train", "train"],
+      ["gate", "validate"],
+    ]);
+  });
+});
 
 describe("trainer CLI flags", () => {
   it.each([
@@ -45,6 +72,11 @@ describe("trainer CLI flags", () => {
       ["train", "--data", "x.csv", "--out", "o", "--test", "y.csv", "--split", "random:0.1"],
       /option '--split <spec>' cannot be used with option '--test <path>'/,
     ],
+    [
+      ["train", "--data", "x.csv", "--out", "o", "--no-bundle", "--keep-bundles", "3"],
+      /option '--keep-bundles <n>' cannot be used with option '--no-bundle'/,
+    ],
+    [["train", "--data", "x.csv", "--out", "o", "--keep-bundles", "0"], /--keep-bundles.*got "0"/],
     [
       ["validate", "--candidate", "b", "--data", "x.csv", "--history", "t.csv", "--targets-per-user", "2"],
       /option '--targets-per-user <n>' cannot be used with option '--history <path>'/,

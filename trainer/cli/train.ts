@@ -49,6 +49,7 @@ interface TrainFlags
   resume: boolean;
   saveEvery: number;
   lockTimeout: number;
+  keepBundles?: number;
   indexThreads?: number;
   backend?: TfBackend;
 }
@@ -214,6 +215,15 @@ export function registerTrain(program: Command): void {
       num(0),
       180,
     )
+    .addOption(
+      // Without a bundle there is nothing to keep, and the flag would be ignored without a word.
+      new Option(
+        "--keep-bundles <n>",
+        "keep this many bundles in --out/bundles, this run's and the newest others, plus any a symlink there names; older ones are removed (default: all kept)",
+      )
+        .argParser(int(1))
+        .conflicts("bundle"),
+    )
     .option(...indexThreadsOption)
     .addOption(backendOption())
     .action(
@@ -261,6 +271,7 @@ export function registerTrain(program: Command): void {
           ...(f.indexThreads ? { indexThreads: f.indexThreads } : {}),
           ...(f.backend ? { backend: f.backend } : {}),
           lockTimeoutSeconds: f.lockTimeout,
+          ...(f.keepBundles ? { keepBundles: f.keepBundles } : {}),
         });
         const { final } = outcome.summary;
         process.stdout.write(

@@ -2,7 +2,9 @@
 // then write the checkpoint, bundle, report and summary (train-publish.ts).
 import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
+import path from "node:path";
 import { timestampVersion } from "../../shared/bundle/manifest.ts";
+import { pruneBundles } from "../../shared/bundle/retention.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
@@ -39,6 +41,8 @@ export interface TrainCommandOptions extends DataOptions {
   indexThreads?: number;
   /** How long to wait for another command holding `out` to release it (default 0: refuse at once). */
   lockTimeoutSeconds?: number;
+  /** Bundles kept in `out/bundles`, this run's among them (unset: all). */
+  keepBundles?: number;
 }
 
 /** The options once `out` is held: the version is settled there, from what `out` holds. */
@@ -84,7 +88,15 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
         `${resumeDir(out)} holds an interrupted training of version ${resumed}, not ${options.version}: resume it with --version ${resumed} (or without --version), or delete that directory to start over`,
       );
     const version = options.version ?? resumed ?? timestampVersion();
-    return await trainHeld({ ...options, version }, lease, beforeTraining);
+    const outcome = await trainHeld({ ...options, version }, lease, beforeTraining);
+    // Also after a rerun that found its version finished: the run it repeats may have been stopped
+    // before it pruned.
+    if (outcome.bundleDir && options.keepBundles) {
+      lease.assertHeld();
+      const removed = await pruneBundles(path.dirname(outcome.bundleDir), options.keepBundles, version);
+      if (removed.length > 0) log.info({ removed, keep: options.keepBundles }, "removed old bundles");
+    }
+    return outcome;
   } finally {
     beforeTraining();
     await lease.release();
