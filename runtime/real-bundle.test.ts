@@ -48,11 +48,13 @@ describe("runtime on real bundles", () => {
       );
       expect(res.version).toBe("v1");
       expect(res.results).toHaveLength(5);
-      // Features the spec does not know are the caller's error, named precisely: "__proto__" too,
-      // which a plain assignment would have swallowed.
+      // Features the spec does not know, or values it cannot hold, are the caller's error, named
+      // precisely: "__proto__" too, which a plain assignment would have swallowed.
       for (const body of [
         JSON.stringify({ viewer: { userId: "u", profile: { shoeSize: 3 } } }),
         `{"viewer":{"userId":"u","profile":{"__proto__":1}}}`,
+        // Finite as a double, Infinity as the tower's float32: the embedding would be NaN.
+        `{"viewer":{"userId":"u","profile":{"age":1e39}}}`,
       ]) {
         const bad = await fetch(`${host.url}/v1/embed`, {
           method: "POST",

@@ -1,6 +1,7 @@
 // Request-body validation for every runtime route. Hand-written rather than a schema library so each
 // failure names the exact field (`queries[3].vector[17]`) and maps to one ApiError code.
 import type { Metric } from "../shared/bundle/manifest.ts";
+import { FLOAT32_MAX } from "../shared/float32.ts";
 import type { ViewerFeatures } from "../shared/tower/features.ts";
 import { ApiError } from "./errors.ts";
 
@@ -78,7 +79,7 @@ export function parseVersion(v: unknown, field = "version"): string {
   return string(v, field);
 }
 
-const MAX_SQUARED_LENGTH = 3.4028234663852886e38 / 4;
+const MAX_SQUARED_LENGTH = FLOAT32_MAX / 4;
 
 export function parseVector(v: unknown, field: string, dims: number, metric?: Metric): Float32Array {
   if (!Array.isArray(v)) throw new ApiError("invalid_type", `${field} must be an array of numbers`, field);

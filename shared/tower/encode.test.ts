@@ -52,6 +52,8 @@ describe("encodeViewers", () => {
     [{ userId: "u", profile: { age: Number.NaN } }, "invalid_feature_value"],
     [{ userId: "u", profile: { age: "old" } }, "invalid_feature_value"],
     [{ userId: "u", profile: { country: { a: 1 } } }, "invalid_feature_value"],
+    // float32 would hold it as Infinity, and the embedding would be NaN.
+    [{ userId: "u", profile: { age: 1e39 } }, "invalid_feature_value"],
   ])("refuses %j with %s", (viewer, code) => {
     const run = () => encodeViewers(viewerSpec, [viewer as never]);
     expect(run).toThrow(FeatureError);
@@ -61,6 +63,24 @@ describe("encodeViewers", () => {
       expect((err as FeatureError).code).toBe(code);
       expect((err as Error).message).toMatch(/viewer 0/);
     }
+  });
+});
+
+describe("feature names an object inherits", () => {
+  it("reads a feature named constructor or valueOf that a request leaves out as missing", () => {
+    const spec: ViewerFeatureSpec = {
+      ...viewerSpec,
+      profile: [
+        { name: "constructor", kind: "categorical", buckets: 4 },
+        { name: "valueOf", kind: "numeric" },
+      ],
+    };
+    const enc = encodeViewers(spec, [
+      { userId: "u1", profile: {} },
+      { userId: "u2", profile: { constructor: "x", valueOf: 2 } },
+    ]);
+    expect(Array.from(enc.categorical)).toEqual([0, hashBucket(NS.profile("constructor"), "x", 4)]);
+    expect(Array.from(enc.numeric)).toEqual([0, 2]);
   });
 });
 

@@ -1,6 +1,7 @@
 // Deterministic feature encoding shared by training and serving: the same ViewerFeatures or
 // ItemFeatures give the same arrays in the trainer and the runtime. Everything here is part of
 // the bundle format (docs/bundle-format.md, "Encoding").
+import { fitsFloat32 } from "../float32.ts";
 import type {
   ItemFeatureSpec,
   ItemFeatures,
@@ -130,6 +131,11 @@ function checkId(id: unknown, where: string): string {
   return id;
 }
 
+// A feature named "constructor" or "valueOf" that a request leaves out must read as missing, not
+// as the function every object inherits under that name.
+const own = (values: object, name: string): unknown =>
+  Object.hasOwn(values, name) ? (values as Record<string, unknown>)[name] : undefined;
+
 function encodeFeatureRow(
   layout: FeatureLayout,
   namespace: (name: string) => string,
@@ -151,7 +157,7 @@ function encodeFeatureRow(
   }
   for (let k = 0; k < nc; k++) {
     const c = layout.categorical[k] as FeatureLayout["categorical"][number];
-    const v = given[c.name];
+    const v = own(given, c.name);
     let bucket = 0;
     if (v !== undefined) {
       if (typeof v !== "string" && !(typeof v === "number" && Number.isFinite(v))) {
@@ -166,12 +172,12 @@ function encodeFeatureRow(
   }
   for (let k = 0; k < nn; k++) {
     const name = layout.numeric[k] as string;
-    const v = given[name];
+    const v = own(given, name);
     if (v === undefined) continue;
-    if (typeof v !== "number" || !Number.isFinite(v)) {
+    if (typeof v !== "number" || !fitsFloat32(v)) {
       throw new FeatureError(
         "invalid_feature_value",
-        `${where}.${name} must be a finite number, got ${String(v)}`,
+        `${where}.${name} must be a finite number within float32's range (at most 3.4e38), got ${String(v)}`,
       );
     }
     out.numeric[r * nn + k] = v;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { BadRowBudget } from "./errors.ts";
-import { inferFeatureSpec, readFeatureTable } from "./features.ts";
+import { type FeatureValues, inferFeatureSpec, readFeatureTable } from "./features.ts";
 import { partsDir } from "./testing.ts";
 
 async function file(name: string, text: string | Buffer): Promise<string> {
@@ -38,6 +38,45 @@ describe("readFeatureTable", () => {
     expect(t.get("a")).toEqual({ age: 30 });
     const bad = await file("users2.jsonl", '{"user":"a"}\n{"age":3}\n');
     await expect(readFeatureTable(bad)).rejects.toThrow(/users2.jsonl:2: no id field/);
+  });
+
+  it("keeps a column's text unless every cell is a decimal number, as a client will send it", async () => {
+    const t = await readFeatureTable(
+      await file(
+        "users.csv",
+        "user,zip,code,score,constructor\nu1,02134,12345678901234567891,1.50,x\nu2,SW1A,12345678901234567892,-2e3,\nu3,1.50,0x1A,.5,\n",
+      ),
+    );
+    // zip and code hold text somewhere, so every cell of theirs is a category, spelt as in the file:
+    // "02134" is not "2134", and two 20-digit codes stay two (as numbers they would be one double).
+    const rows: FeatureValues[] = [
+      { zip: "02134", code: "12345678901234567891", score: 1.5, constructor: "x" },
+      { zip: "SW1A", code: "12345678901234567892", score: -2000 },
+      { zip: "1.50", code: "0x1A", score: 0.5 },
+    ];
+    expect([...t.values()].map((v) => ({ ...v }))).toEqual(rows);
+    expect(inferFeatureSpec(t, 8).map((f) => [f.name, f.kind])).toEqual([
+      ["code", "categorical"],
+      ["constructor", "categorical"],
+      ["score", "numeric"],
+      ["zip", "categorical"],
+    ]);
+  });
+
+  it("refuses a number float32 cannot hold, which the tower would read as Infinity", async () => {
+    const budget = new BadRowBudget(2);
+    const t = await readFeatureTable(
+      await file("big.csv", "item_id,price\ni1,3.4e38\ni2,1e39\ni3,-5e38\n"),
+      budget,
+    );
+    expect([...t.keys()]).toEqual(["i1"]);
+    expect(budget.samples.map((e) => e.message)).toEqual([
+      expect.stringMatching(/big.csv:3: column 2: "1e39" is beyond float32's range/),
+      expect.stringMatching(/big.csv:4: column 2: "-5e38" is beyond float32's range/),
+    ]);
+    await expect(readFeatureTable(await file("big.jsonl", '{"item":"i1","price":1e39}\n'))).rejects.toThrow(
+      /big.jsonl:1: field "price": 1e\+39 is beyond float32's range/,
+    );
   });
 
   it("reads pandas' NA tokens as missing, so a numeric column stays numeric", async () => {

@@ -1,5 +1,6 @@
 // Optional user-profile and item-attribute tables: one row per id, other columns are features.
 // Streamed like the logs; the spec (numeric vs categorical) is inferred from the values seen.
+import { BEYOND_FLOAT32, fitsFloat32 } from "../../shared/float32.ts";
 import type { ProfileFeature } from "../../shared/tower/features.ts";
 import { sniffDelimiter, splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
@@ -35,6 +36,13 @@ const MISSING = new Set([
 // "Infinity", and would leave "inf" a category.
 const INFINITY = /^[+-]?inf(inity)?$/i;
 
+// A decimal number as CSV writers print one. Number() also takes "0x1A", "0b11" and "1_000"-free
+// forms a code column may hold; those stay text.
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** A row's values, free of Object.prototype, so a column named "constructor" is a column like any other. */
+const noValues = (): FeatureValues => Object.create(null);
+
 /**
  * CSV/TSV with a header (the id column is `id`/`user`/`item`..., else the first) or JSONL objects
  * with one of those keys, from a file or a directory of part files (parts.ts) that each repeat the
@@ -47,6 +55,7 @@ export async function readFeatureTable(source: string, budget = new BadRowBudget
   const read: FeatureRead = { out: new Map(), budget, lines: 0 };
   for (const part of parts) await readFeaturePart(part.file, read);
   if (read.out.size === 0) throw noRowsError(source, "feature", parts.length, read.lines, budget);
+  if (read.first && !read.first.jsonl) typeColumns(read.out);
   return read.out;
 }
 
@@ -124,7 +133,7 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
         budget.record(new DataError(path, lineNo, idCol + 1, "empty id"));
         continue;
       }
-      const values: FeatureValues = {};
+      const values = noValues();
       let bad: DataError | undefined;
       for (let c = 0; c < fields.length && !bad; c++) {
         const raw = fields[c].trim();
@@ -132,7 +141,10 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
         const n = Number(raw);
         if (n === Number.POSITIVE_INFINITY || n === Number.NEGATIVE_INFINITY || INFINITY.test(raw))
           bad = new DataError(path, lineNo, c + 1, `"${raw}" is not a finite number`);
-        values[names[c]] = Number.isFinite(n) ? n : raw;
+        else if (DECIMAL.test(raw) && !fitsFloat32(n))
+          bad = new DataError(path, lineNo, c + 1, `"${raw}" ${BEYOND_FLOAT32}`);
+        // Text until every row is read: only then is it known whether the column is numeric.
+        values[names[c]] = raw;
       }
       if (bad) budget.record(bad);
       else add(id, values, idCol + 1);
@@ -175,15 +187,31 @@ function parseJsonFeatureRow(
   if (!idKey) return new DataError(file, lineNo, undefined, `no id field (one of ${ID_COLUMNS.join(", ")})`);
   const id = jsonId(idKey, rec[idKey], file, lineNo);
   if (id instanceof DataError) return id;
-  const values: FeatureValues = {};
+  const values = noValues();
   for (const [k, v] of Object.entries(rec)) {
     if (k === idKey || v === null || v === undefined) continue;
     if (typeof v !== "number" && typeof v !== "string") {
       return new DataError(file, lineNo, undefined, `field "${k}" must be a number or string`);
     }
+    if (typeof v === "number" && !fitsFloat32(v))
+      return new DataError(file, lineNo, undefined, `field "${k}": ${v} ${BEYOND_FLOAT32}`);
     values[k] = v;
   }
   return [id, values];
+}
+
+/**
+ * A delimited table's columns whose every cell is a decimal number become numbers; the others keep
+ * their text. Read cell by cell, "02134" in a column that also holds "SW1A" would be trained as the
+ * category "2134" and served (as the text a client sends) as "02134", another embedding row.
+ */
+function typeColumns(table: FeatureTable): void {
+  const numeric = new Map<string, boolean>();
+  for (const values of table.values())
+    for (const [k, v] of Object.entries(values))
+      numeric.set(k, (numeric.get(k) ?? true) && DECIMAL.test(String(v)));
+  for (const values of table.values())
+    for (const k of Object.keys(values)) if (numeric.get(k)) values[k] = Number(values[k]);
 }
 
 /** Numeric when every value seen is a number, else categorical hashed into `buckets`. */

@@ -1,5 +1,6 @@
 // Streaming engagement-log reader: one line in memory at a time, so multi-GB logs load into the
 // columnar table without ever holding the text.
+import { BEYOND_FLOAT32, fitsFloat32 } from "../../shared/float32.ts";
 import { splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
 import { detectFormat, JSON_KEYS, type Layout, type LogFormat, layoutFor } from "./format.ts";
@@ -167,11 +168,6 @@ export async function loadInteractions(
 }
 
 const COLUMN_NAMES = ["user", "item", "timestamp", "weight", "rating"] as const;
-
-// The table keeps weights as float32 (table.ts), which stores a larger finite number as Infinity,
-// and one infinite weight turns the loss into NaN.
-const fitsFloat32 = (weight: number) => Number.isFinite(Math.fround(weight));
-const BEYOND_FLOAT32 = "is beyond float32's range (at most 3.4e38)";
 
 function parseDelimited(
   line: string,
