@@ -8,6 +8,9 @@ describe("int", () => {
     expect(() => int(1)("0")).toThrow('expected an integer >= 1, got "0"');
     expect(() => int(0)("1.5")).toThrow(/got "1.5"/);
     expect(() => int(1, 1000)("100000")).toThrow('expected an integer in [1, 1000], got "100000"');
+    expect(int(1)("1e6")).toBe(1_000_000);
+    // An unset variable in `--seed "$SEED"`, and forms Number() takes that nobody means.
+    for (const v of ["", " ", "0x10", "0b1", "1_000"]) expect(() => int(0)(v)).toThrow(`got "${v}"`);
   });
 });
 

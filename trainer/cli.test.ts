@@ -67,6 +67,12 @@ describe("trainer CLI flags", () => {
     ],
     [["data", "synth", "--out", "d", "--topic-skew", "-1"], /--topic-skew.*got "-1"/],
     [["data", "synth", "--out", "d", "--noise", "1.5"], /--noise.*got "1.5"/],
+    // 2^32 + 1 would give seed 1's data.
+    [
+      ["data", "synth", "--out", "d", "--seed", "4294967297"],
+      /--seed.*in \[0, 4294967295\], got "4294967297"/,
+    ],
+    [["train", "--data", "x.csv", "--out", "o", "--seed", ""], /--seed.*got ""/],
     [["train"], /required option '--data <path>' not specified/],
     [
       ["train", "--data", "x.csv", "--out", "o", "--test", "y.csv", "--split", "random:0.1"],

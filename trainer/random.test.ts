@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng, restoreRng, shuffle } from "./random.ts";
+import { createRng, MAX_SEED, restoreRng, shuffle } from "./random.ts";
 
 describe("createRng", () => {
   it("is deterministic for a seed and differs across seeds", () => {
@@ -9,6 +9,14 @@ describe("createRng", () => {
     const sa = Array.from({ length: 5 }, () => a.next());
     expect(Array.from({ length: 5 }, () => b.next())).toEqual(sa);
     expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(sa);
+  });
+
+  it("refuses a seed its one 32-bit word cannot tell apart from another", () => {
+    expect(() => createRng(MAX_SEED + 2)).toThrow(
+      /seed must be an integer in \[0, 4294967295\], got 4294967297/,
+    );
+    expect(() => createRng(-1)).toThrow(RangeError);
+    expect(createRng(MAX_SEED).next()).not.toBe(createRng(0).next());
   });
 
   it("continues the same stream from a saved state", () => {

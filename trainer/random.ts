@@ -10,8 +10,13 @@ export interface Rng {
   state(): Uint32Array;
 }
 
+/** Seeds are one 32-bit word of the generator's state: a larger one would repeat a smaller one's stream. */
+export const MAX_SEED = 2 ** 32 - 1;
+
 /** sfc32: small, fast, and passes PractRand far beyond the stream lengths used here. */
 export function createRng(seed: number): Rng {
+  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED)
+    throw new RangeError(`seed must be an integer in [0, ${MAX_SEED}], got ${seed}`);
   const rng = restoreRng(Uint32Array.of(0x9e3779b9, 0x243f6a88, 0xb7e15162, seed >>> 0));
   // Discard the first outputs: they are correlated with the seed.
   for (let i = 0; i < 15; i++) rng.next();

@@ -1,6 +1,7 @@
 // `towerops demo`: flags of the main job.
 import type { Command } from "commander";
 import type { DemoOptions } from "../commands/demo.ts";
+import { MAX_SEED } from "../random.ts";
 import { backendOption, handled, int } from "./flags.ts";
 
 export function registerDemo(program: Command): void {
@@ -14,7 +15,7 @@ export function registerDemo(program: Command): void {
     .option("--items <n>", "synthetic items", int(10), 4000)
     .option("--events <n>", "synthetic events", int(100), 80_000)
     .option("--epochs <n>", "training epochs", int(1), 2)
-    .option("--seed <n>", "random seed", int(0), 7)
+    .option("--seed <n>", "random seed", int(0, MAX_SEED), 7)
     .addOption(backendOption())
     .action(
       handled(async (f: Omit<DemoOptions, "print">) => {

@@ -8,6 +8,10 @@ describe("flag parsers", () => {
   it("take what their range allows and name what they refuse", () => {
     expect(num(0, 1)("0.5")).toBe(0.5);
     expect(() => num(0, 1)("Infinity")).toThrow(/got "Infinity"/);
+    for (const v of ["", " ", "0x1"]) {
+      expect(() => num(0, 1)(v)).toThrow(`got "${v}"`);
+      expect(() => positive(v)).toThrow(`got "${v}"`);
+    }
     expect(positive("1e-3")).toBe(0.001);
     expect(() => positive("0")).toThrow('expected a number > 0, got "0"');
     expect(intList()("128, 64")).toEqual([128, 64]);

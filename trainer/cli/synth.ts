@@ -1,6 +1,7 @@
 // `towerops data synth`: flags of the synthetic log generator.
 import type { Command } from "commander";
 import { startProgress } from "../progress.ts";
+import { MAX_SEED } from "../random.ts";
 import { handled, int, num } from "./flags.ts";
 
 export function registerSynth(data: Command): void {
@@ -13,7 +14,7 @@ export function registerSynth(data: Command): void {
     .option("--users <n>", "users", int(1), 10_000)
     .option("--items <n>", "items", int(1), 20_000)
     .option("--events <n>", "events", int(1), 500_000)
-    .option("--seed <n>", "random seed", int(0), 1)
+    .option("--seed <n>", "random seed", int(0, MAX_SEED), 1)
     .option("--topics <n>", "latent topics (default ~sqrt(items)/4)", int(1))
     .option("--zipf <s>", "item popularity exponent", num(0), 1)
     .option(

@@ -5,6 +5,7 @@ import type { TfBackend } from "../../shared/tf/backend.ts";
 import { MAX_ID_HASHES } from "../../shared/tower/features.ts";
 import type { DataOptions } from "../commands/load.ts";
 import { LOG_FORMATS } from "../data/format.ts";
+import { MAX_SEED } from "../random.ts";
 import { SAMPLING_CORRECTIONS } from "../sampling/estimator.ts";
 import { writeTerminationMessage } from "../termination.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
@@ -184,7 +185,7 @@ export function registerTrain(program: Command): void {
     .option(
       "--seed <n>",
       "random seed (initialisers, batch order, splits)",
-      int(0),
+      int(0, MAX_SEED),
       DEFAULT_TRAIN_CONFIG.seed,
     )
     .option("--weights", "weight each event's loss by the log's weight column", false)

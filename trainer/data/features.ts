@@ -1,5 +1,6 @@
 // Optional user-profile and item-attribute tables: one row per id, other columns are features.
 // Streamed like the logs; the spec (numeric vs categorical) is inferred from the values seen.
+import { DECIMAL } from "../../shared/decimal.ts";
 import { BEYOND_FLOAT32, fitsFloat32 } from "../../shared/float32.ts";
 import type { ProfileFeature } from "../../shared/tower/features.ts";
 import { sniffDelimiter, splitFields } from "./csv.ts";
@@ -35,10 +36,6 @@ const MISSING = new Set([
 // How Python's float() (so pandas and numpy) writes and reads infinity; Number() knows only
 // "Infinity", and would leave "inf" a category.
 const INFINITY = /^[+-]?inf(inity)?$/i;
-
-// A decimal number as CSV writers print one. Number() also takes "0x1A", "0b11" and "1_000"-free
-// forms a code column may hold; those stay text.
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /** A row's values, free of Object.prototype, so a column named "constructor" is a column like any other. */
 const noValues = (): FeatureValues => Object.create(null);
