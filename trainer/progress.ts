@@ -94,6 +94,8 @@ export function startProgress(label: string, total: number, unit = ""): Progress
       stream: process.stderr,
       format: `${label.padEnd(22)} {bar} {percentage}% | {value}/{total}${unit ? ` ${unit}` : ""} | eta {eta_formatted}`,
       hideCursor: true,
+      // A signal's exit skips the finally that stops the bar, which would leave the cursor hidden.
+      gracefulExit: true,
       clearOnComplete: false,
       etaBuffer: 50,
     },

@@ -18,6 +18,12 @@ describe("writeTerminationMessage", () => {
     const long = await readFile(file, "utf8");
     expect(long).toHaveLength(TERMINATION_MESSAGE_LIMIT);
     expect(long.endsWith("...")).toBe(true);
+    // A file path or an id with accents, the limit falling inside a two-byte character.
+    await writeTerminationMessage(`${"x".repeat(TERMINATION_MESSAGE_LIMIT - 4)}${"é".repeat(10)}`);
+    const cut = await readFile(file);
+    expect(new TextDecoder("utf-8", { fatal: true }).decode(cut)).toBe(
+      `${"x".repeat(TERMINATION_MESSAGE_LIMIT - 4)}...`,
+    );
   });
 
   it("writes nothing outside a pod", async () => {

@@ -20,8 +20,12 @@ export async function writeTerminationMessage(message: string): Promise<void> {
   const file = terminationLogPath();
   if (!(await pathExists(file))) return;
   let bytes = Buffer.from(message);
-  if (bytes.length > TERMINATION_MESSAGE_LIMIT)
-    bytes = Buffer.concat([bytes.subarray(0, TERMINATION_MESSAGE_LIMIT - 3), Buffer.from("...")]);
+  if (bytes.length > TERMINATION_MESSAGE_LIMIT) {
+    // Cut before a character, not inside one: the pod status is JSON, and a split "é" is not UTF-8.
+    let end = TERMINATION_MESSAGE_LIMIT - 3;
+    while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+    bytes = Buffer.concat([bytes.subarray(0, end), Buffer.from("...")]);
+  }
   await writeFile(file, bytes).catch((err: Error) =>
     log.warn({ file, err: err.message }, "could not write the termination message"),
   );

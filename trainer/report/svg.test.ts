@@ -18,6 +18,22 @@ describe("charts", () => {
     expect(y).toBeGreaterThanOrEqual(28);
   });
 
+  it("labels every epoch while they fit, and every few once they would run together", () => {
+    const xLabels = (svg: string) =>
+      [...svg.matchAll(/<text x="[\d.]+" y="236" text-anchor="middle">([^<]+)<\/text>/g)].map((m) => m[1]);
+    const epochs = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1));
+    const chart = (n: number) => lineChart("loss", epochs(n), [{ name: "loss", values: Array(n).fill(1) }]);
+    expect(xLabels(chart(10))).toEqual(epochs(10));
+    expect(xLabels(chart(40))).toEqual(epochs(40).filter((_, i) => i % 2 === 0));
+    // Three-digit labels: at least three characters and a gap apart, and still a dozen or more.
+    const at = [...chart(200).matchAll(/<text x="([\d.]+)" y="236" text-anchor="middle">/g)].map((m) =>
+      Number(m[1]),
+    );
+    expect(at.length).toBeGreaterThanOrEqual(12);
+    for (let i = 1; i < at.length; i++)
+      expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(25);
+  });
+
   it("draws a flat or empty series without dividing by zero", () => {
     expect(lineChart("flat", ["1", "2"], [{ name: "s", values: [0.5, 0.5] }])).not.toContain("NaN");
     expect(barChart("empty", [], [{ name: "s", values: [] }])).not.toContain("NaN");

@@ -12,6 +12,9 @@ const W = 520;
 const H = 260;
 const PAD = { left: 56, right: 16, top: 28, bottom: 40 };
 const TICKS = 5;
+// Width of a character at font-size 11 (sans-serif digits are about 6 px), and the room between labels.
+const CHAR_W = 6.5;
+const LABEL_GAP = 6;
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
 const esc = (s: string): string =>
@@ -40,9 +43,13 @@ function frame(
     return `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${PAD.left - 6}" y="${Number(y) + 4}" text-anchor="end">${tickLabel(v)}</text>`;
   });
   const plotW = W - PAD.left - PAD.right;
-  const xs = xLabels.map(
-    (l, i) =>
-      `<text x="${PAD.left + (plotW * (i + 0.5)) / xLabels.length}" y="${H - PAD.bottom + 16}" text-anchor="middle">${esc(l)}</text>`,
+  // Forty epochs' labels side by side would run together ("101112..."): label every step-th one.
+  const widest = Math.max(0, ...xLabels.map((l) => l.length)) * CHAR_W + LABEL_GAP;
+  const step = Math.max(1, Math.ceil(widest / (plotW / Math.max(1, xLabels.length))));
+  const xs = xLabels.map((l, i) =>
+    i % step === 0
+      ? `<text x="${PAD.left + (plotW * (i + 0.5)) / xLabels.length}" y="${H - PAD.bottom + 16}" text-anchor="middle">${esc(l)}</text>`
+      : "",
   );
   const leg = series
     .map((s) => s.name)
