@@ -105,7 +105,8 @@ export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void)
   const itemTopic = new Int32Array(items);
   const byTopic: number[][] = Array.from({ length: topics }, () => []);
   for (let i = 0; i < items; i++) {
-    // Round-robin over shuffled ranks keeps every topic with a similar popularity profile.
+    // The first ranks seed one topic each, so none is empty; the rest land uniformly at random, so
+    // every topic's popularity profile is alike in expectation (its appeal mass still varies).
     const t = i < topics ? i : rng.int(topics);
     itemTopic[rank[i]] = t;
     byTopic[t].push(rank[i]);
@@ -117,8 +118,8 @@ export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void)
     Int32Array.from({ length: topics }, (_, t) => t),
     (t) => topicWeight[t],
   );
-  // Global popularity is appeal times reach; topics hold similar appeal mass, so this tracks the
-  // taste-driven marginal without normalising per topic.
+  // Global popularity is appeal times reach, not normalised per topic: a topic's appeal mass varies
+  // (0.5-1.4x the mean at 2,000 items), so it only approximates the taste-driven marginal.
   const globalCdf = new Cdf(
     Int32Array.from({ length: items }, (_, i) => i),
     (i) => itemWeight[i] * topicWeight[itemTopic[i]],
@@ -141,7 +142,10 @@ export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void)
       sum += start[j];
     }
     for (let j = 0; j < k; j++) start[j] /= sum;
-    // Drift moves part of the first topic's weight to a topic the user did not have at the start.
+    // Drift moves part of the first topic's weight to topic k. Topics are drawn by reach with
+    // replacement, so a user may hold one twice, and topic k may be one the user already has (for
+    // about one user in ten, the first itself: no drift). Changing this would change every
+    // seed's output, which docs/trainer.md promises to keep.
     for (let j = 0; j <= k; j++) end[j] = start[j];
     end[0] -= start[0] * drift;
     end[k] += start[0] * drift;
