@@ -185,6 +185,7 @@ describe("towerops validate exit codes", () => {
       ["--candidate", candidate, "--data", holdout, "--max-drop", "5"],
       ["--candidate", candidate, "--data", holdout, "--metric", "bogus"],
       ["--candidate", candidate],
+      ["--candidate", candidate, "--data", holdout, "--min-users", "1", "--cache-keep", "2"],
     ]) {
       const refused = await run(args);
       expect(refused.code).toBe(2);

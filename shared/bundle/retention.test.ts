@@ -26,20 +26,26 @@ describe("pruneBundles", () => {
     await mkdir(path.join(dir, ".v6.staging"));
     // Left by a prune killed between its rename and its delete.
     await mkdir(path.join(dir, ".removing-v0-123"));
-    expect(await pruneBundles(dir, 2, "v5")).toEqual(["v3", "v2"]);
+    expect(await pruneBundles(dir, 2, ["v5"])).toEqual(["v3", "v2"]);
     expect((await readdir(dir)).sort()).toEqual([".v6.staging", "README", "live", "notes", "v1", "v4", "v5"]);
   });
 
   it("keeps the current bundle even when it is not among the newest", async () => {
     const dir = await versions(4);
     // A rerun of a finished older version.
-    expect(await pruneBundles(dir, 2, "v2")).toEqual(["v3", "v1"]);
+    expect(await pruneBundles(dir, 2, ["v2"])).toEqual(["v3", "v1"]);
     expect((await readdir(dir)).sort()).toEqual(["v2", "v4"]);
-    expect(await pruneBundles(dir, 2, "v2")).toEqual([]);
+    expect(await pruneBundles(dir, 2, ["v2"])).toEqual([]);
+  });
+
+  it("keeps every current bundle, even more of them than the bound", async () => {
+    const dir = await versions(4);
+    // A gate's candidate and baseline, both in one download cache.
+    expect(await pruneBundles(dir, 1, ["v1", "v3"])).toEqual(["v4", "v2"]);
   });
 
   it("refuses a bound that would keep nothing", async () => {
-    await expect(pruneBundles(await versions(1), 0, "v1")).rejects.toThrow(
+    await expect(pruneBundles(await versions(1), 0, ["v1"])).rejects.toThrow(
       /keep must be a whole number >= 1/,
     );
   });

@@ -1,7 +1,8 @@
 // How many bundles a directory of versions keeps. A nightly retraining writes one bundle per run
-// into the same volume, and without a bound they fill it. Kept: `current`, the newest others up to
-// `keep` in all, and any bundle a symlink beside them names (a deployer's `live -> v3`). Anything
-// that is not a bundle directory is never touched.
+// into the same volume, and a download cache gains one per serving version; without a bound they
+// fill it. Kept: the `current` ones, the newest others up to `keep` in all, and any bundle a
+// symlink beside them names (a deployer's `live -> v3`). Anything that is not a bundle directory
+// is never touched.
 import { readdir, realpath, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fsyncPath } from "./files.ts";
@@ -12,7 +13,11 @@ import { MANIFEST_FILE } from "./manifest.ts";
 const REMOVING = ".removing-";
 
 /** Removes the bundles under `parent` beyond the newest `keep` (by manifest time); returns their names. */
-export async function pruneBundles(parent: string, keep: number, current: string): Promise<string[]> {
+export async function pruneBundles(
+  parent: string,
+  keep: number,
+  current: readonly string[],
+): Promise<string[]> {
   if (!Number.isInteger(keep) || keep < 1) throw new Error(`keep must be a whole number >= 1, got ${keep}`);
   const entries = await readdir(parent, { withFileTypes: true });
   const home = await realpath(parent);
@@ -31,8 +36,10 @@ export async function pruneBundles(parent: string, keep: number, current: string
     }
   }
   bundles.sort((a, b) => b.mtimeMs - a.mtimeMs || (a.name < b.name ? 1 : -1));
-  const newest = bundles.filter((b) => b.name !== current).slice(0, keep - 1);
-  const kept = new Set([current, ...linked, ...newest.map((b) => b.name)]);
+  const newest = bundles
+    .filter((b) => !current.includes(b.name))
+    .slice(0, Math.max(0, keep - current.length));
+  const kept = new Set([...current, ...linked, ...newest.map((b) => b.name)]);
   const removed = bundles.map((b) => b.name).filter((name) => !kept.has(name));
   for (const name of removed) {
     const doomed = path.join(parent, `${REMOVING}${name}-${process.pid}`);

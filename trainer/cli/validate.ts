@@ -25,6 +25,11 @@ export function registerValidate(program: Command): void {
     .option("--baseline <bundle>", "bundle currently serving, for the regression check (same forms)")
     .option("--cache-dir <dir>", "download cache for http(s) bundles")
     .option(
+      "--cache-keep <n>",
+      "after judging, keep this many bundles per model in --cache-dir, the ones judged now and the newest others; only where nothing else reads that cache (default: all kept)",
+      int(1),
+    )
+    .option(
       "--user-features <path>",
       "user profile table the bundles' viewer towers were trained with (required when they read profile features)",
     )
@@ -90,6 +95,8 @@ export function registerValidate(program: Command): void {
     .action(
       handled(async (f: ValidateFlags) => {
         const { metric, minRecall, maxDrop, minCoverage, maxIdenticalTop10, significance, ...options } = f;
+        if (options.cacheKeep && !options.cacheDir)
+          throw new Error("--cache-keep bounds --cache-dir, which is not given");
         const result = await (await import("../commands/validate.ts")).runValidateCommand({
           ...options,
           thresholds: {

@@ -1,7 +1,7 @@
 // End to end through the command functions on a tiny synthetic log: train -> checkpoint -> export
 // -> validate (pass against itself, fail on an impossible floor), with the baseline fetched from a
 // bundle store over http as a retraining job would fetch the serving version.
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -155,6 +155,14 @@ describe("train -> export -> validate", () => {
       pWorse: 1,
     });
     expect(ok.warnings).toEqual([]);
+    // --cache-keep 1 leaves the baseline just fetched and drops an older download of the model.
+    const cached = path.join(dir, "cache", "tiny");
+    const [fetched] = await readdir(cached);
+    const stale = path.join(cached, "v0-0000000000000000");
+    await cp(exported.dir, stale, { recursive: true });
+    await utimes(path.join(stale, "manifest.json"), new Date(0), new Date(0));
+    expect((await runValidateCommand({ ...options(0), cacheKeep: 1 })).pass).toBe(true);
+    expect(await readdir(cached)).toEqual([fetched]);
     // recall@10: with each user's history excluded, a top-100 covers most of this 120-item catalogue.
     const bad = await runValidateCommand({
       ...options(0.99),

@@ -93,7 +93,7 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     // before it pruned.
     if (outcome.bundleDir && options.keepBundles) {
       lease.assertHeld();
-      const removed = await pruneBundles(path.dirname(outcome.bundleDir), options.keepBundles, version);
+      const removed = await pruneBundles(path.dirname(outcome.bundleDir), options.keepBundles, [version]);
       if (removed.length > 0) log.info({ removed, keep: options.keepBundles }, "removed old bundles");
     }
     return outcome;

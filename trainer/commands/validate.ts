@@ -2,7 +2,9 @@
 // the CLI turns `pass` into the exit code. A candidate bundle that fails verification is a verdict
 // (pass: false); anything that stops the gate from judging (an unreadable holdout, a baseline that
 // cannot be fetched or verified, a download failure) is thrown.
+import path from "node:path";
 import { openBundle } from "../../shared/bundle/reader.ts";
+import { pruneBundles } from "../../shared/bundle/retention.ts";
 import { prepareBundle } from "../../shared/bundle/source.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
@@ -29,6 +31,8 @@ export interface ValidateCommandOptions {
   baseline?: string;
   /** Download cache for http(s) bundles. */
   cacheDir?: string;
+  /** Bundles kept per model in the cache, the ones judged now among them (unset: all). */
+  cacheKeep?: number;
   data: string;
   history?: string;
   /** User profile features, for viewer towers trained with them (the table they were trained on). */
@@ -64,8 +68,10 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     ...(userFeatures ? { userFeatures } : {}),
   });
   assertEnoughUsers(holdout, o);
+  const judged: string[] = [];
   const check = async (uri: string, role: string) => {
     const verified = await (await prepareBundle(uri, { cacheDir: o.cacheDir })).contents;
+    judged.push(verified.dir);
     const bundle = await openBundle(verified, { threads: o.threads });
     const progress = passProgress(`checking ${role}`, "users");
     try {
@@ -95,7 +101,22 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     candidate.scores && baseline?.scores
       ? comparePaired(candidate.scores, baseline.scores, o.thresholds.metric)
       : undefined;
+  if (o.cacheDir && o.cacheKeep) await pruneCache(o.cacheDir, o.cacheKeep, judged);
   return judge(candidate.check, baseline?.check, o.thresholds, candidate.indexDims, comparison);
+}
+
+/**
+ * A nightly gate downloads each new serving version into its cache (<cache>/<model>/<version>-<digest>),
+ * where they would pile up. Only after judging: the bundles judged now are kept whatever their age.
+ */
+async function pruneCache(cacheDir: string, keep: number, judged: readonly string[]): Promise<void> {
+  const root = path.resolve(cacheDir);
+  const cached = judged.filter((dir) => path.dirname(path.dirname(dir)) === root);
+  for (const modelDir of new Set(cached.map((dir) => path.dirname(dir)))) {
+    const current = cached.filter((dir) => path.dirname(dir) === modelDir).map((dir) => path.basename(dir));
+    const removed = await pruneBundles(modelDir, keep, current);
+    if (removed.length > 0) log.info({ cache: modelDir, removed, keep }, "removed old cached bundles");
+  }
 }
 
 function assertEnoughUsers(h: Holdout, o: ValidateCommandOptions): void {
