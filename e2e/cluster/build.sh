@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the local control plane from Go modules into a cache outside the repo, keyed by version,
 # so a second run finds every binary and returns in well under a second.
-# Usage: e2e/cluster/build.sh            (prints the bin directory on its last line)
+# Usage: e2e/cluster/build.sh            (progress on stderr; stdout stays empty, since up.sh's
+#                                          stdout is the kubeconfig path alone)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
@@ -12,23 +13,55 @@ export GOFLAGS=-mod=mod GOTOOLCHAIN=local
 src_root="$TOWEROPS_CACHE/src"
 mkdir -p "$src_root"
 
-# Runs a long build with a heartbeat, so a 10-minute compile never looks like a hang.
+# The pinned modules' go.mod files (kubernetes, etcd, kwok, helm) ask for this Go, and
+# GOTOOLCHAIN=local forbids fetching it, so an older go would only fail deep in a build. Checked
+# before the first go command, so a run with everything cached needs no Go at all.
+go_min=1.26
+go_checked=""
+require_go() {
+  [ -z "$go_checked" ] || return 0
+  local v
+  v="$(go version 2>/dev/null || true)"
+  if ! [[ $v =~ go([0-9]+)\.([0-9]+) ]] || ((BASH_REMATCH[1] == 1 && BASH_REMATCH[2] < ${go_min#1.})); then
+    die "building the control plane needs Go $go_min or newer, found: ${v:-no go on PATH}; install it from https://go.dev/dl/"
+  fi
+  go_checked=1
+}
+
+# A background job of a script ignores SIGINT, so on Ctrl-C the build would go on compiling for
+# minutes after this script is gone: on any exit, stop it (its whole process group, so go's compiler
+# children too) and remove its log.
+build_pid="" build_log=""
+stop_build() {
+  [ -z "$build_pid" ] || kill -TERM -- "-$build_pid" 2>/dev/null || true
+  [ -z "$build_log" ] || rm -f "$build_log"
+}
+trap stop_build EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Runs a long build with a heartbeat, so a 10-minute compile never looks like a hang. It polls each
+# second, since bash runs a trap only once the current command (the sleep) is done.
 with_heartbeat() {
   local label=$1; shift
-  local start=$SECONDS log
-  log="$(mktemp)"
-  "$@" >"$log" 2>&1 &
-  local pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 15
-    kill -0 "$pid" 2>/dev/null && say "  … $label: $((SECONDS - start))s"
+  local start=$SECONDS next=$((SECONDS + 15)) rc=0
+  build_log="$(mktemp)"
+  setsid "$@" >"$build_log" 2>&1 &
+  build_pid=$!
+  while kill -0 "$build_pid" 2>/dev/null; do
+    sleep 1
+    if [ $SECONDS -ge $next ] && kill -0 "$build_pid" 2>/dev/null; then
+      say "  … $label: $((SECONDS - start))s"
+      next=$((next + 15))
+    fi
   done
-  if ! wait "$pid"; then
-    cat "$log" >&2
-    rm -f "$log"
+  wait "$build_pid" || rc=$?
+  build_pid="" # reaped: the pid may be reused from here on
+  if [ $rc -ne 0 ]; then
+    cat "$build_log" >&2
     die "$label failed"
   fi
-  rm -f "$log"
+  rm -f "$build_log" && build_log=""
   say "  ✓ $label in $((SECONDS - start))s"
 }
 
@@ -41,7 +74,7 @@ kubernetes_wrapper() {
   gomod="$(cd "$dir" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
   {
     echo "module towerops.local/controlplane"
-    echo "go 1.26.0"
+    echo "go $go_min.0"
     echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
     echo "replace ("
     sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\1#p' "$gomod" | while read -r m; do
@@ -54,6 +87,7 @@ kubernetes_wrapper() {
 build_kubernetes() {
   local out="$TOWEROPS_BIN/kubernetes-$KUBERNETES_VERSION"
   [ -x "$out/kube-apiserver" ] && [ -x "$out/kubectl" ] && return 0
+  require_go
   local dir="$src_root/kubernetes-$KUBERNETES_VERSION" minor="${KUBERNETES_VERSION#v1.}"
   minor="${minor%%.*}"
   kubernetes_wrapper "$dir"
@@ -71,11 +105,12 @@ build_kubernetes() {
 build_etcd() {
   local out="$TOWEROPS_BIN/etcd-$ETCD_VERSION"
   [ -x "$out/etcd" ] && return 0
+  require_go
   local dir="$src_root/etcd-$ETCD_VERSION"
   mkdir -p "$dir"
   cat >"$dir/go.mod" <<EOF
 module towerops.local/etcd
-go 1.26.0
+go $go_min.0
 require go.etcd.io/etcd/server/v3 $ETCD_VERSION
 replace (
   go.etcd.io/etcd/api/v3 => go.etcd.io/etcd/api/v3 $ETCD_VERSION
@@ -95,6 +130,7 @@ go_install() {
   local name=$1 version=$2 pkg=$3 ldflags=${4:-}
   local out="$TOWEROPS_BIN/$name-$version"
   [ -x "$out/$name" ] && return 0
+  require_go
   rm -rf "$out.tmp" && mkdir -p "$out.tmp"
   say "building $name $version"
   with_heartbeat "$name $version" env GOBIN="$out.tmp" go install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version"
@@ -104,16 +140,23 @@ go_install() {
 # kwok does nothing without Stage policies; its module ships the "fast" set (nodes Ready with lease
 # heartbeats, pods Running and Ready, deletions completed) that kwokctl uses, so take them from the
 # same module version rather than keeping a copy in this repo.
+kwok_stage_files=(node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease
+  pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete)
+# The cached file opens with the list it was made from: an edit to the list regenerates it.
 kwok_stages() {
   local out="$TOWEROPS_BIN/kwok-$KWOK_VERSION/stages.yaml"
-  [ -s "$out" ] && return 0
+  local header="# kwok $KWOK_VERSION stages: ${kwok_stage_files[*]}"
+  [ "$(head -n 1 "$out" 2>/dev/null)" = "$header" ] && return 0
+  require_go
   local dir f
   dir="$(cd "$src_root" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
-  for f in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
-    pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
-    cat "$dir/kustomize/stage/$f.yaml"
-    echo "---"
-  done >"$out.tmp"
+  {
+    echo "$header"
+    for f in "${kwok_stage_files[@]}"; do
+      cat "$dir/kustomize/stage/$f.yaml"
+      echo "---"
+    done
+  } >"$out.tmp"
   mv "$out.tmp" "$out"
 }
 
