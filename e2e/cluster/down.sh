@@ -11,22 +11,28 @@ for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
   c="${COMPONENTS[$i]}"
   pid="$(pid_of "$c")"
   [ -n "$pid" ] || continue
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$c"; then
     kill -TERM "$pid" 2>/dev/null || true
+    # Until the pid is gone, zombie included, so a caller finds no process left; then KILL only
+    # if it is still ours and not yet exited.
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    if alive "$c"; then kill -KILL "$pid" 2>/dev/null || true; fi
     say "stopped $c"
+  elif running "$pid"; then
+    # Only alive() vouches for a pid: this one now belongs to someone else.
+    say "note: $c's pid file names pid $pid, which is now $(ps -o comm= -p "$pid" 2>/dev/null || echo 'another process'), not our $c (a stale file, e.g. from before a reboot); left it alone"
   fi
+  rm -f "$state/run/$c.pid"
 done
 
 busy=""
-for port in "$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$CONTROLLER_MANAGER_PORT" "$SCHEDULER_PORT" "$KWOK_PORT"; do
+while read -r port _; do
   for _ in $(seq 1 20); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || continue 2
+    port_in_use "$port" || continue 2
     sleep 0.25
   done
   busy="$busy $port"
-done
+done < <(cluster_ports)
 rm -rf "$state/run" "$state/etcd"
 [ -z "$busy" ] || die "ports still in use after stopping:$busy"
 say "down"

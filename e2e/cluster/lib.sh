@@ -33,13 +33,29 @@ KWOK_PORT="${TOWEROPS_KWOK_PORT:-20247}"
 
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
+# Every port the cluster listens on, each with the variable that moves it.
+cluster_ports() {
+  printf '%s %s\n' "$ETCD_PORT" TOWEROPS_ETCD_PORT "$ETCD_PEER_PORT" TOWEROPS_ETCD_PEER_PORT \
+    "$APISERVER_PORT" TOWEROPS_APISERVER_PORT "$CONTROLLER_MANAGER_PORT" TOWEROPS_CONTROLLER_MANAGER_PORT \
+    "$SCHEDULER_PORT" TOWEROPS_SCHEDULER_PORT "$KWOK_PORT" TOWEROPS_KWOK_PORT
+}
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 pid_of() { cat "$state/run/$1.pid" 2>/dev/null || true; }
 # A killed daemon whose parent is gone can linger as a zombie, which `kill -0` still counts as alive.
-alive() {
-  local pid proc_state
-  pid="$(pid_of "$1")"
-  [ -n "$pid" ] && proc_state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" && [ -n "$proc_state" ] &&
+running() {
+  local proc_state
+  [[ $1 =~ ^[0-9]+$ ]] && proc_state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" && [ -n "$proc_state" ] &&
     [ "$proc_state" != Z ]
+}
+# Our component is running under its recorded pid. A pid file can outlive its process (a reboot, a
+# kill -9), and the pid then names an unrelated process; up.sh's launch() runs "$state/bin/<name>",
+# which stays an argument of its command line (the first, or a later one for a script run through
+# its interpreter, as test stubs are), so that tells ours from a stranger.
+alive() {
+  local pid
+  pid="$(pid_of "$1")"
+  running "$pid" && tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -xF -- "$state/bin/$1" >/dev/null
 }
 
 # Each component's health URL; curl talks TLS with the admin cert where the endpoint is secure.

@@ -26,8 +26,18 @@ if [ -d "$state/run" ]; then
   bash "$here/down.sh"
 fi
 
+# A daemon that cannot bind its port exits, but whoever holds the port may still answer the health
+# check; refuse up front rather than report a cluster that is not ours.
+while read -r port var; do
+  if port_in_use "$port"; then
+    holder="$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:.*' | head -n 1 || true)"
+    die "port $port is already in use${holder:+ by $holder}; stop that process, or move this cluster with $var=<free port>"
+  fi
+done < <(cluster_ports)
+
 start=$SECONDS
-bash "$here/build.sh"
+# stdout is the kubeconfig path alone (with-cluster.sh captures it), so the build's output goes to stderr.
+bash "$here/build.sh" >&2
 mkdir -p "$state/run" "$state/logs" "$state/bin"
 for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok helm; do
   ln -sf "$(bin_of "$b")" "$state/bin/$b"
@@ -47,14 +57,18 @@ launch() {
   echo $! >"$state/run/$name.pid"
 }
 
+# Liveness first: a healthy answer alone could come from another process on the port while ours
+# died failing to bind it (the port check above leaves only a narrow race for that). The pid is our
+# own fresh child, so `running` suffices; alive()'s command-line check could catch it before its exec.
 wait_healthy() {
   local name=$1 deadline=$((SECONDS + ${2:-60}))
-  until healthy "$name"; do
-    if ! alive "$name"; then
+  while :; do
+    if ! running "$(pid_of "$name")"; then
       say "$name exited during start-up; last log lines:"
       last_log_lines "$name" 30 >&2
       exit 1
     fi
+    healthy "$name" && break
     [ $SECONDS -lt $deadline ] || { say "$name not healthy in time"; last_log_lines "$name" 30 >&2; exit 1; }
     sleep 0.5
   done

@@ -11,18 +11,31 @@ started=0
 if ! bash "$here/status.sh" >/dev/null 2>&1; then
   started=1
 fi
+
+# From here on up.sh may have started daemons, so tear down on every exit: a failed up (set -e),
+# the command's own exit, Ctrl-C or SIGTERM. The exit code stays the command's (or up's); a failed
+# teardown only turns a success into a failure. A second Ctrl-C must not cut the teardown short.
+# shellcheck disable=SC2317 # reached through the trap
+finish() {
+  local rc=$?
+  trap '' INT TERM
+  if [ "$started" -eq 1 ] && [ -z "${TOWEROPS_KEEP_CLUSTER:-}" ]; then
+    bash "$here/down.sh" || [ "$rc" -ne 0 ] || rc=1
+  fi
+  exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 kubeconfig="$(bash "$here/up.sh")"
 export KUBECONFIG="$kubeconfig" TOWEROPS_CLUSTER_BIN="$state/bin"
 
 rc=0
 "$@" || rc=$?
-if ! bash "$here/status.sh" >/tmp/towerops-cluster-status.$$ 2>&1; then
+if ! report="$(bash "$here/status.sh" 2>&1)"; then
   say "a control-plane component failed during the run:"
-  cat /tmp/towerops-cluster-status.$$ >&2
+  printf '%s\n' "$report" >&2
   [ $rc -ne 0 ] || rc=1
-fi
-rm -f /tmp/towerops-cluster-status.$$
-if [ $started -eq 1 ] && [ -z "${TOWEROPS_KEEP_CLUSTER:-}" ]; then
-  bash "$here/down.sh"
 fi
 exit $rc
