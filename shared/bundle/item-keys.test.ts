@@ -37,6 +37,8 @@ describe("parseItemKeys", () => {
     ["a\nb\r\n", 2, "keys_invalid", /line 2 is not a valid id \(carriage return\)/],
     ["a\nb\n", 3, "count_mismatch", /has 2 ids, items.count is 3/],
     ["a\nb\nc\n", 2, "count_mismatch", /has 3 ids, items.count is 2/],
+    // Refused before a table is sized by it (3e9 could not even be allocated).
+    ["a\nb\n", 3e9, "count_mismatch", /has 2 ids, items.count is 3000000000/],
     ["a\nb\nc\nb\n", 4, "keys_invalid", /line 4 repeats id "b"/],
   ])("refuses %j (count %i) with %s", (text, count, code, message) => {
     expect(() => parse(text, count)).toThrow(

@@ -64,6 +64,10 @@ export function buildKeyTable(bytes: Uint8Array, file: string, expectedCount: nu
   const fail = (message: string) => new BundleError("keys_invalid", `${file} ${message}`, file);
   if (bytes.length > 0 && bytes[bytes.length - 1] !== NEWLINE) throw fail("does not end with a newline");
   if (!isUtf8(bytes)) throw fail("is not valid UTF-8");
+  // Counted before the table is sized from items.count: a wrong count (1e9 over a million ids) would
+  // otherwise fault in gigabytes of a hash table, an OOM kill instead of this refusal.
+  const lines = lineCount(bytes);
+  if (lines !== expectedCount) throw countMismatch(file, lines, expectedCount);
 
   // At most half full, so probe runs stay short.
   const table: KeyTable = {
@@ -85,7 +89,6 @@ export function buildKeyTable(bytes: Uint8Array, file: string, expectedCount: nu
       continue;
     }
     if (i === start) throw fail(`line ${count + 1} is not a valid id (empty)`);
-    if (count === expectedCount) throw countMismatch(file, lineCount(bytes), expectedCount);
     starts[count] = start;
     starts[count + 1] = i + 1;
     const hash = finish(h);
@@ -99,7 +102,6 @@ export function buildKeyTable(bytes: Uint8Array, file: string, expectedCount: nu
     start = i + 1;
     h = FNV_OFFSET;
   }
-  if (count !== expectedCount) throw countMismatch(file, count, expectedCount);
   table.count = count;
   return table;
 }
