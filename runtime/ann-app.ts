@@ -16,8 +16,9 @@ import {
   parseSearchBatch,
 } from "./validate.ts";
 
-function peekVersion(body: unknown): string | undefined {
-  const v = (body as { version?: unknown } | null)?.version;
+/** A field read before the body is parsed, so a pin to another version answers 409 whatever else is wrong. */
+function peek(body: unknown, key: "version" | "bundleDigest"): string | undefined {
+  const v = (body as Record<string, unknown> | null)?.[key];
   return typeof v === "string" && v.length > 0 ? v : undefined;
 }
 
@@ -31,7 +32,7 @@ export function mountAnnRoutes(
   /** The host serving right now and its limits, after the version check. */
   const read = (body: unknown) => {
     const host = getHost();
-    host.assertVersion(peekVersion(body));
+    host.assertVersion(peek(body, "version"), peek(body, "bundleDigest"));
     return { host, limits: { ...limits, dims: host.metadata.dims, metric: host.metadata.metric } };
   };
   const counted = (route: string, results: Hit[][]) => {
@@ -48,14 +49,16 @@ export function mountAnnRoutes(
   routes.post("/v1/embed", async (body) => {
     const { host } = read(body);
     const { viewer } = parseEmbed(body);
-    return { version: host.metadata.viewerVersion, embedding: vec(await host.embed(viewer)) };
+    const { viewerVersion: version, bundleDigest } = host.metadata;
+    return { version, bundleDigest, embedding: vec(await host.embed(viewer)) };
   });
 
   routes.post("/v1/embed/batch", async (body) => {
     const { host, limits: l } = read(body);
     const { viewers } = parseEmbedBatch(body, l);
     const embeddings = await host.embedMany(viewers, (i) => `viewers[${i}]`);
-    return { version: host.metadata.viewerVersion, embeddings: embeddings.map(vec) };
+    const { viewerVersion: version, bundleDigest } = host.metadata;
+    return { version, bundleDigest, embeddings: embeddings.map(vec) };
   });
 
   routes.post("/v1/search", async (body) => {
@@ -63,7 +66,7 @@ export function mountAnnRoutes(
     const query = parseSearch(body, l);
     const results = await host.search(query);
     counted("/v1/search", [results]);
-    return { version: host.metadata.version, results };
+    return { version: host.metadata.version, bundleDigest: host.metadata.bundleDigest, results };
   });
 
   routes.post("/v1/search/batch", async (body) => {
@@ -71,7 +74,7 @@ export function mountAnnRoutes(
     const { queries } = parseSearchBatch(body, l);
     const results = await Promise.all(queries.map((q) => host.search(q)));
     counted("/v1/search/batch", results);
-    return { version: host.metadata.version, results };
+    return { version: host.metadata.version, bundleDigest: host.metadata.bundleDigest, results };
   });
 
   routes.post("/v1/retrieve", async (body) => {
@@ -79,7 +82,7 @@ export function mountAnnRoutes(
     const { viewer, k, exclude } = parseRetrieve(body, l);
     const results = await host.search({ vector: await host.embed(viewer), k, exclude });
     counted("/v1/retrieve", [results]);
-    return { version: host.metadata.version, results };
+    return { version: host.metadata.version, bundleDigest: host.metadata.bundleDigest, results };
   });
 
   routes.post("/v1/retrieve/batch", async (body) => {
@@ -93,6 +96,6 @@ export function mountAnnRoutes(
       requests.map((r, i) => host.search({ vector: vectors[i] as Float32Array, k: r.k, exclude: r.exclude })),
     );
     counted("/v1/retrieve/batch", results);
-    return { version: host.metadata.version, results };
+    return { version: host.metadata.version, bundleDigest: host.metadata.bundleDigest, results };
   });
 }

@@ -4,7 +4,7 @@ import type { LoadedBundle } from "../shared/bundle/bundle.ts";
 import type { Metric } from "../shared/bundle/manifest.ts";
 import type { ViewerFeatures } from "../shared/tower/features.ts";
 import { Coalescer } from "./coalescer.ts";
-import { versionMismatch } from "./errors.ts";
+import { bundleMismatch, versionMismatch } from "./errors.ts";
 import { type Hit, searchItems } from "./item-search.ts";
 import type { SearchQuery } from "./validate.ts";
 import { inlineSearch, type VectorSearch } from "./vector-search.ts";
@@ -69,10 +69,13 @@ export class AnnHost {
     });
   }
 
-  /** Refuses a request pinned to another version, with both versions in the error. */
-  assertVersion(requested: string | undefined): void {
+  /** Refuses a request pinned to another version, or to another bundle under this version's label. */
+  assertVersion(requested: string | undefined, requestedDigest?: string): void {
     if (requested !== undefined && requested !== this.metadata.version) {
       throw versionMismatch(requested, this.metadata.version);
+    }
+    if (requestedDigest !== undefined && requestedDigest !== this.metadata.bundleDigest) {
+      throw bundleMismatch(this.metadata.version, requestedDigest, this.metadata.bundleDigest);
     }
   }
 

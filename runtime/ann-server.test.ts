@@ -37,7 +37,7 @@ describe("ANN host routes", () => {
       version: "v1",
       viewerVersion: "v1",
       indexVersion: "v1",
-      bundleDigest: "sha256-fake-demo-v1",
+      bundleDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
       dims: DIMS,
       metric: "ip",
       items: 200,
@@ -72,6 +72,17 @@ describe("ANN host routes", () => {
     // Even with a vector of another version's dims, the version is what the caller hears about.
     expect((await post("/v1/search", { vector: [1, 2], k: 3, version: "v0" })).status).toBe(409);
     expect((await post("/v1/retrieve", { viewer: { userId: "u" }, k: 3, version: "v0" })).status).toBe(409);
+    // The right label pinned to another training run's bundle: 409 too, naming both digests.
+    const otherRun = { vector: vec(), k: 3, version: "v1", bundleDigest: "f".repeat(64) };
+    const mixed = await post("/v1/search", otherRun);
+    expect(mixed.status).toBe(409);
+    expect(mixed.body.error).toMatchObject({
+      code: "version_mismatch",
+      field: "bundleDigest",
+      requestedDigest: "f".repeat(64),
+      servedDigest: bundle.digest,
+    });
+    expect((await post("/v1/search", { ...otherRun, bundleDigest: bundle.digest })).status).toBe(200);
   });
 
   it("embeds, retrieves and serves the batch forms in the host's version", async () => {
@@ -132,7 +143,7 @@ describe("ANN host routes", () => {
   it("exports the metrics an operator watches", async () => {
     const text = await (await fetch(`${host.url}/metrics`)).text();
     expect(text).toContain(
-      'towerops_model_info{model="demo",version="v1",digest="sha256-fake-demo-v1",role="ann-host"} 1',
+      `towerops_model_info{model="demo",version="v1",digest="${bundle.digest}",role="ann-host"} 1`,
     );
     expect(text).toMatch(/towerops_tf_backend_info\{backend="\w+"\} 1/);
     expect(text).toMatch(
@@ -157,6 +168,7 @@ describe("malformed input", () => {
     ["/v1/search", "missing vector", { k: 3, version: "v1" }, 400, "missing_field", "vector"],
     ["/v1/search", "missing k", { vector: vec(), version: "v1" }, 400, "missing_field", "k"],
     ["/v1/search", "unknown field", { ...ok, extra: 1 }, 400, "unknown_field", "extra"],
+    ["/v1/search", "numeric bundle digest", { ...ok, bundleDigest: 7 }, 400, "invalid_type", "bundleDigest"],
     ["/v1/search", "too few dims", { ...ok, vector: [1, 2, 3] }, 400, "wrong_dims", "vector"],
     ["/v1/search", "too many dims", { ...ok, vector: [...vec(), 0] }, 400, "wrong_dims", "vector"],
     ["/v1/search", "all-zero vector", { ...ok, vector: vec().map(() => 0) }, 400, "invalid_value", "vector"],

@@ -72,6 +72,19 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The version label matches but the bundle behind it does not: two training runs published under one
+ * label. Answered as a version mismatch, since mixing them is exactly what the version check prevents.
+ */
+export function bundleMismatch(version: string, requestedDigest: string, servedDigest: string): ApiError {
+  return new ApiError(
+    "version_mismatch",
+    `version ${JSON.stringify(version)} here is bundle ${servedDigest.slice(0, 12)}…, not the requested ${requestedDigest.slice(0, 12)}…: two bundles share this version label`,
+    "bundleDigest",
+    { requestedVersion: version, servedVersion: version, requestedDigest, servedDigest },
+  );
+}
+
 export function versionMismatch(requested: string, served: string, field = "version"): ApiError {
   return new ApiError(
     "version_mismatch",

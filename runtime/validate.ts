@@ -179,53 +179,87 @@ function parseRetrieveQuery(o: Json, field: string, limits: Limits): RetrieveQue
 const optionalVersion = (o: Json): string | undefined =>
   o.version === undefined ? undefined : parseVersion(o.version);
 
-/** POST /v1/search: the version is mandatory, it is the whole point of the route. */
-export function parseSearch(body: unknown, limits: Limits): SearchQuery & { version: string } {
-  const o = object(body, "", ["vector", "k", "version", "exclude"]);
-  const version = parseVersion(present(o, "version", ""));
-  return { ...parseSearchQuery(o, "", limits), version };
+const DIGEST = /^[0-9a-f]{64}$/;
+
+/** The sha256 (hex) of a bundle's manifest: two bundles may share a version label, never a digest. */
+export function parseBundleDigest(v: unknown, field = "bundleDigest"): string {
+  if (!DIGEST.test(string(v, field)))
+    throw new ApiError(
+      "invalid_value",
+      `${field} must be 64 lowercase hex digits (a bundle's sha256)`,
+      field,
+    );
+  return v as string;
 }
 
-export function parseSearchBatch(body: unknown, limits: Limits): { version: string; queries: SearchQuery[] } {
-  const o = object(body, "", ["queries", "version"]);
+const optionalDigest = (o: Json): string | undefined =>
+  o.bundleDigest === undefined ? undefined : parseBundleDigest(o.bundleDigest);
+
+/** POST /v1/search: the version is mandatory, it is the whole point of the route. */
+export function parseSearch(
+  body: unknown,
+  limits: Limits,
+): SearchQuery & { version: string; bundleDigest: string | undefined } {
+  const o = object(body, "", ["vector", "k", "version", "bundleDigest", "exclude"]);
+  const version = parseVersion(present(o, "version", ""));
+  return { ...parseSearchQuery(o, "", limits), version, bundleDigest: optionalDigest(o) };
+}
+
+export function parseSearchBatch(
+  body: unknown,
+  limits: Limits,
+): { version: string; bundleDigest: string | undefined; queries: SearchQuery[] } {
+  const o = object(body, "", ["queries", "version", "bundleDigest"]);
   const version = parseVersion(present(o, "version", ""));
   const queries = array(present(o, "queries", ""), "queries", limits.maxBatch).map((q, i) =>
     parseSearchQuery(object(q, at("queries", i), ["vector", "k", "exclude"]), at("queries", i), limits),
   );
-  return { version, queries };
+  return { version, bundleDigest: optionalDigest(o), queries };
 }
 
-export function parseEmbed(body: unknown): { viewer: ViewerFeatures; version: string | undefined } {
-  const o = object(body, "", ["viewer", "version"]);
-  return { viewer: parseViewer(present(o, "viewer", ""), "viewer"), version: optionalVersion(o) };
+export function parseEmbed(body: unknown): {
+  viewer: ViewerFeatures;
+  version: string | undefined;
+  bundleDigest: string | undefined;
+} {
+  const o = object(body, "", ["viewer", "version", "bundleDigest"]);
+  return {
+    viewer: parseViewer(present(o, "viewer", ""), "viewer"),
+    version: optionalVersion(o),
+    bundleDigest: optionalDigest(o),
+  };
 }
 
 export function parseEmbedBatch(
   body: unknown,
   limits: Limits,
-): { viewers: ViewerFeatures[]; version: string | undefined } {
-  const o = object(body, "", ["viewers", "version"]);
+): { viewers: ViewerFeatures[]; version: string | undefined; bundleDigest: string | undefined } {
+  const o = object(body, "", ["viewers", "version", "bundleDigest"]);
   const viewers = array(present(o, "viewers", ""), "viewers", limits.maxBatch).map((v, i) =>
     parseViewer(v, at("viewers", i)),
   );
-  return { viewers, version: optionalVersion(o) };
+  return { viewers, version: optionalVersion(o), bundleDigest: optionalDigest(o) };
 }
 
 export function parseRetrieve(
   body: unknown,
   limits: Limits,
-): RetrieveQuery & { version: string | undefined } {
-  const o = object(body, "", ["viewer", "k", "exclude", "version"]);
-  return { ...parseRetrieveQuery(o, "", limits), version: optionalVersion(o) };
+): RetrieveQuery & { version: string | undefined; bundleDigest: string | undefined } {
+  const o = object(body, "", ["viewer", "k", "exclude", "version", "bundleDigest"]);
+  return {
+    ...parseRetrieveQuery(o, "", limits),
+    version: optionalVersion(o),
+    bundleDigest: optionalDigest(o),
+  };
 }
 
 export function parseRetrieveBatch(
   body: unknown,
   limits: Limits,
-): { version: string | undefined; requests: RetrieveQuery[] } {
-  const o = object(body, "", ["requests", "version"]);
+): { version: string | undefined; bundleDigest: string | undefined; requests: RetrieveQuery[] } {
+  const o = object(body, "", ["requests", "version", "bundleDigest"]);
   const requests = array(present(o, "requests", ""), "requests", limits.maxBatch).map((r, i) =>
     parseRetrieveQuery(object(r, at("requests", i), ["viewer", "k", "exclude"]), at("requests", i), limits),
   );
-  return { version: optionalVersion(o), requests };
+  return { version: optionalVersion(o), bundleDigest: optionalDigest(o), requests };
 }

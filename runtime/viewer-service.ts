@@ -7,7 +7,7 @@ import { componentLogger, type Logger } from "../shared/log.ts";
 import { initTensorflow, registerBackendMetric } from "../shared/tf/backend.ts";
 import { defaultThreads } from "./ann-server.ts";
 import { type BundleSource, type OpenedBundle, openBundleSource } from "./bundle-source.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, bundleMismatch } from "./errors.ts";
 import { createApp, finishApp, type Lifecycle } from "./http.ts";
 import { JsonRoutes, withJsonRoutes } from "./json-routes.ts";
 import { listen, type RunningServer } from "./lifecycle.ts";
@@ -141,7 +141,7 @@ function mountViewerRoutes(
   metadata: () => ViewerServiceMetadata,
   maxBatch: number,
 ): void {
-  const pick = (version: string | undefined): Served => {
+  const pick = (version: string | undefined, bundleDigest: string | undefined): Served => {
     if (version === undefined) {
       throw new ApiError(
         "missing_field",
@@ -160,6 +160,8 @@ function mountViewerRoutes(
         },
       );
     }
+    if (bundleDigest !== undefined && bundleDigest !== s.info.bundleDigest)
+      throw bundleMismatch(version, bundleDigest, s.info.bundleDigest);
     return s;
   };
   const limits = { maxBatch, maxK: 1, maxExclude: 0, dims: 0 };
@@ -168,14 +170,24 @@ function mountViewerRoutes(
     res.json(metadata());
   });
   routes.post("/v1/embed", async (body) => {
-    const { viewer, version } = parseEmbed(body);
-    const s = pick(version);
-    return { version: s.info.version, embedding: Array.from(await s.embedder.embed(viewer)) };
+    const { viewer, version, bundleDigest } = parseEmbed(body);
+    const s = pick(version, bundleDigest);
+    const { info } = s;
+    return {
+      version: info.version,
+      bundleDigest: info.bundleDigest,
+      embedding: Array.from(await s.embedder.embed(viewer)),
+    };
   });
   routes.post("/v1/embed/batch", async (body) => {
-    const { viewers, version } = parseEmbedBatch(body, limits);
-    const s = pick(version);
+    const { viewers, version, bundleDigest } = parseEmbedBatch(body, limits);
+    const s = pick(version, bundleDigest);
     const embeddings = await s.embedder.embedMany(viewers, (i) => `viewers[${i}]`);
-    return { version: s.info.version, embeddings: embeddings.map((e) => Array.from(e)) };
+    const { info } = s;
+    return {
+      version: info.version,
+      bundleDigest: info.bundleDigest,
+      embeddings: embeddings.map((e) => Array.from(e)),
+    };
   });
 }

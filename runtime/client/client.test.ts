@@ -63,6 +63,29 @@ describe("RetrievalClient", () => {
     expect(res.results[0]?.id).toBe("item-12");
   });
 
+  it("never mixes two bundles published under one version label", async () => {
+    // Two training runs, both labelled v1: the viewer service holds one, the host the other.
+    const otherRun = fakeBundle({ version: "v1", run: "retrained" });
+    const vs = await start(startViewerService({ bundles: [otherRun], keep: 0, port: 0, log }));
+    const h = await host(v1);
+    const client = new RetrievalClient({ hostUrl: h.url, viewerUrl: vs.url });
+    const err = await client.retrieve(viewer, { k: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VersionMismatchError);
+    expect(err).toMatchObject({ status: 409, field: "bundleDigest" });
+    expect((err as Error).message).toMatch(/two bundles share this version label/);
+    // An embedding of the right label but the other run is refused by the host too.
+    const stray = await new RetrievalClient({ hostUrl: (await host(otherRun)).url }).embed(viewer);
+    expect(stray.bundleDigest).toBe(otherRun.digest);
+    await expect(client.search(stray, { k: 1 })).rejects.toMatchObject({
+      status: 409,
+      body: { error: { requestedDigest: otherRun.digest, servedDigest: v1.digest } },
+    });
+    // The same run on both sides retrieves as before.
+    const same = await start(startViewerService({ bundles: [v1], keep: 0, port: 0, log }));
+    const ok = new RetrievalClient({ hostUrl: h.url, viewerUrl: same.url });
+    expect((await ok.retrieve(viewer, { k: 1 })).version).toBe("v1");
+  });
+
   it("fails the second mismatch instead of looping", async () => {
     const h = await host(v1);
     let swaps = 0;
@@ -111,7 +134,9 @@ describe("RetrievalClient", () => {
     const client = new RetrievalClient({ hostUrl: (await host()).url });
     const forged = { model: "demo", version: "v1", vector: new Float32Array(8) } as unknown as Embedding;
     await expect(client.search(forged, { k: 1 })).rejects.toThrow(TypeError);
-    expect(() => new Embedding(Symbol("x"), "demo", "v1", new Float32Array(8))).toThrow(TypeError);
+    expect(() => new Embedding(Symbol("x"), "demo", "v1", "0".repeat(64), new Float32Array(8))).toThrow(
+      TypeError,
+    );
     const real = await client.embed(viewer);
     real.vector.fill(0);
     expect(Math.max(...real.vector)).toBeGreaterThan(0);

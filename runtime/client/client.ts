@@ -1,7 +1,8 @@
 // Version-synced retrieval client. It reads which version the ANN host serves, embeds with exactly
 // that viewer version (on a viewer service when given, else on the host itself), and searches with
-// the version asserted. A host that changed version in between answers 409; `retrieve` then
-// refreshes the metadata and retries once with a fresh embedding.
+// the version asserted. Every call also pins the host's bundle digest: a label names a version, the
+// digest the training run behind it. A host that changed version in between answers 409;
+// `retrieve` then refreshes the metadata and retries once with a fresh embedding.
 
 import type { ViewerFeatures } from "../../shared/tower/features.ts";
 import type { HostMetadata } from "../ann-host.ts";
@@ -76,18 +77,23 @@ export class RetrievalClient {
   async embed(viewer: ViewerFeatures): Promise<Embedding> {
     const meta = await this.metadata();
     const version = meta.viewerVersion;
+    const bundleDigest = meta.bundleDigest;
     const url = `${this.viewerUrl ?? this.hostUrl}/v1/embed`;
     const out = await this.mapMismatch(version, () =>
-      this.post<{ version: string; embedding: number[] }>(url, { viewer, version }),
+      this.post<{ version: string; bundleDigest?: string; embedding: number[] }>(url, {
+        viewer,
+        version,
+        bundleDigest,
+      }),
     );
-    if (out.version !== version) {
+    if (out.version !== version || out.bundleDigest !== bundleDigest) {
       throw new RuntimeApiError(
         200,
         "bad_response",
-        `${url} embedded with ${out.version}, asked for ${version}`,
+        `${url} embedded with ${out.version} (bundle ${out.bundleDigest}), asked for ${version} (bundle ${bundleDigest})`,
       );
     }
-    return issueEmbedding(meta.model, out.version, out.embedding);
+    return issueEmbedding(meta.model, out.version, bundleDigest, out.embedding);
   }
 
   /** Searches the host with the embedding's own version asserted; never with any other. */
@@ -96,6 +102,7 @@ export class RetrievalClient {
       vector: Embedding.wire(embedding),
       k: opts.k,
       version: embedding.version,
+      bundleDigest: embedding.bundleDigest,
     };
     if (opts.exclude) body.exclude = opts.exclude;
     return this.mapMismatch(embedding.version, () =>

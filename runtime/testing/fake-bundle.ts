@@ -1,5 +1,6 @@
 // A small in-memory bundle for tests: a real usearch index over clustered random vectors and a
 // deterministic stand-in viewer tower (no TensorFlow), so route tests run in milliseconds.
+import { createHash } from "node:crypto";
 import usearch from "usearch";
 import type { LoadedBundle, ViewerTower } from "../../shared/bundle/bundle.ts";
 import { itemKeysOf } from "../../shared/bundle/item-keys.ts";
@@ -11,6 +12,8 @@ export interface FakeBundleOptions {
   model?: string;
   items?: number;
   dims?: number;
+  /** The training run behind the label: two runs give two bundles (two digests) under one version. */
+  run?: string;
 }
 
 function unitVector(seed: string, dims: number): Float32Array {
@@ -114,7 +117,10 @@ export function fakeBundle(opts: FakeBundleOptions = {}): LoadedBundle & { viewe
   return {
     manifest,
     dir: "/nonexistent",
-    digest: `sha256-fake-${model}-${version}`,
+    // A digest of the form real ones have (clients pin it), naming what the fake is.
+    digest: createHash("sha256")
+      .update(`fake ${model} ${version} ${opts.run ?? ""}`)
+      .digest("hex"),
     viewer: fakeViewerTower(version, dims),
     index,
     keys,
