@@ -9,6 +9,13 @@ export const BUNDLE_FORMAT_VERSION = 2;
 export const READABLE_FORMAT_VERSIONS = [1, 2] as const;
 export const MANIFEST_FILE = "manifest.json";
 
+/**
+ * Bounds on the HNSW parameters, far above any useful setting (usearch's defaults are 16 and 64/128):
+ * a manifest may say 2^32, and the first search would then allocate beyond memory.
+ */
+export const MAX_CONNECTIVITY = 1024;
+export const MAX_EXPANSION = 65536;
+
 /** The version of a bundle nobody named: when it was made, e.g. v20261127T145131. */
 export const timestampVersion = () => `v${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}`;
 

@@ -118,9 +118,20 @@ function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions):
   }
   const probe = new Float32Array(manifest.dims);
   probe[0] = 1;
-  const hit = index.search(probe, 1, options.threads ?? 1);
-  const key = hit.keys[0];
-  if (hit.keys.length !== 1 || key === undefined || key > last) {
+  let keys: BigUint64Array;
+  try {
+    keys = index.search(probe, 1, options.threads ?? 1).keys;
+  } catch (err) {
+    // usearch throws plain errors ("Out of memory!" for a huge expansionSearch); the bundle is what
+    // is wrong, and callers (the gate, a host) tell a bad bundle from their own trouble by BundleError.
+    throw new BundleError(
+      "index_unreadable",
+      `${file}: a self-check search failed: ${(err as Error).message}`,
+      file,
+    );
+  }
+  const key = keys[0];
+  if (keys.length !== 1 || key === undefined || key > last) {
     throw new BundleError("index_unreadable", `${file}: a self-check search returned no valid key`, file);
   }
   return index;

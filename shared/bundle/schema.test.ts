@@ -23,4 +23,11 @@ describe("manifest schema", () => {
     expect(problems).toContain("/dims must be >= 1");
     expect(problems.some((p) => p.includes("must have required property 'files'"))).toBe(true);
   });
+
+  it("bounds the HNSW parameters, which size the memory a search allocates", () => {
+    const index = { file: "index.usearch", quantization: "f32", connectivity: 5000, expansionAdd: 64 };
+    const problems = manifestProblems({ index: { ...index, expansionSearch: 2 ** 32 } });
+    expect(problems).toContain("/index/connectivity must be <= 1024");
+    expect(problems).toContain("/index/expansionSearch must be <= 65536");
+  });
 });

@@ -3,7 +3,12 @@
 // Version 2 added the features' idHashes (a version-1 bundle's ids hash to one bucket).
 import { Ajv } from "ajv";
 import { MAX_ID_HASHES } from "../tower/features.ts";
-import { type BundleManifest, READABLE_FORMAT_VERSIONS } from "./manifest.ts";
+import {
+  type BundleManifest,
+  MAX_CONNECTIVITY,
+  MAX_EXPANSION,
+  READABLE_FORMAT_VERSIONS,
+} from "./manifest.ts";
 
 const relativePath = {
   type: "string",
@@ -77,9 +82,9 @@ export const manifestSchema = {
       properties: {
         file: relativePath,
         quantization: { enum: ["f32", "f16", "bf16", "i8"] },
-        connectivity: positiveInt,
-        expansionAdd: positiveInt,
-        expansionSearch: positiveInt,
+        connectivity: { ...positiveInt, maximum: MAX_CONNECTIVITY },
+        expansionAdd: { ...positiveInt, maximum: MAX_EXPANSION },
+        expansionSearch: { ...positiveInt, maximum: MAX_EXPANSION },
       },
     },
     items: {

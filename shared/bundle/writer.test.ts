@@ -1,6 +1,8 @@
-import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import type * as tf from "@tensorflow/tfjs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { initTensorflow } from "../tf/backend.ts";
@@ -94,6 +96,7 @@ describe("BundleWriter", () => {
     nan[3] = Number.NaN;
     await expect(w.addItems(["a"], nan)).rejects.toThrow(/item "a" has a non-finite value at dim 3/);
     await expect(w.addItems(["a\nb"], unit(1))).rejects.toThrow(/line break/);
+    await expect(w.addItems(["x\ud800"], unit(1))).rejects.toThrow(/"x\\ud800" is not valid Unicode/);
     await w.addItems(["a"], unit(1));
     await expect(w.addItems(["a"], unit(1))).rejects.toThrow(/"a" was already added/);
     // A repeat inside one batch is refused too, and the refused batch's new ids stay addable.
@@ -102,6 +105,13 @@ describe("BundleWriter", () => {
     await w.addItems(["b", "c"], unit(2));
     expect(w.count).toBe(3);
     await w.abort();
+  });
+
+  it("refuses HNSW parameters a reader would refuse, before any item is added", async () => {
+    expect(await code(BundleWriter.create(options({ expansionSearch: 2 ** 32 })))).toBe("invalid_input");
+    await expect(BundleWriter.create(options({ connectivity: 5000 }))).rejects.toThrow(
+      /connectivity must be an integer in \[2, 1024\], got 5000/,
+    );
   });
 
   it("refuses an existing directory, a dims mismatch, and an empty bundle", async () => {
@@ -146,5 +156,27 @@ describe("BundleWriter", () => {
     const after = await readdir(root);
     expect(after.length).toBe(before.length - 1);
     expect(after).not.toContain(path.basename(o.dir));
+  });
+
+  it("turns a full disk while writing keys into an error, and leaves nothing", async () => {
+    // A child process under RLIMIT_FSIZE: writes past 300 KiB fail with EFBIG, as ENOSPC would.
+    const dir = await mkdtemp(path.join(root, "full-"));
+    const script = path.join(dir, "write.ts");
+    await writeFile(
+      script,
+      `import { readdir } from "node:fs/promises";
+import { writeTestBundle } from ${JSON.stringify(path.join(import.meta.dirname, "testing.ts"))};
+const out = ${JSON.stringify(path.join(dir, "bundles"))};
+const error = await writeTestBundle(out, { items: 40_000 }).then(() => "none", (e) => e.message);
+console.log(JSON.stringify({ error, left: await readdir(out) }));
+`,
+    );
+    const { stdout } = await promisify(execFile)("bash", [
+      "-c",
+      'ulimit -f 300 && exec "$0" "$1"',
+      process.execPath,
+      script,
+    ]);
+    expect(JSON.parse(stdout)).toEqual({ error: expect.stringMatching(/EFBIG|file too large/i), left: [] });
   });
 });

@@ -27,6 +27,8 @@ import {
   type BundleFile,
   type BundleManifest,
   MANIFEST_FILE,
+  MAX_CONNECTIVITY,
+  MAX_EXPANSION,
   type Metric,
   type Quantization,
 } from "./manifest.ts";
@@ -89,6 +91,8 @@ export class BundleWriter {
   private readonly threads: number;
   private state: "open" | "busy" | "done" = "open";
   private items = 0;
+  /** A write of the keys file that failed (a full disk): the stream reports it between our calls. */
+  private keysError: Error | undefined;
 
   private constructor(options: BundleWriterOptions, finalDir: string, tempDir: string) {
     this.options = options;
@@ -98,6 +102,18 @@ export class BundleWriter {
     this.threads = options.threads ?? Math.max(1, availableParallelism());
     this.usearch = new Index(usearchConfig(options.dims, this.index));
     this.keys = createWriteStream(path.join(tempDir, LAYOUT.keys));
+    // Without a listener a failed write (ENOSPC, EFBIG) is an uncaught 'error' that kills the
+    // process and leaves the temporary directory; kept here, it fails the next call and aborts.
+    this.keys.on("error", (err) => {
+      this.keysError ??= err;
+    });
+  }
+
+  /** A bundle whose keys file lost a write cannot be finished: it is dropped, and the error thrown. */
+  private async assertKeysWritten(): Promise<void> {
+    if (!this.keysError) return;
+    await this.abort();
+    throw new Error(`writing ${LAYOUT.keys}: ${this.keysError.message}`, { cause: this.keysError });
   }
 
   /** Creates the temporary directory and saves both towers into it. */
@@ -165,6 +181,12 @@ export class BundleWriter {
             `addItems: item id ${JSON.stringify(id)} is empty or has a line break`,
           );
         }
+        // The keys file is UTF-8, where every lone surrogate is U+FFFD: two such ids would be one.
+        if (!id.isWellFormed())
+          throw new BundleError(
+            "invalid_input",
+            `addItems: item id ${JSON.stringify(id)} is not valid Unicode`,
+          );
         if (this.seen.has(id) || batch.has(id))
           throw new BundleError("invalid_input", `addItems: item id "${id}" was already added`);
         batch.add(id);
@@ -180,7 +202,13 @@ export class BundleWriter {
           : vectors.slice();
       this.usearch.add(keys, dense, this.threads);
       this.items += ids.length;
-      if (!this.keys.write(`${ids.join("\n")}\n`)) await drained(this.keys);
+      await this.assertKeysWritten();
+      try {
+        if (!this.keys.write(`${ids.join("\n")}\n`)) await drained(this.keys);
+      } catch (err) {
+        await this.assertKeysWritten();
+        throw err;
+      }
     } finally {
       if (this.state === "busy") this.state = "open";
     }
@@ -191,9 +219,13 @@ export class BundleWriter {
     this.enter();
     try {
       if (this.items === 0) throw new BundleError("invalid_input", "finish: the bundle has no items");
+      await this.assertKeysWritten();
       await new Promise<void>((resolve, reject) =>
         this.keys.end((err?: Error | null) => (err ? reject(err) : resolve())),
-      );
+      ).catch(async (err: Error) => {
+        await this.assertKeysWritten();
+        throw err;
+      });
       this.usearch.save(path.join(this.tempDir, LAYOUT.index));
       const files: BundleFile[] = [];
       for (const rel of await listFiles(this.tempDir)) {
@@ -251,9 +283,8 @@ export class BundleWriter {
   /** Drops everything written so far; safe to call more than once. */
   async abort(): Promise<void> {
     this.state = "done";
-    // An abort can land while a key write is in flight (a signal mid-batch); that write then fails
-    // with ERR_STREAM_DESTROYED, which is expected and must not become an uncaught 'error'.
-    this.keys.on("error", () => {});
+    // A key write in flight (a signal mid-batch) then fails with ERR_STREAM_DESTROYED, which the
+    // listener from the constructor takes.
     this.keys.destroy();
     await rm(this.tempDir, { recursive: true, force: true });
   }
@@ -268,18 +299,20 @@ export class BundleWriter {
 }
 
 function checkOptions(o: BundleWriterOptions): void {
-  const ints: [string, unknown, number][] = [
-    ["dims", o.dims, 1],
-    ["connectivity", o.connectivity ?? 16, 2],
-    ["expansionAdd", o.expansionAdd ?? 1, 1],
-    ["expansionSearch", o.expansionSearch ?? 1, 1],
-    ["threads", o.threads ?? 1, 1],
+  const ints: [string, unknown, number, number][] = [
+    ["dims", o.dims, 1, Number.POSITIVE_INFINITY],
+    ["connectivity", o.connectivity ?? 16, 2, MAX_CONNECTIVITY],
+    ["expansionAdd", o.expansionAdd ?? 1, 1, MAX_EXPANSION],
+    ["expansionSearch", o.expansionSearch ?? 1, 1, MAX_EXPANSION],
+    ["threads", o.threads ?? 1, 1, Number.POSITIVE_INFINITY],
   ];
-  for (const [name, v, min] of ints) {
-    if (!Number.isInteger(v) || (v as number) < min) {
+  // Refused here, before any item is embedded, rather than by the schema when the bundle is done.
+  for (const [name, v, min, max] of ints) {
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
+      const range = max === Number.POSITIVE_INFINITY ? `>= ${min}` : `in [${min}, ${max}]`;
       throw new BundleError(
         "invalid_input",
-        `BundleWriter: ${name} must be an integer >= ${min}, got ${String(v)}`,
+        `BundleWriter: ${name} must be an integer ${range}, got ${String(v)}`,
       );
     }
   }

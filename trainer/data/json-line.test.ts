@@ -38,6 +38,8 @@ describe("jsonId", () => {
     [{ a: 1 }, "must be a non-empty string or an integer"],
     [[1, 2], "must be a non-empty string or an integer"],
     [true, "must be a non-empty string or an integer"],
+    // JSON's "x\ud800": written as UTF-8 it would be "x\ufffd", as "x\udc00" would.
+    ["x\ud800", '"x\\ud800" is not valid Unicode (a lone surrogate)'],
   ])("refuses %j with its position", (value, reason) => {
     const err = jsonId("id", value, "t.jsonl", 4);
     expect(err).toBeInstanceOf(DataError);

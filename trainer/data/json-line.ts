@@ -32,5 +32,8 @@ export function jsonId(key: string, value: unknown, file: string, lineNo: number
     return String(value);
   }
   if (typeof value !== "string" || value === "") return bad("must be a non-empty string or an integer");
+  // A lone surrogate ("\ud800" escaped in JSON) is no character: written as UTF-8 it becomes U+FFFD,
+  // so "x\ud800" and "x\udc00" would be one id in the bundle, refused only after hours of training.
+  if (!value.isWellFormed()) return bad(`${JSON.stringify(value)} is not valid Unicode (a lone surrogate)`);
   return value;
 }
