@@ -1,15 +1,31 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { BundleError, tempPrefix } from "./files.ts";
 import { openBundle } from "./reader.ts";
 import { prepareBundle, resolveBundle } from "./source.ts";
 import { writeTestBundle } from "./testing.ts";
 import { type BundleStore, serveBundleStore } from "./testing-store.ts";
 import type { FinishedBundle } from "./writer.ts";
+
+// Lets a test put another resolve's copy in place between a download's last check and its rename.
+const beforeRename = vi.hoisted(() => ({ once: undefined as ((to: string) => Promise<void>) | undefined }));
+vi.mock("node:fs/promises", async (importOriginal) => {
+  const fs = await importOriginal<typeof import("node:fs/promises")>();
+  return {
+    ...fs,
+    rename: async (from: string, to: string) => {
+      const hook = beforeRename.once;
+      beforeRename.once = undefined;
+      await hook?.(to);
+      return fs.rename(from, to);
+    },
+  };
+});
 
 let root: string;
 let served: string;
@@ -28,6 +44,17 @@ beforeAll(async () => {
   await writeFile(weights, bytes);
   await cp(good.dir, path.join(served, "models", "short"), { recursive: true });
   await rm(path.join(served, "models", "short", "items.keys"));
+  const manifest = await readFile(path.join(good.dir, "manifest.json"));
+  for (const [name, bytes] of [
+    ["bom", Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), manifest])],
+    [
+      "latin1",
+      Buffer.from(manifest.toString("utf8").replace('"source": "test"', '"source": "caf\xe9"'), "latin1"),
+    ],
+  ] as const) {
+    await cp(good.dir, path.join(served, "models", name), { recursive: true });
+    await writeFile(path.join(served, "models", name, "manifest.json"), bytes);
+  }
   server = await serveBundleStore(served);
   base = `${server.base}/models`;
 });
@@ -57,6 +84,9 @@ describe("resolveBundle", () => {
     expect(first.dir).toBe(path.join(cacheDir, "test-model", `v1-${good.digest.slice(0, 16)}`));
     const bundle = await openBundle(first.dir);
     expect(bundle.digest).toBe(good.digest);
+    expect(await readFile(path.join(first.dir, "manifest.json"))).toEqual(
+      await readFile(path.join(good.dir, "manifest.json")),
+    );
     bundle.close();
     const before = server.requests.length;
     const second = await resolveBundle(`${base}/v1/`, { cacheDir });
@@ -108,6 +138,9 @@ describe("resolveBundle", () => {
     ],
     ["short", "download_failed", /items\.keys answered 404/],
     ["missing", "download_failed", /manifest\.json answered 404/],
+    // Refused from disk too: the digest is of the bytes, so they are not repaired on the way.
+    ["bom", "manifest_unreadable", /^manifest\.json starts with a byte order mark/],
+    ["latin1", "manifest_unreadable", /^manifest\.json is not valid UTF-8$/],
   ])("refuses the %s bundle with %s and leaves no cache entry", async (name, code, message) => {
     const cacheDir = path.join(root, `cache-${name}`);
     const err = await resolveBundle(`${base}/${name}`, { cacheDir }).catch((e: unknown) => e);
@@ -118,6 +151,55 @@ describe("resolveBundle", () => {
     expect((await cacheContents(cacheDir)).filter((p) => p.includes(path.sep) || p.includes("tmp"))).toEqual(
       [],
     );
+  });
+
+  it("keeps the copy another resolve renamed into place first, and removes its own", async () => {
+    const cacheDir = path.join(root, "cache-race");
+    const entry = path.join(cacheDir, "test-model", `v1-${good.digest.slice(0, 16)}`);
+    beforeRename.once = (to) => cp(good.dir, to, { recursive: true });
+    const resolved = await resolveBundle(`${base}/v1`, { cacheDir });
+    expect(resolved).toMatchObject({ dir: entry, origin: "cache" });
+    expect(resolved.verified?.digest).toBe(good.digest);
+    expect(await readdir(path.dirname(entry))).toEqual([path.basename(entry)]);
+  });
+
+  it("resolves the same bundle side by side into one cache entry", async () => {
+    const cacheDir = path.join(root, "cache-side-by-side");
+    const all = await Promise.all(Array.from({ length: 4 }, () => resolveBundle(`${base}/v1`, { cacheDir })));
+    expect(new Set(all.map((r) => r.dir)).size).toBe(1);
+    expect(await readdir(path.dirname(all[0]?.dir as string))).toHaveLength(1);
+  });
+
+  it("stops reading a manifest.json past 16 MiB, where a wrong URL could send gigabytes", async () => {
+    const chunk = Buffer.alloc(1 << 20, 0x20);
+    let sent = 0;
+    const endless = createHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      const pump = () => {
+        while (!res.destroyed && sent < 256) {
+          sent++;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => endless.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = endless.address() as AddressInfo;
+      const err = await resolveBundle(`http://127.0.0.1:${port}/b`, {
+        cacheDir: path.join(root, "cache-endless"),
+      }).catch((e: unknown) => e);
+      expect((err as BundleError).code).toBe("manifest_unreadable");
+      expect((err as Error).message).toMatch(
+        /manifest\.json sent more than the 16 MiB limit for manifest\.json/,
+      );
+      // The body was cancelled, not drained: what the server got out is the limit plus socket buffers.
+      expect(sent).toBeLessThan(64);
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((resolve) => endless.close(resolve));
+    }
   });
 
   it("names why a store could not be reached, not only that fetch failed", async () => {

@@ -9,6 +9,8 @@ import { componentLogger } from "../log.ts";
 import { BundleError, fsyncDirectories, fsyncPath, pathExists, tempSibling, tempSiblings } from "./files.ts";
 import { type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
 import {
+  MAX_MANIFEST_BYTES,
+  manifestTooLarge,
   parseManifest,
   resolveBundleDir,
   startVerification,
@@ -77,11 +79,12 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
     throw new BundleError("invalid_input", `a cache directory is required to fetch ${uri}`);
   const base = uri.endsWith("/") ? uri : `${uri}/`;
   const timeoutMs = options.timeoutMs ?? 600_000;
-  const text = new TextDecoder().decode(await fetchAll(new URL(MANIFEST_FILE, base), timeoutMs));
-  const { manifest, digest } = parseManifest(text);
+  // Kept as bytes: the digest is theirs, and the cached manifest.json is written exactly as fetched.
+  const bytes = await fetchManifest(new URL(MANIFEST_FILE, base), timeoutMs);
+  const { manifest, digest } = parseManifest(bytes);
   const target = cacheEntry(options.cacheDir, manifest, digest);
   await sweepAbandoned(target, timeoutMs);
-  const cached = await verifiedCopy(target);
+  const cached = await verifiedCopy(target, "downloading again");
   if (cached) {
     log.info({ uri, dir: target }, "bundle found in cache");
     return { dir: target, origin: "cache", verified: cached };
@@ -95,22 +98,17 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
       const url = new URL(f.path.split("/").map(encodeURIComponent).join("/"), base);
       await download(url, path.join(temp, f.path), f, timeoutMs);
     }
-    await writeFile(path.join(temp, MANIFEST_FILE), text);
+    await writeFile(path.join(temp, MANIFEST_FILE), bytes);
     await fsyncPath(path.join(temp, MANIFEST_FILE));
     await fsyncDirectories(
       temp,
       manifest.files.map((f) => f.path),
     );
-    // A stale or damaged copy under the same name is replaced; a concurrent winner is kept.
-    if (await pathExists(target)) {
-      const winner = await verifiedCopy(target);
-      if (winner) {
-        await rm(temp, { recursive: true, force: true });
-        return { dir: target, origin: "cache", verified: winner };
-      }
-      await rm(target, { recursive: true, force: true });
+    const winner = await moveIntoPlace(temp, target);
+    if (winner) {
+      await rm(temp, { recursive: true, force: true });
+      return { dir: target, origin: "cache", verified: winner };
     }
-    await rename(temp, target);
     await fsyncPath(parent);
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
@@ -118,6 +116,29 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
   }
   log.info({ uri, dir: target, files: manifest.files.length }, "bundle downloaded and verified");
   return { dir: target, origin: "download" };
+}
+
+/**
+ * Renames a verified download to `target`, unless another resolve of the same bundle (this process
+ * or another pod on a shared cache) got there first: its verified copy is returned and kept. The
+ * rename itself is the test, since rename(2) will not replace a non-empty directory; checking for
+ * the target first left a window in which both saw none and the second rename failed. A damaged
+ * copy in place is replaced.
+ */
+async function moveIntoPlace(temp: string, target: string): Promise<VerifiedContents | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await rename(temp, target);
+      return undefined;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A third refusal means others keep replacing damaged copies too: give up rather than spin.
+      if ((code !== "ENOTEMPTY" && code !== "EEXIST") || attempt === 3) throw err;
+    }
+    const inPlace = await verifiedCopy(target, "replacing it");
+    if (inPlace) return inPlace;
+    await rm(target, { recursive: true, force: true });
+  }
 }
 
 // Beyond the request timeout, a margin for the steps between requests (fsync, rename).
@@ -147,12 +168,12 @@ async function newestMtime(dir: string): Promise<number> {
   return newest;
 }
 
-async function verifiedCopy(dir: string): Promise<VerifiedContents | undefined> {
+async function verifiedCopy(dir: string, then: string): Promise<VerifiedContents | undefined> {
   if (!(await pathExists(dir))) return undefined;
   try {
     return await verifyContents(dir);
   } catch (err) {
-    log.warn({ dir, err: (err as Error).message }, "cached bundle failed verification; downloading again");
+    log.warn({ dir, err: (err as Error).message }, `cached bundle failed verification; ${then}`);
     return undefined;
   }
 }
@@ -178,13 +199,23 @@ function fetchFailure(err: unknown): string {
   return why && !e.message.includes(why) ? `${e.message} (${why})` : e.message;
 }
 
-async function fetchAll(url: URL, timeoutMs: number): Promise<Uint8Array> {
+/** The manifest's bytes, refused as soon as they pass the limit: a wrong URL may answer with anything. */
+async function fetchManifest(url: URL, timeoutMs: number): Promise<Uint8Array> {
   const res = await get(url, timeoutMs);
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
   try {
-    return new Uint8Array(await res.arrayBuffer());
+    // Throwing out of the loop cancels the body, so the rest is never received.
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      if (bytes > MAX_MANIFEST_BYTES) throw manifestTooLarge(`GET ${url} sent more than`);
+      chunks.push(chunk);
+    }
   } catch (err) {
+    if (err instanceof BundleError) throw err;
     throw new BundleError("download_failed", `GET ${url}: ${(err as Error).message}`);
   }
+  return Buffer.concat(chunks);
 }
 
 /** Streams one file to disk, hashing as it goes; stops as soon as it exceeds the expected size. */

@@ -130,11 +130,28 @@ export async function verifyContents(dir: string): Promise<VerifiedContents> {
   return (await startVerification(dir)).contents;
 }
 
+/** A manifest is a few KB; the limit bounds what a stray file or a wrong URL can make a reader buffer. */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
+/** `lead` ends where the limit is named: "… is N bytes, over" or "… sent more than". */
+export function manifestTooLarge(lead: string): BundleError {
+  return new BundleError(
+    "manifest_unreadable",
+    `${lead} the ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB limit for ${MANIFEST_FILE} (a real one is a few KB)`,
+    MANIFEST_FILE,
+  );
+}
+
 async function readManifest(dir: string): Promise<VerifiedBundle> {
-  let text: string;
+  const file = path.join(dir, MANIFEST_FILE);
+  let bytes: Uint8Array;
   try {
-    text = await readFile(path.join(dir, MANIFEST_FILE), "utf8");
+    const { size } = await stat(file);
+    if (size > MAX_MANIFEST_BYTES)
+      throw manifestTooLarge(`${MANIFEST_FILE} in ${dir} is ${size} bytes, over`);
+    bytes = await readFile(file);
   } catch (err) {
+    if (err instanceof BundleError) throw err;
     const code = (err as NodeJS.ErrnoException).code === "ENOENT" ? "missing_file" : "manifest_unreadable";
     throw new BundleError(
       code,
@@ -142,11 +159,34 @@ async function readManifest(dir: string): Promise<VerifiedBundle> {
       MANIFEST_FILE,
     );
   }
-  return parseManifest(text);
+  return parseManifest(bytes);
 }
 
-/** Parses manifest.json text: JSON, then formatVersion, then the schema. The digest is of `text`. */
-export function parseManifest(text: string): VerifiedBundle {
+// The digest covers the bytes, so the text must be exactly what they say: a lenient decoder would
+// turn every invalid byte into U+FFFD (two manifests differing there would parse alike) and drop a
+// BOM (accepted over http, refused by JSON.parse from disk). JSON text has no BOM (RFC 8259 8.1).
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function decodeManifest(bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new BundleError("manifest_unreadable", `${MANIFEST_FILE} is not valid UTF-8`, MANIFEST_FILE);
+  }
+  if (text.startsWith("\uFEFF")) {
+    throw new BundleError(
+      "manifest_unreadable",
+      `${MANIFEST_FILE} starts with a byte order mark; JSON text must not`,
+      MANIFEST_FILE,
+    );
+  }
+  return text;
+}
+
+/** Parses manifest.json's bytes: UTF-8, JSON, then formatVersion, then the schema. The digest is of `bytes`. */
+export function parseManifest(bytes: Uint8Array): VerifiedBundle {
+  const text = decodeManifest(bytes);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -198,7 +238,7 @@ export function parseManifest(text: string): VerifiedBundle {
       );
     }
   }
-  return { manifest, digest: sha256(text) };
+  return { manifest, digest: sha256(bytes) };
 }
 
 function referencedFiles(m: BundleManifest): string[] {

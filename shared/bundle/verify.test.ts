@@ -1,0 +1,77 @@
+// The bundle digest is sha256 of manifest.json's exact bytes, so those bytes are hashed as read and
+// refused, rather than repaired, when they are not the UTF-8 JSON a manifest is.
+import { cp, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BundleError, sha256 } from "./files.ts";
+import { verifyContents } from "./verify.ts";
+
+// Written by an earlier release and committed: its digest must not move.
+const fixture = fileURLToPath(new URL("./fixtures/format-v1/v1", import.meta.url));
+const fixtureDigest = "d18472da420454a312b261ab68ae7b8ec317dafcd94ac174b8cb8f39a8e20891";
+
+let root: string;
+let n = 0;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), "bundle-verify-test-"));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+/** A copy of the fixture whose manifest.json is `edit` of its bytes (the files it lists are untouched). */
+async function withManifest(edit: (bytes: Buffer) => Buffer): Promise<{ dir: string; bytes: Buffer }> {
+  const dir = path.join(root, `copy-${n++}`);
+  await cp(fixture, dir, { recursive: true });
+  const bytes = edit(await readFile(path.join(dir, "manifest.json")));
+  await writeFile(path.join(dir, "manifest.json"), bytes);
+  return { dir, bytes };
+}
+
+/** The fixture's manifest with training.params.source set to these bytes. */
+const source = (value: Buffer) => (bytes: Buffer) => {
+  const [before, after] = bytes.toString("latin1").split('"source": "test"');
+  return Buffer.concat([
+    Buffer.from(`${before}"source": "`, "latin1"),
+    value,
+    Buffer.from(`"${after}`, "latin1"),
+  ]);
+};
+
+async function refusal(dir: string): Promise<BundleError> {
+  const err = await verifyContents(dir).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(BundleError);
+  return err as BundleError;
+}
+
+describe("the bundle digest", () => {
+  it("is sha256 of manifest.json's bytes, unchanged for a committed bundle and for UTF-8 text", async () => {
+    expect((await verifyContents(fixture)).digest).toBe(fixtureDigest);
+    const { dir, bytes } = await withManifest(source(Buffer.from("café ☕", "utf8")));
+    expect((await verifyContents(dir)).digest).toBe(sha256(bytes));
+  });
+
+  it("refuses bytes that are not UTF-8, which a lenient decoder gave one digest for two manifests", async () => {
+    for (const byte of [0xe9, 0xff]) {
+      const { dir } = await withManifest(source(Buffer.from([0x63, 0x61, 0x66, byte])));
+      const err = await refusal(dir);
+      expect(err.code).toBe("manifest_unreadable");
+      expect(err.message).toBe("manifest.json is not valid UTF-8");
+    }
+  });
+
+  it("refuses a byte order mark with its own message (it is refused over http the same way)", async () => {
+    const { dir } = await withManifest((bytes) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]));
+    const err = await refusal(dir);
+    expect(err.code).toBe("manifest_unreadable");
+    expect(err.message).toMatch(/^manifest\.json starts with a byte order mark/);
+  });
+
+  it("refuses a manifest.json over 16 MiB without reading it", async () => {
+    const { dir } = await withManifest((bytes) => bytes);
+    await truncate(path.join(dir, "manifest.json"), 16 * 1024 * 1024 + 1);
+    const err = await refusal(dir);
+    expect(err.code).toBe("manifest_unreadable");
+    expect(err.message).toMatch(/is 16777217 bytes, over the 16 MiB limit for manifest\.json/);
+  });
+});
