@@ -1,9 +1,10 @@
 // `towerops runtime --workers 2` as a real process tree: both workers serve one port, /metrics on
 // any of them is the whole pod's, a worker that dies is replaced while the other keeps serving,
-// the bundle is hashed once (in the primary), a refused bundle or a worker that cannot start
-// stops everything with exit 1, and SIGTERM drains to exit 0.
+// a replacement that cannot load is retried while the other serves, the bundle is hashed once (in
+// the primary), a refused bundle or a worker that cannot start while none serves stops everything
+// with exit 1, and SIGTERM drains to exit 0.
 import { readFileSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { cp, readFile, rename, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
@@ -82,6 +83,43 @@ describe("towerops runtime --workers", () => {
     expect(workerPids(rt.child.pid as number)).toHaveLength(2);
     rt.child.kill("SIGTERM");
     expect(await rt.exited).toBe(0);
+  });
+
+  // Its bundle directory went away under a serving host (pruned, or replaced by a deployer).
+  async function servingWithoutItsBundle(name: string) {
+    const dir = path.join(fixture.tmp(), name);
+    await cp(fixture.bundleDir(), dir, { recursive: true });
+    const rt = startRuntime(["--bundle", dir, "--port", "0", "--workers", "2"]);
+    const url = (await rt.waitFor("serving workers ready")).url as string;
+    await rename(dir, `${dir}.away`);
+    return { rt, url, restore: () => rename(`${dir}.away`, dir) };
+  }
+  const retrying = "serving worker failed to load; retrying while the others serve";
+
+  it("keeps serving when a replacement cannot load, and retries it with backoff until it can", async () => {
+    const { rt, url, restore } = await servingWithoutItsBundle("pruned");
+    const [victim] = workerPids(rt.child.pid as number);
+    process.kill(victim as number, "SIGKILL");
+    // This used to stop the survivor too: the replacement had never been ready.
+    expect(await rt.waitFor(retrying)).toMatchObject({ worker: 3, serving: 1, retryInMs: 1000 });
+    expect(await rt.waitFor(retrying, 2)).toMatchObject({ worker: 4, serving: 1, retryInMs: 2000 });
+    expect((await search(url)).status).toBe(200);
+
+    await restore();
+    expect((await rt.waitFor("ANN host ready", 3)).worker).toBe(5);
+    expect(rt.seen.some((l) => l.msg === "stopping serving workers")).toBe(false);
+    rt.child.kill("SIGTERM");
+    expect(await rt.exited).toBe(0);
+  });
+
+  it("exits 1 when a replacement cannot load and no worker serves", async () => {
+    const { rt } = await servingWithoutItsBundle("pruned-all");
+    for (const pid of workerPids(rt.child.pid as number)) process.kill(pid, "SIGKILL");
+    expect(await rt.exited).toBe(1);
+    expect(rt.seen.find((l) => l.msg === "stopping serving workers")).toMatchObject({
+      reason: "no worker serves and a replacement failed to start",
+    });
+    expect(rt.seen.some((l) => l.msg === retrying)).toBe(false);
   });
 
   it("runs the viewer role the same way", async () => {

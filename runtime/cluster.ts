@@ -3,7 +3,8 @@
 // (every hand-off is a wake-up, and a small batch split over two search threads ends unevenly);
 // one process per core, each answering and searching on its own thread, keeps both busy: about
 // +30% requests/s at 100k items. The primary only supervises: it forks the workers, replaces one
-// that dies after it was ready, stops them all on a signal, and aggregates their metrics.
+// that dies (and retries a replacement that cannot load), stops them all on a signal, and
+// aggregates their metrics.
 import cluster, { type Worker } from "node:cluster";
 import type { Registry } from "prom-client";
 import type { Logger } from "../shared/log.ts";
@@ -34,18 +35,29 @@ export interface SuperviseOptions {
   verify?: () => Promise<string[]>;
   /** Wait before replacing a worker that died after it was ready. Default 1 s. */
   restartDelayMs?: number;
+  /**
+   * Longest wait between attempts at a replacement that keeps failing to load; the wait doubles
+   * from `restartDelayMs` up to this. Default 30 s.
+   */
+  maxRestartDelayMs?: number;
 }
 
 /**
  * Runs the primary until every worker has exited; resolves with the process exit code. A worker
- * that exits before it was ever ready (a refused bundle, a port in use) stops them all with code 1
- * rather than being forked again in a loop: the pod restarts and the old version keeps serving.
+ * that exits before it was ready while no other serves (at start: a refused bundle, a port in use)
+ * stops them all with code 1 rather than being forked again in a loop: the pod restarts and the old
+ * version keeps serving. While others serve, one that cannot load (its bundle directory pruned
+ * since, memory short) is tried again with backoff: the host keeps serving with the workers it
+ * has, as a single process in its place would.
  */
 export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
-  const { log } = opts;
+  const { log, restartDelayMs = 1000, maxRestartDelayMs = 30_000 } = opts;
   const metrics = workerMetrics();
   const live = new Map<number, Worker>();
   const everReady = new Set<number>();
+  // Replacements that failed to load since a worker last became ready: the backoff exponent.
+  let failedLoads = 0;
+  const pending = new Set<NodeJS.Timeout>();
   let stopping = false;
   let code = 0;
   let announced = false;
@@ -57,10 +69,20 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
     const stop = (reason: string) => {
       if (stopping) return;
       stopping = true;
+      for (const t of pending) clearTimeout(t);
       log.info({ reason, workers: live.size }, "stopping serving workers");
       // Each worker drains as a single process would: readiness off, in-flight requests finish.
       for (const w of live.values()) w.process.kill("SIGTERM");
       if (live.size === 0) resolve(code);
+    };
+
+    const serving = () => [...live.keys()].filter((id) => everReady.has(id)).length;
+    const forkLater = (delayMs: number) => {
+      const t = setTimeout(() => {
+        pending.delete(t);
+        if (!stopping) fork();
+      }, delayMs);
+      pending.add(t);
     };
 
     const fork = () => {
@@ -73,6 +95,7 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
           else asking.add(worker);
         } else if (m.towerops === "ready") {
           everReady.add(worker.id);
+          failedLoads = 0;
           if (!announced && everReady.size === opts.workers) {
             announced = true;
             log.info({ url: m.url, workers: opts.workers }, "serving workers ready");
@@ -89,15 +112,26 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
         if (stopping) {
           if (exitCode !== 0 && exitCode !== null) code = 1;
           if (live.size === 0) resolve(code);
-        } else if (!everReady.has(worker.id)) {
+        } else if (everReady.has(worker.id)) {
+          log.warn({ worker: worker.id, exitCode, signal }, "serving worker exited; starting a replacement");
+          forkLater(restartDelayMs);
+        } else if (serving() > 0) {
+          failedLoads++;
+          const retryInMs = Math.min(restartDelayMs * 2 ** (failedLoads - 1), maxRestartDelayMs);
+          log.error(
+            { worker: worker.id, exitCode, signal, serving: serving(), failedLoads, retryInMs },
+            "serving worker failed to load; retrying while the others serve",
+          );
+          forkLater(retryInMs);
+        } else {
+          // Nothing serves, so nothing is kept by waiting: a restart says so to the orchestrator.
           log.error({ worker: worker.id, exitCode, signal }, "serving worker exited before it was ready");
           code = 1;
-          stop("a worker failed to start");
-        } else {
-          log.warn({ worker: worker.id, exitCode, signal }, "serving worker exited; starting a replacement");
-          setTimeout(() => {
-            if (!stopping) fork();
-          }, opts.restartDelayMs ?? 1000);
+          stop(
+            everReady.size === 0
+              ? "a worker failed to start"
+              : "no worker serves and a replacement failed to start",
+          );
         }
       });
     };
