@@ -126,8 +126,8 @@ export function registerTrain(program: Command): void {
       int(1, MAX_HISTORY),
       DEFAULT_TRAIN_CONFIG.historyLength,
     )
-    .option("--user-buckets <n>", "user-id hash buckets (0 = 2x users)", int(0), 0)
-    .option("--item-buckets <n>", "item-id hash buckets (0 = 2x items)", int(0), 0)
+    .option("--user-buckets <n>", "user-id hash buckets (0 = 2x users, at least 1024)", int(0), 0)
+    .option("--item-buckets <n>", "item-id hash buckets (0 = 2x items, at least 1024)", int(0), 0)
     .option(
       "--id-hashes <n>",
       "buckets each user and item id hashes to, their rows averaged (1 makes ~40% of ids share a row with another)",
