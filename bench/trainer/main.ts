@@ -209,7 +209,8 @@ if (data && cases.has("quality")) {
       items: size.items,
       events: size.events,
       eval_users: run.exact.users,
-      train_seconds: r(run.seconds, 1),
+      // Training plus its evaluation after every epoch; examples_per_s is training alone.
+      run_seconds: r(run.seconds, 1),
       examples_per_s: Math.round(run.examplesPerSecond),
       ...versusPopularity(run),
       ...(run.ann ? { recall_at_100_ann: r(run.ann.metrics["recall@100"] ?? 0) } : {}),

@@ -13,6 +13,15 @@ export interface IndexParams {
   expansionSearch: number;
 }
 
+/** What a bundle is built with unless told otherwise, and what evaluation builds to match it. */
+export const DEFAULT_INDEX_PARAMS: IndexParams = {
+  metric: "ip",
+  quantization: "f32",
+  connectivity: 16,
+  expansionAdd: 128,
+  expansionSearch: 64,
+};
+
 export function usearchConfig(dims: number, p: IndexParams): IndexConfig {
   return {
     dimensions: dims,

@@ -21,7 +21,7 @@ import {
   sha256,
   tempSibling,
 } from "./files.ts";
-import { usearchConfig } from "./index-config.ts";
+import { DEFAULT_INDEX_PARAMS, usearchConfig } from "./index-config.ts";
 import {
   BUNDLE_FORMAT_VERSION,
   type BundleFile,
@@ -51,14 +51,6 @@ export interface IndexOptions {
   /** Stored in the manifest; the reader applies it (usearch does not store it in the file). */
   expansionSearch?: number;
 }
-
-export const INDEX_DEFAULTS: Required<IndexOptions> = {
-  metric: "ip",
-  quantization: "f32",
-  connectivity: 16,
-  expansionAdd: 128,
-  expansionSearch: 64,
-};
 
 export interface BundleWriterOptions extends IndexOptions {
   /** Final bundle directory; must not exist. Its parent receives the temporary directory. */
@@ -98,7 +90,7 @@ export class BundleWriter {
     this.options = options;
     this.finalDir = finalDir;
     this.tempDir = tempDir;
-    this.index = { ...INDEX_DEFAULTS, ...definedOnly(options) };
+    this.index = { ...DEFAULT_INDEX_PARAMS, ...definedOnly(options) };
     this.threads = options.threads ?? Math.max(1, availableParallelism());
     this.usearch = new Index(usearchConfig(options.dims, this.index));
     this.keys = createWriteStream(path.join(tempDir, LAYOUT.keys));
@@ -341,7 +333,7 @@ async function assertAbsent(dir: string): Promise<void> {
 }
 
 function definedOnly(o: IndexOptions): IndexOptions {
-  const keys = Object.keys(INDEX_DEFAULTS) as (keyof IndexOptions)[];
+  const keys = Object.keys(DEFAULT_INDEX_PARAMS) as (keyof IndexOptions)[];
   return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as IndexOptions;
 }
 

@@ -195,7 +195,12 @@ export function registerTrain(program: Command): void {
       int(0),
       0,
     )
-    .option("--eval-users <n>", "evaluate at most n held-out users (0 = all)", int(0), 5000)
+    .option(
+      "--eval-users <n>",
+      "evaluate a seeded sample of n held-out users, less those whose held-out items were all in training (0 = all)",
+      int(0),
+      5000,
+    )
     .option("--no-exclude-train", "keep users' training items in their evaluated rankings")
     .option("--no-compare", "skip the uncorrected comparison run for the popularity-decile chart")
     .option("--no-bundle", "write the checkpoint and report only")

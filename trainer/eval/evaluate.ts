@@ -90,6 +90,7 @@ export async function evaluateIndex(x: QueryInputs, index: Index): Promise<Retri
     x.set,
     {
       onRows: (done) => x.onProgress?.(done, n),
+      searchPerK: true,
     },
   );
 }

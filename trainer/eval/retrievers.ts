@@ -3,7 +3,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import * as tf from "@tensorflow/tfjs";
 import { Index } from "usearch";
-import { usearchConfig } from "../../shared/bundle/index-config.ts";
+import { DEFAULT_INDEX_PARAMS, usearchConfig } from "../../shared/bundle/index-config.ts";
 import { topK } from "./topk.ts";
 
 export interface SearchOptions {
@@ -80,10 +80,12 @@ export interface AnnOptions {
   threads: number;
 }
 
+// A bundle's own graph and search breadth: recall measured with more generous settings (it was
+// expansionSearch 256 against a bundle's 64) would promise more than serving returns.
 export const DEFAULT_ANN: AnnOptions = {
-  connectivity: 16,
-  expansionAdd: 128,
-  expansionSearch: 256,
+  connectivity: DEFAULT_INDEX_PARAMS.connectivity,
+  expansionAdd: DEFAULT_INDEX_PARAMS.expansionAdd,
+  expansionSearch: DEFAULT_INDEX_PARAMS.expansionSearch,
   threads: 2,
 };
 
