@@ -1,8 +1,14 @@
-import { mkdir, mkdtemp, readdir, symlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
-import { pruneBundles } from "./retention.ts";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
+import type { Logger } from "../log.ts";
+import { pruneAfter, pruneBundles } from "./retention.ts";
+
+vi.mock("node:fs/promises", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("node:fs/promises")>();
+  return { ...actual, rm: vi.fn(actual.rm) };
+});
 
 /** Bundles v1..vN written a day apart, v1 oldest. */
 async function versions(n: number): Promise<string> {
@@ -26,22 +32,63 @@ describe("pruneBundles", () => {
     await mkdir(path.join(dir, ".v6.staging"));
     // Left by a prune killed between its rename and its delete.
     await mkdir(path.join(dir, ".removing-v0-123"));
-    expect(await pruneBundles(dir, 2, ["v5"])).toEqual(["v3", "v2"]);
+    expect(await pruneBundles(dir, 2, ["v5"])).toEqual({ removed: ["v3", "v2"], failed: [] });
     expect((await readdir(dir)).sort()).toEqual([".v6.staging", "README", "live", "notes", "v1", "v4", "v5"]);
   });
 
   it("keeps the current bundle even when it is not among the newest", async () => {
     const dir = await versions(4);
     // A rerun of a finished older version.
-    expect(await pruneBundles(dir, 2, ["v2"])).toEqual(["v3", "v1"]);
+    expect((await pruneBundles(dir, 2, ["v2"])).removed).toEqual(["v3", "v1"]);
     expect((await readdir(dir)).sort()).toEqual(["v2", "v4"]);
-    expect(await pruneBundles(dir, 2, ["v2"])).toEqual([]);
+    expect((await pruneBundles(dir, 2, ["v2"])).removed).toEqual([]);
   });
 
   it("keeps every current bundle, even more of them than the bound", async () => {
     const dir = await versions(4);
     // A gate's candidate and baseline, both in one download cache.
-    expect(await pruneBundles(dir, 1, ["v1", "v3"])).toEqual(["v4", "v2"]);
+    expect((await pruneBundles(dir, 1, ["v1", "v3"])).removed).toEqual(["v4", "v2"]);
+  });
+
+  it("names what it cannot remove, and still removes the rest", async () => {
+    const dir = await versions(4);
+    // A leftover of an earlier prune that cannot be emptied (another user's files; root would get
+    // through a chmod, so the refusal is simulated), and a bundle whose removal fails the same way.
+    await mkdir(path.join(dir, ".removing-v0-1"));
+    const denied = (p: unknown) => /\.removing-(v0|v2)-/.test(String(p));
+    const actual = await vi.importActual<typeof import("node:fs/promises")>("node:fs/promises");
+    vi.mocked(rm).mockImplementation(async (p, o) => {
+      if (denied(p)) throw new Error(`EACCES: permission denied, rmdir '${String(p)}'`);
+      return actual.rm(p, o);
+    });
+    onTestFinished(() => {
+      vi.mocked(rm).mockImplementation(actual.rm);
+    });
+    const pruned = await pruneBundles(dir, 1, ["v4"]);
+    expect(pruned.removed).toEqual(["v3", "v2", "v1"]);
+    expect(pruned.failed.map((f) => f.name)).toEqual([".removing-v0-1", "v2"]);
+    expect(pruned.failed[0]?.error).toMatch(/EACCES/);
+    expect((await readdir(dir)).filter((n) => !n.startsWith("."))).toEqual(["v4"]);
+  });
+
+  it("after the work is done, warns of what it cannot remove instead of failing that work", async () => {
+    const log = { info: vi.fn(), warn: vi.fn() };
+    const dir = await versions(3);
+    vi.mocked(rm).mockRejectedValueOnce(new Error("EACCES: permission denied"));
+    await pruneAfter(dir, 1, ["v3"], log as unknown as Logger);
+    expect(log.info).toHaveBeenCalledWith(
+      expect.objectContaining({ removed: ["v2", "v1"] }),
+      "removed old bundles",
+    );
+    expect(log.warn).toHaveBeenCalledWith(
+      expect.objectContaining({ entry: "v2", err: "EACCES: permission denied" }),
+      "could not remove an old bundle",
+    );
+    await pruneAfter(path.join(dir, "gone"), 1, ["v3"], log as unknown as Logger);
+    expect(log.warn).toHaveBeenLastCalledWith(
+      expect.objectContaining({ err: expect.stringMatching(/ENOENT/) }),
+      "could not prune old bundles",
+    );
   });
 
   it("refuses a bound that would keep nothing", async () => {

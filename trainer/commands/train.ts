@@ -4,7 +4,7 @@ import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { timestampVersion } from "../../shared/bundle/manifest.ts";
-import { pruneBundles } from "../../shared/bundle/retention.ts";
+import { pruneAfter } from "../../shared/bundle/retention.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
@@ -93,8 +93,7 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     // before it pruned.
     if (outcome.bundleDir && options.keepBundles) {
       lease.assertHeld();
-      const removed = await pruneBundles(path.dirname(outcome.bundleDir), options.keepBundles, [version]);
-      if (removed.length > 0) log.info({ removed, keep: options.keepBundles }, "removed old bundles");
+      await pruneAfter(path.dirname(outcome.bundleDir), options.keepBundles, [version], log);
     }
     return outcome;
   } finally {

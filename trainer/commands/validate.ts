@@ -4,7 +4,7 @@
 // cannot be fetched or verified, a download failure) is thrown.
 import path from "node:path";
 import { openBundle } from "../../shared/bundle/reader.ts";
-import { pruneBundles } from "../../shared/bundle/retention.ts";
+import { pruneAfter } from "../../shared/bundle/retention.ts";
 import { prepareBundle } from "../../shared/bundle/source.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
@@ -114,8 +114,8 @@ async function pruneCache(cacheDir: string, keep: number, judged: readonly strin
   const cached = judged.filter((dir) => path.dirname(path.dirname(dir)) === root);
   for (const modelDir of new Set(cached.map((dir) => path.dirname(dir)))) {
     const current = cached.filter((dir) => path.dirname(dir) === modelDir).map((dir) => path.basename(dir));
-    const removed = await pruneBundles(modelDir, keep, current);
-    if (removed.length > 0) log.info({ cache: modelDir, removed, keep }, "removed old cached bundles");
+    // A cache entry it cannot remove must not turn the verdict into "could not judge".
+    await pruneAfter(modelDir, keep, current, log);
   }
 }
 
