@@ -34,11 +34,30 @@ const checkpointDirOf = (o: Outputs) => path.join(o.out, "checkpoint");
 
 type Params = Record<string, string | number | boolean>;
 
-/** The bundle's provenance params that the flags decide (the run adds the rest). */
+/**
+ * The bundle's provenance params that the flags decide (the run adds the rest): every flag that
+ * changes the towers or their figures, since a rerun of a finished version is accepted only with
+ * these unchanged.
+ */
 function settingsParams(o: HeldTrainOptions): Params {
+  const c = o.config;
   return {
+    model: o.model,
     data: path.resolve(o.data),
     ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),
+    userFeatures: o.userFeatures ? path.resolve(o.userFeatures) : "none",
+    itemFeatures: o.itemFeatures ? path.resolve(o.itemFeatures) : "none",
+    minRating: o.minRating ?? "none",
+    maxEpochs: c.epochs,
+    earlyStop: c.earlyStopPatience,
+    weights: c.useWeights,
+    userBuckets: c.userIdBuckets,
+    itemBuckets: c.itemIdBuckets,
+    hashSize: c.streaming.hashSize,
+    hashes: c.streaming.hashes,
+    alpha: c.streaming.alpha,
+    evalUsers: o.evalUsers,
+    excludeTrain: o.excludeTrain,
     seed: o.config.seed,
     batchSize: o.config.batchSize,
     learningRate: o.config.learningRate,
@@ -66,7 +85,13 @@ export async function finishedRun(o: HeldTrainOptions): Promise<TrainOutcome | u
   const bundleDir = bundleDirOf(o);
   if (o.bundle && !(summary.bundle === path.resolve(bundleDir) && (await pathExists(bundleDir))))
     return undefined;
-  const differences = settingChanges(summary.params, settingsParams(o));
+  const wanted = settingsParams(o);
+  // Only what the summary records: one written before a setting was recorded is judged on the rest.
+  const differences = settingChanges(
+    summary.params,
+    wanted,
+    Object.keys(wanted).filter((k) => k in summary.params),
+  );
   if (differences.length > 0)
     throw new Error(
       `version ${o.version} in ${o.out} is finished, trained with other flags (${differences.join(", ")}); give this run another --version`,
