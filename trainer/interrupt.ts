@@ -13,6 +13,16 @@ type Cleanup = (signal: InterruptSignal) => Promise<void> | void;
 
 const cleanups = new Set<Cleanup>();
 let installed = false;
+let received: InterruptSignal | undefined;
+
+/**
+ * The signal being handled, if one came: work its cleanups pulled the files from under then fails
+ * with errors that are only the stop's echo (ENOENT on a removed staging directory), not worth
+ * reporting as the command's outcome.
+ */
+export function receivedSignal(): { signal: InterruptSignal; exitCode: number } | undefined {
+  return received ? { signal: received, exitCode: SIGNALS[received] } : undefined;
+}
 
 /**
  * Makes SIGINT/SIGTERM run the registered cleanups and exit with the signal's code. Without it a
@@ -22,14 +32,13 @@ let installed = false;
 export function handleInterrupts(): void {
   if (installed) return;
   installed = true;
-  let signalled = false;
   for (const [signal, code] of Object.entries(SIGNALS)) {
     // Kept installed after the first signal (not `once`): a library's exit hook (proper-lockfile's
     // signal-exit) re-raises a signal it finds no other listener for, which would kill the process
     // before the cleanups had run.
     process.on(signal, () => {
-      if (signalled) process.exit(code);
-      signalled = true;
+      if (received) process.exit(code);
+      received = signal as InterruptSignal;
       void Promise.allSettled([...cleanups].map(async (c) => c(signal as InterruptSignal))).finally(() =>
         process.exit(code),
       );

@@ -2,7 +2,13 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { receivedSignal } from "../interrupt.ts";
 import { handled, intList, num, positive } from "./flags.ts";
+
+vi.mock("../interrupt.ts", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("../interrupt.ts")>();
+  return { ...actual, receivedSignal: vi.fn(actual.receivedSignal) };
+});
 
 describe("flag parsers", () => {
   it("take what their range allows and name what they refuse", () => {
@@ -38,5 +44,20 @@ describe("handled", () => {
     expect(stderr).toHaveBeenCalledWith("towerops: no such file\n");
     expect(await readFile(file, "utf8")).toBe("no such file");
     expect(process.exitCode).toBe(2);
+  });
+
+  it("leaves a failure that only echoes a signal's stop unreported, with the signal's exit code", async () => {
+    const file = path.join(await mkdtemp(path.join(tmpdir(), "towerops-handled-")), "termination-log");
+    await writeFile(file, "");
+    vi.stubEnv("TOWEROPS_TERMINATION_LOG", file);
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    // SIGTERM came; its cleanup removed the staging directory the work was still reading.
+    vi.mocked(receivedSignal).mockReturnValueOnce({ signal: "SIGTERM", exitCode: 143 });
+    await handled(async () => {
+      throw new Error("ENOENT: no such file or directory, stat '.v1.staging/index.usearch'");
+    })();
+    expect(stderr).not.toHaveBeenCalled();
+    expect(await readFile(file, "utf8")).toBe("");
+    expect(process.exitCode).toBe(143);
   });
 });

@@ -3,7 +3,7 @@
 import { InvalidArgumentError, Option } from "commander";
 import { int } from "../../shared/cli-flags.ts";
 import { DECIMAL } from "../../shared/decimal.ts";
-import { handleInterrupts, Interrupted } from "../interrupt.ts";
+import { handleInterrupts, Interrupted, receivedSignal } from "../interrupt.ts";
 import { writeTerminationMessage } from "../termination.ts";
 
 export { int };
@@ -44,6 +44,12 @@ export const handled =
     try {
       await fn(...args);
     } catch (err) {
+      // Mid-stop, the signal's own exit and message stand; this error is only its echo.
+      const stopping = receivedSignal();
+      if (stopping && !(err instanceof Interrupted)) {
+        process.exitCode = stopping.exitCode;
+        return;
+      }
       process.stderr.write(`towerops: ${(err as Error).message}\n`);
       await writeTerminationMessage((err as Error).message);
       // The signal handler is still waiting for this command to reach its safe point: end now.

@@ -47,6 +47,8 @@ describe("train -> export -> validate", () => {
     // What a command stopped while writing its bundle leaves; the next one writes over it.
     await mkdir(path.join(dir, "run", "bundles", ".v1.staging"), { recursive: true });
     await writeFile(path.join(dir, "run", "bundles", ".v1.staging", "index.usearch"), "partial");
+    // ...and a writer killed outright (SIGKILL, the OOM killer) leaves its own temporary sibling.
+    await mkdir(path.join(dir, "run", "bundles", "..v1.staging.tmp-4242-x"));
     const trained = await runTrainCommand(trainOptions);
     expect(await readdir(path.join(dir, "run", "bundles"))).toEqual(["v1"]);
     // A taken version is refused before any work, leaving the run's files as they were.

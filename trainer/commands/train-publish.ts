@@ -5,7 +5,7 @@
 // both there) or goes on to write them, never meeting a bundle of its own version in its way.
 import { readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { fsyncPath, pathExists } from "../../shared/bundle/files.ts";
+import { fsyncPath, pathExists, tempSiblings } from "../../shared/bundle/files.ts";
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { componentLogger } from "../../shared/log.ts";
 import type { EvalSet } from "../eval/evalset.ts";
@@ -164,8 +164,10 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
   try {
     if (o.bundle) {
       lease.assertHeld();
-      // Left by a command stopped mid-way; this one holds `out`, so it is nobody else's.
-      await rm(staging, { recursive: true, force: true });
+      // Left by a command stopped mid-way (a SIGKILL, the OOM killer during the index build leaves
+      // the writer's own temporary sibling too); this one holds `out`, so they are nobody else's.
+      for (const left of [staging, ...(await tempSiblings(staging))])
+        await rm(left, { recursive: true, force: true });
       const bar = startProgress("exporting items", data.train.items.size, "items");
       const itemFeatures = data.itemFeatures;
       const exported = await exportBundle({

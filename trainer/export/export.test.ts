@@ -1,3 +1,7 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { sourceDateEpoch } from "./export.ts";
 
@@ -9,5 +13,44 @@ describe("sourceDateEpoch", () => {
     expect(() => sourceDateEpoch({ SOURCE_DATE_EPOCH: "2024-01-01" })).toThrow(
       /SOURCE_DATE_EPOCH=2024-01-01: expected whole seconds since 1970-01-01 UTC/,
     );
+  });
+});
+
+describe("exportBundle stopped by a signal", () => {
+  it("leaves nothing when the signal comes while the towers are being saved", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-export-signal-"));
+    const script = path.join(dir, "export.ts");
+    const from = (rel: string) => JSON.stringify(path.join(import.meta.dirname, rel));
+    // SIGTERM to itself the moment the writer's temporary directory appears: inside create, whose
+    // tower saves take longer than the watch event does to arrive.
+    await writeFile(
+      script,
+      `import { watch } from "node:fs";
+import { handleInterrupts } from ${from("../interrupt.ts")};
+import { initTensorflow } from ${from("../../shared/tf/backend.ts")};
+import { testItemConfig, testViewerConfig } from ${from("../../shared/tower/testing.ts")};
+import { buildItemModel, buildViewerModel } from ${from("../../shared/tower/towers.ts")};
+import { exportBundle } from ${from("./export.ts")};
+handleInterrupts();
+await initTensorflow();
+const out = ${JSON.stringify(path.join(dir, "bundles"))};
+const { mkdirSync } = await import("node:fs");
+mkdirSync(out);
+const w = watch(out, (_e, name) => { if (String(name).startsWith(".b1.tmp-")) { w.close(); process.kill(process.pid, "SIGTERM"); } });
+// The work fails once the signal's cleanup has aborted the writer; the signal decides the exit.
+await exportBundle({
+  dir: out + "/b1", model: "m", version: "b1", dims: testViewerConfig.dims,
+  viewer: { model: buildViewerModel(testViewerConfig), features: testViewerConfig.features },
+  item: { model: buildItemModel(testItemConfig), features: testItemConfig.features },
+  items: [{ itemId: "a" }], itemCount: 1, metrics: {}, params: {},
+}).catch(() => {});
+await new Promise(() => {});
+`,
+    );
+    const exit = await new Promise<number | null>((resolve) =>
+      execFile(process.execPath, [script], (err) => resolve(err ? (err as { code: number | null }).code : 0)),
+    );
+    expect(exit).toBe(143);
+    expect(await readdir(path.join(dir, "bundles"))).toEqual([]);
   });
 });

@@ -39,7 +39,7 @@ export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): Date | un
 export async function exportBundle(x: ExportInputs): Promise<ExportResult> {
   const started = performance.now();
   const createdAt = sourceDateEpoch();
-  const writer = await BundleWriter.create({
+  const creating = BundleWriter.create({
     dir: x.dir,
     model: x.model,
     version: x.version,
@@ -49,7 +49,14 @@ export async function exportBundle(x: ExportInputs): Promise<ExportResult> {
     ...(x.index ?? {}),
     ...(createdAt ? { createdAt } : {}),
   });
-  const release = onInterrupt(() => writer.abort());
+  // Registered before create is done: it makes the temporary directory, then saves both towers
+  // (hundreds of MB for a large catalogue). Removing the directory under it would only see it made
+  // again by the next save, so a signal waits for create (which cleans up if it fails) and aborts.
+  const release = onInterrupt(async () => (await creating.catch(() => undefined))?.abort());
+  const writer = await creating.catch((err: Error) => {
+    release();
+    throw err;
+  });
   let done = 0;
   let embedMs = 0;
   try {
