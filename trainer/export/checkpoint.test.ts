@@ -33,6 +33,20 @@ describe("checkpoint", () => {
     expect(ids).toEqual(["i1", "i2"]);
   });
 
+  it("streams the catalogue of the checkpoint it loaded, though a train swaps another in first", async () => {
+    const dir = await written();
+    const loaded = await loadCheckpoint(dir);
+    const before = JSON.parse(await readFile(path.join(dir, CHECKPOINT_FILE), "utf8"));
+    // Another run finishes on the same --out while the export is still saving its towers.
+    await saveCheckpoint(dir, buildViewerModel(testViewerConfig), buildItemModel(testItemConfig), ["x9"], {
+      ...before,
+      model: "m2",
+    });
+    const ids: string[] = [];
+    for await (const id of loaded.itemIds()) ids.push(id);
+    expect(ids).toEqual(["i1", "i2"]);
+  });
+
   it("reads a checkpoint written before idHashes as one bucket per id", async () => {
     const dir = await written(
       { ...testViewerConfig, features: { ...testViewerConfig.features, idHashes: 1 } },

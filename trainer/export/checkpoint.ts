@@ -1,7 +1,6 @@
 // A training checkpoint: both towers, their feature specs, the item catalogue and the run's
 // provenance, enough for `towerops export` to build a bundle later without the training data.
-import { createReadStream } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type * as tf from "@tensorflow/tfjs";
@@ -79,15 +78,17 @@ export interface LoadedCheckpoint {
   meta: CheckpointMeta;
   viewer: tf.LayersModel;
   item: tf.LayersModel;
-  /** Streams the catalogue's item ids without loading the file whole. */
+  /** Streams the catalogue's item ids without loading the file whole; once. */
   itemIds(): AsyncGenerator<string>;
 }
 
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const metaPath = path.join(dir, CHECKPOINT_FILE);
   let meta: CheckpointMeta;
+  let metaText: string;
   try {
-    meta = JSON.parse(await readFile(metaPath, "utf8")) as CheckpointMeta;
+    metaText = await readFile(metaPath, "utf8");
+    meta = JSON.parse(metaText) as CheckpointMeta;
   } catch (err) {
     throw new Error(`checkpoint: cannot read ${metaPath}: ${(err as Error).message}`);
   }
@@ -97,8 +98,27 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   // Checkpoints from before idHashes hashed every id to one bucket.
   meta.viewerFeatures.idHashes ??= 1;
   meta.itemFeatures.idHashes ??= 1;
-  const viewer = await loadModel(path.join(dir, "viewer"));
-  const item = await loadModel(path.join(dir, "item"));
+  // A train on the same --out swaps a new checkpoint in whole, by renaming, while this reads one
+  // file after another. The catalogue is opened now, so the export streams this checkpoint's even
+  // if a swap comes before it gets there; a swap while the towers load shows in checkpoint.json.
+  const catalogue = await open(path.join(dir, ITEMS_FILE)).catch((err: Error) => {
+    throw new Error(`checkpoint: cannot read ${path.join(dir, ITEMS_FILE)}: ${err.message}`);
+  });
+  let viewer: tf.LayersModel | undefined;
+  let item: tf.LayersModel | undefined;
+  try {
+    viewer = await loadModel(path.join(dir, "viewer"));
+    item = await loadModel(path.join(dir, "item"));
+    if ((await readFile(metaPath, "utf8").catch(() => "")) !== metaText)
+      throw new Error(
+        `checkpoint: ${dir} was replaced while it was read (a train on the same --out finished); export again`,
+      );
+  } catch (err) {
+    viewer?.dispose();
+    item?.dispose();
+    await catalogue.close();
+    throw err;
+  }
   const mismatches = [
     ...towerSpecMismatches(viewer, { kind: "viewer", features: meta.viewerFeatures }).map(
       (m) => `viewer ${m}`,
@@ -108,18 +128,19 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   if (mismatches.length > 0) {
     viewer.dispose();
     item.dispose();
+    await catalogue.close();
     throw new Error(`checkpoint: the towers in ${dir} disagree with ${metaPath}: ${mismatches.join("; ")}`);
   }
   return {
     meta,
     viewer,
     item,
-    itemIds: () => readLines(path.join(dir, ITEMS_FILE)),
+    itemIds: () => readLines(catalogue),
   };
 }
 
-async function* readLines(file: string): AsyncGenerator<string> {
-  const rl = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+async function* readLines(file: FileHandle): AsyncGenerator<string> {
+  const rl = createInterface({ input: file.createReadStream(), crlfDelay: Number.POSITIVE_INFINITY });
   try {
     for await (const line of rl) if (line !== "") yield line;
   } finally {
