@@ -18,6 +18,29 @@ function recorder() {
 const TRAIN = { command: "train", waitFlag: "--lock-timeout" };
 const newOut = () => mkdtemp(path.join(tmpdir(), "towerops-lease-"));
 
+/** A holder in another process, killed outright (SIGKILL, the OOM killer) once it holds `out`. */
+async function killedHolder(out: string): Promise<number | undefined> {
+  const leaseModule = fileURLToPath(new URL("./out-lease.ts", import.meta.url));
+  const holder = spawn(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `import { leaseOut } from ${JSON.stringify(leaseModule)};
+       import pino from "pino";
+       await leaseOut(process.argv[1], { command: "train", waitSeconds: 0, log: pino({ level: "silent" }) });
+       console.log("held");
+       setInterval(() => {}, 1000);`,
+      out,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  await once(holder.stdout, "data");
+  holder.kill("SIGKILL");
+  await once(holder, "exit");
+  return holder.pid;
+}
+
 describe("leaseOut", () => {
   it("refuses a second holder, naming the first, and frees --out on release", async () => {
     const out = await newOut();
@@ -68,35 +91,37 @@ describe("leaseOut", () => {
 
   it("takes over at once from a holder killed on this machine, as the OOM killer kills", async () => {
     const out = await newOut();
-    const leaseModule = fileURLToPath(new URL("./out-lease.ts", import.meta.url));
-    const holder = spawn(
-      process.execPath,
-      [
-        "--input-type=module",
-        "-e",
-        `import { leaseOut } from ${JSON.stringify(leaseModule)};
-         import pino from "pino";
-         await leaseOut(process.argv[1], { command: "train", waitSeconds: 0, log: pino({ level: "silent" }) });
-         console.log("held");
-         setInterval(() => {}, 1000);`,
-        out,
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    await once(holder.stdout, "data");
-    holder.kill("SIGKILL");
-    await once(holder, "exit");
+    const pid = await killedHolder(out);
     const { log, messages } = recorder();
     // No wait at all: the holder is known to be gone, not merely silent for a while.
     const lease = await leaseOut(out, { ...TRAIN, waitSeconds: 0, log });
     expect(messages()).toContainEqual(
       expect.stringMatching(
         new RegExp(
-          `took over .*train\\.lock: its holder, towerops train \\(pid ${holder.pid} on .+\\), is no longer running`,
+          `took over .*train\\.lock: its holder, towerops train \\(pid ${pid} on .+\\), is no longer running`,
         ),
       ),
     );
     await lease.release();
+  });
+
+  it("lets one waiter take over from a killed holder, never two at once", async () => {
+    // Both find the holder gone; without a claim both could remove and re-make the lock and hold it.
+    for (let round = 0; round < 5; round++) {
+      const out = await newOut();
+      await killedHolder(out);
+      const { log } = recorder();
+      const waiters = await Promise.allSettled(
+        [0, 1].map(() => leaseOut(out, { ...TRAIN, waitSeconds: 0, log })),
+      );
+      const held = waiters.filter((w) => w.status === "fulfilled");
+      expect(held).toHaveLength(1);
+      expect(waiters.find((w) => w.status === "rejected")?.reason).toMatchObject({
+        message: expect.stringMatching(new RegExp(`in use by another towerops train \\(pid ${process.pid} `)),
+      });
+      await (held[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof leaseOut>>>).value.release();
+      expect((await readdir(out)).filter((n) => n.startsWith("train.takeover-"))).toEqual([]);
+    }
   });
 
   it("lets go of the lock when it cannot say who holds it", async () => {

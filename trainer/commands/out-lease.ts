@@ -10,7 +10,8 @@
 // lock that goes stale and is taken over: after 120 s, or at once when the holder ran on this
 // machine, in this pid namespace, and has surely ended (process-identity.ts). A holder that finds its lock taken over (its renewals
 // stopped for longer than the stale time) has lost the lease and must write nothing more there.
-import { readFile, stat, utimes, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -55,6 +56,28 @@ interface Holder {
 
 const lockPath = (out: string) => path.join(out, "train.lock");
 const holderPath = (out: string) => path.join(out, "train.holder.json");
+// One file per ended holder, named after its record.
+const takeoverPath = (out: string, record: Holder) =>
+  path.join(
+    out,
+    `train.takeover-${createHash("sha256").update(JSON.stringify(record)).digest("hex").slice(0, 16)}`,
+  );
+
+/**
+ * Whether this waiter is the one to take over from an ended holder. proper-lockfile's takeover of
+ * a stale lock removes the lock directory and makes it again, so two waiters doing it at once could
+ * both hold --out, and one still reading the ended holder's record could age the lock another had
+ * just taken. Creating this file (O_EXCL) decides who: the others wait for the new holder.
+ */
+async function claimTakeover(file: string): Promise<boolean> {
+  try {
+    await writeFile(file, `${process.pid}\n`, { flag: "wx" });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+}
 
 // Who holds --out, or last held it: written just after taking the lock and left in place (a
 // holder killed by a signal could not remove it), so it is read only while the lock exists, and may
@@ -78,6 +101,9 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
   let waiting = false;
   // Set once the lock's holder was found ended and its lock aged, for the takeover that follows.
   let ended: string | undefined;
+  // This waiter's claim on that takeover, removed on release: until then, a waiter still reading
+  // the ended holder's record must find it claimed.
+  let claim: string | undefined;
   while (!unlock) {
     // A stale lock is taken over silently by proper-lockfile; say so, naming whose it was.
     const before = await stat(lockPath(out)).catch(() => undefined);
@@ -114,9 +140,17 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
       // A holder killed on this machine (SIGKILL, the OOM killer) need not be waited out: its lock,
       // aged past the stale time, is taken over by the next attempt as any stale lock is. Once per
       // holder, in case the lock changed hands in between.
-      if (ended !== holder && (await hasEnded(record?.process))) {
+      if (record && ended !== holder && (await hasEnded(record.process))) {
         ended = holder;
-        await utimes(lockPath(out), 0, 0).catch(() => {});
+        const file = takeoverPath(out, record);
+        if (await claimTakeover(file)) {
+          claim = file;
+          await utimes(lockPath(out), 0, 0).catch(() => {});
+        } else {
+          // Another waiter is taking over: give it a moment to record itself, then judge the new
+          // holder rather than name the ended one.
+          await sleep(200);
+        }
         continue;
       }
       if (Date.now() >= deadline)
@@ -151,6 +185,7 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
     },
     async release() {
       if (!lost) await held();
+      if (claim) await rm(claim, { force: true });
     },
   };
 }
