@@ -23,7 +23,9 @@ export type BundleErrorCode =
   | "tower_unreadable"
   | "invalid_input"
   | "already_exists"
-  | "download_failed";
+  | "download_failed"
+  /** The bundle may be fine; this process could not read it (permissions, an I/O error). */
+  | "io_error";
 
 /** Every bundle failure: `code` is machine-readable, `file` (when known) is relative to the bundle. */
 export class BundleError extends Error {

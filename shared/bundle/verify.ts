@@ -142,6 +142,9 @@ export function manifestTooLarge(lead: string): BundleError {
   );
 }
 
+// Failures of the reading, not of what is read: a gate must not discard a candidate for them.
+const IO_ERRORS = new Set(["EACCES", "EPERM", "EIO", "EMFILE", "ENFILE", "ENOMEM", "ESTALE"]);
+
 async function readManifest(dir: string): Promise<VerifiedBundle> {
   const file = path.join(dir, MANIFEST_FILE);
   let bytes: Uint8Array;
@@ -152,7 +155,9 @@ async function readManifest(dir: string): Promise<VerifiedBundle> {
     bytes = await readFile(file);
   } catch (err) {
     if (err instanceof BundleError) throw err;
-    const code = (err as NodeJS.ErrnoException).code === "ENOENT" ? "missing_file" : "manifest_unreadable";
+    const errno = (err as NodeJS.ErrnoException).code ?? "";
+    const code =
+      errno === "ENOENT" ? "missing_file" : IO_ERRORS.has(errno) ? "io_error" : "manifest_unreadable";
     throw new BundleError(
       code,
       `cannot read ${MANIFEST_FILE} in ${dir}: ${(err as Error).message}`,

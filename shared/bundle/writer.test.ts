@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -118,6 +118,15 @@ describe("BundleWriter", () => {
     const existing = path.join(root, "exists");
     await mkdir(existing);
     expect(await code(BundleWriter.create(options({ dir: existing })))).toBe("already_exists");
+    // Refused before any work, not by the final rename after a whole export.
+    const dangling = path.join(root, "dangling");
+    await symlink(path.join(root, "nowhere"), dangling);
+    await expect(BundleWriter.create(options({ dir: dangling }))).rejects.toThrow(
+      /bundle directory .*dangling is a symlink \(to .*nowhere\), where the bundle directory would go/,
+    );
+    const file = path.join(root, "a-file");
+    await writeFile(file, "");
+    await expect(BundleWriter.create(options({ dir: file }))).rejects.toThrow(/a-file is a file, where/);
     expect(await code(BundleWriter.create(options({ dims: 16 })))).toBe("dims_mismatch");
     expect(await code(BundleWriter.create(options({ connectivity: 0 })))).toBe("invalid_input");
     for (const version of ["a/b", "..", "-v1", "v1.", "v 1", "x".repeat(64)]) {

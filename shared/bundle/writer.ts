@@ -3,7 +3,7 @@
 // one atomic rename. Until that rename nothing exists at the final path.
 import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readlink, rename, rm, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
@@ -17,7 +17,6 @@ import {
   fsyncDirectories,
   fsyncPath,
   listFiles,
-  pathExists,
   sha256,
   tempSibling,
 } from "./files.ts";
@@ -328,8 +327,16 @@ export async function assertBundleTarget(dir: string, version: string): Promise<
 }
 
 async function assertAbsent(dir: string): Promise<void> {
-  if (await pathExists(dir))
-    throw new BundleError("already_exists", `bundle directory ${dir} already exists`);
+  // lstat: a dangling symlink is "nothing there" to stat, but the final rename would fail on it,
+  // after the whole export.
+  const found = await lstat(dir).catch(() => undefined);
+  if (!found) return;
+  const what = found.isDirectory()
+    ? "already exists"
+    : found.isSymbolicLink()
+      ? `is a symlink (to ${await readlink(dir)}), where the bundle directory would go`
+      : "is a file, where the bundle directory would go";
+  throw new BundleError("already_exists", `bundle directory ${dir} ${what}`);
 }
 
 function definedOnly(o: IndexOptions): IndexOptions {

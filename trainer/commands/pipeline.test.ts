@@ -1,7 +1,7 @@
 // End to end through the command functions on a tiny synthetic log: train -> checkpoint -> export
 // -> validate (pass against itself, fail on an impossible floor), with the baseline fetched from a
 // bundle store over http as a retraining job would fetch the serving version.
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, utimes, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -66,6 +66,14 @@ describe("train -> export -> validate", () => {
     expect(rerun.summary).toEqual(trained.summary);
     expect(rerun.bundleDir).toBe(trained.bundleDir);
     expect(await readFile(trained.summaryPath, "utf8")).toBe(summaryBefore);
+    // The same --out through a symlink is the same run, not "bundles/v1 already exists".
+    await symlink(path.join(dir, "run"), path.join(dir, "run-link"));
+    const linked = await runTrainCommand({
+      ...trainOptions,
+      out: path.join(dir, "run-link"),
+      interrupted: "resume",
+    });
+    expect(linked.summary).toEqual(trained.summary);
     // ...unless asked with other flags: that version's result is not what they ask for.
     await expect(
       runTrainCommand({

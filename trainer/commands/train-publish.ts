@@ -3,9 +3,9 @@
 // and renamed into place after the summary is written, so that however the command is stopped,
 // its rerun with --resume either finds the command finished (summary and bundle of its version
 // both there) or goes on to write them, never meeting a bundle of its own version in its way.
-import { readFile, rename, rm } from "node:fs/promises";
+import { readFile, realpath, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { fsyncPath, pathExists, tempSiblings } from "../../shared/bundle/files.ts";
+import { fsyncPath, tempSiblings } from "../../shared/bundle/files.ts";
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { componentLogger } from "../../shared/log.ts";
 import type { EvalSet } from "../eval/evalset.ts";
@@ -83,8 +83,11 @@ export async function finishedRun(o: HeldTrainOptions): Promise<TrainOutcome | u
     .catch(() => undefined);
   if (summary?.version !== o.version) return undefined;
   const bundleDir = bundleDirOf(o);
-  if (o.bundle && !(summary.bundle === path.resolve(bundleDir) && (await pathExists(bundleDir))))
-    return undefined;
+  // By real path: the same --out reached through a symlink, or relative to another directory, is
+  // the same run.
+  const real = (p: string) => realpath(p).catch(() => undefined);
+  const published = o.bundle && summary.bundle ? await real(bundleDir) : undefined;
+  if (o.bundle && !(published && published === (await real(summary.bundle as string)))) return undefined;
   const wanted = settingsParams(o);
   // Only what the summary records: one written before a setting was recorded is judged on the rest.
   const differences = settingChanges(

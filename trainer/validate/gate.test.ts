@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type BundleCheck, judge, verdictLine } from "./gate.ts";
+import { BundleError } from "../../shared/bundle/files.ts";
+import { type BundleCheck, judge, refusedCandidate, verdictLine } from "./gate.ts";
 import type { PairedComparison } from "./paired.ts";
 import { DEFAULT_THRESHOLDS } from "./thresholds.ts";
 
@@ -108,6 +109,20 @@ describe("a drop against the baseline, user by user", () => {
     });
     // A drop within the tolerance is no reason whatever the test says.
     expect(judge(check(0.95), check(0.971), t, 8, regression)).toMatchObject({ pass: true, warnings: [] });
+  });
+});
+
+describe("refusedCandidate", () => {
+  it("refuses a bundle that is wrong, and does not judge one it could not read", () => {
+    const bad = refusedCandidate(new BundleError("digest_mismatch", "index.usearch: sha256 differs"));
+    expect(bad).toMatchObject({
+      pass: false,
+      reasons: [expect.stringMatching(/^candidate bundle refused \(digest_mismatch\)/)],
+    });
+    // Permissions or an I/O error say nothing about the candidate: a Job retries (exit 2) instead.
+    for (const code of ["io_error", "download_failed", "invalid_input"] as const)
+      expect(refusedCandidate(new BundleError(code, "x"))).toBeUndefined();
+    expect(refusedCandidate(new Error("EACCES"))).toBeUndefined();
   });
 });
 
