@@ -4,12 +4,13 @@ import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { BundleError, tempPrefix } from "./files.ts";
 import { openBundle } from "./reader.ts";
 import { prepareBundle, resolveBundle } from "./source.ts";
 import { writeTestBundle } from "./testing.ts";
 import { type BundleStore, serveBundleStore } from "./testing-store.ts";
+import { verifyContents } from "./verify.ts";
 import type { FinishedBundle } from "./writer.ts";
 
 // Lets a test put another resolve's copy in place between a download's last check and its rename.
@@ -213,6 +214,17 @@ describe("resolveBundle", () => {
     }).catch((e: unknown) => e);
     expect((err as BundleError).code).toBe("download_failed");
     expect((err as Error).message).toMatch(/manifest\.json: fetch failed \(ECONNREFUSED\)/);
+  });
+
+  it("downloads from a store that closes every connection, as python3 -m http.server does", async () => {
+    // Node's own fetch (undici 7) threw an uncatchable AssertionError here, ending the process, when
+    // the server's FIN came while the download waited on the disk.
+    const big = await writeTestBundle(path.join(root, "big"), { version: "v1", items: 20_000 });
+    const closing = await serveBundleStore(path.join(root, "big"), { closeConnections: true });
+    onTestFinished(() => closing.close());
+    const resolved = await resolveBundle(`${closing.base}/v1`, { cacheDir: path.join(root, "cache-close") });
+    expect(resolved.origin).toBe("download");
+    expect((await verifyContents(resolved.dir)).digest).toBe(big.digest);
   });
 
   it("needs a cache directory for http", async () => {

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Agent, fetch, type Response } from "undici";
 import { componentLogger } from "../log.ts";
 import { BundleError, fsyncDirectories, fsyncPath, pathExists, tempSibling, tempSiblings } from "./files.ts";
 import { type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
@@ -178,10 +179,17 @@ async function verifiedCopy(dir: string, then: string): Promise<VerifiedContents
   }
 }
 
+// undici 8's fetch, on its own Agent, rather than Node's: the undici 7 Node 24 bundles throws an
+// uncatchable AssertionError, ending the process, when a server closes the connection while a
+// download waits on the disk (nodejs/undici#5360), as `python3 -m http.server` does. The Agent is
+// explicit because undici's fetch otherwise takes the process-wide dispatcher, which Node's own
+// fetch may already have installed.
+const downloads = new Agent();
+
 async function get(url: URL, timeoutMs: number): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, { dispatcher: downloads, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     throw new BundleError("download_failed", `GET ${url}: ${fetchFailure(err)}`);
   }

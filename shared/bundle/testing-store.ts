@@ -2,7 +2,7 @@
 // a directory of files under a base URL). Test-only: no range requests or caching headers; a real
 // store is S3, GCS or nginx.
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -15,7 +15,12 @@ export interface BundleStore {
   close(): Promise<void>;
 }
 
-export async function serveBundleStore(root: string): Promise<BundleStore> {
+export interface StoreOptions {
+  /** Close each connection after its response, as `python3 -m http.server` (HTTP/1.0) does. */
+  closeConnections?: boolean;
+}
+
+export async function serveBundleStore(root: string, o: StoreOptions = {}): Promise<BundleStore> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     requests.push(req.url ?? "");
@@ -23,8 +28,13 @@ export async function serveBundleStore(root: string): Promise<BundleStore> {
     stat(file).then(
       (s) => {
         if (!s.isFile()) throw new Error("not a file");
-        res.writeHead(200, { "content-length": s.size });
-        createReadStream(file).pipe(res);
+        res.writeHead(200, {
+          "content-length": s.size,
+          ...(o.closeConnections ? { connection: "close" } : {}),
+        });
+        // Whole, then the FIN at once: a client still writing the start of it to disk gets both.
+        if (o.closeConnections) void readFile(file).then((bytes) => res.end(bytes));
+        else createReadStream(file).pipe(res);
       },
       () => {
         res.writeHead(404).end("not found");
