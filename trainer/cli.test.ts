@@ -161,8 +161,13 @@ describe("towerops validate exit codes", () => {
 
   it("exits 1 with a verdict for a missing candidate, 2 without one when the holdout is unreadable", async () => {
     const { dir, holdout } = await holdoutFile("u1,i1,1\nu1,i2,2\n");
-    const missing = await run(["--candidate", path.join(dir, "nope"), "--data", holdout, "--min-users", "1"]);
+    const report = path.join(dir, "gate.html");
+    const missing = await run([
+      ...["--candidate", path.join(dir, "nope"), "--data", holdout, "--min-users", "1"],
+      ...["--report", report],
+    ]);
     expect(missing.code).toBe(1);
+    expect(await readFile(report, "utf8")).toContain("candidate bundle refused (missing_file)");
     expect(JSON.parse(missing.stdout)).toMatchObject({
       pass: false,
       reasons: [expect.stringMatching(/^candidate bundle refused \(missing_file\)/)],

@@ -1,4 +1,5 @@
 // `towerops validate`: flags, with the gate's thresholds spread out as flags of their own.
+import { writeFile } from "node:fs/promises";
 import { type Command, CommanderError, Option } from "commander";
 import type { ValidateCommandOptions } from "../commands/validate.ts";
 import { LOG_FORMATS } from "../data/format.ts";
@@ -13,7 +14,8 @@ const DEFAULT_MIN_USERS = 100;
 const CANNOT_JUDGE_EXIT = 2;
 
 /** What commander hands the validate action: the command's options with the thresholds spread out. */
-type ValidateFlags = Omit<ValidateCommandOptions, "thresholds"> & Omit<GateThresholds, "normTolerance">;
+type ValidateFlags = Omit<ValidateCommandOptions, "thresholds"> &
+  Omit<GateThresholds, "normTolerance"> & { report?: string };
 
 export function registerValidate(program: Command): void {
   program
@@ -85,6 +87,10 @@ export function registerValidate(program: Command): void {
       DEFAULT_THRESHOLDS.maxIdenticalTop10,
     )
     .option("--max-bad-rows <n>", "malformed rows to skip before failing", int(0), 0)
+    .option(
+      "--report <file>",
+      "also write the verdict as an HTML report (both bundles, user by user, by decile)",
+    )
     .addOption(new Option("--format <format>", "log format (default: detected)").choices(LOG_FORMATS))
     .option("--threads <n>", "search threads", int(1), 2)
     // A flag it cannot take (a typo, --max-drop 5 meant as 5%) says nothing about the candidate:
@@ -94,7 +100,16 @@ export function registerValidate(program: Command): void {
     })
     .action(
       handled(async (f: ValidateFlags) => {
-        const { metric, minRecall, maxDrop, minCoverage, maxIdenticalTop10, significance, ...options } = f;
+        const {
+          metric,
+          minRecall,
+          maxDrop,
+          minCoverage,
+          maxIdenticalTop10,
+          significance,
+          report,
+          ...options
+        } = f;
         if (options.cacheKeep && !options.cacheDir)
           throw new Error("--cache-keep bounds --cache-dir, which is not given");
         const result = await (await import("../commands/validate.ts")).runValidateCommand({
@@ -110,6 +125,14 @@ export function registerValidate(program: Command): void {
           },
         });
         process.stdout.write(`${JSON.stringify(result)}\n`);
+        // The verdict stands whether or not its report can be written.
+        if (report)
+          await writeFile(
+            report,
+            (await import("../report/gate-report.ts")).renderGateReport(result, metric),
+          ).catch((err: Error) =>
+            process.stderr.write(`towerops: could not write --report ${report}: ${err.message}\n`),
+          );
         const { verdictLine } = await import("../validate/gate.ts");
         await writeTerminationMessage(verdictLine(result, metric));
         if (!result.pass) process.exitCode = 1;

@@ -2,6 +2,7 @@
 import { writeFile } from "node:fs/promises";
 import type { RetrievalMetrics } from "../eval/metrics.ts";
 import type { EpochRecord } from "../train/run.ts";
+import { esc, page } from "./html.ts";
 import { barChart, lineChart } from "./svg.ts";
 
 export interface TrainSummary {
@@ -21,8 +22,6 @@ export interface TrainSummary {
 }
 
 const KS = ["10", "50", "100"];
-const esc = (s: string): string =>
-  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
 
 export function renderReport(s: TrainSummary): string {
   const main =
@@ -60,12 +59,9 @@ export function renderReport(s: TrainSummary): string {
   const params = Object.entries(s.params)
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`)
     .join("");
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>towerops training report: ${esc(s.model)} ${esc(s.version)}</title>
-<style>body{font-family:sans-serif;max-width:1100px;margin:24px auto;color:#222}table{border-collapse:collapse;margin:12px 0}
-td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}th{text-align:left;background:#f7f7f7}.charts{display:flex;flex-wrap:wrap;gap:16px}</style>
-</head><body>
-<h1>${esc(s.model)} <small>${esc(s.version)}</small></h1>
+  return page(
+    `towerops training report: ${s.model} ${s.version}`,
+    `<h1>${esc(s.model)} <small>${esc(s.version)}</small></h1>
 <p>${s.data.train} training and ${s.data.test} held-out events, ${s.data.users} users, ${s.data.items} items;
 ${s.final.exact.users} users evaluated over the full catalogue. Sampling correction: <b>${esc(main)}</b>. Backend: ${esc(s.backend)}.
 ${s.bundle ? `Bundle: <code>${esc(s.bundle)}</code>.` : ""}</p>
@@ -77,9 +73,8 @@ ${table}</table>
 <p>Items ranked by training count. Equal-size deciles put most held-out events in the head, so the
 bottom deciles rest on few events; equal-mass deciles hold a tenth of the held-out events each.</p>
 <div class="charts">${deciles.join("")}</div>
-<h2>Parameters</h2><table>${params}</table>
-</body></html>
-`;
+<h2>Parameters</h2><table>${params}</table>`,
+  );
 }
 
 const CUT_TITLES = {
@@ -88,7 +83,7 @@ const CUT_TITLES = {
 } as const;
 
 /** A bar chart of one decile cut plus the table behind it, with the held-out events per decile. */
-function decileBreakdown(cut: keyof typeof CUT_TITLES, runs: [string, RetrievalMetrics][]): string {
+export function decileBreakdown(cut: keyof typeof CUT_TITLES, runs: [string, RetrievalMetrics][]): string {
   const labels = Array.from({ length: 10 }, (_, d) => (d === 0 ? "head" : d === 9 ? "tail" : String(d + 1)));
   const chart = barChart(
     CUT_TITLES[cut],

@@ -2,6 +2,7 @@
 // is one self-contained file that opens anywhere. Axes end and tick on round numbers (d3-array's
 // nice/ticks), so a reader compares bars against 0.2 and 0.4, not 0.174 and 0.349.
 import { nice, ticks } from "d3-array";
+import { esc } from "./html.ts";
 
 export interface Series {
   name: string;
@@ -16,9 +17,6 @@ const TICKS = 5;
 const CHAR_W = 6.5;
 const LABEL_GAP = 6;
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
-
-const esc = (s: string): string =>
-  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
 
 function fmt(v: number): string {
   if (v === 0) return "0";
