@@ -26,6 +26,12 @@ if [ -d "$state/run" ]; then
   bash "$here/down.sh"
 fi
 
+# Their calls hide their own output (2>/dev/null, -s), so a missing one would show only as a
+# component "not healthy in time" a minute later.
+for tool in curl openssl setsid; do
+  command -v "$tool" >/dev/null || die "$tool is required to run the local cluster (Debian packages: curl, openssl, util-linux)"
+done
+
 # A daemon that cannot bind its port exits, but whoever holds the port may still answer the health
 # check; refuse up front rather than report a cluster that is not ours.
 while read -r port var; do
