@@ -1,9 +1,13 @@
 // The retraining CronJob that docs/trainer.md tells users to run, as the real API server takes it:
-// every field known (strict field validation), its Jobs' pod failure policy and replacement policy
+// every field known (kubectl's strict field validation, on the file's own text: client-node's
+// serializer drops unknown keys before sending, so a typo would pass through it unseen), its Jobs' pod failure policy and replacement policy
 // valid together, and `kubectl create job --from=cronjob/...` (the documented manual run) giving a
 // Job whose pods carry the label the bundle version is read from.
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { BatchV1Api, type V1CronJob } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
@@ -19,12 +23,19 @@ describe("docs/examples/retrain-cronjob.yaml", () => {
   it("is a valid CronJob whose manual run's pods carry the label the bundle version is read from", async () => {
     const { kc, namespace } = ns;
     const batch = kc.makeApiClient(BatchV1Api);
-    const cronJob = parse(await readFile(manifest, "utf8")) as V1CronJob;
-    const created = await batch.createNamespacedCronJob({
-      namespace,
-      body: cronJob,
-      fieldValidation: "Strict",
+    const text = await readFile(manifest, "utf8");
+    const cronJob = parse(text) as V1CronJob;
+    const kubectl = (file: string) =>
+      run(clusterTool("kubectl"), ["create", "-f", file, "-n", namespace, "--validate=strict"]);
+    // The check can fail: the same file with one key misspelt is refused.
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-cronjob-"));
+    const typo = path.join(dir, "typo.yaml");
+    await writeFile(typo, text.replace("concurrencyPolicy:", "concurencyPolicy:"));
+    await expect(kubectl(typo)).rejects.toMatchObject({
+      stderr: expect.stringMatching(/unknown field "spec.concurencyPolicy"/),
     });
+    await kubectl(fileURLToPath(manifest));
+    const created = await batch.readNamespacedCronJob({ name: cronJob.metadata?.name as string, namespace });
     const jobSpec = created.spec?.jobTemplate.spec;
     expect(jobSpec?.podReplacementPolicy).toBe("Failed");
     expect(jobSpec?.podFailurePolicy?.rules.map((r) => r.action)).toEqual(["Ignore", "FailJob"]);

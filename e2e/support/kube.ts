@@ -46,7 +46,10 @@ export function useTestNamespace(prefix: string): { kc: KubeConfig; namespace: s
     ns.kc = adminKubeConfig();
     ns.namespace = await createTestNamespace(ns.kc, prefix);
   });
-  afterAll(() => deleteNamespace(ns.kc, ns.namespace));
+  // Nothing to delete when beforeAll failed: its error is the one to read, not a second one here.
+  afterAll(async () => {
+    if (ns.namespace) await deleteNamespace(ns.kc, ns.namespace);
+  });
   return ns;
 }
 
