@@ -36,7 +36,9 @@ function portOpen(port: number): Promise<boolean> {
 describe("cluster scripts: idempotent up, honest status, clean down", async () => {
   const dir = await mkdtemp(join(tmpdir(), "towerops-lifecycle-"));
   const env = { ...process.env, ...ports, TOWEROPS_CLUSTER_DIR: dir, TOWEROPS_FAKE_NODES: "1" };
-  const sh = (name: string) => run("bash", [script(name)], { env });
+  // Killed before the test's own timeout: vitest does not stop a child when a test times out, and an
+  // up.sh still starting daemons after afterAll's down would leave them running on these ports.
+  const sh = (name: string) => run("bash", [script(name)], { env, timeout: 150_000 });
 
   afterAll(async () => {
     await sh("down").catch(() => undefined);
