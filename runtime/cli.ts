@@ -150,8 +150,6 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
-  // A worker whose primary is gone would keep its connections and never be told to stop.
-  if (cluster.isWorker) process.once("disconnect", () => stop("primary exited"));
   workers?.announceReady(server.url);
 }
 

@@ -6,6 +6,7 @@
 // out have counted nothing yet.
 import type { Worker } from "node:cluster";
 import { AggregatorRegistry, type Registry } from "prom-client";
+import { tell } from "./worker-ipc.ts";
 
 type MetricsJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
 
@@ -74,7 +75,7 @@ export function workerMetrics(timeoutMs = 4000): WorkerMetrics {
           },
         };
         collections.set(id, c);
-        for (const w of waiting) w.send({ towerops: "metrics-collect", id } satisfies MetricsMessage);
+        for (const w of waiting) tell(w, { towerops: "metrics-collect", id } satisfies MetricsMessage);
         if (waiting.size === 0) c.settle();
       });
     },

@@ -9,6 +9,7 @@ import cluster, { type Worker } from "node:cluster";
 import type { Registry } from "prom-client";
 import type { Logger } from "../shared/log.ts";
 import { answerMetrics, workerMetrics } from "./cluster-metrics.ts";
+import { survivesIpcErrors, tell } from "./worker-ipc.ts";
 
 /** Messages between the primary and its workers (cluster-metrics.ts adds its own). */
 type WorkerMessage =
@@ -88,10 +89,11 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
     const fork = () => {
       const worker = cluster.fork({ [BUNDLE_DIRS_ENV]: JSON.stringify(opts.bundleDirs) });
       live.set(worker.id, worker);
+      survivesIpcErrors(worker);
       metrics.watch(worker);
       worker.on("message", (m: WorkerMessage) => {
         if (m.towerops === "digests-request") {
-          if (verified) worker.send(verified);
+          if (verified) tell(worker, verified);
           else asking.add(worker);
         } else if (m.towerops === "ready") {
           everReady.add(worker.id);
@@ -102,8 +104,8 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
           }
         } else if (m.towerops === "metrics-request") {
           metrics.collect().then(
-            (text) => worker.send({ towerops: "metrics", id: m.id, text }),
-            (err: Error) => worker.send({ towerops: "metrics", id: m.id, error: err.message }),
+            (text) => tell(worker, { towerops: "metrics", id: m.id, text }),
+            (err: Error) => tell(worker, { towerops: "metrics", id: m.id, error: err.message }),
           );
         }
       });
@@ -140,7 +142,7 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
     opts.verify?.().then(
       (digests) => {
         verified = { towerops: "verified", digests };
-        for (const w of asking) if (w.isConnected()) w.send(verified);
+        for (const w of asking) tell(w, verified);
         asking.clear();
       },
       (err: unknown) => {
