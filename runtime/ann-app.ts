@@ -8,6 +8,7 @@ import type { JsonRoutes } from "./json-routes.ts";
 import type { RuntimeMetrics } from "./metrics.ts";
 import {
   type Limits,
+  parseBundleDigest,
   parseEmbed,
   parseEmbedBatch,
   parseRetrieve,
@@ -32,7 +33,9 @@ export function mountAnnRoutes(
   /** The host serving right now and its limits, after the version check. */
   const read = (body: unknown) => {
     const host = getHost();
-    host.assertVersion(peek(body, "version"), peek(body, "bundleDigest"));
+    // A digest no bundle can have (uppercase, short) is the caller's typo, not another version.
+    const digest = peek(body, "bundleDigest");
+    host.assertVersion(peek(body, "version"), digest === undefined ? undefined : parseBundleDigest(digest));
     return { host, limits: { ...limits, dims: host.metadata.dims, metric: host.metadata.metric } };
   };
   const counted = (route: string, results: Hit[][]) => {
