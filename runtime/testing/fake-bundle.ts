@@ -1,8 +1,8 @@
 // A small in-memory bundle for tests: a real usearch index over clustered random vectors and a
 // deterministic stand-in viewer tower (no TensorFlow), so route tests run in milliseconds.
-import { createHash } from "node:crypto";
 import usearch from "usearch";
 import type { LoadedBundle, ViewerTower } from "../../shared/bundle/bundle.ts";
+import { sha256 } from "../../shared/bundle/files.ts";
 import { itemKeysOf } from "../../shared/bundle/item-keys.ts";
 import type { BundleManifest } from "../../shared/bundle/manifest.ts";
 import type { ViewerFeatures } from "../../shared/tower/features.ts";
@@ -118,9 +118,7 @@ export function fakeBundle(opts: FakeBundleOptions = {}): LoadedBundle & { viewe
     manifest,
     dir: "/nonexistent",
     // A digest of the form real ones have (clients pin it), naming what the fake is.
-    digest: createHash("sha256")
-      .update(`fake ${model} ${version} ${opts.run ?? ""}`)
-      .digest("hex"),
+    digest: sha256(`fake ${model} ${version} ${opts.run ?? ""}`),
     viewer: fakeViewerTower(version, dims),
     index,
     keys,

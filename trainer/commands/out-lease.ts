@@ -10,12 +10,12 @@
 // lock that goes stale and is taken over: after 120 s, or at once when the holder ran on this
 // machine, in this pid namespace, and has surely ended (process-identity.ts). A holder that finds its lock taken over (its renewals
 // stopped for longer than the stale time) has lost the lease and must write nothing more there.
-import { createHash } from "node:crypto";
 import { readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import lockfile from "proper-lockfile";
+import { sha256 } from "../../shared/bundle/files.ts";
 import type { Logger } from "../../shared/log.ts";
 import { hasEnded, ownIdentity, type ProcessIdentity } from "./process-identity.ts";
 
@@ -58,10 +58,7 @@ const lockPath = (out: string) => path.join(out, "train.lock");
 const holderPath = (out: string) => path.join(out, "train.holder.json");
 // One file per ended holder, named after its record.
 const takeoverPath = (out: string, record: Holder) =>
-  path.join(
-    out,
-    `train.takeover-${createHash("sha256").update(JSON.stringify(record)).digest("hex").slice(0, 16)}`,
-  );
+  path.join(out, `train.takeover-${sha256(JSON.stringify(record)).slice(0, 16)}`);
 
 /**
  * Whether this waiter is the one to take over from an ended holder. proper-lockfile's takeover of
