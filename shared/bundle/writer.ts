@@ -292,9 +292,9 @@ export class BundleWriter {
 function checkOptions(o: BundleWriterOptions): void {
   const ints: [string, unknown, number, number][] = [
     ["dims", o.dims, 1, Number.POSITIVE_INFINITY],
-    ["connectivity", o.connectivity ?? 16, 2, MAX_CONNECTIVITY],
-    ["expansionAdd", o.expansionAdd ?? 1, 1, MAX_EXPANSION],
-    ["expansionSearch", o.expansionSearch ?? 1, 1, MAX_EXPANSION],
+    ["connectivity", o.connectivity ?? DEFAULT_INDEX_PARAMS.connectivity, 2, MAX_CONNECTIVITY],
+    ["expansionAdd", o.expansionAdd ?? DEFAULT_INDEX_PARAMS.expansionAdd, 1, MAX_EXPANSION],
+    ["expansionSearch", o.expansionSearch ?? DEFAULT_INDEX_PARAMS.expansionSearch, 1, MAX_EXPANSION],
     ["threads", o.threads ?? 1, 1, Number.POSITIVE_INFINITY],
   ];
   // Refused here, before any item is embedded, rather than by the schema when the bundle is done.
