@@ -2,18 +2,16 @@
 // commander before any work, and a failed action prints one line instead of a stack trace.
 import { InvalidArgumentError, Option } from "commander";
 import { int } from "../../shared/cli-flags.ts";
-import { DECIMAL } from "../../shared/decimal.ts";
+import { parseDecimal } from "../../shared/decimal.ts";
 import { handleInterrupts, Interrupted, receivedSignal } from "../interrupt.ts";
 import { writeTerminationMessage } from "../termination.ts";
 
 export { int };
 
-const decimal = (v: string): number => (DECIMAL.test(v.trim()) ? Number(v) : Number.NaN);
-
 export const num =
   (min: number, max = Number.POSITIVE_INFINITY) =>
   (v: string): number => {
-    const n = decimal(v);
+    const n = parseDecimal(v);
     if (!Number.isFinite(n) || n < min || n > max)
       throw new InvalidArgumentError(`expected a number in [${min}, ${max}], got "${v}"`);
     return n;
@@ -21,7 +19,7 @@ export const num =
 
 /** A learning rate of 0 would train nothing and still write a bundle. */
 export const positive = (v: string): number => {
-  const n = decimal(v);
+  const n = parseDecimal(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${v}"`);
   return n;
 };

@@ -185,6 +185,24 @@ describe("loadInteractions", () => {
     await expect(loadInteractions(empty)).rejects.toThrow(/: no engagement rows in its 2 part files$/);
   });
 
+  it("refuses hex and binary weights and ratings, which Number() would read as 16 and 3", async () => {
+    const weights = await loadInteractions(await file("hexw.csv", "a,x,1,0x10\nb,y,2,2\n"), {
+      maxBadRows: 1,
+    });
+    expect(weights.result.badSamples[0]).toMatchObject({
+      line: 1,
+      column: 4,
+      detail: 'weight "0x10" is not a non-negative number',
+    });
+    expect([...weights.table.weight.subarray(0, weights.table.length)]).toEqual([2]);
+    const ratings = await loadInteractions(
+      await file("hexr.csv", "user,item,ts,rating\na,x,1,0b11\nb,y,2,5\n"),
+      { minRating: 4, maxBadRows: 1 },
+    );
+    expect(ratings.result.badSamples[0]).toMatchObject({ line: 2, detail: 'rating "0b11" is not a number' });
+    expect(ratings.table.users.ids).toEqual(["b"]);
+  });
+
   it("refuses a weight float32 cannot hold, which the table would store as Infinity", async () => {
     const csv = await loadInteractions(await file("w32.csv", "u1,i1,100,1e39\nu2,i2,200,3e38\n"), {
       maxBadRows: 1,

@@ -1,5 +1,6 @@
 // Streaming engagement-log reader: one line in memory at a time, so multi-GB logs load into the
 // columnar table without ever holding the text.
+import { parseDecimal } from "../../shared/decimal.ts";
 import { BEYOND_FLOAT32, fitsFloat32 } from "../../shared/float32.ts";
 import { splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
@@ -195,7 +196,7 @@ function parseDelimited(
   }
   const rawWeight = layout.weight === undefined ? "" : (fields[layout.weight] ?? "").trim();
   const weighted = rawWeight !== "";
-  const weight = weighted ? Number(rawWeight) : 1;
+  const weight = weighted ? parseDecimal(rawWeight) : 1;
   if (!Number.isFinite(weight) || weight < 0) {
     return new DataError(
       file,
@@ -208,7 +209,7 @@ function parseDelimited(
     return new DataError(file, lineNo, (layout.weight ?? 0) + 1, `weight "${rawWeight}" ${BEYOND_FLOAT32}`);
   if (layout.rating !== undefined && opts.minRating !== undefined) {
     const rawRating = (fields[layout.rating] ?? "").trim();
-    const rating = rawRating === "" ? Number.NaN : Number(rawRating);
+    const rating = parseDecimal(rawRating);
     if (!Number.isFinite(rating))
       return new DataError(
         file,

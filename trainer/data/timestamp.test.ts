@@ -14,6 +14,9 @@ describe("parseTimestamp", () => {
     expect(parseTimestamp("1970-01-01T00:01:00Z")).toBe(60);
     expect(parseTimestamp("soon")).toBeUndefined();
     expect(parseTimestamp("")).toBeUndefined();
+    // Number() reads these as 16 and 3; a log writer that meant them wrote no epoch.
+    expect(parseTimestamp("0x10")).toBeUndefined();
+    expect(parseTimestamp("0b11")).toBeUndefined();
   });
 
   it("reads every ISO-8601 form the docs name, zoned or not", () => {

@@ -1,6 +1,7 @@
 // Timestamps as epoch seconds. Dates follow one strict ISO-8601 grammar rather than Date.parse,
 // whose fallback takes junk ("foo 2", "12/31/2024") as dates and reads a zoneless date-time in the
 // machine's time zone, so that a split and the data digest changed with TZ.
+import { parseDecimal } from "../../shared/decimal.ts";
 
 /** What a timestamp may be, for the messages that refuse one. */
 export const TIMESTAMP_FORMS =
@@ -13,7 +14,7 @@ const ISO_DATE =
 export function parseTimestamp(raw: string): number | undefined {
   const s = raw.trim();
   if (s === "") return undefined;
-  const n = Number(s);
+  const n = parseDecimal(s);
   if (Number.isFinite(n)) return n;
   const g = ISO_DATE.exec(s)?.groups;
   if (!g) return undefined;
