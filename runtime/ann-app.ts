@@ -8,20 +8,14 @@ import type { JsonRoutes } from "./json-routes.ts";
 import type { RuntimeMetrics } from "./metrics.ts";
 import {
   type Limits,
-  parseBundleDigest,
   parseEmbed,
   parseEmbedBatch,
   parseRetrieve,
   parseRetrieveBatch,
   parseSearch,
   parseSearchBatch,
+  peekPin,
 } from "./validate.ts";
-
-/** A field read before the body is parsed, so a pin to another version answers 409 whatever else is wrong. */
-function peek(body: unknown, key: "version" | "bundleDigest"): string | undefined {
-  const v = (body as Record<string, unknown> | null)?.[key];
-  return typeof v === "string" && v.length > 0 ? v : undefined;
-}
 
 export function mountAnnRoutes(
   app: Express,
@@ -33,9 +27,8 @@ export function mountAnnRoutes(
   /** The host serving right now and its limits, after the version check. */
   const read = (body: unknown) => {
     const host = getHost();
-    // A digest no bundle can have (uppercase, short) is the caller's typo, not another version.
-    const digest = peek(body, "bundleDigest");
-    host.assertVersion(peek(body, "version"), digest === undefined ? undefined : parseBundleDigest(digest));
+    const pin = peekPin(body);
+    host.assertVersion(pin.version, pin.bundleDigest);
     return { host, limits: { ...limits, dims: host.metadata.dims, metric: host.metadata.metric } };
   };
   const counted = (route: string, results: Hit[][]) => {

@@ -192,6 +192,24 @@ export function parseBundleDigest(v: unknown, field = "bundleDigest"): string {
   return v as string;
 }
 
+/**
+ * The version and digest a body pins, read before the body is parsed, so that a pin to a version
+ * served nowhere (404) or to another bundle (409) is what the caller hears even when the rest of the
+ * body is wrong too: it was built for that other version. A digest no bundle can have (uppercase,
+ * short) is the caller's typo, not another version, and is refused as such.
+ */
+export function peekPin(body: unknown): { version: string | undefined; bundleDigest: string | undefined } {
+  const field = (key: string) => {
+    const v = (body as Record<string, unknown> | null)?.[key];
+    return typeof v === "string" && v.length > 0 ? v : undefined;
+  };
+  const digest = field("bundleDigest");
+  return {
+    version: field("version"),
+    bundleDigest: digest === undefined ? undefined : parseBundleDigest(digest),
+  };
+}
+
 const optionalDigest = (o: Json): string | undefined =>
   o.bundleDigest === undefined ? undefined : parseBundleDigest(o.bundleDigest);
 

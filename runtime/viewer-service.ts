@@ -12,7 +12,7 @@ import { createApp, finishApp, type Lifecycle } from "./http.ts";
 import { JsonRoutes, withJsonRoutes } from "./json-routes.ts";
 import { listen, type RunningServer } from "./lifecycle.ts";
 import { createMetrics } from "./metrics.ts";
-import { parseEmbed, parseEmbedBatch } from "./validate.ts";
+import { parseEmbed, parseEmbedBatch, peekPin } from "./validate.ts";
 import { ViewerEmbedder } from "./viewer-embedder.ts";
 
 export interface ViewerServiceOptions {
@@ -164,12 +164,18 @@ function mountViewerRoutes(
       throw bundleMismatch(version, bundleDigest, s.info.bundleDigest);
     return s;
   };
+  /** The pinned version, checked before the body as the ANN host does: 404 or 409 whatever else is wrong. */
+  const pinned = (body: unknown): void => {
+    const pin = peekPin(body);
+    if (pin.version !== undefined) pick(pin.version, pin.bundleDigest);
+  };
   const limits = { maxBatch, maxK: 1, maxExclude: 0, dims: 0 };
 
   app.get("/v1/metadata", (_req, res) => {
     res.json(metadata());
   });
   routes.post("/v1/embed", async (body) => {
+    pinned(body);
     const { viewer, version, bundleDigest } = parseEmbed(body);
     const s = pick(version, bundleDigest);
     const { info } = s;
@@ -180,6 +186,7 @@ function mountViewerRoutes(
     };
   });
   routes.post("/v1/embed/batch", async (body) => {
+    pinned(body);
     const { viewers, version, bundleDigest } = parseEmbedBatch(body, limits);
     const s = pick(version, bundleDigest);
     const embeddings = await s.embedder.embedMany(viewers, (i) => `viewers[${i}]`);

@@ -174,6 +174,20 @@ describe("viewer service", () => {
     expect(await unknown.json()).toMatchObject({
       error: { code: "unknown_version", field: "version", availableVersions: ["v3", "v2"] },
     });
+    // A body built for a version served nowhere is told so, not what else is wrong with it.
+    for (const body of [
+      { viewer: { userId: 7 }, version: "v1" },
+      { viewers: [], version: "v1" },
+    ]) {
+      const res = await fetch(`${vs.url}/v1/embed${"viewers" in body ? "/batch" : ""}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(404);
+    }
+    const stalePin = await post({ viewer: { userId: 7 }, version: "v2", bundleDigest: "0".repeat(64) });
+    expect(stalePin.status).toBe(409);
     const missing = await post({ viewer });
     expect(missing.status).toBe(400);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("missing_field");
