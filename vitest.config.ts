@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{cli,shared,crds,operator,runtime,trainer,bench}/**/*.test.ts"],
+          include: ["{cli,shared,crds,operator,runtime,trainer,bench,scripts}/**/*.test.ts"],
           testTimeout: 60_000,
         },
       },

