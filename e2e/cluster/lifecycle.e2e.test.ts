@@ -76,4 +76,19 @@ describe("cluster scripts: idempotent up, honest status, clean down", async () =
     const status = await sh("status").catch((e: { code: number }) => e);
     expect((status as { code?: number }).code).toBe(3);
   });
+
+  it("a start that fails stops what it started", async () => {
+    // After down, on the same ports: etcd starts; the API server then refuses a port beyond 65535.
+    const failing = { ...env, TOWEROPS_CLUSTER_DIR: join(dir, "failing"), TOWEROPS_APISERVER_PORT: "99999" };
+    const err = await run("bash", [script("up")], { env: failing, timeout: 150_000 }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/kube-apiserver exited during start-up/);
+    expect(err?.stderr).toMatch(/start-up failed; stopping what it started/);
+    expect(await portOpen(Number(ports.TOWEROPS_ETCD_PORT))).toBe(false);
+    const status = await run("bash", [script("status")], { env: failing }).catch((e: { code: number }) => e);
+    expect((status as { code?: number }).code).toBe(3);
+  });
 });

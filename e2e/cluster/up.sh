@@ -2,7 +2,8 @@
 # Brings up a real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC, service-account
 # token signing), kube-controller-manager, kube-scheduler, and kwok managing fake nodes whose pods
 # become Running and Ready. Idempotent: a healthy cluster is left alone; a half-dead one is restarted.
-# Prints the admin kubeconfig path on stdout.
+# Prints the admin kubeconfig path on stdout. A start that fails or is interrupted stops the
+# daemons it launched, so it never leaves half a cluster holding the ports (the logs stay).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
@@ -55,10 +56,28 @@ write_kubeconfig controller-manager "$state/controller-manager.kubeconfig"
 write_kubeconfig scheduler "$state/scheduler.kubeconfig"
 write_kubeconfig kwok "$state/kwok.kubeconfig"
 
+# Set from the first launch: from then on a failed or interrupted start is ours to undo.
+# TOWEROPS_KEEP_CLUSTER leaves it as it is, for a look at it.
+launched=0
+# shellcheck disable=SC2317 # reached through the trap
+undo_failed_start() {
+  local rc=$?
+  trap '' INT TERM
+  if [ "$rc" -ne 0 ] && [ "$launched" -eq 1 ] && [ -z "${TOWEROPS_KEEP_CLUSTER:-}" ]; then
+    say "start-up failed; stopping what it started (logs stay in $state/logs)"
+    bash "$here/down.sh" >&2 || true
+  fi
+  exit "$rc"
+}
+trap undo_failed_start EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 # setsid detaches each daemon from the caller's terminal and process group, so an interrupted
 # test run does not take the cluster down with it; down.sh is what stops them.
 launch() {
   local name=$1; shift
+  launched=1
   setsid "$@" >"$state/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$state/run/$name.pid"
 }
