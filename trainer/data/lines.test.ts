@@ -94,6 +94,32 @@ describe("openLines", () => {
     }
   });
 
+  it("refuses text that is not UTF-8 at its line, which lenient decoding would merge into one id", async () => {
+    const latin1 = (text: string) => Buffer.from(text, "latin1");
+    // The bad byte far from the first chunk, and in one case a character cut by a chunk boundary
+    // (64 KiB) just before it, which must still read.
+    const filler = `${"é,x,1\n".repeat(20_000)}`;
+    const rows = Buffer.concat([Buffer.from(`user,item,ts\n${filler}`), latin1("M\u00fcller,i1,2\n")]);
+    for (const [name, content, offset] of [
+      ["cp1252.csv", rows, rows.length - 11],
+      ["cp1252.csv.gz", gzipSync(rows), rows.length - 11],
+      ["cut.csv", Buffer.from("a,b\n\u00e9").subarray(0, 5), 5],
+    ] as const) {
+      const path = join(dir, name);
+      await writeFile(path, content);
+      const line = name === "cut.csv" ? 2 : 20_002;
+      const what = name === "cut.csv" ? "a character cut off at the end" : "byte 0xfc";
+      const of = name.endsWith(".gz") ? " of the decompressed text" : "";
+      await expect(readAll(path)).rejects.toThrow(
+        `${path}:${line}: not UTF-8 text (${what} at offset ${offset}${of}): convert the file, e.g. iconv -f WINDOWS-1252 -t UTF-8`,
+      );
+    }
+    // A literal replacement character is text like any other.
+    const path = join(dir, "fffd.csv");
+    await writeFile(path, "\ufffd,x,1\n");
+    expect((await readAll(path)).lines).toEqual(["\ufffd,x,1"]);
+  });
+
   it("reads lines up to the cap, ended by \\n, \\r\\n or \\r", async () => {
     const longest = "y".repeat(MAX_LINE_BYTES);
     for (const end of ["\n", "\r\n", "\r"]) {

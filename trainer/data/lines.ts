@@ -81,8 +81,10 @@ export async function openLines(path: string): Promise<LineSource> {
   const text = withoutBom();
   // Before the byte-order mark goes, so that its offsets are the file's own when it counts lines.
   const capped = lineCap(path, gzip);
+  const checked = utf8Only(path, gzip);
   file.on("error", (err) => text.destroy(err));
   capped.on("error", (err) => text.destroy(err));
+  checked.on("error", (err) => text.destroy(err));
   if (gzip) {
     const gunzip = createGunzip();
     gunzip.on("error", (err) =>
@@ -93,8 +95,8 @@ export async function openLines(path: string): Promise<LineSource> {
         ),
       ),
     );
-    file.pipe(gunzip).pipe(capped).pipe(text);
-  } else file.pipe(capped).pipe(text);
+    file.pipe(gunzip).pipe(capped).pipe(checked).pipe(text);
+  } else file.pipe(capped).pipe(checked).pipe(text);
   // readline's own iterator, not a wrapping generator: one more await per line costs a third of the
   // read time on a million-line log.
   const lines = createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY });
@@ -150,6 +152,69 @@ function lineCap(path: string, gzip: boolean): Transform {
       done(null, chunk);
     },
   });
+}
+
+/**
+ * Passes text on, failing at the first bytes that are not UTF-8. Decoded leniently, as readline
+ * does, a Windows-1252 export's "Müller" and "Möller" would both become "M\uFFFDller": one user,
+ * under an id no client sends. The whole file fails, not the row: a file in another encoding has
+ * many such rows, and a bad-row budget would quietly drop every non-ASCII id.
+ */
+function utf8Only(path: string, gzip: boolean): Transform {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let passed = 0;
+  let lineStart = 0;
+  const refuse = (offset: number, byte: number | undefined, done: (err: Error) => void) =>
+    lineNumberAt(path, gzip, lineStart).then(
+      (line) =>
+        done(
+          new DataError(
+            path,
+            line,
+            undefined,
+            `not UTF-8 text (${byte === undefined ? "a character cut off at the end" : `byte 0x${byte.toString(16).padStart(2, "0")}`} at offset ${offset}${gzip ? " of the decompressed text" : ""}): convert the file, e.g. iconv -f WINDOWS-1252 -t UTF-8`,
+          ),
+        ),
+      done,
+    );
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      let at: number | undefined;
+      try {
+        decoder.decode(chunk, { stream: true });
+      } catch {
+        at = firstNonUtf8(chunk);
+      }
+      const lastBreak = Math.max(chunk.lastIndexOf(LF, at), chunk.lastIndexOf(CR, at));
+      if (lastBreak !== -1) lineStart = passed + lastBreak + 1;
+      if (at !== undefined) return void refuse(passed + at, chunk[at], done);
+      passed += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      try {
+        decoder.decode();
+        done();
+      } catch {
+        void refuse(passed, undefined, done);
+      }
+    },
+  });
+}
+
+/**
+ * Where a chunk the strict decoder refused stops being UTF-8: up to the first replacement character
+ * that lenient decoding made (a literal U+FFFD is valid text), every byte decoded one for one, so
+ * the text before it gives the offset. 0 when the chunk's own bytes are fine: the bad sequence then
+ * began at the end of the previous chunk.
+ */
+function firstNonUtf8(bytes: Buffer): number {
+  const text = bytes.toString("utf8");
+  for (let at = text.indexOf("\uFFFD"); at !== -1; at = text.indexOf("\uFFFD", at + 1)) {
+    const offset = Buffer.byteLength(text.slice(0, at));
+    if (!(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) return offset;
+  }
+  return 0;
 }
 
 // Counting lines as they pass would cost a step per line on every read; only a file that breaks
