@@ -181,6 +181,21 @@ describe("loadInteractions", () => {
     await expect(loadInteractions(mixed)).rejects.toThrow(
       /part-1\.jsonl:1: reads as jsonl, but .*part-0\.csv as csv: the parts of one log must share a format/,
     );
+    // `split -l` keeps the header in the first part only: the next would be read by position.
+    const cut = await partsDir({ "part-aa": "item,user,timestamp\ni1,u1,1\n", "part-ab": "i2,u2,2\n" });
+    await expect(loadInteractions(cut)).rejects.toThrow(
+      /part-ab:1: has no header, but .*part-aa starts with one: give every part the header/,
+    );
+    const late = await partsDir({ "part-0.csv": "u1,i1,1\n", "part-1.csv": "user,item,ts\nu2,i2,2\n" });
+    await expect(loadInteractions(late)).rejects.toThrow(
+      /part-1\.csv:1: starts with a header, but .*part-0\.csv does not/,
+    );
+    // Each part's header maps its own columns.
+    const reordered = await partsDir({
+      "part-0.csv": "user,item,ts\nu1,i1,1\n",
+      "part-1.csv": "item,ts,user\ni2,2,u2\n",
+    });
+    expect((await loadInteractions(reordered)).table.users.ids).toEqual(["u1", "u2"]);
     const empty = await partsDir({ "part-0.csv": "", "part-1.csv": "user,item,ts\n" });
     await expect(loadInteractions(empty)).rejects.toThrow(/: no engagement rows in its 2 part files$/);
   });

@@ -81,8 +81,8 @@ interface PartsRead {
   weighted: number;
   /** Lines of the last part read. */
   lines: number;
-  /** The first part with a line, and its format, which every other part must share. */
-  first?: { file: string; format: LogFormat };
+  /** The first part with a line, its format, and whether it has a header, which every other part must share. */
+  first?: { file: string; format: LogFormat; header?: boolean };
 }
 
 async function readPart(
@@ -120,6 +120,18 @@ async function readPart(
         } catch (err) {
           throw new DataError(path, lineNo, undefined, (err as Error).message);
         }
+        read.first.header ??= layout.header;
+        // A log cut with `split -l` leaves the header in the first part only; the others would be
+        // read by position, their columns possibly swapped, with no bad row to show it.
+        if (layout.header !== read.first.header)
+          throw new DataError(
+            path,
+            lineNo,
+            undefined,
+            layout.header
+              ? `starts with a header, but ${read.first.file} does not: the parts of one log must all have one or all not`
+              : `has no header, but ${read.first.file} starts with one: give every part the header (its columns would be read by position)`,
+          );
         if (opts.minRating !== undefined && layout.format !== "jsonl" && layout.rating === undefined) {
           throw new DataError(
             path,
