@@ -9,6 +9,21 @@ describe("splitFields", () => {
   it("honours quotes and doubled quotes", () => {
     expect(splitFields('"a,b",c,"say ""hi"""', ",")).toEqual(["a,b", "c", 'say "hi"']);
   });
+  it("says why a line cannot be split: a quote left open, a stray one, text after a closing one", () => {
+    const open = "a quoted field runs past the end of the line (line breaks inside fields are not supported)";
+    expect(splitFields('u1,i1,1,"Great movie!', ",")).toBe(open);
+    expect(splitFields('u1,i1,1,"say ""hi""', ",")).toBe(open);
+    // The far end of a field that ran over a line break.
+    expect(splitFields('u9,i9,2,ok"', ",")).toBe(
+      'a quote inside the unquoted field "ok"": quote the whole field and double its quotes',
+    );
+    expect(splitFields('"a"b,c', ",")).toBe('text after the closing quote of "a"');
+  });
+  it("allows blanks around a quoted field", () => {
+    expect(splitFields('u1, "i,1" ,1', ",")).toEqual(["u1", "i,1", "1"]);
+    expect(splitFields('"",  ,"x"', ",")).toEqual(["", "  ", "x"]);
+    expect(splitFields('1::"a::b"::3', "::")).toEqual(["1", "a::b", "3"]);
+  });
 });
 
 describe("sniffDelimiter", () => {

@@ -1,26 +1,45 @@
-// Field splitting for delimited text. Quotes are honoured (RFC 4180 style, no embedded newlines)
-// because exported logs often quote ids that contain the delimiter.
+// Field splitting for delimited text. Quotes are honoured, RFC 4180 style, because exported logs
+// often quote ids that contain the delimiter; line breaks inside fields are not.
 
-export function splitFields(line: string, delimiter: string): string[] {
+/**
+ * The fields of one line, or why it cannot be split. A quote is either a field's first character
+ * (blanks before it allowed), closing it before a delimiter, or doubled inside it. A quote left open
+ * means the field went on past a line break, and a stray one is most often the far end of such a
+ * field: accepting either would read the field's text as rows of their own.
+ */
+export function splitFields(line: string, delimiter: string): string[] | string {
   if (!line.includes('"')) return line.split(delimiter);
   const out: string[] = [];
   let field = "";
-  let quoted = false;
+  // "start": nothing but blanks yet; "after": a quoted field has closed.
+  let state: "start" | "plain" | "quoted" | "after" = "start";
   for (let i = 0; i < line.length; i++) {
     const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
+    if (state === "quoted") {
+      if (ch !== '"') field += ch;
+      else if (line[i + 1] === '"') {
         field += '"';
         i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"' && field === "") quoted = true;
-    else if (line.startsWith(delimiter, i)) {
+      } else state = "after";
+    } else if (line.startsWith(delimiter, i)) {
       out.push(field);
       field = "";
+      state = "start";
       i += delimiter.length - 1;
-    } else field += ch;
+    } else if (ch === '"') {
+      if (state !== "start")
+        return `a quote inside the unquoted field "${field}${ch}": quote the whole field and double its quotes`;
+      field = "";
+      state = "quoted";
+    } else if (state === "after") {
+      if (ch !== " " && ch !== "\t") return `text after the closing quote of "${field}"`;
+    } else {
+      field += ch;
+      if (ch !== " " && ch !== "\t") state = "plain";
+    }
   }
+  if (state === "quoted")
+    return "a quoted field runs past the end of the line (line breaks inside fields are not supported)";
   out.push(field);
   return out;
 }

@@ -119,6 +119,10 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
       }
       const names = header.names;
       const fields = splitFields(line, header.delimiter);
+      if (typeof fields === "string") {
+        budget.record(new DataError(path, lineNo, undefined, fields));
+        continue;
+      }
       const count = fieldCountError(path, lineNo, fields.length, names.length);
       if (count) {
         budget.record(count);
@@ -154,7 +158,9 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
 
 function parseHeader(line: string, file: string, lineNo: number): Header {
   const delimiter = sniffDelimiter(line);
-  const names = splitFields(line, delimiter).map((h) => h.trim());
+  const cells = splitFields(line, delimiter);
+  if (typeof cells === "string") throw new DataError(file, lineNo, undefined, `header: ${cells}`);
+  const names = cells.map((h) => h.trim());
   const idCol = Math.max(
     names.findIndex((h) => ID_COLUMNS.includes(h.toLowerCase())),
     0,

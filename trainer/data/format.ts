@@ -108,7 +108,9 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
       };
     default: {
       const delimiter = format === "tsv" ? "\t" : sniffDelimiter(firstLine);
-      const names = splitFields(firstLine, delimiter).map((f) => f.trim().toLowerCase());
+      const cells = splitFields(firstLine, delimiter);
+      if (typeof cells === "string") throw new Error(`header: ${cells}`);
+      const names = cells.map((f) => f.trim().toLowerCase());
       const find = (aliases: readonly string[]) => {
         const ix = names.findIndex((n) => aliases.includes(n));
         return ix < 0 ? undefined : ix;

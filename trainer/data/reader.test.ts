@@ -200,6 +200,16 @@ describe("loadInteractions", () => {
     await expect(loadInteractions(empty)).rejects.toThrow(/: no engagement rows in its 2 part files$/);
   });
 
+  it("refuses a row whose quoted field runs on past the line, instead of reading its text as rows", async () => {
+    const log = await file("note.csv", 'user,item,timestamp,note\nu1,i1,1,"see\nu9,i9,2,ok"\nu2,i2,3,fine\n');
+    const { table, result } = await loadInteractions(log, { maxBadRows: 2 });
+    expect(result.badSamples.map((e) => [e.line, e.detail])).toEqual([
+      [2, "a quoted field runs past the end of the line (line breaks inside fields are not supported)"],
+      [3, 'a quote inside the unquoted field "ok"": quote the whole field and double its quotes'],
+    ]);
+    expect(table.users.ids).toEqual(["u2"]);
+  });
+
   it("refuses hex and binary weights and ratings, which Number() would read as 16 and 3", async () => {
     const weights = await loadInteractions(await file("hexw.csv", "a,x,1,0x10\nb,y,2,2\n"), {
       maxBadRows: 1,

@@ -190,6 +190,7 @@ function parseDelimited(
   opts: ReadOptions,
 ): RowResult {
   const fields = splitFields(line, layout.delimiter);
+  if (typeof fields === "string") return new DataError(file, lineNo, undefined, fields);
   const need = Math.max(layout.user, layout.item, layout.timestamp) + 1;
   const count = fieldCountError(file, lineNo, fields.length, need, layout.fields);
   if (count) return count;
