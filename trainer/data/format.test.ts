@@ -24,6 +24,16 @@ describe("layoutFor", () => {
     expect(layoutFor("movielens-dat", "1::1193::5::978300760").fields).toBe(4);
   });
 
+  it("refuses a header with two columns for one role rather than taking the first", () => {
+    expect(() => layoutFor("csv", "user,item,ts,timestamp")).toThrow(
+      'header "user,item,ts,timestamp" has 2 timestamp columns (ts, timestamp): keep one',
+    );
+    expect(() => layoutFor("csv", "User_ID,item_id,timestamp,user")).toThrow(
+      "has 2 user columns (User_ID, user)",
+    );
+    expect(() => layoutFor("csv", "user,item,ts,weight,w")).toThrow("has 2 weight columns (weight, w)");
+  });
+
   it("refuses movielens-csv for a line 1 that is not ratings.csv's header", () => {
     expect(() => layoutFor("movielens-csv", "1,10,5,874965758")).toThrow(
       'expected the header "userId,movieId,rating,timestamp" of MovieLens ratings.csv, found "1,10,5,874965758"',

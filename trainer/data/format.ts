@@ -111,13 +111,20 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
       const cells = splitFields(firstLine, delimiter);
       if (typeof cells === "string") throw new Error(`header: ${cells}`);
       const names = cells.map((f) => f.trim().toLowerCase());
-      const find = (aliases: readonly string[]) => {
-        const ix = names.findIndex((n) => aliases.includes(n));
-        return ix < 0 ? undefined : ix;
+      // Two columns for one role (ts and timestamp, user_id and user) would leave the reader to
+      // guess which one the log means.
+      const find = (role: keyof typeof ALIASES) => {
+        const aliases: readonly string[] = ALIASES[role];
+        const at = names.flatMap((n, ix) => (aliases.includes(n) ? [ix] : []));
+        if (at.length > 1)
+          throw new Error(
+            `header "${firstLine.trim()}" has ${at.length} ${role} columns (${at.map((ix) => cells[ix]?.trim()).join(", ")}): keep one`,
+          );
+        return at[0];
       };
-      const user = find(ALIASES.user);
-      const item = find(ALIASES.item);
-      const timestamp = find(ALIASES.timestamp);
+      const user = find("user");
+      const item = find("item");
+      const timestamp = find("timestamp");
       if (user === undefined && item === undefined && timestamp === undefined) {
         // No header: positional user, item, timestamp, [weight].
         return {
@@ -148,8 +155,8 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
         user,
         item,
         timestamp,
-        weight: find(ALIASES.weight),
-        rating: find(ALIASES.rating),
+        weight: find("weight"),
+        rating: find("rating"),
       };
     }
   }
