@@ -101,6 +101,12 @@ describe("readFeatureTable", () => {
     await expect(
       readFeatureTable(await file("twice.csv", "id,topic,year,topic\ni1,a,1,b\n")),
     ).rejects.toThrow(/twice.csv:1: column 4: header repeats column "topic"/);
+    await expect(readFeatureTable(await file("trailing.csv", "id,,age\ni1,x,3\n"))).rejects.toThrow(
+      /trailing.csv:1: column 2: header column has no name \(a trailing delimiter\?\)/,
+    );
+    // pandas' unnamed index column is the id.
+    const indexed = await readFeatureTable(await file("indexed.csv", ",age\ni1,3\n"));
+    expect(indexed.get("i1")).toEqual({ age: 3 });
     await expect(readFeatureTable(await file("none.csv", "id,topic\n"))).rejects.toThrow(
       /none.csv:1: no feature rows found/,
     );

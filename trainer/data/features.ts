@@ -172,6 +172,11 @@ function parseHeader(line: string, file: string, lineNo: number): Header {
       undefined,
       `header has only the id column "${names[idCol]}", no features`,
     );
+  // pandas' to_csv leaves its index column unnamed, which is fine for the id; a feature needs a name
+  // for serving requests to give it by.
+  const unnamed = names.findIndex((h, i) => h === "" && i !== idCol);
+  if (unnamed !== -1)
+    throw new DataError(file, lineNo, unnamed + 1, "header column has no name (a trailing delimiter?)");
   // Two columns of one name would land in one feature, the right one silently winning.
   const repeated = names.find((h, i) => names.indexOf(h) !== i);
   if (repeated !== undefined)

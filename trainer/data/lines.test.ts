@@ -46,6 +46,17 @@ describe("openLines", () => {
     );
   });
 
+  it("says a gzip file whose checksum fails is corrupt, not where its reading stopped", async () => {
+    const full = gzipSync("u1,i1,1\n".repeat(10));
+    // The CRC-32 in the trailer, 8 bytes from the end.
+    full[full.length - 8] = (full[full.length - 8] as number) ^ 0xff;
+    const path = join(dir, "crc.csv.gz");
+    await writeFile(path, full);
+    await expect(readAll(path)).rejects.toThrow(
+      /crc\.csv\.gz: gzip data does not match its checksum \(incorrect data check\): the file is corrupt, and rows read from it may be garbled$/,
+    );
+  });
+
   it("keeps a file shorter than a byte-order mark", async () => {
     const path = join(dir, "tiny.csv");
     await writeFile(path, "a");

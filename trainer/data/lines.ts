@@ -90,7 +90,11 @@ export async function openLines(path: string): Promise<LineSource> {
     gunzip.on("error", (err) =>
       text.destroy(
         new Error(
-          `${path}: gzip data is corrupt or truncated (at byte ${file.bytesRead} of ${size}): ${err.message}`,
+          // The checksum is only checked at the end: the damage is somewhere before, and the rows
+          // already read, bad rows among them, may be its garbled output.
+          /incorrect (data|length) check/.test(err.message)
+            ? `${path}: gzip data does not match its checksum (${err.message}): the file is corrupt, and rows read from it may be garbled`
+            : `${path}: gzip data is corrupt or truncated (at byte ${file.bytesRead} of ${size}): ${err.message}`,
           { cause: err },
         ),
       ),

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -37,7 +38,7 @@ describe("partsOf", () => {
     ]);
   });
 
-  it("refuses a directory with no data files, and a path that is not there", async () => {
+  it("refuses a directory with no data files, a path that is not there, and a pipe", async () => {
     const dir = await partsDir({ _SUCCESS: "" });
     await expect(partsOf(dir)).rejects.toThrow(
       /a directory without data files \(names starting with "_" or "\."/,
@@ -45,5 +46,9 @@ describe("partsOf", () => {
     await expect(partsOf(join(dir, "missing.csv"))).rejects.toThrow(
       /missing\.csv: no such file or directory$/,
     );
+    // A named pipe, as <(zcat events.csv.gz) gives, cannot be read from both ends.
+    const fifo = join(dir, "events.fifo");
+    execFileSync("mkfifo", [fifo]);
+    await expect(partsOf(fifo)).rejects.toThrow(/events\.fifo: not a regular file or directory \(a pipe/);
   });
 });

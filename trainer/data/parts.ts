@@ -24,7 +24,12 @@ export async function partsOf(source: string): Promise<Part[]> {
   const s = await stat(source).catch((err: NodeJS.ErrnoException) => {
     throw new Error(err.code === "ENOENT" ? `${source}: no such file or directory` : err.message);
   });
-  if (!s.isDirectory()) return [{ file: source, size: s.size }];
+  if (s.isFile()) return [{ file: source, size: s.size }];
+  // The reader looks at a file's first and last bytes before streaming it, which a pipe cannot give.
+  if (!s.isDirectory())
+    throw new Error(
+      `${source}: not a regular file or directory (a pipe, such as <(zcat ...)?): write it to a file, or pass the .gz itself`,
+    );
   const parts: Part[] = [];
   // Symlinks are followed (mounted volumes are full of them), so a link back up the tree must not
   // be walked again.

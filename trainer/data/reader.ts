@@ -224,12 +224,7 @@ function parseDelimited(
     const rawRating = (fields[layout.rating] ?? "").trim();
     const rating = parseDecimal(rawRating);
     if (!Number.isFinite(rating))
-      return new DataError(
-        file,
-        lineNo,
-        layout.rating + 1,
-        `rating "${fields[layout.rating]}" is not a number`,
-      );
+      return new DataError(file, lineNo, layout.rating + 1, `rating "${rawRating}" is not a number`);
     if (rating < opts.minRating) return "filtered";
   }
   return { user, item, timestamp, weight, weighted };

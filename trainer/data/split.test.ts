@@ -15,6 +15,9 @@ describe("parseSplit", () => {
     });
     expect(() => parseSplit("random:2", 0)).toThrow(/--split "random:2"/);
     expect(() => parseSplit("last:0", 0)).toThrow();
+    // Number() would read these as 2 and 3.
+    expect(() => parseSplit("last:0x2", 0)).toThrow(/--split "last:0x2"/);
+    expect(() => parseSplit("last:0b11", 0)).toThrow(/--split "last:0b11"/);
     expect(() => parseSplit("time@soon", 0)).toThrow(/--split "time@soon"/);
   });
 

@@ -1,5 +1,6 @@
 // Train/test splits. Temporal splits are the honest ones for retrieval (the model never sees the
 // future); random exists because small public logs are often evaluated that way.
+import { parseDecimal } from "../../shared/decimal.ts";
 import { createRng } from "../random.ts";
 import type { InteractionTable } from "./table.ts";
 import { parseTimestamp, TIMESTAMP_FORMS } from "./timestamp.ts";
@@ -28,7 +29,7 @@ export function parseSplit(text: string, seed: number): SplitSpec {
       throw new Error(`--split "${text}": the time after @ is not ${TIMESTAMP_FORMS}`);
     return { kind: "time-cut", timestamp, at: m[3] };
   }
-  const value = Number(m[3]);
+  const value = parseDecimal(m[3]);
   if (!Number.isFinite(value)) throw bad();
   if (m[1] === "random" && m[2] === ":" && value > 0 && value < 1)
     return { kind: "random", testFraction: value, seed };
