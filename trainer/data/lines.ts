@@ -137,19 +137,13 @@ function lineCap(path: string, gzip: boolean): Transform {
       const cr = chunk.indexOf(CR);
       const first = lf === -1 || cr === -1 ? Math.max(lf, cr) : Math.min(lf, cr);
       if (passed + (first === -1 ? chunk.length : first) - lineStart > MAX_LINE_BYTES) {
-        lineNumberAt(path, gzip, lineStart).then(
-          (line) =>
-            done(
-              new DataError(
-                path,
-                line,
-                undefined,
-                `a line longer than ${MAX_LINE_BYTES / 2 ** 20} MiB: not one row per line (a JSON array rather than JSONL?)`,
-              ),
-            ),
+        return failLine(
+          path,
+          gzip,
+          lineStart,
+          `a line longer than ${MAX_LINE_BYTES / 2 ** 20} MiB: not one row per line (a JSON array rather than JSONL?)`,
           done,
         );
-        return;
       }
       if (first !== -1) lineStart = passed + Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR)) + 1;
       passed += chunk.length;
@@ -169,16 +163,11 @@ function utf8Only(path: string, gzip: boolean): Transform {
   let passed = 0;
   let lineStart = 0;
   const refuse = (offset: number, byte: number | undefined, done: (err: Error) => void) =>
-    lineNumberAt(path, gzip, lineStart).then(
-      (line) =>
-        done(
-          new DataError(
-            path,
-            line,
-            undefined,
-            `not UTF-8 text (${byte === undefined ? "a character cut off at the end" : `byte 0x${byte.toString(16).padStart(2, "0")}`} at offset ${offset}${gzip ? " of the decompressed text" : ""}): convert the file, e.g. iconv -f WINDOWS-1252 -t UTF-8`,
-          ),
-        ),
+    failLine(
+      path,
+      gzip,
+      lineStart,
+      `not UTF-8 text (${byte === undefined ? "a character cut off at the end" : `byte 0x${byte.toString(16).padStart(2, "0")}`} at offset ${offset}${gzip ? " of the decompressed text" : ""}): convert the file, e.g. iconv -f WINDOWS-1252 -t UTF-8`,
       done,
     );
   return new Transform({
@@ -219,6 +208,20 @@ function firstNonUtf8(bytes: Buffer): number {
     if (!(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) return offset;
   }
   return 0;
+}
+
+/** Ends a stream check with `message` at the line that starts at byte `lineStart` of the text. */
+function failLine(
+  path: string,
+  gzip: boolean,
+  lineStart: number,
+  message: string,
+  done: (err: Error) => void,
+): void {
+  lineNumberAt(path, gzip, lineStart).then(
+    (line) => done(new DataError(path, line, undefined, message)),
+    done,
+  );
 }
 
 // Counting lines as they pass would cost a step per line on every read; only a file that breaks
