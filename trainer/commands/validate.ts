@@ -6,6 +6,7 @@ import path from "node:path";
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { pruneAfter } from "../../shared/bundle/retention.ts";
 import { prepareBundle } from "../../shared/bundle/source.ts";
+import type { VerifiedContents } from "../../shared/bundle/verify.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { LogFormat } from "../data/format.ts";
@@ -68,15 +69,27 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     ...(userFeatures ? { userFeatures } : {}),
   });
   assertEnoughUsers(holdout, o);
-  const judged: string[] = [];
-  const check = async (uri: string, role: string) => {
-    const verified = await (await prepareBundle(uri, { cacheDir: o.cacheDir })).contents;
-    judged.push(verified.dir);
+  const verify = async (uri: string) => (await prepareBundle(uri, { cacheDir: o.cacheDir })).contents;
+  let candidateBundle: VerifiedContents;
+  try {
+    candidateBundle = await verify(o.candidate);
+  } catch (err) {
+    const verdict = refusedCandidate(err);
+    if (verdict) return verdict;
+    throw err;
+  }
+  const baselineBundle = o.baseline
+    ? await verify(o.baseline).catch((err: Error) => {
+        throw new Error(`baseline bundle ${o.baseline}: ${err.message}`, { cause: err });
+      })
+    : undefined;
+  const judged = baselineBundle ? commonTargets(holdout, candidateBundle, baselineBundle, o) : () => true;
+  const check = async (verified: VerifiedContents, role: string) => {
     const bundle = await openBundle(verified, { threads: o.threads });
     const progress = passProgress(`checking ${role}`, "users");
     try {
       return {
-        ...(await checkBundle(bundle, holdout, o.threads, progress.update)),
+        ...(await checkBundle(bundle, holdout, o.threads, progress.update, judged)),
         indexDims: bundle.index.dimensions(),
       };
     } finally {
@@ -86,14 +99,14 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
   };
   let candidate: Awaited<ReturnType<typeof check>>;
   try {
-    candidate = await check(o.candidate, "candidate");
+    candidate = await check(candidateBundle, "candidate");
   } catch (err) {
     const verdict = refusedCandidate(err);
     if (verdict) return verdict;
     throw err;
   }
-  const baseline: CheckedBundle | undefined = o.baseline
-    ? await check(o.baseline, "baseline").catch((err: Error) => {
+  const baseline: CheckedBundle | undefined = baselineBundle
+    ? await check(baselineBundle, "baseline").catch((err: Error) => {
         throw new Error(`baseline bundle ${o.baseline}: ${err.message}`, { cause: err });
       })
     : undefined;
@@ -101,7 +114,12 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     candidate.scores && baseline?.scores
       ? comparePaired(candidate.scores, baseline.scores, o.thresholds.metric)
       : undefined;
-  if (o.cacheDir && o.cacheKeep) await pruneCache(o.cacheDir, o.cacheKeep, judged);
+  if (o.cacheDir && o.cacheKeep)
+    await pruneCache(
+      o.cacheDir,
+      o.cacheKeep,
+      [candidateBundle, ...(baselineBundle ? [baselineBundle] : [])].map((b) => b.dir),
+    );
   return judge(candidate.check, baseline?.check, o.thresholds, candidate.indexDims, comparison);
 }
 
@@ -117,6 +135,29 @@ async function pruneCache(cacheDir: string, keep: number, judged: readonly strin
     // A cache entry it cannot remove must not turn the verdict into "could not judge".
     await pruneAfter(modelDir, keep, current, log);
   }
+}
+
+/**
+ * With a baseline, both bundles are scored on the held-out items both catalogues hold: scored on its
+ * own catalogue's items, a baseline without the items a retrain added would be judged on fewer,
+ * easier targets, and a good candidate refused for a catalogue that grew. Too few users left with
+ * such a target means the two cannot be compared.
+ */
+function commonTargets(
+  h: Holdout,
+  candidate: VerifiedContents,
+  baseline: VerifiedContents,
+  o: ValidateCommandOptions,
+): (itemId: string) => boolean {
+  const both = (id: string) =>
+    candidate.keys.keyOf(id) !== undefined && baseline.keys.keyOf(id) !== undefined;
+  const users = h.targets.filter((targets) => targets.some(both)).length;
+  log.info({ users, of: h.users.length }, "users with a held-out item both catalogues hold");
+  if (users < o.minUsers)
+    throw new Error(
+      `only ${users} of ${h.users.length} held-out users have a target item that both candidate ${candidate.manifest.version} and baseline ${baseline.manifest.version} hold, fewer than --min-users ${o.minUsers}: the two catalogues cannot be compared on this holdout`,
+    );
+  return both;
 }
 
 function assertEnoughUsers(h: Holdout, o: ValidateCommandOptions): void {

@@ -71,12 +71,17 @@ export function refusedCandidate(err: unknown): GateResult | undefined {
   };
 }
 
-/** `onProgress` counts users embedded, then users searched (total twice the users checked). */
+/**
+ * `onProgress` counts users embedded, then users searched (total twice the users checked).
+ * `judged` narrows the targets retrieval is scored on (to those both compared catalogues hold);
+ * coverage is always over every held-out target.
+ */
 export async function checkBundle(
   bundle: LoadedBundle,
   h: Holdout,
   threads: number,
   onProgress?: (done: number, total: number) => void,
+  judged: (itemId: string) => boolean = () => true,
 ): Promise<CheckedBundle> {
   const dims = bundle.manifest.dims;
   const profile = bundle.manifest.viewerTower.features.profile;
@@ -108,7 +113,7 @@ export async function checkBundle(
       const ix = vocab.get(id);
       if (ix !== undefined) {
         covered++;
-        rel.add(ix);
+        if (judged(id)) rel.add(ix);
       }
     }
     if (rel.size === 0) return;
