@@ -88,6 +88,11 @@ export function registerValidate(program: Command): void {
     )
     .option("--max-bad-rows <n>", "malformed rows to skip before failing", int(0), 0)
     .option(
+      "--min-rating <r>",
+      "drop rows rated below this from --data and --history, as train --min-rating did (logs with a rating column)",
+      num(Number.NEGATIVE_INFINITY),
+    )
+    .option(
       "--report <file>",
       "also write the verdict as an HTML report (both bundles, user by user, by decile)",
     )

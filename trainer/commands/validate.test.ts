@@ -65,3 +65,21 @@ describe("runValidateCommand against a baseline with another catalogue", () => {
     );
   });
 });
+
+describe("runValidateCommand --min-rating", () => {
+  it("drops low-rated rows from the holdout, as training did", async () => {
+    const rows = ["user,item,rating,timestamp"];
+    for (let u = 0; u < 40; u++)
+      for (let j = 0; j < 4; j++) rows.push(`u${u},item-${(u * 7 + j) % 300},${u < 20 ? 1 : 5},${j}`);
+    const rated = path.join(dir, "rated.csv");
+    await writeFile(rated, `${rows.join("\n")}\n`);
+    const { baseline: _, ...alone } = options(rated);
+    const all = await runValidateCommand(alone);
+    expect(all.metrics.candidate?.retrieval?.users).toBe(40);
+    const liked = await runValidateCommand({ ...alone, minRating: 4 });
+    expect(liked.metrics.candidate?.retrieval?.users).toBe(20);
+    await expect(
+      runValidateCommand({ ...alone, data: await holdout("unrated.csv", 0), minRating: 4 }),
+    ).rejects.toThrow(/--min-rating needs a rating column/);
+  });
+});

@@ -44,6 +44,8 @@ export interface ValidateCommandOptions {
   /** Fewest held-out users the gate judges on; below it the verdict would be noise, so it cannot judge. */
   minUsers: number;
   maxBadRows: number;
+  /** Rows rated below this are not engagements, in the holdout and the history, as in training. */
+  minRating?: number;
   format?: LogFormat;
   thresholds: GateThresholds;
   threads: number;
@@ -51,7 +53,11 @@ export interface ValidateCommandOptions {
 
 export async function runValidateCommand(o: ValidateCommandOptions): Promise<GateResult> {
   await initTensorflow();
-  const readOpts = { maxBadRows: o.maxBadRows, ...(o.format ? { format: o.format } : {}) };
+  const readOpts = {
+    maxBadRows: o.maxBadRows,
+    ...(o.format ? { format: o.format } : {}),
+    ...(o.minRating !== undefined ? { minRating: o.minRating } : {}),
+  };
   const holdoutTable = new InteractionTable();
   await readLog(o.data, holdoutTable, readOpts, log);
   let historyTable: InteractionTable | undefined;
