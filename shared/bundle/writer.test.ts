@@ -9,6 +9,7 @@ import { initTensorflow } from "../tf/backend.ts";
 import { testItemConfig, testViewerConfig } from "../tower/testing.ts";
 import { buildItemModel, buildViewerModel } from "../tower/towers.ts";
 import { BundleError } from "./files.ts";
+import { openBundle } from "./reader.ts";
 import { BundleWriter, type BundleWriterOptions } from "./writer.ts";
 
 let root: string;
@@ -71,6 +72,15 @@ describe("BundleWriter", () => {
     expect(done.dir).toBe(o.dir);
     expect(done.manifest.items.count).toBe(3);
     expect(done.manifest.index).toMatchObject({ quantization: "i8", connectivity: 8, expansionAdd: 128 });
+    // Under "ip" an i8 index answers raw integer dot products; "cos" keeps scores in [-1, 1].
+    expect(done.manifest.metric).toBe("cos");
+    const bundle = await openBundle(done.dir);
+    try {
+      const hit = bundle.index.search(unit(1), 1, 0);
+      expect(1 - (hit.distances[0] as number)).toBeCloseTo(1, 2);
+    } finally {
+      bundle.close();
+    }
     expect(done.manifest.files.map((f) => f.path)).toEqual([
       "index.usearch",
       "item/model.json",

@@ -89,7 +89,12 @@ export class BundleWriter {
     this.options = options;
     this.finalDir = finalDir;
     this.tempDir = tempDir;
-    this.index = { ...DEFAULT_INDEX_PARAMS, ...definedOnly(options) };
+    const chosen = definedOnly(options);
+    // An i8 index stores vectors scaled to [-127, 127], and under "ip" its distances are raw integer
+    // dot products (a score near 3,000 for a cosine of 0.2). "cos" rescales them; on the L2-normalised
+    // vectors a bundle holds it is the same similarity, so clients read one scale whatever the scalars.
+    const metric = chosen.metric ?? (chosen.quantization === "i8" ? "cos" : DEFAULT_INDEX_PARAMS.metric);
+    this.index = { ...DEFAULT_INDEX_PARAMS, ...chosen, metric };
     this.threads = options.threads ?? Math.max(1, availableParallelism());
     this.usearch = new Index(usearchConfig(options.dims, this.index));
     this.keys = createWriteStream(path.join(tempDir, LAYOUT.keys));
