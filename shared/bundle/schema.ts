@@ -24,7 +24,12 @@ const profileFeature = {
       type: "object",
       additionalProperties: false,
       required: ["name", "kind"],
-      properties: { name: { type: "string", minLength: 1 }, kind: { const: "numeric" } },
+      properties: {
+        name: { type: "string", minLength: 1 },
+        kind: { const: "numeric" },
+        center: { type: "number" },
+        scale: { type: "number", exclusiveMinimum: 0 },
+      },
     },
     {
       type: "object",

@@ -38,6 +38,15 @@ describe("encodeViewers", () => {
     expect(Array.from(enc.numeric)).toEqual([31, 0]);
   });
 
+  it("standardises numeric features by the spec's center and scale; a missing one is the center", () => {
+    const spec = {
+      ...viewerSpec,
+      profile: [{ name: "year", kind: "numeric" as const, center: 1985, scale: 20 }],
+    };
+    const enc = encodeViewers(spec, [{ userId: "a", profile: { year: 2015 } }, { userId: "b" }]);
+    expect(Array.from(enc.numeric)).toEqual([1.5, 0]);
+  });
+
   it("is deterministic across calls", () => {
     const v = [{ userId: "x", history: ["1", "2"], profile: { device: 3 } }];
     expect(encodeViewers(viewerSpec, v)).toEqual(encodeViewers(viewerSpec, v));
@@ -51,6 +60,8 @@ describe("encodeViewers", () => {
     [{ userId: "u", profile: { height: 3 } }, "unknown_feature"],
     [{ userId: "u", profile: { age: Number.NaN } }, "invalid_feature_value"],
     [{ userId: "u", profile: { age: "old" } }, "invalid_feature_value"],
+    // A number sent as a string is named as one.
+    [{ userId: "u", profile: { age: "30" } }, "invalid_feature_value"],
     [{ userId: "u", profile: { country: { a: 1 } } }, "invalid_feature_value"],
     // float32 would hold it as Infinity, and the embedding would be NaN.
     [{ userId: "u", profile: { age: 1e39 } }, "invalid_feature_value"],

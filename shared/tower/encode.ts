@@ -27,20 +27,20 @@ export class FeatureError extends Error {
  */
 export interface FeatureLayout {
   categorical: { name: string; buckets: number; offset: number }[];
-  numeric: string[];
+  numeric: { name: string; center: number; scale: number }[];
   /** Rows of the shared categorical table (sum of buckets). */
   categoricalRows: number;
 }
 
 export function featureLayout(features: ProfileFeature[]): FeatureLayout {
   const categorical: FeatureLayout["categorical"] = [];
-  const numeric: string[] = [];
+  const numeric: FeatureLayout["numeric"] = [];
   let rows = 0;
   const seen = new Set<string>();
   for (const f of features) {
     if (seen.has(f.name)) throw new FeatureError("unknown_feature", `feature "${f.name}" is declared twice`);
     seen.add(f.name);
-    if (f.kind === "numeric") numeric.push(f.name);
+    if (f.kind === "numeric") numeric.push({ name: f.name, center: f.center ?? 0, scale: f.scale ?? 1 });
     else {
       categorical.push({ name: f.name, buckets: f.buckets, offset: rows });
       rows += f.buckets;
@@ -63,7 +63,7 @@ export interface EncodedViewers {
   historyWeights: Float32Array;
   /** [count, categorical.length] rows into the shared categorical table. */
   categorical: Int32Array;
-  /** [count, numeric.length] raw values, 0 when missing. */
+  /** [count, numeric.length] standardised values, 0 (the center) when missing. */
   numeric: Float32Array;
 }
 
@@ -151,7 +151,7 @@ function encodeFeatureRow(
     throw new FeatureError("invalid_feature_value", `${where} must be an object`);
   }
   for (const name of Object.keys(given)) {
-    if (!layout.numeric.includes(name) && !layout.categorical.some((c) => c.name === name)) {
+    if (!layout.numeric.some((f) => f.name === name) && !layout.categorical.some((c) => c.name === name)) {
       throw new FeatureError("unknown_feature", `${where}: unknown feature "${name}"`);
     }
   }
@@ -171,15 +171,15 @@ function encodeFeatureRow(
     out.categorical[r * nc + k] = c.offset + bucket;
   }
   for (let k = 0; k < nn; k++) {
-    const name = layout.numeric[k] as string;
+    const { name, center, scale } = layout.numeric[k] as FeatureLayout["numeric"][number];
     const v = own(given, name);
     if (v === undefined) continue;
     if (typeof v !== "number" || !fitsFloat32(v)) {
       throw new FeatureError(
         "invalid_feature_value",
-        `${where}.${name} must be a finite number within float32's range (at most 3.4e38), got ${String(v)}`,
+        `${where}.${name} must be a finite number within float32's range (at most 3.4e38), got ${JSON.stringify(v)}`,
       );
     }
-    out.numeric[r * nn + k] = v;
+    out.numeric[r * nn + k] = (v - center) / scale;
   }
 }

@@ -16,9 +16,19 @@ export interface ItemFeatures {
   attributes?: Record<string, number | string>;
 }
 
-export type ProfileFeature =
-  | { name: string; kind: "numeric" }
-  | { name: string; kind: "categorical"; buckets: number };
+/**
+ * A numeric feature enters its tower as (value - center) / scale, the training table's mean and
+ * standard deviation: raw years (1950-2020) or zip codes would swamp every other input and collapse
+ * the tower. Specs written before these were recorded have neither, and read raw values.
+ */
+export interface NumericFeature {
+  name: string;
+  kind: "numeric";
+  center?: number;
+  scale?: number;
+}
+
+export type ProfileFeature = NumericFeature | { name: string; kind: "categorical"; buckets: number };
 
 /**
  * Most buckets an id may hash to, for the manifest schema and the trainer's flag alike. Each is one

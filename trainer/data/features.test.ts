@@ -20,10 +20,21 @@ describe("readFeatureTable", () => {
     );
     expect(t.get("i1")).toEqual({ genre: "drama", year: 1999 });
     expect(t.get("i2")).toEqual({ genre: "comedy" });
+    // One year, so nothing to scale by: the center alone moves it to 0.
     expect(inferFeatureSpec(t, 64)).toEqual([
       { name: "genre", kind: "categorical", buckets: 64 },
-      { name: "year", kind: "numeric" },
+      { name: "year", kind: "numeric", center: 1999, scale: 1 },
     ]);
+  });
+
+  it("standardises a numeric column by the mean and deviation of the values present", async () => {
+    const t = await readFeatureTable(
+      await file("years.csv", "item_id,year,age\ni1,1950,1\ni2,2020,\ni3,1985,3\ni4,1985,\n"),
+    );
+    const [age, year] = inferFeatureSpec(t);
+    expect(age).toEqual({ name: "age", kind: "numeric", center: 2, scale: 1 });
+    expect(year).toMatchObject({ name: "year", kind: "numeric", center: 1985 });
+    expect((year as { scale: number }).scale).toBeCloseTo(Math.sqrt((35 ** 2 * 2) / 4), 10);
   });
 
   it("reads gzip and semicolon-delimited tables, and gzip JSONL by its inner name", async () => {
@@ -82,7 +93,7 @@ describe("readFeatureTable", () => {
   it("reads pandas' NA tokens as missing, so a numeric column stays numeric", async () => {
     const t = await readFeatureTable(await file("na.csv", "item_id,year\ni1,1999\ni2,NaN\ni3,NA\ni4,\n"));
     expect([...t.values()]).toEqual([{ year: 1999 }, {}, {}, {}]);
-    expect(inferFeatureSpec(t)).toEqual([{ name: "year", kind: "numeric" }]);
+    expect(inferFeatureSpec(t)).toEqual([{ name: "year", kind: "numeric", center: 1999, scale: 1 }]);
   });
 
   it("refuses a repeated id, an infinite number, a table without features, and an empty one", async () => {

@@ -222,16 +222,34 @@ function typeColumns(table: FeatureTable): void {
     for (const k of Object.keys(values)) if (numeric.get(k)) values[k] = Number(values[k]);
 }
 
-/** Numeric when every value seen is a number, else categorical hashed into `buckets`. */
+/**
+ * Numeric when every value seen is a number, standardised by the mean and standard deviation of
+ * the values present (a constant column keeps scale 1); else categorical hashed into `buckets`.
+ */
 export function inferFeatureSpec(table: FeatureTable, buckets = 1024): ProfileFeature[] {
-  const numeric = new Map<string, boolean>();
+  // Welford's running moments: one pass, no cancellation on large values such as epoch times.
+  const columns = new Map<string, { numeric: boolean; n: number; mean: number; m2: number }>();
   for (const values of table.values()) {
-    for (const [k, v] of Object.entries(values))
-      numeric.set(k, (numeric.get(k) ?? true) && typeof v === "number");
+    for (const [k, v] of Object.entries(values)) {
+      let c = columns.get(k);
+      if (!c) {
+        c = { numeric: true, n: 0, mean: 0, m2: 0 };
+        columns.set(k, c);
+      }
+      if (typeof v !== "number") c.numeric = false;
+      else if (c.numeric) {
+        c.n++;
+        const d = v - c.mean;
+        c.mean += d / c.n;
+        c.m2 += d * (v - c.mean);
+      }
+    }
   }
-  return [...numeric.entries()]
+  return [...columns.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, isNum]) =>
-      isNum ? { name, kind: "numeric" as const } : { name, kind: "categorical" as const, buckets },
-    );
+    .map(([name, c]): ProfileFeature => {
+      if (!c.numeric) return { name, kind: "categorical", buckets };
+      const std = Math.sqrt(c.m2 / c.n);
+      return { name, kind: "numeric", center: c.mean, scale: std > 0 ? std : 1 };
+    });
 }
