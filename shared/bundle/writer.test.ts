@@ -177,6 +177,33 @@ describe("BundleWriter", () => {
     expect(after).not.toContain(path.basename(o.dir));
   });
 
+  it("aborts during finish (a signal) with no bundle at the target and no temporary directory", async () => {
+    // At every step finish may be at when the signal comes: the abort waits for that step, then
+    // the rename never happens. Removing the directory under it renamed half a bundle into place.
+    for (const ms of [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512]) {
+      const o = options();
+      const w = await BundleWriter.create(o);
+      const before = await readdir(root);
+      await w.addItems(["a", "b"], unit(2));
+      const outcome = w.finish({ metrics: {}, params: {} }).then(
+        () => "finished",
+        (e: Error) => e.message,
+      );
+      await new Promise((r) => setTimeout(r, ms));
+      await w.abort();
+      const after = await readdir(root);
+      if ((await outcome) === "finished") {
+        // Done before the abort came: the bundle is whole, and stays.
+        expect(await readdir(o.dir)).toContain("manifest.json");
+        expect(after.length).toBe(before.length);
+      } else {
+        expect(await outcome).toMatch(/finish: the bundle was aborted/);
+        expect(after.length).toBe(before.length - 1);
+        expect(after).not.toContain(path.basename(o.dir));
+      }
+    }
+  });
+
   it("turns a full disk while writing keys into an error, and leaves nothing", async () => {
     // A child process under RLIMIT_FSIZE: writes past 300 KiB fail with EFBIG, as ENOSPC would.
     const dir = await mkdtemp(path.join(root, "full-"));

@@ -81,6 +81,9 @@ export class BundleWriter {
   private readonly seen = new Set<string>();
   private readonly threads: number;
   private state: "open" | "busy" | "done" = "open";
+  /** The finish in flight, which an abort lets stop at its next step rather than delete under it. */
+  private finishing: Promise<FinishedBundle> | undefined;
+  private aborted = false;
   private items = 0;
   /** A write of the keys file that failed (a full disk): the stream reports it between our calls. */
   private keysError: Error | undefined;
@@ -213,71 +216,97 @@ export class BundleWriter {
   /** Saves the index, digests every file, writes manifest.json last and renames into place. */
   async finish(training: BundleManifest["training"]): Promise<FinishedBundle> {
     this.enter();
+    this.finishing = this.finishSteps(training);
     try {
-      if (this.items === 0) throw new BundleError("invalid_input", "finish: the bundle has no items");
-      await this.assertKeysWritten();
-      await new Promise<void>((resolve, reject) =>
-        this.keys.end((err?: Error | null) => (err ? reject(err) : resolve())),
-      ).catch(async (err: Error) => {
-        await this.assertKeysWritten();
-        throw err;
-      });
-      this.usearch.save(path.join(this.tempDir, LAYOUT.index));
-      const files: BundleFile[] = [];
-      for (const rel of await listFiles(this.tempDir)) {
-        const abs = path.join(this.tempDir, rel);
-        await fsyncPath(abs);
-        files.push({ path: rel, ...(await digestFile(abs)) });
-      }
-      const o = this.options;
-      const manifest: BundleManifest = {
-        formatVersion: BUNDLE_FORMAT_VERSION,
-        model: o.model,
-        version: o.version,
-        createdAt: (o.createdAt ?? new Date()).toISOString(),
-        dims: o.dims,
-        metric: this.index.metric,
-        index: {
-          file: LAYOUT.index,
-          quantization: this.index.quantization,
-          connectivity: this.index.connectivity,
-          expansionAdd: this.index.expansionAdd,
-          expansionSearch: this.index.expansionSearch,
-        },
-        items: { count: this.items, keysFile: LAYOUT.keys },
-        viewerTower: { dir: LAYOUT.viewerDir, features: o.viewer.features },
-        itemTower: { dir: LAYOUT.itemDir, features: o.item.features },
-        training,
-        files,
-      };
-      const problems = manifestProblems(manifest);
-      if (problems.length > 0) {
-        throw new BundleError(
-          "schema_invalid",
-          `finish: the manifest would be invalid: ${problems.join("; ")}`,
-        );
-      }
-      const text = `${JSON.stringify(manifest, null, 2)}\n`;
-      const manifestPath = path.join(this.tempDir, MANIFEST_FILE);
-      await writeFile(manifestPath, text);
-      await fsyncPath(manifestPath);
-      await fsyncDirectories(
-        this.tempDir,
-        files.map((f) => f.path),
-      );
-      await assertAbsent(this.finalDir);
-      await rename(this.tempDir, this.finalDir);
-      await fsyncPath(path.dirname(this.finalDir));
-      this.state = "done";
-      return { dir: this.finalDir, manifest, digest: sha256(text) };
+      return await this.finishing;
     } catch (err) {
-      await this.abort();
+      await this.discard();
       throw err;
     }
   }
 
-  /** Drops everything written so far; safe to call more than once. */
+  /** Between finish's steps: an abort (a signal) stops it before anything more is written. */
+  private assertNotAborted(): void {
+    if (this.aborted) throw new BundleError("invalid_input", "finish: the bundle was aborted");
+  }
+
+  private async finishSteps(training: BundleManifest["training"]): Promise<FinishedBundle> {
+    if (this.items === 0) throw new BundleError("invalid_input", "finish: the bundle has no items");
+    await this.assertKeysWritten();
+    await new Promise<void>((resolve, reject) =>
+      this.keys.end((err?: Error | null) => (err ? reject(err) : resolve())),
+    ).catch(async (err: Error) => {
+      await this.assertKeysWritten();
+      throw err;
+    });
+    this.assertNotAborted();
+    this.usearch.save(path.join(this.tempDir, LAYOUT.index));
+    const files: BundleFile[] = [];
+    for (const rel of await listFiles(this.tempDir)) {
+      this.assertNotAborted();
+      const abs = path.join(this.tempDir, rel);
+      await fsyncPath(abs);
+      files.push({ path: rel, ...(await digestFile(abs)) });
+    }
+    const o = this.options;
+    const manifest: BundleManifest = {
+      formatVersion: BUNDLE_FORMAT_VERSION,
+      model: o.model,
+      version: o.version,
+      createdAt: (o.createdAt ?? new Date()).toISOString(),
+      dims: o.dims,
+      metric: this.index.metric,
+      index: {
+        file: LAYOUT.index,
+        quantization: this.index.quantization,
+        connectivity: this.index.connectivity,
+        expansionAdd: this.index.expansionAdd,
+        expansionSearch: this.index.expansionSearch,
+      },
+      items: { count: this.items, keysFile: LAYOUT.keys },
+      viewerTower: { dir: LAYOUT.viewerDir, features: o.viewer.features },
+      itemTower: { dir: LAYOUT.itemDir, features: o.item.features },
+      training,
+      files,
+    };
+    const problems = manifestProblems(manifest);
+    if (problems.length > 0) {
+      throw new BundleError(
+        "schema_invalid",
+        `finish: the manifest would be invalid: ${problems.join("; ")}`,
+      );
+    }
+    const text = `${JSON.stringify(manifest, null, 2)}\n`;
+    const manifestPath = path.join(this.tempDir, MANIFEST_FILE);
+    this.assertNotAborted();
+    await writeFile(manifestPath, text);
+    await fsyncPath(manifestPath);
+    await fsyncDirectories(
+      this.tempDir,
+      files.map((f) => f.path),
+    );
+    await assertAbsent(this.finalDir);
+    // An abort waits for this step: asked before it, it stops the rename; after, it finds the
+    // temporary directory renamed and leaves the whole bundle be.
+    this.assertNotAborted();
+    await rename(this.tempDir, this.finalDir);
+    await fsyncPath(path.dirname(this.finalDir));
+    this.state = "done";
+    return { dir: this.finalDir, manifest, digest: sha256(text) };
+  }
+
+  /**
+   * Drops everything written so far; safe to call more than once, and during finish (a signal),
+   * which stops at its next step and is then dropped. Removing the directory under a running finish
+   * could rename a half-deleted bundle into place; a finish already done keeps its bundle.
+   */
   async abort(): Promise<void> {
+    this.aborted = true;
+    await this.finishing?.catch(() => undefined);
+    await this.discard();
+  }
+
+  private async discard(): Promise<void> {
     this.state = "done";
     // A key write in flight (a signal mid-batch) then fails with ERR_STREAM_DESTROYED, which the
     // listener from the constructor takes.
