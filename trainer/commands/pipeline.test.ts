@@ -1,7 +1,18 @@
 // End to end through the command functions on a tiny synthetic log: train -> checkpoint -> export
 // -> validate (pass against itself, fail on an impossible floor), with the baseline fetched from a
 // bundle store over http as a retraining job would fetch the serving version.
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, symlink, utimes, writeFile } from "node:fs/promises";
+import {
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -207,5 +218,11 @@ describe("train -> export -> validate", () => {
     await expect(
       runValidateCommand({ ...options(0), baseline: `${store.base}/run/bundles/gone` }),
     ).rejects.toThrow(/^baseline bundle .*gone: .*404/);
+
+    // A bundle directory without its manifest is not a finished run, whatever summary.json says.
+    await rm(path.join(trained.bundleDir as string, "manifest.json"));
+    await expect(runTrainCommand({ ...trainOptions, interrupted: "resume" })).rejects.toThrow(
+      /bundles\/v1 has no manifest.json: a command stopped while putting it in place left it incomplete; remove that directory and run the same command with --resume/,
+    );
   });
 });

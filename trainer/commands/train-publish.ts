@@ -5,14 +5,15 @@
 // both there) or goes on to write them, never meeting a bundle of its own version in its way.
 import { readFile, realpath, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { fsyncPath, tempSiblings } from "../../shared/bundle/files.ts";
+import { fsyncPath, pathExists, tempSiblings } from "../../shared/bundle/files.ts";
+import { MANIFEST_FILE } from "../../shared/bundle/manifest.ts";
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { componentLogger } from "../../shared/log.ts";
 import type { EvalSet } from "../eval/evalset.ts";
 import { evaluateIndex } from "../eval/evaluate.ts";
 import { saveCheckpoint } from "../export/checkpoint.ts";
 import { exportBundle } from "../export/export.ts";
-import { onInterrupt } from "../interrupt.ts";
+import { Interrupted, onInterrupt, receivedSignal } from "../interrupt.ts";
 import { passProgress, startProgress } from "../progress.ts";
 import { type TrainSummary, writeReport } from "../report/report.ts";
 import { hiddenLabel } from "../train/config.ts";
@@ -88,6 +89,12 @@ export async function finishedRun(o: HeldTrainOptions): Promise<TrainOutcome | u
   const real = (p: string) => realpath(p).catch(() => undefined);
   const published = o.bundle && summary.bundle ? await real(bundleDir) : undefined;
   if (o.bundle && !(published && published === (await real(summary.bundle as string)))) return undefined;
+  // Written last and renamed in with the rest: without it the directory is not a bundle, whatever
+  // the summary says (one left by a version before the publish step waited for its signal handler).
+  if (o.bundle && !(await pathExists(path.join(bundleDir, MANIFEST_FILE))))
+    throw new Error(
+      `${bundleDir} has no ${MANIFEST_FILE}: a command stopped while putting it in place left it incomplete; remove that directory and run the same command with --resume`,
+    );
   const wanted = settingsParams(o);
   // Only what the summary records: one written before a setting was recorded is judged on the rest.
   const differences = settingChanges(
@@ -155,6 +162,8 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     },
   );
   const staging = stagingDirOf(o);
+  // Set as the rename into place is issued: a signal after it leaves the whole bundle where it is.
+  let publishing = false;
   // A signal from here on ends the command at once: the saved runs are complete, so --resume goes
   // straight back to the export.
   const release = onInterrupt(async (signal) => {
@@ -162,7 +171,7 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
       { signal, out: o.out },
       `${signal}: stopped after training; run the same command with --resume to write the bundle and report`,
     );
-    await rm(staging, { recursive: true, force: true });
+    if (!publishing) await rm(staging, { recursive: true, force: true });
   });
   try {
     if (o.bundle) {
@@ -234,6 +243,12 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     lease.assertHeld();
     await writeReport(reportPathOf(o), summaryPathOf(o), summary);
     if (o.bundle) {
+      // Checked in the same turn as the rename is issued: after a signal the handler is removing
+      // staging, and renaming it then would put half a bundle in place for --resume to call finished.
+      const stop = receivedSignal();
+      if (stop)
+        throw new Interrupted(stop.signal, `${stop.signal}: stopped before the bundle was put in place`);
+      publishing = true;
       await rename(staging, bundleDir);
       await fsyncPath(path.dirname(bundleDir));
       log.info({ dir: bundleDir }, "bundle in place");
