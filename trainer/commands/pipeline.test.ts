@@ -219,6 +219,15 @@ describe("train -> export -> validate", () => {
       runValidateCommand({ ...options(0), baseline: `${store.base}/run/bundles/gone` }),
     ).rejects.toThrow(/^baseline bundle .*gone: .*404/);
 
+    // A later version trained into the same --out replaces summary.json: rerunning the earlier one
+    // says so rather than only that its bundle directory exists.
+    const shared = path.join(dir, "shared-out");
+    await cp(path.join(dir, "run"), shared, { recursive: true });
+    await runTrainCommand({ ...trainOptions, out: shared, version: "v2" });
+    await expect(runTrainCommand({ ...trainOptions, out: shared, interrupted: "resume" })).rejects.toThrow(
+      /bundles\/v1 already exists: version v1 was published by an earlier run in .*shared-out, and summary.json there now describes a later one; give this run another --version/,
+    );
+
     // A bundle directory without its manifest is not a finished run, whatever summary.json says.
     await rm(path.join(trained.bundleDir as string, "manifest.json"));
     await expect(runTrainCommand({ ...trainOptions, interrupted: "resume" })).rejects.toThrow(

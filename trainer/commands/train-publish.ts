@@ -29,7 +29,7 @@ const log = componentLogger("trainer");
 type Outputs = Pick<HeldTrainOptions, "out" | "version">;
 export const bundleDirOf = (o: Outputs) => path.join(o.out, "bundles", o.version);
 const stagingDirOf = (o: Outputs) => path.join(o.out, "bundles", `.${o.version}.staging`);
-const summaryPathOf = (o: Outputs) => path.join(o.out, "summary.json");
+export const summaryPathOf = (o: Outputs) => path.join(o.out, "summary.json");
 const reportPathOf = (o: Outputs) => path.join(o.out, "report.html");
 const checkpointDirOf = (o: Outputs) => path.join(o.out, "checkpoint");
 
