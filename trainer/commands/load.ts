@@ -53,6 +53,13 @@ export async function readLog(
       "engagement log read",
     );
     warnBadRows(result.badSamples, log);
+    // A click log's label column (0 = shown, not clicked) would otherwise pass unnoticed: every row
+    // is read as an engagement.
+    if (result.ignoredColumns.length > 0)
+      log.warn(
+        { file: path, columns: result.ignoredColumns },
+        "log columns not read: every row counts as an engagement, whatever they hold; filter the log first if one marks non-engagements",
+      );
     return result;
   } finally {
     bar.stop();

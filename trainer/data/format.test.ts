@@ -24,6 +24,12 @@ describe("layoutFor", () => {
     expect(layoutFor("movielens-dat", "1::1193::5::978300760").fields).toBe(4);
   });
 
+  it("names the header columns no role reads", () => {
+    expect(layoutFor("csv", "user,item,ts,label, Session ").ignored).toEqual(["label", "Session"]);
+    expect(layoutFor("csv", "user,item,ts,weight,rating").ignored).toEqual([]);
+    expect(layoutFor("csv", "u1,i1,5").ignored).toEqual([]);
+  });
+
   it("refuses a header with two columns for one role rather than taking the first", () => {
     expect(() => layoutFor("csv", "user,item,ts,timestamp")).toThrow(
       'header "user,item,ts,timestamp" has 2 timestamp columns (ts, timestamp): keep one',

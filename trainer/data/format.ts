@@ -26,6 +26,8 @@ export interface Layout {
   weight: number | undefined;
   /** MovieLens star rating column, usable as a filter. */
   rating: number | undefined;
+  /** Header columns no role reads (a click log's `label`, a `session`): every row counts anyway. */
+  ignored: readonly string[];
 }
 
 const ALIASES = {
@@ -67,6 +69,7 @@ const MOVIELENS_COLUMNS = {
   rating: 2,
   timestamp: 3,
   weight: undefined,
+  ignored: [],
 } as const;
 
 /** Resolves column positions; throws a plain message when a header lacks a required column. */
@@ -93,6 +96,7 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
         rating: 2,
         timestamp: 3,
         weight: undefined,
+        ignored: [],
       };
     case "jsonl":
       return {
@@ -105,6 +109,7 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
         timestamp: 0,
         weight: undefined,
         rating: undefined,
+        ignored: [],
       };
     default: {
       const delimiter = format === "tsv" ? "\t" : sniffDelimiter(firstLine);
@@ -137,6 +142,7 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
           timestamp: 2,
           weight: 3,
           rating: undefined,
+          ignored: [],
         };
       }
       const missing = [
@@ -147,6 +153,9 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
       if (missing.length > 0 || user === undefined || item === undefined || timestamp === undefined) {
         throw new Error(`header "${firstLine.trim()}" has no ${missing.join(", ")} column`);
       }
+      const weight = find("weight");
+      const rating = find("rating");
+      const read = new Set([user, item, timestamp, weight, rating]);
       return {
         format,
         delimiter,
@@ -155,8 +164,9 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
         user,
         item,
         timestamp,
-        weight: find("weight"),
-        rating: find("rating"),
+        weight,
+        rating,
+        ignored: cells.flatMap((c, ix) => (read.has(ix) ? [] : [c.trim()])),
       };
     }
   }

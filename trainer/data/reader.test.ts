@@ -129,6 +129,13 @@ describe("loadInteractions", () => {
     expect(pipe.table.weight[0]).toBe(3);
   });
 
+  it("reports the header columns it does not read", async () => {
+    const { result } = await loadInteractions(
+      await file("clicks.csv", "user,item,ts,label\na,x,1,0\nb,y,2,1\n"),
+    );
+    expect(result).toMatchObject({ rows: 2, ignoredColumns: ["label"] });
+  });
+
   it("counts the rows whose weight came from the log", async () => {
     const { result } = await loadInteractions(await file("w.csv", "u,i,1,2\nu,i,2\nu,i,3,\n"));
     expect(result).toMatchObject({ rows: 3, weighted: 1 });

@@ -35,6 +35,8 @@ export interface ReadResult {
   filtered: number;
   /** Rows whose weight came from the log rather than the default of 1. */
   weighted: number;
+  /** Header columns of the first part that no role reads. */
+  ignoredColumns: readonly string[];
 }
 
 type ParsedRow = Interaction & { weighted: boolean };
@@ -70,7 +72,16 @@ export async function readInteractions(
   }
   const { budget, rows, filtered, weighted } = read;
   const format = read.first?.format ?? opts.format ?? "csv";
-  return { format, rows, badRows: budget.count, badSamples: budget.samples, filtered, weighted };
+  const ignoredColumns = read.first?.ignored ?? [];
+  return {
+    format,
+    rows,
+    badRows: budget.count,
+    badSamples: budget.samples,
+    filtered,
+    weighted,
+    ignoredColumns,
+  };
 }
 
 /** What the parts of one log have given so far. */
@@ -82,7 +93,7 @@ interface PartsRead {
   /** Lines of the last part read. */
   lines: number;
   /** The first part with a line, its format, and whether it has a header, which every other part must share. */
-  first?: { file: string; format: LogFormat; header?: boolean };
+  first?: { file: string; format: LogFormat; header?: boolean; ignored?: readonly string[] };
 }
 
 async function readPart(
@@ -121,6 +132,7 @@ async function readPart(
           throw new DataError(path, lineNo, undefined, (err as Error).message);
         }
         read.first.header ??= layout.header;
+        read.first.ignored ??= layout.ignored;
         // A log cut with `split -l` leaves the header in the first part only; the others would be
         // read by position, their columns possibly swapped, with no bad row to show it.
         if (layout.header !== read.first.header)
