@@ -40,5 +40,14 @@ describe("towerops runtime", () => {
       code: 1,
       stderr: expect.stringMatching(/--max-k, --no-view do nothing with --role viewer/),
     });
+    // Bundle counts are usage errors too: one line, not a structured start-up failure.
+    expect(await run(["--bundle", fixture.bundleDir()])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^error: the ANN host serves exactly one --bundle\n/),
+    });
+    const none = await promisify(execFile)(process.execPath, [cli, "runtime"]).catch(
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(none).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: --bundle is required\n/) });
   });
 });

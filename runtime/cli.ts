@@ -70,6 +70,9 @@ export function registerRuntimeCommands(program: Command): void {
           `error: ${inert.join(", ")} ${inert.length === 1 ? "does" : "do"} nothing with --role ${flags.role}`,
         );
       }
+      // A usage error, said in one line as for any other flag, not a structured start-up failure.
+      const problem = bundleProblem(flags);
+      if (problem) cmd.error(`error: ${problem}`);
       await runRuntime(flags);
     });
 }
@@ -104,7 +107,6 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   };
   let server: RunningServer;
   try {
-    checkBundles(flags);
     if (flags.role === "viewer") {
       server = await (await import("./viewer-service.ts")).startViewerService({
         ...common,
@@ -153,11 +155,11 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   workers?.announceReady(server.url);
 }
 
-function checkBundles(flags: RuntimeFlags): void {
-  if (flags.bundle.length === 0) throw new Error("--bundle is required");
-  if (flags.role === "ann-host" && flags.bundle.length !== 1) {
-    throw new Error("the ANN host serves exactly one --bundle");
-  }
+function bundleProblem(flags: RuntimeFlags): string | undefined {
+  if (flags.bundle.length === 0) return "--bundle is required";
+  if (flags.role === "ann-host" && flags.bundle.length !== 1)
+    return "the ANN host serves exactly one --bundle";
+  return undefined;
 }
 
 /** The primary of `--workers N`: resolves the bundles once, then forks and supervises the workers. */
@@ -168,7 +170,6 @@ async function supervise(flags: RuntimeFlags): Promise<number> {
   const { verifyDigests } = await import("../shared/bundle/verify.ts");
   const resolved: ResolvedBundle[] = [];
   try {
-    checkBundles(flags);
     for (const uri of flags.bundle) resolved.push(await resolveBundle(uri, { cacheDir: flags.cacheDir }));
   } catch (err) {
     log.error({ err }, "runtime failed to start");
