@@ -145,27 +145,11 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     ),
     loss: main.epochs.at(-1)?.loss ?? Number.NaN,
   };
-  lease.assertHeld();
-  await saveCheckpoint(
-    checkpointDirOf(o),
-    main.trainer.viewer.model,
-    main.trainer.item.model,
-    data.train.items.ids,
-    {
-      model: o.model,
-      dims: o.config.dims,
-      viewerFeatures: main.cache.viewerSpec,
-      itemFeatures: main.cache.itemSpec,
-      ...(o.itemFeatures ? { itemFeaturesFile: path.resolve(o.itemFeatures) } : {}),
-      metrics,
-      params,
-    },
-  );
   const staging = stagingDirOf(o);
   // Set as the rename into place is issued: a signal after it leaves the whole bundle where it is.
   let publishing = false;
-  // A signal from here on ends the command at once: the saved runs are complete, so --resume goes
-  // straight back to the export.
+  // A signal from here on ends the command at once, with this message: the saved runs are complete,
+  // so --resume goes straight back to the checkpoint and export.
   const release = onInterrupt(async (signal) => {
     log.warn(
       { signal, out: o.out },
@@ -174,6 +158,22 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     if (!publishing) await rm(staging, { recursive: true, force: true });
   });
   try {
+    lease.assertHeld();
+    await saveCheckpoint(
+      checkpointDirOf(o),
+      main.trainer.viewer.model,
+      main.trainer.item.model,
+      data.train.items.ids,
+      {
+        model: o.model,
+        dims: o.config.dims,
+        viewerFeatures: main.cache.viewerSpec,
+        itemFeatures: main.cache.itemSpec,
+        ...(o.itemFeatures ? { itemFeaturesFile: path.resolve(o.itemFeatures) } : {}),
+        metrics,
+        params,
+      },
+    );
     if (o.bundle) {
       lease.assertHeld();
       // Left by a command stopped mid-way (a SIGKILL, the OOM killer during the index build leaves
