@@ -45,6 +45,14 @@ describe("encodeViewers", () => {
     };
     const enc = encodeViewers(spec, [{ userId: "a", profile: { year: 2015 } }, { userId: "b" }]);
     expect(Array.from(enc.numeric)).toEqual([1.5, 0]);
+    // Within float32 as given, beyond it once divided by a scale below 1: the embedding would be NaN.
+    const narrow = {
+      ...viewerSpec,
+      profile: [{ name: "age", kind: "numeric" as const, center: 0.5, scale: 0.5 }],
+    };
+    expect(() => encodeViewers(narrow, [{ userId: "a", profile: { age: 3e38 } }])).toThrow(
+      /once standardised/,
+    );
   });
 
   it("is deterministic across calls", () => {

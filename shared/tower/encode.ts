@@ -174,12 +174,14 @@ function encodeFeatureRow(
     const { name, center, scale } = layout.numeric[k] as FeatureLayout["numeric"][number];
     const v = own(given, name);
     if (v === undefined) continue;
-    if (typeof v !== "number" || !fitsFloat32(v)) {
+    // Checked once standardised too: a scale below 1 can carry a value float32 holds past its range.
+    const x = typeof v === "number" ? (v - center) / scale : Number.NaN;
+    if (typeof v !== "number" || !fitsFloat32(v) || !fitsFloat32(x)) {
       throw new FeatureError(
         "invalid_feature_value",
-        `${where}.${name} must be a finite number within float32's range (at most 3.4e38), got ${JSON.stringify(v)}`,
+        `${where}.${name} must be a finite number within float32's range (at most 3.4e38) once standardised, got ${JSON.stringify(v)}`,
       );
     }
-    out.numeric[r * nn + k] = (v - center) / scale;
+    out.numeric[r * nn + k] = x;
   }
 }
