@@ -59,6 +59,18 @@ describe("runValidateCommand against a baseline with another catalogue", () => {
     expect(b?.coverage).toBe(0.75);
   });
 
+  it("refuses a candidate that fails alone, even when the catalogues cannot be compared", async () => {
+    // A catalogue that lost most of its items: a verdict (exit 1), not "cannot judge" (a retry).
+    const shrunk = (await writeTestBundle(path.join(dir, "shrunk"), { version: "shrunk", items: 20 })).dir;
+    const result = await runValidateCommand({
+      ...options(await holdout("old-items.csv", 0)),
+      candidate: shrunk,
+    });
+    expect(result.pass).toBe(false);
+    expect(result.reasons).toContainEqual(expect.stringMatching(/^item coverage 0\.\d+ < 0\.9/));
+    expect(result.metrics.baseline).toBeUndefined();
+  });
+
   it("cannot judge when too few users have a target both catalogues hold", async () => {
     await expect(runValidateCommand(options(await holdout("new-only.csv", 0.9)))).rejects.toThrow(
       "only 4 of 40 held-out users have a target item that both candidate new and baseline old hold, fewer than --min-users 10: the two catalogues cannot be compared on this holdout",

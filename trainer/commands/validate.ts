@@ -89,8 +89,8 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
         throw new Error(`baseline bundle ${o.baseline}: ${err.message}`, { cause: err });
       })
     : undefined;
-  const judged = baselineBundle ? commonTargets(holdout, candidateBundle, baselineBundle, o) : () => true;
-  const check = async (verified: VerifiedContents, role: string) => {
+  const common = baselineBundle ? commonTargets(holdout, candidateBundle, baselineBundle) : undefined;
+  const check = async (verified: VerifiedContents, role: string, judged = common?.judged) => {
     const bundle = await openBundle(verified, { threads: o.threads });
     const progress = passProgress(`checking ${role}`, "users");
     try {
@@ -105,6 +105,17 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
   };
   let candidate: Awaited<ReturnType<typeof check>>;
   try {
+    // Too few targets in common to compare: the candidate may still fail on its own (a catalogue
+    // that lost most of its items), which is a verdict; only a candidate that passes alone leaves
+    // the comparison, and so the gate, unable to judge.
+    if (common && baselineBundle && common.users < o.minUsers) {
+      const alone = await check(candidateBundle, "candidate", () => true);
+      const verdict = judge(alone.check, undefined, o.thresholds, alone.indexDims);
+      if (!verdict.pass) return verdict;
+      throw new Error(
+        `only ${common.users} of ${holdout.users.length} held-out users have a target item that both candidate ${candidateBundle.manifest.version} and baseline ${baselineBundle.manifest.version} hold, fewer than --min-users ${o.minUsers}: the two catalogues cannot be compared on this holdout`,
+      );
+    }
     candidate = await check(candidateBundle, "candidate");
   } catch (err) {
     const verdict = refusedCandidate(err);
@@ -146,24 +157,18 @@ async function pruneCache(cacheDir: string, keep: number, judged: readonly strin
 /**
  * With a baseline, both bundles are scored on the held-out items both catalogues hold: scored on its
  * own catalogue's items, a baseline without the items a retrain added would be judged on fewer,
- * easier targets, and a good candidate refused for a catalogue that grew. Too few users left with
- * such a target means the two cannot be compared.
+ * easier targets, and a good candidate refused for a catalogue that grew. `users` have such a target.
  */
 function commonTargets(
   h: Holdout,
   candidate: VerifiedContents,
   baseline: VerifiedContents,
-  o: ValidateCommandOptions,
-): (itemId: string) => boolean {
-  const both = (id: string) =>
+): { judged: (itemId: string) => boolean; users: number } {
+  const judged = (id: string) =>
     candidate.keys.keyOf(id) !== undefined && baseline.keys.keyOf(id) !== undefined;
-  const users = h.targets.filter((targets) => targets.some(both)).length;
+  const users = h.targets.filter((targets) => targets.some(judged)).length;
   log.info({ users, of: h.users.length }, "users with a held-out item both catalogues hold");
-  if (users < o.minUsers)
-    throw new Error(
-      `only ${users} of ${h.users.length} held-out users have a target item that both candidate ${candidate.manifest.version} and baseline ${baseline.manifest.version} hold, fewer than --min-users ${o.minUsers}: the two catalogues cannot be compared on this holdout`,
-    );
-  return both;
+  return { judged, users };
 }
 
 function assertEnoughUsers(h: Holdout, o: ValidateCommandOptions): void {
