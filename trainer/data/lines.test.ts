@@ -114,17 +114,29 @@ describe("openLines", () => {
     for (const [name, content, offset] of [
       ["cp1252.csv", rows, rows.length - 11],
       ["cp1252.csv.gz", gzipSync(rows), rows.length - 11],
-      ["cut.csv", Buffer.from("a,b\n\u00e9").subarray(0, 5), 5],
+      ["cut.csv", Buffer.from("a,b\n\u00e9").subarray(0, 5), 4],
     ] as const) {
       const path = join(dir, name);
       await writeFile(path, content);
       const line = name === "cut.csv" ? 2 : 20_002;
-      const what = name === "cut.csv" ? "a character cut off at the end" : "byte 0xfc";
+      const what = name === "cut.csv" ? "a character cut off at the end: byte 0xc3" : "byte 0xfc";
       const of = name.endsWith(".gz") ? " of the decompressed text" : "";
       await expect(readAll(path)).rejects.toThrow(
         `${path}:${line}: not UTF-8 text (${what} at offset ${offset}${of}): convert the file, e.g. iconv -f WINDOWS-1252 -t UTF-8`,
       );
     }
+    // Across a 64 KiB read: a character split by it must not be blamed, nor shift the line.
+    const head = Buffer.alloc(65_535, 0x61);
+    for (let i = 99; i < head.length; i += 100) head[i] = 0x0a;
+    const split = join(dir, "split.csv");
+    await writeFile(
+      split,
+      Buffer.concat([head, Buffer.from([0xc3, 0xa9]), latin1("x\nline\nbad\u00ffbyte\n")]),
+    );
+    await expect(readAll(split)).rejects.toThrow(`${split}:658: not UTF-8 text (byte 0xff at offset 65547)`);
+    const lone = join(dir, "lone.csv");
+    await writeFile(lone, Buffer.concat([head, Buffer.from([0xc3]), Buffer.from("\nnext\n")]));
+    await expect(readAll(lone)).rejects.toThrow(`${lone}:656: not UTF-8 text (byte 0xc3 at offset 65535)`);
     // A literal replacement character is text like any other.
     const path = join(dir, "fffd.csv");
     await writeFile(path, "\ufffd,x,1\n");

@@ -162,12 +162,15 @@ function utf8Only(path: string, gzip: boolean): Transform {
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let passed = 0;
   let lineStart = 0;
-  const refuse = (offset: number, byte: number | undefined, done: (err: Error) => void) =>
+  // The previous chunk's last bytes that begin a character it did not finish: the decoder carries
+  // them over, and a bad sequence may begin there.
+  let carried: Buffer = Buffer.alloc(0);
+  const refuse = (offset: number, byte: number, done: (err: Error) => void, cut = false) =>
     failLine(
       path,
       gzip,
       lineStart,
-      `not UTF-8 text (${byte === undefined ? "a character cut off at the end" : `byte 0x${byte.toString(16).padStart(2, "0")}`} at offset ${offset}${gzip ? " of the decompressed text" : ""}): convert the file, e.g. iconv -f WINDOWS-1252 -t UTF-8`,
+      `not UTF-8 text (${cut ? "a character cut off at the end: " : ""}byte 0x${byte.toString(16).padStart(2, "0")} at offset ${offset}${gzip ? " of the decompressed text" : ""}): convert the file, e.g. iconv -f WINDOWS-1252 -t UTF-8`,
       done,
     );
   return new Transform({
@@ -176,11 +179,17 @@ function utf8Only(path: string, gzip: boolean): Transform {
       try {
         decoder.decode(chunk, { stream: true });
       } catch {
-        at = firstNonUtf8(chunk);
+        // Relative to this chunk; negative when the bad sequence began in the carried bytes.
+        at = firstNonUtf8(Buffer.concat([carried, chunk])) - carried.length;
       }
-      const lastBreak = Math.max(chunk.lastIndexOf(LF, at), chunk.lastIndexOf(CR, at));
-      if (lastBreak !== -1) lineStart = passed + lastBreak + 1;
-      if (at !== undefined) return void refuse(passed + at, chunk[at], done);
+      if (at === undefined || at > 0) {
+        const end = at === undefined ? chunk.length - 1 : at - 1;
+        const lastBreak = Math.max(chunk.lastIndexOf(LF, end), chunk.lastIndexOf(CR, end));
+        if (lastBreak !== -1) lineStart = passed + lastBreak + 1;
+      }
+      if (at !== undefined)
+        return void refuse(passed + at, (at < 0 ? carried.at(at) : chunk[at]) as number, done);
+      carried = chunk.subarray(chunk.length - unfinishedTail(chunk));
       passed += chunk.length;
       done(null, chunk);
     },
@@ -189,17 +198,29 @@ function utf8Only(path: string, gzip: boolean): Transform {
         decoder.decode();
         done();
       } catch {
-        void refuse(passed, undefined, done);
+        void refuse(passed - carried.length, carried[0] as number, done, true);
       }
     },
   });
 }
 
+/** How many of a chunk's last bytes begin a character that the chunk does not finish (0-3). */
+function unfinishedTail(chunk: Buffer): number {
+  for (let back = 1; back <= Math.min(3, chunk.length); back++) {
+    const byte = chunk[chunk.length - back] as number;
+    // Continuation bytes (10xxxxxx): keep looking for the byte that leads them.
+    if ((byte & 0xc0) === 0x80) continue;
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > back ? back : 0;
+  }
+  return 0;
+}
+
 /**
- * Where a chunk the strict decoder refused stops being UTF-8: up to the first replacement character
+ * Where bytes the strict decoder refused stop being UTF-8: up to the first replacement character
  * that lenient decoding made (a literal U+FFFD is valid text), every byte decoded one for one, so
- * the text before it gives the offset. 0 when the chunk's own bytes are fine: the bad sequence then
- * began at the end of the previous chunk.
+ * the text before it gives the offset. Given the previous chunk's unfinished character first, so a
+ * chunk that begins mid-character is not blamed for its first bytes.
  */
 function firstNonUtf8(bytes: Buffer): number {
   const text = bytes.toString("utf8");
