@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { once } from "node:events";
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -203,6 +204,20 @@ describe("BundleWriter", () => {
       }
     }
   });
+
+  it("fails finish, not hangs it, on a keys write that failed between calls", async () => {
+    const o = options();
+    const w = await BundleWriter.create(o);
+    const before = await readdir(root);
+    await w.addItems(["a"], unit(1));
+    // What a full disk reports on the stream after addItems has returned.
+    const keys = (w as unknown as { keys: import("node:fs").WriteStream }).keys;
+    const reported = once(keys, "error");
+    keys.destroy(new Error("EIO: i/o error"));
+    await reported;
+    await expect(w.finish({ metrics: {}, params: {} })).rejects.toThrow(/writing items.keys: EIO/);
+    expect((await readdir(root)).length).toBe(before.length - 1);
+  }, 10_000);
 
   it("turns a full disk while writing keys into an error, and leaves nothing", async () => {
     // A child process under RLIMIT_FSIZE: writes past 300 KiB fail with EFBIG, as ENOSPC would.

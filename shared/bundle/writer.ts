@@ -111,7 +111,8 @@ export class BundleWriter {
   /** A bundle whose keys file lost a write cannot be finished: it is dropped, and the error thrown. */
   private async assertKeysWritten(): Promise<void> {
     if (!this.keysError) return;
-    await this.abort();
+    // Not abort(): called from inside finish, it would wait for that very finish.
+    await this.discard();
     throw new Error(`writing ${LAYOUT.keys}: ${this.keysError.message}`, { cause: this.keysError });
   }
 
