@@ -80,10 +80,8 @@ export async function openLines(path: string): Promise<LineSource> {
   const file = createReadStream(path);
   const text = withoutBom();
   // Before the byte-order mark goes, so that its offsets are the file's own when it counts lines.
-  const capped = lineCap(path, gzip);
-  const checked = utf8Only(path, gzip);
+  const checked = checkedText(path, gzip);
   file.on("error", (err) => text.destroy(err));
-  capped.on("error", (err) => text.destroy(err));
   checked.on("error", (err) => text.destroy(err));
   if (gzip) {
     const gunzip = createGunzip();
@@ -99,8 +97,8 @@ export async function openLines(path: string): Promise<LineSource> {
         ),
       ),
     );
-    file.pipe(gunzip).pipe(capped).pipe(checked).pipe(text);
-  } else file.pipe(capped).pipe(checked).pipe(text);
+    file.pipe(gunzip).pipe(checked).pipe(text);
+  } else file.pipe(checked).pipe(text);
   // readline's own iterator, not a wrapping generator: one more await per line costs a third of the
   // read time on a million-line log.
   const lines = createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY });
@@ -123,14 +121,29 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /**
- * Passes text on, failing once a line grows past MAX_LINE_BYTES (ending, as for readline, at \n,
- * \r\n or a lone \r). Chunks (64 KiB from the file, 16 KiB from gunzip) are far shorter than the
- * cap, so a line that breaks it spans chunks: only the line a chunk finishes, or the one it leaves
- * open, can be too long, found by one search from each end of the chunk rather than one per line.
+ * Passes text on, failing at its first line longer than MAX_LINE_BYTES or its first bytes that are
+ * not UTF-8, both named by line; one pass keeps the line position for both.
+ *
+ * The cap: readline holds a line until its end arrives (\n, \r\n or a lone \r). Chunks (64 KiB
+ * from the file, 16 KiB from gunzip) are far shorter than the cap, so a line that breaks it spans
+ * chunks: only the line a chunk finishes, or the one it leaves open, can be too long, found by one
+ * search from each end of the chunk rather than one per line.
+ *
+ * UTF-8: decoded leniently, as readline does, a Windows-1252 export's "Müller" and "Möller" would
+ * both become "M\uFFFDller": one user, under an id no client sends. The whole file fails, not the
+ * row: a file in another encoding has many such rows, and a bad-row budget would quietly drop every
+ * non-ASCII id.
  */
-function lineCap(path: string, gzip: boolean): Transform {
+function checkedText(path: string, gzip: boolean): Transform {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
   let passed = 0;
+  // Where the line the chunks so far leave open starts.
   let lineStart = 0;
+  // The previous chunk's last bytes that begin a character it did not finish: the decoder carries
+  // them over, and a bad sequence may begin there.
+  let carried: Buffer = Buffer.alloc(0);
+  const notUtf8 = (offset: number, byte: number, cut = false) =>
+    `not UTF-8 text (${cut ? "a character cut off at the end: " : ""}byte 0x${byte.toString(16).padStart(2, "0")} at offset ${offset}${gzip ? " of the decompressed text" : ""}): convert the file, e.g. iconv -f WINDOWS-1252 -t UTF-8`;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       const lf = chunk.indexOf(LF);
@@ -145,50 +158,22 @@ function lineCap(path: string, gzip: boolean): Transform {
           done,
         );
       }
-      if (first !== -1) lineStart = passed + Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR)) + 1;
-      passed += chunk.length;
-      done(null, chunk);
-    },
-  });
-}
-
-/**
- * Passes text on, failing at the first bytes that are not UTF-8. Decoded leniently, as readline
- * does, a Windows-1252 export's "Müller" and "Möller" would both become "M\uFFFDller": one user,
- * under an id no client sends. The whole file fails, not the row: a file in another encoding has
- * many such rows, and a bad-row budget would quietly drop every non-ASCII id.
- */
-function utf8Only(path: string, gzip: boolean): Transform {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let passed = 0;
-  let lineStart = 0;
-  // The previous chunk's last bytes that begin a character it did not finish: the decoder carries
-  // them over, and a bad sequence may begin there.
-  let carried: Buffer = Buffer.alloc(0);
-  const refuse = (offset: number, byte: number, done: (err: Error) => void, cut = false) =>
-    failLine(
-      path,
-      gzip,
-      lineStart,
-      `not UTF-8 text (${cut ? "a character cut off at the end: " : ""}byte 0x${byte.toString(16).padStart(2, "0")} at offset ${offset}${gzip ? " of the decompressed text" : ""}): convert the file, e.g. iconv -f WINDOWS-1252 -t UTF-8`,
-      done,
-    );
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      let at: number | undefined;
       try {
         decoder.decode(chunk, { stream: true });
       } catch {
         // Relative to this chunk; negative when the bad sequence began in the carried bytes.
-        at = firstNonUtf8(Buffer.concat([carried, chunk])) - carried.length;
+        const at = firstNonUtf8(Buffer.concat([carried, chunk])) - carried.length;
+        const before = at > 0 ? Math.max(chunk.lastIndexOf(LF, at - 1), chunk.lastIndexOf(CR, at - 1)) : -1;
+        const byte = (at < 0 ? carried.at(at) : chunk[at]) as number;
+        return failLine(
+          path,
+          gzip,
+          before === -1 ? lineStart : passed + before + 1,
+          notUtf8(passed + at, byte),
+          done,
+        );
       }
-      if (at === undefined || at > 0) {
-        const end = at === undefined ? chunk.length - 1 : at - 1;
-        const lastBreak = Math.max(chunk.lastIndexOf(LF, end), chunk.lastIndexOf(CR, end));
-        if (lastBreak !== -1) lineStart = passed + lastBreak + 1;
-      }
-      if (at !== undefined)
-        return void refuse(passed + at, (at < 0 ? carried.at(at) : chunk[at]) as number, done);
+      if (first !== -1) lineStart = passed + Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR)) + 1;
       carried = chunk.subarray(chunk.length - unfinishedTail(chunk));
       passed += chunk.length;
       done(null, chunk);
@@ -198,7 +183,7 @@ function utf8Only(path: string, gzip: boolean): Transform {
         decoder.decode();
         done();
       } catch {
-        void refuse(passed - carried.length, carried[0] as number, done, true);
+        failLine(path, gzip, lineStart, notUtf8(passed - carried.length, carried[0] as number, true), done);
       }
     },
   });
