@@ -29,7 +29,7 @@ const log = componentLogger("trainer");
 type Outputs = Pick<HeldTrainOptions, "out" | "version">;
 export const bundleDirOf = (o: Outputs) => path.join(o.out, "bundles", o.version);
 const stagingDirOf = (o: Outputs) => path.join(o.out, "bundles", `.${o.version}.staging`);
-export const summaryPathOf = (o: Outputs) => path.join(o.out, "summary.json");
+const summaryPathOf = (o: Outputs) => path.join(o.out, "summary.json");
 const reportPathOf = (o: Outputs) => path.join(o.out, "report.html");
 const checkpointDirOf = (o: Outputs) => path.join(o.out, "checkpoint");
 
@@ -110,6 +110,23 @@ export async function finishedRun(o: HeldTrainOptions): Promise<TrainOutcome | u
   // A stop after the bundle was renamed into place, before the state was cleared, leaves it.
   await clearRuns(o.out);
   return outcomeOf(o, summary);
+}
+
+/**
+ * Why this run's version is taken, when an earlier run in this --out published it and a later one's
+ * summary.json has since replaced its own: otherwise `err`, the bundle target's refusal, as it is.
+ */
+export async function explainTakenVersion(o: HeldTrainOptions, err: Error): Promise<Error> {
+  const versionIn = (file: string) =>
+    readFile(file, "utf8")
+      .then((text) => (JSON.parse(text) as { version?: unknown }).version)
+      .catch(() => undefined);
+  const published = await versionIn(path.join(bundleDirOf(o), MANIFEST_FILE));
+  const summarised = await versionIn(summaryPathOf(o));
+  if (published !== o.version || summarised === o.version) return err;
+  return new Error(
+    `${err.message}: version ${o.version} was published by an earlier run in ${o.out}, and summary.json there now describes a later one; give this run another --version`,
+  );
 }
 
 const outcomeOf = (o: HeldTrainOptions, summary: TrainSummary): TrainOutcome => ({

@@ -1,9 +1,9 @@
 // `towerops train`: hold --out, load, train (plus an uncorrected comparison run, see train-runs.ts),
 // then write the checkpoint, bundle, report and summary (train-publish.ts).
 import { constants } from "node:fs";
-import { access, mkdir, readFile } from "node:fs/promises";
+import { access, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { MANIFEST_FILE, timestampVersion } from "../../shared/bundle/manifest.ts";
+import { timestampVersion } from "../../shared/bundle/manifest.ts";
 import { pruneAfter } from "../../shared/bundle/retention.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
@@ -16,7 +16,7 @@ import { assertTablesFit } from "../train/memory.ts";
 import { type DataOptions, dataDigest, loadData } from "./load.ts";
 import { leaseOut, type OutLease } from "./out-lease.ts";
 import { clearRuns, interruptedRuns, interruptedVersion, resumeDir } from "./resume.ts";
-import { bundleDirOf, finishedRun, publishRun, summaryPathOf } from "./train-publish.ts";
+import { bundleDirOf, explainTakenVersion, finishedRun, publishRun } from "./train-publish.ts";
 import { trainRuns } from "./train-runs.ts";
 
 const log = componentLogger("trainer");
@@ -115,17 +115,7 @@ async function trainHeld(
   // the ones that belong to the existing bundle, and no bundle for this run.
   if (o.bundle)
     await assertBundleTarget(bundleDirOf(o), o.version).catch(async (err: Error) => {
-      // A version published by an earlier run in this --out, whose summary.json a later one replaced.
-      const versionIn = (file: string) =>
-        readFile(file, "utf8")
-          .then((text) => (JSON.parse(text) as { version?: unknown }).version)
-          .catch(() => undefined);
-      const published = await versionIn(path.join(bundleDirOf(o), MANIFEST_FILE));
-      const summarised = await versionIn(summaryPathOf(o));
-      if (published !== o.version || summarised === o.version) throw err;
-      throw new Error(
-        `${err.message}: version ${o.version} was published by an earlier run in ${o.out}, and summary.json there now describes a later one; give this run another --version`,
-      );
+      throw await explainTakenVersion(o, err);
     });
   if (o.interrupted === "discard") await clearRuns(o.out);
   else if (o.interrupted !== "resume") {
