@@ -1,13 +1,14 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
+import lockfile from "proper-lockfile";
 import { describe, expect, it } from "vitest";
-import { leaseOut } from "./out-lease.ts";
+import { leaseOut, lockInstance } from "./out-lease.ts";
 
 function recorder() {
   const lines: { msg: string }[] = [];
@@ -73,9 +74,10 @@ describe("leaseOut", () => {
   it("takes over a lock whose holder stopped renewing it, and says whose it was", async () => {
     const out = await newOut();
     await mkdir(path.join(out, "train.lock"));
+    const lock = lockInstance(await stat(path.join(out, "train.lock")));
     await writeFile(
       path.join(out, "train.holder.json"),
-      JSON.stringify({ host: "pod-a", pid: 7, since: "2026-01-01T00:00:00.000Z" }),
+      JSON.stringify({ host: "pod-a", pid: 7, since: "2026-01-01T00:00:00.000Z", lock }),
     );
     const old = new Date(Date.now() - 60_000);
     await utimes(path.join(out, "train.lock"), old, old);
@@ -122,6 +124,21 @@ describe("leaseOut", () => {
       await (held[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof leaseOut>>>).value.release();
       expect((await readdir(out)).filter((n) => n.startsWith("train.takeover-"))).toEqual([]);
     }
+  });
+
+  it("never takes the lock from a new holder that has not yet replaced an ended holder's record", async () => {
+    const out = await newOut();
+    const ended = await killedHolder(out);
+    // The ended holder's lock goes (a waiter took it over and released it) and a live command
+    // makes the next one: until it writes its own record, the file still names the ended holder.
+    await rm(path.join(out, "train.lock"), { recursive: true });
+    const unlock = await lockfile.lock(out, { lockfilePath: path.join(out, "train.lock"), realpath: false });
+    expect(await readFile(path.join(out, "train.holder.json"), "utf8")).toContain(`"pid":${ended}`);
+    const { log } = recorder();
+    await expect(leaseOut(out, { ...TRAIN, waitSeconds: 0, log })).rejects.toThrow(
+      /in use by another towerops command \(holder unknown\)/,
+    );
+    await unlock();
   });
 
   it("lets go of the lock when it cannot say who holds it", async () => {

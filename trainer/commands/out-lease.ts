@@ -10,6 +10,7 @@
 // lock that goes stale and is taken over: after 120 s, or at once when the holder ran on this
 // machine, in this pid namespace, and has surely ended (process-identity.ts). A holder that finds its lock taken over (its renewals
 // stopped for longer than the stale time) has lost the lease and must write nothing more there.
+import type { Stats } from "node:fs";
 import { readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
@@ -52,6 +53,8 @@ interface Holder {
   since: string;
   /** Absent where /proc does not say (not Linux), and from files of earlier releases. */
   process?: ProcessIdentity;
+  /** The lock directory this holder made (`lockInstance`); absent where it cannot be told. */
+  lock?: string;
 }
 
 const lockPath = (out: string) => path.join(out, "train.lock");
@@ -76,12 +79,23 @@ async function claimTakeover(file: string): Promise<boolean> {
   }
 }
 
-// Who holds --out, or last held it: written just after taking the lock and left in place (a
-// holder killed by a signal could not remove it), so it is read only while the lock exists, and may
-// for a moment still name the previous holder.
-const readHolder = (out: string) =>
+/**
+ * Which lock directory this is, not merely where: a released lock's inode is handed at once to the
+ * next one made (ext4 does), its birth time is not. Where the filesystem keeps no birth time, libuv
+ * reports 0 or the ctime, which every renewal moves: records then fail to match, and a holder's end
+ * is waited out as on another node.
+ */
+export const lockInstance = (lock: Stats) =>
+  lock.birthtimeMs > 0 ? `${lock.ino}:${lock.birthtimeMs}` : undefined;
+
+// Who holds --out: written just after taking the lock and left in place (a holder killed by a
+// signal could not remove it). Between a new holder's mkdir and its write, the file still names the
+// previous holder, ended or not, so a record counts only when it names the lock directory there now:
+// otherwise a waiter could find that ended holder and take the lock from the live new one.
+const readHolder = (out: string, lock: Stats) =>
   readFile(holderPath(out), "utf8")
     .then((s) => JSON.parse(s) as Holder)
+    .then((h) => (h.lock !== undefined && h.lock === lockInstance(lock) ? h : undefined))
     .catch(() => undefined);
 
 const describe = (h: Holder | undefined) =>
@@ -105,7 +119,7 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
     // A stale lock is taken over silently by proper-lockfile; say so, naming whose it was.
     const before = await stat(lockPath(out)).catch(() => undefined);
     const stale = before !== undefined && before.mtimeMs < Date.now() - staleSeconds * 1000;
-    const previous = stale ? describe(await readHolder(out)) : "";
+    const previous = stale ? describe(await readHolder(out, before)) : "";
     try {
       unlock = await lockfile.lock(out, {
         lockfilePath: lockPath(out),
@@ -132,7 +146,8 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ELOCKED")
         throw new Error(`cannot lock --out ${out}: ${(err as Error).message}`);
-      const record = await readHolder(out);
+      const lock = await stat(lockPath(out)).catch(() => undefined);
+      const record = lock && (await readHolder(out, lock));
       const holder = describe(record);
       // A holder killed on this machine (SIGKILL, the OOM killer) need not be waited out: its lock,
       // aged past the stale time, is taken over by the next attempt as any stale lock is. Once per
@@ -142,7 +157,10 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
         const file = takeoverPath(out, record);
         if (await claimTakeover(file)) {
           claim = file;
-          await utimes(lockPath(out), 0, 0).catch(() => {});
+          // Aged only if still the ended holder's: a waiter slow enough to claim after an earlier
+          // taker of this lock released it must not age the lock a later command made.
+          const now = await stat(lockPath(out)).catch(() => undefined);
+          if (now && lockInstance(now) === record.lock) await utimes(lockPath(out), 0, 0).catch(() => {});
         } else {
           // Another waiter is taking over: give it a moment to record itself, then judge the new
           // holder rather than name the ended one.
@@ -161,13 +179,17 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
     }
   }
   const held = unlock;
-  const identity = await ownIdentity();
+  const [identity, lock] = await Promise.all([
+    ownIdentity(),
+    stat(lockPath(out)).then(lockInstance, () => undefined),
+  ]);
   const self: Holder = {
     command: o.command,
     host: hostname(),
     pid: process.pid,
     since: new Date().toISOString(),
     ...(identity ? { process: identity } : {}),
+    ...(lock ? { lock } : {}),
   };
   await writeFile(holderPath(out), `${JSON.stringify(self)}\n`).catch(async (err: Error) => {
     await held();
