@@ -197,7 +197,7 @@ export function registerTrain(program: Command): void {
     )
     .option(
       "--eval-users <n>",
-      "evaluate a seeded sample of n held-out users, less those whose held-out items were all in training (0 = all)",
+      "evaluate a seeded sample of n users with a held-out item not among their training items (0 = all)",
       int(0),
       5000,
     )

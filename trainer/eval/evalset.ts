@@ -25,27 +25,37 @@ export interface EvalSetOptions {
 
 export function buildEvalSet(train: InteractionTable, test: InteractionTable, opts: EvalSetOptions): EvalSet {
   const relevantBy = groupItems(test, undefined);
-  let users = Int32Array.from(relevantBy.keys()).sort();
-  if (opts.maxUsers > 0 && users.length > opts.maxUsers) {
-    users = shuffle(users, createRng(opts.seed)).slice(0, opts.maxUsers).sort();
+  const all = Int32Array.from(relevantBy.keys()).sort();
+  const sampled = opts.maxUsers > 0 && all.length > opts.maxUsers;
+  // The sample is drawn among users who can be evaluated, so `--eval-users N` evaluates N whenever
+  // N can be: candidates are taken in a seeded order, a batch at a time, and a candidate whose
+  // held-out items all were training items (excluded, so never a hit) gives way to the next.
+  const order = sampled ? shuffle(all, createRng(opts.seed)) : all;
+  const want = sampled ? opts.maxUsers : all.length;
+  const picked: { user: number; held: Int32Array; seen: Int32Array }[] = [];
+  for (let next = 0; picked.length < want && next < order.length; ) {
+    // One pass over the training table per batch, so a batch is the users still wanted scaled by the
+    // share dropped so far (with a margin): two passes, as a rule, however many are dropped.
+    const need = want - picked.length;
+    const size = next === 0 ? need : Math.ceil((1.1 * need * next) / Math.max(1, picked.length));
+    const batch = order.subarray(next, next + size);
+    next += batch.length;
+    const trainBy = opts.excludeTrain ? groupItems(train, new Set(batch)) : undefined;
+    for (const u of batch) {
+      if (picked.length === want) break;
+      const seen = trainBy?.get(u) ?? new Set<number>();
+      // An item already engaged with in training is excluded from retrieval, so it cannot count as held out either.
+      const held = Int32Array.from([...(relevantBy.get(u) ?? [])].filter((i) => !seen.has(i)));
+      if (held.length > 0) picked.push({ user: u, held, seen: Int32Array.from(seen) });
+    }
   }
-  const wanted = new Set(users);
-  const trainBy = opts.excludeTrain ? groupItems(train, wanted) : undefined;
-  const relevant: Int32Array[] = [];
-  const exclude: Int32Array[] = [];
-  for (const u of users) {
-    const seen = trainBy?.get(u) ?? new Set<number>();
-    // An item already engaged with in training is excluded from retrieval, so it cannot count as held out either.
-    relevant.push(Int32Array.from([...(relevantBy.get(u) ?? [])].filter((i) => !seen.has(i))));
-    exclude.push(Int32Array.from(seen));
-  }
-  const keep = relevant.map((r, k) => (r.length > 0 ? k : -1)).filter((k) => k >= 0);
-  const kept = keep.map((k) => relevant[k] as Int32Array);
+  picked.sort((a, b) => a.user - b.user);
+  const relevant = picked.map((p) => p.held);
   return {
-    users: Int32Array.from(keep, (k) => users[k] as number),
-    relevant: kept,
-    exclude: trainBy ? keep.map((k) => exclude[k] as Int32Array) : undefined,
-    deciles: assignDeciles(train.itemCounts(), train.items.size, kept),
+    users: Int32Array.from(picked, (p) => p.user),
+    relevant,
+    exclude: opts.excludeTrain ? picked.map((p) => p.seen) : undefined,
+    deciles: assignDeciles(train.itemCounts(), train.items.size, relevant),
     itemCount: train.items.size,
   };
 }
