@@ -54,4 +54,24 @@ describe("assembleBatch", () => {
       expect([...batch.itemIndex]).toEqual(rows.map((r) => t.item[r]));
     },
   );
+
+  it("keeps events of one moment out of each other's history, a duplicated event's label too", () => {
+    const t = tableOf([
+      ["a", "x", 1],
+      ["a", "y", 2],
+      ["a", "z", 2],
+      ["a", "y", 2],
+      ["a", "w", 3],
+    ]);
+    const cache = buildFeatureCache(t.users, t.items, oneHashViewer, oneHashItem);
+    const rows = [0, 1, 2, 3, 4];
+    const batch = assembleBatch(rows, new Timelines(t), cache);
+    const histories = [[], ["x"], ["x"], ["x"], ["y", "z", "y"]];
+    expect(batch.viewers).toEqual(
+      encodeViewers(
+        oneHashViewer,
+        histories.map((h) => viewerOf("a", h)),
+      ),
+    );
+  });
 });

@@ -76,21 +76,28 @@ export class Timelines {
   readonly table: InteractionTable;
   /** Rows sorted by (user, time). */
   readonly order: Int32Array;
-  /** For each row: its position in `order`, and where its user's slice starts. */
-  readonly pos: Int32Array;
+  /**
+   * For each row: where its history ends in `order`, at the first of its user's events with its
+   * timestamp, and where its user's slice starts. Events of one moment are not each other's
+   * history: a duplicated event would see its own label, and a user who rated many items in one
+   * second (MovieLens) has no order among them that serving could reproduce.
+   */
+  readonly historyEnd: Int32Array;
   readonly start: Int32Array;
 
   constructor(table: InteractionTable) {
     this.table = table;
     this.order = new Int32Array(table.length);
-    this.pos = new Int32Array(table.length);
+    this.historyEnd = new Int32Array(table.length);
     this.start = new Int32Array(table.length);
     let k = 0;
     for (const rows of table.rowsByUser().values()) {
       const s = k;
+      let moment = k;
       for (const r of rows) {
+        if (k > s && table.timestamp[r] !== table.timestamp[this.order[k - 1] as number]) moment = k;
         this.order[k] = r;
-        this.pos[r] = k;
+        this.historyEnd[r] = moment;
         this.start[r] = s;
         k++;
       }
@@ -151,9 +158,9 @@ export function assembleBatch(rows: ArrayLike<number>, tl: Timelines, cache: Fea
     viewers.userId.set(cache.users.userId.subarray(u * vh, (u + 1) * vh), b * vh);
     viewers.categorical.set(cache.users.categorical.subarray(u * vc, (u + 1) * vc), b * vc);
     viewers.numeric.set(cache.users.numeric.subarray(u * vn, (u + 1) * vn), b * vn);
-    const p = tl.pos[r] as number;
-    const from = Math.max(tl.start[r] as number, p - length);
-    const len = p - from;
+    const end = tl.historyEnd[r] as number;
+    const from = Math.max(tl.start[r] as number, end - length);
+    const len = end - from;
     for (let j = 0; j < len; j++) {
       const h = t.item[tl.order[from + j] as number] as number;
       viewers.history.set(cache.historyBuckets.subarray(h * vh, (h + 1) * vh), b * L + j * vh);
