@@ -74,6 +74,16 @@ describe("StreamingFrequencyEstimator", () => {
     expect(est.probability(1)).toBeCloseTo(1, 5);
   });
 
+  it.each([0.01, 0.5, 1])(
+    "gives an item twice in every batch p = 2 at alpha %s, whatever the order of sightings",
+    (alpha) => {
+      const est = new StreamingFrequencyEstimator({ hashSize: 1024, alpha, hashes: 2 });
+      for (let t = 0; t < 2000; t++) est.update([3, 9, 3]);
+      expect(est.probability(3)).toBeCloseTo(2, 2);
+      expect(est.probability(9)).toBeCloseTo(1, 2);
+    },
+  );
+
   it("averages the first gaps equally instead of staying near the first one", () => {
     const est = new StreamingFrequencyEstimator({ hashSize: 1024, alpha: 0.01, hashes: 2 });
     // Item 5 first appears at step 100 (a gap of 100), then every 10 steps.
