@@ -88,9 +88,6 @@ export async function evaluateIndex(x: QueryInputs, index: Index): Promise<Retri
     annRetriever(index, (key) => Number(key)),
     await evalQueries(x),
     x.set,
-    {
-      onRows: (done) => x.onProgress?.(done, n),
-      searchPerK: true,
-    },
+    { onRows: (done) => x.onProgress?.(done, n) },
   );
 }

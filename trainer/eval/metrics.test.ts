@@ -87,19 +87,20 @@ describe("evaluation", () => {
     expect(scoreTopK(exact, 1, set, [1]).metrics["recall@1"]).toBe(1);
   });
 
-  it("scores each K from its own search when asked, as an ANN host answers a request for K", async () => {
+  it("scores each K of an approximate search from its own search, as an ANN host answers a request for K", async () => {
     const set = buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: false });
     // An HNSW-like retriever: a wider search (k = 100) finds item 2 for user a, a search for 10 does not.
     const asked: number[] = [];
-    const hnsw: Retriever = async (_q, n, k) => {
+    const search: Retriever = async (_q, n, k) => {
       asked.push(k);
       const top = new Int32Array(n * k).fill(-1);
       if (k >= 50) top[0] = 2;
       return top;
     };
-    const prefix = await evaluateRetriever(hnsw, new Float32Array(0), set);
+    const prefix = await evaluateRetriever(search, new Float32Array(0), set);
     expect(prefix.metrics["hitrate@10"]).toBe(0.5);
-    const perK = await evaluateRetriever(hnsw, new Float32Array(0), set, { searchPerK: true, perUser: true });
+    const hnsw = Object.assign(search, { approximate: true });
+    const perK = await evaluateRetriever(hnsw, new Float32Array(0), set, { perUser: true });
     expect(asked).toEqual([100, 100, 10, 50]);
     expect(perK.metrics).toMatchObject({ "hitrate@10": 0, "hitrate@50": 0.5, "hitrate@100": 0.5 });
     expect([...(perK.perUser?.["hitrate@10"] ?? [])]).toEqual([0, 0]);

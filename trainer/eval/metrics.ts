@@ -91,12 +91,6 @@ export function scoreTopK(
 export interface EvaluateOptions extends Omit<SearchOptions, "exclude"> {
   /** Also give each user's own values (RetrievalMetrics.perUser). */
   perUser?: boolean;
-  /**
-   * Score each K from a search for K, as a request for K items is answered. An HNSW search's top 10
-   * of 100 is better than its search for 10 (0.84 vs 0.74 recall@10 on uniform vectors), so the
-   * prefix would overstate what an ANN host returns; exact search needs no such thing.
-   */
-  searchPerK?: boolean;
 }
 
 /** Runs `retriever` for the eval users' query vectors (row u = set.users[u]) and scores it. */
@@ -107,12 +101,13 @@ export async function evaluateRetriever(
   opts: EvaluateOptions = {},
 ): Promise<RetrievalMetrics> {
   const k = Math.max(...EVAL_KS);
-  const { perUser = false, searchPerK = false, onRows, ...search } = opts;
+  const { perUser = false, onRows, ...search } = opts;
   const n = set.users.length;
   const searchFor = (K: number, progress?: (done: number) => void) =>
     retriever(queries, n, K, { ...search, ...(progress ? { onRows: progress } : {}), exclude: set.exclude });
   const out = scoreTopK(await searchFor(k, onRows), k, set, EVAL_KS, perUser);
-  if (!searchPerK) return out;
+  // An approximate search's top K of a wider search overstates its answer to a request for K.
+  if (!retriever.approximate) return out;
   for (const K of EVAL_KS.filter((x) => x !== k)) {
     // Progress is reported for the first pass only; these are a fraction of its time.
     const m = scoreTopK(await searchFor(K), K, set, [K], perUser);

@@ -16,12 +16,20 @@ export interface SearchOptions {
 }
 
 /** Top-k item indices per query row (n x k, -1 padded). */
-export type Retriever = (
+export type Retriever = ((
   queries: Float32Array,
   n: number,
   k: number,
   opts?: SearchOptions,
-) => Promise<Int32Array>;
+) => Promise<Int32Array>) & {
+  /**
+   * An approximate search, whose results depend on k: an HNSW search's top 10 of 100 is better
+   * than its search for 10 (0.84 vs 0.74 recall@10 on uniform vectors), so evaluation scores each
+   * K from a search for K, as a request for K items is answered, rather than overstate what an ANN
+   * host returns.
+   */
+  readonly approximate?: boolean;
+};
 
 /** A search ended early on request (a training run being stopped mid-evaluation). */
 export class SearchStopped extends Error {
@@ -114,7 +122,7 @@ export function annRetriever(
   itemOfKey: (key: bigint) => number,
   threads = DEFAULT_ANN.threads,
 ): Retriever {
-  return async (queries, n, k, opts = {}) => {
+  const search: Retriever = async (queries, n, k, opts = {}) => {
     const { exclude } = opts;
     const out = new Int32Array(n * k).fill(-1);
     const size = index.size();
@@ -145,6 +153,7 @@ export function annRetriever(
     }
     return out;
   };
+  return Object.assign(search, { approximate: true });
 }
 
 /** Most-engaged items first, skipping each user's excluded items; queries are ignored. */

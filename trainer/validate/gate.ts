@@ -170,7 +170,6 @@ export async function checkBundle(
   const { perUser, ...retrieval } = await evaluateRetriever(retriever, queries, set, {
     onRows: (done) => onProgress?.(viewers.length + done, total),
     perUser: true,
-    searchPerK: true,
   });
   const top10 = await retriever(queries, keep.length, 10);
   const lists = new Map<string, number>();
