@@ -1,6 +1,7 @@
 // A small real bundle for tests here and in the runtime and trainer: tiny seeded towers and
 // item vectors from the item tower itself, written by the real writer.
 import path from "node:path";
+import type * as tf from "@tensorflow/tfjs";
 import { initTensorflow } from "../tf/backend.ts";
 import { embedItemBatches } from "../tower/item-embed.ts";
 import { testItemConfig, testViewerConfig } from "../tower/testing.ts";
@@ -11,6 +12,8 @@ export interface TestBundleOptions extends IndexOptions {
   items?: number;
   version?: string;
   model?: string;
+  /** Changes the viewer tower before it is written (a broken tower, for the gate's tests). */
+  viewer?: (model: tf.LayersModel) => void;
 }
 
 /** Writes a bundle of `items` (default 200) items "item-0".. into `<parent>/<version>`. */
@@ -22,6 +25,7 @@ export async function writeTestBundle(
   const version = options.version ?? "v1";
   const viewer = buildViewerModel(testViewerConfig);
   const item = buildItemModel(testItemConfig);
+  options.viewer?.(viewer);
   try {
     const writer = await BundleWriter.create({
       ...options,

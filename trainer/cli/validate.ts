@@ -82,7 +82,7 @@ export function registerValidate(program: Command): void {
     )
     .option(
       "--max-identical-top10 <f>",
-      "largest share of users with one identical top-10 (collapse)",
+      "largest share of users with one top-10 set, in any order (collapse)",
       num(0, 1),
       DEFAULT_THRESHOLDS.maxIdenticalTop10,
     )

@@ -184,6 +184,7 @@ describe("train -> export -> validate", () => {
       users: ok.metrics.candidate?.retrieval?.users,
       better: 0,
       worse: 0,
+      test: "sign test",
       pWorse: 1,
     });
     expect(ok.warnings).toEqual([]);

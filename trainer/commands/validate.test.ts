@@ -3,6 +3,7 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { writeTestBundle } from "../../shared/bundle/testing.ts";
 import { DEFAULT_THRESHOLDS } from "../validate/thresholds.ts";
@@ -74,6 +75,21 @@ describe("runValidateCommand against a baseline with another catalogue", () => {
   it("cannot judge when too few users have a target both catalogues hold", async () => {
     await expect(runValidateCommand(options(await holdout("new-only.csv", 0.9)))).rejects.toThrow(
       "only 4 of 40 held-out users have a target item that both candidate new and baseline old hold, fewer than --min-users 10: the two catalogues cannot be compared on this holdout",
+    );
+  });
+});
+
+describe("runValidateCommand with a baseline it cannot score", () => {
+  it("cannot judge, rather than pass a candidate unchecked, when the baseline's viewer embeddings are NaN", async () => {
+    const broken = await writeTestBundle(path.join(dir, "nan"), {
+      version: "nan",
+      items: 300,
+      viewer: (model) => model.setWeights(model.getWeights().map((w) => tf.fill(w.shape, Number.NaN))),
+    });
+    await expect(
+      runValidateCommand({ ...options(await holdout("same.csv", 0)), baseline: broken.dir }),
+    ).rejects.toThrow(
+      /^baseline bundle .*nan: 40 viewer embeddings contain NaN or Inf, so the regression check cannot run$/,
     );
   });
 });

@@ -127,6 +127,12 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
         throw new Error(`baseline bundle ${o.baseline}: ${err.message}`, { cause: err });
       })
     : undefined;
+  if (baseline && !baseline.scores) {
+    const nonFinite = baseline.check.nonFiniteViewers;
+    throw new Error(
+      `baseline bundle ${o.baseline}: ${nonFinite > 0 ? `${nonFinite} viewer embeddings contain NaN or Inf` : "no held-out user could be evaluated"}, so the regression check cannot run`,
+    );
+  }
   const comparison =
     candidate.scores && baseline?.scores
       ? comparePaired(candidate.scores, baseline.scores, o.thresholds.metric)

@@ -28,7 +28,7 @@ describe("renderGateReport", () => {
       reasons: ["recall@100 0.1000 < floor 0.2"],
       warnings: [],
       metrics: { candidate: check("v2", 0.1), baseline: check("v1", 0.3) },
-      comparison: { metric: "recall@100", users: 34, better: 1, worse: 9, pWorse: 0.0107 },
+      comparison: { metric: "recall@100", users: 34, better: 1, worse: 9, test: "sign test", pWorse: 0.0107 },
     };
     const html = renderGateReport(r, "recall@100");
     expect(html).toContain('Gate <b class="fail">failed</b>: candidate v2 against baseline v1');

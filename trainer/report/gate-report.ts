@@ -3,6 +3,7 @@
 // bundles side by side, user by user and decile by decile, not only a reason string.
 import type { RetrievalMetrics } from "../eval/metrics.ts";
 import type { BundleCheck, GateResult } from "../validate/gate.ts";
+import { formatP, PERMUTATIONS } from "../validate/paired.ts";
 import { esc, page } from "./html.ts";
 import { decileBreakdown } from "./report.ts";
 import { barChart } from "./svg.ts";
@@ -51,11 +52,16 @@ function checkTable(checks: [string, BundleCheck][]): string {
 }
 
 function paired(c: NonNullable<GateResult["comparison"]>): string {
-  const p = c.pWorse < 1e-4 ? "p &lt; 0.0001" : `p = ${Number(c.pWorse.toPrecision(3))}`;
+  const p = esc(formatP(c.pWorse));
+  const chance =
+    c.test === "sign test"
+      ? `One-sided exact sign test: were neither bundle better, ${c.worse} or more losses among ${c.worse + c.better}
+differing users would come with probability ${p}.`
+      : `One-sided permutation test (${PERMUTATIONS.toLocaleString("en")} random sign flips of the ${c.worse + c.better} users' differences):
+were neither bundle better, a total difference this low or lower would come with probability ${p}.`;
   return `<h2>User by user</h2><p>Of the ${c.users} users both bundles were judged on, the candidate scored
 <b>${c.worse} lower</b> and <b>${c.better} higher</b> on ${esc(c.metric)} (${c.users - c.worse - c.better} the same).
-One-sided exact sign test: were neither bundle better, ${c.worse} or more losses among ${c.worse + c.better}
-differing users would come with probability ${p}.</p>`;
+${chance}</p>`;
 }
 
 function charts(judged: Judged[]): string {

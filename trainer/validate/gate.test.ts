@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BundleError } from "../../shared/bundle/files.ts";
-import { type BundleCheck, judge, refusedCandidate, verdictLine } from "./gate.ts";
+import { type BundleCheck, judge, refusedCandidate, sharedTopSet, verdictLine } from "./gate.ts";
 import type { PairedComparison } from "./paired.ts";
 import { DEFAULT_THRESHOLDS } from "./thresholds.ts";
 
@@ -75,12 +75,20 @@ describe("judge", () => {
 
 describe("a drop against the baseline, user by user", () => {
   // The flake the paired count was added for: identical towers, two HNSW builds, 34 users.
-  const noise: PairedComparison = { metric: "recall@100", users: 34, better: 0, worse: 2, pWorse: 0.25 };
+  const noise: PairedComparison = {
+    metric: "recall@100",
+    users: 34,
+    better: 0,
+    worse: 2,
+    test: "sign test",
+    pWorse: 0.25,
+  };
   const regression: PairedComparison = {
     metric: "recall@100",
     users: 34,
     better: 0,
     worse: 9,
+    test: "sign test",
     pWorse: 0.002,
   };
 
@@ -140,5 +148,14 @@ describe("verdictLine", () => {
     const failed = judge(check(0.1), check(0.3), { ...DEFAULT_THRESHOLDS, minRecall: 0.2 }, 8);
     expect(verdictLine(failed, "recall@100")).toBe(`gate failed: ${failed.reasons.join("; ")}`);
     expect(verdictLine(failed, "recall@100")).toContain("< floor 0.2");
+  });
+});
+
+describe("sharedTopSet", () => {
+  it("counts users with the same items in any order as sharing a top set, as a collapsed tower's users are", () => {
+    // Four users, top-3 each: three hold {1, 2, 3} in three orders, one holds another set.
+    const top = Int32Array.of(1, 2, 3, 3, 1, 2, 2, 3, 1, 4, 5, 6);
+    expect(sharedTopSet(top, 4)).toBe(0.75);
+    expect(sharedTopSet(Int32Array.of(1, 2, 3, 4, 5, 6, 7, 8), 4)).toBe(0.25);
   });
 });

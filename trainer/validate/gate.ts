@@ -21,7 +21,7 @@ export interface BundleCheck {
   retrieval?: RetrievalMetrics;
   /** Share of held-out target items present in the bundle's catalogue. */
   coverage: number;
-  /** Share of users whose top-10 equals the most common top-10. */
+  /** Share of users whose top-10, as a set, is the most common one. */
   identicalTop10: number;
   nonFiniteViewers: number;
   worstNormError: number;
@@ -171,26 +171,38 @@ export async function checkBundle(
     onRows: (done) => onProgress?.(viewers.length + done, total),
     perUser: true,
   });
-  const top10 = await retriever(queries, keep.length, 10);
-  const lists = new Map<string, number>();
-  let most = 0;
-  for (let r = 0; r < keep.length; r++) {
-    const key = top10.subarray(r * 10, r * 10 + 10).join(",");
-    const n = (lists.get(key) ?? 0) + 1;
-    lists.set(key, n);
-    most = Math.max(most, n);
-  }
   return {
     check: {
       ...base,
       retrieval,
       coverage,
-      identicalTop10: most / keep.length,
+      identicalTop10: sharedTopSet(await retriever(queries, keep.length, 10), keep.length),
       nonFiniteViewers: nonFinite,
       worstNormError: worst,
     },
     scores: { users: keep.map((u) => h.users[u] as string), values: perUser ?? {} },
   };
+}
+
+/**
+ * The share of the `users` rows of `top` (users x K item indices) holding its most common set of
+ * items. A set, not a list: a near-collapsed tower gives everyone the same K items in an order
+ * float noise shuffles, so hardly two lists are equal.
+ */
+export function sharedTopSet(top: Int32Array, users: number): number {
+  const k = top.length / users;
+  const sets = new Map<string, number>();
+  let most = 0;
+  for (let r = 0; r < users; r++) {
+    const key = top
+      .slice(r * k, (r + 1) * k)
+      .sort()
+      .join(",");
+    const n = (sets.get(key) ?? 0) + 1;
+    sets.set(key, n);
+    most = Math.max(most, n);
+  }
+  return most / users;
 }
 
 export function judge(

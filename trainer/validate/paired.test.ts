@@ -16,7 +16,8 @@ describe("comparePaired", () => {
       users: 4,
       better: 1,
       worse: 1,
-      pWorse: 0.75,
+      test: "permutation test",
+      pWorse: expect.closeTo(0.75, 1),
     });
   });
 
@@ -44,6 +45,34 @@ describe("comparePaired", () => {
     const users = Array.from({ length: n }, (_, i) => `u${i}`);
     const p = comparePaired(scores(users, Array(n).fill(0)), scores(users, Array(n).fill(1)), "recall@100");
     expect(describePaired(p)).toBe("200 of 200 users scored lower, 0 higher (sign test p < 0.0001)");
+  });
+
+  it("tests the mean difference when users differ by unequal amounts, so many small gains cannot hide large losses", () => {
+    // 240 users gain 0.1, 160 lose 0.45: more gain than lose, yet the mean falls by 0.12.
+    const users = Array.from({ length: 400 }, (_, i) => `u${i}`);
+    const base = scores(users, Array(400).fill(0.6));
+    const cand = scores(
+      users,
+      users.map((_, i) => (i < 240 ? 0.7 : 0.15)),
+    );
+    const p = comparePaired(cand, base, "recall@100");
+    expect(p).toMatchObject({ users: 400, better: 240, worse: 160, test: "permutation test" });
+    expect(p.pWorse).toBeLessThan(1e-4);
+    expect(describePaired(p)).toBe("160 of 400 users scored lower, 240 higher (permutation test p < 0.0001)");
+    // The same counts with small losses: the mean rises, and there is no evidence of a regression.
+    const gain = scores(
+      users,
+      users.map((_, i) => (i < 240 ? 0.7 : 0.55)),
+    );
+    expect(comparePaired(gain, base, "recall@100").pWorse).toBeGreaterThan(0.5);
+    // And one run gives one verdict.
+    expect(comparePaired(cand, base, "recall@100")).toEqual(p);
+  });
+
+  it("keeps the exact sign test when every differing user differs by as much, as with two targets each", () => {
+    const users = ["a", "b", "c", "d"];
+    const p = comparePaired(scores(users, [0.5, 0, 1, 0.5]), scores(users, [1, 0.5, 0.5, 0.5]), "recall@100");
+    expect(p).toMatchObject({ better: 1, worse: 2, test: "sign test", pWorse: 0.5 });
   });
 
   it("refuses a metric it has no per-user values for", () => {

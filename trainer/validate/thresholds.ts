@@ -16,7 +16,7 @@ export interface GateThresholds {
   maxDrop: number;
   /** Smallest share of held-out items the candidate's catalogue must contain. */
   minCoverage: number;
-  /** Largest share of users allowed to share one identical top-10 list. */
+  /** Largest share of users allowed to share one top-10 set (collapse). */
   maxIdenticalTop10: number;
   /** Largest allowed |norm - 1| of a viewer embedding (towers are L2-normalised). */
   normTolerance: number;
