@@ -94,10 +94,7 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     const bundle = await openBundle(verified, { threads: o.threads });
     const progress = passProgress(`checking ${role}`, "users");
     try {
-      return {
-        ...(await checkBundle(bundle, holdout, o.threads, progress.update, judged)),
-        indexDims: bundle.index.dimensions(),
-      };
+      return await checkBundle(bundle, holdout, o.threads, progress.update, judged);
     } finally {
       progress.stop();
       bundle.close();
@@ -110,7 +107,7 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     // the comparison, and so the gate, unable to judge.
     if (common && baselineBundle && common.users < o.minUsers) {
       const alone = await check(candidateBundle, "candidate", () => true);
-      const verdict = judge(alone.check, undefined, o.thresholds, alone.indexDims);
+      const verdict = judge(alone.check, undefined, o.thresholds);
       if (!verdict.pass) return verdict;
       throw new Error(
         `only ${common.users} of ${holdout.users.length} held-out users have a target item that both candidate ${candidateBundle.manifest.version} and baseline ${baselineBundle.manifest.version} hold, fewer than --min-users ${o.minUsers}: the two catalogues cannot be compared on this holdout`,
@@ -143,7 +140,7 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
       o.cacheKeep,
       [candidateBundle, ...(baselineBundle ? [baselineBundle] : [])].map((b) => b.dir),
     );
-  return judge(candidate.check, baseline?.check, o.thresholds, candidate.indexDims, comparison);
+  return judge(candidate.check, baseline?.check, o.thresholds, comparison);
 }
 
 /**

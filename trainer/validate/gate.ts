@@ -209,14 +209,11 @@ export function judge(
   candidate: BundleCheck,
   baseline: BundleCheck | undefined,
   t: GateThresholds,
-  indexDims: number,
   comparison?: PairedComparison,
 ): GateResult {
   const reasons: string[] = [];
   const warnings: string[] = [];
   const value = (c: BundleCheck) => c.retrieval?.metrics[t.metric];
-  if (indexDims !== candidate.dims)
-    reasons.push(`dims mismatch: manifest says ${candidate.dims}, index has ${indexDims}`);
   if (candidate.nonFiniteViewers > 0)
     reasons.push(`${candidate.nonFiniteViewers} viewer embeddings contain NaN or Inf`);
   if (candidate.worstNormError > t.normTolerance) {
