@@ -71,7 +71,7 @@ export function registerValidate(program: Command): void {
     )
     .option(
       "--significance <alpha>",
-      "fail a drop beyond --max-drop only when a paired sign test over the held-out users finds the candidate worse at this level (e.g. 0.05), else warn (default: every such drop fails)",
+      "fail a drop beyond --max-drop only when a paired test over the held-out users (sign test, or sign-flip permutation test with several targets per user) finds the candidate worse at this level (e.g. 0.05), else warn (default: every such drop fails)",
       num(1e-6, 0.5),
     )
     .option(
