@@ -141,6 +141,15 @@ describe("leaseOut", () => {
     await unlock();
   });
 
+  it("sweeps the claims of earlier takeovers that their takers left behind", async () => {
+    const out = await newOut();
+    await writeFile(path.join(out, "train.takeover-0123456789abcdef"), "4242\n");
+    const { log } = recorder();
+    const lease = await leaseOut(out, { ...TRAIN, waitSeconds: 0, log });
+    expect((await readdir(out)).sort()).toEqual(["train.holder.json", "train.lock"]);
+    await lease.release();
+  });
+
   it("lets go of the lock when it cannot say who holds it", async () => {
     const out = await newOut();
     await mkdir(path.join(out, "train.holder.json"));

@@ -11,7 +11,7 @@
 // machine, in this pid namespace, and has surely ended (process-identity.ts). A holder that finds its lock taken over (its renewals
 // stopped for longer than the stale time) has lost the lease and must write nothing more there.
 import type { Stats } from "node:fs";
-import { readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -195,6 +195,13 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
     await held();
     throw new Error(`cannot write ${holderPath(out)}: ${err.message}`);
   });
+  // Other claims are spent, left by a command that exited on a second signal before releasing: each
+  // names a holder of a lock directory that is gone, and a waiter still holding that holder's record
+  // finds the lock changed before it ages anything.
+  for (const name of await readdir(out)) {
+    const file = path.join(out, name);
+    if (name.startsWith("train.takeover-") && file !== claim) await rm(file, { force: true });
+  }
   return {
     get lost() {
       return lost;
