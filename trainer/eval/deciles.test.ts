@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assignDeciles, massDeciles, popularityDeciles } from "./deciles.ts";
+import { assignDeciles, COLD, massDeciles, popularityDeciles } from "./deciles.ts";
 
 describe("popularity deciles", () => {
   const counts = Float64Array.from({ length: 20 }, (_, i) => 20 - i);
@@ -26,8 +26,16 @@ describe("popularity deciles", () => {
   });
 
   it("assigns both cuts from the held-out lists", () => {
-    const a = assignDeciles([3, 2, 1, 0], 4, [Int32Array.of(0, 2), Int32Array.of(2, 3)]);
+    const a = assignDeciles([4, 3, 2, 1], 4, [Int32Array.of(0, 2), Int32Array.of(2, 3)]);
     expect([...a.items]).toEqual([0, 2, 5, 7]);
     expect([...a.mass]).toEqual([0, 2, 2, 7]);
+  });
+
+  it("puts items without training events in no decile but COLD, and cuts the trained ones alone", () => {
+    // Items 3 and 4 were only held out: the tail is item 2's, not theirs.
+    const a = assignDeciles([3, 2, 1, 0, 0], 5, [Int32Array.of(0, 2), Int32Array.of(2, 3, 4)]);
+    expect([...a.items]).toEqual([0, 3, 6, COLD, COLD]);
+    // The mass cut shares out the trained items' three held-out events: item 0 one, item 2 two.
+    expect([...a.mass]).toEqual([0, 3, 3, COLD, COLD]);
   });
 });

@@ -59,6 +59,25 @@ describe("evaluation", () => {
     expect(m.deciles.mass.recall).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
   });
 
+  it("scores held-out items that no training event named apart from the deciles", () => {
+    // c's held-out i9 and i8 were never trained: no decile's, the cold group's.
+    const cold = table(
+      [
+        ["c", "i9", 9],
+        ["c", "i8", 9],
+        ["a", "i2", 9],
+      ],
+      train,
+    );
+    const set = buildEvalSet(train, cold, { maxUsers: 0, seed: 1, excludeTrain: true });
+    const i9 = train.items.get("i9") as number;
+    // a gets i2 first; c gets i9 but not i8.
+    const m = scoreTopK(Int32Array.of(2, 0, i9, 0), 2, set, [2]);
+    expect(m.deciles.items.cold).toEqual({ recall: 0.5, events: 2 });
+    expect(m.deciles.items.events.reduce((x, y) => x + y, 0)).toBe(1);
+    expect(m.deciles.mass.cold).toEqual({ recall: 0.5, events: 2 });
+  });
+
   it("gives each user's own values when asked, which average to the metrics", () => {
     const set = buildEvalSet(train, test, { maxUsers: 0, seed: 1, excludeTrain: false });
     const top = Int32Array.of(2, 1, 0, 1);

@@ -1,7 +1,7 @@
 // Full-ranking retrieval metrics: recall@K = share of a user's held-out items in the top K, averaged
 // over users; hit-rate@K = share of users with at least one; plus recall of held-out pairs broken
 // down by item-popularity decile, where the effect of popularity correction shows.
-import type { DecileAssignment } from "./deciles.ts";
+import { COLD, type DecileAssignment } from "./deciles.ts";
 import type { EvalSet } from "./evalset.ts";
 import type { Retriever, SearchOptions } from "./retrievers.ts";
 
@@ -11,6 +11,8 @@ export const EVAL_KS = [10, 50, 100] as const;
 export interface DecileRecall {
   recall: number[];
   events: number[];
+  /** The same for items without training events (deciles.ts COLD), which no decile holds. */
+  cold: { recall: number; events: number };
 }
 
 export interface RetrievalMetrics {
@@ -36,8 +38,8 @@ export function scoreTopK(
   const userRecall = perUser ? ks.map(() => new Float64Array(n)) : undefined;
   const userHit = perUser ? ks.map(() => new Float64Array(n)) : undefined;
   const cuts = Object.keys(set.deciles) as (keyof DecileAssignment)[];
-  const decileHits = cuts.map(() => new Float64Array(10));
-  const decileEvents = cuts.map(() => new Float64Array(10));
+  const decileHits = cuts.map(() => new Float64Array(COLD + 1));
+  const decileEvents = cuts.map(() => new Float64Array(COLD + 1));
   for (let u = 0; u < n; u++) {
     const rel = new Set(set.relevant[u]);
     const rankOf = new Map<number, number>();
@@ -59,7 +61,7 @@ export function scoreTopK(
       const hits = decileHits[c] as Float64Array;
       const events = decileEvents[c] as Float64Array;
       for (const item of rel) {
-        const d = set.deciles[cut][item] ?? 9;
+        const d = set.deciles[cut][item] ?? COLD;
         events[d] = (events[d] as number) + 1;
         if (rankOf.has(item)) hits[d] = (hits[d] as number) + 1;
       }
@@ -75,7 +77,8 @@ export function scoreTopK(
       const hits = decileHits[c] as Float64Array;
       const events = decileEvents[c] as Float64Array;
       const recall = Array.from(events, (e, d) => (e === 0 ? 0 : (hits[d] as number) / e));
-      return [cut, { recall, events: [...events] }];
+      const cold = { recall: recall[COLD] as number, events: events[COLD] as number };
+      return [cut, { recall: recall.slice(0, COLD), events: [...events.subarray(0, COLD)], cold }];
     }),
   ) as RetrievalMetrics["deciles"];
   if (!userRecall || !userHit) return { metrics, deciles, users: n };

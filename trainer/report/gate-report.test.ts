@@ -10,8 +10,8 @@ const check = (version: string, recall: number): BundleCheck => ({
   retrieval: {
     metrics: { "recall@10": recall / 2, "recall@100": recall, "hitrate@100": recall },
     deciles: {
-      items: { recall: Array(10).fill(recall), events: Array(10).fill(3) },
-      mass: { recall: Array(10).fill(recall), events: Array(10).fill(3) },
+      items: { recall: Array(10).fill(recall), events: Array(10).fill(3), cold: { recall: 0, events: 0 } },
+      mass: { recall: Array(10).fill(recall), events: Array(10).fill(3), cold: { recall: 0, events: 0 } },
     },
     users: 34,
   },

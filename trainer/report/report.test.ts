@@ -11,8 +11,16 @@ const metrics = (r: number) => ({
     "hitrate@100": r,
   },
   deciles: {
-    items: { recall: Array.from({ length: 10 }, (_, d) => r / (d + 1)), events: Array(10).fill(7) },
-    mass: { recall: Array.from({ length: 10 }, (_, d) => r / (10 - d)), events: Array(10).fill(3) },
+    items: {
+      recall: Array.from({ length: 10 }, (_, d) => r / (d + 1)),
+      events: Array(10).fill(7),
+      cold: { recall: r / 20, events: 5 },
+    },
+    mass: {
+      recall: Array.from({ length: 10 }, (_, d) => r / (10 - d)),
+      events: Array(10).fill(3),
+      cold: { recall: r / 20, events: 5 },
+    },
   },
   users: 5,
 });
@@ -52,6 +60,9 @@ describe("renderReport", () => {
     // Each decile table states the held-out events behind its recall figures.
     expect(html).toContain("<th>held-out events</th><td>7</td>");
     expect(html).toContain("<th>held-out events</th><td>3</td>");
+    // Items no training event named have a column of their own, outside the deciles.
+    expect(html).toContain("<th>tail</th><th>not in training</th>");
+    expect(html).toContain("<td>3</td><td>5</td></tr>");
     expect(html).toContain("<b>streaming</b>");
     // A partial correction is named with its strength wherever the run is.
     const partial = renderReport({ ...summary, correctionStrength: 0.5 });

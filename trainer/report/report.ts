@@ -71,7 +71,9 @@ ${table}</table>
 <div class="charts">${loss}${recall}</div>
 <h2>Recall@100 by item-popularity decile</h2>
 <p>Items ranked by training count. Equal-size deciles put most held-out events in the head, so the
-bottom deciles rest on few events; equal-mass deciles hold a tenth of the held-out events each.</p>
+bottom deciles rest on few events; equal-mass deciles hold a tenth of the held-out events each.
+Held-out items with no training event are in no decile (the model never trained them), but in a
+column of their own.</p>
 <div class="charts">${deciles.join("")}</div>
 <h2>Parameters</h2><table>${params}</table>`,
   );
@@ -92,14 +94,17 @@ export function decileBreakdown(cut: keyof typeof CUT_TITLES, runs: [string, Ret
   );
   const row = (name: string, values: string[]) =>
     `<tr><th>${esc(name)}</th>${values.map((v) => `<td>${v}</td>`).join("")}</tr>`;
-  const events = (runs[0]?.[1].deciles[cut].events ?? []).map(String);
+  const first = runs[0]?.[1].deciles[cut];
+  // Held-out items no training event named are no decile's: a column of their own, when there are any.
+  const cold = (first?.cold.events ?? 0) > 0;
+  const events = [...(first?.events ?? []), ...(cold ? [first?.cold.events] : [])].map(String);
   const table = [
-    `<tr><th></th>${labels.map((l) => `<th>${l}</th>`).join("")}</tr>`,
+    `<tr><th></th>${[...labels, ...(cold ? ["not in training"] : [])].map((l) => `<th>${l}</th>`).join("")}</tr>`,
     row("held-out events", events),
     ...runs.map(([name, m]) =>
       row(
         name,
-        m.deciles[cut].recall.map((v) => v.toFixed(4)),
+        [...m.deciles[cut].recall, ...(cold ? [m.deciles[cut].cold.recall] : [])].map((v) => v.toFixed(4)),
       ),
     ),
   ].join("\n");

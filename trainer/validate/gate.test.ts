@@ -11,7 +11,10 @@ const check = (recall: number, extra: Partial<BundleCheck> = {}): BundleCheck =>
   items: 10,
   retrieval: {
     metrics: { "recall@100": recall },
-    deciles: { items: { recall: [], events: [] }, mass: { recall: [], events: [] } },
+    deciles: {
+      items: { recall: [], events: [], cold: { recall: 0, events: 0 } },
+      mass: { recall: [], events: [], cold: { recall: 0, events: 0 } },
+    },
     users: 3,
   },
   coverage: 1,
