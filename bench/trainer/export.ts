@@ -1,6 +1,6 @@
 // Catalogue export at growing sizes: the real `towerops export` command in a child process against a
 // bare usearch build of the same item batches in another (bare-index-build.ts), each child's peak RSS
-// taken by the peak-rss.ts preload. Streaming shows as an export whose memory grows with the index
+// taken by the child-usage.ts preload. Streaming shows as an export whose memory grows with the index
 // alone: its peak over the bare build's stays flat from one size to the next.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
@@ -27,9 +27,12 @@ export interface ExportMeasure {
   items: number;
   /** `towerops export`, wall time of the child process (module loading included). */
   exportSeconds: number;
+  /** User + system CPU time of that child, which load from elsewhere does not inflate as it does wall time. */
+  exportCpuSeconds: number;
   exportPeakRssBytes: number;
   /** Embed + bare usearch add + save in a child process, wall time likewise. */
   bareSeconds: number;
+  bareCpuSeconds: number;
   bareAddSeconds: number;
   barePeakRssBytes: number;
   indexBytes: number;
@@ -73,18 +76,21 @@ async function syntheticCheckpoint(dir: string, items: number): Promise<void> {
   }
 }
 
-async function measured(args: string[]): Promise<{ stdout: string; peakRssBytes: number; seconds: number }> {
+async function measured(
+  args: string[],
+): Promise<{ stdout: string; peakRssBytes: number; seconds: number; cpuSeconds: number }> {
   const t0 = performance.now();
   const { stdout, stderr } = await run(
     process.execPath,
-    ["--import", path.join(here, "peak-rss.ts"), ...args],
+    ["--import", path.join(here, "child-usage.ts"), ...args],
     { cwd: root, maxBuffer: 64 << 20, env: { ...process.env, TOWEROPS_LOG_LEVEL: "warn" } },
   );
   const seconds = (performance.now() - t0) / 1000;
   const last = stderr.trim().split("\n").at(-1) ?? "";
-  const peak = (JSON.parse(last) as { peakRssBytes?: number }).peakRssBytes;
-  if (typeof peak !== "number") throw new Error(`export bench: no peak RSS line from ${args[0]}`);
-  return { stdout, peakRssBytes: peak, seconds };
+  const { peakRssBytes, cpuSeconds } = JSON.parse(last) as { peakRssBytes?: number; cpuSeconds?: number };
+  if (typeof peakRssBytes !== "number" || typeof cpuSeconds !== "number")
+    throw new Error(`export bench: no resource usage line from ${args[0]}`);
+  return { stdout, peakRssBytes, seconds, cpuSeconds };
 }
 
 export async function* exportScaling(sizes: number[]): AsyncGenerator<ExportMeasure> {
@@ -117,8 +123,10 @@ export async function* exportScaling(sizes: number[]): AsyncGenerator<ExportMeas
       yield {
         items,
         exportSeconds: exp.seconds,
+        exportCpuSeconds: exp.cpuSeconds,
         exportPeakRssBytes: exp.peakRssBytes,
         bareSeconds: bare.seconds,
+        bareCpuSeconds: bare.cpuSeconds,
         bareAddSeconds: bareResult.addSeconds,
         barePeakRssBytes: bare.peakRssBytes,
         indexBytes: (await stat(path.join(bundle, LAYOUT.index))).size,
