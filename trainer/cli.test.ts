@@ -109,12 +109,15 @@ describe("train flags that would be ignored", () => {
       (err: { stderr: string }) => err.stderr,
     );
 
-  it("refuses estimator flags without the streaming estimator, and β without a correction, before reading data", async () => {
+  it("refuses estimator flags without the streaming estimator, β without a correction, and early stopping without a second epoch, before reading data", async () => {
     expect(await stderrOf(["--sampling-correction", "counts", "--hash-size", "1024"])).toMatch(
       /--hash-size tune the streaming estimator, which --sampling-correction counts does not use/,
     );
     expect(await stderrOf(["--sampling-correction", "none", "--correction-strength", "0.5"])).toMatch(
       /--correction-strength scales the logQ correction, which --sampling-correction none turns off/,
+    );
+    expect(await stderrOf(["--epochs", "1", "--early-stop", "1"])).toMatch(
+      /--early-stop ends a run on its best epoch, and --epochs 1 trains only one/,
     );
   });
 });

@@ -234,7 +234,7 @@ export function registerTrain(program: Command): void {
     .addOption(backendOption())
     .action(
       handled(async (f: TrainFlags, cmd: Command) => {
-        assertCorrectionFlags(f.samplingCorrection, cmd);
+        assertFlagsAct(f, cmd);
         const outcome = await (await import("../commands/train.ts")).runTrainCommand({
           data: f.data,
           ...(f.test ? { test: f.test } : {}),
@@ -298,9 +298,11 @@ export function registerTrain(program: Command): void {
     );
 }
 
-// The estimator's flags only act with --sampling-correction streaming, β with any correction; given
-// otherwise they would be ignored without a word while the user believes they are tuning something.
-function assertCorrectionFlags(correction: TrainConfig["samplingCorrection"], cmd: Command): void {
+// The estimator's flags only act with --sampling-correction streaming, β with any correction, and
+// early stopping with a second epoch to stop before or go back from; given otherwise they would be
+// ignored without a word while the user believes they are tuning something.
+function assertFlagsAct(f: TrainFlags, cmd: Command): void {
+  const correction = f.samplingCorrection;
   const estimator = givenFlags(cmd, ["hashSize", "hashes", "alpha"]);
   if (correction !== "streaming" && estimator.length > 0) {
     throw new Error(
@@ -310,6 +312,11 @@ function assertCorrectionFlags(correction: TrainConfig["samplingCorrection"], cm
   if (correction === "none" && givenFlags(cmd, ["correctionStrength"]).length > 0) {
     throw new Error(
       "--correction-strength scales the logQ correction, which --sampling-correction none turns off",
+    );
+  }
+  if (f.earlyStop > 0 && f.epochs < 2) {
+    throw new Error(
+      "--early-stop ends a run on its best epoch, and --epochs 1 trains only one; give --epochs 2 or more",
     );
   }
 }
