@@ -28,6 +28,9 @@ describe("layoutFor", () => {
     expect(layoutFor("csv", "user,item,ts,label, Session ").ignored).toEqual(["label", "Session"]);
     expect(layoutFor("csv", "user,item,ts,weight,rating").ignored).toEqual([]);
     expect(layoutFor("csv", "u1,i1,5").ignored).toEqual([]);
+    expect(layoutFor("jsonl", '{"userId":1,"item":2,"ts":3,"session":"s"}').ignored).toEqual(["session"]);
+    expect(layoutFor("jsonl", "[1, 2]").ignored).toEqual([]);
+    expect(layoutFor("jsonl", "{not json").ignored).toEqual([]);
   });
 
   it("refuses a header with two columns for one role rather than taking the first", () => {

@@ -68,6 +68,21 @@ describe("loadInteractions", () => {
     expect(table.weight[0]).toBe(0.5);
   });
 
+  it("takes the same field names as a header's columns, without case", async () => {
+    const { table } = await loadInteractions(
+      await file("pins.jsonl", '{"Viewer_Id":"a","pin_id":"p1","event_time":"2024-03-01"}\n'),
+    );
+    expect(table.users.ids).toEqual(["a"]);
+    expect(table.items.ids).toEqual(["p1"]);
+  });
+
+  it("refuses a JSONL row with two fields for one role rather than taking the first", async () => {
+    const path = await file("two.jsonl", '{"user":"a","userId":"b","item":"x","ts":1}\n');
+    await expect(loadInteractions(path)).rejects.toThrow(
+      /two.jsonl:1: fields "user" and "userId" both give the user: keep one$/,
+    );
+  });
+
   it("names file, line and column of a malformed row", async () => {
     const path = await file("bad.tsv", "u\ti\t1\nu\ti\tlater\n");
     const err = await loadInteractions(path).catch((e: unknown) => e);
@@ -129,11 +144,15 @@ describe("loadInteractions", () => {
     expect(pipe.table.weight[0]).toBe(3);
   });
 
-  it("reports the header columns it does not read", async () => {
+  it("reports the header columns, or first JSONL row's fields, it does not read", async () => {
     const { result } = await loadInteractions(
       await file("clicks.csv", "user,item,ts,label\na,x,1,0\nb,y,2,1\n"),
     );
     expect(result).toMatchObject({ rows: 2, ignoredColumns: ["label"] });
+    const jsonl = await loadInteractions(
+      await file("clicks.jsonl", '{"user":"a","item":"x","ts":1,"label":0,"rating":3}\n'),
+    );
+    expect(jsonl.result).toMatchObject({ rows: 1, ignoredColumns: ["label"] });
   });
 
   it("counts the rows whose weight came from the log", async () => {

@@ -4,7 +4,7 @@ import { parseDecimal } from "../../shared/decimal.ts";
 import { BEYOND_FLOAT32, fitsFloat32 } from "../../shared/float32.ts";
 import { splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
-import { detectFormat, JSON_KEYS, type Layout, type LogFormat, layoutFor } from "./format.ts";
+import { detectFormat, type Layout, type LogFormat, type LogRole, layoutFor, roleOf } from "./format.ts";
 import { jsonId, parseJsonObjectLine } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
 import { partsOf } from "./parts.ts";
@@ -192,8 +192,6 @@ export async function loadInteractions(
   return { table, result };
 }
 
-const COLUMN_NAMES = ["user", "item", "timestamp", "weight", "rating"] as const;
-
 function parseDelimited(
   line: string,
   layout: Layout,
@@ -245,10 +243,23 @@ function parseDelimited(
 function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOptions): RowResult {
   const rec = parseJsonObjectLine(line, file, lineNo);
   if (rec instanceof DataError) return rec;
-  const pick = (role: (typeof COLUMN_NAMES)[number]) => {
-    for (const k of JSON_KEYS[role]) if (rec[k] !== undefined) return { key: k, value: rec[k] };
-    return undefined;
-  };
+  const fields: Partial<Record<LogRole, { key: string; value: unknown }>> = {};
+  for (const key in rec) {
+    const role = roleOf(key);
+    if (!role) continue;
+    const value = rec[key];
+    const taken = fields[role];
+    // As with a header's columns: two fields for one role would leave the reader to guess.
+    if (taken)
+      return new DataError(
+        file,
+        lineNo,
+        undefined,
+        `fields "${taken.key}" and "${key}" both give the ${role}: keep one`,
+      );
+    fields[role] = { key, value };
+  }
+  const pick = (role: LogRole) => fields[role];
   const id = (role: "user" | "item"): string | DataError => {
     const f = pick(role);
     if (!f) return new DataError(file, lineNo, undefined, `missing "${role}" field`);
