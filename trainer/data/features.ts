@@ -8,6 +8,7 @@ import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.
 import { detectFormat } from "./format.ts";
 import { jsonId, parseJsonObjectLine } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
+import { ownCopy, StringPool } from "./own-string.ts";
 import { partsOf } from "./parts.ts";
 
 export type FeatureValues = Record<string, number | string>;
@@ -49,7 +50,7 @@ const noValues = (): FeatureValues => Object.create(null);
  */
 export async function readFeatureTable(source: string, budget = new BadRowBudget(0)): Promise<FeatureTable> {
   const parts = await partsOf(source);
-  const read: FeatureRead = { out: new Map(), budget, lines: 0 };
+  const read: FeatureRead = { out: new Map(), budget, lines: 0, text: new StringPool() };
   for (const part of parts) await readFeaturePart(part.file, read);
   if (read.out.size === 0) throw noRowsError(source, "feature", parts.length, read.lines, budget);
   if (read.first && !read.first.jsonl) typeColumns(read.out);
@@ -71,6 +72,8 @@ interface FeatureRead {
   lines: number;
   /** How the first part was laid out, which every other part must repeat. */
   first?: { file: string; jsonl: boolean; header?: Header };
+  /** The table's text values, kept apart from their lines. */
+  text: StringPool;
 }
 
 async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
@@ -81,7 +84,7 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
   let lineNo = 0;
   const add = (id: string, values: FeatureValues, column: number | undefined) => {
     if (out.has(id)) budget.record(new DataError(path, lineNo, column, `id "${id}" already has a row above`));
-    else out.set(id, values);
+    else out.set(ownCopy(id), values);
   };
   try {
     for await (const line of source.lines) {
@@ -99,7 +102,7 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
         read.first ??= { file: path, jsonl };
       }
       if (jsonl) {
-        const row = parseJsonFeatureRow(line, path, lineNo);
+        const row = parseJsonFeatureRow(line, path, lineNo, read.text);
         if (row instanceof DataError) budget.record(row);
         else add(row[0], row[1], undefined);
         continue;
@@ -145,7 +148,7 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
         else if (DECIMAL.test(raw) && !fitsFloat32(n))
           bad = new DataError(path, lineNo, c + 1, `"${raw}" ${BEYOND_FLOAT32}`);
         // Text until every row is read: only then is it known whether the column is numeric.
-        values[names[c]] = raw;
+        values[names[c]] = read.text.own(raw);
       }
       if (bad) budget.record(bad);
       else add(id, values, idCol + 1);
@@ -188,6 +191,7 @@ function parseJsonFeatureRow(
   line: string,
   file: string,
   lineNo: number,
+  text: StringPool,
 ): [string, FeatureValues] | DataError {
   const rec = parseJsonObjectLine(line, file, lineNo);
   if (rec instanceof DataError) return rec;
@@ -203,7 +207,7 @@ function parseJsonFeatureRow(
     }
     if (typeof v === "number" && !fitsFloat32(v))
       return new DataError(file, lineNo, undefined, `field "${k}": ${v} ${BEYOND_FLOAT32}`);
-    values[k] = v;
+    values[k] = typeof v === "string" ? text.own(v) : v;
   }
   return [id, values];
 }
