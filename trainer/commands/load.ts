@@ -91,7 +91,9 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
     test = new InteractionTable(all.users, all.items);
     await readLog(heldOut.file, test, readOpts, log);
   } else {
-    ({ train, test } = splitTable(all, heldOut.split));
+    const split = splitTable(all, heldOut.split);
+    ({ train, test } = split);
+    if (split.warning) log.warn({ train: train.length, test: test.length }, split.warning);
   }
   logColdStart(train, test, log);
   const out: LoadedData = { train, test };

@@ -66,6 +66,30 @@ describe("splitTable", () => {
     expect(splitTable(t, { kind: "time-cut", timestamp: 6 }).test.length).toBe(1);
   });
 
+  it("says when events tied at a quantile cut hold out far more than asked", () => {
+    // Ten days of ten events each, a date per event: the 0.9 cut falls on day 9, and its ten
+    // events go with day 10's to the held-out side.
+    const days = table(
+      Array.from(
+        { length: 100 },
+        (_, i) => [`u${i}`, `i${i}`, Math.floor(i / 10)] as [string, string, number],
+      ),
+    );
+    const coarse = splitTable(days, { kind: "time-quantile", trainFraction: 0.85 });
+    expect(coarse.test.length).toBe(20);
+    expect(coarse.warning).toBe(
+      "--split time:0.85 holds out 20.0 % of events, not 15.0 %: 10 events share the cut's timestamp 8, and all of them are held out; give the cut as time@<timestamp> to choose the side",
+    );
+    expect(splitTable(days, { kind: "time-quantile", trainFraction: 0.8 }).warning).toBeUndefined();
+    // A share off only by rounding, with no ties, says nothing.
+    const odd = table(
+      Array.from({ length: 15 }, (_, i) => [`u${i}`, `i${i}`, i] as [string, string, number]),
+    );
+    const rounded = splitTable(odd, { kind: "time-quantile", trainFraction: 0.9 });
+    expect(rounded.test.length).toBe(2);
+    expect(rounded.warning).toBeUndefined();
+  });
+
   it("splits randomly and reproducibly for a seed", () => {
     const big = table(
       Array.from({ length: 1000 }, (_, i) => [`u${i % 50}`, `i${i % 70}`, i] as [string, string, number]),

@@ -15,7 +15,14 @@ export type SplitSpec =
 export interface Split {
   train: InteractionTable;
   test: InteractionTable;
+  /** Why the split, though usable, is not what was asked for. */
+  warning?: string;
 }
+
+// Events at the cut's timestamp all go to the held-out side (a cut inside one second, or one day,
+// would otherwise split it by file order). A log of coarse timestamps, a date per event, can then
+// hold out far more than asked; past this much more, the user is told.
+const TIED_EXCESS = 0.25;
 
 /** Parses `random:0.1`, `last:1`, `time:0.9` (quantile) or `time@<timestamp>` (epoch seconds or an ISO date, as in logs). */
 export function parseSplit(text: string, seed: number): SplitSpec {
@@ -42,6 +49,7 @@ export function parseSplit(text: string, seed: number): SplitSpec {
 
 export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
   const isTest = new Uint8Array(table.length);
+  let cut = Number.NaN;
   switch (spec.kind) {
     case "random": {
       const rng = createRng(spec.seed);
@@ -57,7 +65,7 @@ export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
       break;
     case "time-quantile":
     case "time-cut": {
-      const cut = spec.kind === "time-cut" ? spec.timestamp : timeQuantile(table, spec.trainFraction);
+      cut = spec.kind === "time-cut" ? spec.timestamp : timeQuantile(table, spec.trainFraction);
       for (let r = 0; r < table.length; r++) isTest[r] = table.timestamp[r] >= cut ? 1 : 0;
       break;
     }
@@ -74,7 +82,18 @@ export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
       `--split ${splitText(spec)} leaves ${train.length} training and ${test.length} held-out rows${why}; pick another split or pass --test <file>`,
     );
   }
-  return { train: table.select(train), test: table.select(test) };
+  const split: Split = { train: table.select(train), test: table.select(test) };
+  if (spec.kind === "time-quantile") {
+    const asked = 1 - spec.trainFraction;
+    const share = test.length / table.length;
+    let tied = 0;
+    for (let r = 0; r < table.length; r++) if (table.timestamp[r] === cut) tied++;
+    if (tied > 1 && share > asked * (1 + TIED_EXCESS)) {
+      const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+      split.warning = `--split ${splitText(spec)} holds out ${pct(share)} of events, not ${pct(asked)}: ${tied} events share the cut's timestamp ${cut}, and all of them are held out; give the cut as time@<timestamp> to choose the side`;
+    }
+  }
+  return split;
 }
 
 /** The spec as the `--split` text that parses to it. */
