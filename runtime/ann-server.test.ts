@@ -1,5 +1,6 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { once } from "node:events";
+import { Agent, createServer, request } from "node:http";
+import { type AddressInfo, connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAnnHost } from "./ann-server.ts";
 import type { RunningServer } from "./lifecycle.ts";
@@ -375,5 +376,58 @@ describe("shutdown", () => {
     expect((await inFlight).status).toBe(200);
     await closing;
     await expect(fetch(`${h.url}/healthz`)).rejects.toThrow();
+  });
+
+  it("tells keep-alive clients to leave while draining, so none sends on a socket about to close", async () => {
+    const h = await startAnnHost({
+      bundle: fakeBundle({ version: "v9" }),
+      port: 0,
+      shutdownDelayMs: 300,
+      log,
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    const body = JSON.stringify({ viewer: { userId: "u" }, k: 2 });
+    const retrieve = () =>
+      new Promise<string | undefined>((resolve, reject) => {
+        const req = request(
+          `${h.url}/v1/retrieve`,
+          { method: "POST", agent, headers: { "content-type": "application/json" } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.headers.connection));
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+    expect(await retrieve()).toBe("keep-alive");
+    const closing = h.close();
+    // While the delay keeps the listener open, every answer sends the client to a new connection.
+    for (let i = 0; i < 3; i++) expect(await retrieve()).toBe("close");
+    await closing;
+    agent.destroy();
+  });
+
+  it("answers a request that arrives on a connection accepted just before the listener closed", async () => {
+    const h = await startAnnHost({ bundle: fakeBundle({ version: "v9" }), port: 0, log });
+    const socket = connect(h.port, "127.0.0.1");
+    await once(socket, "connect");
+    // Accepted by the server, no byte of the request sent yet: a connection a client just opened.
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = h.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const reply = new Promise<string>((resolve, reject) => {
+      let text = "";
+      socket.on("data", (d) => {
+        text += d;
+      });
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const text = await reply;
+    expect(text).toMatch(/^HTTP\/1.1 200/);
+    expect(text.toLowerCase()).toContain("connection: close");
+    await closing;
   });
 });

@@ -1,7 +1,7 @@
 // Listening and graceful shutdown shared by both roles: readiness drops first, in-flight requests
 // finish, then the listener and the bundles are released.
-import { createServer, type RequestListener, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type RequestListener, type Server, type ServerResponse } from "node:http";
+import { type AddressInfo, Server as NetServer, type Socket } from "node:net";
 import type { Logger } from "../shared/log.ts";
 import type { Lifecycle } from "./http.ts";
 
@@ -37,7 +37,26 @@ export async function listen(
     shutdownDelayMs: options.shutdownDelayMs ?? 0,
     drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
   };
-  const server: Server = createServer(handler);
+  // Once draining, every answer says `Connection: close`, those in flight included: a keep-alive
+  // client would otherwise send its next request on a socket the drain is about to close, and get
+  // a reset instead of an answer; told, it opens a new connection, which reaches a serving pod.
+  const inFlight = new Set<ServerResponse>();
+  // Sockets between two requests of a keep-alive client, the only ones a drain closes unasked.
+  const between = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    const socket = req.socket;
+    between.delete(socket);
+    if (lifecycle.draining) res.setHeader("connection", "close");
+    else {
+      inFlight.add(res);
+      res.once("close", () => inFlight.delete(res));
+    }
+    res.once("finish", () => {
+      if (!socket.destroyed) between.add(socket);
+    });
+    socket.once("close", () => between.delete(socket));
+    handler(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {
@@ -54,15 +73,16 @@ export async function listen(
   const close = () => {
     closing ??= (async () => {
       lifecycle.draining = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
       log.info({ url, shutdownDelayMs: opts.shutdownDelayMs }, "draining: readiness is false");
       if (opts.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, opts.shutdownDelayMs));
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Keep-alive sockets turn idle as their last request finishes; close them as they do.
-      server.closeIdleConnections();
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      // net's close, not http's: http's also closes every connection without a request in progress,
+      // those just accepted included, whose first request may already be on its way, and would be
+      // reset. A connection that sends a request now is answered, with `Connection: close`.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      for (const socket of between) socket.destroy();
       const cut = setTimeout(() => server.closeAllConnections(), opts.drainTimeoutMs);
       await closed;
-      clearInterval(sweep);
       clearTimeout(cut);
       await release();
       log.info({ url }, "stopped");
