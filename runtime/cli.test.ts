@@ -1,6 +1,9 @@
 // The real `towerops runtime` process: ready line, serving, SIGTERM drain to exit 0, and a refused
 // bundle exiting 1 without ever listening.
 import { execFile } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -18,6 +21,26 @@ describe("towerops runtime", () => {
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     rt.child.kill("SIGTERM");
     expect(await rt.exited).toBe(0);
+  });
+
+  it("ends at once with exit 0 on a SIGTERM while its bundle is still loading", async () => {
+    // A bundle server that never answers: the host is still fetching when the pod is deleted.
+    let asked = Promise.withResolvers<void>();
+    const source = createServer(() => asked.resolve());
+    source.listen(0, "127.0.0.1");
+    await once(source, "listening");
+    const { port } = source.address() as AddressInfo;
+    const args = ["--bundle", `http://127.0.0.1:${port}/v1/`, "--cache-dir", fixture.tmp(), "--port", "0"];
+    for (const workers of ["1", "2"]) {
+      const rt = startRuntime([...args, "--workers", workers]);
+      await asked.promise;
+      rt.child.kill("SIGTERM");
+      expect(await rt.exited).toBe(0);
+      expect(rt.seen.some((l) => l.msg === "stopped before serving")).toBe(true);
+      asked = Promise.withResolvers<void>();
+    }
+    source.closeAllConnections();
+    source.close();
   });
 
   it("exits 1 on a bundle it cannot open", async () => {

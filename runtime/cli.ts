@@ -2,7 +2,7 @@ import cluster from "node:cluster";
 import { type Command, Option } from "commander";
 import type { ResolvedBundle } from "../shared/bundle/source.ts";
 import { givenFlags, int } from "../shared/cli-flags.ts";
-import { componentLogger } from "../shared/log.ts";
+import { componentLogger, type Logger } from "../shared/log.ts";
 import type { RunningServer } from "./lifecycle.ts";
 
 interface RuntimeFlags {
@@ -94,6 +94,7 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   }
   const worker = cluster.worker?.id;
   const log = componentLogger(flags.role).child(worker === undefined ? {} : { worker });
+  const loading = stopWhileLoading(log);
   const bundles = workers?.workerBundleDirs() ?? flags.bundle;
   const common = {
     port: flags.port,
@@ -140,6 +141,7 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
     if (cluster.isWorker) process.exit(1);
     return;
   }
+  loading.end();
   const stop = (signal: string) => {
     log.info({ signal }, "shutting down");
     server.close().then(
@@ -165,6 +167,7 @@ function bundleProblem(flags: RuntimeFlags): string | undefined {
 /** The primary of `--workers N`: resolves the bundles once, then forks and supervises the workers. */
 async function supervise(flags: RuntimeFlags): Promise<number> {
   const log = componentLogger(flags.role).child({ primary: true });
+  const loading = stopWhileLoading(log);
   const { superviseWorkers } = await import("./cluster.ts");
   const { resolveBundle } = await import("../shared/bundle/source.ts");
   const { verifyDigests } = await import("../shared/bundle/verify.ts");
@@ -181,5 +184,26 @@ async function supervise(flags: RuntimeFlags): Promise<number> {
       ? () => Promise.all(resolved.map((r) => r.verified?.digest ?? verifyDigests(r.dir)))
       : undefined;
   const bundleDirs = resolved.map((r) => r.dir);
+  loading.end();
   return superviseWorkers({ workers: flags.workers, log, bundleDirs, ...(verify ? { verify } : {}) });
+}
+
+/**
+ * Until serving starts there is nothing to drain: a SIGTERM then (the pod deleted while its bundle
+ * downloads or loads) ends the process at once with exit 0, as a drained stop does, rather than
+ * with the default 143 and no word in the log. `end()` hands the signals to the serving handlers.
+ */
+function stopWhileLoading(log: Logger): { end(): void } {
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, "stopped before serving");
+    process.exit(0);
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  return {
+    end() {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    },
+  };
 }
