@@ -119,8 +119,9 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
       // running in worker threads before importing them.
       const { prepareBundle } = await import("../shared/bundle/source.ts");
       const { startVerification } = await import("../shared/bundle/verify.ts");
+      const checked = workers?.checkedDigest(0);
       const { contents: prepared } = workers
-        ? await startVerification(bundles[0] as string, { checkedDigest: workers.checkedDigest(0) })
+        ? await startVerification(bundles[0] as string, checked ? { checkedDigest: checked } : {})
         : await prepareBundle(bundles[0] as string, { cacheDir: flags.cacheDir });
       server = await (await import("./ann-server.ts")).startAnnHost({
         ...common,

@@ -1,7 +1,7 @@
 // `towerops runtime --workers 2` as a real process tree: both workers serve one port, /metrics on
 // any of them is the whole pod's, a worker that dies is replaced while the other keeps serving,
 // a replacement that cannot load is retried while the other serves, the bundle is hashed once (in
-// the primary), a refused bundle or a worker that cannot start while none serves stops everything
+// the primary) for the workers forked at start and again by each replacement, a refused bundle or a worker that cannot start while none serves stops everything
 // with exit 1, and SIGTERM drains to exit 0.
 import { readFileSync } from "node:fs";
 import { cp, readFile, rename, writeFile } from "node:fs/promises";
@@ -108,6 +108,33 @@ describe("towerops runtime --workers", () => {
     await restore();
     expect((await rt.waitFor("ANN host ready", 3)).worker).toBe(5);
     expect(rt.seen.some((l) => l.msg === "stopping serving workers")).toBe(false);
+    rt.child.kill("SIGTERM");
+    expect(await rt.exited).toBe(0);
+  });
+
+  it("has a replacement hash its files itself, and refuses one changed since start", async () => {
+    const dir = path.join(fixture.tmp(), "changed");
+    await cp(fixture.bundleDir(), dir, { recursive: true });
+    const rt = startRuntime(["--bundle", dir, "--port", "0", "--workers", "2"]);
+    const url = (await rt.waitFor("serving workers ready")).url as string;
+    // Same size, one byte changed: the viewer tower of another training run, to the file-size check.
+    const weights = path.join(dir, "viewer", "weights.bin");
+    const original = await readFile(weights);
+    const changed = Buffer.from(original);
+    changed[changed.length >> 1] ^= 0xff;
+    await writeFile(weights, changed);
+    const [victim] = workerPids(rt.child.pid as number);
+    process.kill(victim as number, "SIGKILL");
+    // It used to take the start's digest on trust and serve the changed tower as v1.
+    expect(await rt.waitFor("runtime failed to start")).toMatchObject({
+      worker: 3,
+      err: { code: "digest_mismatch" },
+    });
+    expect(await rt.waitFor(retrying)).toMatchObject({ worker: 3, serving: 1 });
+    expect((await search(url)).status).toBe(200);
+
+    await writeFile(weights, original);
+    expect((await rt.waitFor("ANN host ready", 3)).worker).toBe(4);
     rt.child.kill("SIGTERM");
     expect(await rt.exited).toBe(0);
   });

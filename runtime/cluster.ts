@@ -20,6 +20,8 @@ type WorkerMessage =
   | { towerops: "metrics"; id: number; text?: string; error?: string };
 
 const BUNDLE_DIRS_ENV = "TOWEROPS_WORKER_BUNDLES";
+// Set for the workers forked at start, whose files the primary hashes while they load.
+const CHECKED_BY_PRIMARY_ENV = "TOWEROPS_WORKER_CHECKED_BY_PRIMARY";
 
 export interface SuperviseOptions {
   workers: number;
@@ -30,8 +32,9 @@ export interface SuperviseOptions {
    */
   bundleDirs: string[];
   /**
-   * Hashes the bundles once, here, while the workers load their modules; each worker is then told
-   * the digests (checkedDigest) instead of hashing the same files again. A rejection stops all.
+   * Hashes the bundles once, here, while the workers load their modules; each worker forked at
+   * start is then told the digests (checkedDigest) instead of hashing the same files again. A
+   * rejection stops all. A replacement hashes its files itself: they may have changed since.
    */
   verify?: () => Promise<string[]>;
   /** Wait before replacing a worker that died after it was ready. Default 1 s. */
@@ -81,13 +84,16 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
     const forkLater = (delayMs: number) => {
       const t = setTimeout(() => {
         pending.delete(t);
-        if (!stopping) fork();
+        if (!stopping) fork(false);
       }, delayMs);
       pending.add(t);
     };
 
-    const fork = () => {
-      const worker = cluster.fork({ [BUNDLE_DIRS_ENV]: JSON.stringify(opts.bundleDirs) });
+    const fork = (atStart: boolean) => {
+      const worker = cluster.fork({
+        [BUNDLE_DIRS_ENV]: JSON.stringify(opts.bundleDirs),
+        ...(atStart ? { [CHECKED_BY_PRIMARY_ENV]: "1" } : {}),
+      });
       live.set(worker.id, worker);
       survivesIpcErrors(worker);
       metrics.watch(worker);
@@ -138,7 +144,7 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
       });
     };
 
-    for (let i = 0; i < opts.workers; i++) fork();
+    for (let i = 0; i < opts.workers; i++) fork(true);
     opts.verify?.().then(
       (digests) => {
         verified = { towerops: "verified", digests };
@@ -164,8 +170,12 @@ export function workerBundleDirs(): string[] | undefined {
 
 let digests: Promise<string[]> | undefined;
 
-/** In a serving worker: the digest of bundle `i` as its primary verified it (see `verify`). */
-export function checkedDigest(i: number): Promise<string> {
+/**
+ * In a serving worker forked at start: the digest of bundle `i` as its primary verified it (see
+ * `verify`). Undefined in a replacement, which must hash the files itself.
+ */
+export function checkedDigest(i: number): Promise<string> | undefined {
+  if (process.env[CHECKED_BY_PRIMARY_ENV] !== "1") return undefined;
   digests ??= new Promise((resolve) => {
     const onMessage = (m: WorkerMessage) => {
       if (m.towerops !== "verified") return;
