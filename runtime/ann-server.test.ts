@@ -181,6 +181,15 @@ describe("malformed input", () => {
     ["/v1/search", "too few dims", { ...ok, vector: [1, 2, 3] }, 400, "wrong_dims", "vector"],
     ["/v1/search", "too many dims", { ...ok, vector: [...vec(), 0] }, 400, "wrong_dims", "vector"],
     ["/v1/search", "all-zero vector", { ...ok, vector: vec().map(() => 0) }, 400, "invalid_value", "vector"],
+    // Non-zero, but under ip every item would score 1 − dot = 1 in float32: an arbitrary slice.
+    [
+      "/v1/search",
+      "vector of length ~1e-20",
+      { ...ok, vector: vec().map((x) => x * 1e-20) },
+      400,
+      "invalid_value",
+      "vector",
+    ],
     [
       "/v1/search",
       "string in vector",

@@ -80,6 +80,11 @@ export function parseVersion(v: unknown, field = "version"): string {
 }
 
 const MAX_SQUARED_LENGTH = FLOAT32_MAX / 4;
+// usearch scores ip as 1 − dot in float32, whose steps near 1 are 6e-8: against unit-length items a
+// query of length 1e-4 still gets about 3,000 distinct scores, one of 1e-20 a single one, and its
+// "results" are then an arbitrary slice of the index, as a zero vector's are. The tower's own
+// embeddings have length 1; a client's scaled far below it is a bug, not a query.
+const MIN_IP_SQUARED_LENGTH = 1e-8;
 
 export function parseVector(v: unknown, field: string, dims: number, metric?: Metric): Float32Array {
   if (!Array.isArray(v)) throw new ApiError("invalid_type", `${field} must be an array of numbers`, field);
@@ -115,6 +120,13 @@ export function parseVector(v: unknown, field: string, dims: number, metric?: Me
     throw new ApiError(
       "invalid_value",
       `${field} is all zeros, which has no direction under the ${metric} metric`,
+      field,
+    );
+  }
+  if (metric === "ip" && squaredLength < MIN_IP_SQUARED_LENGTH) {
+    throw new ApiError(
+      "invalid_value",
+      `${field} is too short to rank under the ip metric in float32 (length ${Math.sqrt(squaredLength).toExponential(1)}, at least ${Math.sqrt(MIN_IP_SQUARED_LENGTH).toExponential(0)}): send the embedding as the viewer tower gives it`,
       field,
     );
   }
