@@ -41,22 +41,22 @@ export async function listen(
   // client would otherwise send its next request on a socket the drain is about to close, and get
   // a reset instead of an answer; told, it opens a new connection, which reaches a serving pod.
   const inFlight = new Set<ServerResponse>();
-  // Sockets between two requests of a keep-alive client, the only ones a drain closes unasked.
-  const between = new Set<Socket>();
+  // Requests in progress on each socket that has carried one: those at 0 are keep-alive sockets
+  // between two requests, the only ones a drain closes unasked.
+  const requests = new Map<Socket, number>();
   const server: Server = createServer((req, res) => {
     const socket = req.socket;
-    between.delete(socket);
+    requests.set(socket, (requests.get(socket) ?? 0) + 1);
     if (lifecycle.draining) res.setHeader("connection", "close");
-    else {
-      inFlight.add(res);
-      res.once("close", () => inFlight.delete(res));
-    }
-    res.once("finish", () => {
-      if (!socket.destroyed) between.add(socket);
+    inFlight.add(res);
+    res.once("close", () => {
+      inFlight.delete(res);
+      const n = requests.get(socket);
+      if (n !== undefined) requests.set(socket, n - 1);
     });
-    socket.once("close", () => between.delete(socket));
     handler(req, res);
   });
+  server.on("connection", (socket: Socket) => socket.once("close", () => requests.delete(socket)));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {
@@ -80,7 +80,7 @@ export async function listen(
       // those just accepted included, whose first request may already be on its way, and would be
       // reset. A connection that sends a request now is answered, with `Connection: close`.
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
-      for (const socket of between) socket.destroy();
+      for (const [socket, n] of requests) if (n === 0) socket.destroy();
       const cut = setTimeout(() => server.closeAllConnections(), opts.drainTimeoutMs);
       await closed;
       clearTimeout(cut);
