@@ -259,9 +259,8 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
       );
     fields[role] = { key, value };
   }
-  const pick = (role: LogRole) => fields[role];
   const id = (role: "user" | "item"): string | DataError => {
-    const f = pick(role);
+    const f = fields[role];
     if (!f) return new DataError(file, lineNo, undefined, `missing "${role}" field`);
     return jsonId(f.key, f.value, file, lineNo);
   };
@@ -269,14 +268,14 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
   if (user instanceof DataError) return user;
   const item = id("item");
   if (item instanceof DataError) return item;
-  const ts = pick("timestamp");
+  const ts = fields.timestamp;
   if (!ts) return new DataError(file, lineNo, undefined, 'missing "timestamp" field');
   const timestamp = typeof ts.value === "number" ? ts.value : parseTimestamp(String(ts.value));
   if (timestamp === undefined || !Number.isFinite(timestamp)) {
     return new DataError(file, lineNo, undefined, `field "${ts.key}" is not ${TIMESTAMP_FORMS}`);
   }
   let weight = 1;
-  const w = pick("weight");
+  const w = fields.weight;
   if (w) {
     weight = Number(w.value);
     if (typeof w.value !== "number" || !Number.isFinite(weight) || weight < 0) {
@@ -286,7 +285,7 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
       return new DataError(file, lineNo, undefined, `field "${w.key}" ${BEYOND_FLOAT32}`);
   }
   if (opts.minRating !== undefined) {
-    const rating = pick("rating");
+    const rating = fields.rating;
     if (!rating)
       return new DataError(file, lineNo, undefined, 'missing "rating" field, which --min-rating needs');
     if (typeof rating.value !== "number" || !Number.isFinite(rating.value)) {
