@@ -63,6 +63,28 @@ describe("RetrievalClient", () => {
     expect(res.results[0]?.id).toBe("item-12");
   });
 
+  it("re-reads the host when the viewer service has retired the cached version", async () => {
+    // Both clients cached v1; a rollout then moved the host to v2 and the viewer service to v2 alone.
+    const oldViewers = await start(startViewerService({ bundles: [v1], keep: 0, port: 0, log }));
+    const first = await host(v1);
+    const clients = [0, 1].map(() => new RetrievalClient({ hostUrl: first.url, viewerUrl: oldViewers.url }));
+    for (const c of clients) expect((await c.metadata()).viewerVersion).toBe("v1");
+    await Promise.all([first.close(), oldViewers.close()]);
+    await host(v2, first.port);
+    await start(startViewerService({ bundles: [v2], keep: 0, port: oldViewers.port, log }));
+    const [retrieving, embedding] = clients as [RetrievalClient, RetrievalClient];
+
+    const res = await retrieving.retrieve(viewer, { k: 1 });
+    expect(res.version).toBe("v2");
+    expect(res.results[0]?.id).toBe("item-12");
+
+    // embed() alone reports the retired version and drops the cache, so the next call is served.
+    const err = await embedding.embed(viewer).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VersionMismatchError);
+    expect(err).toMatchObject({ status: 404, code: "unknown_version", requestedVersion: "v1" });
+    expect((await embedding.embed(viewer)).version).toBe("v2");
+  });
+
   it("never mixes two bundles published under one version label", async () => {
     // Two training runs, both labelled v1: the viewer service holds one, the host the other.
     const otherRun = fakeBundle({ version: "v1", run: "retrained" });

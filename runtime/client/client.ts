@@ -30,7 +30,12 @@ export interface RetrievalResult {
   results: Hit[];
 }
 
-/** The host now serves another version than the embedding's; embed again and retry. */
+/**
+ * The version asked for is not the one served: the host now serves another (409
+ * `version_mismatch`), or the viewer service no longer serves the cached one (404
+ * `unknown_version`, after a rollout retired it). Either way the cached metadata is stale: re-read
+ * it, embed again and retry.
+ */
 export class VersionMismatchError extends RuntimeApiError {
   readonly requestedVersion: string;
   readonly servedVersion: string;
@@ -44,6 +49,7 @@ export class VersionMismatchError extends RuntimeApiError {
 }
 
 const trim = (url: string) => url.replace(/\/+$/, "");
+const STALE = new Set<RuntimeApiError["code"]>(["version_mismatch", "unknown_version"]);
 
 export class RetrievalClient {
   private readonly hostUrl: string;
@@ -120,12 +126,16 @@ export class RetrievalClient {
     }
   }
 
-  /** Turns a 409 into VersionMismatchError and drops the cached metadata so the next call re-reads it. */
+  /**
+   * Turns a stale-version answer into VersionMismatchError and drops the cached metadata so the next
+   * call re-reads it. A viewer service that retired the cached version answers 404, not 409; left
+   * unmapped, the client would keep asking for that version until someone called refresh().
+   */
   private async mapMismatch<T>(requested: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (err) {
-      if (err instanceof RuntimeApiError && err.code === "version_mismatch") {
+      if (err instanceof RuntimeApiError && STALE.has(err.code)) {
         this.current = undefined;
         const served = (err.body as { error?: { servedVersion?: string } }).error?.servedVersion ?? "unknown";
         throw new VersionMismatchError(err, requested, served);
