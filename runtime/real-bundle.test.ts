@@ -55,6 +55,8 @@ describe("runtime on real bundles", () => {
         `{"viewer":{"userId":"u","profile":{"__proto__":1}}}`,
         // Finite as a double, Infinity as the tower's float32: the embedding would be NaN.
         `{"viewer":{"userId":"u","profile":{"age":1e39}}}`,
+        // Within float32 but overflowing inside the tower's layers: a zero embedding.
+        `{"viewer":{"userId":"u","profile":{"age":1e30}}}`,
       ]) {
         const bad = await fetch(`${host.url}/v1/embed`, {
           method: "POST",

@@ -22,6 +22,26 @@ function asFeatureError(err: unknown, field: string): ApiError | undefined {
   return undefined;
 }
 
+/**
+ * Whether the tower's L2 normalisation worked on this row. Features that are finite one by one can
+ * still overflow float32 inside the MLP (a profile value of 1e30, say); normalisation then yields a
+ * zero or NaN row, which would search as an arbitrary slice of the index behind a 200.
+ */
+function normalisable(row: Float32Array): boolean {
+  let squares = 0;
+  for (const x of row) squares += x * x;
+  return squares > 0 && Number.isFinite(squares);
+}
+
+function degenerate(): ApiError {
+  return new ApiError(
+    "invalid_features",
+    "the viewer tower gave a zero or non-finite embedding for these features: a numeric profile value is too large for the tower's float32 layers",
+    "viewer",
+    { reason: "degenerate_embedding" },
+  );
+}
+
 export class ViewerEmbedder {
   readonly tower: ViewerTower;
   private readonly coalescer: Coalescer<ViewerFeatures, Float32Array | ApiError>;
@@ -50,7 +70,9 @@ export class ViewerEmbedder {
   /** One bad viewer must not fail its batch-mates: on a feature error, retry one by one. */
   private async embedIsolated(viewers: ViewerFeatures[]): Promise<(Float32Array | ApiError)[]> {
     try {
-      return this.split(await this.tower.embed(viewers), viewers.length);
+      return this.split(await this.tower.embed(viewers), viewers.length).map((row) =>
+        normalisable(row) ? row : degenerate(),
+      );
     } catch (err) {
       if (!asFeatureError(err, "viewer")) throw err;
       if (viewers.length === 1) return [asFeatureError(err, "viewer") as ApiError];
