@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import type { ResolvedBundle } from "../shared/bundle/source.ts";
 import { givenFlags, int } from "../shared/cli-flags.ts";
 import { componentLogger, type Logger } from "../shared/log.ts";
+import { keptVersions } from "./kept-versions.ts";
 import type { RunningServer } from "./lifecycle.ts";
 
 interface RuntimeFlags {
@@ -173,8 +174,9 @@ async function supervise(flags: RuntimeFlags): Promise<number> {
   const { resolveBundle } = await import("../shared/bundle/source.ts");
   const { verifyDigests } = await import("../shared/bundle/verify.ts");
   const resolved: ResolvedBundle[] = [];
+  const uris = flags.role === "viewer" ? keptVersions(flags.bundle, flags.keep, log) : flags.bundle;
   try {
-    for (const uri of flags.bundle) resolved.push(await resolveBundle(uri, { cacheDir: flags.cacheDir }));
+    for (const uri of uris) resolved.push(await resolveBundle(uri, { cacheDir: flags.cacheDir }));
   } catch (err) {
     log.error({ err }, "runtime failed to start");
     return 1;

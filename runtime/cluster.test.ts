@@ -2,7 +2,8 @@
 // any of them is the whole pod's, a worker that dies is replaced while the other keeps serving,
 // a replacement that cannot load is retried while the other serves, the bundle is hashed once (in
 // the primary) for the workers forked at start and again by each replacement, a refused bundle or a worker that cannot start while none serves stops everything
-// with exit 1, and SIGTERM drains to exit 0.
+// with exit 1, SIGTERM drains to exit 0, and the viewer role's primary resolves only the bundles
+// --keep serves.
 import { readFileSync } from "node:fs";
 import { cp, readFile, rename, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
@@ -218,5 +219,21 @@ describe("towerops runtime --workers", () => {
     ]);
     expect(await rt.exited).toBe(1);
     expect(rt.seen.some((l) => l.msg === "runtime failed to start" && l.primary === true)).toBe(true);
+  });
+
+  it("resolves only the viewer bundles --keep serves, in the primary as in a single process", async () => {
+    // A bundle beyond --keep is never fetched: here it does not even exist.
+    const rt = startRuntime([
+      ...["--role", "viewer", "--keep", "0", "--port", "0", "--workers", "2"],
+      ...["--bundle", fixture.bundleDir(), "--bundle", path.join(fixture.tmp(), "retired")],
+    ]);
+    const url = (await rt.waitFor("serving workers ready")).url as string;
+    expect(rt.seen.find((l) => l.primary === true && l.level === 40)).toMatchObject({ given: 2, keep: 0 });
+    const meta = (await (await fetch(`${url}/v1/metadata`, { headers: { connection: "close" } })).json()) as {
+      versions: { version: string }[];
+    };
+    expect(meta.versions.map((v) => v.version)).toEqual([version]);
+    rt.child.kill("SIGTERM");
+    expect(await rt.exited).toBe(0);
   });
 });

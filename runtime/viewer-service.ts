@@ -10,6 +10,7 @@ import { type BundleSource, type OpenedBundle, openBundleSource } from "./bundle
 import { ApiError, bundleMismatch } from "./errors.ts";
 import { createApp, finishApp, type Lifecycle } from "./http.ts";
 import { JsonRoutes, withJsonRoutes } from "./json-routes.ts";
+import { keptVersions } from "./kept-versions.ts";
 import { listen, type RunningServer } from "./lifecycle.ts";
 import { createMetrics } from "./metrics.ts";
 import { parseEmbed, parseEmbedBatch, peekPin } from "./validate.ts";
@@ -62,14 +63,7 @@ function describe(b: LoadedBundle): ViewerVersionInfo {
 export async function startViewerService(opts: ViewerServiceOptions): Promise<RunningServer> {
   const log = opts.log ?? componentLogger("viewer-service");
   if (opts.bundles.length === 0) throw new Error("the viewer service needs at least one --bundle");
-  if (!Number.isInteger(opts.keep) || opts.keep < 0) throw new Error(`--keep must be >= 0, got ${opts.keep}`);
-  const sources = opts.bundles.slice(0, opts.keep + 1);
-  if (sources.length < opts.bundles.length) {
-    log.warn(
-      { given: opts.bundles.length, keep: opts.keep },
-      "more bundles than --keep allows; serving the first ones",
-    );
-  }
+  const sources = keptVersions(opts.bundles, opts.keep, log);
   const maxBatch = opts.maxBatch ?? 256;
   const bodyLimit = opts.bodyLimit ?? "1mb";
   const metrics = createMetrics();
