@@ -66,6 +66,24 @@ describe("runtime on real bundles", () => {
         expect(bad.status).toBe(400);
         expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_features");
       }
+      // In a batch, the error names the request's own viewer, not its row in the tower's batch.
+      const batch = await fetch(`${vs.url}/v1/embed/batch`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          version: "v1",
+          viewers: [{ userId: "a" }, { userId: "b" }, { userId: "c", profile: { shoeSize: 3 } }],
+        }),
+      });
+      expect(batch.status).toBe(400);
+      expect(await batch.json()).toMatchObject({
+        error: {
+          code: "invalid_features",
+          field: "viewers[2]",
+          message: 'viewers[2]: profile: unknown feature "shoeSize"',
+          reason: "unknown_feature",
+        },
+      });
     } finally {
       await Promise.all(servers.map((s) => s.close()));
     }

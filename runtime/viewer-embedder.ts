@@ -1,6 +1,7 @@
 // Coalesced viewer-tower inference: a tower forward pass over a batch costs little more than over
 // one viewer, so concurrent /v1/embed and /v1/retrieve requests share one pass.
 import type { ViewerTower } from "../shared/bundle/bundle.ts";
+import type { FeatureError } from "../shared/tower/encode.ts";
 import type { ViewerFeatures } from "../shared/tower/features.ts";
 import { Coalescer } from "./coalescer.ts";
 import { ApiError } from "./errors.ts";
@@ -12,12 +13,14 @@ export interface BatchingOptions {
   maxBatch: number;
 }
 
-/** The tower's feature errors carry a `code`; surface them as the caller's 400, not our 500. */
-function asFeatureError(err: unknown, field: string): ApiError | undefined {
+/**
+ * The tower's feature errors carry a `code`; surface them as the caller's 400, not our 500. The
+ * message is the tower's `problem`, without its batch row: embed() names the caller's field.
+ */
+function asFeatureError(err: unknown): ApiError | undefined {
   if (err instanceof Error && err.name === "FeatureError") {
-    return new ApiError("invalid_features", err.message, field, {
-      reason: (err as Error & { code?: string }).code,
-    });
+    const { code, problem } = err as FeatureError;
+    return new ApiError("invalid_features", problem, undefined, { reason: code });
   }
   return undefined;
 }
@@ -37,7 +40,7 @@ function degenerate(): ApiError {
   return new ApiError(
     "invalid_features",
     "the viewer tower gave a zero or non-finite embedding for these features: a numeric profile value is too large for the tower's float32 layers",
-    "viewer",
+    undefined,
     { reason: "degenerate_embedding" },
   );
 }
@@ -58,7 +61,7 @@ export class ViewerEmbedder {
 
   async embed(viewer: ViewerFeatures, field = "viewer"): Promise<Float32Array> {
     const out = await this.coalescer.submit(viewer);
-    if (out instanceof ApiError) throw new ApiError(out.code, out.message, field, out.details);
+    if (out instanceof ApiError) throw new ApiError(out.code, `${field}: ${out.message}`, field, out.details);
     return out;
   }
 
@@ -74,8 +77,9 @@ export class ViewerEmbedder {
         normalisable(row) ? row : degenerate(),
       );
     } catch (err) {
-      if (!asFeatureError(err, "viewer")) throw err;
-      if (viewers.length === 1) return [asFeatureError(err, "viewer") as ApiError];
+      const refused = asFeatureError(err);
+      if (!refused) throw err;
+      if (viewers.length === 1) return [refused];
       const out: (Float32Array | ApiError)[] = [];
       for (const v of viewers) out.push(...(await this.embedIsolated([v])));
       return out;

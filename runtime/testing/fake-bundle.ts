@@ -34,6 +34,11 @@ function unitVector(seed: string, dims: number): Float32Array {
 class FakeFeatureError extends Error {
   readonly code = "invalid_id";
   override name = "FeatureError";
+  readonly problem: string;
+  constructor(problem: string) {
+    super(`viewer 0: ${problem}`);
+    this.problem = problem;
+  }
 }
 
 export function itemVector(itemId: string, dims: number): Float32Array {

@@ -80,7 +80,8 @@ describe("encodeViewers", () => {
       run();
     } catch (err) {
       expect((err as FeatureError).code).toBe(code);
-      expect((err as Error).message).toMatch(/viewer 0/);
+      expect((err as Error).message).toMatch(/^viewer 0: /);
+      expect((err as Error).message).toBe(`viewer 0: ${(err as FeatureError).problem}`);
     }
   });
 });

@@ -11,13 +11,19 @@ import type {
 } from "./features.ts";
 import { hashBucket, idBuckets, NS } from "./hash.ts";
 
-/** A feature value the spec cannot encode; `code` is machine-readable for 400 answers. */
+/**
+ * A feature value the spec cannot encode; `code` is machine-readable for 400 answers. The message
+ * names the row of the batch ("viewer 3: ..."); `problem` is the same without it, for a server
+ * whose batch rows are not the caller's (coalesced requests) and that names the field its own way.
+ */
 export class FeatureError extends Error {
   readonly code: "invalid_id" | "invalid_history" | "unknown_feature" | "invalid_feature_value";
-  constructor(code: FeatureError["code"], message: string) {
-    super(message);
+  readonly problem: string;
+  constructor(code: FeatureError["code"], problem: string, row?: string) {
+    super(row === undefined ? problem : `${row}: ${problem}`);
     this.name = "FeatureError";
     this.code = code;
+    this.problem = problem;
   }
 }
 
@@ -90,18 +96,18 @@ export function encodeViewers(spec: ViewerFeatureSpec, viewers: readonly ViewerF
   };
   for (let r = 0; r < n; r++) {
     const v = viewers[r] as ViewerFeatures;
-    idBuckets(NS.user, checkId(v?.userId, `viewer ${r}: userId`), spec.userIdBuckets, H, out.userId, r * H);
+    const row = `viewer ${r}`;
+    idBuckets(NS.user, checkId(v?.userId, row, "userId"), spec.userIdBuckets, H, out.userId, r * H);
     const history = v.history ?? [];
-    if (!Array.isArray(history))
-      throw new FeatureError("invalid_history", `viewer ${r}: history must be an array`);
+    if (!Array.isArray(history)) throw new FeatureError("invalid_history", "history must be an array", row);
     const recent = history.slice(Math.max(0, history.length - spec.historyLength));
     const at = r * L;
     for (let j = 0; j < recent.length; j++) {
-      const id = checkId(recent[j], `viewer ${r}: history[${history.length - recent.length + j}]`);
+      const id = checkId(recent[j], row, `history[${history.length - recent.length + j}]`);
       idBuckets(NS.item, id, spec.itemIdBuckets, H, out.history, at + j * H);
     }
     out.historyWeights.fill(1 / (recent.length * H), at, at + recent.length * H);
-    encodeFeatureRow(layout, NS.profile, v.profile, r, out, `viewer ${r}: profile`);
+    encodeFeatureRow(layout, NS.profile, v.profile, r, out, row, "profile");
   }
   return out;
 }
@@ -118,15 +124,20 @@ export function encodeItems(spec: ItemFeatureSpec, items: readonly ItemFeatures[
   };
   for (let r = 0; r < n; r++) {
     const item = items[r] as ItemFeatures;
-    idBuckets(NS.item, checkId(item?.itemId, `item ${r}: itemId`), spec.itemIdBuckets, H, out.itemId, r * H);
-    encodeFeatureRow(layout, NS.attribute, item.attributes, r, out, `item ${r}: attributes`);
+    const row = `item ${r}`;
+    idBuckets(NS.item, checkId(item?.itemId, row, "itemId"), spec.itemIdBuckets, H, out.itemId, r * H);
+    encodeFeatureRow(layout, NS.attribute, item.attributes, r, out, row, "attributes");
   }
   return out;
 }
 
-function checkId(id: unknown, where: string): string {
+function checkId(id: unknown, row: string, field: string): string {
   if (typeof id !== "string" || id.length === 0) {
-    throw new FeatureError("invalid_id", `${where} must be a non-empty string, got ${JSON.stringify(id)}`);
+    throw new FeatureError(
+      "invalid_id",
+      `${field} must be a non-empty string, got ${JSON.stringify(id)}`,
+      row,
+    );
   }
   return id;
 }
@@ -142,17 +153,18 @@ function encodeFeatureRow(
   values: Record<string, number | string> | undefined,
   r: number,
   out: { categorical: Int32Array; numeric: Float32Array },
+  row: string,
   where: string,
 ): void {
   const nc = layout.categorical.length;
   const nn = layout.numeric.length;
   const given = values ?? {};
   if (typeof given !== "object" || Array.isArray(given)) {
-    throw new FeatureError("invalid_feature_value", `${where} must be an object`);
+    throw new FeatureError("invalid_feature_value", `${where} must be an object`, row);
   }
   for (const name of Object.keys(given)) {
     if (!layout.numeric.some((f) => f.name === name) && !layout.categorical.some((c) => c.name === name)) {
-      throw new FeatureError("unknown_feature", `${where}: unknown feature "${name}"`);
+      throw new FeatureError("unknown_feature", `${where}: unknown feature "${name}"`, row);
     }
   }
   for (let k = 0; k < nc; k++) {
@@ -164,6 +176,7 @@ function encodeFeatureRow(
         throw new FeatureError(
           "invalid_feature_value",
           `${where}.${c.name} must be a string or finite number, got ${JSON.stringify(v)}`,
+          row,
         );
       }
       bucket = hashBucket(namespace(c.name), String(v), c.buckets);
@@ -180,6 +193,7 @@ function encodeFeatureRow(
       throw new FeatureError(
         "invalid_feature_value",
         `${where}.${name} must be a finite number within float32's range (at most 3.4e38) once standardised, got ${JSON.stringify(v)}`,
+        row,
       );
     }
     out.numeric[r * nn + k] = x;
