@@ -118,7 +118,8 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
       search: worker?.search ?? inline,
       searchesInFlight: worker ? 2 : 1,
       batching: { coalesce: opts.coalesce ?? true, windowMs: opts.coalesceWindowMs ?? 0, maxBatch },
-      onBatch: (stage, n) => metrics.batchSize.observe({ stage }, n),
+      // The self-check's probes run before ready; they are not traffic.
+      onBatch: (stage, n) => lifecycle.ready && metrics.batchSize.observe({ stage }, n),
     });
     await selfCheck(loaded);
     phase("selfCheckMs");

@@ -2,6 +2,7 @@
 // back, so instead of searching an item's own vector the check runs the whole serving path: embed a
 // probe viewer with the bundle's tower, search the index, and map every hit to an item id.
 import type { AnnHost } from "./ann-host.ts";
+import type { ViewerEmbedder } from "./viewer-embedder.ts";
 
 export class SelfCheckError extends Error {
   override name = "SelfCheckError";
@@ -9,7 +10,7 @@ export class SelfCheckError extends Error {
 
 export async function selfCheck(host: AnnHost): Promise<void> {
   const { bundle, metadata } = host;
-  const fail = (why: string) => {
+  const fail = (why: string): never => {
     throw new SelfCheckError(`bundle ${metadata.model}@${metadata.version} failed its self-check: ${why}`);
   };
   if (bundle.index.dimensions() !== metadata.dims) fail(`index has ${bundle.index.dimensions()} dims`);
@@ -17,9 +18,7 @@ export async function selfCheck(host: AnnHost): Promise<void> {
   if (metadata.items !== bundle.keys.count)
     fail(`index holds ${metadata.items} items, key map ${bundle.keys.count}`);
 
-  const vector = await host.embed({ userId: "towerops-self-check" });
-  if (vector.length !== metadata.dims || !vector.every(Number.isFinite))
-    fail("probe embedding is not finite");
+  const vector = await probeViewerTower(host, metadata.dims, fail);
   if (metadata.items === 0) return;
   const k = Math.min(10, metadata.items);
   const hits = await host.search({ vector, k, exclude: [] }).catch((err: Error) => {
@@ -29,4 +28,21 @@ export async function selfCheck(host: AnnHost): Promise<void> {
   });
   if (hits.length !== k) fail(`probe search returned ${hits.length} of ${k} hits`);
   if (!hits.every((h) => Number.isFinite(h.score))) fail("probe search returned non-finite scores");
+}
+
+/**
+ * The viewer half of the check, which the viewer service runs alone: a probe viewer must embed to
+ * `dims` values. The embedder already refuses a zero or non-finite row; that refusal blames the
+ * request's features, so it is reported here as the tower's failure instead.
+ */
+export async function probeViewerTower(
+  embedder: Pick<ViewerEmbedder, "embed">,
+  dims: number,
+  fail: (why: string) => never,
+): Promise<Float32Array> {
+  const vector = await embedder
+    .embed({ userId: "towerops-self-check" })
+    .catch((err: Error) => fail(`probe embedding failed: ${err.message}`));
+  if (vector.length !== dims) fail(`probe embedding has ${vector.length} values, not ${dims}`);
+  return vector;
 }

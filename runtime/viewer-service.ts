@@ -13,6 +13,7 @@ import { JsonRoutes, withJsonRoutes } from "./json-routes.ts";
 import { keptVersions } from "./kept-versions.ts";
 import { listen, type RunningServer } from "./lifecycle.ts";
 import { createMetrics } from "./metrics.ts";
+import { probeViewerTower, SelfCheckError } from "./self-check.ts";
 import { parseEmbed, parseEmbedBatch, peekPin } from "./validate.ts";
 import { ViewerEmbedder } from "./viewer-embedder.ts";
 
@@ -98,13 +99,13 @@ export async function startViewerService(opts: ViewerServiceOptions): Promise<Ru
       const embedder = new ViewerEmbedder(
         b.viewer,
         { coalesce: opts.coalesce ?? true, windowMs: 0, maxBatch },
-        (n) => metrics.batchSize.observe({ stage: "embed" }, n),
+        // The self-check's probes run before ready; they are not traffic.
+        (n) => lifecycle.ready && metrics.batchSize.observe({ stage: "embed" }, n),
       );
-      // Same probe as the ANN host's self-check, minus the index: the tower must embed.
-      const probe = await embedder.embed({ userId: "towerops-self-check" });
-      if (probe.length !== b.manifest.dims || !probe.every(Number.isFinite)) {
-        throw new Error(`viewer tower ${b.viewer.version} failed its self-check`);
-      }
+      // The ANN host's self-check minus the index: the tower must embed.
+      await probeViewerTower(embedder, b.manifest.dims, (why) => {
+        throw new SelfCheckError(`viewer tower ${b.viewer.version} failed its self-check: ${why}`);
+      });
       served.set(b.viewer.version, { info: describe(b), embedder });
       metrics.modelInfo.set(
         { model: b.manifest.model, version: b.viewer.version, digest: b.digest, role: "viewer" },

@@ -215,3 +215,27 @@ describe("viewer service", () => {
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("missing_field");
   });
 });
+
+describe("batch metrics", () => {
+  it("count served requests only, not the start-up self-check's probes", async () => {
+    const servers = [
+      await host(v1),
+      await start(startViewerService({ bundles: [v2, v1], keep: 1, port: 0, log })),
+    ];
+    const count = async (url: string, stage: string) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return Number(
+        new RegExp(`towerops_coalesced_batch_size_count\\{stage="${stage}"\\} (\\d+)`).exec(text)?.[1] ?? 0,
+      );
+    };
+    for (const s of servers) {
+      expect([await count(s.url, "embed"), await count(s.url, "search")]).toEqual([0, 0]);
+      await fetch(`${s.url}/v1/embed`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ viewer, version: "v1" }),
+      });
+      expect(await count(s.url, "embed")).toBe(1);
+    }
+  });
+});

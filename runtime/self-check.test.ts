@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { startAnnHost } from "./ann-server.ts";
+import { fakeBundle } from "./testing/fake-bundle.ts";
+import { quietLog as log } from "./testing/quiet-log.ts";
+import { startViewerService } from "./viewer-service.ts";
+
+/** A bundle whose viewer tower gives all-zero rows: a tower trained to collapse, say. */
+function collapsedBundle() {
+  const bundle = fakeBundle({ version: "v1" });
+  bundle.viewer.embed = async (viewers) => new Float32Array(viewers.length * bundle.manifest.dims);
+  return bundle;
+}
+
+describe("self-check", () => {
+  it("refuses to serve a viewer tower whose probe embedding is zero, as the tower's failure", async () => {
+    const why = /failed its self-check: probe embedding failed: .*zero or non-finite embedding/;
+    await expect(startAnnHost({ bundle: collapsedBundle(), port: 0, threads: 1, log })).rejects.toThrow(why);
+    await expect(
+      startViewerService({ bundles: [collapsedBundle()], keep: 0, port: 0, log }),
+    ).rejects.toMatchObject({ name: "SelfCheckError", message: expect.stringMatching(why) });
+  });
+
+  it("refuses a viewer tower that emits other dims than the bundle's", async () => {
+    const bundle = fakeBundle({ version: "v1" });
+    bundle.viewer.embed = async (viewers) => new Float32Array(viewers.length * 4).fill(0.5);
+    await expect(startViewerService({ bundles: [bundle], keep: 0, port: 0, log })).rejects.toThrow(
+      /viewer tower v1 failed its self-check/,
+    );
+  });
+});
