@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodingOf, logicalName, MAX_LINE_BYTES, openLines } from "./lines.ts";
@@ -55,6 +56,39 @@ describe("openLines", () => {
     await expect(readAll(path)).rejects.toThrow(
       /crc\.csv\.gz: gzip data does not match its checksum \(incorrect data check\): the file is corrupt, and rows read from it may be garbled$/,
     );
+  });
+
+  it("stays quiet after an early close while gunzip still holds text that fails the checks", async () => {
+    // A reader stops at a bad row over its budget; decompressed text already in the pipe, with a
+    // byte that is not UTF-8 ~20 KB on, must not surface as an unhandled 'error' that kills the run.
+    const rows = [
+      "user,item,ts\n",
+      "u1,i1,1\n".repeat(100),
+      "bad\n",
+      "u1,i1,1\n".repeat(2500),
+      "M\u00fcller,i1,1\n",
+      "u1,i1,1\n".repeat(25_000),
+    ];
+    const path = join(dir, "early.csv.gz");
+    await writeFile(path, gzipSync(Buffer.from(rows.join(""), "latin1")));
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.prependListener("uncaughtException", onUncaught);
+    try {
+      const source = await openLines(path);
+      let seen = 0;
+      for await (const line of source.lines) {
+        seen++;
+        if (line === "bad") break;
+      }
+      source.close();
+      expect(seen).toBe(102);
+      // Long enough for the check to find the byte and look up its line, which it does in a few ms.
+      await sleep(500);
+    } finally {
+      process.removeListener("uncaughtException", onUncaught);
+    }
+    expect(uncaught).toEqual([]);
   });
 
   it("keeps a file shorter than a byte-order mark", async () => {

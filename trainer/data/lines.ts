@@ -83,8 +83,8 @@ export async function openLines(path: string): Promise<LineSource> {
   const checked = checkedText(path, gzip);
   file.on("error", (err) => text.destroy(err));
   checked.on("error", (err) => text.destroy(err));
-  if (gzip) {
-    const gunzip = createGunzip();
+  const gunzip = gzip ? createGunzip() : undefined;
+  if (gunzip) {
     gunzip.on("error", (err) =>
       text.destroy(
         new Error(
@@ -105,9 +105,12 @@ export async function openLines(path: string): Promise<LineSource> {
   return {
     lines,
     bytesRead: () => file.bytesRead,
+    // Every stage, not just the file: gunzip and the check go on with the text they already hold,
+    // and a check failing after readline has let go of `text` would be an unhandled 'error' that
+    // kills the process. `text` goes first, so the handlers above have nothing left to pass it to.
     close: () => {
       lines.close();
-      file.destroy();
+      for (const stage of [text, checked, gunzip, file]) stage?.destroy();
     },
   };
 }
