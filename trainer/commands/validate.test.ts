@@ -1,10 +1,12 @@
 // The gate against a baseline whose catalogue differs from the candidate's, as after a retrain that
 // added items: both must be scored on the same targets, or the comparison is not paired.
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { digestFile } from "../../shared/bundle/files.ts";
+import type { BundleManifest } from "../../shared/bundle/manifest.ts";
 import { writeTestBundle } from "../../shared/bundle/testing.ts";
 import { DEFAULT_THRESHOLDS } from "../validate/thresholds.ts";
 import { runValidateCommand } from "./validate.ts";
@@ -109,5 +111,35 @@ describe("runValidateCommand --min-rating", () => {
     await expect(
       runValidateCommand({ ...alone, data: await holdout("unrated.csv", 0), minRating: 4 }),
     ).rejects.toThrow(/--min-rating needs a rating column/);
+  });
+});
+
+describe("runValidateCommand on a bundle whose item tower is broken", () => {
+  /** A copy of the candidate with the item tower's weights replaced and every digest recomputed. */
+  async function brokenItemTower(name: string): Promise<string> {
+    const copy = path.join(dir, name);
+    await cp(candidate, copy, { recursive: true });
+    await writeFile(path.join(copy, "item", "weights.bin"), "not weights\n");
+    const file = path.join(copy, "manifest.json");
+    const m = JSON.parse(await readFile(file, "utf8")) as BundleManifest;
+    for (const f of m.files) Object.assign(f, await digestFile(path.join(copy, f.path)));
+    await writeFile(file, JSON.stringify(m));
+    return copy;
+  }
+
+  it("refuses such a candidate, though the gate itself runs only the viewer tower", async () => {
+    const { baseline: _, ...alone } = options(await holdout("item-tower.csv", 0));
+    const result = await runValidateCommand({ ...alone, candidate: await brokenItemTower("no-item-tower") });
+    expect(result.pass).toBe(false);
+    expect(result.reasons).toEqual([
+      expect.stringMatching(/^candidate bundle refused \(tower_unreadable\): item: cannot load the tower: /),
+    ]);
+  });
+
+  it("cannot judge against such a baseline", async () => {
+    const broken = await brokenItemTower("no-item-tower-baseline");
+    await expect(
+      runValidateCommand({ ...options(await holdout("item-tower-base.csv", 0)), baseline: broken }),
+    ).rejects.toThrow(/^baseline bundle .*no-item-tower-baseline: item: cannot load the tower: /);
   });
 });

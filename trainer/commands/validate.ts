@@ -3,7 +3,7 @@
 // (pass: false); anything that stops the gate from judging (an unreadable holdout, a baseline that
 // cannot be fetched or verified, a download failure) is thrown.
 import path from "node:path";
-import { openBundle } from "../../shared/bundle/reader.ts";
+import { checkItemTower, openBundle } from "../../shared/bundle/reader.ts";
 import { pruneAfter } from "../../shared/bundle/retention.ts";
 import { prepareBundle } from "../../shared/bundle/source.ts";
 import type { VerifiedContents } from "../../shared/bundle/verify.ts";
@@ -75,7 +75,13 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     ...(userFeatures ? { userFeatures } : {}),
   });
   assertEnoughUsers(holdout, o);
-  const verify = async (uri: string) => (await prepareBundle(uri, { cacheDir: o.cacheDir })).contents;
+  // The item tower too, though the gate never runs it: a bundle it passes is rolled out, and one
+  // whose item tower cannot be loaded cannot embed the next catalogue's items.
+  const verify = async (uri: string) => {
+    const contents = await (await prepareBundle(uri, { cacheDir: o.cacheDir })).contents;
+    await checkItemTower(contents);
+    return contents;
+  };
   let candidateBundle: VerifiedContents;
   try {
     candidateBundle = await verify(o.candidate);
