@@ -120,9 +120,8 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
       // running in worker threads before importing them.
       const { prepareBundle } = await import("../shared/bundle/source.ts");
       const { startVerification } = await import("../shared/bundle/verify.ts");
-      const checked = workers?.checkedDigest(0);
       const { contents: prepared } = workers
-        ? await startVerification(bundles[0] as string, checked ? { checkedDigest: checked } : {})
+        ? await startVerification(bundles[0] as string, workers.startDigests(0))
         : await prepareBundle(bundles[0] as string, { cacheDir: flags.cacheDir });
       server = await (await import("./ann-server.ts")).startAnnHost({
         ...common,

@@ -1,8 +1,9 @@
 // `towerops runtime --workers 2` as a real process tree: both workers serve one port, /metrics on
 // any of them is the whole pod's, a worker that dies is replaced while the other keeps serving,
 // a replacement that cannot load is retried while the other serves, the bundle is hashed once (in
-// the primary) for the workers forked at start and again by each replacement, a refused bundle or a worker that cannot start while none serves stops everything
-// with exit 1, SIGTERM drains to exit 0, and the viewer role's primary resolves only the bundles
+// the primary) for the workers forked at start and again by each replacement, which must still find
+// the start's bundle, a refused bundle or a worker that cannot start while none serves stops
+// everything with exit 1, SIGTERM drains to exit 0, and the viewer role's primary resolves only the bundles
 // --keep serves.
 import { readFileSync } from "node:fs";
 import { cp, readFile, rename, writeFile } from "node:fs/promises";
@@ -135,6 +136,30 @@ describe("towerops runtime --workers", () => {
     expect((await search(url)).status).toBe(200);
 
     await writeFile(weights, original);
+    expect((await rt.waitFor("ANN host ready", 3)).worker).toBe(4);
+    rt.child.kill("SIGTERM");
+    expect(await rt.exited).toBe(0);
+  });
+
+  it("refuses a replacement whose directory now holds another whole bundle, keeping one version", async () => {
+    const dir = path.join(fixture.tmp(), "overwritten");
+    await cp(fixture.bundleDir(), dir, { recursive: true });
+    const next = await writeTestBundle(path.join(fixture.tmp(), "next"), { version: "v2", items: 40 });
+    // Read wholly into memory, so the survivor is not served files rewritten under its mapping.
+    const rt = startRuntime(["--bundle", dir, "--port", "0", "--workers", "2", "--no-view"]);
+    const url = (await rt.waitFor("serving workers ready")).url as string;
+    await cp(next.dir, dir, { recursive: true, force: true });
+    const [victim] = workerPids(rt.child.pid as number);
+    process.kill(victim as number, "SIGKILL");
+    // Every file matched the new manifest, so the replacement used to serve v2 beside the v1 survivor.
+    expect(await rt.waitFor("runtime failed to start")).toMatchObject({
+      worker: 3,
+      err: { code: "digest_mismatch" },
+    });
+    expect(await rt.waitFor(retrying)).toMatchObject({ worker: 3, serving: 1 });
+    expect((await search(url)).status).toBe(200);
+
+    await cp(fixture.bundleDir(), dir, { recursive: true, force: true });
     expect((await rt.waitFor("ANN host ready", 3)).worker).toBe(4);
     rt.child.kill("SIGTERM");
     expect(await rt.exited).toBe(0);

@@ -7,6 +7,7 @@
 // aggregates their metrics.
 import cluster, { type Worker } from "node:cluster";
 import type { Registry } from "prom-client";
+import type { VerificationOptions } from "../shared/bundle/verify.ts";
 import type { Logger } from "../shared/log.ts";
 import { answerMetrics, workerMetrics } from "./cluster-metrics.ts";
 import { survivesIpcErrors, tell } from "./worker-ipc.ts";
@@ -33,8 +34,9 @@ export interface SuperviseOptions {
   bundleDirs: string[];
   /**
    * Hashes the bundles once, here, while the workers load their modules; each worker forked at
-   * start is then told the digests (checkedDigest) instead of hashing the same files again. A
-   * rejection stops all. A replacement hashes its files itself: they may have changed since.
+   * start is then told the digests (startDigests) instead of hashing the same files again. A
+   * rejection stops all. A replacement hashes its files itself, since they may have changed, and
+   * must still find the start's digest: the pod serves one version until it restarts.
    */
   verify?: () => Promise<string[]>;
   /** Wait before replacing a worker that died after it was ready. Default 1 s. */
@@ -171,11 +173,12 @@ export function workerBundleDirs(): string[] | undefined {
 let digests: Promise<string[]> | undefined;
 
 /**
- * In a serving worker forked at start: the digest of bundle `i` as its primary verified it (see
- * `verify`). Undefined in a replacement, which must hash the files itself.
+ * In a serving worker: how to verify bundle `i` against the digest its primary verified at start
+ * (see `verify`). A replacement hashes the files as well, and is refused if they are no longer the
+ * start's bundle (a directory overwritten in place), rather than serving a second version beside
+ * the workers that kept the first in memory.
  */
-export function checkedDigest(i: number): Promise<string> | undefined {
-  if (process.env[CHECKED_BY_PRIMARY_ENV] !== "1") return undefined;
+export function startDigests(i: number): VerificationOptions {
   digests ??= new Promise((resolve) => {
     const onMessage = (m: WorkerMessage) => {
       if (m.towerops !== "verified") return;
@@ -186,11 +189,12 @@ export function checkedDigest(i: number): Promise<string> | undefined {
     process.on("message", onMessage);
     process.send?.({ towerops: "digests-request" } satisfies WorkerMessage);
   });
-  return digests.then((all) => {
+  const checkedDigest = digests.then((all) => {
     const digest = all[i];
     if (digest === undefined) throw new Error(`the primary verified no bundle #${i}`);
     return digest;
   });
+  return { checkedDigest, rehash: process.env[CHECKED_BY_PRIMARY_ENV] !== "1" };
 }
 
 /** Tells the primary this worker serves (no-op outside a cluster). */

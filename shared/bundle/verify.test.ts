@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BundleError, sha256 } from "./files.ts";
-import { verifyContents } from "./verify.ts";
+import { startVerification, verifyContents } from "./verify.ts";
 
 // Written by an earlier release and committed: its digest must not move.
 const fixture = fileURLToPath(new URL("./fixtures/format-v1/v1", import.meta.url));
@@ -73,5 +73,35 @@ describe("the bundle digest", () => {
     const err = await refusal(dir);
     expect(err.code).toBe("manifest_unreadable");
     expect(err.message).toMatch(/is 16777217 bytes, over the 16 MiB limit for manifest\.json/);
+  });
+});
+
+describe("verification against a digest another process checked", () => {
+  /** A copy of the fixture with one byte of its viewer tower's weights flipped (same size). */
+  async function flipped(): Promise<string> {
+    const { dir } = await withManifest((bytes) => bytes);
+    const weights = path.join(dir, "viewer", "weights.bin");
+    const bytes = await readFile(weights);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(weights, bytes);
+    return dir;
+  }
+  const verified = (dir: string, rehash: boolean) =>
+    startVerification(dir, { checkedDigest: Promise.resolve(fixtureDigest), rehash }).then((v) => v.contents);
+
+  it("takes the files on trust when only the manifest is to match (workers forked with their primary)", async () => {
+    expect((await verified(await flipped(), false)).digest).toBe(fixtureDigest);
+  });
+
+  it("hashes them as well with rehash, refusing a changed file under the checked manifest", async () => {
+    const err = await verified(await flipped(), true).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "digest_mismatch", file: "viewer/weights.bin" });
+  });
+
+  it("refuses another whole bundle with rehash, though every file matches its own manifest", async () => {
+    const { dir, bytes } = await withManifest(source(Buffer.from("another run")));
+    const err = await verified(dir, true).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "digest_mismatch", file: "manifest.json" });
+    expect((err as Error).message).toContain(`digest ${sha256(bytes)}, verified ${fixtureDigest}`);
   });
 });

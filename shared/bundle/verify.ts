@@ -80,6 +80,12 @@ export interface VerificationOptions {
    * the one it checked. Rejects with that process's error if it refused the bundle.
    */
   checkedDigest?: Promise<string>;
+  /**
+   * Hash the files as well as matching `checkedDigest`: a process started later (a replacement
+   * worker) must serve the version the pod started with, and its files may have changed since
+   * under an unchanged manifest.
+   */
+  rehash?: boolean;
 }
 
 // A bundle path is often a symlink a deployer flips to the next version (Kubernetes' atomic volume
@@ -93,8 +99,13 @@ export async function startVerification(dir: string, opts: VerificationOptions =
   const root = await resolveBundleDir(dir);
   const { manifest, digest } = await checkFileSet(root);
   const file = manifest.items.keysFile;
+  const { checkedDigest, rehash = false } = opts;
+  const hashing = (async () => {
+    if (checkedDigest) await matchCheckedDigest(checkedDigest, digest);
+    if (!checkedDigest || rehash) await checkDigests(root, manifest);
+  })();
   const contents = Promise.allSettled([
-    opts.checkedDigest ? matchCheckedDigest(opts.checkedDigest, digest) : checkDigests(root, manifest),
+    hashing,
     readItemKeys(path.join(root, file), file, manifest.items.count),
   ]).then(([hashed, parsed]) => {
     // A digest mismatch explains whatever the keys parse found, so it is the error reported.
