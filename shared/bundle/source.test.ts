@@ -78,6 +78,17 @@ describe("resolveBundle", () => {
     );
   });
 
+  it("refuses a URI scheme it cannot fetch as bad input, not a missing directory", async () => {
+    for (const uri of ["s3://bucket/model/v2", "gs://bucket/model/v2", "FTP://host/v2"]) {
+      const err = await resolveBundle(uri).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BundleError);
+      expect(err).toMatchObject({
+        code: "invalid_input",
+        message: `${uri}: unsupported bundle URI scheme ${uri.split(":")[0]}: (use a path, file:, http: or https:)`,
+      });
+    }
+  });
+
   it("downloads over http into the cache, verified, then hits the cache", async () => {
     const cacheDir = path.join(root, "cache-ok");
     const first = await resolveBundle(`${base}/v1`, { cacheDir });

@@ -50,15 +50,33 @@ export async function prepareBundle(uri: string, options: ResolveOptions = {}): 
 }
 
 export async function resolveBundle(uri: string, options: ResolveOptions = {}): Promise<ResolvedBundle> {
-  if (/^https?:\/\//i.test(uri)) return resolveHttp(uri, options);
+  const local = localBundlePath(uri);
+  if (local === undefined) return resolveHttp(uri, options);
   // The directory a symlinked path names now is what the workers of a host are told to load.
-  const dir = await resolveBundleDir(uri.startsWith("file:") ? fileURLToPath(uri) : uri);
+  const dir = await resolveBundleDir(local);
   const found = await stat(dir).catch(() => undefined);
   if (!found) throw new BundleError("missing_file", `bundle directory ${dir} does not exist`);
   if (!found.isDirectory()) {
     throw new BundleError("missing_file", `${dir} is a file; a bundle is a directory holding manifest.json`);
   }
   return { dir, origin: "local" };
+}
+
+/**
+ * The path a bundle URI names on this machine (a path or a file: URL), or undefined for an http(s)
+ * URL. Any other scheme is refused: read as a relative path, `s3://bucket/v2` would be a bundle
+ * directory that does not exist, which the gate takes as a verdict on the candidate.
+ */
+export function localBundlePath(uri: string): string | undefined {
+  if (/^https?:\/\//i.test(uri)) return undefined;
+  if (/^file:/i.test(uri)) return fileURLToPath(uri);
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1];
+  if (scheme)
+    throw new BundleError(
+      "invalid_input",
+      `${uri}: unsupported bundle URI scheme ${scheme}: (use a path, file:, http: or https:)`,
+    );
+  return uri;
 }
 
 /** Cache directory of a bundle: names are sanitised, the digest prefix tells re-trained versions apart. */
