@@ -44,6 +44,10 @@ export async function listen(
   // Requests in progress on each socket that has carried one: those at 0 are keep-alive sockets
   // between two requests, the only ones a drain closes unasked.
   const requests = new Map<Socket, number>();
+  // Set once the listener closes: from then on a keep-alive socket is closed as soon as its last
+  // request ends, since one whose answer was already being written when the drain began never
+  // heard `Connection: close` and would otherwise hold the drain until its timeout.
+  let sweeping = false;
   const server: Server = createServer((req, res) => {
     const socket = req.socket;
     requests.set(socket, (requests.get(socket) ?? 0) + 1);
@@ -52,7 +56,9 @@ export async function listen(
     res.once("close", () => {
       inFlight.delete(res);
       const n = requests.get(socket);
-      if (n !== undefined) requests.set(socket, n - 1);
+      if (n === undefined) return;
+      requests.set(socket, n - 1);
+      if (sweeping && n === 1) socket.destroySoon();
     });
     handler(req, res);
   });
@@ -80,10 +86,14 @@ export async function listen(
       // those just accepted included, whose first request may already be on its way, and would be
       // reset. A connection that sends a request now is answered, with `Connection: close`.
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      sweeping = true;
       for (const [socket, n] of requests) if (n === 0) socket.destroy();
       const cut = setTimeout(() => server.closeAllConnections(), opts.drainTimeoutMs);
       await closed;
       clearTimeout(cut);
+      // http's close, with no connection left to close, only stops its connections-checking
+      // interval, which net's close leaves scheduled (and the server with it) for the process's life.
+      server.close();
       await release();
       log.info({ url }, "stopped");
     })();
