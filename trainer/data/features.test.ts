@@ -157,6 +157,18 @@ describe("readFeatureTable", () => {
     expect(budget.count).toBe(ids.length);
   });
 
+  it("refuses ids with control characters, as the log does", async () => {
+    const budget = new BadRowBudget(2);
+    const csv = await file("controls.csv", 'id,age\n"a\u001bb",1\nb,2\n');
+    const jsonl = await file("controls.jsonl", '{"id":"a\\nb","age":1}\n{"id":"b","age":2}\n');
+    expect([...(await readFeatureTable(csv, budget)).keys()]).toEqual(["b"]);
+    expect([...(await readFeatureTable(jsonl, budget)).keys()]).toEqual(["b"]);
+    expect(budget.samples.map((e) => e.message)).toEqual([
+      `${csv}:2: column 1: id "a\\u001bb" holds a control character (U+001B): ids are one line of visible text`,
+      `${jsonl}:1: field "id" "a\\nb" holds a control character (U+000A): ids are one line of visible text`,
+    ]);
+  });
+
   it("names the column where a row's fields run out or overflow", async () => {
     const budget = new BadRowBudget(2);
     await readFeatureTable(await file("count.csv", "user,age,country\nu1,30\nu2,31,FR,x\nu3,1,US\n"), budget);

@@ -6,6 +6,7 @@ import type { ProfileFeature } from "../../shared/tower/features.ts";
 import { sniffDelimiter, splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
 import { detectFormat } from "./format.ts";
+import { idFault } from "./ids.ts";
 import { jsonId, parseJsonObjectLine } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
 import { ownCopy, StringPool } from "./own-string.ts";
@@ -135,6 +136,11 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
       const id = fields[idCol].trim();
       if (id === "") {
         budget.record(new DataError(path, lineNo, idCol + 1, "empty id"));
+        continue;
+      }
+      const fault = idFault(id);
+      if (fault !== undefined) {
+        budget.record(new DataError(path, lineNo, idCol + 1, `id ${fault}`));
         continue;
       }
       const values = noValues();

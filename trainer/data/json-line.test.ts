@@ -40,6 +40,9 @@ describe("jsonId", () => {
     [true, "must be a non-empty string or an integer"],
     // JSON's "x\ud800": written as UTF-8 it would be "x\ufffd", as "x\udc00" would.
     ["x\ud800", '"x\\ud800" is not valid Unicode (a lone surrogate)'],
+    // JSON's "bad\nitem": the item list, one id per line, would read it as two.
+    ["bad\nitem", '"bad\\nitem" holds a control character (U+000A): ids are one line of visible text'],
+    ["cr\ritem", '"cr\\ritem" holds a control character (U+000D): ids are one line of visible text'],
   ])("refuses %j with its position", (value, reason) => {
     const err = jsonId("id", value, "t.jsonl", 4);
     expect(err).toBeInstanceOf(DataError);

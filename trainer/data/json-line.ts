@@ -1,4 +1,5 @@
 import { DataError } from "./errors.ts";
+import { idFault } from "./ids.ts";
 
 /** Parses one JSONL line that must hold a JSON object, or says precisely why it does not. */
 export function parseJsonObjectLine(
@@ -19,9 +20,9 @@ export function parseJsonObjectLine(
 }
 
 /**
- * A user, item or feature-table id given as the JSON value of field `key`: a non-empty string or an
- * integer. JSON.parse holds numbers as doubles, so ids beyond 2^53 would round, and two of them
- * merge into one user or item without a word.
+ * A user, item or feature-table id given as the JSON value of field `key`: a non-empty string
+ * without control characters (`idFault`) or an integer. JSON.parse holds numbers as doubles, so ids
+ * beyond 2^53 would round, and two of them merge into one user or item without a word.
  */
 export function jsonId(key: string, value: unknown, file: string, lineNo: number): string | DataError {
   const bad = (why: string) => new DataError(file, lineNo, undefined, `field "${key}" ${why}`);
@@ -35,5 +36,6 @@ export function jsonId(key: string, value: unknown, file: string, lineNo: number
   // A lone surrogate ("\ud800" escaped in JSON) is no character: written as UTF-8 it becomes U+FFFD,
   // so "x\ud800" and "x\udc00" would be one id in the bundle, refused only after hours of training.
   if (!value.isWellFormed()) return bad(`${JSON.stringify(value)} is not valid Unicode (a lone surrogate)`);
-  return value;
+  const fault = idFault(value);
+  return fault === undefined ? value : bad(fault);
 }

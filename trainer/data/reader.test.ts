@@ -236,6 +236,27 @@ describe("loadInteractions", () => {
     expect(table.users.ids).toEqual(["u2"]);
   });
 
+  it("refuses ids with control characters, which the item list (one id per line) cannot hold", async () => {
+    const jsonl = await file(
+      "breaks.jsonl",
+      '{"user":"u1","item":"bad\\nitem","ts":1}\n{"user":"u\\r2","item":"i","ts":2}\n{"user":"u3","item":"i","ts":3}\n',
+    );
+    const read = await loadInteractions(jsonl, { maxBadRows: 2 });
+    expect(read.table.items.ids).toEqual(["i"]);
+    expect(read.result.badSamples.map((e) => e.message)).toEqual([
+      `${jsonl}:1: field "item" "bad\\nitem" holds a control character (U+000A): ids are one line of visible text`,
+      `${jsonl}:2: field "user" "u\\r2" holds a control character (U+000D): ids are one line of visible text`,
+    ]);
+    // Delimited text cannot hold a line break in a field, but a quoted field can hold a tab or NUL.
+    const csv = await file("controls.csv", 'user,item,ts\n"a\tb",i,1\nu,"i\u0000",2\nu,i,3\n');
+    const { table, result } = await loadInteractions(csv, { maxBadRows: 2 });
+    expect(table.users.ids).toEqual(["u"]);
+    expect(result.badSamples.map((e) => e.message)).toEqual([
+      `${csv}:2: column 1: user id "a\\tb" holds a control character (U+0009): ids are one line of visible text`,
+      `${csv}:3: column 2: item id "i\\u0000" holds a control character (U+0000): ids are one line of visible text`,
+    ]);
+  });
+
   it("refuses hex and binary weights and ratings, which Number() would read as 16 and 3", async () => {
     const weights = await loadInteractions(await file("hexw.csv", "a,x,1,0x10\nb,y,2,2\n"), {
       maxBadRows: 1,

@@ -5,6 +5,7 @@ import { BEYOND_FLOAT32, fitsFloat32 } from "../../shared/float32.ts";
 import { splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
 import { detectFormat, type Layout, type LogFormat, type LogRole, layoutFor, roleOf } from "./format.ts";
+import { idFault } from "./ids.ts";
 import { jsonId, parseJsonObjectLine } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
 import { partsOf } from "./parts.ts";
@@ -208,6 +209,10 @@ function parseDelimited(
   const item = fields[layout.item].trim();
   if (user === "") return new DataError(file, lineNo, layout.user + 1, "empty user id");
   if (item === "") return new DataError(file, lineNo, layout.item + 1, "empty item id");
+  const userFault = idFault(user);
+  if (userFault !== undefined) return new DataError(file, lineNo, layout.user + 1, `user id ${userFault}`);
+  const itemFault = idFault(item);
+  if (itemFault !== undefined) return new DataError(file, lineNo, layout.item + 1, `item id ${itemFault}`);
   const timestamp = parseTimestamp(fields[layout.timestamp]);
   if (timestamp === undefined) {
     return new DataError(
