@@ -13,7 +13,8 @@ function collapsedBundle() {
 
 describe("self-check", () => {
   it("refuses to serve a viewer tower whose probe embedding is zero, as the tower's failure", async () => {
-    const why = /failed its self-check: probe embedding failed: .*zero or non-finite embedding/;
+    const why =
+      /failed its self-check: the probe embedding is zero or non-finite: the viewer tower collapses/;
     await expect(startAnnHost({ bundle: collapsedBundle(), port: 0, threads: 1, log })).rejects.toThrow(why);
     await expect(
       startViewerService({ bundles: [collapsedBundle()], keep: 0, port: 0, log }),
@@ -26,5 +27,26 @@ describe("self-check", () => {
     await expect(startViewerService({ bundles: [bundle], keep: 0, port: 0, log })).rejects.toThrow(
       /viewer tower v1 failed its self-check/,
     );
+  });
+
+  it("keeps the tower's own error as the cause, so the log shows where the probe failed", async () => {
+    const boom = new TypeError("tensor shape [1,8] vs [1,16]");
+    const failing = () => {
+      const bundle = fakeBundle({ version: "v1" });
+      bundle.viewer.embed = async () => {
+        throw boom;
+      };
+      return bundle;
+    };
+    const annHost = await startAnnHost({ bundle: failing(), port: 0, threads: 1, log }).catch(
+      (e: unknown) => e,
+    );
+    const viewerService = await startViewerService({ bundles: [failing()], keep: 0, port: 0, log }).catch(
+      (e: unknown) => e,
+    );
+    for (const err of [annHost, viewerService]) {
+      expect(err).toMatchObject({ name: "SelfCheckError", message: expect.stringContaining(boom.message) });
+      expect((err as Error).cause).toBe(boom);
+    }
   });
 });

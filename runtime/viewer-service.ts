@@ -103,8 +103,8 @@ export async function startViewerService(opts: ViewerServiceOptions): Promise<Ru
         (n) => lifecycle.ready && metrics.batchSize.observe({ stage: "embed" }, n),
       );
       // The ANN host's self-check minus the index: the tower must embed.
-      await probeViewerTower(embedder, b.manifest.dims, (why) => {
-        throw new SelfCheckError(`viewer tower ${b.viewer.version} failed its self-check: ${why}`);
+      await probeViewerTower(embedder, b.manifest.dims, (why, cause) => {
+        throw new SelfCheckError(`viewer tower ${b.viewer.version} failed its self-check: ${why}`, { cause });
       });
       served.set(b.viewer.version, { info: describe(b), embedder });
       metrics.modelInfo.set(
