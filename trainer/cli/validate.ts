@@ -1,5 +1,6 @@
 // `towerops validate`: flags, with the gate's thresholds spread out as flags of their own.
 import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { type Command, CommanderError, Option } from "commander";
 import type { ValidateCommandOptions } from "../commands/validate.ts";
 import { LOG_FORMATS } from "../data/format.ts";
@@ -117,6 +118,7 @@ export function registerValidate(program: Command): void {
         } = f;
         if (options.cacheKeep && !options.cacheDir)
           throw new Error("--cache-keep bounds --cache-dir, which is not given");
+        if (report) await assertReportOutsideBundles(report, options);
         const result = await (await import("../commands/validate.ts")).runValidateCommand({
           ...options,
           thresholds: {
@@ -143,4 +145,32 @@ export function registerValidate(program: Command): void {
         if (!result.pass) process.exitCode = 1;
       }, CANNOT_JUDGE_EXIT),
     );
+}
+
+/**
+ * The report is written after the verdict: inside a judged bundle it is a file the manifest does not
+ * list (or overwrites one it does), and every reader then refuses the bundle the gate just passed.
+ * An http(s) bundle is judged where --cache-dir holds it, so the cache counts as a bundle too.
+ */
+async function assertReportOutsideBundles(
+  report: string,
+  f: Pick<ValidateFlags, "candidate" | "baseline" | "cacheDir">,
+): Promise<void> {
+  const { localBundlePath } = await import("../../shared/bundle/source.ts");
+  const { resolveBundleDir } = await import("../../shared/bundle/verify.ts");
+  // Both sides through symlinks, as the bundle is read: a deployer's `current` link names a version.
+  const file = path.join(await resolveBundleDir(path.dirname(report)), path.basename(report));
+  const dirs: [string, string | undefined][] = [
+    ["--candidate", localBundlePath(f.candidate)],
+    ["--baseline", f.baseline === undefined ? undefined : localBundlePath(f.baseline)],
+    ["--cache-dir", f.cacheDir],
+  ];
+  for (const [flag, dir] of dirs) {
+    if (dir === undefined) continue;
+    const rel = path.relative(await resolveBundleDir(dir), file);
+    if (rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel))
+      throw new Error(
+        `--report ${report} is inside ${flag} ${dir}: a file there that its manifest does not list would make every reader refuse the bundle; write the report elsewhere`,
+      );
+  }
 }
