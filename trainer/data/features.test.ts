@@ -27,6 +27,32 @@ describe("readFeatureTable", () => {
     ]);
   });
 
+  it("finds the id column by any name the log's user or item goes by", async () => {
+    const csv = await readFeatureTable(await file("pins.csv", "board,Pin_Id\nb1,p1\nb2,p2\n"));
+    expect(csv.get("p1")).toEqual({ board: "b1" });
+    for (const key of ["pin_id", "viewer", "viewerId", "movie_id", "ID"]) {
+      const jsonl = await readFeatureTable(await file("keyed.jsonl", `{"board":"b1","${key}":"p1"}\n`));
+      expect([...jsonl]).toEqual([["p1", { board: "b1" }]]);
+    }
+  });
+
+  it("refuses two id columns rather than keying the table by the first", async () => {
+    await expect(
+      readFeatureTable(await file("both.csv", "user_id,item_id,score\nu1,i1,3\n")),
+    ).rejects.toThrow(
+      /both.csv:1: column 2: header has 2 id columns \(user_id, item_id\): keep one, or rename the other to read it as a feature$/,
+    );
+    const budget = new BadRowBudget(1);
+    const t = await readFeatureTable(
+      await file("both.jsonl", '{"id":"a","pin":"p","x":1}\n{"id":"b","x":2}\n'),
+      budget,
+    );
+    expect([...t.keys()]).toEqual(["b"]);
+    expect(budget.samples[0]?.message).toMatch(
+      /both.jsonl:1: fields "id" and "pin" both name the id: keep one, or rename the other to read it as a feature$/,
+    );
+  });
+
   it("standardises a numeric column by the mean and deviation of the values present", async () => {
     const t = await readFeatureTable(
       await file("years.csv", "item_id,year,age\ni1,1950,1\ni2,2020,\ni3,1985,3\ni4,1985,\n"),

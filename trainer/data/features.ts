@@ -5,7 +5,7 @@ import { BEYOND_FLOAT32, fitsFloat32 } from "../../shared/float32.ts";
 import type { ProfileFeature } from "../../shared/tower/features.ts";
 import { sniffDelimiter, splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
-import { detectFormat } from "./format.ts";
+import { ALIASES, detectFormat, roleOf } from "./format.ts";
 import { idFault } from "./ids.ts";
 import { jsonId, parseJsonObjectLine } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
@@ -15,7 +15,16 @@ import { partsOf } from "./parts.ts";
 export type FeatureValues = Record<string, number | string>;
 export type FeatureTable = Map<string, FeatureValues>;
 
-const ID_COLUMNS = ["id", "user", "user_id", "userid", "item", "item_id", "itemid", "movieid"];
+// The names a log's user and item columns go by, so a table keyed as its log is (`pin_id`) is read
+// by that key, not by its first column with the key turned into a feature.
+const ID_NAMES = ["id", ...ALIASES.user, ...ALIASES.item];
+
+function isIdName(name: string): boolean {
+  const role = roleOf(name);
+  return role === "user" || role === "item" || /^id$/i.test(name);
+}
+
+const KEEP_ONE_ID = "keep one, or rename the other to read it as a feature";
 
 // What pandas' read_csv takes for a missing value by default: exports from it write these, and
 // reading "NaN" as a category would turn a numeric column categorical.
@@ -170,10 +179,16 @@ function parseHeader(line: string, file: string, lineNo: number): Header {
   const cells = splitFields(line, delimiter);
   if (typeof cells === "string") throw new DataError(file, lineNo, undefined, `header: ${cells}`);
   const names = cells.map((h) => h.trim());
-  const idCol = Math.max(
-    names.findIndex((h) => ID_COLUMNS.includes(h.toLowerCase())),
-    0,
-  );
+  // Two would leave the table's key to a guess: the first, and the other a feature.
+  const ids = names.flatMap((h, i) => (isIdName(h) ? [i] : []));
+  if (ids.length > 1)
+    throw new DataError(
+      file,
+      lineNo,
+      (ids[1] as number) + 1,
+      `header has ${ids.length} id columns (${ids.map((i) => names[i]).join(", ")}): ${KEEP_ONE_ID}`,
+    );
+  const idCol = ids[0] ?? 0;
   if (names.length < 2)
     throw new DataError(
       file,
@@ -201,8 +216,20 @@ function parseJsonFeatureRow(
 ): [string, FeatureValues] | DataError {
   const rec = parseJsonObjectLine(line, file, lineNo);
   if (rec instanceof DataError) return rec;
-  const idKey = Object.keys(rec).find((k) => ID_COLUMNS.includes(k.toLowerCase()));
-  if (!idKey) return new DataError(file, lineNo, undefined, `no id field (one of ${ID_COLUMNS.join(", ")})`);
+  let idKey: string | undefined;
+  for (const key in rec) {
+    if (!isIdName(key)) continue;
+    if (idKey !== undefined)
+      return new DataError(
+        file,
+        lineNo,
+        undefined,
+        `fields "${idKey}" and "${key}" both name the id: ${KEEP_ONE_ID}`,
+      );
+    idKey = key;
+  }
+  if (idKey === undefined)
+    return new DataError(file, lineNo, undefined, `no id field (one of ${ID_NAMES.join(", ")})`);
   const id = jsonId(idKey, rec[idKey], file, lineNo);
   if (id instanceof DataError) return id;
   const values = noValues();

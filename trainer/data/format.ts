@@ -31,7 +31,7 @@ export interface Layout {
 }
 
 /** Header column and JSONL field names of each role, matched without case (`userId` is `userid`). */
-const ALIASES = {
+export const ALIASES = {
   user: ["user", "user_id", "userid", "viewer", "viewer_id", "viewerid"],
   item: ["item", "item_id", "itemid", "movieid", "movie_id", "pin", "pin_id"],
   timestamp: ["timestamp", "ts", "time", "event_time"],
