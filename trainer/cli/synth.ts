@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { startProgress } from "../progress.ts";
 import { MAX_SEED } from "../random.ts";
+import { MAX_SYNTH_ITEMS, MAX_SYNTH_USERS } from "../synth/model.ts";
 import { handled, int, num } from "./flags.ts";
 
 export function registerSynth(data: Command): void {
@@ -11,8 +12,8 @@ export function registerSynth(data: Command): void {
       "Generate a synthetic engagement log (topics, Zipf popularity, taste mixtures, drift); deterministic per seed",
     )
     .requiredOption("--out <dir>", "output directory (events.csv, items.csv)")
-    .option("--users <n>", "users", int(1), 10_000)
-    .option("--items <n>", "items", int(1), 20_000)
+    .option("--users <n>", "users", int(1, MAX_SYNTH_USERS), 10_000)
+    .option("--items <n>", "items", int(1, MAX_SYNTH_ITEMS), 20_000)
     .option("--events <n>", "events", int(1), 500_000)
     .option("--seed <n>", "random seed", int(0, MAX_SEED), 1)
     .option("--topics <n>", "latent topics (default ~sqrt(items)/4)", int(1))

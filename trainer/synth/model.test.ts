@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { type SynthWorld, synthesize } from "./model.ts";
+import { MAX_SYNTH_USERS, type SynthWorld, synthesize } from "./model.ts";
 
 const opts = { users: 200, items: 500, events: 20_000, seed: 11, topics: 10 };
 
@@ -10,6 +11,22 @@ describe("synthesize", () => {
     expect([...synthesize(small)]).toEqual(a);
     expect([...synthesize({ ...small, seed: 12 })]).not.toEqual(a);
     for (let k = 1; k < a.length; k++) expect(a[k].timestamp).toBeGreaterThan(a[k - 1].timestamp);
+  });
+
+  it("keeps every seed's output from release to release, as docs/trainer.md promises", () => {
+    const hash = createHash("sha256");
+    for (const e of synthesize({ users: 200, items: 500, events: 20_000, seed: 11, topicSkew: 1 })) {
+      hash.update(`${e.user},${e.item},${e.timestamp}\n`);
+    }
+    expect(hash.digest("hex")).toBe("feb9706b7f7e3b4390ff95cf3f972b860e98638e6a2567478bdd502dddc093a7");
+  });
+
+  it("refuses a world too large to hold in memory before generating any of it", () => {
+    // It used to allocate about 1 KB per user until the kernel killed it (3e9 users on a 24 GB host).
+    expect(() => synthesize({ ...opts, users: MAX_SYNTH_USERS + 1 }).next()).toThrow(
+      "synth: users must be at most 10,000,000, got 10000001",
+    );
+    expect(() => synthesize({ ...opts, items: 3e9 }).next()).toThrow(/items must be at most 10,000,000/);
   });
 
   it("has power-law popularity: the top 10% of items take most events", () => {

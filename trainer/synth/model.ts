@@ -63,12 +63,6 @@ class Cdf {
   }
 }
 
-interface Taste {
-  topics: Int32Array;
-  start: Float64Array;
-  end: Float64Array;
-}
-
 export interface SynthWorld {
   topics: number;
   itemTopic: Int32Array;
@@ -80,11 +74,28 @@ export interface SynthWorld {
   popularityNoise: number;
 }
 
+/**
+ * The world is held in memory, about 100 bytes per user and 60 per item (events are streamed), so
+ * these bounds keep it near 1.6 GB: a larger request is refused up front rather than killed by the
+ * kernel partway.
+ */
+export const MAX_SYNTH_USERS = 10_000_000;
+export const MAX_SYNTH_ITEMS = 10_000_000;
+
+// A user mixes 1-3 topics plus the one drift moves weight to.
+const TASTE_SLOTS = 4;
+
 /** Generates the world, then yields events in time order. Deterministic for `opts.seed`. */
 export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void): Generator<SynthEvent> {
   const { users, items, events } = opts;
   for (const [name, v] of Object.entries({ users, items, events })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`synth: ${name} must be a positive integer, got ${v}`);
+  }
+  for (const [name, v, max] of [
+    ["users", users, MAX_SYNTH_USERS],
+    ["items", items, MAX_SYNTH_ITEMS],
+  ] as const) {
+    if (v > max) throw new Error(`synth: ${name} must be at most ${max.toLocaleString("en")}, got ${v}`);
   }
   const topics = Math.max(1, Math.min(opts.topics ?? Math.max(4, Math.round(Math.sqrt(items) / 4)), items));
   const zipf = opts.zipf ?? 1.0;
@@ -129,13 +140,19 @@ export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void)
     Int32Array.from({ length: users }, (_, u) => u),
     (u) => 1 / (1 + (u % 97)) ** 0.5,
   );
-  const tastes: Taste[] = [];
+  // Each user's taste in TASTE_SLOTS slots of flat arrays: objects of three typed arrays cost about
+  // 1 KB per user, ten times these.
+  const tasteSlots = new Uint8Array(users);
+  const tasteTopic = new Int32Array(users * TASTE_SLOTS);
+  const tasteStart = new Float64Array(users * TASTE_SLOTS);
+  const tasteEnd = new Float64Array(users * TASTE_SLOTS);
   for (let u = 0; u < users; u++) {
-    const k = 1 + rng.int(3);
-    const ts = new Int32Array(k + 1);
-    for (let j = 0; j <= k; j++) ts[j] = tasteCdf.sample(rng);
-    const start = new Float64Array(k + 1);
-    const end = new Float64Array(k + 1);
+    const k = 1 + rng.int(TASTE_SLOTS - 1);
+    tasteSlots[u] = k + 1;
+    const at = u * TASTE_SLOTS;
+    const start = tasteStart.subarray(at, at + k + 1);
+    const end = tasteEnd.subarray(at, at + k + 1);
+    for (let j = 0; j <= k; j++) tasteTopic[at + j] = tasteCdf.sample(rng);
     let sum = 0;
     for (let j = 0; j < k; j++) {
       start[j] = -Math.log(1 - rng.next());
@@ -149,7 +166,6 @@ export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void)
     for (let j = 0; j <= k; j++) end[j] = start[j];
     end[0] -= start[0] * drift;
     end[k] += start[0] * drift;
-    tastes.push({ topics: ts, start, end });
   }
 
   for (let e = 0; e < events; e++) {
@@ -158,13 +174,13 @@ export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void)
     let item: number;
     if (rng.next() < noise) item = globalCdf.sample(rng);
     else {
-      const taste = tastes[user];
+      const at = user * TASTE_SLOTS;
       let x = rng.next();
-      let topic = taste.topics[0];
-      for (let j = 0; j < taste.topics.length; j++) {
-        const w = taste.start[j] * (1 - frac) + taste.end[j] * frac;
+      let topic = tasteTopic[at];
+      for (let j = at; j < at + tasteSlots[user]; j++) {
+        const w = tasteStart[j] * (1 - frac) + tasteEnd[j] * frac;
         if (x < w) {
-          topic = taste.topics[j];
+          topic = tasteTopic[j];
           break;
         }
         x -= w;
