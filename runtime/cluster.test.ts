@@ -114,20 +114,23 @@ describe("towerops runtime --workers", () => {
     expect(await rt.exited).toBe(0);
   });
 
-  it("has a replacement hash its files itself, and refuses one changed since start", async () => {
-    const dir = path.join(fixture.tmp(), "changed");
+  /**
+   * Serves a copy of the bundle from two workers, lets `change` alter the directory, kills one
+   * worker and expects its replacement refused while the other serves; once the restore `change`
+   * returned has run, a further replacement loads.
+   */
+  async function refusesChangedReplacement(
+    name: string,
+    change: (dir: string) => Promise<() => Promise<void>>,
+    flags: string[] = [],
+  ) {
+    const dir = path.join(fixture.tmp(), name);
     await cp(fixture.bundleDir(), dir, { recursive: true });
-    const rt = startRuntime(["--bundle", dir, "--port", "0", "--workers", "2"]);
+    const rt = startRuntime(["--bundle", dir, "--port", "0", "--workers", "2", ...flags]);
     const url = (await rt.waitFor("serving workers ready")).url as string;
-    // Same size, one byte changed: the viewer tower of another training run, to the file-size check.
-    const weights = path.join(dir, "viewer", "weights.bin");
-    const original = await readFile(weights);
-    const changed = Buffer.from(original);
-    changed[changed.length >> 1] ^= 0xff;
-    await writeFile(weights, changed);
+    const restore = await change(dir);
     const [victim] = workerPids(rt.child.pid as number);
     process.kill(victim as number, "SIGKILL");
-    // It used to take the start's digest on trust and serve the changed tower as v1.
     expect(await rt.waitFor("runtime failed to start")).toMatchObject({
       worker: 3,
       err: { code: "digest_mismatch" },
@@ -135,34 +138,37 @@ describe("towerops runtime --workers", () => {
     expect(await rt.waitFor(retrying)).toMatchObject({ worker: 3, serving: 1 });
     expect((await search(url)).status).toBe(200);
 
-    await writeFile(weights, original);
+    await restore();
     expect((await rt.waitFor("ANN host ready", 3)).worker).toBe(4);
     rt.child.kill("SIGTERM");
     expect(await rt.exited).toBe(0);
+  }
+
+  it("has a replacement hash its files itself, and refuses one changed since start", async () => {
+    // It used to take the start's digest on trust and serve the changed tower as v1.
+    await refusesChangedReplacement("changed", async (dir) => {
+      // Same size, one byte changed: the viewer tower of another training run, to the file-size check.
+      const weights = path.join(dir, "viewer", "weights.bin");
+      const original = await readFile(weights);
+      const changed = Buffer.from(original);
+      changed[changed.length >> 1] ^= 0xff;
+      await writeFile(weights, changed);
+      return () => writeFile(weights, original);
+    });
   });
 
   it("refuses a replacement whose directory now holds another whole bundle, keeping one version", async () => {
-    const dir = path.join(fixture.tmp(), "overwritten");
-    await cp(fixture.bundleDir(), dir, { recursive: true });
     const next = await writeTestBundle(path.join(fixture.tmp(), "next"), { version: "v2", items: 40 });
-    // Read wholly into memory, so the survivor is not served files rewritten under its mapping.
-    const rt = startRuntime(["--bundle", dir, "--port", "0", "--workers", "2", "--no-view"]);
-    const url = (await rt.waitFor("serving workers ready")).url as string;
-    await cp(next.dir, dir, { recursive: true, force: true });
-    const [victim] = workerPids(rt.child.pid as number);
-    process.kill(victim as number, "SIGKILL");
     // Every file matched the new manifest, so the replacement used to serve v2 beside the v1 survivor.
-    expect(await rt.waitFor("runtime failed to start")).toMatchObject({
-      worker: 3,
-      err: { code: "digest_mismatch" },
-    });
-    expect(await rt.waitFor(retrying)).toMatchObject({ worker: 3, serving: 1 });
-    expect((await search(url)).status).toBe(200);
-
-    await cp(fixture.bundleDir(), dir, { recursive: true, force: true });
-    expect((await rt.waitFor("ANN host ready", 3)).worker).toBe(4);
-    rt.child.kill("SIGTERM");
-    expect(await rt.exited).toBe(0);
+    await refusesChangedReplacement(
+      "overwritten",
+      async (dir) => {
+        await cp(next.dir, dir, { recursive: true, force: true });
+        return () => cp(fixture.bundleDir(), dir, { recursive: true, force: true });
+      },
+      // Read wholly into memory, so the survivor is not served files rewritten under its mapping.
+      ["--no-view"],
+    );
   });
 
   it("exits 1 when a replacement cannot load and no worker serves", async () => {
