@@ -1,5 +1,6 @@
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
-import { usearchConfig } from "./index-config.ts";
+import { searchThreads, usearchConfig } from "./index-config.ts";
 
 describe("usearchConfig", () => {
   it("maps a bundle's index parameters onto usearch's option names", () => {
@@ -19,5 +20,12 @@ describe("usearchConfig", () => {
       expansion_search: 64,
       multi: false,
     });
+  });
+});
+
+describe("searchThreads", () => {
+  it("searches on at most the cores this process may use", () => {
+    expect(searchThreads(1)).toBe(1);
+    expect(searchThreads(1024)).toBe(availableParallelism());
   });
 });

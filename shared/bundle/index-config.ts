@@ -1,6 +1,7 @@
 // The one mapping from a bundle's index parameters to usearch's options: the writer builds with
 // it, the reader and the search worker open with it, and the benchmarks' bare-usearch baselines
 // use it, so every side builds and searches the same graph.
+import { availableParallelism } from "node:os";
 import type { IndexConfig, MetricKind, ScalarKind } from "usearch";
 import type { Metric, Quantization } from "./manifest.ts";
 
@@ -32,4 +33,13 @@ export function usearchConfig(dims: number, p: IndexParams): IndexConfig {
     expansion_search: p.expansionSearch,
     multi: false,
   };
+}
+
+/**
+ * Threads to search an opened (viewed or loaded) index with. usearch gives such an index one search
+ * context per hardware thread, and a search on more threads fails at random with "Reserve capacity
+ * ahead of searches!" whenever more of them want a context at once than there are.
+ */
+export function searchThreads(requested: number): number {
+  return Math.max(1, Math.min(requested, availableParallelism()));
 }

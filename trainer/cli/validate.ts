@@ -98,7 +98,7 @@ export function registerValidate(program: Command): void {
       "also write the verdict as an HTML report (both bundles, user by user, by decile)",
     )
     .addOption(new Option("--format <format>", "log format (default: detected)").choices(LOG_FORMATS))
-    .option("--threads <n>", "search threads", int(1), 2)
+    .option("--threads <n>", "search threads (at most the cores this process may use)", int(1), 2)
     // A flag it cannot take (a typo, --max-drop 5 meant as 5%) says nothing about the candidate:
     // exit 1 would have a retraining Job discard it as refused.
     .exitOverride((err) => {

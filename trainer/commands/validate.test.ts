@@ -96,6 +96,20 @@ describe("runValidateCommand with a baseline it cannot score", () => {
   });
 });
 
+describe("runValidateCommand --threads", () => {
+  it("judges with more threads than cores, which usearch has search contexts for only", async () => {
+    // Enough users that the threads search at once: with 40 each thread is done before the next starts.
+    const rows = ["user,item,timestamp"];
+    for (let u = 0; u < 4000; u++)
+      for (let j = 0; j < 2; j++) rows.push(`u${u},item-${(u * 7 + j) % 300},${j}`);
+    const data = path.join(dir, "threads.csv");
+    await writeFile(data, `${rows.join("\n")}\n`);
+    const { baseline: _, ...alone } = options(data);
+    const result = await runValidateCommand({ ...alone, candidate: baseline, threads: 256 });
+    expect(result.metrics.candidate?.retrieval?.users).toBe(4000);
+  });
+});
+
 describe("runValidateCommand --min-rating", () => {
   it("drops low-rated rows from the holdout, as training did", async () => {
     const rows = ["user,item,rating,timestamp"];

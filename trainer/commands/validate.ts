@@ -48,6 +48,7 @@ export interface ValidateCommandOptions {
   minRating?: number;
   format?: LogFormat;
   thresholds: GateThresholds;
+  /** Search threads; at most the cores this process may use. */
   threads: number;
 }
 

@@ -3,7 +3,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import * as tf from "@tensorflow/tfjs";
 import { Index } from "usearch";
-import { DEFAULT_INDEX_PARAMS, usearchConfig } from "../../shared/bundle/index-config.ts";
+import { DEFAULT_INDEX_PARAMS, searchThreads, usearchConfig } from "../../shared/bundle/index-config.ts";
 import { topK } from "./topk.ts";
 
 export interface SearchOptions {
@@ -122,6 +122,9 @@ export function annRetriever(
   itemOfKey: (key: bigint) => number,
   threads = DEFAULT_ANN.threads,
 ): Retriever {
+  // An opened bundle index has a search context per core only: the gate's --threads, or this
+  // default of 2 on a one-core machine, would ask it for more.
+  const searching = searchThreads(threads);
   const search: Retriever = async (queries, n, k, opts = {}) => {
     const { exclude } = opts;
     const out = new Int32Array(n * k).fill(-1);
@@ -135,7 +138,7 @@ export function annRetriever(
       const dims = queries.length / n;
       // Fresh array: usearch ignores byteOffset on views.
       const q = queries.slice(s * dims, (s + m) * dims);
-      const res = index.search(q, fetch, threads) as unknown as {
+      const res = index.search(q, fetch, searching) as unknown as {
         keys: BigUint64Array;
         counts?: BigUint64Array;
       };
