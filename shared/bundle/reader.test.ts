@@ -22,7 +22,7 @@ import { testViewerConfig, testViewers } from "../tower/testing.ts";
 import { buildViewerModel } from "../tower/towers.ts";
 import { BundleError, type BundleErrorCode, digestFile, sha256 } from "./files.ts";
 import type { BundleManifest } from "./manifest.ts";
-import { openBundle, verifyBundle } from "./reader.ts";
+import { indexConfig, openBundle, verifyBundle } from "./reader.ts";
 import { writeTestBundle } from "./testing.ts";
 import type { FinishedBundle } from "./writer.ts";
 
@@ -280,6 +280,25 @@ describe("openBundle refuses a damaged bundle", () => {
     small.save(path.join(dir, "index.usearch"));
     await rehash(dir);
     await refused(dir, "dims_mismatch", /index\.usearch has 4 dims, manifest dims is 8/);
+  });
+
+  it("an index holding a key beyond the key map, even with matching digests and count", async () => {
+    const dir = await copy();
+    const gap = new Index(indexConfig(good.manifest));
+    // Item 198's vector under key 200: keys 0 and 199 are there and the size is right.
+    const keys = BigUint64Array.from({ length: 200 }, (_, i) => BigInt(i === 198 ? 200 : i));
+    gap.add(
+      keys,
+      Float32Array.from({ length: 200 * 8 }, (_, i) => Math.sin(i)),
+      1,
+    );
+    gap.save(path.join(dir, "index.usearch"));
+    await rehash(dir);
+    await refused(
+      dir,
+      "count_mismatch",
+      /^index\.usearch does not hold key 198: its 200 keys must be 0\.\.199, one per line of items\.keys$/,
+    );
   });
 
   it("a manifest whose metric or quantization its index was not built with", async () => {

@@ -125,8 +125,13 @@ function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions):
     );
   }
   const last = BigInt(manifest.items.count - 1);
-  if (index.contains(0n) !== true || index.contains(last) !== true) {
-    throw new BundleError("count_mismatch", `${file} does not hold keys 0..${last}`, file);
+  const missing = firstMissingKey(index, manifest.items.count);
+  if (missing !== undefined) {
+    throw new BundleError(
+      "count_mismatch",
+      `${file} does not hold key ${missing}: its ${index.size()} keys must be 0..${last}, one per line of ${manifest.items.keysFile}`,
+      file,
+    );
   }
   const probe = new Float32Array(manifest.dims);
   probe[0] = 1;
@@ -147,6 +152,26 @@ function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions):
     throw new BundleError("index_unreadable", `${file}: a self-check search returned no valid key`, file);
   }
   return index;
+}
+
+// Keys looked up per call: the answer is a JS array of booleans, which stays small this way.
+const KEY_CHECK_CHUNK = 1 << 16;
+
+/**
+ * The first of keys 0..count-1 the index lacks. With as many keys as the index holds, having every
+ * one of them means no key lies outside the key map: such a key's item could never be named (and
+ * so never served), and an item of the key map would have no vector.
+ */
+function firstMissingKey(index: Index, count: number): bigint | undefined {
+  for (let start = 0; start < count; start += KEY_CHECK_CHUNK) {
+    const keys = BigUint64Array.from({ length: Math.min(KEY_CHECK_CHUNK, count - start) }, (_, i) =>
+      BigInt(start + i),
+    );
+    const held = index.contains(keys) as boolean[];
+    const at = held.indexOf(false);
+    if (at >= 0) return keys[at];
+  }
+  return undefined;
 }
 
 async function checkIndexKinds(dir: string, manifest: BundleManifest): Promise<void> {
