@@ -15,6 +15,8 @@ export const MANIFEST_FILE = "manifest.json";
  */
 export const MAX_CONNECTIVITY = 1024;
 export const MAX_EXPANSION = 65536;
+/** Longest `model`: a DNS subdomain, as the Kubernetes object names it becomes part of. */
+export const MAX_MODEL_NAME = 253;
 
 /** The version of a bundle nobody named: when it was made, e.g. v20261127T145131. */
 export const timestampVersion = () => `v${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}`;

@@ -7,6 +7,7 @@ import {
   type BundleManifest,
   MAX_CONNECTIVITY,
   MAX_EXPANSION,
+  MAX_MODEL_NAME,
   READABLE_FORMAT_VERSIONS,
 } from "./manifest.ts";
 
@@ -75,7 +76,7 @@ export const manifestSchema = {
   ],
   properties: {
     formatVersion: { enum: READABLE_FORMAT_VERSIONS },
-    model: { type: "string", minLength: 1, maxLength: 253 },
+    model: { type: "string", minLength: 1, maxLength: MAX_MODEL_NAME },
     version: { type: "string", minLength: 1, maxLength: 128 },
     createdAt: { type: "string", format: "date-time" },
     dims: { type: "integer", minimum: 1, maximum: 65536 },

@@ -125,6 +125,19 @@ describe("BundleWriter", () => {
     );
   });
 
+  it("refuses a model name or build time the manifest cannot hold, before any item is added", async () => {
+    await expect(BundleWriter.create(options({ model: "" }))).rejects.toThrow(
+      /^bundle model name must be 1-253 characters, got 0$/,
+    );
+    await expect(BundleWriter.create(options({ model: "m".repeat(254) }))).rejects.toThrow(
+      /^bundle model name must be 1-253 characters, got 254$/,
+    );
+    for (const createdAt of [new Date(Date.UTC(10000, 0, 1)), new Date(Number.NaN)])
+      await expect(BundleWriter.create(options({ createdAt }))).rejects.toThrow(
+        /^bundle createdAt must be a time in the years 0-9999$/,
+      );
+  });
+
   it("refuses an existing directory, a dims mismatch, and an empty bundle", async () => {
     const existing = path.join(root, "exists");
     await mkdir(existing);

@@ -28,6 +28,7 @@ import {
   MANIFEST_FILE,
   MAX_CONNECTIVITY,
   MAX_EXPANSION,
+  MAX_MODEL_NAME,
   type Metric,
   type Quantization,
 } from "./manifest.ts";
@@ -342,8 +343,39 @@ function checkOptions(o: BundleWriterOptions): void {
       );
     }
   }
-  if (!o.model || !o.version)
-    throw new BundleError("invalid_input", "BundleWriter: model and version are required");
+  checkBundleLabels(o);
+}
+
+/** What manifest.json records of who made a bundle and when. */
+export interface BundleLabels {
+  model: string;
+  version: string;
+  createdAt: Date;
+}
+
+/**
+ * Refuses labels the manifest cannot hold, for a caller to check the ones it knows before any
+ * work: otherwise the schema refuses them once the whole bundle is built.
+ */
+export function checkBundleLabels(labels: Partial<BundleLabels>): void {
+  const { model, version, createdAt } = labels;
+  if (model !== undefined && (model.length === 0 || model.length > MAX_MODEL_NAME))
+    throw new BundleError(
+      "invalid_input",
+      `bundle model name must be 1-${MAX_MODEL_NAME} characters, got ${model.length}`,
+    );
+  if (version !== undefined && !VERSION_NAME.test(version))
+    throw new BundleError(
+      "invalid_input",
+      `bundle version "${version}" must be 1-63 letters, digits, ".", "_" or "-", starting and ending with a letter or digit (a Kubernetes label value)`,
+    );
+  if (createdAt !== undefined && !isManifestTime(createdAt))
+    throw new BundleError("invalid_input", `bundle createdAt must be a time in the years 0-9999`);
+}
+
+/** manifest.json's createdAt is an RFC 3339 date-time, whose years have four digits. */
+export function isManifestTime(d: Date): boolean {
+  return Number.isFinite(d.getTime()) && /^\d{4}-/.test(d.toISOString());
 }
 
 // A version becomes a Kubernetes label value on the ANN hosts that serve it and a directory name in
@@ -352,12 +384,7 @@ const VERSION_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 
 /** Refuses a bundle that could not be written (bad version name, existing directory) before any work. */
 export async function assertBundleTarget(dir: string, version: string): Promise<void> {
-  if (!VERSION_NAME.test(version)) {
-    throw new BundleError(
-      "invalid_input",
-      `bundle version "${version}" must be 1-63 letters, digits, ".", "_" or "-", starting and ending with a letter or digit (a Kubernetes label value)`,
-    );
-  }
+  checkBundleLabels({ version });
   await assertAbsent(dir);
 }
 

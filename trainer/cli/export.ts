@@ -34,7 +34,7 @@ export function registerExport(program: Command): void {
             out: f.out,
             version: f.version ?? timestampVersion(),
             batchSize: f.batchSize,
-            ...(f.model ? { model: f.model } : {}),
+            ...(f.model !== undefined ? { model: f.model } : {}),
             ...(f.itemFeatures ? { itemFeatures: f.itemFeatures } : {}),
             ...(f.quantization ? { quantization: f.quantization } : {}),
             ...(f.indexThreads ? { indexThreads: f.indexThreads } : {}),

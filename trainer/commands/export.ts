@@ -5,7 +5,7 @@ import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { ItemFeatures } from "../../shared/tower/features.ts";
 import { type FeatureTable, readFeatureTable } from "../data/features.ts";
 import { loadCheckpoint } from "../export/checkpoint.ts";
-import { type ExportResult, exportBundle } from "../export/export.ts";
+import { checkModelFlag, type ExportResult, exportBundle, sourceDateEpoch } from "../export/export.ts";
 import { startProgress } from "../progress.ts";
 import { itemOf } from "../train/examples.ts";
 
@@ -24,6 +24,9 @@ export interface ExportCommandOptions {
 }
 
 export async function runExportCommand(o: ExportCommandOptions): Promise<ExportResult> {
+  // Before the checkpoint is loaded, and naming the flag or variable, as the writer would not.
+  if (o.model !== undefined) checkModelFlag(o.model);
+  sourceDateEpoch();
   await assertBundleTarget(o.out, o.version);
   await initTensorflow();
   const ckpt = await loadCheckpoint(o.checkpoint);

@@ -1,12 +1,37 @@
 // What `towerops train` leaves in --out across runs, as a nightly retraining Job writes one version
 // after another into the same volume.
-import { mkdtemp, readdir } from "node:fs/promises";
+import { access, mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { writeSynth } from "../synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
 import { runTrainCommand } from "./train.ts";
+
+/** A tiny training of `data` into `out`: one epoch, no comparison run, no evaluation. */
+const tinyTrain = (data: string, out: string, version: string) => ({
+  data,
+  split: "last:1",
+  maxBadRows: 0,
+  seed: 1,
+  out,
+  model: "tiny",
+  version,
+  config: {
+    ...DEFAULT_TRAIN_CONFIG,
+    dims: 4,
+    embeddingDim: 4,
+    historyLength: 3,
+    batchSize: 32,
+    epochs: 1,
+  },
+  evalUsers: 0,
+  excludeTrain: false,
+  compare: false,
+  bundle: true,
+  backend: "wasm" as const,
+  indexThreads: 1,
+});
 
 describe("train --keep-bundles", () => {
   it("keeps this run's bundle and the newest others, also when a rerun finds its version finished", async () => {
@@ -18,27 +43,7 @@ describe("train --keep-bundles", () => {
     const out = path.join(dir, "run");
     const train = (version: string, keepBundles?: number, resume = false) =>
       runTrainCommand({
-        data: files.events,
-        split: "last:1",
-        maxBadRows: 0,
-        seed: 1,
-        out,
-        model: "tiny",
-        version,
-        config: {
-          ...DEFAULT_TRAIN_CONFIG,
-          dims: 4,
-          embeddingDim: 4,
-          historyLength: 3,
-          batchSize: 32,
-          epochs: 1,
-        },
-        evalUsers: 0,
-        excludeTrain: false,
-        compare: false,
-        bundle: true,
-        backend: "wasm",
-        indexThreads: 1,
+        ...tinyTrain(files.events, out, version),
         ...(keepBundles ? { keepBundles } : {}),
         ...(resume ? { interrupted: "resume" as const } : {}),
       });
@@ -50,5 +55,24 @@ describe("train --keep-bundles", () => {
     // The Job's pod rerun after a stop: nothing to train, and the bound still holds.
     await train("v3", 1, true);
     expect(await bundles()).toEqual(["v3"]);
+  });
+});
+
+describe("train with a --model or SOURCE_DATE_EPOCH the bundle cannot hold", () => {
+  it("is refused before --out is touched, not after training", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-train-"));
+    const out = path.join(dir, "run");
+    // The log does not exist: reading it would fail with another message.
+    const o = tinyTrain(path.join(dir, "none.csv"), out, "v1");
+    await expect(runTrainCommand({ ...o, model: "" })).rejects.toThrow(
+      /^--model: bundle model name must be 1-253 characters, got 0$/,
+    );
+    vi.stubEnv("SOURCE_DATE_EPOCH", "2026-11-28");
+    try {
+      await expect(runTrainCommand(o)).rejects.toThrow(/^SOURCE_DATE_EPOCH=2026-11-28: /);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    await expect(access(out)).rejects.toThrow(/ENOENT/);
   });
 });

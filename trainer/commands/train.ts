@@ -9,6 +9,7 @@ import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow, type TfBackend } from "../../shared/tf/backend.ts";
 import { buildEvalSet } from "../eval/evalset.ts";
+import { checkModelFlag, sourceDateEpoch } from "../export/export.ts";
 import { onInterrupt } from "../interrupt.ts";
 import type { TrainSummary } from "../report/report.ts";
 import type { TrainConfig } from "../train/config.ts";
@@ -58,6 +59,9 @@ export interface TrainOutcome {
 
 export async function runTrainCommand(options: TrainCommandOptions): Promise<TrainOutcome> {
   const { out } = options;
+  // The writer would refuse them only once both runs are trained.
+  checkModelFlag(options.model);
+  if (options.bundle) sourceDateEpoch();
   // Hours of training must not end in "cannot write" at the first save.
   await mkdir(out, { recursive: true })
     .then(() => access(out, constants.W_OK))

@@ -13,6 +13,14 @@ describe("sourceDateEpoch", () => {
     expect(() => sourceDateEpoch({ SOURCE_DATE_EPOCH: "2024-01-01" })).toThrow(
       /SOURCE_DATE_EPOCH=2024-01-01: expected whole seconds since 1970-01-01 UTC/,
     );
+    // Whole seconds, but beyond what a Date holds, or what manifest.json's four-digit years do.
+    for (const text of ["9999999999999", "253402300800"])
+      expect(() => sourceDateEpoch({ SOURCE_DATE_EPOCH: text })).toThrow(
+        `SOURCE_DATE_EPOCH=${text}: expected whole seconds since 1970-01-01 UTC, before the year 10000`,
+      );
+    expect(sourceDateEpoch({ SOURCE_DATE_EPOCH: "253402300799" })?.toISOString()).toBe(
+      "9999-12-31T23:59:59.000Z",
+    );
   });
 });
 

@@ -1,4 +1,10 @@
-import { BundleWriter, type BundleWriterOptions, type FinishedBundle } from "../../shared/bundle/writer.ts";
+import {
+  BundleWriter,
+  type BundleWriterOptions,
+  checkBundleLabels,
+  type FinishedBundle,
+  isManifestTime,
+} from "../../shared/bundle/writer.ts";
 import type { ItemFeatures } from "../../shared/tower/features.ts";
 import { embedItemBatches } from "../../shared/tower/item-embed.ts";
 import { onInterrupt } from "../interrupt.ts";
@@ -31,9 +37,21 @@ export interface ExportResult extends FinishedBundle {
 export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): Date | undefined {
   const text = env.SOURCE_DATE_EPOCH;
   if (text === undefined || text === "") return undefined;
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
-    throw new Error(`SOURCE_DATE_EPOCH=${text}: expected whole seconds since 1970-01-01 UTC`);
-  return new Date(Number(text) * 1000);
+  const date = new Date(Number(text) * 1000);
+  if (!/^\d+$/.test(text) || !isManifestTime(date))
+    throw new Error(
+      `SOURCE_DATE_EPOCH=${text}: expected whole seconds since 1970-01-01 UTC, before the year 10000`,
+    );
+  return date;
+}
+
+/** A --model the writer would refuse, refused before the work that ends in writing it. */
+export function checkModelFlag(model: string): void {
+  try {
+    checkBundleLabels({ model });
+  } catch (err) {
+    throw new Error(`--model: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export async function exportBundle(x: ExportInputs): Promise<ExportResult> {

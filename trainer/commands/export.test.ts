@@ -1,0 +1,27 @@
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { runExportCommand } from "./export.ts";
+
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+describe("runExportCommand", () => {
+  it("refuses a --model or SOURCE_DATE_EPOCH the bundle cannot hold before reading the checkpoint", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-export-"));
+    dirs.push(dir);
+    // The checkpoint does not exist: reading it would fail with another message.
+    const o = { checkpoint: path.join(dir, "none"), out: path.join(dir, "b"), version: "v1", batchSize: 64 };
+    await expect(runExportCommand({ ...o, model: "m".repeat(254) })).rejects.toThrow(
+      /^--model: bundle model name must be 1-253 characters, got 254$/,
+    );
+    vi.stubEnv("SOURCE_DATE_EPOCH", "9999999999999");
+    try {
+      await expect(runExportCommand(o)).rejects.toThrow(/^SOURCE_DATE_EPOCH=9999999999999: /);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
