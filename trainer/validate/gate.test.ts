@@ -8,7 +8,7 @@ const check = (recall: number, extra: Partial<BundleCheck> = {}): BundleCheck =>
   version: "v",
   digest: "d",
   dims: 8,
-  items: 10,
+  items: 1000,
   retrieval: {
     metrics: { "recall@100": recall },
     deciles: {
@@ -41,6 +41,22 @@ describe("judge", () => {
     for (const needle of ["NaN", "not unit-norm", "coverage", "collapsed", "< floor 0.2", "dropped 66.7%"]) {
       expect(text).toContain(needle);
     }
+  });
+
+  it("does not call a catalogue of at most 10 items, or a lone user, collapsed, and says it did not check", () => {
+    const small = judge(check(1, { items: 8, identicalTop10: 1 }), undefined, DEFAULT_THRESHOLDS);
+    expect(small).toMatchObject({
+      pass: true,
+      warnings: ["collapse not checked: every top-10 holds the whole catalogue of 8 items"],
+    });
+    const alone = check(1, { identicalTop10: 1 });
+    if (alone.retrieval) alone.retrieval.users = 1;
+    expect(judge(alone, undefined, DEFAULT_THRESHOLDS)).toMatchObject({
+      pass: true,
+      warnings: ["collapse not checked: one user has no one to share a top-10 with"],
+    });
+    // Eleven items leave eleven top-10 sets to choose from: that is checked.
+    expect(judge(check(1, { items: 11, identicalTop10: 1 }), undefined, DEFAULT_THRESHOLDS).pass).toBe(false);
   });
 
   it("fails when nothing could be evaluated", () => {

@@ -176,12 +176,26 @@ export async function checkBundle(
       ...base,
       retrieval,
       coverage,
-      identicalTop10: sharedTopSet(await retriever(queries, keep.length, 10), keep.length),
+      identicalTop10: sharedTopSet(await retriever(queries, keep.length, TOP_SET_K), keep.length),
       nonFiniteViewers: nonFinite,
       worstNormError: worst,
     },
     scores: { users: keep.map((u) => h.users[u] as string), values: perUser ?? {} },
   };
+}
+
+/** The top set the collapse check compares users by. */
+const TOP_SET_K = 10;
+
+/**
+ * Why users sharing one top set would say nothing of a collapse, or undefined when it would: a
+ * perfect tower gives every user the whole of a catalogue this small, and a lone user shares with no one.
+ */
+function collapseUnjudgeable(c: BundleCheck): string | undefined {
+  if (!c.retrieval) return undefined;
+  if (c.items <= TOP_SET_K) return `every top-${TOP_SET_K} holds the whole catalogue of ${c.items} items`;
+  if (c.retrieval.users === 1) return "one user has no one to share a top-10 with";
+  return undefined;
 }
 
 /**
@@ -226,7 +240,9 @@ export function judge(
       `item coverage ${candidate.coverage.toFixed(4)} < ${t.minCoverage}: held-out items missing from the catalogue`,
     );
   }
-  if (candidate.identicalTop10 > t.maxIdenticalTop10) {
+  const unjudgeable = collapseUnjudgeable(candidate);
+  if (unjudgeable) warnings.push(`collapse not checked: ${unjudgeable}`);
+  else if (candidate.identicalTop10 > t.maxIdenticalTop10) {
     reasons.push(
       `collapsed: ${(candidate.identicalTop10 * 100).toFixed(1)}% of users get the same top-10 (max ${t.maxIdenticalTop10 * 100}%)`,
     );
