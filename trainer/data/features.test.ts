@@ -195,6 +195,19 @@ describe("readFeatureTable", () => {
     ]);
   });
 
+  it("refuses a JSONL row naming a key twice, as a header repeating a column, and trims ids", async () => {
+    const budget = new BadRowBudget(2);
+    const path = await file(
+      "twice.jsonl",
+      '{"id":"a","x":1,"x":2}\n{"id":"b","id":"c","x":1}\n{"id":" d ","x":3}\n',
+    );
+    expect([...(await readFeatureTable(path, budget))]).toEqual([["d", { x: 3 }]]);
+    expect(budget.samples.map((e) => e.message)).toEqual([
+      `${path}:1: field "x" is given twice: keep one`,
+      `${path}:2: field "id" is given twice: keep one`,
+    ]);
+  });
+
   it("names the column where a row's fields run out or overflow", async () => {
     const budget = new BadRowBudget(2);
     await readFeatureTable(await file("count.csv", "user,age,country\nu1,30\nu2,31,FR,x\nu3,1,US\n"), budget);

@@ -7,7 +7,7 @@ import { sniffDelimiter, splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
 import { ALIASES, detectFormat, roleOf } from "./format.ts";
 import { idFault } from "./ids.ts";
-import { jsonId, parseJsonObjectLine } from "./json-line.ts";
+import { jsonId, parseJsonObjectLine, repeatedKeys } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
 import { ownCopy, StringPool } from "./own-string.ts";
 import { partsOf } from "./parts.ts";
@@ -217,7 +217,9 @@ function parseJsonFeatureRow(
   const rec = parseJsonObjectLine(line, file, lineNo);
   if (rec instanceof DataError) return rec;
   let idKey: string | undefined;
+  let keyCount = 0;
   for (const key in rec) {
+    keyCount++;
     if (!isIdName(key)) continue;
     if (idKey !== undefined)
       return new DataError(
@@ -230,6 +232,10 @@ function parseJsonFeatureRow(
   }
   if (idKey === undefined)
     return new DataError(file, lineNo, undefined, `no id field (one of ${ID_NAMES.join(", ")})`);
+  // Every key is read, the id or a feature, as every column of a header is.
+  const [twice] = repeatedKeys(line, keyCount);
+  if (twice !== undefined)
+    return new DataError(file, lineNo, undefined, `field "${twice}" is given twice: keep one`);
   const id = jsonId(idKey, rec[idKey], file, lineNo);
   if (id instanceof DataError) return id;
   const values = noValues();

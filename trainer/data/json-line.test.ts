@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DataError } from "./errors.ts";
-import { jsonId, parseJsonObjectLine } from "./json-line.ts";
+import { jsonId, parseJsonObjectLine, repeatedKeys } from "./json-line.ts";
 
 describe("parseJsonObjectLine", () => {
   it("returns the object of a well-formed line", () => {
@@ -29,7 +29,12 @@ describe("jsonId", () => {
     expect(jsonId("user", "9007199254740993", "log.jsonl", 1)).toBe("9007199254740993");
   });
 
+  it("trims string ids, as delimited logs and tables do", () => {
+    expect(jsonId("user", " u1\t", "log.jsonl", 1)).toBe("u1");
+  });
+
   it.each([
+    [" ", "must be a non-empty string or an integer"],
     [2 ** 53, "is a number beyond 2^53, which loses precision in JSON: write such ids as strings"],
     [-(2 ** 53), "is a number beyond 2^53, which loses precision in JSON: write such ids as strings"],
     [1.5, "is 1.5: ids are strings or integers"],
@@ -47,5 +52,20 @@ describe("jsonId", () => {
     const err = jsonId("id", value, "t.jsonl", 4);
     expect(err).toBeInstanceOf(DataError);
     expect((err as DataError).message).toBe(`t.jsonl:4: field "id" ${reason}`);
+  });
+});
+
+describe("repeatedKeys", () => {
+  it.each([
+    ['{"user":"a","user":"b"}', ["user"]],
+    // Escaped, the second "user" is the same key to JSON.parse.
+    ['{"user":"a","us\\u0065r":"b","ts":1,"ts":2}', ["user", "ts"]],
+    ['{ "us\\u0065r" : "a" , "user" :"b"}', ["user"]],
+    ['{"user":"user","item":"user"}', []],
+    ['{"user":"a","n":{"user":"b","user":"c"},"l":["user",{"user":1}]}', []],
+    ['{"x":"\\"user\\":1,","user":"a"}', []],
+    ["{}", []],
+  ])("%s repeats %j", (line, repeated) => {
+    expect(repeatedKeys(line, Object.keys(JSON.parse(line)).length)).toEqual(repeated);
   });
 });

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DataError } from "./errors.ts";
 import { loadInteractions } from "./reader.ts";
 import { partsDir } from "./testing.ts";
+import { TIMESTAMP_FORMS } from "./timestamp.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -254,6 +255,27 @@ describe("loadInteractions", () => {
     expect(result.badSamples.map((e) => e.message)).toEqual([
       `${csv}:2: column 1: user id "a\\tb" holds a control character (U+0009): ids are one line of visible text`,
       `${csv}:3: column 2: item id "i\\u0000" holds a control character (U+0000): ids are one line of visible text`,
+    ]);
+  });
+
+  it("refuses JSONL rows a delimited log would refuse: a timestamp in an array, a key twice, a blank id", async () => {
+    const path = await file(
+      "lenient.jsonl",
+      [
+        '{"user":"u1","item":"i1","ts":[5]}',
+        '{"user":"u1","item":"i2","ts":["2024-01-01"]}',
+        '{"user":"a","user":"b","item":"i3","ts":1}',
+        '{"user":" ","item":"i4","ts":1}',
+        '{"user":" u5 ","item":"i5","ts":1}',
+      ].join("\n"),
+    );
+    const { table, result } = await loadInteractions(path, { maxBadRows: 4 });
+    expect(table.users.ids).toEqual(["u5"]);
+    expect(result.badSamples.map((e) => e.message)).toEqual([
+      `${path}:1: field "ts" is not ${TIMESTAMP_FORMS}`,
+      `${path}:2: field "ts" is not ${TIMESTAMP_FORMS}`,
+      `${path}:3: field "user" is given twice: keep one`,
+      `${path}:4: field "user" must be a non-empty string or an integer`,
     ]);
   });
 

@@ -6,7 +6,7 @@ import { splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
 import { detectFormat, type Layout, type LogFormat, type LogRole, layoutFor, roleOf } from "./format.ts";
 import { idFault } from "./ids.ts";
-import { jsonId, parseJsonObjectLine } from "./json-line.ts";
+import { jsonId, parseJsonObjectLine, repeatedKeys } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
 import { partsOf } from "./parts.ts";
 import { type Interaction, InteractionTable } from "./table.ts";
@@ -249,7 +249,9 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
   const rec = parseJsonObjectLine(line, file, lineNo);
   if (rec instanceof DataError) return rec;
   const fields: Partial<Record<LogRole, { key: string; value: unknown }>> = {};
+  let keyCount = 0;
   for (const key in rec) {
+    keyCount++;
     const role = roleOf(key);
     if (!role) continue;
     const value = rec[key];
@@ -264,6 +266,10 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
       );
     fields[role] = { key, value };
   }
+  // Unread keys may repeat, as a header's unread columns may.
+  const twice = repeatedKeys(line, keyCount).find((key) => roleOf(key) !== undefined);
+  if (twice !== undefined)
+    return new DataError(file, lineNo, undefined, `field "${twice}" is given twice: keep one`);
   const id = (role: "user" | "item"): string | DataError => {
     const f = fields[role];
     if (!f) return new DataError(file, lineNo, undefined, `missing "${role}" field`);
@@ -275,7 +281,13 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
   if (item instanceof DataError) return item;
   const ts = fields.timestamp;
   if (!ts) return new DataError(file, lineNo, undefined, 'missing "timestamp" field');
-  const timestamp = typeof ts.value === "number" ? ts.value : parseTimestamp(String(ts.value));
+  // Strings and numbers only: String() would read [5] as 5 and ["2024-01-01"] as the date.
+  const timestamp =
+    typeof ts.value === "number"
+      ? ts.value
+      : typeof ts.value === "string"
+        ? parseTimestamp(ts.value)
+        : undefined;
   if (timestamp === undefined || !Number.isFinite(timestamp)) {
     return new DataError(file, lineNo, undefined, `field "${ts.key}" is not ${TIMESTAMP_FORMS}`);
   }
