@@ -177,6 +177,39 @@ describe("openLines", () => {
     expect((await readAll(path)).lines).toEqual(["\ufffd,x,1"]);
   });
 
+  it("refuses NUL bytes, which no text log holds, naming a tar archive or UTF-16 when it is one", async () => {
+    const tar = Buffer.alloc(2048);
+    tar.write("events.csv", 0);
+    tar.write("ustar", 257);
+    tar.write("u1,i1,1\nu2,i2,2\n", 512);
+    const utf16 = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+    const bigEndian = Buffer.from("user\titem\n", "utf16le").swap16();
+    const tarHint = "a tar archive, not a log: extract its files (tar -xf) and read those";
+    const convert16 = "convert the file, e.g. iconv -f UTF-16 -t UTF-8";
+    const utf16Hint = `UTF-16 text: ${convert16}`;
+    for (const [name, content, expected] of [
+      ["events.tar", tar, `:1: a NUL byte (at offset 10): ${tarHint}`],
+      ["events.tar.gz", gzipSync(tar), `:1: a NUL byte (at offset 10 of the decompressed text): ${tarHint}`],
+      // Its byte-order mark is no UTF-8, before its first NUL.
+      [
+        "excel.tsv",
+        utf16("user\titem\r\nu1\ti1\r\n"),
+        `:1: not UTF-8 text (byte 0xff at offset 0): ${convert16}`,
+      ],
+      ["le.tsv", Buffer.from("user\titem\n", "utf16le"), `:1: a NUL byte (at offset 1): ${utf16Hint}`],
+      ["be.tsv", bigEndian, `:1: a NUL byte (at offset 0): ${utf16Hint}`],
+      [
+        "dump.csv",
+        Buffer.from("a,b\nc,d\nx\u0000y\n"),
+        ":3: a NUL byte (at offset 9): binary data, not text",
+      ],
+    ] as const) {
+      const path = join(dir, name);
+      await writeFile(path, content);
+      await expect(readAll(path)).rejects.toThrow(`${path}${expected}`);
+    }
+  });
+
   it("reads lines up to the cap, ended by \\n, \\r\\n or \\r", async () => {
     const longest = "y".repeat(MAX_LINE_BYTES);
     for (const end of ["\n", "\r\n", "\r"]) {

@@ -124,8 +124,8 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /**
- * Passes text on, failing at its first line longer than MAX_LINE_BYTES or its first bytes that are
- * not UTF-8, both named by line; one pass keeps the line position for both.
+ * Passes text on, failing at its first line longer than MAX_LINE_BYTES, its first bytes that are
+ * not UTF-8 or its first NUL byte, each named by line; one pass keeps the line position for all.
  *
  * The cap: readline holds a line until its end arrives (\n, \r\n or a lone \r). Chunks (64 KiB
  * from the file, 16 KiB from gunzip) are far shorter than the cap, so a line that breaks it spans
@@ -145,8 +145,18 @@ function checkedText(path: string, gzip: boolean): Transform {
   // The previous chunk's last bytes that begin a character it did not finish: the decoder carries
   // them over, and a bad sequence may begin there.
   let carried: Buffer = Buffer.alloc(0);
+  // The text's first bytes, which tell a tar archive or UTF-16 text from other bytes that are not UTF-8.
+  let head: Buffer | undefined;
+  const of = gzip ? " of the decompressed text" : "";
+  const convert = () =>
+    `convert the file, e.g. iconv -f ${head && isUtf16(head) ? "UTF-16" : "WINDOWS-1252"} -t UTF-8`;
   const notUtf8 = (offset: number, byte: number, cut = false) =>
-    `not UTF-8 text (${cut ? "a character cut off at the end: " : ""}byte 0x${byte.toString(16).padStart(2, "0")} at offset ${offset}${gzip ? " of the decompressed text" : ""}): convert the file, e.g. iconv -f WINDOWS-1252 -t UTF-8`;
+    `not UTF-8 text (${cut ? "a character cut off at the end: " : ""}byte 0x${byte.toString(16).padStart(2, "0")} at offset ${offset}${of}): ${convert()}`;
+  // Where the line holding the chunk's byte `at` starts, in the text.
+  const lineAt = (chunk: Buffer, at: number) => {
+    const before = at > 0 ? Math.max(chunk.lastIndexOf(LF, at - 1), chunk.lastIndexOf(CR, at - 1)) : -1;
+    return before === -1 ? lineStart : passed + before + 1;
+  };
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       const lf = chunk.indexOf(LF);
@@ -161,18 +171,29 @@ function checkedText(path: string, gzip: boolean): Transform {
           done,
         );
       }
+      head ??= chunk.subarray(0, TAR_MAGIC_AT + TAR_MAGIC.length);
       try {
         decoder.decode(chunk, { stream: true });
       } catch {
         // Relative to this chunk; negative when the bad sequence began in the carried bytes.
         const at = firstNonUtf8(Buffer.concat([carried, chunk])) - carried.length;
-        const before = at > 0 ? Math.max(chunk.lastIndexOf(LF, at - 1), chunk.lastIndexOf(CR, at - 1)) : -1;
         const byte = (at < 0 ? carried.at(at) : chunk[at]) as number;
+        return failLine(path, gzip, lineAt(chunk, at), notUtf8(passed + at, byte), done);
+      }
+      // NUL is UTF-8, but no log holds one: read on, a tar archive's header would be glued onto its
+      // first row's id and its padding read as bad rows, and UTF-16 text read as ids of NULs.
+      const nul = chunk.indexOf(0);
+      if (nul !== -1) {
+        const what = isTar(head)
+          ? "a tar archive, not a log: extract its files (tar -xf) and read those"
+          : isUtf16(head)
+            ? `UTF-16 text: ${convert()}`
+            : "binary data, not text";
         return failLine(
           path,
           gzip,
-          before === -1 ? lineStart : passed + before + 1,
-          notUtf8(passed + at, byte),
+          lineAt(chunk, nul),
+          `a NUL byte (at offset ${passed + nul}${of}): ${what}`,
           done,
         );
       }
@@ -190,6 +211,22 @@ function checkedText(path: string, gzip: boolean): Transform {
       }
     },
   });
+}
+
+const TAR_MAGIC = Buffer.from("ustar");
+const TAR_MAGIC_AT = 257;
+
+const isTar = (head: Buffer) => head.subarray(TAR_MAGIC_AT).equals(TAR_MAGIC);
+
+/** By its byte-order mark, or, without one, by the NULs ASCII text has in every other byte. */
+function isUtf16(head: Buffer): boolean {
+  const [a, b, c, d] = head;
+  return (
+    (a === 0xff && b === 0xfe) ||
+    (a === 0xfe && b === 0xff) ||
+    (head.length >= 4 &&
+      ((a !== 0 && b === 0 && c !== 0 && d === 0) || (a === 0 && b !== 0 && c === 0 && d !== 0)))
+  );
 }
 
 /** How many of a chunk's last bytes begin a character that the chunk does not finish (0-3). */
