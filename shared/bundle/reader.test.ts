@@ -301,6 +301,24 @@ describe("openBundle refuses a damaged bundle", () => {
     );
   });
 
+  it("an index whose graph would send a search outside the file, even with matching digests", async () => {
+    const dir = await copy();
+    const file = path.join(dir, "index.usearch");
+    const bytes = await readFile(file);
+    // Node 0's first neighbour on level 0, after the vectors, the dense header, the graph header
+    // (size first) and the node levels: usearch would follow it past its nodes (SIGSEGV).
+    const graphAt = 8 + bytes.readUInt32LE(0) * bytes.readUInt32LE(4) + 64;
+    const size = Number(bytes.readBigUInt64LE(graphAt));
+    bytes.writeUInt32LE(size + 5, graphAt + 40 + 2 * size + 10 + 4);
+    await writeFile(file, bytes);
+    await rehash(dir);
+    await refused(
+      dir,
+      "index_unreadable",
+      /^index\.usearch: its HNSW graph is damaged: node 0's neighbour 205 on level 0 is past the last of 200 nodes$/,
+    );
+  });
+
   it("a manifest whose metric or quantization its index was not built with", async () => {
     const dir = await copy();
     await editManifest(dir, (m) => {

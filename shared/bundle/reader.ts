@@ -10,6 +10,7 @@ import { createViewerTower } from "../tower/viewer-tower.ts";
 import type { LoadedBundle, ViewerTower } from "./bundle.ts";
 import { BundleError } from "./files.ts";
 import { usearchConfig } from "./index-config.ts";
+import { indexGraphProblem } from "./index-graph.ts";
 import { readIndexKinds } from "./index-header.ts";
 import type { BundleManifest } from "./manifest.ts";
 import { type VerifiedBundle, type VerifiedContents, verifyContents } from "./verify.ts";
@@ -65,7 +66,7 @@ export async function openBundle(
     digest,
     keys,
   } = typeof source === "string" ? await verifyContents(source) : source;
-  const index = openIndex(root, manifest, options);
+  const index = await openIndex(root, manifest, options);
   await checkIndexKinds(root, manifest);
   const viewerModel = await loadTower(path.join(root, manifest.viewerTower.dir), manifest.viewerTower.dir);
   let viewer: ViewerTower;
@@ -97,7 +98,7 @@ export function indexConfig(manifest: BundleManifest): IndexConfig {
   return usearchConfig(manifest.dims, { metric: manifest.metric, ...manifest.index });
 }
 
-function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions): Index {
+async function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions): Promise<Index> {
   const file = manifest.index.file;
   const index = new Index(indexConfig(manifest));
   try {
@@ -133,6 +134,10 @@ function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions):
       file,
     );
   }
+  // Before any search: usearch follows the graph unchecked, and a damaged one crashes the process.
+  const graph = await indexGraphProblem(path.join(dir, file));
+  if (graph !== undefined)
+    throw new BundleError("index_unreadable", `${file}: its HNSW graph is damaged: ${graph}`, file);
   const probe = new Float32Array(manifest.dims);
   probe[0] = 1;
   let keys: BigUint64Array;

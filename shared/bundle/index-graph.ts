@@ -1,0 +1,88 @@
+// The HNSW graph of an index file, checked for what usearch takes on trust. A search follows each
+// node's neighbour slots straight into memory, so one slot past the last node, a neighbour count
+// past its list, or a neighbour on a level its node does not reach reads outside the mapped file:
+// the process dies with SIGSEGV, no error to report. usearch 2.x writes the graph after the vector
+// block and the 64-byte dense header: five u64 (size, connectivity, base connectivity, max level,
+// entry slot), one i16 level per node, then each node as its u64 key, its i16 level, and per level
+// from 0 up a u32 neighbour count and as many u32 slots as that level holds (base connectivity at
+// level 0, connectivity above).
+import { open } from "node:fs/promises";
+
+const DENSE_HEAD_BYTES = 64;
+const GRAPH_HEAD_BYTES = 40;
+const NODE_HEAD_BYTES = 10;
+// Nodes are checked a read of this size at a time, so memory stays flat whatever the catalogue.
+const CHUNK_BYTES = 8 << 20;
+
+/** What would make a search read outside `file`'s graph, or undefined when nothing would. */
+export async function indexGraphProblem(file: string): Promise<string | undefined> {
+  const fh = await open(file, "r");
+  try {
+    const fileBytes = (await fh.stat()).size;
+    const read = async (at: number, bytes: number): Promise<Buffer | undefined> => {
+      if (at + bytes > fileBytes) return undefined;
+      const buf = Buffer.alloc(bytes);
+      await fh.read(buf, 0, bytes, at);
+      return buf;
+    };
+    const block = await read(0, 8);
+    if (!block) return "no vector block";
+    const graphAt = 8 + block.readUInt32LE(0) * block.readUInt32LE(4) + DENSE_HEAD_BYTES;
+    const head = await read(graphAt, GRAPH_HEAD_BYTES);
+    if (!head) return `no graph header at byte ${graphAt}`;
+    const [size, connectivity, base, maxLevel, entry] = [0, 8, 16, 24, 32].map((at) =>
+      Number(head.readBigUInt64LE(at)),
+    ) as [number, number, number, number, number];
+    if (size > 0xffffffff || connectivity > 0xffffffff || base > 0xffffffff || maxLevel > 0x7fff)
+      return `graph header out of range (size ${size}, connectivity ${connectivity}/${base}, max level ${maxLevel})`;
+    if (size === 0) return undefined;
+    if (entry >= size) return `entry slot ${entry} is past the last of ${size} nodes`;
+    const levelBytes = await read(graphAt + GRAPH_HEAD_BYTES, 2 * size);
+    if (!levelBytes) return `the node levels of ${size} nodes run past the end of the file`;
+    const levels = new Int16Array(size);
+    for (let i = 0; i < size; i++) levels[i] = levelBytes.readInt16LE(2 * i);
+    for (let i = 0; i < size; i++) {
+      const level = levels[i] as number;
+      if (level < 0 || level > maxLevel) return `node ${i} has level ${level}, outside 0..${maxLevel}`;
+    }
+    if (levels[entry] !== maxLevel)
+      return `entry node ${entry} has level ${levels[entry]}, not the top ${maxLevel}`;
+    const nodeBytes = (level: number) => NODE_HEAD_BYTES + 4 + 4 * base + level * (4 + 4 * connectivity);
+    let at = graphAt + GRAPH_HEAD_BYTES + 2 * size;
+    let node = 0;
+    while (node < size) {
+      const want = Math.max(CHUNK_BYTES, nodeBytes(levels[node] as number));
+      const chunk = await read(at, Math.min(want, fileBytes - at));
+      if (!chunk) return `node ${node} runs past the end of the file`;
+      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      let p = 0;
+      for (; node < size; node++) {
+        const level = levels[node] as number;
+        if (p + nodeBytes(level) > chunk.length) break;
+        if (view.getInt16(p + 8, true) !== level)
+          return `node ${node} says level ${view.getInt16(p + 8, true)}, the level table ${level}`;
+        let list = p + NODE_HEAD_BYTES;
+        for (let l = 0; l <= level; l++) {
+          const capacity = l === 0 ? base : connectivity;
+          const count = view.getUint32(list, true);
+          if (count > capacity)
+            return `node ${node} lists ${count} neighbours on level ${l}, room for ${capacity}`;
+          for (let j = 0; j < count; j++) {
+            const slot = view.getUint32(list + 4 + 4 * j, true);
+            if (slot >= size)
+              return `node ${node}'s neighbour ${slot} on level ${l} is past the last of ${size} nodes`;
+            if ((levels[slot] as number) < l)
+              return `node ${node}'s neighbour ${slot} on level ${l} reaches only level ${levels[slot]}`;
+          }
+          list += 4 + 4 * capacity;
+        }
+        p += nodeBytes(level);
+      }
+      if (p === 0) return `node ${node} runs past the end of the file`;
+      at += p;
+    }
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
