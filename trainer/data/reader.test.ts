@@ -248,13 +248,14 @@ describe("loadInteractions", () => {
       `${jsonl}:1: field "item" "bad\\nitem" holds a control character (U+000A): ids are one line of visible text`,
       `${jsonl}:2: field "user" "u\\r2" holds a control character (U+000D): ids are one line of visible text`,
     ]);
-    // Delimited text cannot hold a line break in a field, but a quoted field can hold a tab or NUL.
-    const csv = await file("controls.csv", 'user,item,ts\n"a\tb",i,1\nu,"i\u0000",2\nu,i,3\n');
+    // Delimited text cannot hold a line break in a field, but a quoted field can hold a tab or an
+    // escape (a NUL fails the whole file).
+    const csv = await file("controls.csv", 'user,item,ts\n"a\tb",i,1\nu,"i\u001b",2\nu,i,3\n');
     const { table, result } = await loadInteractions(csv, { maxBadRows: 2 });
     expect(table.users.ids).toEqual(["u"]);
     expect(result.badSamples.map((e) => e.message)).toEqual([
       `${csv}:2: column 1: user id "a\\tb" holds a control character (U+0009): ids are one line of visible text`,
-      `${csv}:3: column 2: item id "i\\u0000" holds a control character (U+0000): ids are one line of visible text`,
+      `${csv}:3: column 2: item id "i\\u001b" holds a control character (U+001B): ids are one line of visible text`,
     ]);
   });
 
