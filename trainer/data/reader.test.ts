@@ -313,6 +313,20 @@ describe("loadInteractions", () => {
     );
   });
 
+  it("refuses a positive weight float32 stores as 0, which would leave its event untrained", async () => {
+    const csv = await file("w0.csv", "a,x,1,1e-50\nb,y,2,1e-40\nc,z,3,0\n");
+    const { table, result } = await loadInteractions(csv, { maxBadRows: 1 });
+    expect(result.badSamples.map((e) => e.message)).toEqual([
+      `${csv}:1: column 4: weight "1e-50" is below float32's smallest positive value (1.4e-45), which stores it as 0`,
+    ]);
+    // A subnormal weight is still above 0, and a weight of 0 is what the log says.
+    expect([...table.weight.subarray(0, 2)]).toEqual([Math.fround(1e-40), 0]);
+    const jsonl = await file("w0.jsonl", '{"user":"a","item":"x","ts":1,"weight":1e-50}\n');
+    await expect(loadInteractions(jsonl)).rejects.toThrow(
+      /w0.jsonl:1: field "weight" is below float32's smallest positive value \(1.4e-45\), which stores it as 0$/,
+    );
+  });
+
   it("reads zoneless ISO timestamps as UTC whatever TZ is, and refuses what is not ISO-8601", async () => {
     const tz = process.env.TZ;
     process.env.TZ = "Asia/Tokyo";

@@ -193,6 +193,18 @@ export async function loadInteractions(
   return { table, result };
 }
 
+/**
+ * Why the table, which holds weights as float32, cannot store `weight` as it is: beyond its range
+ * it would be Infinity; a positive weight below its smallest would be 0, its event silently untrained
+ * (a log of such weights trained nothing at a loss of 0).
+ */
+function float32Fault(weight: number): string | undefined {
+  if (!fitsFloat32(weight)) return BEYOND_FLOAT32;
+  if (weight > 0 && Math.fround(weight) === 0)
+    return "is below float32's smallest positive value (1.4e-45), which stores it as 0";
+  return undefined;
+}
+
 function parseDelimited(
   line: string,
   layout: Layout,
@@ -233,8 +245,9 @@ function parseDelimited(
       `weight "${rawWeight}" is not a non-negative number`,
     );
   }
-  if (!fitsFloat32(weight))
-    return new DataError(file, lineNo, (layout.weight ?? 0) + 1, `weight "${rawWeight}" ${BEYOND_FLOAT32}`);
+  const unstored = float32Fault(weight);
+  if (unstored)
+    return new DataError(file, lineNo, (layout.weight ?? 0) + 1, `weight "${rawWeight}" ${unstored}`);
   if (layout.rating !== undefined && opts.minRating !== undefined) {
     const rawRating = (fields[layout.rating] ?? "").trim();
     const rating = parseDecimal(rawRating);
@@ -298,8 +311,8 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
     if (typeof w.value !== "number" || !Number.isFinite(weight) || weight < 0) {
       return new DataError(file, lineNo, undefined, `field "${w.key}" must be a non-negative number`);
     }
-    if (!fitsFloat32(weight))
-      return new DataError(file, lineNo, undefined, `field "${w.key}" ${BEYOND_FLOAT32}`);
+    const unstored = float32Fault(weight);
+    if (unstored) return new DataError(file, lineNo, undefined, `field "${w.key}" ${unstored}`);
   }
   if (opts.minRating !== undefined) {
     const rating = fields.rating;
