@@ -11,6 +11,18 @@ describe("detectFormat", () => {
     }
   });
 
+  it("takes movielens-dat for a .dat file or four ::-separated fields, never in a .csv or .tsv", () => {
+    expect(detectFormat("ratings.dat", "1::1193::5::978300760")).toBe("movielens-dat");
+    expect(detectFormat("ratings.dat", "1::1193::5")).toBe("movielens-dat");
+    expect(detectFormat("ratings", "1::1193::5::978300760")).toBe("movielens-dat");
+    // An IPv6 address or a C++ name as the first id, a "::" in a column name.
+    expect(detectFormat("events", "fe80::1,i1,1")).toBe("csv");
+    expect(detectFormat("events", "ns::User,ns::Item,ts,x::y")).toBe("csv");
+    expect(detectFormat("ipv6.tsv", "fe80::1\ti1\t1")).toBe("tsv");
+    expect(detectFormat("header.csv", "user,item,timestamp,note::x")).toBe("csv");
+    expect(detectFormat("odd.csv", "a::b::c::d")).toBe("csv");
+  });
+
   it("takes only ratings.csv's exact header for movielens-csv", () => {
     expect(detectFormat("ratings.csv", "userId,movieId,rating,timestamp")).toBe("movielens-csv");
     expect(detectFormat("ratings.csv", "userId,movieId,rating,timestamp,tag")).toBe("csv");

@@ -71,12 +71,18 @@ const MOVIELENS_CSV_HEADER = "userId,movieId,rating,timestamp";
 const isMovieLensCsvHeader = (line: string) =>
   line.trim().toLowerCase() === MOVIELENS_CSV_HEADER.toLowerCase();
 
+// A .dat file with "::", or else ratings.dat's user::item::rating::timestamp whole: a "::" alone is
+// as likely an IPv6 address or a C++ name as a first id, or part of a column name, and reading the
+// log as fields of :: would fail its first row on a field count that names neither.
+const isMovieLensDat = (ext: string, line: string) =>
+  line.includes("::") && (ext === ".dat" || (line.split("::").length === 4 && !/[\t,;|]/.test(line)));
+
 export function detectFormat(path: string, firstLine: string): LogFormat {
   const ext = extname(path).toLowerCase();
   const name = basename(path).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson" || firstLine.trimStart().startsWith("{")) return "jsonl";
   if (ML_100K_FILES.test(name) || (ext === ".data" && firstLine.includes("\t"))) return "movielens-100k";
-  if (firstLine.includes("::")) return "movielens-dat";
+  if (ext !== ".csv" && ext !== ".tsv" && isMovieLensDat(ext, firstLine)) return "movielens-dat";
   if (isMovieLensCsvHeader(firstLine)) return "movielens-csv";
   if (ext === ".tsv" || firstLine.includes("\t")) return "tsv";
   return "csv";
