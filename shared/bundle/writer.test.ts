@@ -118,6 +118,18 @@ describe("BundleWriter", () => {
     await w.abort();
   });
 
+  it("removes the temporary siblings writers stopped mid-way left, once its own bundle is in place", async () => {
+    const o = options();
+    // As a writer ended by a second signal leaves it: towers and part of the keys.
+    const left = path.join(root, `.${path.basename(o.dir)}.tmp-999999-abc-def`);
+    await mkdir(path.join(left, "viewer"), { recursive: true });
+    await writeFile(path.join(left, "items.keys"), "a\n");
+    const w = await BundleWriter.create(o);
+    await w.addItems(["a"], unit(1));
+    await w.finish({ metrics: {}, params: {} });
+    expect((await readdir(root)).filter((f) => f.startsWith(`.${path.basename(o.dir)}.`))).toEqual([]);
+  });
+
   it("refuses HNSW parameters a reader would refuse, before any item is added", async () => {
     expect(await code(BundleWriter.create(options({ expansionSearch: 2 ** 32 })))).toBe("invalid_input");
     await expect(BundleWriter.create(options({ connectivity: 5000 }))).rejects.toThrow(

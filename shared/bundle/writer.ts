@@ -19,6 +19,7 @@ import {
   listFiles,
   sha256,
   tempSibling,
+  tempSiblings,
 } from "./files.ts";
 import { DEFAULT_INDEX_PARAMS, usearchConfig } from "./index-config.ts";
 import {
@@ -294,6 +295,11 @@ export class BundleWriter {
     await rename(this.tempDir, this.finalDir);
     await fsyncPath(path.dirname(this.finalDir));
     this.state = "done";
+    // With this bundle in place no other writer of the target can finish, so its temporary
+    // siblings are litter: writers that a second signal or SIGKILL ended before they could clean
+    // up. Litter left is no reason to fail a bundle already in place.
+    for (const left of await tempSiblings(this.finalDir))
+      await rm(left, { recursive: true, force: true }).catch(() => undefined);
     return { dir: this.finalDir, manifest, digest: sha256(text) };
   }
 
