@@ -265,4 +265,31 @@ console.log(JSON.stringify({ error, left: await readdir(out) }));
     ]);
     expect(JSON.parse(stdout)).toEqual({ error: expect.stringMatching(/EFBIG|file too large/i), left: [] });
   });
+
+  it("names the system's reason when the index cannot be saved, which usearch does not", async () => {
+    // Under RLIMIT_FSIZE 200 KiB the towers and keys of 3,000 items fit, their 540 kB index does not.
+    const dir = await mkdtemp(path.join(root, "full-index-"));
+    const script = path.join(dir, "write.ts");
+    await writeFile(
+      script,
+      `import { readdir } from "node:fs/promises";
+import { writeTestBundle } from ${JSON.stringify(path.join(import.meta.dirname, "testing.ts"))};
+const out = ${JSON.stringify(path.join(dir, "bundles"))};
+const error = await writeTestBundle(out, { items: 3000 }).then(() => "none", (e) => e.message);
+console.log(JSON.stringify({ error, left: await readdir(out) }));
+`,
+    );
+    const { stdout } = await promisify(execFile)("bash", [
+      "-c",
+      'ulimit -f 200 && exec "$0" "$1"',
+      process.execPath,
+      script,
+    ]);
+    expect(JSON.parse(stdout)).toEqual({
+      error: expect.stringMatching(
+        /^writing index\.usearch: Failed to serialize into stream \(EFBIG: file too large/,
+      ),
+      left: [],
+    });
+  });
 });

@@ -3,7 +3,7 @@
 // one atomic rename. Until that rename nothing exists at the final path.
 import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { lstat, mkdir, readlink, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, lstat, mkdir, readlink, rename, rm, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
@@ -243,7 +243,12 @@ export class BundleWriter {
       throw err;
     });
     this.assertNotAborted();
-    this.usearch.save(path.join(this.tempDir, LAYOUT.index));
+    const indexFile = path.join(this.tempDir, LAYOUT.index);
+    try {
+      this.usearch.save(indexFile);
+    } catch (err) {
+      throw await indexSaveError(indexFile, err as Error);
+    }
     const files: BundleFile[] = [];
     for (const rel of await listFiles(this.tempDir)) {
       this.assertNotAborted();
@@ -405,6 +410,19 @@ async function assertAbsent(dir: string): Promise<void> {
       ? `is a symlink (to ${await readlink(dir)}), where the bundle directory would go`
       : "is a file, where the bundle directory would go";
   throw new BundleError("already_exists", `bundle directory ${dir} ${what}`);
+}
+
+/**
+ * usearch says only "Failed to serialize into stream" when the system refused a write. One byte
+ * more where its write stopped gets the system's reason: ENOSPC for a full disk, EFBIG past a
+ * file-size limit.
+ */
+async function indexSaveError(file: string, err: Error): Promise<Error> {
+  const why = await appendFile(file, "\0").then(
+    () => "",
+    (e: Error) => ` (${e.message})`,
+  );
+  return new Error(`writing ${LAYOUT.index}: ${err.message}${why}`, { cause: err });
 }
 
 function definedOnly(o: IndexOptions): IndexOptions {
