@@ -85,6 +85,28 @@ describe("checkpoint", () => {
     expect((await loadCheckpoint(dir)).meta).toMatchObject({ model: "m2", itemCount: 1 });
   });
 
+  it("refuses a damaged checkpoint.json by the manifest's rules, naming the field, before loading towers", async () => {
+    const dir = await written();
+    const file = path.join(dir, CHECKPOINT_FILE);
+    const good = JSON.parse(await readFile(file, "utf8"));
+    for (const [meta, problem] of [
+      [null, "/ must be object"],
+      [{ ...good, viewerFeatures: null }, "/viewerFeatures must be object"],
+      [{ ...good, itemFeatures: {} }, "/itemFeatures must have required property 'itemIdBuckets'"],
+      [{ ...good, itemFeaturesFile: 123 }, "/itemFeaturesFile must be string"],
+      [{ ...good, metrics: { "recall@100": "x" } }, "/metrics/recall@100 must be number"],
+      [{ ...good, model: "" }, "/model must NOT have fewer than 1 characters"],
+    ] as const) {
+      await writeFile(file, JSON.stringify(meta));
+      const err = await loadCheckpoint(dir).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(/^checkpoint: .*checkpoint\.json is invalid: /);
+      expect(err?.message).toContain(problem);
+    }
+  });
+
   it("refuses a checkpoint.json whose feature spec disagrees with its towers", async () => {
     const dir = await written();
     const file = path.join(dir, CHECKPOINT_FILE);

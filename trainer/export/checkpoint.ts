@@ -4,6 +4,7 @@ import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile } from "n
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type * as tf from "@tensorflow/tfjs";
+import { Ajv } from "ajv";
 import {
   fsyncDirectories,
   fsyncPath,
@@ -12,6 +13,7 @@ import {
   tempSibling,
   tempSiblings,
 } from "../../shared/bundle/files.ts";
+import { manifestSchema } from "../../shared/bundle/schema.ts";
 import { loadModel, saveModel } from "../../shared/tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
 import { towerSpecMismatches } from "../../shared/tower/spec-check.ts";
@@ -31,6 +33,29 @@ export interface CheckpointMeta {
   metrics: Record<string, number>;
   params: Record<string, string | number | boolean>;
 }
+
+// What a bundle takes from its checkpoint, checked by the manifest's own rules when it is loaded:
+// unchecked, a damaged checkpoint.json failed as a TypeError, or as an invalid manifest once every
+// item was embedded and indexed.
+const bundleRules = manifestSchema.properties;
+const validateMeta = new Ajv({
+  allErrors: true,
+  strict: true,
+  allowUnionTypes: true,
+}).compile<CheckpointMeta>({
+  type: "object",
+  required: ["model", "dims", "viewerFeatures", "itemFeatures", "itemCount", "metrics", "params"],
+  properties: {
+    model: bundleRules.model,
+    dims: bundleRules.dims,
+    viewerFeatures: bundleRules.viewerTower.properties.features,
+    itemFeatures: bundleRules.itemTower.properties.features,
+    itemCount: bundleRules.items.properties.count,
+    itemFeaturesFile: { type: "string", minLength: 1 },
+    metrics: bundleRules.training.properties.metrics,
+    params: bundleRules.training.properties.params,
+  },
+});
 
 /**
  * Writes the checkpoint beside `dir` and swaps it in whole. Written in place, a kill part-way (or
@@ -84,16 +109,17 @@ export interface LoadedCheckpoint {
 
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const metaPath = path.join(dir, CHECKPOINT_FILE);
-  let meta: CheckpointMeta;
+  let meta: unknown;
   let metaText: string;
   try {
     metaText = await readFile(metaPath, "utf8");
-    meta = JSON.parse(metaText) as CheckpointMeta;
+    meta = JSON.parse(metaText);
   } catch (err) {
     throw new Error(`checkpoint: cannot read ${metaPath}: ${(err as Error).message}`);
   }
-  for (const key of ["model", "dims", "viewerFeatures", "itemFeatures", "itemCount"] as const) {
-    if (meta[key] === undefined) throw new Error(`checkpoint: ${metaPath} has no "${key}"`);
+  if (!validateMeta(meta)) {
+    const problems = (validateMeta.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}`);
+    throw new Error(`checkpoint: ${metaPath} is invalid: ${[...new Set(problems)].join("; ")}`);
   }
   // Checkpoints from before idHashes hashed every id to one bucket.
   meta.viewerFeatures.idHashes ??= 1;
