@@ -10,7 +10,6 @@ import { createViewerTower } from "../tower/viewer-tower.ts";
 import type { LoadedBundle, ViewerTower } from "./bundle.ts";
 import { BundleError } from "./files.ts";
 import { usearchConfig } from "./index-config.ts";
-import { indexGraphProblem } from "./index-graph.ts";
 import { readIndexKinds } from "./index-header.ts";
 import type { BundleManifest } from "./manifest.ts";
 import { type VerifiedBundle, type VerifiedContents, verifyContents } from "./verify.ts";
@@ -66,7 +65,7 @@ export async function openBundle(
     digest,
     keys,
   } = typeof source === "string" ? await verifyContents(source) : source;
-  const index = await openIndex(root, manifest, options);
+  const index = openIndex(root, manifest, options);
   await checkIndexKinds(root, manifest);
   const viewerModel = await loadTower(path.join(root, manifest.viewerTower.dir), manifest.viewerTower.dir);
   let viewer: ViewerTower;
@@ -98,7 +97,8 @@ export function indexConfig(manifest: BundleManifest): IndexConfig {
   return usearchConfig(manifest.dims, { metric: manifest.metric, ...manifest.index });
 }
 
-async function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions): Promise<Index> {
+/** Its graph and keys were checked with the digests (verify.ts), before usearch reads the file. */
+function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions): Index {
   const file = manifest.index.file;
   const index = new Index(indexConfig(manifest));
   try {
@@ -126,18 +126,6 @@ async function openIndex(dir: string, manifest: BundleManifest, options: OpenOpt
     );
   }
   const last = BigInt(manifest.items.count - 1);
-  const missing = firstMissingKey(index, manifest.items.count);
-  if (missing !== undefined) {
-    throw new BundleError(
-      "count_mismatch",
-      `${file} does not hold key ${missing}: its ${index.size()} keys must be 0..${last}, one per line of ${manifest.items.keysFile}`,
-      file,
-    );
-  }
-  // Before any search: usearch follows the graph unchecked, and a damaged one crashes the process.
-  const graph = await indexGraphProblem(path.join(dir, file));
-  if (graph !== undefined)
-    throw new BundleError("index_unreadable", `${file}: its HNSW graph is damaged: ${graph}`, file);
   const probe = new Float32Array(manifest.dims);
   probe[0] = 1;
   let keys: BigUint64Array;
@@ -157,26 +145,6 @@ async function openIndex(dir: string, manifest: BundleManifest, options: OpenOpt
     throw new BundleError("index_unreadable", `${file}: a self-check search returned no valid key`, file);
   }
   return index;
-}
-
-// Keys looked up per call: the answer is a JS array of booleans, which stays small this way.
-const KEY_CHECK_CHUNK = 1 << 16;
-
-/**
- * The first of keys 0..count-1 the index lacks. With as many keys as the index holds, having every
- * one of them means no key lies outside the key map: such a key's item could never be named (and
- * so never served), and an item of the key map would have no vector.
- */
-function firstMissingKey(index: Index, count: number): bigint | undefined {
-  for (let start = 0; start < count; start += KEY_CHECK_CHUNK) {
-    const keys = BigUint64Array.from({ length: Math.min(KEY_CHECK_CHUNK, count - start) }, (_, i) =>
-      BigInt(start + i),
-    );
-    const held = index.contains(keys) as boolean[];
-    const at = held.indexOf(false);
-    if (at >= 0) return keys[at];
-  }
-  return undefined;
 }
 
 async function checkIndexKinds(dir: string, manifest: BundleManifest): Promise<void> {

@@ -4,6 +4,7 @@ import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { ItemKeys } from "./bundle.ts";
 import { BundleError, digestFiles, listFiles, sha256 } from "./files.ts";
+import { indexGraphProblem } from "./index-graph.ts";
 import { readItemKeys } from "./item-keys.ts";
 import { type BundleManifest, MANIFEST_FILE, READABLE_FORMAT_VERSIONS } from "./manifest.ts";
 import { manifestProblems } from "./schema.ts";
@@ -107,15 +108,30 @@ export async function startVerification(dir: string, opts: VerificationOptions =
   const contents = Promise.allSettled([
     hashing,
     readItemKeys(path.join(root, file), file, manifest.items.count),
-  ]).then(([hashed, parsed]) => {
-    // A digest mismatch explains whatever the keys parse found, so it is the error reported.
+    checkIndexGraph(root, manifest),
+  ]).then(([hashed, parsed, graph]) => {
+    // A digest mismatch explains whatever the keys parse or the graph check found, so it is the
+    // error reported.
     if (hashed.status === "rejected") throw hashed.reason;
     if (parsed.status === "rejected") throw parsed.reason;
+    if (graph.status === "rejected") throw graph.reason;
     return { dir: root, manifest, digest, keys: parsed.value };
   });
   // Marks the promise handled while nobody awaits it yet; whoever awaits it still gets the error.
   contents.catch(() => {});
   return { contents };
+}
+
+async function checkIndexGraph(root: string, manifest: BundleManifest): Promise<void> {
+  const file = manifest.index.file;
+  const problem = await indexGraphProblem(path.join(root, file), manifest.items.count);
+  if (problem === undefined) return;
+  const { code, message } = problem;
+  throw new BundleError(
+    code,
+    code === "index_unreadable" ? `${file}: its HNSW graph is damaged: ${message}` : `${file}: ${message}`,
+    file,
+  );
 }
 
 async function matchCheckedDigest(checked: Promise<string>, digest: string): Promise<void> {
