@@ -1,6 +1,8 @@
 import { once } from "node:events";
 import { Agent, createServer, request } from "node:http";
 import { type AddressInfo, connect } from "node:net";
+import { availableParallelism } from "node:os";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAnnHost } from "./ann-server.ts";
 import type { RunningServer } from "./lifecycle.ts";
@@ -438,5 +440,27 @@ describe("shutdown", () => {
     expect(text).toMatch(/^HTTP\/1.1 200/);
     expect(text.toLowerCase()).toContain("connection: close");
     await closing;
+  });
+});
+
+describe("search threads", () => {
+  it("caps them at the available cores, with a warning, since usearch has a search context per core", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const capturing = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const requested = availableParallelism() + 8;
+    const capped = await startAnnHost({
+      bundle: fakeBundle({ version: "v1" }),
+      port: 0,
+      threads: requested,
+      log: capturing,
+    });
+    await capped.close();
+    // It used to search on all of them, and batch searches failed at random with a 500.
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 40, requested, threads: availableParallelism() }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: "ANN host ready", threads: availableParallelism() }),
+    );
   });
 });

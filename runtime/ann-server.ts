@@ -3,6 +3,7 @@
 import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { searchThreads } from "../shared/bundle/index-config.ts";
 import { indexConfig } from "../shared/bundle/reader.ts";
 import { componentLogger, type Logger } from "../shared/log.ts";
 import { initTensorflow, registerBackendMetric, type TfBackendInfo } from "../shared/tf/backend.ts";
@@ -56,7 +57,11 @@ export function defaultThreads(): number {
 
 export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer> {
   const log = opts.log ?? componentLogger("ann-host");
-  const threads = opts.threads ?? defaultThreads();
+  const requested = opts.threads ?? defaultThreads();
+  // More threads than cores fail searches at random (usearch has one search context per core).
+  const threads = searchThreads(requested);
+  if (threads < requested)
+    log.warn({ requested, threads }, "search threads capped at the cores usearch has search contexts for");
   const maxBatch = opts.maxBatch ?? 256;
   const bodyLimit = opts.bodyLimit ?? "1mb";
   const metrics = createMetrics();
