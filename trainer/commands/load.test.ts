@@ -91,6 +91,19 @@ describe("loadData", () => {
     await expect(loadData({ ...base, requireWeights: false }, log)).resolves.toBeDefined();
   });
 
+  it("refuses --weights when every training event weighs 0", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
+    const data = path.join(dir, "events.csv");
+    // Only the held-out events (each user's last) weigh anything.
+    await writeFile(data, "user,item,timestamp,weight\nu1,i1,1,0\nu1,i2,2,1\nu2,i1,3,0\nu2,i3,4,2\n");
+    const base = { data, split: "last:1", maxBadRows: 0, seed: 1 };
+    // It used to train on a loss of 0 every epoch, and say nothing.
+    await expect(loadData({ ...base, requireWeights: true }, log)).rejects.toThrow(
+      /--weights: every training event of .*events.csv weighs 0, so training would learn nothing/,
+    );
+    await expect(loadData({ ...base, requireWeights: false }, log)).resolves.toBeDefined();
+  });
+
   it("measures the held-out events whose item or user training never saw", () => {
     const train = tableOf([["u1", "i1"]]);
     const test = tableOf(

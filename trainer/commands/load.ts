@@ -95,6 +95,10 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
     ({ train, test } = split);
     if (split.warning) log.warn({ train: train.length, test: test.length }, split.warning);
   }
+  // A loss weighted by zeros everywhere is zero: training would run and learn nothing.
+  if (o.requireWeights && !train.weight.subarray(0, train.length).some((w) => w > 0)) {
+    throw new Error(`--weights: every training event of ${o.data} weighs 0, so training would learn nothing`);
+  }
   logColdStart(train, test, log);
   const out: LoadedData = { train, test };
   if (o.userFeatures)
