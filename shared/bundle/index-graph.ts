@@ -4,32 +4,37 @@
 // the process dies with SIGSEGV, no error to report. The same pass checks each node's key against
 // the key map, since usearch's own key lookup is built from these keys when it opens the file.
 // Plain file reads, no native code: it runs with the digests, before usearch opens anything.
-// usearch 2.x writes the graph after the vector
-// block and the 64-byte dense header: five u64 (size, connectivity, base connectivity, max level,
-// entry slot), one i16 level per node, then each node as its u64 key, its i16 level, and per level
-// from 0 up a u32 neighbour count and as many u32 slots as that level holds (base connectivity at
-// level 0, connectivity above).
+// usearch 2.x writes the graph after the dense header (index-header.ts): five u64 (size,
+// connectivity, base connectivity, max level, entry slot), one i16 level per node, then each node
+// as its u64 key, its i16 level, and per level from 0 up a u32 neighbour count and as many u32
+// slots as that level holds (base connectivity at level 0, connectivity above).
 import { open } from "node:fs/promises";
+import {
+  type IndexExpectation,
+  type IndexProblem,
+  indexHeaderProblem,
+  readIndexHeader,
+} from "./index-header.ts";
 
-const DENSE_HEAD_BYTES = 64;
 const GRAPH_HEAD_BYTES = 40;
 const NODE_HEAD_BYTES = 10;
 // Nodes are checked a read of this size at a time, so memory stays flat whatever the catalogue.
 const CHUNK_BYTES = 8 << 20;
 
-export interface IndexGraphProblem {
-  /** count_mismatch: the keys are not exactly the key map's 0..keys-1. */
-  code: "index_unreadable" | "count_mismatch";
-  message: string;
-}
-
-const damaged = (message: string): IndexGraphProblem => ({ code: "index_unreadable", message });
+const damaged = (message: string): IndexProblem => ({
+  code: "index_unreadable",
+  message: `its HNSW graph is damaged: ${message}`,
+});
 
 /**
- * What would make a search read outside `file`'s graph, or a node key that is not one of the key
- * map's `keys` (0..keys-1, each once); undefined when there is neither.
+ * What in `file` disagrees with the manifest's `expected`, would make a search read outside the
+ * file, or is a node key that is not one of the key map's 0..count-1 (each once); undefined when
+ * there is none of these.
  */
-export async function indexGraphProblem(file: string, keys: number): Promise<IndexGraphProblem | undefined> {
+export async function indexFileProblem(
+  file: string,
+  expected: IndexExpectation,
+): Promise<IndexProblem | undefined> {
   const fh = await open(file, "r");
   try {
     const fileBytes = (await fh.stat()).size;
@@ -39,9 +44,13 @@ export async function indexGraphProblem(file: string, keys: number): Promise<Ind
       await fh.read(buf, 0, bytes, at);
       return buf;
     };
-    const block = await read(0, 8);
-    if (!block) return damaged("no vector block");
-    const graphAt = 8 + block.readUInt32LE(0) * block.readUInt32LE(4) + DENSE_HEAD_BYTES;
+    const header = await readIndexHeader(fh, fileBytes);
+    if (!header)
+      return { code: "index_unreadable", message: "it has no usearch header after its vector block" };
+    const headerProblem = indexHeaderProblem(header, expected);
+    if (headerProblem) return headerProblem;
+    const { graphAt } = header;
+    const keys = expected.count;
     const head = await read(graphAt, GRAPH_HEAD_BYTES);
     if (!head) return damaged(`no graph header at byte ${graphAt}`);
     const [size, connectivity, base, maxLevel, entry] = [0, 8, 16, 24, 32].map((at) =>
@@ -85,13 +94,13 @@ export async function indexGraphProblem(file: string, keys: number): Promise<Ind
           const whole = view.getBigUint64(p, true);
           return {
             code: "count_mismatch",
-            message: `node ${node} holds key ${whole}, outside the key map's 0..${size - 1}`,
+            message: `its node ${node} holds key ${whole}, outside the key map's 0..${size - 1}`,
           };
         }
         if (held[key] === 1)
           return {
             code: "count_mismatch",
-            message: `key ${key} is held by two nodes, the second node ${node}`,
+            message: `its key ${key} is held by two nodes, the second node ${node}`,
           };
         held[key] = 1;
         if (view.getInt16(p + 8, true) !== level)

@@ -1,22 +1,38 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+// The dense header as usearch 2.x saves it, and what in it a manifest must agree with before
+// usearch is let near the file.
+import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Index } from "usearch";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { usearchConfig } from "./index-config.ts";
-import { readIndexKinds } from "./index-header.ts";
+import { type IndexHeader, indexHeaderProblem, readIndexHeader } from "./index-header.ts";
 import type { Metric, Quantization } from "./manifest.ts";
 
-describe("readIndexKinds", () => {
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "index-header-"));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function headerOf(file: string): Promise<IndexHeader | undefined> {
+  const fh = await open(file, "r");
+  try {
+    return await readIndexHeader(fh, (await fh.stat()).size);
+  } finally {
+    await fh.close();
+  }
+}
+
+describe("readIndexHeader", () => {
   it.each([
-    ["ip", "f32"],
-    ["cos", "f16"],
-    ["l2sq", "bf16"],
-    ["ip", "i8"],
-  ] as [Metric, Quantization][])(
-    "reads %s with %s scalars from the file usearch saved",
-    async (metric, quantization) => {
-      const dir = await mkdtemp(path.join(tmpdir(), "index-header-"));
+    ["ip", "f32", 32],
+    ["cos", "f16", 16],
+    ["l2sq", "bf16", 16],
+    ["ip", "i8", 8],
+  ] as [Metric, Quantization, number][])(
+    "reads %s with %s scalars (%i bytes a row) from the file usearch saved",
+    async (metric, quantization, bytesPerRow) => {
       const index = new Index(
         usearchConfig(8, { metric, quantization, connectivity: 16, expansionAdd: 128, expansionSearch: 64 }),
       );
@@ -24,15 +40,65 @@ describe("readIndexKinds", () => {
         BigUint64Array.of(0n, 1n, 2n),
         Float32Array.from({ length: 24 }, (_, i) => Math.sin(i + 1)),
       );
-      const file = path.join(dir, "index.usearch");
+      const file = path.join(dir, `${metric}-${quantization}.usearch`);
       index.save(file);
-      expect(await readIndexKinds(file)).toEqual({ metric, quantization });
+      expect(await headerOf(file)).toEqual({
+        rows: 3,
+        bytesPerRow,
+        metric,
+        quantization,
+        present: 3,
+        deleted: 0,
+        dims: 8,
+        graphAt: 8 + 3 * bytesPerRow + 64,
+      });
     },
   );
 
-  it("refuses a file without usearch's header where it belongs", async () => {
-    const file = path.join(await mkdtemp(path.join(tmpdir(), "index-header-")), "index.usearch");
-    await writeFile(file, Buffer.alloc(64));
-    await expect(readIndexKinds(file)).rejects.toThrow(/no usearch header at byte 8/);
+  it("finds no header in a file without usearch's where it belongs, or too short for one", async () => {
+    const zeros = path.join(dir, "zeros.usearch");
+    await writeFile(zeros, Buffer.alloc(128));
+    expect(await headerOf(zeros)).toBeUndefined();
+    const short = path.join(dir, "short.usearch");
+    await writeFile(short, Buffer.from([1, 0, 0, 0, 4, 0, 0, 0]));
+    expect(await headerOf(short)).toBeUndefined();
+  });
+});
+
+describe("indexHeaderProblem", () => {
+  const header: IndexHeader = {
+    rows: 3,
+    bytesPerRow: 32,
+    metric: "ip",
+    quantization: "f32",
+    present: 3,
+    deleted: 0,
+    dims: 8,
+    graphAt: 168,
+  };
+  const expected = { count: 3, dims: 8, metric: "ip", quantization: "f32" } as const;
+
+  it("finds nothing when the header agrees with the manifest", () => {
+    expect(indexHeaderProblem(header, expected)).toBeUndefined();
+  });
+
+  it.each([
+    [
+      { metric: "l2sq" },
+      "index_unreadable",
+      "it was built for the l2sq metric with f32 scalars; the manifest says ip with f32",
+    ],
+    [
+      { quantization: undefined },
+      "index_unreadable",
+      "it was built for the ip metric with unknown scalars; the manifest says ip with f32",
+    ],
+    [{ dims: 16 }, "dims_mismatch", "its vectors have 16 dims, manifest dims is 8"],
+    [{ bytesPerRow: 1 }, "index_unreadable", "its vector rows are 1 bytes, where 8 dims of f32 take 32"],
+    [{ rows: 2 }, "count_mismatch", "it holds 2 vector rows (3 present, 0 deleted), items.count is 3"],
+    [{ present: 2 }, "count_mismatch", "it holds 3 vector rows (2 present, 0 deleted), items.count is 3"],
+    [{ deleted: 1 }, "count_mismatch", "it holds 3 vector rows (3 present, 1 deleted), items.count is 3"],
+  ] as [Partial<IndexHeader>, string, string][])("names %o", (edit, code, message) => {
+    expect(indexHeaderProblem({ ...header, ...edit }, expected)).toEqual({ code, message });
   });
 });

@@ -1,38 +1,100 @@
-// The metric and scalar kind an index file was built with. usearch's JavaScript API cannot tell
-// them (an Index takes both from its constructor, and a view of a file built otherwise searches by
-// the file's own), so a manifest that disagrees with its index would serve scores computed one way
-// and labelled another. usearch 2.x writes a dense index as the vector block (u32 rows, u32 bytes
-// per row, then the rows) followed by its header: "usearch", the version as three u16, then the
-// metric kind and the scalar kind, one byte each.
-import { open } from "node:fs/promises";
+// An index file's dense header, checked against the manifest before usearch opens the file.
+// usearch's JavaScript API cannot tell the metric or scalar kind of a file (an Index takes both from
+// its constructor, and a view of a file built otherwise searches by the file's own), so a manifest
+// that disagrees would serve scores computed one way and labelled another. Worse, a view trusts the
+// vector block's row width: a search reads dims × scalar bytes from each row, so a row narrower
+// than that reads outside the mapped file and the process dies with SIGBUS, no error to report.
+// usearch 2.x writes a dense index as the vector block (u32 rows, u32 bytes per row, then the rows)
+// followed by its 64-byte header: "usearch", the version as three u16, the metric, scalar, key and
+// slot kinds one byte each, then u64 counts of present and deleted vectors and u64 dimensions.
+import type { FileHandle } from "node:fs/promises";
 import type { Metric, Quantization } from "./manifest.ts";
 
 const MAGIC = "usearch";
+const DENSE_HEAD_BYTES = 64;
 const METRICS: Record<number, Metric> = { 105: "ip", 99: "cos", 101: "l2sq" };
 const SCALARS: Record<number, Quantization> = { 11: "f32", 12: "f16", 4: "bf16", 23: "i8" };
+const SCALAR_BYTES: Record<Quantization, number> = { f32: 4, f16: 2, bf16: 2, i8: 1 };
 
-export interface IndexKinds {
+export interface IndexHeader {
+  rows: number;
+  bytesPerRow: number;
   /** Undefined for a kind no bundle is written with. */
   metric: Metric | undefined;
   quantization: Quantization | undefined;
+  present: number;
+  deleted: number;
+  dims: number;
+  /** Where the HNSW graph starts, right after the header. */
+  graphAt: number;
 }
 
-/** Reads the kinds from `file`'s header; throws when the file is not laid out as usearch 2.x's. */
-export async function readIndexKinds(file: string): Promise<IndexKinds> {
-  const fh = await open(file, "r");
-  try {
-    const block = Buffer.alloc(8);
-    await fh.read(block, 0, 8, 0);
-    const at = 8 + block.readUInt32LE(0) * block.readUInt32LE(4);
-    const head = Buffer.alloc(MAGIC.length + 8);
-    const { bytesRead } = await fh.read(head, 0, head.length, at);
-    if (bytesRead < head.length || head.toString("latin1", 0, MAGIC.length) !== MAGIC)
-      throw new Error(`no usearch header at byte ${at}`);
+/** What the manifest says the index holds. */
+export interface IndexExpectation {
+  count: number;
+  dims: number;
+  metric: Metric;
+  quantization: Quantization;
+}
+
+export interface IndexProblem {
+  /** count_mismatch: the index does not hold exactly the key map's 0..count-1. */
+  code: "index_unreadable" | "count_mismatch" | "dims_mismatch";
+  /** A sentence to follow the file's name. */
+  message: string;
+}
+
+/** Reads the header; undefined when the file is not laid out as usearch 2.x's. */
+export async function readIndexHeader(fh: FileHandle, fileBytes: number): Promise<IndexHeader | undefined> {
+  const block = Buffer.alloc(8);
+  if ((await fh.read(block, 0, 8, 0)).bytesRead < 8) return undefined;
+  const rows = block.readUInt32LE(0);
+  const bytesPerRow = block.readUInt32LE(4);
+  const at = 8 + rows * bytesPerRow;
+  if (at + DENSE_HEAD_BYTES > fileBytes) return undefined;
+  const head = Buffer.alloc(DENSE_HEAD_BYTES);
+  await fh.read(head, 0, DENSE_HEAD_BYTES, at);
+  if (head.toString("latin1", 0, MAGIC.length) !== MAGIC) return undefined;
+  // Counts past 2^53 are damage whatever their exact value, so Number's rounding does not matter.
+  const u64 = (offset: number) => Number(head.readBigUInt64LE(offset));
+  return {
+    rows,
+    bytesPerRow,
+    metric: METRICS[head[13] as number],
+    quantization: SCALARS[head[14] as number],
+    present: u64(17),
+    deleted: u64(25),
+    dims: u64(33),
+    graphAt: at + DENSE_HEAD_BYTES,
+  };
+}
+
+/** What in `header` disagrees with `expected`; other dims first, since they explain the rest. */
+export function indexHeaderProblem(
+  header: IndexHeader,
+  expected: IndexExpectation,
+): IndexProblem | undefined {
+  const { metric, quantization, dims, count } = expected;
+  if (header.dims !== dims)
     return {
-      metric: METRICS[head[MAGIC.length + 6] as number],
-      quantization: SCALARS[head[MAGIC.length + 7] as number],
+      code: "dims_mismatch",
+      message: `its vectors have ${header.dims} dims, manifest dims is ${dims}`,
     };
-  } finally {
-    await fh.close();
-  }
+  if (header.metric !== metric || header.quantization !== quantization)
+    return {
+      code: "index_unreadable",
+      message: `it was built for the ${header.metric ?? "unknown"} metric with ${header.quantization ?? "unknown"} scalars; the manifest says ${metric} with ${quantization}`,
+    };
+  const rowBytes = dims * SCALAR_BYTES[quantization];
+  if (header.bytesPerRow !== rowBytes)
+    return {
+      code: "index_unreadable",
+      message: `its vector rows are ${header.bytesPerRow} bytes, where ${dims} dims of ${quantization} take ${rowBytes}`,
+    };
+  if (header.rows !== count || header.present !== count || header.deleted !== 0)
+    return {
+      code: "count_mismatch",
+      message: `it holds ${header.rows} vector rows (${header.present} present, ${header.deleted} deleted), items.count is ${count}`,
+    };
+  return undefined;
 }

@@ -202,7 +202,7 @@ describe("openBundle refuses a damaged bundle", () => {
     await editManifest(dir, (m) => {
       m.dims = 16;
     });
-    await refused(dir, "dims_mismatch", /index\.usearch has 8 dims, manifest dims is 16/);
+    await refused(dir, "dims_mismatch", /index\.usearch: its vectors have 8 dims, manifest dims is 16/);
   });
 
   it("edited item count", async () => {
@@ -279,7 +279,7 @@ describe("openBundle refuses a damaged bundle", () => {
     );
     small.save(path.join(dir, "index.usearch"));
     await rehash(dir);
-    await refused(dir, "dims_mismatch", /index\.usearch has 4 dims, manifest dims is 8/);
+    await refused(dir, "dims_mismatch", /index\.usearch: its vectors have 4 dims, manifest dims is 8/);
   });
 
   it("an index holding a key beyond the key map, even with matching digests and count", async () => {
@@ -297,7 +297,7 @@ describe("openBundle refuses a damaged bundle", () => {
     await refused(
       dir,
       "count_mismatch",
-      /^index\.usearch: node \d+ holds key 200, outside the key map's 0\.\.199$/,
+      /^index\.usearch: its node \d+ holds key 200, outside the key map's 0\.\.199$/,
     );
   });
 
@@ -319,6 +319,28 @@ describe("openBundle refuses a damaged bundle", () => {
     );
   });
 
+  it("an index whose vector rows are narrower than dims × scalar, even with matching digests", async () => {
+    const dir = await copy();
+    const file = path.join(dir, "index.usearch");
+    const bytes = await readFile(file);
+    const rows = bytes.readUInt32LE(0);
+    // One byte a row and the header and graph kept: usearch opened it and a search read 16 bytes
+    // a row past the end of the mapping (SIGBUS at 16,384 dims).
+    const narrow = Buffer.concat([
+      bytes.subarray(0, 8),
+      Buffer.alloc(rows, 1),
+      bytes.subarray(8 + rows * bytes.readUInt32LE(4)),
+    ]);
+    narrow.writeUInt32LE(1, 4);
+    await writeFile(file, narrow);
+    await rehash(dir);
+    await refused(
+      dir,
+      "index_unreadable",
+      /^index\.usearch: its vector rows are 1 bytes, where 8 dims of f16 take 16$/,
+    );
+  });
+
   it("a manifest whose metric or quantization its index was not built with", async () => {
     const dir = await copy();
     await editManifest(dir, (m) => {
@@ -327,7 +349,7 @@ describe("openBundle refuses a damaged bundle", () => {
     await refused(
       dir,
       "index_unreadable",
-      /index.usearch was built for the ip metric with f16 scalars; the manifest says l2sq with f16/,
+      /index\.usearch: it was built for the ip metric with f16 scalars; the manifest says l2sq with f16/,
     );
     const other = await copy();
     await editManifest(other, (m) => {

@@ -10,7 +10,6 @@ import { createViewerTower } from "../tower/viewer-tower.ts";
 import type { LoadedBundle, ViewerTower } from "./bundle.ts";
 import { BundleError } from "./files.ts";
 import { usearchConfig } from "./index-config.ts";
-import { readIndexKinds } from "./index-header.ts";
 import type { BundleManifest } from "./manifest.ts";
 import { type VerifiedBundle, type VerifiedContents, verifyContents } from "./verify.ts";
 
@@ -66,7 +65,6 @@ export async function openBundle(
     keys,
   } = typeof source === "string" ? await verifyContents(source) : source;
   const index = openIndex(root, manifest, options);
-  await checkIndexKinds(root, manifest);
   const viewerModel = await loadTower(path.join(root, manifest.viewerTower.dir), manifest.viewerTower.dir);
   let viewer: ViewerTower;
   try {
@@ -97,7 +95,10 @@ export function indexConfig(manifest: BundleManifest): IndexConfig {
   return usearchConfig(manifest.dims, { metric: manifest.metric, ...manifest.index });
 }
 
-/** Its graph and keys were checked with the digests (verify.ts), before usearch reads the file. */
+/**
+ * Its header (kinds, dims, row width, counts), graph and keys were checked with the digests
+ * (verify.ts), before usearch reads the file.
+ */
 function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions): Index {
   const file = manifest.index.file;
   const index = new Index(indexConfig(manifest));
@@ -108,20 +109,6 @@ function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions):
     throw new BundleError(
       "index_unreadable",
       `${file}: usearch cannot open it: ${(err as Error).message}`,
-      file,
-    );
-  }
-  if (index.dimensions() !== manifest.dims) {
-    throw new BundleError(
-      "dims_mismatch",
-      `${file} has ${index.dimensions()} dims, manifest dims is ${manifest.dims}`,
-      file,
-    );
-  }
-  if (index.size() !== manifest.items.count) {
-    throw new BundleError(
-      "count_mismatch",
-      `${file} holds ${index.size()} vectors, items.count is ${manifest.items.count}`,
       file,
     );
   }
@@ -145,20 +132,6 @@ function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions):
     throw new BundleError("index_unreadable", `${file}: a self-check search returned no valid key`, file);
   }
   return index;
-}
-
-async function checkIndexKinds(dir: string, manifest: BundleManifest): Promise<void> {
-  const file = manifest.index.file;
-  const built = await readIndexKinds(path.join(dir, file)).catch((err: Error) => {
-    throw new BundleError("index_unreadable", `${file}: ${err.message}`, file);
-  });
-  const { metric, quantization } = { metric: manifest.metric, quantization: manifest.index.quantization };
-  if (built.metric !== metric || built.quantization !== quantization)
-    throw new BundleError(
-      "index_unreadable",
-      `${file} was built for the ${built.metric ?? "unknown"} metric with ${built.quantization ?? "unknown"} scalars; the manifest says ${metric} with ${quantization}`,
-      file,
-    );
 }
 
 async function loadTower(abs: string, rel: string): Promise<tf.LayersModel> {

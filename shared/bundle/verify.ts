@@ -4,7 +4,7 @@ import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { ItemKeys } from "./bundle.ts";
 import { BundleError, digestFiles, listFiles, sha256 } from "./files.ts";
-import { indexGraphProblem } from "./index-graph.ts";
+import { indexFileProblem } from "./index-graph.ts";
 import { readItemKeys } from "./item-keys.ts";
 import { type BundleManifest, MANIFEST_FILE, READABLE_FORMAT_VERSIONS } from "./manifest.ts";
 import { manifestProblems } from "./schema.ts";
@@ -108,13 +108,13 @@ export async function startVerification(dir: string, opts: VerificationOptions =
   const contents = Promise.allSettled([
     hashing,
     readItemKeys(path.join(root, file), file, manifest.items.count),
-    checkIndexGraph(root, manifest),
-  ]).then(([hashed, parsed, graph]) => {
-    // A digest mismatch explains whatever the keys parse or the graph check found, so it is the
+    checkIndexFile(root, manifest),
+  ]).then(([hashed, parsed, indexed]) => {
+    // A digest mismatch explains whatever the keys parse or the index file check found, so it is the
     // error reported.
     if (hashed.status === "rejected") throw hashed.reason;
     if (parsed.status === "rejected") throw parsed.reason;
-    if (graph.status === "rejected") throw graph.reason;
+    if (indexed.status === "rejected") throw indexed.reason;
     return { dir: root, manifest, digest, keys: parsed.value };
   });
   // Marks the promise handled while nobody awaits it yet; whoever awaits it still gets the error.
@@ -122,16 +122,15 @@ export async function startVerification(dir: string, opts: VerificationOptions =
   return { contents };
 }
 
-async function checkIndexGraph(root: string, manifest: BundleManifest): Promise<void> {
+async function checkIndexFile(root: string, manifest: BundleManifest): Promise<void> {
   const file = manifest.index.file;
-  const problem = await indexGraphProblem(path.join(root, file), manifest.items.count);
-  if (problem === undefined) return;
-  const { code, message } = problem;
-  throw new BundleError(
-    code,
-    code === "index_unreadable" ? `${file}: its HNSW graph is damaged: ${message}` : `${file}: ${message}`,
-    file,
-  );
+  const problem = await indexFileProblem(path.join(root, file), {
+    count: manifest.items.count,
+    dims: manifest.dims,
+    metric: manifest.metric,
+    quantization: manifest.index.quantization,
+  });
+  if (problem !== undefined) throw new BundleError(problem.code, `${file}: ${problem.message}`, file);
 }
 
 async function matchCheckedDigest(checked: Promise<string>, digest: string): Promise<void> {
