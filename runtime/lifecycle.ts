@@ -5,6 +5,9 @@ import { type AddressInfo, Server as NetServer, type Socket } from "node:net";
 import type { Logger } from "../shared/log.ts";
 import type { Lifecycle } from "./http.ts";
 
+// Long enough for a client's next request, sent as its answer arrives, to reach the host.
+const SWEEP_GRACE_MS = 500;
+
 export interface RunningServer {
   url: string;
   port: number;
@@ -44,9 +47,11 @@ export async function listen(
   // Requests in progress on each socket that has carried one: those at 0 are keep-alive sockets
   // between two requests, the only ones a drain closes unasked.
   const requests = new Map<Socket, number>();
-  // Set once the listener closes: from then on a keep-alive socket is closed as soon as its last
+  // Set once the listener closes: from then on a keep-alive socket is closed shortly after its last
   // request ends, since one whose answer was already being written when the drain began never
-  // heard `Connection: close` and would otherwise hold the drain until its timeout.
+  // heard `Connection: close` and would otherwise hold the drain until its timeout. Shortly, not at
+  // once: its client may send the next request as soon as the answer ends, and one that arrives in
+  // the grace is answered (with `Connection: close`) instead of meeting a closed socket.
   let sweeping = false;
   const server: Server = createServer((req, res) => {
     const socket = req.socket;
@@ -58,7 +63,10 @@ export async function listen(
       const n = requests.get(socket);
       if (n === undefined) return;
       requests.set(socket, n - 1);
-      if (sweeping && n === 1) socket.destroySoon();
+      if (sweeping && n === 1)
+        setTimeout(() => {
+          if (requests.get(socket) === 0) socket.destroy();
+        }, SWEEP_GRACE_MS).unref();
     });
     handler(req, res);
   });
