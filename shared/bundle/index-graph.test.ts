@@ -40,6 +40,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 const expected = (edit: Partial<IndexExpectation> = {}): IndexExpectation => ({
   count: SIZE,
   dims: DIMS,
+  connectivity: 8,
   metric: "ip",
   quantization: "f32",
   ...edit,
@@ -106,6 +107,37 @@ describe("indexFileProblem", () => {
     expect(await damaged((b) => b.writeBigUInt64LE(BigInt(SIZE - 1), graphHead))).toEqual({
       code: "count_mismatch",
       message: `its graph holds ${SIZE - 1} nodes, the key map ${SIZE} items`,
+    });
+  });
+
+  it("refuses a graph laid out by another connectivity than the manifest's, which usearch would read otherwise", async () => {
+    const graphHead = 8 + SIZE * DIMS * 4 + 64;
+    // Connectivity 0 was laid out here as empty lists, while usearch swaps in its default 16 / 32
+    // as it opens the file and reads 142-byte nodes far past the checked ones: SIGSEGV.
+    const zero = await damaged((b) => {
+      b.writeBigUInt64LE(0n, graphHead + 8);
+      b.writeBigUInt64LE(0n, graphHead + 16);
+    });
+    expect(zero).toEqual({
+      code: "index_unreadable",
+      message:
+        "its graph has connectivity 0 (0 at level 0), where the manifest's connectivity is 8 (16 at level 0)",
+    });
+    expect(await damaged((b) => b.writeBigUInt64LE(8n, graphHead + 16))).toMatchObject({
+      code: "index_unreadable",
+      message: expect.stringMatching(/^its graph has connectivity 8 \(8 at level 0\)/),
+    });
+    expect(
+      await indexFileProblem(path.join(dir, "good.usearch"), expected({ connectivity: 16 })),
+    ).toMatchObject({ code: "index_unreadable", message: expect.stringMatching(/connectivity is 16/) });
+  });
+
+  it("refuses bytes after the last node, which no search is checked to stay out of", async () => {
+    const file = path.join(dir, "trailing.usearch");
+    await writeFile(file, Buffer.concat([good, Buffer.alloc(3)]));
+    expect(await indexFileProblem(file, expected())).toEqual({
+      code: "index_unreadable",
+      message: "its HNSW graph is damaged: 3 bytes follow its last node",
     });
   });
 

@@ -7,7 +7,10 @@
 // usearch 2.x writes the graph after the dense header (index-header.ts): five u64 (size,
 // connectivity, base connectivity, max level, entry slot), one i16 level per node, then each node
 // as its u64 key, its i16 level, and per level from 0 up a u32 neighbour count and as many u32
-// slots as that level holds (base connectivity at level 0, connectivity above).
+// slots as that level holds (base connectivity at level 0, connectivity above), and nothing after.
+// usearch lays the nodes out by the header's connectivity but replaces a 0 there with its default
+// as it opens the file, so the check holds the header to the manifest's connectivity (and base to
+// twice that, as usearch's JavaScript API builds it) rather than reading a layout usearch will not.
 import { open } from "node:fs/promises";
 import {
   type IndexExpectation,
@@ -60,9 +63,16 @@ export async function indexFileProblem(
       return damaged(
         `graph header out of range (size ${size}, connectivity ${connectivity}/${base}, max level ${maxLevel})`,
       );
+    if (connectivity !== expected.connectivity || base !== 2 * connectivity)
+      return {
+        code: "index_unreadable",
+        message: `its graph has connectivity ${connectivity} (${base} at level 0), where the manifest's connectivity is ${expected.connectivity} (${2 * expected.connectivity} at level 0)`,
+      };
     if (size !== keys)
       return { code: "count_mismatch", message: `its graph holds ${size} nodes, the key map ${keys} items` };
-    if (size === 0) return undefined;
+    const endsAt = (at: number) =>
+      at === fileBytes ? undefined : damaged(`${fileBytes - at} bytes follow its last node`);
+    if (size === 0) return endsAt(graphAt + GRAPH_HEAD_BYTES);
     if (entry >= size) return damaged(`entry slot ${entry} is past the last of ${size} nodes`);
     const levelBytes = await read(graphAt + GRAPH_HEAD_BYTES, 2 * size);
     if (!levelBytes) return damaged(`the node levels of ${size} nodes run past the end of the file`);
@@ -129,7 +139,7 @@ export async function indexFileProblem(
       if (p === 0) return damaged(`node ${node} runs past the end of the file`);
       at += p;
     }
-    return undefined;
+    return endsAt(at);
   } finally {
     await fh.close();
   }

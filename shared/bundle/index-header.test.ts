@@ -43,6 +43,10 @@ describe("readIndexHeader", () => {
       const file = path.join(dir, `${metric}-${quantization}.usearch`);
       index.save(file);
       expect(await headerOf(file)).toEqual({
+        version: [2, expect.any(Number), expect.any(Number)],
+        keyKind: 14,
+        slotKind: 15,
+        multi: false,
         rows: 3,
         bytesPerRow,
         metric,
@@ -67,6 +71,10 @@ describe("readIndexHeader", () => {
 
 describe("indexHeaderProblem", () => {
   const header: IndexHeader = {
+    version: [2, 26, 2],
+    keyKind: 14,
+    slotKind: 15,
+    multi: false,
     rows: 3,
     bytesPerRow: 32,
     metric: "ip",
@@ -76,7 +84,7 @@ describe("indexHeaderProblem", () => {
     dims: 8,
     graphAt: 168,
   };
-  const expected = { count: 3, dims: 8, metric: "ip", quantization: "f32" } as const;
+  const expected = { count: 3, dims: 8, connectivity: 16, metric: "ip", quantization: "f32" } as const;
 
   it("finds nothing when the header agrees with the manifest", () => {
     expect(indexHeaderProblem(header, expected)).toBeUndefined();
@@ -92,6 +100,31 @@ describe("indexHeaderProblem", () => {
       { quantization: undefined },
       "index_unreadable",
       "it was built for the ip metric with unknown scalars; the manifest says ip with f32",
+    ],
+    [
+      { version: [2, 9, 3], dims: 16 },
+      "index_unreadable",
+      "it says usearch 2.9.3 wrote it; bundles are read as written by usearch 2.10 or a later 2.x",
+    ],
+    [
+      { version: [3, 0, 0] },
+      "index_unreadable",
+      "it says usearch 3.0.0 wrote it; bundles are read as written by usearch 2.10 or a later 2.x",
+    ],
+    [
+      { keyKind: 8 },
+      "index_unreadable",
+      "its keys and slots are of kinds 8 and 15, where a bundle's are u64 (14) and u32 (15)",
+    ],
+    [
+      { slotKind: 14 },
+      "index_unreadable",
+      "its keys and slots are of kinds 14 and 14, where a bundle's are u64 (14) and u32 (15)",
+    ],
+    [
+      { multi: true },
+      "index_unreadable",
+      "it holds several vectors per key, where a bundle's key map gives each item one",
     ],
     [{ dims: 16 }, "dims_mismatch", "its vectors have 16 dims, manifest dims is 8"],
     [{ bytesPerRow: 1 }, "index_unreadable", "its vector rows are 1 bytes, where 8 dims of f32 take 32"],

@@ -6,7 +6,10 @@
 // than that reads outside the mapped file and the process dies with SIGBUS, no error to report.
 // usearch 2.x writes a dense index as the vector block (u32 rows, u32 bytes per row, then the rows)
 // followed by its 64-byte header: "usearch", the version as three u16, the metric, scalar, key and
-// slot kinds one byte each, then u64 counts of present and deleted vectors and u64 dimensions.
+// slot kinds one byte each, u64 counts of present and deleted vectors, u64 dimensions and a multi
+// flag. The kind codes are those of usearch 2.10 on: a header claiming an older version has its
+// scalar kind renumbered as usearch opens it (f32 read as i64, bf16 as f64), so only 2.10 and later
+// 2.x, u64 keys, u32 slots and one vector per key are layouts this reader vouches for.
 import type { FileHandle } from "node:fs/promises";
 import type { Metric, Quantization } from "./manifest.ts";
 
@@ -15,8 +18,15 @@ const DENSE_HEAD_BYTES = 64;
 const METRICS: Record<number, Metric> = { 105: "ip", 99: "cos", 101: "l2sq" };
 const SCALARS: Record<number, Quantization> = { 11: "f32", 12: "f16", 4: "bf16", 23: "i8" };
 const SCALAR_BYTES: Record<Quantization, number> = { f32: 4, f16: 2, bf16: 2, i8: 1 };
+const U64_KIND = 14;
+const U32_KIND = 15;
 
 export interface IndexHeader {
+  version: [major: number, minor: number, patch: number];
+  keyKind: number;
+  slotKind: number;
+  /** Several vectors per key, which the key map cannot express. */
+  multi: boolean;
   rows: number;
   bytesPerRow: number;
   /** Undefined for a kind no bundle is written with. */
@@ -33,6 +43,8 @@ export interface IndexHeader {
 export interface IndexExpectation {
   count: number;
   dims: number;
+  /** The HNSW graph's links per node above level 0; level 0 holds twice as many. */
+  connectivity: number;
   metric: Metric;
   quantization: Quantization;
 }
@@ -58,6 +70,10 @@ export async function readIndexHeader(fh: FileHandle, fileBytes: number): Promis
   // Counts past 2^53 are damage whatever their exact value, so Number's rounding does not matter.
   const u64 = (offset: number) => Number(head.readBigUInt64LE(offset));
   return {
+    version: [head.readUInt16LE(7), head.readUInt16LE(9), head.readUInt16LE(11)],
+    keyKind: head[15] as number,
+    slotKind: head[16] as number,
+    multi: head[41] !== 0,
     rows,
     bytesPerRow,
     metric: METRICS[head[13] as number],
@@ -69,11 +85,16 @@ export async function readIndexHeader(fh: FileHandle, fileBytes: number): Promis
   };
 }
 
-/** What in `header` disagrees with `expected`; other dims first, since they explain the rest. */
+/**
+ * What in `header` disagrees with `expected`. A layout this reader does not vouch for comes first,
+ * since the other fields mean something else there; then other dims, since they explain the rest.
+ */
 export function indexHeaderProblem(
   header: IndexHeader,
   expected: IndexExpectation,
 ): IndexProblem | undefined {
+  const layout = layoutProblem(header);
+  if (layout) return { code: "index_unreadable", message: layout };
   const { metric, quantization, dims, count } = expected;
   if (header.dims !== dims)
     return {
@@ -96,5 +117,15 @@ export function indexHeaderProblem(
       code: "count_mismatch",
       message: `it holds ${header.rows} vector rows (${header.present} present, ${header.deleted} deleted), items.count is ${count}`,
     };
+  return undefined;
+}
+
+function layoutProblem({ version, keyKind, slotKind, multi }: IndexHeader): string | undefined {
+  const [major, minor, patch] = version;
+  if (major !== 2 || minor < 10)
+    return `it says usearch ${major}.${minor}.${patch} wrote it; bundles are read as written by usearch 2.10 or a later 2.x`;
+  if (keyKind !== U64_KIND || slotKind !== U32_KIND)
+    return `its keys and slots are of kinds ${keyKind} and ${slotKind}, where a bundle's are u64 (${U64_KIND}) and u32 (${U32_KIND})`;
+  if (multi) return "it holds several vectors per key, where a bundle's key map gives each item one";
   return undefined;
 }

@@ -341,6 +341,30 @@ describe("openBundle refuses a damaged bundle", () => {
     );
   });
 
+  it("an index whose header claims a usearch before 2.10 or whose graph claims connectivity 0, even with matching digests", async () => {
+    // Either made usearch read the file by another layout than the one checked: an older version
+    // renumbers the scalar kinds as it opens the file, and connectivity 0 becomes its default 16.
+    // Both searches died with SIGSEGV.
+    const older = await copy();
+    const olderFile = path.join(older, "index.usearch");
+    const bytes = await readFile(olderFile);
+    const denseAt = 8 + bytes.readUInt32LE(0) * bytes.readUInt32LE(4);
+    const claimsOlder = Buffer.from(bytes);
+    claimsOlder.writeUInt16LE(9, denseAt + 9);
+    await writeFile(olderFile, claimsOlder);
+    await rehash(older);
+    await refused(older, "index_unreadable", /^index\.usearch: it says usearch 2\.9\.\d+ wrote it;/);
+    const unlinked = await copy();
+    const unlinkedFile = path.join(unlinked, "index.usearch");
+    await writeFile(unlinkedFile, Buffer.from(bytes).fill(0, denseAt + 64 + 8, denseAt + 64 + 24));
+    await rehash(unlinked);
+    await refused(
+      unlinked,
+      "index_unreadable",
+      /^index\.usearch: its graph has connectivity 0 \(0 at level 0\)/,
+    );
+  });
+
   it("a manifest whose metric or quantization its index was not built with", async () => {
     const dir = await copy();
     await editManifest(dir, (m) => {

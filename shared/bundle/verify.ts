@@ -127,6 +127,7 @@ async function checkIndexFile(root: string, manifest: BundleManifest): Promise<v
   const problem = await indexFileProblem(path.join(root, file), {
     count: manifest.items.count,
     dims: manifest.dims,
+    connectivity: manifest.index.connectivity,
     metric: manifest.metric,
     quantization: manifest.index.quantization,
   });
