@@ -97,77 +97,78 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
     else out.set(ownCopy(id), values);
   };
   try {
-    for await (const line of source.lines) {
-      lineNo++;
-      if (line.trim() === "") continue;
-      if (jsonl === undefined) {
-        jsonl = detectFormat(logicalName(path), line) === "jsonl";
-        if (read.first && read.first.jsonl !== jsonl)
-          throw new DataError(
-            path,
-            lineNo,
-            undefined,
-            `is ${jsonl ? "JSONL" : "delimited"}, but ${read.first.file} is ${read.first.jsonl ? "JSONL" : "delimited"}: the parts of one table must share a format`,
-          );
-        read.first ??= { file: path, jsonl };
+    for await (const batch of source.batches)
+      for (const line of batch) {
+        lineNo++;
+        if (line.trim() === "") continue;
+        if (jsonl === undefined) {
+          jsonl = detectFormat(logicalName(path), line) === "jsonl";
+          if (read.first && read.first.jsonl !== jsonl)
+            throw new DataError(
+              path,
+              lineNo,
+              undefined,
+              `is ${jsonl ? "JSONL" : "delimited"}, but ${read.first.file} is ${read.first.jsonl ? "JSONL" : "delimited"}: the parts of one table must share a format`,
+            );
+          read.first ??= { file: path, jsonl };
+        }
+        if (jsonl) {
+          const row = parseJsonFeatureRow(line, path, lineNo, read.text);
+          if (row instanceof DataError) budget.record(row);
+          else add(row[0], row[1], undefined);
+          continue;
+        }
+        if (!header) {
+          header = parseHeader(line, path, lineNo);
+          const first = read.first?.header;
+          if (first && first.names.join("\0") !== header.names.join("\0"))
+            throw new DataError(
+              path,
+              lineNo,
+              undefined,
+              `header "${header.names.join(",")}" differs from ${first.file}'s "${first.names.join(",")}": the parts of one table must share their columns`,
+            );
+          if (read.first) read.first.header ??= header;
+          continue;
+        }
+        const names = header.names;
+        const fields = splitFields(line, header.delimiter);
+        if (typeof fields === "string") {
+          budget.record(new DataError(path, lineNo, undefined, fields));
+          continue;
+        }
+        const count = fieldCountError(path, lineNo, fields.length, names.length);
+        if (count) {
+          budget.record(count);
+          continue;
+        }
+        const idCol = header.idCol;
+        const id = fields[idCol].trim();
+        if (id === "") {
+          budget.record(new DataError(path, lineNo, idCol + 1, "empty id"));
+          continue;
+        }
+        const fault = idFault(id);
+        if (fault !== undefined) {
+          budget.record(new DataError(path, lineNo, idCol + 1, `id ${fault}`));
+          continue;
+        }
+        const values = noValues();
+        let bad: DataError | undefined;
+        for (let c = 0; c < fields.length && !bad; c++) {
+          const raw = fields[c].trim();
+          if (c === idCol || MISSING.has(raw)) continue;
+          const n = Number(raw);
+          if (n === Number.POSITIVE_INFINITY || n === Number.NEGATIVE_INFINITY || INFINITY.test(raw))
+            bad = new DataError(path, lineNo, c + 1, `"${raw}" is not a finite number`);
+          else if (DECIMAL.test(raw) && !fitsFloat32(n))
+            bad = new DataError(path, lineNo, c + 1, `"${raw}" ${BEYOND_FLOAT32}`);
+          // Text until every row is read: only then is it known whether the column is numeric.
+          values[names[c]] = read.text.own(raw);
+        }
+        if (bad) budget.record(bad);
+        else add(id, values, idCol + 1);
       }
-      if (jsonl) {
-        const row = parseJsonFeatureRow(line, path, lineNo, read.text);
-        if (row instanceof DataError) budget.record(row);
-        else add(row[0], row[1], undefined);
-        continue;
-      }
-      if (!header) {
-        header = parseHeader(line, path, lineNo);
-        const first = read.first?.header;
-        if (first && first.names.join("\0") !== header.names.join("\0"))
-          throw new DataError(
-            path,
-            lineNo,
-            undefined,
-            `header "${header.names.join(",")}" differs from ${first.file}'s "${first.names.join(",")}": the parts of one table must share their columns`,
-          );
-        if (read.first) read.first.header ??= header;
-        continue;
-      }
-      const names = header.names;
-      const fields = splitFields(line, header.delimiter);
-      if (typeof fields === "string") {
-        budget.record(new DataError(path, lineNo, undefined, fields));
-        continue;
-      }
-      const count = fieldCountError(path, lineNo, fields.length, names.length);
-      if (count) {
-        budget.record(count);
-        continue;
-      }
-      const idCol = header.idCol;
-      const id = fields[idCol].trim();
-      if (id === "") {
-        budget.record(new DataError(path, lineNo, idCol + 1, "empty id"));
-        continue;
-      }
-      const fault = idFault(id);
-      if (fault !== undefined) {
-        budget.record(new DataError(path, lineNo, idCol + 1, `id ${fault}`));
-        continue;
-      }
-      const values = noValues();
-      let bad: DataError | undefined;
-      for (let c = 0; c < fields.length && !bad; c++) {
-        const raw = fields[c].trim();
-        if (c === idCol || MISSING.has(raw)) continue;
-        const n = Number(raw);
-        if (n === Number.POSITIVE_INFINITY || n === Number.NEGATIVE_INFINITY || INFINITY.test(raw))
-          bad = new DataError(path, lineNo, c + 1, `"${raw}" is not a finite number`);
-        else if (DECIMAL.test(raw) && !fitsFloat32(n))
-          bad = new DataError(path, lineNo, c + 1, `"${raw}" ${BEYOND_FLOAT32}`);
-        // Text until every row is read: only then is it known whether the column is numeric.
-        values[names[c]] = read.text.own(raw);
-      }
-      if (bad) budget.record(bad);
-      else add(id, values, idCol + 1);
-    }
   } finally {
     source.close();
   }

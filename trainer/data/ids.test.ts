@@ -14,6 +14,8 @@ describe("idFault", () => {
     ["a\tb", '"a\\tb" holds a control character (U+0009)'],
     ["\u007f", '"\u007f" holds a control character (U+007F)'],
     ["x\u0085", '"x\u0085" holds a control character (U+0085)'],
+    ["line\u2028sep", '"line\\u2028sep" holds a line or paragraph separator (U+2028)'],
+    ["para\u2029", '"para\\u2029" holds a line or paragraph separator (U+2029)'],
   ])("refuses %j", (id, reason) => {
     expect(idFault(id)).toBe(`${reason}: ids are one line of visible text`);
   });

@@ -15,7 +15,7 @@ async function readAll(path: string): Promise<{ lines: string[]; bytes: number }
   const source = await openLines(path);
   const lines: string[] = [];
   try {
-    for await (const line of source.lines) lines.push(line);
+    for await (const batch of source.batches) lines.push(...batch);
   } finally {
     source.close();
   }
@@ -77,10 +77,11 @@ describe("openLines", () => {
     try {
       const source = await openLines(path);
       let seen = 0;
-      for await (const line of source.lines) {
-        seen++;
-        if (line === "bad") break;
-      }
+      reading: for await (const batch of source.batches)
+        for (const line of batch) {
+          seen++;
+          if (line === "bad") break reading;
+        }
       source.close();
       expect(seen).toBe(102);
       // Long enough for the check to find the byte and look up its line, which it does in a few ms.

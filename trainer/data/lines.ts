@@ -2,13 +2,14 @@
 // and asking users to unpack a multi-GB file first would defeat the streaming reader.
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { createInterface } from "node:readline";
-import { Readable, Transform } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { DataError } from "./errors.ts";
+import { lineBatches } from "./line-split.ts";
 
 export interface LineSource {
-  lines: AsyncIterable<string>;
+  /** The lines, a chunk's worth at a time (line-split.ts). */
+  batches: AsyncIterable<string[]>;
   /** Bytes of the file read so far (compressed bytes for gzip), for progress bars. */
   bytesRead(): number;
   close(): void;
@@ -42,7 +43,7 @@ const UNSUPPORTED: readonly BinaryFormat[] = [
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 // Far longer than any real row (an event, or a feature row with hundreds of columns, is a few KB).
-// readline holds a line's text until its end arrives, so a file without line breaks (a JSON array,
+// A line's text is held until its end arrives, so a file without line breaks (a JSON array,
 // a binary dump) would grow one string until V8 refuses it, at ~800 MB of memory, instead of
 // failing with a reason.
 export const MAX_LINE_BYTES = 1 << 20;
@@ -99,17 +100,14 @@ export async function openLines(path: string): Promise<LineSource> {
     );
     file.pipe(gunzip).pipe(checked).pipe(text);
   } else file.pipe(checked).pipe(text);
-  // readline's own iterator, not a wrapping generator: one more await per line costs a third of the
-  // read time on a million-line log.
-  const lines = createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY });
+  const batches = lineBatches(text);
   return {
-    lines,
+    batches,
     bytesRead: () => file.bytesRead,
     // Every stage, not just the file: gunzip and the check go on with the text they already hold,
-    // and a check failing after readline has let go of `text` would be an unhandled 'error' that
+    // and a check failing after the reader has let go of `text` would be an unhandled 'error' that
     // kills the process. `text` goes first, so the handlers above have nothing left to pass it to.
     close: () => {
-      lines.close();
       for (const stage of [text, checked, gunzip, file]) stage?.destroy();
     },
   };
@@ -127,12 +125,12 @@ const CR = 0x0d;
  * Passes text on, failing at its first line longer than MAX_LINE_BYTES, its first bytes that are
  * not UTF-8 or its first NUL byte, each named by line; one pass keeps the line position for all.
  *
- * The cap: readline holds a line until its end arrives (\n, \r\n or a lone \r). Chunks (64 KiB
+ * The cap: a line is held until its end arrives (\n, \r\n or a lone \r). Chunks (64 KiB
  * from the file, 16 KiB from gunzip) are far shorter than the cap, so a line that breaks it spans
  * chunks: only the line a chunk finishes, or the one it leaves open, can be too long, found by one
  * search from each end of the chunk rather than one per line.
  *
- * UTF-8: decoded leniently, as readline does, a Windows-1252 export's "Müller" and "Möller" would
+ * UTF-8: decoded leniently, as Node's decoders do, a Windows-1252 export's "Müller" and "Möller" would
  * both become "M\uFFFDller": one user, under an id no client sends. The whole file fails, not the
  * row: a file in another encoding has many such rows, and a bad-row budget would quietly drop every
  * non-ASCII id.
@@ -271,7 +269,7 @@ function failLine(
 }
 
 // Counting lines as they pass would cost a step per line on every read; only a file that breaks
-// the cap needs its line number, so that one is read again, as readline splits it, up to the line.
+// the cap needs its line number, so that one is read again, split as the reader splits it, up to the line.
 async function lineNumberAt(path: string, gzip: boolean, offset: number): Promise<number> {
   const file = createReadStream(path);
   const text: Readable = gzip ? file.pipe(createGunzip()) : file;
@@ -285,11 +283,7 @@ async function lineNumberAt(path: string, gzip: boolean, offset: number): Promis
   }
   let line = 1;
   try {
-    for await (const _ of createInterface({
-      input: Readable.from(head()),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    }))
-      line++;
+    for await (const lines of lineBatches(head())) line += lines.length;
   } finally {
     file.destroy();
   }

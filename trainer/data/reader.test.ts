@@ -259,6 +259,30 @@ describe("loadInteractions", () => {
     ]);
   });
 
+  it("reads a U+2028 or U+2029 inside a row as part of it, refused in an id, and numbers later lines right", async () => {
+    // node:readline broke lines there too: the row became two broken rows, and every line after it
+    // was named one too far on.
+    const csv = await file(
+      "separators.csv",
+      'user,item,ts\nu1,i1,1\nu2,"i\u2028x",2\nu3,i3,3\nbad\nu4,i4,4\n',
+    );
+    const { table, result } = await loadInteractions(csv, { maxBadRows: 2 });
+    expect(table.items.ids).toEqual(["i1", "i3", "i4"]);
+    expect(result.badSamples.map((e) => e.message)).toEqual([
+      `${csv}:3: column 2: item id "i\\u2028x" holds a line or paragraph separator (U+2028): ids are one line of visible text`,
+      `${csv}:5: column 2: expected 3 fields, found 1`,
+    ]);
+    const jsonl = await file(
+      "separators.jsonl",
+      '{"user":"u1","item":"i\u2029x","ts":1}\n{"user":"u2","item":"i2","ts":2}\n',
+    );
+    const read = await loadInteractions(jsonl, { maxBadRows: 1 });
+    expect(read.table.items.ids).toEqual(["i2"]);
+    expect(read.result.badSamples.map((e) => e.message)).toEqual([
+      `${jsonl}:1: field "item" "i\\u2029x" holds a line or paragraph separator (U+2029): ids are one line of visible text`,
+    ]);
+  });
+
   it("refuses JSONL rows a delimited log would refuse: a timestamp in an array, a key twice, a blank id", async () => {
     const path = await file(
       "lenient.jsonl",

@@ -111,72 +111,73 @@ async function readPart(
   // A forced --format that disagrees with detection is the likeliest cause of a failing first row.
   let looksLike: LogFormat | undefined;
   try {
-    for await (const line of source.lines) {
-      lineNo++;
-      if ((lineNo & 0xffff) === 0) onBytes(source.bytesRead());
-      if (line.trim() === "") continue;
-      if (!layout) {
-        const detected = detectFormat(logicalName(path), line);
-        format = opts.format ?? detected;
-        if (format !== detected) looksLike = detected;
-        if (read.first && format !== read.first.format)
-          throw new DataError(
-            path,
-            lineNo,
-            undefined,
-            `reads as ${format}, but ${read.first.file} as ${read.first.format}: the parts of one log must share a format`,
-          );
-        read.first ??= { file: path, format };
-        try {
-          layout = layoutFor(format, line);
-        } catch (err) {
-          throw new DataError(path, lineNo, undefined, (err as Error).message);
+    for await (const batch of source.batches)
+      for (const line of batch) {
+        lineNo++;
+        if ((lineNo & 0xffff) === 0) onBytes(source.bytesRead());
+        if (line.trim() === "") continue;
+        if (!layout) {
+          const detected = detectFormat(logicalName(path), line);
+          format = opts.format ?? detected;
+          if (format !== detected) looksLike = detected;
+          if (read.first && format !== read.first.format)
+            throw new DataError(
+              path,
+              lineNo,
+              undefined,
+              `reads as ${format}, but ${read.first.file} as ${read.first.format}: the parts of one log must share a format`,
+            );
+          read.first ??= { file: path, format };
+          try {
+            layout = layoutFor(format, line);
+          } catch (err) {
+            throw new DataError(path, lineNo, undefined, (err as Error).message);
+          }
+          read.first.header ??= layout.header;
+          read.first.ignored ??= layout.ignored;
+          // A log cut with `split -l` leaves the header in the first part only; the others would be
+          // read by position, their columns possibly swapped, with no bad row to show it.
+          if (layout.header !== read.first.header)
+            throw new DataError(
+              path,
+              lineNo,
+              undefined,
+              layout.header
+                ? `starts with a header, but ${read.first.file} does not: the parts of one log must all have one or all not`
+                : `has no header, but ${read.first.file} starts with one: give every part the header (its columns would be read by position)`,
+            );
+          if (opts.minRating !== undefined && layout.format !== "jsonl" && layout.rating === undefined) {
+            throw new DataError(
+              path,
+              lineNo,
+              undefined,
+              "--min-rating needs a rating column, and this log has none",
+            );
+          }
+          if (layout.header) continue;
         }
-        read.first.header ??= layout.header;
-        read.first.ignored ??= layout.ignored;
-        // A log cut with `split -l` leaves the header in the first part only; the others would be
-        // read by position, their columns possibly swapped, with no bad row to show it.
-        if (layout.header !== read.first.header)
-          throw new DataError(
-            path,
-            lineNo,
-            undefined,
-            layout.header
-              ? `starts with a header, but ${read.first.file} does not: the parts of one log must all have one or all not`
-              : `has no header, but ${read.first.file} starts with one: give every part the header (its columns would be read by position)`,
+        const parsed =
+          layout.format === "jsonl"
+            ? parseJsonRow(line, path, lineNo, opts)
+            : parseDelimited(line, layout, path, lineNo, opts);
+        if (parsed instanceof DataError) {
+          read.budget.record(
+            looksLike && read.rows === 0
+              ? new DataError(
+                  parsed.file,
+                  parsed.line,
+                  parsed.column,
+                  `${parsed.detail} (read as --format ${format}; the file looks like ${looksLike})`,
+                )
+              : parsed,
           );
-        if (opts.minRating !== undefined && layout.format !== "jsonl" && layout.rating === undefined) {
-          throw new DataError(
-            path,
-            lineNo,
-            undefined,
-            "--min-rating needs a rating column, and this log has none",
-          );
+        } else if (parsed === "filtered") read.filtered++;
+        else {
+          table.push(parsed);
+          read.rows++;
+          if (parsed.weighted) read.weighted++;
         }
-        if (layout.header) continue;
       }
-      const parsed =
-        layout.format === "jsonl"
-          ? parseJsonRow(line, path, lineNo, opts)
-          : parseDelimited(line, layout, path, lineNo, opts);
-      if (parsed instanceof DataError) {
-        read.budget.record(
-          looksLike && read.rows === 0
-            ? new DataError(
-                parsed.file,
-                parsed.line,
-                parsed.column,
-                `${parsed.detail} (read as --format ${format}; the file looks like ${looksLike})`,
-              )
-            : parsed,
-        );
-      } else if (parsed === "filtered") read.filtered++;
-      else {
-        table.push(parsed);
-        read.rows++;
-        if (parsed.weighted) read.weighted++;
-      }
-    }
   } finally {
     source.close();
   }

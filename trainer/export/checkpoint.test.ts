@@ -47,6 +47,28 @@ describe("checkpoint", () => {
     expect(ids).toEqual(["i1", "i2"]);
   });
 
+  it("fails the catalogue stream when items.txt holds more or fewer ids than checkpoint.json says", async () => {
+    const ids = async (dir: string) => {
+      const read: string[] = [];
+      for await (const id of (await loadCheckpoint(dir)).itemIds()) read.push(id);
+      return read;
+    };
+    // A U+2028 is one id's text, not a line break, as the trainer wrote it.
+    const separated = await written();
+    await writeFile(path.join(separated, "items.txt"), "i1\u2028x\ni2\n");
+    expect(await ids(separated)).toEqual(["i1\u2028x", "i2"]);
+    const grown = await written();
+    await writeFile(path.join(grown, "items.txt"), "i1\ni2\ni3\n");
+    await expect(ids(grown)).rejects.toThrow(
+      /items\.txt holds more than 2 item ids, where checkpoint\.json says 2$/,
+    );
+    const shrunk = await written();
+    await writeFile(path.join(shrunk, "items.txt"), "i1\n");
+    await expect(ids(shrunk)).rejects.toThrow(
+      /items\.txt holds only 1 item ids, where checkpoint\.json says 2$/,
+    );
+  });
+
   it("reads a checkpoint written before idHashes as one bucket per id", async () => {
     const dir = await written(
       { ...testViewerConfig, features: { ...testViewerConfig.features, idHashes: 1 } },

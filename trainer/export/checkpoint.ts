@@ -2,7 +2,6 @@
 // provenance, enough for `towerops export` to build a bundle later without the training data.
 import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import type * as tf from "@tensorflow/tfjs";
 import { Ajv } from "ajv";
 import {
@@ -17,6 +16,7 @@ import { manifestSchema } from "../../shared/bundle/schema.ts";
 import { loadModel, saveModel } from "../../shared/tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
 import { towerSpecMismatches } from "../../shared/tower/spec-check.ts";
+import { lineBatches } from "../data/line-split.ts";
 import "../../shared/tower/layers.ts";
 
 export const CHECKPOINT_FILE = "checkpoint.json";
@@ -161,15 +161,23 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     meta,
     viewer,
     item,
-    itemIds: () => readLines(catalogue),
+    itemIds: () => readItemIds(catalogue, path.join(dir, ITEMS_FILE), meta.itemCount),
   };
 }
 
-async function* readLines(file: FileHandle): AsyncGenerator<string> {
-  const rl = createInterface({ input: file.createReadStream(), crlfDelay: Number.POSITIVE_INFINITY });
-  try {
-    for await (const line of rl) if (line !== "") yield line;
-  } finally {
-    rl.close();
-  }
+// The count is checked as well as the lines: the bundle's item count and key map come from what is
+// read here, so a catalogue edited, or split somewhere training did not split it, would otherwise
+// ship a bundle whose keys are not the items the towers were trained on.
+async function* readItemIds(file: FileHandle, name: string, count: number): AsyncGenerator<string> {
+  let read = 0;
+  reading: for await (const lines of lineBatches(file.createReadStream()))
+    for (const line of lines) {
+      if (line === "") continue;
+      if (++read > count) break reading;
+      yield line;
+    }
+  if (read !== count)
+    throw new Error(
+      `checkpoint: ${name} holds ${read > count ? "more than" : "only"} ${read > count ? count : read} item ids, where checkpoint.json says ${count}`,
+    );
 }
