@@ -75,6 +75,10 @@ describe("inBatchSoftmaxLoss", () => {
       (2 * (perRow[0] as number) + (perRow[1] as number) + (perRow[2] as number)) / 4,
       5,
     );
+    // The mean is the same at any scale: weights of 1e-30 used to sum below the division's floor
+    // and train on a loss near 0. A batch of weight 0 contributes nothing.
+    expect(loss([2e-30, 1e-30, 1e-30])).toBeCloseTo(loss([2, 1, 1]), 5);
+    expect(loss([0, 0, 0])).toBeCloseTo(0, 9);
   });
 
   it("has no mask when every item in the batch is distinct", () => {

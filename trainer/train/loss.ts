@@ -26,7 +26,12 @@ export function inBatchSoftmaxLoss(x: LossInputs): tf.Scalar {
   const logProbs = tf.logSoftmax(logits);
   const diag = tf.sum(tf.mul(logProbs, tf.eye(n)), 1);
   if (!x.weights) return tf.neg(tf.mean(diag));
-  return tf.neg(tf.div(tf.sum(tf.mul(diag, x.weights)), tf.maximum(tf.sum(x.weights), 1e-12)));
+  // Scaled by the batch's largest weight first: the mean is the same at any scale, and a log
+  // weighed in 1e-30s summed below the floor that keeps a weightless batch from dividing by 0,
+  // so it trained on a loss near 0.
+  const top = tf.max(x.weights);
+  const weights = tf.div(x.weights, tf.where(tf.greater(top, 0), top, tf.onesLike(top)));
+  return tf.neg(tf.div(tf.sum(tf.mul(diag, weights)), tf.maximum(tf.sum(weights), 1e-12)));
 }
 
 /** Masks same-item collisions: row i's own item appearing in another column is not a negative. */
