@@ -188,12 +188,16 @@ export async function checkBundle(
 const TOP_SET_K = 10;
 
 /**
- * Why users sharing one top set would say nothing of a collapse, or undefined when it would: a
- * perfect tower gives every user the whole of a catalogue this small, and a lone user shares with no one.
+ * Why users sharing one top set would say nothing of a collapse, or undefined when it would: in a
+ * catalogue under twice the set's size, a top set holds most of it, and users who agree on which
+ * few items to leave out (the catalogue's niche ones, say) share it by taste, as a perfect tower
+ * gives every user the whole of a catalogue of at most K items; and a lone user shares with no one.
  */
 function collapseUnjudgeable(c: BundleCheck): string | undefined {
   if (!c.retrieval) return undefined;
   if (c.items <= TOP_SET_K) return `every top-${TOP_SET_K} holds the whole catalogue of ${c.items} items`;
+  if (c.items < 2 * TOP_SET_K)
+    return `a top-${TOP_SET_K} holds most of the catalogue of ${c.items} items, so users share one by taste`;
   if (c.retrieval.users === 1) return "one user has no one to share a top-10 with";
   return undefined;
 }
