@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { digestFile, digestFiles, listFiles } from "./files.ts";
+import { digestFile, digestFiles, listFiles, tempSibling, tempWriterAlive } from "./files.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -38,5 +38,17 @@ describe("digests", () => {
     await writeFile(path.join(root, "b", "c", "x"), "");
     await writeFile(path.join(root, "a"), "");
     expect(await listFiles(root)).toEqual(["a", "b/c/x"]);
+  });
+});
+
+describe("tempWriterAlive", () => {
+  it("tells a temporary sibling's running writer, by the PID in its name, from one gone", () => {
+    const target = path.join(dir, "v1.tmp-7-x-y");
+    expect(tempWriterAlive(tempSibling(target))).toBe(true);
+    expect(tempWriterAlive(path.join(dir, `.v1.tmp-${process.ppid}-abc-def`))).toBe(true);
+    // Past Linux's largest PID: no process runs under it, even though the target's name has one.
+    expect(tempWriterAlive(path.join(dir, ".v1.tmp-7-x-y.tmp-4999999-abc-def"))).toBe(false);
+    // A name this writer did not make is left to whoever did.
+    expect(tempWriterAlive(path.join(dir, ".v1.tmp-backup"))).toBe(true);
   });
 });

@@ -166,6 +166,28 @@ export async function tempSiblings(target: string): Promise<string[]> {
   return names.filter((n) => n.startsWith(prefix)).map((n) => path.join(parent, n));
 }
 
+/**
+ * Whether the process that named temporary sibling `temp` may still be writing it: its PID (the
+ * name's first part) is this process's or one running on this machine, or the name has none. A
+ * live writer's directory removed under it would fail its next write with an error that says
+ * nothing of the bundle already in place. A writer on another machine sharing the directory is
+ * not told apart: the bundle's target is a local directory, as the cache's is.
+ */
+const TEMP_SUFFIX = /\.tmp-(\d+)-[0-9a-z]+-[0-9a-z]*$/;
+
+export function tempWriterAlive(temp: string): boolean {
+  const pid = Number(TEMP_SUFFIX.exec(temp)?.[1]);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, run by another user.
+    return (err as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
 /** A fresh temporary sibling of `target` (not created). */
 export function tempSibling(target: string): string {
   const suffix = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

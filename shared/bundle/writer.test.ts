@@ -118,16 +118,21 @@ describe("BundleWriter", () => {
     await w.abort();
   });
 
-  it("removes the temporary siblings writers stopped mid-way left, once its own bundle is in place", async () => {
+  it("removes the temporary siblings writers stopped mid-way left, not a running writer's, once its own bundle is in place", async () => {
     const o = options();
     // As a writer ended by a second signal leaves it: towers and part of the keys.
-    const left = path.join(root, `.${path.basename(o.dir)}.tmp-999999-abc-def`);
+    // Its PID is past Linux's largest, so no process runs under it.
+    const left = path.join(root, `.${path.basename(o.dir)}.tmp-4999999-abc-def`);
     await mkdir(path.join(left, "viewer"), { recursive: true });
     await writeFile(path.join(left, "items.keys"), "a\n");
+    // A writer still running (this test's parent) keeps its directory until it fails by itself.
+    const running = `.${path.basename(o.dir)}.tmp-${process.ppid}-abc-def`;
+    await mkdir(path.join(root, running));
     const w = await BundleWriter.create(o);
     await w.addItems(["a"], unit(1));
     await w.finish({ metrics: {}, params: {} });
-    expect((await readdir(root)).filter((f) => f.startsWith(`.${path.basename(o.dir)}.`))).toEqual([]);
+    expect((await readdir(root)).filter((f) => f.startsWith(`.${path.basename(o.dir)}.`))).toEqual([running]);
+    await rm(path.join(root, running), { recursive: true });
   });
 
   it("refuses HNSW parameters a reader would refuse, before any item is added", async () => {

@@ -20,6 +20,7 @@ import {
   sha256,
   tempSibling,
   tempSiblings,
+  tempWriterAlive,
 } from "./files.ts";
 import { DEFAULT_INDEX_PARAMS, usearchConfig } from "./index-config.ts";
 import {
@@ -300,11 +301,12 @@ export class BundleWriter {
     await rename(this.tempDir, this.finalDir);
     await fsyncPath(path.dirname(this.finalDir));
     this.state = "done";
-    // With this bundle in place no other writer of the target can finish, so its temporary
-    // siblings are litter: writers that a second signal or SIGKILL ended before they could clean
-    // up. Litter left is no reason to fail a bundle already in place.
+    // With this bundle in place no other writer of the target can finish, so the temporary
+    // siblings of writers no longer running are litter: a second signal or SIGKILL ended them
+    // before they could clean up. A running writer's is its own to drop, as it fails with
+    // already_exists. Litter left is no reason to fail a bundle already in place.
     for (const left of await tempSiblings(this.finalDir))
-      await rm(left, { recursive: true, force: true }).catch(() => undefined);
+      if (!tempWriterAlive(left)) await rm(left, { recursive: true, force: true }).catch(() => undefined);
     return { dir: this.finalDir, manifest, digest: sha256(text) };
   }
 
