@@ -29,7 +29,7 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
   sourceDateEpoch();
   await assertBundleTarget(o.out, o.version);
   await initTensorflow();
-  const ckpt = await loadCheckpoint(o.checkpoint);
+  const ckpt = await loadCheckpoint(o.checkpoint, o.model);
   try {
     if (o.itemFeatures && ckpt.meta.itemFeatures.attributes.length === 0) {
       throw new Error(
@@ -50,7 +50,7 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
     const bar = startProgress("exporting items", ckpt.meta.itemCount, "items");
     const result = await exportBundle({
       dir: o.out,
-      model: o.model ?? ckpt.meta.model,
+      model: ckpt.meta.model,
       version: o.version,
       dims: ckpt.meta.dims,
       viewer: { model: ckpt.viewer, features: ckpt.meta.viewerFeatures },

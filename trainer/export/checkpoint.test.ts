@@ -127,6 +127,9 @@ describe("checkpoint", () => {
       expect(err?.message).toMatch(/^checkpoint: .*checkpoint\.json is invalid: /);
       expect(err?.message).toContain(problem);
     }
+    // A name given to the export replaces the stored one, which is then not judged.
+    await writeFile(file, JSON.stringify({ ...good, model: "" }));
+    expect((await loadCheckpoint(dir, "renamed")).meta.model).toBe("renamed");
   });
 
   it("refuses a checkpoint.json whose feature spec disagrees with its towers", async () => {

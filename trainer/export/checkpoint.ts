@@ -107,7 +107,12 @@ export interface LoadedCheckpoint {
   itemIds(): AsyncGenerator<string>;
 }
 
-export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+/**
+ * `model`: the name the export gives the bundle instead of the stored one (`--model`), which then
+ * is neither checked nor used: a checkpoint whose stored name the manifest could not hold is
+ * exported under the name given.
+ */
+export async function loadCheckpoint(dir: string, model?: string): Promise<LoadedCheckpoint> {
   const metaPath = path.join(dir, CHECKPOINT_FILE);
   let meta: unknown;
   let metaText: string;
@@ -117,6 +122,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   } catch (err) {
     throw new Error(`checkpoint: cannot read ${metaPath}: ${(err as Error).message}`);
   }
+  if (model !== undefined && typeof meta === "object" && meta !== null) meta = { ...meta, model };
   if (!validateMeta(meta)) {
     const problems = (validateMeta.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}`);
     throw new Error(`checkpoint: ${metaPath} is invalid: ${[...new Set(problems)].join("; ")}`);
