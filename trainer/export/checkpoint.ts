@@ -184,6 +184,6 @@ async function* readItemIds(file: FileHandle, name: string, count: number): Asyn
     }
   if (read !== count)
     throw new Error(
-      `checkpoint: ${name} holds ${read > count ? "more than" : "only"} ${read > count ? count : read} item ids, where checkpoint.json says ${count}`,
+      `checkpoint: ${name} holds ${read > count ? "more than" : "only"} ${Math.min(read, count)} item ids, where checkpoint.json says ${count}`,
     );
 }
