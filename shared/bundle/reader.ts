@@ -101,8 +101,10 @@ export function indexConfig(manifest: BundleManifest): IndexConfig {
  */
 function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions): Index {
   const file = manifest.index.file;
-  const index = new Index(indexConfig(manifest));
+  let index: Index;
   try {
+    // Inside: usearch's own refusals of the manifest's parameters are the bundle's fault too.
+    index = new Index(indexConfig(manifest));
     if (options.view ?? true) index.view(path.join(dir, file));
     else index.load(path.join(dir, file));
   } catch (err) {

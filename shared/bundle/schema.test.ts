@@ -29,5 +29,9 @@ describe("manifest schema", () => {
     const problems = manifestProblems({ index: { ...index, expansionSearch: 2 ** 32 } });
     expect(problems).toContain("/index/connectivity must be <= 1024");
     expect(problems).toContain("/index/expansionSearch must be <= 65536");
+    // usearch refuses it as the index opens, with a plain TypeError the gate could not judge by.
+    expect(manifestProblems({ index: { ...index, connectivity: 1 } })).toContain(
+      "/index/connectivity must be >= 2",
+    );
   });
 });

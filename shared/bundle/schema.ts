@@ -88,7 +88,8 @@ export const manifestSchema = {
       properties: {
         file: relativePath,
         quantization: { enum: ["f32", "f16", "bf16", "i8"] },
-        connectivity: { ...positiveInt, maximum: MAX_CONNECTIVITY },
+        // usearch refuses to build or open a graph of fewer links per node.
+        connectivity: { type: "integer", minimum: 2, maximum: MAX_CONNECTIVITY },
         expansionAdd: { ...positiveInt, maximum: MAX_EXPANSION },
         expansionSearch: { ...positiveInt, maximum: MAX_EXPANSION },
       },
