@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -42,13 +44,30 @@ describe("digests", () => {
 });
 
 describe("tempWriterAlive", () => {
-  it("tells a temporary sibling's running writer, by the PID in its name, from one gone", () => {
-    const target = path.join(dir, "v1.tmp-7-x-y");
-    expect(tempWriterAlive(tempSibling(target))).toBe(true);
-    expect(tempWriterAlive(path.join(dir, `.v1.tmp-${process.ppid}-abc-def`))).toBe(true);
-    // Past Linux's largest PID: no process runs under it, even though the target's name has one.
-    expect(tempWriterAlive(path.join(dir, ".v1.tmp-7-x-y.tmp-4999999-abc-def"))).toBe(false);
+  const named = (pid: number, at: number) => path.join(dir, `.v1.tmp-${pid}-${at.toString(36)}-abc`);
+
+  it("tells a temporary sibling's running writer from one gone, by the PID and the time in its name", async () => {
+    expect(await tempWriterAlive(tempSibling(path.join(dir, "v1.tmp-7-x-y")))).toBe(true);
+    // This test's parent started before now: it may be writing one named now.
+    expect(await tempWriterAlive(named(process.ppid, Date.now()))).toBe(true);
+    // Past Linux's largest PID: no process runs under it.
+    expect(await tempWriterAlive(named(4999999, Date.now()))).toBe(false);
     // A name this writer did not make is left to whoever did.
-    expect(tempWriterAlive(path.join(dir, ".v1.tmp-backup"))).toBe(true);
+    expect(await tempWriterAlive(path.join(dir, ".v1.tmp-backup"))).toBe(true);
+  });
+
+  it("tells a PID that came round again from the writer that had it", async () => {
+    // Named by an earlier process under this one's PID (a container's PID 1, run after run).
+    expect(await tempWriterAlive(named(process.pid, Date.now() - 60_000))).toBe(false);
+    // Named a minute before the process now holding that PID started.
+    const other = spawn("sleep", ["30"]);
+    try {
+      await once(other, "spawn");
+      const pid = other.pid as number;
+      expect(await tempWriterAlive(named(pid, Date.now() - 60_000))).toBe(false);
+      expect(await tempWriterAlive(named(pid, Date.now()))).toBe(true);
+    } finally {
+      other.kill();
+    }
   });
 });

@@ -2,7 +2,7 @@
 // digests, durable writes, temporary siblings and the error type every bundle failure is reported with.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, readdir, stat } from "node:fs/promises";
+import { open, readdir, readFile, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -166,30 +166,58 @@ export async function tempSiblings(target: string): Promise<string[]> {
   return names.filter((n) => n.startsWith(prefix)).map((n) => path.join(parent, n));
 }
 
-/**
- * Whether the process that named temporary sibling `temp` may still be writing it: its PID (the
- * name's first part) is this process's or one running on this machine, or the name has none. A
- * live writer's directory removed under it would fail its next write with an error that says
- * nothing of the bundle already in place. A writer on another machine sharing the directory is
- * not told apart: the bundle's target is a local directory, as the cache's is.
- */
-const TEMP_SUFFIX = /\.tmp-(\d+)-[0-9a-z]+-[0-9a-z]*$/;
+const TEMP_SUFFIX = /\.tmp-(\d+)-([0-9a-z]+)-[0-9a-z]*$/;
+// The temporary siblings this process named. One under this process's PID that it did not name is
+// an earlier process's that had the same PID, as a container's PID 1 has on every run.
+const named = new Set<string>();
+// Between the wall clock a name was stamped with and the one a process start is read from.
+const CLOCK_SLACK_MS = 5_000;
 
-export function tempWriterAlive(temp: string): boolean {
-  const pid = Number(TEMP_SUFFIX.exec(temp)?.[1]);
-  if (!Number.isSafeInteger(pid) || pid <= 0) return true;
-  if (pid === process.pid) return true;
+/**
+ * Whether the process that named temporary sibling `temp` may still be writing it: this process
+ * named it, or a process runs under the PID in its name and started before the time in it (a PID
+ * comes round again, and the process holding it now may be any other); true for a name no writer
+ * here makes. A live writer's directory removed under it would fail its next write with an error
+ * that says nothing of the bundle already in place. A writer on another machine, or in another
+ * container's PID namespace, sharing the directory is not told apart.
+ */
+export async function tempWriterAlive(temp: string): Promise<boolean> {
+  const match = TEMP_SUFFIX.exec(temp);
+  if (!match) return true;
+  const pid = Number(match[1]);
+  if (pid === process.pid) return named.has(path.resolve(temp));
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: alive, run by another user.
-    return (err as NodeJS.ErrnoException).code !== "ESRCH";
+    if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
+  }
+  const started = await processStartMs(pid);
+  return started === undefined || started <= Number.parseInt(match[2] as string, 36) + CLOCK_SLACK_MS;
+}
+
+/** When process `pid` started, from Linux's /proc; undefined where that cannot be read. */
+async function processStartMs(pid: number): Promise<number | undefined> {
+  try {
+    const [stat, system] = await Promise.all([
+      readFile(`/proc/${pid}/stat`, "utf8"),
+      readFile("/proc/stat", "utf8"),
+    ]);
+    // Field 22, counted after the command name, which may hold spaces but ends at the last ")".
+    const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(system)?.[1]);
+    // /proc counts in USER_HZ, 100 on every Linux architecture.
+    const ms = bootSeconds * 1000 + ticks * 10;
+    return Number.isFinite(ms) ? ms : undefined;
+  } catch {
+    return undefined;
   }
 }
 
 /** A fresh temporary sibling of `target` (not created). */
 export function tempSibling(target: string): string {
   const suffix = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  return path.join(path.dirname(target), `${tempPrefix(target)}${suffix}`);
+  const temp = path.join(path.dirname(target), `${tempPrefix(target)}${suffix}`);
+  named.add(path.resolve(temp));
+  return temp;
 }

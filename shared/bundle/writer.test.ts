@@ -122,11 +122,17 @@ describe("BundleWriter", () => {
     const o = options();
     // As a writer ended by a second signal leaves it: towers and part of the keys.
     // Its PID is past Linux's largest, so no process runs under it.
-    const left = path.join(root, `.${path.basename(o.dir)}.tmp-4999999-abc-def`);
+    const left = path.join(root, `.${path.basename(o.dir)}.tmp-4999999-${Date.now().toString(36)}-def`);
+    // This process's PID, named by an earlier process that had it.
+    const earlier = path.join(
+      root,
+      `.${path.basename(o.dir)}.tmp-${process.pid}-${(Date.now() - 60_000).toString(36)}-x`,
+    );
+    await mkdir(earlier);
     await mkdir(path.join(left, "viewer"), { recursive: true });
     await writeFile(path.join(left, "items.keys"), "a\n");
     // A writer still running (this test's parent) keeps its directory until it fails by itself.
-    const running = `.${path.basename(o.dir)}.tmp-${process.ppid}-abc-def`;
+    const running = `.${path.basename(o.dir)}.tmp-${process.ppid}-${Date.now().toString(36)}-def`;
     await mkdir(path.join(root, running));
     const w = await BundleWriter.create(o);
     await w.addItems(["a"], unit(1));

@@ -306,7 +306,8 @@ export class BundleWriter {
     // before they could clean up. A running writer's is its own to drop, as it fails with
     // already_exists. Litter left is no reason to fail a bundle already in place.
     for (const left of await tempSiblings(this.finalDir))
-      if (!tempWriterAlive(left)) await rm(left, { recursive: true, force: true }).catch(() => undefined);
+      if (!(await tempWriterAlive(left)))
+        await rm(left, { recursive: true, force: true }).catch(() => undefined);
     return { dir: this.finalDir, manifest, digest: sha256(text) };
   }
 
