@@ -32,6 +32,8 @@ describe("lineBatches", () => {
     expect(await linesOf("a\r\r", "\nb")).toEqual(["a", "", "b"]);
     expect(await linesOf("a\r")).toEqual(["a"]);
     expect(await linesOf("lo", "ng", "\nx")).toEqual(["long", "x"]);
+    expect(await linesOf("a\r", "", "\n", "\nb")).toEqual(["a", "", "b"]);
+    expect(await linesOf("x".repeat(5), "y".repeat(5), "z\r\nw")).toEqual(["xxxxxyyyyyz", "w"]);
     const euro = Buffer.from("€\n");
     expect(await linesOf(euro.subarray(0, 1), euro.subarray(1))).toEqual(["€"]);
   });

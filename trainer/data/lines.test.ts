@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -176,6 +176,24 @@ describe("openLines", () => {
     const path = join(dir, "fffd.csv");
     await writeFile(path, "\ufffd,x,1\n");
     expect((await readAll(path)).lines).toEqual(["\ufffd,x,1"]);
+  });
+
+  it("names the line of a late fault in a log rotated away while it was read", async () => {
+    // The line is found by reading the file again: by its path, that was gone (an unhandled
+    // ENOENT killed the process) or another file by then.
+    const rows = Buffer.concat([
+      Buffer.from(`user,item,ts\n${"u1,i1,1\n".repeat(300_000)}`),
+      Buffer.from([0xff, 0x0a]),
+    ]);
+    for (const name of ["rotated.csv", "rotated.csv.gz"]) {
+      const path = join(dir, name);
+      await writeFile(path, name.endsWith(".gz") ? gzipSync(rows) : rows);
+      const source = await openLines(path);
+      const read = (async () => {
+        for await (const _ of source.batches) await rm(path, { force: true });
+      })();
+      await expect(read.finally(() => source.close())).rejects.toThrow(`${path}:300002: not UTF-8 text`);
+    }
   });
 
   it("refuses NUL bytes, which no text log holds, naming a tar archive or UTF-16 when it is one", async () => {

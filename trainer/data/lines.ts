@@ -1,7 +1,6 @@
 // The lines of a log or feature table, gzip or not. Engagement logs are usually shipped compressed,
 // and asking users to unpack a multi-GB file first would defeat the streaming reader.
-import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { type Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { DataError } from "./errors.ts";
@@ -75,13 +74,22 @@ export async function encodingOf(path: string): Promise<{ encoding: "gzip" | "te
   }
 }
 
+/** A log being read, by the handle that reads it. */
+interface OpenFile {
+  path: string;
+  gzip: boolean;
+  fh: FileHandle;
+}
+
 export async function openLines(path: string): Promise<LineSource> {
   const { encoding, size } = await encodingOf(path);
   const gzip = encoding === "gzip";
-  const file = createReadStream(path);
+  const fh = await open(path, "r");
+  // Read by position, as a line-number lookup reads the same handle from its start meanwhile.
+  const file = fh.createReadStream({ start: 0, autoClose: false });
   const text = withoutBom();
   // Before the byte-order mark goes, so that its offsets are the file's own when it counts lines.
-  const checked = checkedText(path, gzip);
+  const checked = checkedText({ path, gzip, fh });
   file.on("error", (err) => text.destroy(err));
   checked.on("error", (err) => text.destroy(err));
   const gunzip = gzip ? createGunzip() : undefined;
@@ -109,6 +117,8 @@ export async function openLines(path: string): Promise<LineSource> {
     // kills the process. `text` goes first, so the handlers above have nothing left to pass it to.
     close: () => {
       for (const stage of [text, checked, gunzip, file]) stage?.destroy();
+      // After any read on it, a lookup's included, has settled.
+      fh.close().catch(() => undefined);
     },
   };
 }
@@ -135,7 +145,8 @@ const CR = 0x0d;
  * row: a file in another encoding has many such rows, and a bad-row budget would quietly drop every
  * non-ASCII id.
  */
-function checkedText(path: string, gzip: boolean): Transform {
+function checkedText(source: OpenFile): Transform {
+  const { gzip } = source;
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let passed = 0;
   // Where the line the chunks so far leave open starts.
@@ -162,8 +173,7 @@ function checkedText(path: string, gzip: boolean): Transform {
       const first = lf === -1 || cr === -1 ? Math.max(lf, cr) : Math.min(lf, cr);
       if (passed + (first === -1 ? chunk.length : first) - lineStart > MAX_LINE_BYTES) {
         return failLine(
-          path,
-          gzip,
+          source,
           lineStart,
           `a line longer than ${MAX_LINE_BYTES / 2 ** 20} MiB: not one row per line (a JSON array rather than JSONL?)`,
           done,
@@ -176,7 +186,7 @@ function checkedText(path: string, gzip: boolean): Transform {
         // Relative to this chunk; negative when the bad sequence began in the carried bytes.
         const at = firstNonUtf8(Buffer.concat([carried, chunk])) - carried.length;
         const byte = (at < 0 ? carried.at(at) : chunk[at]) as number;
-        return failLine(path, gzip, lineAt(chunk, at), notUtf8(passed + at, byte), done);
+        return failLine(source, lineAt(chunk, at), notUtf8(passed + at, byte), done);
       }
       // NUL is UTF-8, but no log holds one: read on, a tar archive's header would be glued onto its
       // first row's id and its padding read as bad rows, and UTF-16 text read as ids of NULs.
@@ -188,8 +198,7 @@ function checkedText(path: string, gzip: boolean): Transform {
             ? `UTF-16 text: ${convert()}`
             : "binary data, not text";
         return failLine(
-          path,
-          gzip,
+          source,
           lineAt(chunk, nul),
           `a NUL byte (at offset ${passed + nul}${of}): ${what}`,
           done,
@@ -205,7 +214,7 @@ function checkedText(path: string, gzip: boolean): Transform {
         decoder.decode();
         done();
       } catch {
-        failLine(path, gzip, lineStart, notUtf8(passed - carried.length, carried[0] as number, true), done);
+        failLine(source, lineStart, notUtf8(passed - carried.length, carried[0] as number, true), done);
       }
     },
   });
@@ -255,24 +264,25 @@ function firstNonUtf8(bytes: Buffer): number {
 }
 
 /** Ends a stream check with `message` at the line that starts at byte `lineStart` of the text. */
-function failLine(
-  path: string,
-  gzip: boolean,
-  lineStart: number,
-  message: string,
-  done: (err: Error) => void,
-): void {
-  lineNumberAt(path, gzip, lineStart).then(
-    (line) => done(new DataError(path, line, undefined, message)),
+function failLine(source: OpenFile, lineStart: number, message: string, done: (err: Error) => void): void {
+  lineNumberAt(source, lineStart).then(
+    (line) => done(new DataError(source.path, line, undefined, message)),
     done,
   );
 }
 
 // Counting lines as they pass would cost a step per line on every read; only a file that breaks
-// the cap needs its line number, so that one is read again, split as the reader splits it, up to the line.
-async function lineNumberAt(path: string, gzip: boolean, offset: number): Promise<number> {
-  const file = createReadStream(path);
-  const text: Readable = gzip ? file.pipe(createGunzip()) : file;
+// the cap needs its line number, so that one is read again, split as the reader splits it, up to
+// the line. Through the handle being read, not the path: a log rotated away meanwhile is gone
+// there, or another file.
+async function lineNumberAt({ fh, gzip }: OpenFile, offset: number): Promise<number> {
+  const file = fh.createReadStream({ start: 0, autoClose: false });
+  const gunzip = gzip ? createGunzip() : undefined;
+  if (gunzip) {
+    file.on("error", (err) => gunzip.destroy(err));
+    file.pipe(gunzip);
+  }
+  const text: Readable = gunzip ?? file;
   async function* head() {
     let seen = 0;
     for await (const chunk of text as AsyncIterable<Buffer>) {
@@ -286,6 +296,7 @@ async function lineNumberAt(path: string, gzip: boolean, offset: number): Promis
     for await (const lines of lineBatches(head())) line += lines.length;
   } finally {
     file.destroy();
+    gunzip?.destroy();
   }
   return line;
 }
