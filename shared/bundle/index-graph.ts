@@ -18,6 +18,7 @@ import {
   indexHeaderProblem,
   readIndexHeader,
 } from "./index-header.ts";
+import { nonFiniteRowProblem } from "./index-vectors.ts";
 
 const GRAPH_HEAD_BYTES = 40;
 const NODE_HEAD_BYTES = 10;
@@ -31,8 +32,8 @@ const damaged = (message: string): IndexProblem => ({
 
 /**
  * What in `file` disagrees with the manifest's `expected`, would make a search read outside the
- * file, or is a node key that is not one of the key map's 0..count-1 (each once); undefined when
- * there is none of these.
+ * file, is a node key that is not one of the key map's 0..count-1 (each once), or is a vector
+ * value no search can rank by (index-vectors.ts); undefined when there is none of these.
  */
 export async function indexFileProblem(
   file: string,
@@ -139,7 +140,7 @@ export async function indexFileProblem(
       if (p === 0) return damaged(`node ${node} runs past the end of the file`);
       at += p;
     }
-    return endsAt(at);
+    return endsAt(at) ?? (await nonFiniteRowProblem(fh, header, expected.quantization));
   } finally {
     await fh.close();
   }

@@ -365,6 +365,17 @@ describe("openBundle refuses a damaged bundle", () => {
     );
   });
 
+  it("an index with a NaN in a vector row, even with matching digests", async () => {
+    // usearch ranked by it: other items' searches lost valid results to the broken ordering.
+    const dir = await copy();
+    const file = path.join(dir, "index.usearch");
+    const bytes = await readFile(file);
+    bytes.writeUInt16LE(0x7e00, 8 + 7 * bytes.readUInt32LE(4) + 2);
+    await writeFile(file, bytes);
+    await rehash(dir);
+    await refused(dir, "index_unreadable", /^index\.usearch: its vector row 7 holds NaN or Inf/);
+  });
+
   it("a manifest whose metric or quantization its index was not built with", async () => {
     const dir = await copy();
     await editManifest(dir, (m) => {
