@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BundleError } from "../../shared/bundle/files.ts";
-import { type BundleCheck, judge, refusedCandidate, sharedTopSet, verdictLine } from "./gate.ts";
+import { type BundleCheck, judge, refusedCandidate, sharedTopSet, topSetSize, verdictLine } from "./gate.ts";
 import type { PairedComparison } from "./paired.ts";
 import { DEFAULT_THRESHOLDS } from "./thresholds.ts";
 
@@ -43,7 +43,7 @@ describe("judge", () => {
     }
   });
 
-  it("does not call a catalogue of under 20 items, or a lone user, collapsed, and says it did not check", () => {
+  it("does not call a catalogue of at most 10 items, or a lone user, collapsed, and says it did not check", () => {
     const small = judge(check(1, { items: 8, identicalTop10: 1 }), undefined, DEFAULT_THRESHOLDS);
     expect(small).toMatchObject({
       pass: true,
@@ -56,13 +56,12 @@ describe("judge", () => {
       warnings: ["collapse not checked: one user has no one to share a top-10 with"],
     });
     // Eleven items leave each top-10 one item out, and most users agree on which: a perfect tower
-    // was refused as collapsed. From twice the set's size on, sharing one is checked.
-    expect(judge(check(1, { items: 11, identicalTop10: 1 }), undefined, DEFAULT_THRESHOLDS)).toMatchObject({
-      pass: true,
-      warnings: [
-        "collapse not checked: a top-10 holds most of the catalogue of 11 items, so users share one by taste",
-      ],
-    });
+    // was refused as collapsed. Under 20 items, users are compared by top sets of half the catalogue.
+    const eleven = judge(check(1, { items: 11, identicalTop10: 1 }), undefined, DEFAULT_THRESHOLDS);
+    expect(eleven.reasons).toEqual(["collapsed: 100.0% of users get the same top-5 (max 50%)"]);
+    expect(topSetSize(11)).toBe(5);
+    expect(topSetSize(19)).toBe(9);
+    expect(topSetSize(20)).toBe(10);
     expect(judge(check(1, { items: 20, identicalTop10: 1 }), undefined, DEFAULT_THRESHOLDS).pass).toBe(false);
   });
 

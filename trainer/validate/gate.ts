@@ -21,7 +21,7 @@ export interface BundleCheck {
   retrieval?: RetrievalMetrics;
   /** Share of held-out target items present in the bundle's catalogue. */
   coverage: number;
-  /** Share of users whose top-10, as a set, is the most common one. */
+  /** Share of users whose top set (topSetSize: 10, fewer under 20 items) is the most common one. */
   identicalTop10: number;
   nonFiniteViewers: number;
   worstNormError: number;
@@ -176,7 +176,10 @@ export async function checkBundle(
       ...base,
       retrieval,
       coverage,
-      identicalTop10: sharedTopSet(await retriever(queries, keep.length, TOP_SET_K), keep.length),
+      identicalTop10: sharedTopSet(
+        await retriever(queries, keep.length, topSetSize(base.items)),
+        keep.length,
+      ),
       nonFiniteViewers: nonFinite,
       worstNormError: worst,
     },
@@ -184,20 +187,25 @@ export async function checkBundle(
   };
 }
 
-/** The top set the collapse check compares users by. */
+/** The top set the collapse check compares users by, in a catalogue of at least twice its size. */
 const TOP_SET_K = 10;
 
 /**
- * Why users sharing one top set would say nothing of a collapse, or undefined when it would: in a
- * catalogue under twice the set's size, a top set holds most of it, and users who agree on which
- * few items to leave out (the catalogue's niche ones, say) share it by taste, as a perfect tower
- * gives every user the whole of a catalogue of at most K items; and a lone user shares with no one.
+ * The size of the top sets users are compared by: 10, or half a catalogue under 20 items, where a
+ * top-10 holds most of it and users agreeing on which few items to leave out (its niche ones, say)
+ * would share one by taste. Half leaves as many sets to choose from as the catalogue allows.
+ */
+export function topSetSize(items: number): number {
+  return items < 2 * TOP_SET_K ? Math.floor(items / 2) : TOP_SET_K;
+}
+
+/**
+ * Why users sharing one top set would say nothing of a collapse, or undefined when it would: a
+ * perfect tower gives every user the whole of a catalogue this small, and a lone user shares with no one.
  */
 function collapseUnjudgeable(c: BundleCheck): string | undefined {
   if (!c.retrieval) return undefined;
   if (c.items <= TOP_SET_K) return `every top-${TOP_SET_K} holds the whole catalogue of ${c.items} items`;
-  if (c.items < 2 * TOP_SET_K)
-    return `a top-${TOP_SET_K} holds most of the catalogue of ${c.items} items, so users share one by taste`;
   if (c.retrieval.users === 1) return "one user has no one to share a top-10 with";
   return undefined;
 }
@@ -248,7 +256,7 @@ export function judge(
   if (unjudgeable) warnings.push(`collapse not checked: ${unjudgeable}`);
   else if (candidate.identicalTop10 > t.maxIdenticalTop10) {
     reasons.push(
-      `collapsed: ${(candidate.identicalTop10 * 100).toFixed(1)}% of users get the same top-10 (max ${t.maxIdenticalTop10 * 100}%)`,
+      `collapsed: ${(candidate.identicalTop10 * 100).toFixed(1)}% of users get the same top-${topSetSize(candidate.items)} (max ${t.maxIdenticalTop10 * 100}%)`,
     );
   }
   const c = value(candidate);
