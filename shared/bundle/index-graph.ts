@@ -42,11 +42,14 @@ export async function indexFileProblem(
   const fh = await open(file, "r");
   try {
     const fileBytes = (await fh.stat()).size;
-    const read = async (at: number, bytes: number): Promise<Buffer | undefined> => {
+    // The node chunks reuse one buffer: a fresh 8 MB one each left ~100 MB for the collector at 1M items.
+    let scratch = Buffer.allocUnsafe(0);
+    const read = async (at: number, bytes: number, reuse = false): Promise<Buffer | undefined> => {
       if (at + bytes > fileBytes) return undefined;
-      const buf = Buffer.alloc(bytes);
-      await fh.read(buf, 0, bytes, at);
-      return buf;
+      if (reuse && scratch.length < bytes) scratch = Buffer.allocUnsafe(bytes);
+      const buf = reuse ? scratch.subarray(0, bytes) : Buffer.alloc(bytes);
+      // Short only when the file shrank under the check: what was not read is not vouched for.
+      return (await fh.read(buf, 0, bytes, at)).bytesRead === bytes ? buf : undefined;
     };
     const header = await readIndexHeader(fh, fileBytes);
     if (!header)
@@ -92,7 +95,7 @@ export async function indexFileProblem(
     let node = 0;
     while (node < size) {
       const want = Math.max(CHUNK_BYTES, nodeBytes(levels[node] as number));
-      const chunk = await read(at, Math.min(want, fileBytes - at));
+      const chunk = await read(at, Math.min(want, fileBytes - at), true);
       if (!chunk) return damaged(`node ${node} runs past the end of the file`);
       const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       let p = 0;
