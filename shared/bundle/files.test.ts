@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digestFile, digestFiles, listFiles, tempSibling, tempWriterAlive } from "./files.ts";
 
@@ -44,7 +45,8 @@ describe("digests", () => {
 });
 
 describe("tempWriterAlive", () => {
-  const named = (pid: number, at: number) => path.join(dir, `.v1.tmp-${pid}-${at.toString(36)}-abc`);
+  const named = (pid: number, at: number) =>
+    path.join(dir, `.v1.tmp-${pid}-${Math.round(at).toString(36)}-abc`);
 
   it("tells a temporary sibling's running writer from one gone, by the PID and the time in its name", async () => {
     expect(await tempWriterAlive(tempSibling(path.join(dir, "v1.tmp-7-x-y")))).toBe(true);
@@ -58,7 +60,9 @@ describe("tempWriterAlive", () => {
 
   it("tells a PID that came round again from the writer that had it", async () => {
     // Named by an earlier process under this one's PID (a container's PID 1, run after run).
-    expect(await tempWriterAlive(named(process.pid, Date.now() - 60_000))).toBe(false);
+    expect(await tempWriterAlive(named(process.pid, Date.now() - process.uptime() * 1000 - 60_000))).toBe(
+      false,
+    );
     // Named a minute before the process now holding that PID started.
     const other = spawn("sleep", ["30"]);
     try {
@@ -68,6 +72,22 @@ describe("tempWriterAlive", () => {
       expect(await tempWriterAlive(named(pid, Date.now()))).toBe(true);
     } finally {
       other.kill();
+    }
+  });
+
+  it("takes a writer killed but not yet reaped (a zombie) for gone", async () => {
+    // sh starts a short sleep, then becomes a long one that never waits for it.
+    const parent = spawn("sh", ["-c", "sleep 0.1 & exec sleep 30"]);
+    try {
+      await once(parent, "spawn");
+      await sleep(400);
+      const [zombie] = (await readFile(`/proc/${parent.pid}/task/${parent.pid}/children`, "utf8"))
+        .trim()
+        .split(/\s+/)
+        .map(Number);
+      expect(await tempWriterAlive(named(zombie as number, Date.now()))).toBe(false);
+    } finally {
+      parent.kill();
     }
   });
 });

@@ -185,30 +185,35 @@ export async function tempWriterAlive(temp: string): Promise<boolean> {
   const match = TEMP_SUFFIX.exec(temp);
   if (!match) return true;
   const pid = Number(match[1]);
-  if (pid === process.pid) return named.has(path.resolve(temp));
+  // Not named here, this process's PID is judged as any other's: by when this process started.
+  if (pid === process.pid && named.has(path.resolve(temp))) return true;
   try {
     process.kill(pid, 0);
   } catch (err) {
     // EPERM: alive, run by another user.
     if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
   }
-  const started = await processStartMs(pid);
-  return started === undefined || started <= Number.parseInt(match[2] as string, 36) + CLOCK_SLACK_MS;
+  const found = await processOf(pid);
+  if (found === undefined) return true;
+  // A zombie answers kill() but writes nothing more.
+  if (found.state === "Z" || found.state === "X") return false;
+  return found.startedMs <= Number.parseInt(match[2] as string, 36) + CLOCK_SLACK_MS;
 }
 
-/** When process `pid` started, from Linux's /proc; undefined where that cannot be read. */
-async function processStartMs(pid: number): Promise<number | undefined> {
+/** Process `pid`'s state letter and start, from Linux's /proc; undefined where that cannot be read. */
+async function processOf(pid: number): Promise<{ state: string; startedMs: number } | undefined> {
   try {
     const [stat, system] = await Promise.all([
       readFile(`/proc/${pid}/stat`, "utf8"),
       readFile("/proc/stat", "utf8"),
     ]);
-    // Field 22, counted after the command name, which may hold spaces but ends at the last ")".
-    const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    // Fields from the third on, after the command name, which may hold spaces but ends at the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[19]);
     const bootSeconds = Number(/^btime (\d+)$/m.exec(system)?.[1]);
     // /proc counts in USER_HZ, 100 on every Linux architecture.
-    const ms = bootSeconds * 1000 + ticks * 10;
-    return Number.isFinite(ms) ? ms : undefined;
+    const startedMs = bootSeconds * 1000 + ticks * 10;
+    return Number.isFinite(startedMs) ? { state: fields[0] as string, startedMs } : undefined;
   } catch {
     return undefined;
   }

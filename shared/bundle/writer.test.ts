@@ -126,7 +126,7 @@ describe("BundleWriter", () => {
     // This process's PID, named by an earlier process that had it.
     const earlier = path.join(
       root,
-      `.${path.basename(o.dir)}.tmp-${process.pid}-${(Date.now() - 60_000).toString(36)}-x`,
+      `.${path.basename(o.dir)}.tmp-${process.pid}-${Math.round(Date.now() - process.uptime() * 1000 - 60_000).toString(36)}-x`,
     );
     await mkdir(earlier);
     await mkdir(path.join(left, "viewer"), { recursive: true });
