@@ -1,7 +1,7 @@
 // The lines of a log or feature table, gzip or not. Engagement logs are usually shipped compressed,
 // and asking users to unpack a multi-GB file first would defeat the streaming reader.
 import { type FileHandle, open } from "node:fs/promises";
-import { type Readable, Transform } from "node:stream";
+import { pipeline, type Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { DataError } from "./errors.ts";
 import { lineBatches } from "./line-split.ts";
@@ -278,10 +278,8 @@ function failLine(source: OpenFile, lineStart: number, message: string, done: (e
 async function lineNumberAt({ fh, gzip }: OpenFile, offset: number): Promise<number> {
   const file = fh.createReadStream({ start: 0, autoClose: false });
   const gunzip = gzip ? createGunzip() : undefined;
-  if (gunzip) {
-    file.on("error", (err) => gunzip.destroy(err));
-    file.pipe(gunzip);
-  }
+  // pipeline, not pipe: a read stopped by close() must end gunzip too, or the lookup never settles.
+  if (gunzip) pipeline(file, gunzip, () => undefined);
   const text: Readable = gunzip ?? file;
   async function* head() {
     let seen = 0;
