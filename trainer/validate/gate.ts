@@ -200,6 +200,15 @@ export function topSetSize(items: number): number {
 }
 
 /**
+ * The largest share of users one top set may have: the threshold, or under 20 items at least this,
+ * since a taste most users share fills half so small a catalogue (a healthy tower of 12 items, 70%
+ * of its users for one genre of 6, gave 70% one top-6), while a collapsed one gives everyone it.
+ */
+const SMALL_CATALOGUE_SHARE = 0.95;
+const sharedTopSetLimit = (items: number, threshold: number) =>
+  items < 2 * TOP_SET_K ? Math.max(threshold, SMALL_CATALOGUE_SHARE) : threshold;
+
+/**
  * Why users sharing one top set would say nothing of a collapse, or undefined when it would: a
  * perfect tower gives every user the whole of a catalogue this small, and a lone user shares with no one.
  */
@@ -254,10 +263,12 @@ export function judge(
   }
   const unjudgeable = collapseUnjudgeable(candidate);
   if (unjudgeable) warnings.push(`collapse not checked: ${unjudgeable}`);
-  else if (candidate.identicalTop10 > t.maxIdenticalTop10) {
-    reasons.push(
-      `collapsed: ${(candidate.identicalTop10 * 100).toFixed(1)}% of users get the same top-${topSetSize(candidate.items)} (max ${t.maxIdenticalTop10 * 100}%)`,
-    );
+  else {
+    const limit = sharedTopSetLimit(candidate.items, t.maxIdenticalTop10);
+    if (candidate.identicalTop10 > limit)
+      reasons.push(
+        `collapsed: ${(candidate.identicalTop10 * 100).toFixed(1)}% of users get the same top-${topSetSize(candidate.items)} (max ${limit * 100}%)`,
+      );
   }
   const c = value(candidate);
   if (c === undefined) {
