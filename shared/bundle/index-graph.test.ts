@@ -7,6 +7,7 @@ import { Index, MetricKind, ScalarKind } from "usearch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { indexFileProblem } from "./index-graph.ts";
 import type { IndexExpectation, IndexProblem } from "./index-header.ts";
+import { unitRows } from "./testing.ts";
 
 const SIZE = 300;
 const DIMS = 4;
@@ -26,11 +27,7 @@ beforeAll(async () => {
     multi: false,
   });
   const keys = BigUint64Array.from({ length: SIZE }, (_, i) => BigInt(i));
-  index.add(
-    keys,
-    Float32Array.from({ length: SIZE * DIMS }, (_, i) => Math.sin(i)),
-    1,
-  );
+  index.add(keys, unitRows(SIZE, DIMS), 1);
   const file = path.join(dir, "good.usearch");
   index.save(file);
   good = await readFile(file);

@@ -18,7 +18,7 @@ import {
   indexHeaderProblem,
   readIndexHeader,
 } from "./index-header.ts";
-import { nonFiniteRowProblem } from "./index-vectors.ts";
+import { nonUnitRowProblem } from "./index-vectors.ts";
 
 const GRAPH_HEAD_BYTES = 40;
 const NODE_HEAD_BYTES = 10;
@@ -33,7 +33,7 @@ const damaged = (message: string): IndexProblem => ({
 /**
  * What in `file` disagrees with the manifest's `expected`, would make a search read outside the
  * file, is a node key that is not one of the key map's 0..count-1 (each once), or is a vector
- * value no search can rank by (index-vectors.ts); undefined when there is none of these.
+ * row that is not a unit vector (index-vectors.ts); undefined when there is none of these.
  */
 export async function indexFileProblem(
   file: string,
@@ -143,7 +143,7 @@ export async function indexFileProblem(
       if (p === 0) return damaged(`node ${node} runs past the end of the file`);
       at += p;
     }
-    return endsAt(at) ?? (await nonFiniteRowProblem(fh, header, expected.quantization));
+    return endsAt(at) ?? (await nonUnitRowProblem(fh, header, expected.quantization));
   } finally {
     await fh.close();
   }

@@ -1,13 +1,15 @@
-// Vector rows holding NaN or Inf, found in the file usearch saved before usearch opens it.
-import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+// Vector rows that are not the unit vectors towers emit (NaN, Inf, huge or zero), found in the file
+// usearch saved before usearch opens it.
+import { mkdtemp, open, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Index } from "usearch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { usearchConfig } from "./index-config.ts";
 import { readIndexHeader } from "./index-header.ts";
-import { nonFiniteRowProblem } from "./index-vectors.ts";
+import { nonUnitRowProblem } from "./index-vectors.ts";
 import type { Quantization } from "./manifest.ts";
+import { unitRows } from "./testing.ts";
 
 const ROWS = 5;
 const DIMS = 8;
@@ -29,7 +31,7 @@ async function saved(quantization: Quantization): Promise<Buffer> {
   );
   index.add(
     BigUint64Array.from({ length: ROWS }, (_, i) => BigInt(i)),
-    Float32Array.from({ length: ROWS * DIMS }, (_, i) => Math.sin(i + 1)),
+    unitRows(ROWS, DIMS),
   );
   const file = path.join(dir, `${quantization}.usearch`);
   index.save(file);
@@ -43,42 +45,70 @@ async function problemOf(bytes: Buffer, quantization: Quantization) {
   try {
     const header = await readIndexHeader(fh, bytes.length);
     if (!header) throw new Error("no header");
-    return await nonFiniteRowProblem(fh, header, quantization);
+    return await nonUnitRowProblem(fh, header, quantization);
   } finally {
     await fh.close();
   }
 }
 
-describe("nonFiniteRowProblem", () => {
+describe("nonUnitRowProblem", () => {
+  // Per scalar: its size, then NaN, +Inf and its largest finite value as stored.
   it.each([
-    ["f32", 4, 0x7fc00000, 0x7f800000],
-    ["f16", 2, 0x7e00, 0xfc00],
-    ["bf16", 2, 0x7fc0, 0xff80],
-  ] as [Quantization, number, number, number][])(
-    "finds a NaN or an Inf in %s rows and names its row",
-    async (quantization, size, nan, inf) => {
+    ["f32", 4, 0x7fc00000, 0x7f800000, 0x7f7fffff],
+    ["f16", 2, 0x7e00, 0x7c00, 0x7bff],
+    ["bf16", 2, 0x7fc0, 0x7f80, 0x7f7f],
+  ] as [Quantization, number, number, number, number][])(
+    "finds a %s row holding NaN, Inf or a huge value, and names it",
+    async (quantization, size, nan, inf, max) => {
       const bytes = await saved(quantization);
       expect(await problemOf(bytes, quantization)).toBeUndefined();
-      const write = (value: number, row: number, dim: number) => {
-        const edited = Buffer.from(bytes);
+      const edited = (value: number, row: number, dim: number) => {
+        const copy = Buffer.from(bytes);
         const at = 8 + (row * DIMS + dim) * size;
-        if (size === 4) edited.writeUInt32LE(value, at);
-        else edited.writeUInt16LE(value, at);
-        return edited;
+        if (size === 4) copy.writeUInt32LE(value, at);
+        else copy.writeUInt16LE(value, at);
+        return copy;
       };
-      expect(await problemOf(write(nan, 3, 7), quantization)).toEqual({
+      expect(await problemOf(edited(nan, 3, 7), quantization)).toEqual({
         code: "index_unreadable",
-        message: "its vector row 3 holds NaN or Inf, which no search can rank by",
+        message: "its vector row 3 has a squared norm of NaN, where towers emit unit vectors",
       });
-      expect(await problemOf(write(inf, 0, 0), quantization)).toMatchObject({
-        message: expect.stringMatching(/^its vector row 0 holds/),
+      expect(await problemOf(edited(inf, 0, 0), quantization)).toMatchObject({
+        message: expect.stringMatching(/^its vector row 0 has a squared norm of Infinity,/),
+      });
+      // Finite, it overflowed usearch's distance and came first for every query.
+      expect(await problemOf(edited(max, 4, 2), quantization)).toMatchObject({
+        message: expect.stringMatching(/^its vector row 4 has a squared norm of \d/),
       });
     },
   );
 
-  it("has nothing to find in i8 rows, whose every byte is a number", async () => {
-    const bytes = await saved("i8");
-    bytes.fill(0xff, 8, 8 + ROWS * DIMS);
-    expect(await problemOf(bytes, "i8")).toBeUndefined();
+  it("finds a zero row, and reads nothing of i8 rows, which usearch normalises itself", async () => {
+    const zero = await saved("f16");
+    zero.fill(0, 8 + 2 * DIMS * 2, 8 + 3 * DIMS * 2);
+    expect(await problemOf(zero, "f16")).toMatchObject({
+      message: "its vector row 2 has a squared norm of 0, where towers emit unit vectors",
+    });
+    const i8 = await saved("i8");
+    i8.fill(0x7f, 8, 8 + ROWS * DIMS);
+    expect(await problemOf(i8, "i8")).toBeUndefined();
+  });
+
+  it("refuses a file that ends while its rows are read", async () => {
+    const bytes = await saved("f32");
+    const file = path.join(dir, "short.usearch");
+    await writeFile(file, bytes);
+    const fh = await open(file, "r");
+    try {
+      const header = await readIndexHeader(fh, bytes.length);
+      if (!header) throw new Error("no header");
+      await truncate(file, 8 + DIMS * 4);
+      expect(await nonUnitRowProblem(fh, header, "f32")).toEqual({
+        code: "index_unreadable",
+        message: "it ended while its vector rows were read",
+      });
+    } finally {
+      await fh.close();
+    }
   });
 });

@@ -1,48 +1,108 @@
-// The vector rows of an index file, checked for values no search can rank by. The writer refuses
-// non-finite vectors, but a file damaged behind matching digests can hold them, and usearch keeps
-// its candidates ordered by distance: a NaN breaks that order, so one such row pushed valid items
-// out of the results of other items' searches (67 of 300 searches changed for one NaN row).
+// The vector rows of an index file, checked for what no search can rank by. Both towers end in L2
+// normalisation, so every row is a unit vector (to within its scalar's rounding); a file damaged
+// behind matching digests can hold anything, and usearch ranks by whatever it holds. A NaN breaks
+// the order it keeps its candidates in (one NaN row changed 67 of 300 other items' searches), and a
+// row of huge finite values overflows its distance to 0 or -Inf and comes first for every query
+// (300 of 300). i8 rows are normalised by usearch itself and cannot overflow, so they are not read.
 import type { FileHandle } from "node:fs/promises";
 import type { IndexHeader, IndexProblem } from "./index-header.ts";
 import type { Quantization } from "./manifest.ts";
 
-// A multiple of every scalar's size, so a chunk never cuts a value.
+/** How far a row's squared norm may be from 1: bf16 rounding moves it by under 1%. */
+export const UNIT_NORM_TOLERANCE = 0.05;
+
+/** Whether `squaredNorm` (NaN for a row with NaN) is that of a unit vector. */
+export const isUnitNorm = (squaredNorm: number) => Math.abs(squaredNorm - 1) <= UNIT_NORM_TOLERANCE;
+
+// Read a whole number of rows at a time.
 const CHUNK_BYTES = 8 << 20;
 
-// The exponent bits, all set in NaN and Inf; i8 has no such values.
-const NON_FINITE: Record<Quantization, { bits: 16 | 32; exponent: number } | undefined> = {
-  f32: { bits: 32, exponent: 0x7f800000 },
-  f16: { bits: 16, exponent: 0x7c00 },
-  bf16: { bits: 16, exponent: 0x7f80 },
-  i8: undefined,
-};
-
-/** The first row of the vector block (right after its 8-byte size) holding NaN or Inf, if any. */
-export async function nonFiniteRowProblem(
+/** The first row of the vector block (right after its 8-byte size) that is not a unit vector. */
+export async function nonUnitRowProblem(
   fh: FileHandle,
   header: IndexHeader,
   quantization: Quantization,
 ): Promise<IndexProblem | undefined> {
-  const kind = NON_FINITE[quantization];
-  if (!kind) return undefined;
-  const total = header.rows * header.bytesPerRow;
-  const buffer = Buffer.alloc(Math.min(CHUNK_BYTES, total));
-  const values =
-    kind.bits === 32
-      ? new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 2)
-      : new Uint16Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 1);
-  const bytesPer = kind.bits >>> 3;
-  const { exponent } = kind;
-  for (let at = 0; at < total; at += buffer.length) {
-    const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, total - at), 8 + at);
-    const count = bytesRead / bytesPer;
-    for (let i = 0; i < count; i++) {
-      if (((values[i] as number) & exponent) !== exponent) continue;
+  if (quantization === "i8") return undefined;
+  const { rows, bytesPerRow, dims } = header;
+  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / bytesPerRow));
+  const buffer = Buffer.alloc(Math.min(rowsPerChunk, rows) * bytesPerRow);
+  // 16-bit scalars are looked up in a table of every value they can hold. One loop per kind, so
+  // each reads one kind of array.
+  const lookup = quantization === "f16" ? f16Values() : quantization === "bf16" ? bf16Values() : undefined;
+  const halves = new Uint16Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 1);
+  const floats = new Float32Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 2);
+  for (let row = 0; row < rows; row += rowsPerChunk) {
+    const count = Math.min(rowsPerChunk, rows - row);
+    const bytes = count * bytesPerRow;
+    const { bytesRead } = await fh.read(buffer, 0, bytes, 8 + row * bytesPerRow);
+    if (bytesRead < bytes)
+      return { code: "index_unreadable", message: "it ended while its vector rows were read" };
+    const bad = lookup
+      ? firstNonUnitHalfRow(halves, lookup, count, dims)
+      : firstNonUnitRow(floats, count, dims);
+    if (bad !== undefined)
       return {
         code: "index_unreadable",
-        message: `its vector row ${Math.floor((at + i * bytesPer) / header.bytesPerRow)} holds NaN or Inf, which no search can rank by`,
+        message: `its vector row ${row + bad.row} has a squared norm of ${bad.squared}, where towers emit unit vectors`,
       };
-    }
   }
   return undefined;
+}
+
+interface BadRow {
+  row: number;
+  squared: number;
+}
+
+function firstNonUnitRow(values: Float32Array, rows: number, dims: number): BadRow | undefined {
+  for (let r = 0; r < rows; r++) {
+    let squared = 0;
+    for (let d = r * dims, end = d + dims; d < end; d++) {
+      const v = values[d] as number;
+      squared += v * v;
+    }
+    if (!isUnitNorm(squared)) return { row: r, squared };
+  }
+  return undefined;
+}
+
+function firstNonUnitHalfRow(
+  stored: Uint16Array,
+  lookup: Float32Array,
+  rows: number,
+  dims: number,
+): BadRow | undefined {
+  for (let r = 0; r < rows; r++) {
+    let squared = 0;
+    for (let d = r * dims, end = d + dims; d < end; d++) {
+      const v = lookup[stored[d] as number] as number;
+      squared += v * v;
+    }
+    if (!isUnitNorm(squared)) return { row: r, squared };
+  }
+  return undefined;
+}
+
+function f16Values(): Float32Array {
+  return Float32Array.from({ length: 1 << 16 }, (_, bits) => {
+    const exponent = (bits >>> 10) & 0x1f;
+    const fraction = bits & 0x3ff;
+    const magnitude =
+      exponent === 0x1f
+        ? fraction === 0
+          ? Number.POSITIVE_INFINITY
+          : Number.NaN
+        : exponent === 0
+          ? fraction * 2 ** -24
+          : (1 + fraction / 1024) * 2 ** (exponent - 15);
+    return bits & 0x8000 ? -magnitude : magnitude;
+  });
+}
+
+/** bf16 is the top half of an f32. */
+function bf16Values(): Float32Array {
+  const words = new Uint32Array(1 << 16);
+  for (let bits = 0; bits < words.length; bits++) words[bits] = bits << 16;
+  return new Float32Array(words.buffer);
 }

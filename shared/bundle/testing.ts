@@ -47,3 +47,14 @@ export async function writeTestBundle(
     item.dispose();
   }
 }
+
+/** `rows` x `dims` unit vectors, row-major, as towers emit them: every row a different direction. */
+export function unitRows(rows: number, dims: number): Float32Array {
+  const out = Float32Array.from({ length: rows * dims }, (_, i) => Math.sin(i + 1));
+  for (let r = 0; r < rows; r++) {
+    const row = out.subarray(r * dims, (r + 1) * dims);
+    const norm = Math.hypot(...row);
+    for (let d = 0; d < dims; d++) row[d] = (row[d] as number) / norm;
+  }
+  return out;
+}

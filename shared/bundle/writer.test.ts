@@ -106,6 +106,12 @@ describe("BundleWriter", () => {
     const nan = unit(1);
     nan[3] = Number.NaN;
     await expect(w.addItems(["a"], nan)).rejects.toThrow(/item "a" has a non-finite value at dim 3/);
+    // Finite, but what no tower emits: rounded to f16 or bf16 it overflowed to Inf, and a huge row
+    // came first for every query.
+    await expect(w.addItems(["a"], unit(1).fill(70_000, 0, 1))).rejects.toThrow(
+      /item "a" has a squared norm of 4900000000, where towers emit unit vectors/,
+    );
+    await expect(w.addItems(["a"], new Float32Array(8))).rejects.toThrow(/squared norm of 0,/);
     await expect(w.addItems(["a\nb"], unit(1))).rejects.toThrow(/line break/);
     await expect(w.addItems(["x\ud800"], unit(1))).rejects.toThrow(/"x\\ud800" is not valid Unicode/);
     await w.addItems(["a"], unit(1));

@@ -23,6 +23,7 @@ import {
   tempWriterAlive,
 } from "./files.ts";
 import { DEFAULT_INDEX_PARAMS, usearchConfig } from "./index-config.ts";
+import { isUnitNorm } from "./index-vectors.ts";
 import {
   BUNDLE_FORMAT_VERSION,
   type BundleFile,
@@ -173,6 +174,16 @@ export class BundleWriter {
             `addItems: vector of item "${ids[Math.floor(i / dims)]}" has a non-finite value at dim ${i % dims}`,
           );
         }
+      }
+      // As the reader will hold every row to: towers end in L2 normalisation.
+      for (let row = 0; row < ids.length; row++) {
+        let squared = 0;
+        for (let d = row * dims; d < (row + 1) * dims; d++) squared += (vectors[d] as number) ** 2;
+        if (!isUnitNorm(squared))
+          throw new BundleError(
+            "invalid_input",
+            `addItems: vector of item "${ids[row]}" has a squared norm of ${squared}, where towers emit unit vectors`,
+          );
       }
       // Checked against this batch too, and recorded only once the whole batch is accepted, so a
       // refused batch leaves the writer as it was.
