@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { digestFile, digestFiles, listFiles, tempSibling, tempWriterAlive } from "./files.ts";
+import { digestFile, digestFiles, listFiles, tempSibling, tempWriterAlive, writeWhole } from "./files.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -89,5 +89,30 @@ describe("tempWriterAlive", () => {
     } finally {
       parent.kill();
     }
+  });
+});
+
+describe("writeWhole", () => {
+  // A disk that fills part-way: each write takes at most 3 bytes, and after `room` bytes fails.
+  const disk = (room: number) => {
+    const taken: number[] = [];
+    const write = async (data: Uint8Array, offset: number, length: number) => {
+      if (taken.length >= room)
+        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      const n = Math.min(3, length, room - taken.length);
+      taken.push(...data.subarray(offset, offset + n));
+      return { bytesWritten: n, buffer: data };
+    };
+    return { taken, fh: { write } as unknown as Parameters<typeof writeWhole>[0] };
+  };
+
+  it("writes what one write took only part of, and fails when the disk fills, not short", async () => {
+    const data = Uint8Array.from({ length: 10 }, (_, i) => i);
+    const roomy = disk(100);
+    await writeWhole(roomy.fh, data);
+    expect(roomy.taken).toEqual([...data]);
+    const full = disk(7);
+    await expect(writeWhole(full.fh, data)).rejects.toThrow(/ENOSPC/);
+    expect(full.taken).toHaveLength(7);
   });
 });

@@ -2,7 +2,7 @@
 // digests, durable writes, temporary siblings and the error type every bundle failure is reported with.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, readdir, readFile, stat } from "node:fs/promises";
+import { type FileHandle, open, readdir, readFile, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -121,6 +121,20 @@ export async function pathExists(p: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * Writes all of `data` at the handle's position. One write may take only part of it: a disk that
+ * fills part-way through answers with the bytes it took and no error, so a file saved with one
+ * write and renamed into place replaced a whole one with a cut-short one. A write repeated for the
+ * rest gets the error (ENOSPC).
+ */
+export async function writeWhole(fh: Pick<FileHandle, "write">, data: Uint8Array): Promise<void> {
+  for (let at = 0; at < data.byteLength; ) {
+    const { bytesWritten } = await fh.write(data, at, data.byteLength - at);
+    if (bytesWritten === 0) throw new Error(`a write took none of its ${data.byteLength - at} bytes`);
+    at += bytesWritten;
+  }
 }
 
 /** Flushes a file's or directory's contents to disk, so a rename after it is durable. */

@@ -7,7 +7,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Agent, fetch, type Response } from "undici";
 import { componentLogger } from "../log.ts";
-import { BundleError, fsyncDirectories, fsyncPath, pathExists, tempSibling, tempSiblings } from "./files.ts";
+import {
+  BundleError,
+  fsyncDirectories,
+  fsyncPath,
+  pathExists,
+  tempSibling,
+  tempSiblings,
+  writeWhole,
+} from "./files.ts";
 import { type BundleManifest, MANIFEST_FILE } from "./manifest.ts";
 import {
   MAX_MANIFEST_BYTES,
@@ -267,7 +275,7 @@ async function download(
         );
       }
       hash.update(chunk);
-      await fh.write(chunk);
+      await writeWhole(fh, chunk);
     }
     await fh.sync();
   } catch (err) {

@@ -3,6 +3,7 @@
 import { type FileHandle, mkdir, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { writeWhole } from "../bundle/files.ts";
 
 export const MODEL_JSON = "model.json";
 export const WEIGHTS_BIN = "weights.bin";
@@ -106,7 +107,7 @@ async function writeTensor(file: FileHandle, t: tf.Tensor): Promise<void> {
     const part = t.rank === 0 || step >= rows ? t : t.slice(r, Math.min(step, rows - r));
     try {
       const data = await part.data();
-      await file.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      await writeWhole(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     } finally {
       if (part !== t) part.dispose();
     }

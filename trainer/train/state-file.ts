@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { fsyncPath, tempSibling } from "../../shared/bundle/files.ts";
+import { fsyncPath, tempSibling, writeWhole } from "../../shared/bundle/files.ts";
 
 export type StateArray = Float32Array | Float64Array | Int32Array | Uint32Array;
 /** A component's state: arrays and numbers under names; components nest by name prefix. */
@@ -89,7 +89,7 @@ export async function writeStateFile(file: string, meta: unknown, state: TrainSt
   try {
     const fh = await open(temp, "w");
     try {
-      await fh.writev([prefix, ...views]);
+      for (const part of [prefix, ...views]) await writeWhole(fh, part);
       await fh.sync();
     } finally {
       await fh.close();
