@@ -34,8 +34,8 @@ interface Started {
   logged(text: string): Promise<void>;
 }
 
-function start(args: string[]): Started {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+function start(args: string[], env: NodeJS.ProcessEnv = process.env): Started {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "ignore", "pipe"], env });
   let stderr = "";
   const waiters: { text: string; resolve: () => void }[] = [];
   child.stderr?.on("data", (b: Buffer) => {
@@ -132,6 +132,49 @@ describe("train --resume", () => {
     expect(again.stderr).toMatch(/"msg":"nothing to resume: this version's run is finished"/);
     expect(again.stderr).not.toMatch(/"msg":"data ready"/);
   }, 120_000);
+
+  it("reports a save the signal asked for that failed, instead of exiting in silence", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-resume-fail-"));
+    const files = await writeSynth(
+      { users: 300, items: 400, events: 12_000, seed: 3 },
+      path.join(dir, "data"),
+    );
+    // Once SIGTERM has come, the rename that puts a new training state in place fails as on a
+    // full disk.
+    const hook = path.join(dir, "full-disk.mjs");
+    await writeFile(
+      hook,
+      `import fs from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+let signalled = false;
+process.prependListener("SIGTERM", () => { signalled = true; });
+const rename = fs.promises.rename;
+fs.promises.rename = async (from, to) => {
+  if (signalled && String(to).endsWith("model.state"))
+    throw Object.assign(new Error("ENOSPC: no space left on device, rename"), { code: "ENOSPC" });
+  return rename(from, to);
+};
+syncBuiltinESMExports();
+`,
+    );
+    const out = path.join(dir, "out");
+    const run = start(
+      [
+        "train",
+        ...["--data", files.events, "--out", out, "--epochs", "3", "--no-bundle", "--version", "v1"],
+        ...["--dims", "8", "--embedding-dim", "8", "--batch-size", "64", "--eval-users", "100"],
+      ],
+      { ...process.env, NODE_OPTIONS: `--import ${hook}` },
+    );
+    await run.logged('"epoch done"');
+    run.child.kill("SIGTERM");
+    const stopped = await run.exit;
+    expect(stopped.code).toBe(143);
+    expect(stopped.stderr).toMatch(
+      /towerops: SIGTERM: training stopped, but cannot save the training state to .*model\.state: ENOSPC.*; --resume continues from the last state saved in /,
+    );
+    expect((await readdir(path.join(out, "resume"))).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  }, 60_000);
 });
 
 describe("saved runs", () => {

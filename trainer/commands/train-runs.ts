@@ -100,6 +100,13 @@ export async function trainRuns(
       log.warn({ signal: interrupt.signal, state: resumeDir(o.out) }, message);
       throw new Interrupted(interrupt.signal, message);
     }
+    // Released, the waiting signal handler would exit before this error was ever reported: a save
+    // the signal asked for that failed (a full disk) ended in silence, the last save's state kept.
+    if (interrupt.signal) {
+      const message = `${interrupt.signal}: training stopped, but ${(err as Error).message}; --resume continues from the last state saved in ${resumeDir(o.out)}`;
+      log.error({ signal: interrupt.signal, err }, message);
+      throw new Interrupted(interrupt.signal, message);
+    }
     interrupt.done();
     throw err;
   }
