@@ -2,7 +2,7 @@
 // digests, durable writes, temporary siblings and the error type every bundle failure is reported with.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { type FileHandle, open, readdir, readFile, stat } from "node:fs/promises";
+import { type FileHandle, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -134,6 +134,28 @@ export async function writeWhole(fh: Pick<FileHandle, "write">, data: Uint8Array
     const { bytesWritten } = await fh.write(data, at, data.byteLength - at);
     if (bytesWritten === 0) throw new Error(`a write took none of its ${data.byteLength - at} bytes`);
     at += bytesWritten;
+  }
+}
+
+/**
+ * Replaces `file` with `parts` whole or not at all: written beside it, synced, renamed over it. A
+ * reader, or a run resumed after a kill part-way, sees the old file or the new one, never a part.
+ */
+export async function replaceFile(file: string, parts: readonly Uint8Array[]): Promise<void> {
+  const temp = tempSibling(file);
+  try {
+    const fh = await open(temp, "w");
+    try {
+      for (const part of parts) await writeWhole(fh, part);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(temp, file);
+    await fsyncPath(path.dirname(file));
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
   }
 }
 

@@ -1,5 +1,8 @@
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderReport, type TrainSummary } from "./report.ts";
+import { renderReport, type TrainSummary, writeReport } from "./report.ts";
 
 const metrics = (r: number) => ({
   metrics: {
@@ -25,25 +28,26 @@ const metrics = (r: number) => ({
   users: 5,
 });
 
+const summary: TrainSummary = {
+  model: "demo<x>",
+  version: "v1",
+  samplingCorrection: "streaming",
+  backend: "wasm",
+  data: { train: 10, test: 2, users: 3, items: 4, evalUsers: 2 },
+  epochs: [1, 2].map((epoch) => ({
+    epoch,
+    loss: 3 - epoch,
+    examplesPerSecond: 100,
+    seconds: 1,
+    metrics: metrics(0.1 * epoch).metrics,
+  })),
+  final: { exact: metrics(0.3), ann: metrics(0.29), popularity: metrics(0.1) },
+  comparison: { samplingCorrection: "none", exact: metrics(0.2) },
+  params: { seed: 1 },
+};
+
 describe("renderReport", () => {
   it("renders every chart inline and escapes names", () => {
-    const summary: TrainSummary = {
-      model: "demo<x>",
-      version: "v1",
-      samplingCorrection: "streaming",
-      backend: "wasm",
-      data: { train: 10, test: 2, users: 3, items: 4, evalUsers: 2 },
-      epochs: [1, 2].map((epoch) => ({
-        epoch,
-        loss: 3 - epoch,
-        examplesPerSecond: 100,
-        seconds: 1,
-        metrics: metrics(0.1 * epoch).metrics,
-      })),
-      final: { exact: metrics(0.3), ann: metrics(0.29), popularity: metrics(0.1) },
-      comparison: { samplingCorrection: "none", exact: metrics(0.2) },
-      params: { seed: 1 },
-    };
     const html = renderReport(summary);
     expect(html.match(/<svg /g)).toHaveLength(4);
     for (const title of [
@@ -68,5 +72,20 @@ describe("renderReport", () => {
     const partial = renderReport({ ...summary, correctionStrength: 0.5 });
     expect(partial).toContain("<b>streaming, β 0.5</b>");
     expect(partial).toContain("model, exact (streaming, β 0.5)");
+  });
+});
+
+describe("writeReport", () => {
+  it("writes the report before the summary that marks the version finished, naming what failed", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-report-"));
+    const json = path.join(dir, "summary.json");
+    // The report cannot be written: then neither is the summary, which would say the run is done.
+    await expect(writeReport(path.join(dir, "missing", "report.html"), json, summary)).rejects.toThrow(
+      /^cannot write .*missing\/report\.html: ENOENT/,
+    );
+    expect(await readdir(dir)).toEqual([]);
+    await writeReport(path.join(dir, "report.html"), json, summary);
+    expect((await readdir(dir)).sort()).toEqual(["report.html", "summary.json"]);
+    expect(JSON.parse(await readFile(json, "utf8")).version).toBe("v1");
   });
 });

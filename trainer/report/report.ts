@@ -1,5 +1,5 @@
 // The training report: a JSON summary for machines and one self-contained HTML page for people.
-import { writeFile } from "node:fs/promises";
+import { replaceFile } from "../../shared/bundle/files.ts";
 import type { RetrievalMetrics } from "../eval/metrics.ts";
 import type { EpochRecord } from "../train/run.ts";
 import { esc, page } from "./html.ts";
@@ -111,7 +111,17 @@ export function decileBreakdown(cut: keyof typeof CUT_TITLES, runs: [string, Ret
   return `<div>${chart}<table>${table}</table></div>`;
 }
 
+/**
+ * The report, then the summary, each replaced whole: under --no-bundle the summary is what marks
+ * the version finished, so a stop between the two, or a full disk, must not leave it beside a
+ * missing, empty or earlier version's report that nothing would write again.
+ */
 export async function writeReport(htmlPath: string, jsonPath: string, s: TrainSummary): Promise<void> {
-  await writeFile(jsonPath, `${JSON.stringify(s, null, 2)}\n`);
-  await writeFile(htmlPath, renderReport(s));
+  for (const [file, text] of [
+    [htmlPath, renderReport(s)],
+    [jsonPath, `${JSON.stringify(s, null, 2)}\n`],
+  ] as const)
+    await replaceFile(file, [Buffer.from(text)]).catch((err: Error) => {
+      throw new Error(`cannot write ${file}: ${err.message}`, { cause: err });
+    });
 }

@@ -7,9 +7,8 @@
 // 8 bytes, then each array's bytes at the 8-aligned offset the header gives. The header carries the
 // sha256 of everything after it, so a truncated or damaged file is refused, not half-loaded.
 import { createHash } from "node:crypto";
-import { type FileHandle, open, rename, rm } from "node:fs/promises";
-import path from "node:path";
-import { fsyncPath, tempSibling, writeWhole } from "../../shared/bundle/files.ts";
+import { type FileHandle, open } from "node:fs/promises";
+import { replaceFile } from "../../shared/bundle/files.ts";
 
 export type StateArray = Float32Array | Float64Array | Int32Array | Uint32Array;
 /** A component's state: arrays and numbers under names; components nest by name prefix. */
@@ -85,21 +84,7 @@ export async function writeStateFile(file: string, meta: unknown, state: TrainSt
   prefix.writeUInt32LE(FORMAT_VERSION, 8);
   prefix.writeUInt32LE(header.length, 12);
   header.copy(prefix, 16);
-  const temp = tempSibling(file);
-  try {
-    const fh = await open(temp, "w");
-    try {
-      for (const part of [prefix, ...views]) await writeWhole(fh, part);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(temp, file);
-    await fsyncPath(path.dirname(file));
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  await replaceFile(file, [prefix, ...views]);
 }
 
 export interface StateFile {
