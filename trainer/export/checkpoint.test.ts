@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -68,6 +70,57 @@ describe("checkpoint", () => {
       /items\.txt holds only 1 item ids, where checkpoint\.json says 2$/,
     );
   });
+
+  it("leaves a whole checkpoint, and nothing beside it, when a signal comes mid-save or mid-swap", async () => {
+    // In a process of its own, as the signal exits it: a save of a second checkpoint over the first,
+    // with SIGTERM sent when the first is moved aside (mid-swap) or as items.txt is written.
+    const script = async (dir: string, stopAt: string) => {
+      const file = path.join(path.dirname(dir), "save.ts");
+      await writeFile(
+        file,
+        `import fs from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+import { initTensorflow } from ${JSON.stringify(path.resolve("shared/tf/backend.ts"))};
+import { testItemConfig, testViewerConfig } from ${JSON.stringify(path.resolve("shared/tower/testing.ts"))};
+import { buildItemModel, buildViewerModel } from ${JSON.stringify(path.resolve("shared/tower/towers.ts"))};
+const { promises } = fs;
+for (const name of ["rename", "writeFile"]) {
+  const call = promises[name];
+  promises[name] = async (...args) => {
+    const done = await call(...args);
+    if (String(args[0]).endsWith(${JSON.stringify(stopAt)})) {
+      process.kill(process.pid, "SIGTERM");
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    return done;
+  };
+}
+syncBuiltinESMExports();
+const { saveCheckpoint } = await import(${JSON.stringify(path.resolve("trainer/export/checkpoint.ts"))});
+await initTensorflow({ backend: "cpu" });
+await saveCheckpoint(${JSON.stringify(dir)}, buildViewerModel(testViewerConfig), buildItemModel(testItemConfig), ["i9"], {
+  model: "m2", dims: testViewerConfig.dims, viewerFeatures: testViewerConfig.features,
+  itemFeatures: testItemConfig.features, metrics: {}, params: {},
+});
+`,
+      );
+      const child = spawn(process.execPath, [file], { stdio: "ignore" });
+      const [code] = await once(child, "exit");
+      return code;
+    };
+    for (const midSwap of [true, false]) {
+      const dir = await written();
+      // Moving the last checkpoint aside starts the swap.
+      expect(await script(dir, midSwap ? dir : "items.txt")).toBe(143);
+      expect(
+        (await readdir(path.dirname(dir))).filter((n) => n.startsWith(`.${path.basename(dir)}.`)),
+      ).toEqual([]);
+      const ids: string[] = [];
+      for await (const id of (await loadCheckpoint(dir)).itemIds()) ids.push(id);
+      // Mid-swap the new one is let finish; before it, the last one stays.
+      expect(ids).toEqual(midSwap ? ["i9"] : ["i1", "i2"]);
+    }
+  }, 30_000);
 
   it("reads a checkpoint written before idHashes as one bucket per id", async () => {
     const dir = await written(

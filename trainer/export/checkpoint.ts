@@ -17,6 +17,7 @@ import { loadModel, saveModel } from "../../shared/tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
 import { towerSpecMismatches } from "../../shared/tower/spec-check.ts";
 import { lineBatches } from "../data/line-split.ts";
+import { onInterrupt } from "../interrupt.ts";
 import "../../shared/tower/layers.ts";
 
 export const CHECKPOINT_FILE = "checkpoint.json";
@@ -75,6 +76,17 @@ export async function saveCheckpoint(
   await mkdir(path.dirname(dir), { recursive: true });
   for (const abandoned of await tempSiblings(dir)) await rm(abandoned, { recursive: true, force: true });
   const temp = tempSibling(dir);
+  const previous = tempSibling(dir);
+  // A signal before the swap drops the new checkpoint, and one during it lets it finish: either way
+  // `dir` is a whole checkpoint, not absent (the last one moved aside) with a temporary one beside.
+  let swap: Promise<void> | undefined;
+  let stopped = false;
+  const release = onInterrupt(async () => {
+    stopped = true;
+    if (swap) await swap.catch(() => undefined);
+    else await rm(temp, { recursive: true, force: true });
+    await rm(previous, { recursive: true, force: true });
+  });
   try {
     await mkdir(temp);
     await saveModel(viewer, path.join(temp, "viewer"));
@@ -88,14 +100,19 @@ export async function saveCheckpoint(
     const files = await listFiles(temp);
     for (const rel of files) await fsyncPath(path.join(temp, rel));
     await fsyncDirectories(temp, files);
-    const previous = tempSibling(dir);
-    if (await pathExists(dir)) await rename(dir, previous);
-    await rename(temp, dir);
-    await fsyncPath(path.dirname(dir));
+    if (stopped) throw new Error("checkpoint: stopped by a signal before it replaced the last one");
+    swap = (async () => {
+      if (await pathExists(dir)) await rename(dir, previous);
+      await rename(temp, dir);
+      await fsyncPath(path.dirname(dir));
+    })();
+    await swap;
     await rm(previous, { recursive: true, force: true });
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
     throw err;
+  } finally {
+    release();
   }
 }
 
