@@ -38,13 +38,15 @@ async function saved(quantization: Quantization): Promise<Buffer> {
   return readFile(file);
 }
 
-async function problemOf(bytes: Buffer, quantization: Quantization) {
+/** The problem found in `bytes`, saved as a file; cut to `shrinkTo` bytes once its header is read. */
+async function problemOf(bytes: Buffer, quantization: Quantization, shrinkTo?: number) {
   const file = path.join(dir, "edited.usearch");
   await writeFile(file, bytes);
   const fh = await open(file, "r");
   try {
     const header = await readIndexHeader(fh, bytes.length);
     if (!header) throw new Error("no header");
+    if (shrinkTo !== undefined) await truncate(file, shrinkTo);
     return await nonUnitRowProblem(fh, header, quantization);
   } finally {
     await fh.close();
@@ -95,20 +97,9 @@ describe("nonUnitRowProblem", () => {
   });
 
   it("refuses a file that ends while its rows are read", async () => {
-    const bytes = await saved("f32");
-    const file = path.join(dir, "short.usearch");
-    await writeFile(file, bytes);
-    const fh = await open(file, "r");
-    try {
-      const header = await readIndexHeader(fh, bytes.length);
-      if (!header) throw new Error("no header");
-      await truncate(file, 8 + DIMS * 4);
-      expect(await nonUnitRowProblem(fh, header, "f32")).toEqual({
-        code: "index_unreadable",
-        message: "it ended while its vector rows were read",
-      });
-    } finally {
-      await fh.close();
-    }
+    expect(await problemOf(await saved("f32"), "f32", 8 + DIMS * 4)).toEqual({
+      code: "index_unreadable",
+      message: "it ended while its vector rows were read",
+    });
   });
 });
