@@ -9,10 +9,10 @@ import type { IndexHeader, IndexProblem } from "./index-header.ts";
 import type { Quantization } from "./manifest.ts";
 
 /** How far a row's squared norm may be from 1: bf16 rounding moves it by under 1%. */
-export const UNIT_NORM_TOLERANCE = 0.05;
+const UNIT_NORM_TOLERANCE = 0.05;
 
 /** Whether `squaredNorm` (NaN for a row with NaN) is that of a unit vector. */
-export const isUnitNorm = (squaredNorm: number) => Math.abs(squaredNorm - 1) <= UNIT_NORM_TOLERANCE;
+const isUnitNorm = (squaredNorm: number) => Math.abs(squaredNorm - 1) <= UNIT_NORM_TOLERANCE;
 
 // Read a whole number of rows at a time.
 const CHUNK_BYTES = 8 << 20;
@@ -50,12 +50,13 @@ export async function nonUnitRowProblem(
   return undefined;
 }
 
-interface BadRow {
+export interface BadRow {
   row: number;
   squared: number;
 }
 
-function firstNonUnitRow(values: Float32Array, rows: number, dims: number): BadRow | undefined {
+/** The first of `rows` rows of `dims` values in `values` that is not a unit vector. */
+export function firstNonUnitRow(values: Float32Array, rows: number, dims: number): BadRow | undefined {
   for (let r = 0; r < rows; r++) {
     let squared = 0;
     for (let d = r * dims, end = d + dims; d < end; d++) {

@@ -23,7 +23,7 @@ import {
   tempWriterAlive,
 } from "./files.ts";
 import { DEFAULT_INDEX_PARAMS, usearchConfig } from "./index-config.ts";
-import { isUnitNorm } from "./index-vectors.ts";
+import { firstNonUnitRow } from "./index-vectors.ts";
 import {
   BUNDLE_FORMAT_VERSION,
   type BundleFile,
@@ -176,15 +176,12 @@ export class BundleWriter {
         }
       }
       // As the reader will hold every row to: towers end in L2 normalisation.
-      for (let row = 0; row < ids.length; row++) {
-        let squared = 0;
-        for (let d = row * dims; d < (row + 1) * dims; d++) squared += (vectors[d] as number) ** 2;
-        if (!isUnitNorm(squared))
-          throw new BundleError(
-            "invalid_input",
-            `addItems: vector of item "${ids[row]}" has a squared norm of ${squared}, where towers emit unit vectors`,
-          );
-      }
+      const bad = firstNonUnitRow(vectors, ids.length, dims);
+      if (bad)
+        throw new BundleError(
+          "invalid_input",
+          `addItems: vector of item "${ids[bad.row]}" has a squared norm of ${bad.squared}, where towers emit unit vectors`,
+        );
       // Checked against this batch too, and recorded only once the whole batch is accepted, so a
       // refused batch leaves the writer as it was.
       const batch = new Set<string>();
