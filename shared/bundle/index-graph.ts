@@ -18,7 +18,7 @@ import {
   indexHeaderProblem,
   readIndexHeader,
 } from "./index-header.ts";
-import { nonUnitRowProblem } from "./index-vectors.ts";
+import { overUnitRowProblem } from "./index-vectors.ts";
 
 const GRAPH_HEAD_BYTES = 40;
 const NODE_HEAD_BYTES = 10;
@@ -143,7 +143,7 @@ export async function indexFileProblem(
       if (p === 0) return damaged(`node ${node} runs past the end of the file`);
       at += p;
     }
-    return endsAt(at) ?? (await nonUnitRowProblem(fh, header, expected.quantization));
+    return endsAt(at) ?? (await overUnitRowProblem(fh, header, expected.quantization));
   } finally {
     await fh.close();
   }

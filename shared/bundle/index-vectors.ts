@@ -1,24 +1,26 @@
 // The vector rows of an index file, checked for what no search can rank by. Both towers end in L2
-// normalisation, so every row is a unit vector (to within its scalar's rounding); a file damaged
-// behind matching digests can hold anything, and usearch ranks by whatever it holds. A NaN breaks
-// the order it keeps its candidates in (one NaN row changed 67 of 300 other items' searches), and a
-// row of huge finite values overflows its distance to 0 or -Inf and comes first for every query
-// (300 of 300). i8 rows are normalised by usearch itself and cannot overflow, so they are not read.
+// normalisation, so no row is longer than a unit vector (to within its scalar's rounding); shorter
+// ones are real (a tower output whose norm was near the normalisation's epsilon, or zero), and rank
+// low. A file damaged behind matching digests can hold anything, and usearch ranks by whatever it
+// holds: a NaN breaks the order it keeps its candidates in (one NaN row changed 67 of 300 other
+// items' searches), and a row of huge finite values overflows its distance to 0 or -Inf and comes
+// first for every query (300 of 300). i8 rows are normalised by usearch itself and cannot
+// overflow, so they are not read.
 import type { FileHandle } from "node:fs/promises";
 import type { IndexHeader, IndexProblem } from "./index-header.ts";
 import type { Quantization } from "./manifest.ts";
 
-/** How far a row's squared norm may be from 1: bf16 rounding moves it by under 1%. */
+/** How far past 1 a row's squared norm may be: bf16 rounding moves it by under 1%. */
 const UNIT_NORM_TOLERANCE = 0.05;
 
-/** Whether `squaredNorm` (NaN for a row with NaN) is that of a unit vector. */
-const isUnitNorm = (squaredNorm: number) => Math.abs(squaredNorm - 1) <= UNIT_NORM_TOLERANCE;
+/** Whether `squaredNorm` (NaN for a row with NaN) is that of a vector no longer than a unit one. */
+const withinUnitNorm = (squaredNorm: number) => squaredNorm <= 1 + UNIT_NORM_TOLERANCE;
 
 // Read a whole number of rows at a time.
 const CHUNK_BYTES = 8 << 20;
 
-/** The first row of the vector block (right after its 8-byte size) that is not a unit vector. */
-export async function nonUnitRowProblem(
+/** The first row of the vector block (right after its 8-byte size) longer than a unit vector. */
+export async function overUnitRowProblem(
   fh: FileHandle,
   header: IndexHeader,
   quantization: Quantization,
@@ -39,12 +41,12 @@ export async function nonUnitRowProblem(
     if (bytesRead < bytes)
       return { code: "index_unreadable", message: "it ended while its vector rows were read" };
     const bad = lookup
-      ? firstNonUnitHalfRow(halves, lookup, count, dims)
-      : firstNonUnitRow(floats, count, dims);
+      ? firstOverUnitHalfRow(halves, lookup, count, dims)
+      : firstOverUnitRow(floats, count, dims);
     if (bad !== undefined)
       return {
         code: "index_unreadable",
-        message: `its vector row ${row + bad.row} has a squared norm of ${bad.squared}, where towers emit unit vectors`,
+        message: `its vector row ${row + bad.row} has a squared norm of ${bad.squared}, longer than the unit vectors towers emit`,
       };
   }
   return undefined;
@@ -55,20 +57,20 @@ export interface BadRow {
   squared: number;
 }
 
-/** The first of `rows` rows of `dims` values in `values` that is not a unit vector. */
-export function firstNonUnitRow(values: Float32Array, rows: number, dims: number): BadRow | undefined {
+/** The first of `rows` rows of `dims` values in `values` longer than a unit vector (or NaN). */
+export function firstOverUnitRow(values: Float32Array, rows: number, dims: number): BadRow | undefined {
   for (let r = 0; r < rows; r++) {
     let squared = 0;
     for (let d = r * dims, end = d + dims; d < end; d++) {
       const v = values[d] as number;
       squared += v * v;
     }
-    if (!isUnitNorm(squared)) return { row: r, squared };
+    if (!withinUnitNorm(squared)) return { row: r, squared };
   }
   return undefined;
 }
 
-function firstNonUnitHalfRow(
+function firstOverUnitHalfRow(
   stored: Uint16Array,
   lookup: Float32Array,
   rows: number,
@@ -80,7 +82,7 @@ function firstNonUnitHalfRow(
       const v = lookup[stored[d] as number] as number;
       squared += v * v;
     }
-    if (!isUnitNorm(squared)) return { row: r, squared };
+    if (!withinUnitNorm(squared)) return { row: r, squared };
   }
   return undefined;
 }

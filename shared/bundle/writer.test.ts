@@ -109,9 +109,8 @@ describe("BundleWriter", () => {
     // Finite, but what no tower emits: rounded to f16 or bf16 it overflowed to Inf, and a huge row
     // came first for every query.
     await expect(w.addItems(["a"], unit(1).fill(70_000, 0, 1))).rejects.toThrow(
-      /item "a" has a squared norm of 4900000000, where towers emit unit vectors/,
+      /item "a" has a squared norm of 4900000000, longer than the unit vectors towers emit/,
     );
-    await expect(w.addItems(["a"], new Float32Array(8))).rejects.toThrow(/squared norm of 0,/);
     await expect(w.addItems(["a\nb"], unit(1))).rejects.toThrow(/line break/);
     await expect(w.addItems(["x\ud800"], unit(1))).rejects.toThrow(/"x\\ud800" is not valid Unicode/);
     await w.addItems(["a"], unit(1));

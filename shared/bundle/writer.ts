@@ -23,7 +23,7 @@ import {
   tempWriterAlive,
 } from "./files.ts";
 import { DEFAULT_INDEX_PARAMS, usearchConfig } from "./index-config.ts";
-import { firstNonUnitRow } from "./index-vectors.ts";
+import { firstOverUnitRow } from "./index-vectors.ts";
 import {
   BUNDLE_FORMAT_VERSION,
   type BundleFile,
@@ -176,11 +176,11 @@ export class BundleWriter {
         }
       }
       // As the reader will hold every row to: towers end in L2 normalisation.
-      const bad = firstNonUnitRow(vectors, ids.length, dims);
+      const bad = firstOverUnitRow(vectors, ids.length, dims);
       if (bad)
         throw new BundleError(
           "invalid_input",
-          `addItems: vector of item "${ids[bad.row]}" has a squared norm of ${bad.squared}, where towers emit unit vectors`,
+          `addItems: vector of item "${ids[bad.row]}" has a squared norm of ${bad.squared}, longer than the unit vectors towers emit`,
         );
       // Checked against this batch too, and recorded only once the whole batch is accepted, so a
       // refused batch leaves the writer as it was.
