@@ -60,8 +60,11 @@ describe("train -> export -> validate", () => {
     await writeFile(path.join(dir, "run", "bundles", ".v1.staging", "index.usearch"), "partial");
     // ...and a writer killed outright (SIGKILL, the OOM killer) leaves its own temporary sibling.
     await mkdir(path.join(dir, "run", "bundles", "..v1.staging.tmp-4242-x"));
+    // ...and one stopped while it replaced the report.
+    await writeFile(path.join(dir, "run", ".report.html.tmp-4242-x-y"), "<html>");
     const trained = await runTrainCommand(trainOptions);
     expect(await readdir(path.join(dir, "run", "bundles"))).toEqual(["v1"]);
+    expect((await readdir(path.join(dir, "run"))).filter((n) => n.includes(".tmp-"))).toEqual([]);
     // A taken version is refused before any work, leaving the run's files as they were.
     const summaryBefore = await readFile(trained.summaryPath, "utf8");
     await expect(runTrainCommand({ ...trainOptions, data: "/nonexistent" })).rejects.toThrow(
