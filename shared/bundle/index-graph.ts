@@ -33,7 +33,7 @@ const damaged = (message: string): IndexProblem => ({
 /**
  * What in `file` disagrees with the manifest's `expected`, would make a search read outside the
  * file, is a node key that is not one of the key map's 0..count-1 (each once), or is a vector
- * row that is not a unit vector (index-vectors.ts); undefined when there is none of these.
+ * row longer than a unit vector (index-vectors.ts); undefined when there is none of these.
  */
 export async function indexFileProblem(
   file: string,
