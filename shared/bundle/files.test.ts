@@ -1,12 +1,31 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { digestFile, digestFiles, listFiles, tempSibling, tempWriterAlive, writeWhole } from "./files.ts";
+import {
+  digestFile,
+  digestFiles,
+  listFiles,
+  replaceFile,
+  tempSibling,
+  tempWriterAlive,
+  writeWhole,
+} from "./files.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -114,5 +133,33 @@ describe("writeWhole", () => {
     const full = disk(7);
     await expect(writeWhole(full.fh, data)).rejects.toThrow(/ENOSPC/);
     expect(full.taken).toHaveLength(7);
+  });
+});
+
+describe("replaceFile", () => {
+  it("replaces a file through its symbolic link, keeping the link and the file's permissions", async () => {
+    const root = path.join(dir, "replace");
+    await mkdir(path.join(root, "served"), { recursive: true });
+    const real = path.join(root, "served", "report.html");
+    const link = path.join(root, "report.html");
+    await writeFile(real, "old");
+    await chmod(real, 0o640);
+    await symlink(real, link);
+    await replaceFile(link, [Buffer.from("new "), Buffer.from("report")]);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readFile(real, "utf8")).toBe("new report");
+    expect((await stat(real)).mode & 0o777).toBe(0o640);
+    expect((await readdir(path.join(root, "served"))).sort()).toEqual(["report.html"]);
+    expect((await readdir(root)).sort()).toEqual(["report.html", "served"]);
+  });
+
+  it("creates a file that is not there, and leaves nothing beside it when it cannot write", async () => {
+    const root = path.join(dir, "replace-new");
+    await mkdir(root);
+    await replaceFile(path.join(root, "summary.json"), [Buffer.from("{}")]);
+    expect(await readFile(path.join(root, "summary.json"), "utf8")).toBe("{}");
+    await mkdir(path.join(root, "taken"));
+    await expect(replaceFile(path.join(root, "taken"), [Buffer.from("x")])).rejects.toThrow();
+    expect((await readdir(root)).sort()).toEqual(["summary.json", "taken"]);
   });
 });

@@ -2,7 +2,7 @@
 // digests, durable writes, temporary siblings and the error type every bundle failure is reported with.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { type FileHandle, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { type FileHandle, open, readdir, readFile, realpath, rename, rm, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -140,19 +140,28 @@ export async function writeWhole(fh: Pick<FileHandle, "write">, data: Uint8Array
 /**
  * Replaces `file` with `parts` whole or not at all: written beside it, synced, renamed over it. A
  * reader, or a run resumed after a kill part-way, sees the old file or the new one, never a part.
+ * A symbolic link is followed and the file it points at replaced, with that file's permissions: a
+ * report linked into a served directory, or made readable to a group, stays so.
  */
 export async function replaceFile(file: string, parts: readonly Uint8Array[]): Promise<void> {
-  const temp = tempSibling(file);
+  const target = await realpath(file).catch(() => file);
+  const mode = await stat(target).then(
+    (s) => s.mode & 0o7777,
+    () => undefined,
+  );
+  const temp = tempSibling(target);
   try {
     const fh = await open(temp, "w");
     try {
       for (const part of parts) await writeWhole(fh, part);
+      // chmod, not open's mode, which the umask would narrow.
+      if (mode !== undefined) await fh.chmod(mode);
       await fh.sync();
     } finally {
       await fh.close();
     }
-    await rename(temp, file);
-    await fsyncPath(path.dirname(file));
+    await rename(temp, target);
+    await fsyncPath(path.dirname(target));
   } catch (err) {
     await rm(temp, { force: true });
     throw err;

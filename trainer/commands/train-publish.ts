@@ -259,8 +259,10 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     };
     lease.assertHeld();
     // Left by a command a signal stopped while it replaced them; this one holds --out.
+    // Beside the file a symbolic link points at, where replaceFile writes them.
     for (const file of [reportPathOf(o), summaryPathOf(o)])
-      for (const left of await tempSiblings(file)) await rm(left, { force: true });
+      for (const left of await tempSiblings(await realpath(file).catch(() => file)))
+        await rm(left, { force: true });
     await writeReport(reportPathOf(o), summaryPathOf(o), summary);
     if (o.bundle) {
       // Checked in the same turn as the rename is issued: after a signal the handler is removing
