@@ -5,7 +5,9 @@ import { once } from "node:events";
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
+import { pathExists } from "../../shared/bundle/files.ts";
 import { tableOf } from "../data/testing.ts";
 import { writeSynth } from "../synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
@@ -133,14 +135,14 @@ describe("train --resume", () => {
     expect(again.stderr).not.toMatch(/"msg":"data ready"/);
   }, 120_000);
 
-  it("reports a save the signal asked for that failed, instead of exiting in silence", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "towerops-resume-fail-"));
+  // Once SIGTERM has come, the rename that puts a new training state in place fails as on a full
+  // disk; the command is stopped when it logs `stopAt` and, with `saved`, has saved a state.
+  const stopWithFullDisk = async (name: string, stopAt: string, extra: string[], saved = false) => {
+    const dir = await mkdtemp(path.join(tmpdir(), `towerops-resume-${name}-`));
     const files = await writeSynth(
       { users: 300, items: 400, events: 12_000, seed: 3 },
       path.join(dir, "data"),
     );
-    // Once SIGTERM has come, the rename that puts a new training state in place fails as on a
-    // full disk.
     const hook = path.join(dir, "full-disk.mjs");
     await writeFile(
       hook,
@@ -163,17 +165,29 @@ syncBuiltinESMExports();
         "train",
         ...["--data", files.events, "--out", out, "--epochs", "3", "--no-bundle", "--version", "v1"],
         ...["--dims", "8", "--embedding-dim", "8", "--batch-size", "64", "--eval-users", "100"],
+        ...extra,
       ],
       { ...process.env, NODE_OPTIONS: `--import ${hook}` },
     );
-    await run.logged('"epoch done"');
+    await run.logged(stopAt);
+    while (saved && !(await pathExists(path.join(out, "resume", "model.state")))) await sleep(20);
     run.child.kill("SIGTERM");
     const stopped = await run.exit;
     expect(stopped.code).toBe(143);
-    expect(stopped.stderr).toMatch(
+    expect((await readdir(path.join(out, "resume"))).filter((n) => n.includes(".tmp-"))).toEqual([]);
+    return stopped.stderr;
+  };
+
+  it("reports a save the signal asked for that failed, instead of exiting in silence", async () => {
+    expect(await stopWithFullDisk("fail", '"epoch done"', [], true)).toMatch(
       /towerops: SIGTERM: training stopped, but cannot save the training state to .*model\.state: ENOSPC.*; --resume continues from the last state saved in /,
     );
-    expect((await readdir(path.join(out, "resume"))).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  }, 60_000);
+
+  it("does not point to a saved state when none was ever saved", async () => {
+    const stderr = await stopWithFullDisk("none-saved", '"nothing to resume; starting"', ["--resume"]);
+    expect(stderr).toMatch(/ENOSPC.*; no state was saved before it, so the same command starts over/);
+    expect(stderr).not.toMatch(/continues from the last state/);
   }, 60_000);
 });
 

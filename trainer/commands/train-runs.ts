@@ -10,7 +10,15 @@ import type { TrainConfig } from "../train/config.ts";
 import { type RunResult, TrainingStopped, trainRun } from "../train/run.ts";
 import type { LoadedData } from "./load.ts";
 import type { OutLease } from "./out-lease.ts";
-import { loadRun, type RunLabel, resumeDir, runSettings, saveRun, sweepPartialStates } from "./resume.ts";
+import {
+  interruptedRuns,
+  loadRun,
+  type RunLabel,
+  resumeDir,
+  runSettings,
+  saveRun,
+  sweepPartialStates,
+} from "./resume.ts";
 import type { HeldTrainOptions } from "./train.ts";
 
 const log = componentLogger("trainer");
@@ -103,7 +111,10 @@ export async function trainRuns(
     // Released, the waiting signal handler would exit before this error was ever reported: a save
     // the signal asked for that failed (a full disk) ended in silence, the last save's state kept.
     if (interrupt.signal) {
-      const message = `${interrupt.signal}: training stopped, but ${(err as Error).message}; --resume continues from the last state saved in ${resumeDir(o.out)}`;
+      const next = (await interruptedRuns(o.out)).length
+        ? `--resume continues from the last state saved in ${resumeDir(o.out)}`
+        : "no state was saved before it, so the same command starts over";
+      const message = `${interrupt.signal}: training stopped, but ${(err as Error).message}; ${next}`;
       log.error({ signal: interrupt.signal, err }, message);
       throw new Interrupted(interrupt.signal, message);
     }
