@@ -96,6 +96,21 @@ describe("runValidateCommand with a baseline it cannot score", () => {
   });
 });
 
+describe("runValidateCommand with a baseline whose viewer embeddings are not unit vectors", () => {
+  it("cannot judge, rather than pass any candidate against a baseline that retrieves at random", async () => {
+    const zero = await writeTestBundle(path.join(dir, "zero"), {
+      version: "zero",
+      items: 300,
+      viewer: (model) => model.setWeights(model.getWeights().map((w) => tf.zeros(w.shape))),
+    });
+    await expect(
+      runValidateCommand({ ...options(await holdout("same-zero.csv", 0)), baseline: zero.dir }),
+    ).rejects.toThrow(
+      /^baseline bundle .*zero: viewer embeddings are not unit-norm \(worst \|norm - 1\| = 1\.00e\+0 > 0\.001\), so the regression check cannot run$/,
+    );
+  });
+});
+
 describe("runValidateCommand --threads", () => {
   it("judges with more threads than cores, which usearch has search contexts for only", async () => {
     // Enough users that the threads search at once: with 40 each thread is done before the next starts.

@@ -137,6 +137,11 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
       `baseline bundle ${o.baseline}: ${nonFinite > 0 ? `${nonFinite} viewer embeddings contain NaN or Inf` : "no held-out user could be evaluated"}, so the regression check cannot run`,
     );
   }
+  // A broken baseline retrieves badly, and any candidate compared with it would look good.
+  if (baseline && baseline.check.worstNormError > o.thresholds.normTolerance)
+    throw new Error(
+      `baseline bundle ${o.baseline}: viewer embeddings are not unit-norm (worst |norm - 1| = ${baseline.check.worstNormError.toExponential(2)} > ${o.thresholds.normTolerance}), so the regression check cannot run`,
+    );
   const comparison =
     candidate.scores && baseline?.scores
       ? comparePaired(candidate.scores, baseline.scores, o.thresholds.metric)
