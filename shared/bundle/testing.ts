@@ -14,6 +14,8 @@ export interface TestBundleOptions extends IndexOptions {
   model?: string;
   /** Changes the viewer tower before it is written (a broken tower, for the gate's tests). */
   viewer?: (model: tf.LayersModel) => void;
+  /** Writes the catalogue last item first, as a retrain that met the same items in another order. */
+  reversed?: boolean;
 }
 
 /** Writes a bundle of `items` (default 200) items "item-0".. into `<parent>/<version>`. */
@@ -38,6 +40,7 @@ export async function writeTestBundle(
       threads: 1,
     });
     const ids = Array.from({ length: options.items ?? 200 }, (_, i) => ({ itemId: `item-${i}` }));
+    if (options.reversed) ids.reverse();
     for await (const batch of embedItemBatches(item, testItemConfig.features, ids, 64)) {
       await writer.addItems(batch.ids, batch.vectors);
     }

@@ -81,6 +81,24 @@ describe("runValidateCommand against a baseline with another catalogue", () => {
   });
 });
 
+describe("runValidateCommand decile by decile", () => {
+  it("cuts both bundles' deciles on the same items, whatever order each catalogue is in", async () => {
+    const reversed = await writeTestBundle(path.join(dir, "reversed"), {
+      version: "reversed",
+      items: 300,
+      reversed: true,
+    });
+    const result = await runValidateCommand({
+      ...options(await holdout("reversed.csv", 0)),
+      candidate: reversed.dir,
+    });
+    const { candidate: c, baseline: b } = result.metrics;
+    // The same towers: the same recall overall, and so in every decile.
+    expect(c?.retrieval?.metrics).toEqual(b?.retrieval?.metrics);
+    expect(c?.retrieval?.deciles).toEqual(b?.retrieval?.deciles);
+  });
+});
+
 describe("runValidateCommand with a baseline it cannot score", () => {
   it("cannot judge, rather than pass a candidate unchecked, when the baseline's viewer embeddings are NaN", async () => {
     const broken = await writeTestBundle(path.join(dir, "nan"), {

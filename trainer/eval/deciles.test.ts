@@ -38,4 +38,19 @@ describe("popularity deciles", () => {
     // The mass cut shares out the trained items' three held-out events: item 0 one, item 2 two.
     expect([...a.mass]).toEqual([0, 3, 3, COLD, COLD]);
   });
+
+  it("orders items of equal count by the tie-break given, so two catalogues cut the same items alike", () => {
+    // The same four items, in opposite orders: by id both put "a" and "b" ahead of "c" and "d".
+    const ids = [
+      ["a", "b", "c", "d"],
+      ["d", "c", "b", "a"],
+    ];
+    const cuts = ids.map((order) => {
+      const tie = (x: number, y: number) => ((order[x] as string) < (order[y] as string) ? -1 : 1);
+      const a = assignDeciles([1, 1, 1, 1], 4, [Int32Array.of(0, 1, 2, 3)], tie);
+      return Object.fromEntries(order.map((id, i) => [id, [a.items[i], a.mass[i]]]));
+    });
+    expect(cuts[1]).toEqual(cuts[0]);
+    expect(cuts[0]).toEqual({ a: [0, 0], b: [2, 2], c: [5, 5], d: [7, 7] });
+  });
 });

@@ -18,17 +18,25 @@ export interface DecileAssignment {
 /** The group of items with no training events, after deciles 0 (head) to 9 (tail). */
 export const COLD = 10;
 
+/** Orders items of equal count: by index unless the items' indices mean different items elsewhere. */
+export type TieBreak = (a: number, b: number) => number;
+const byIndex: TieBreak = (a, b) => a - b;
+
 /** Items with a training event, most trained first. */
-function byPopularity(counts: ArrayLike<number>, itemCount: number): Int32Array {
+function byPopularity(counts: ArrayLike<number>, itemCount: number, tie: TieBreak): Int32Array {
   return Int32Array.from({ length: itemCount }, (_, i) => i)
     .filter((i) => ((counts[i] as number) ?? 0) > 0)
-    .sort((a, b) => (counts[b] as number) - (counts[a] as number) || a - b);
+    .sort((a, b) => (counts[b] as number) - (counts[a] as number) || tie(a, b));
 }
 
 /** Trained items ranked by count and cut into ten equal-size groups, 0 = head; the rest COLD. */
-export function popularityDeciles(counts: ArrayLike<number>, itemCount: number): Uint8Array {
+export function popularityDeciles(
+  counts: ArrayLike<number>,
+  itemCount: number,
+  tie: TieBreak = byIndex,
+): Uint8Array {
   const decile = new Uint8Array(itemCount).fill(COLD);
-  const ranked = byPopularity(counts, itemCount);
+  const ranked = byPopularity(counts, itemCount, tie);
   ranked.forEach((item, rank) => {
     decile[item] = Math.min(9, Math.floor((rank * 10) / ranked.length));
   });
@@ -40,8 +48,9 @@ export function massDeciles(
   counts: ArrayLike<number>,
   itemCount: number,
   mass: ArrayLike<number>,
+  tie: TieBreak = byIndex,
 ): Uint8Array {
-  const ranked = byPopularity(counts, itemCount);
+  const ranked = byPopularity(counts, itemCount, tie);
   let total = 0;
   for (const item of ranked) total += (mass[item] as number) ?? 0;
   const decile = new Uint8Array(itemCount).fill(COLD);
@@ -53,13 +62,22 @@ export function massDeciles(
   return decile;
 }
 
-/** Both assignments; `relevant` lists each evaluated user's held-out items (one event each). */
+/**
+ * Both assignments; `relevant` lists each evaluated user's held-out items (one event each). `tie`
+ * must order items by what they are when two catalogues' deciles are compared: most items of a
+ * holdout tie at a count of one or two, and by index each catalogue's order would cut them
+ * differently.
+ */
 export function assignDeciles(
   counts: ArrayLike<number>,
   itemCount: number,
   relevant: readonly Int32Array[],
+  tie: TieBreak = byIndex,
 ): DecileAssignment {
   const mass = new Float64Array(itemCount);
   for (const rel of relevant) for (const i of rel) mass[i] = (mass[i] as number) + 1;
-  return { items: popularityDeciles(counts, itemCount), mass: massDeciles(counts, itemCount, mass) };
+  return {
+    items: popularityDeciles(counts, itemCount, tie),
+    mass: massDeciles(counts, itemCount, mass, tie),
+  };
 }

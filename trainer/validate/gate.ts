@@ -163,7 +163,8 @@ export async function checkBundle(
     users: Int32Array.from(keep),
     relevant,
     exclude,
-    deciles: assignDeciles(counts, vocab.size, relevant),
+    // By id: both bundles' deciles hold the same items whatever order each catalogue is in.
+    deciles: assignDeciles(counts, vocab.size, relevant, (a, b) => compareIds(vocab.ids[a], vocab.ids[b])),
     itemCount: vocab.size,
   };
   const retriever = annRetriever(bundle.index, (key) => Number(key), threads);
@@ -186,6 +187,9 @@ export async function checkBundle(
     scores: { users: keep.map((u) => h.users[u] as string), values: perUser ?? {} },
   };
 }
+
+const compareIds = (a: string | undefined, b: string | undefined) =>
+  a === b ? 0 : (a ?? "") < (b ?? "") ? -1 : 1;
 
 /** The top set the collapse check compares users by, in a catalogue of at least twice its size. */
 const TOP_SET_K = 10;
