@@ -153,6 +153,8 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     ...settingsParams(o),
     dataDigest: x.digest,
     epochs: main.epochs.length,
+    // Early stopping ships an earlier epoch's towers than the last one run.
+    keptEpoch: main.keptEpoch,
     backend: x.backend,
   };
   const metrics: Record<string, number> = {
@@ -160,7 +162,7 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     ...Object.fromEntries(
       Object.entries(main.final.popularity.metrics).map(([k, v]) => [`popularity_${k}`, v]),
     ),
-    loss: main.epochs.at(-1)?.loss ?? Number.NaN,
+    loss: main.epochs.find((e) => e.epoch === main.keptEpoch)?.loss ?? Number.NaN,
   };
   const staging = stagingDirOf(o);
   // Set as the rename into place is issued: a signal after it leaves the whole bundle where it is.

@@ -50,6 +50,8 @@ describe("trainRun", () => {
     // On this seed the best epoch is not the last, so the restore path is what is tested.
     expect(result.epochs.at(-1)?.metrics["recall@100"]).toBeLessThan(best);
     expect(result.final.exact.metrics["recall@100"]).toBe(best);
+    expect(result.epochs.find((e) => e.epoch === result.keptEpoch)?.metrics["recall@100"]).toBe(best);
+    expect(result.keptEpoch).toBeLessThan(4);
     // The restored weights really are the best epoch's: re-evaluating them gives the same recall.
     const again = await evaluateModel({
       viewer: result.trainer.viewer.model,

@@ -91,6 +91,8 @@ export interface RunResult {
   epochs: EpochRecord[];
   /** Evaluation of the trained towers after the last epoch (ANN only with annEval). */
   final: ModelEvaluation;
+  /** The epoch whose parameters the towers hold: the best one under early stopping, else the last. */
+  keptEpoch: number;
 }
 
 export function featureSpecs(
@@ -115,6 +117,10 @@ export function featureSpecs(
       attributes: itemFeatures ? inferFeatureSpec(itemFeatures) : [],
     },
   };
+}
+
+function keptEpoch(p: RunProgress): number {
+  return p.bestEvaluation && p.bestEpoch !== undefined ? p.bestEpoch : (p.epochs.at(-1)?.epoch ?? 0);
 }
 
 export async function trainRun(x: RunInputs): Promise<RunResult> {
@@ -178,7 +184,7 @@ async function runEpochs(x: RunInputs, trainer: TwoTowerTrainer, cache: FeatureC
       state: { ...trainer.saveState(), ...nested("best", Object.fromEntries((best ?? []).entries())) },
     });
   };
-  if (p.final) return { trainer, cache, epochs: p.epochs, final: p.final };
+  if (p.final) return { trainer, cache, epochs: p.epochs, final: p.final, keptEpoch: keptEpoch(p) };
   for (let e = p.epochs.length + 1; e <= x.config.epochs; e++) {
     const epoch = () =>
       trainer.runEpoch({
@@ -234,5 +240,5 @@ async function runEpochs(x: RunInputs, trainer: TwoTowerTrainer, cache: FeatureC
   best = undefined;
   p.final = x.annEval || !p.last ? await evaluate(Boolean(x.annEval)) : p.last;
   await checkpoint();
-  return { trainer, cache, epochs: p.epochs, final: p.final };
+  return { trainer, cache, epochs: p.epochs, final: p.final, keptEpoch: keptEpoch(p) };
 }
