@@ -92,6 +92,13 @@ describe("judge", () => {
       expect.stringMatching(/dropped 5\.5% vs baseline/),
     ]);
   });
+  it("passes a figure exactly at the floor, which a mean of per-user fractions rounds below it", () => {
+    const atFloor = Array.from({ length: 10 }, () => 1 / 10).reduce((a, b) => a + b) / 10;
+    expect(atFloor).toBeLessThan(0.1);
+    const floor = { ...DEFAULT_THRESHOLDS, minRecall: 0.1 };
+    expect(judge(check(atFloor), undefined, floor).pass).toBe(true);
+    expect(judge(check(0.0999), undefined, floor).reasons).toEqual(["recall@100 0.0999 < floor 0.1"]);
+  });
 });
 
 describe("a drop against the baseline, user by user", () => {

@@ -244,6 +244,9 @@ export function sharedTopSet(top: Int32Array, users: number): number {
   return most / users;
 }
 
+/** What floating point adds to a figure exactly at a threshold. */
+const FLOAT_SLACK = 1e-9;
+
 export function judge(
   candidate: BundleCheck,
   baseline: BundleCheck | undefined,
@@ -279,10 +282,11 @@ export function judge(
     // Viewer embeddings with NaN are not searched: the reason above already says why.
     if (candidate.nonFiniteViewers === 0) reasons.push(`no ${t.metric}: no held-out user could be evaluated`);
   } else {
-    if (c < t.minRecall) reasons.push(`${t.metric} ${c.toFixed(4)} < floor ${t.minRecall}`);
+    // A mean of per-user fractions: ten users at 1/10 each is 0.09999999999999999, not below 0.1.
+    if (c < t.minRecall - FLOAT_SLACK) reasons.push(`${t.metric} ${c.toFixed(4)} < floor ${t.minRecall}`);
     const b = baseline ? value(baseline) : undefined;
     // "More than" the tolerance: 0.2 -> 0.19 is 5.000000000000002% in floating point, not a refusal.
-    if (b !== undefined && b > 0 && (b - c) / b > t.maxDrop + 1e-9) {
+    if (b !== undefined && b > 0 && (b - c) / b > t.maxDrop + FLOAT_SLACK) {
       const evidence = comparison ? `; ${describePaired(comparison)}` : "";
       const drop = `${t.metric} dropped ${(((b - c) / b) * 100).toFixed(1)}% vs baseline ${baseline?.version} (${b.toFixed(4)} -> ${c.toFixed(4)}), max ${t.maxDrop * 100}%${evidence}`;
       if (t.significance !== undefined && comparison && comparison.pWorse >= t.significance)
