@@ -34,6 +34,8 @@ const backends = (args.backends as string).split(",") as TfBackend[];
 const cases = new Set((args.cases as string).split(","));
 const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const r = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
+/** A decile's recall rounded, null where no held-out pair fell in it. */
+const decile = (x: number | null) => (x === null ? null : r(x));
 
 const size = quick
   ? { users: 5_000, items: 10_000, events: 100_000, evalUsers: 2_000, embedItems: 50_000 }
@@ -45,9 +47,9 @@ const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
  * head, 9 = tail; and on held-out items no training event named, which are in no decile.
  */
 const decileFields = (m: RetrievalMetrics) => ({
-  decile_recall_at_100_equal_items: m.deciles.items.recall.map((x) => r(x)),
-  decile_recall_at_100_equal_mass: m.deciles.mass.recall.map((x) => r(x)),
-  untrained_recall_at_100: r(m.deciles.items.cold.recall),
+  decile_recall_at_100_equal_items: m.deciles.items.recall.map(decile),
+  decile_recall_at_100_equal_mass: m.deciles.mass.recall.map(decile),
+  untrained_recall_at_100: decile(m.deciles.items.cold.recall),
 });
 /** A trained run's recall@100, per epoch and final, against popularity on the same users. */
 const versusPopularity = (run: QualityCase) => {
@@ -243,9 +245,9 @@ if (data && cases.has("quality")) {
         cut: cut === "items" ? "equal item counts" : "equal held-out events",
         held_out_events: first.exact.deciles[cut].events,
         ...Object.fromEntries(
-          runs.map((run) => [run.samplingCorrection, run.exact.deciles[cut].recall.map((x) => r(x))]),
+          runs.map((run) => [run.samplingCorrection, run.exact.deciles[cut].recall.map(decile)]),
         ),
-        popularity: first.popularity.deciles[cut].recall.map((x) => r(x)),
+        popularity: first.popularity.deciles[cut].recall.map(decile),
       });
     }
     emit({
@@ -253,9 +255,9 @@ if (data && cases.has("quality")) {
       what: "held-out items with no training event: an id-only tower never trained them",
       held_out_events: first.exact.deciles.items.cold.events,
       ...Object.fromEntries(
-        runs.map((run) => [run.samplingCorrection, r(run.exact.deciles.items.cold.recall)]),
+        runs.map((run) => [run.samplingCorrection, decile(run.exact.deciles.items.cold.recall)]),
       ),
-      popularity: r(first.popularity.deciles.items.cold.recall),
+      popularity: decile(first.popularity.deciles.items.cold.recall),
     });
   }
 }

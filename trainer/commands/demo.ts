@@ -7,6 +7,7 @@ import { RetrievalClient, startAnnHost } from "../../runtime/index.ts";
 import { timestampVersion } from "../../shared/bundle/manifest.ts";
 import { componentLogger } from "../../shared/log.ts";
 import type { TfBackend } from "../../shared/tf/backend.ts";
+import { decileFigure } from "../report/report.ts";
 import { writeSynth } from "../synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
 import { leaseOut } from "./out-lease.ts";
@@ -104,7 +105,7 @@ async function demoHeld(
     const none = s.comparison.exact.deciles;
     const corrected = s.final.exact.deciles;
     const tail = (cut: "items" | "mass") =>
-      `${(none[cut].recall[9] ?? 0).toFixed(4)} (none) vs ${(corrected[cut].recall[9] ?? 0).toFixed(4)} (${s.samplingCorrection}) over ${corrected[cut].events[9] ?? 0} held-out events`;
+      `${decileFigure(none[cut].recall[9])} (none) vs ${decileFigure(corrected[cut].recall[9])} (${s.samplingCorrection}) over ${corrected[cut].events[9] ?? 0} held-out events`;
     print(
       `   without logQ correction: recall@100 ${(s.comparison.exact.metrics["recall@100"] ?? 0).toFixed(4)}; tail-decile recall ${tail("items")}; tail decile of equal held-out mass ${tail("mass")}`,
     );

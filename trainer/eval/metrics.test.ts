@@ -54,9 +54,10 @@ describe("evaluation", () => {
     expect(m.users).toBe(2);
     // Equal-count deciles of i0..i3 are 0, 2, 5, 7; equal-mass ones (a third of the held-out events each) 0, 3, 3, 6.
     expect(m.deciles.items.events).toEqual([1, 0, 0, 0, 0, 1, 0, 1, 0, 0]);
-    expect(m.deciles.items.recall).toEqual([0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    // A decile no held-out pair fell in has no recall, which is not a recall of 0.
+    expect(m.deciles.items.recall).toEqual([0, null, null, null, null, 1, null, 0, null, null]);
     expect(m.deciles.mass.events).toEqual([1, 0, 0, 1, 0, 0, 1, 0, 0, 0]);
-    expect(m.deciles.mass.recall).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    expect(m.deciles.mass.recall).toEqual([0, null, null, 1, null, null, 0, null, null, null]);
   });
 
   it("scores held-out items that no training event named apart from the deciles", () => {

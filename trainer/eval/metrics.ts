@@ -7,12 +7,16 @@ import type { Retriever, SearchOptions } from "./retrievers.ts";
 
 export const EVAL_KS = [10, 50, 100] as const;
 
-/** recall@maxK of held-out (user, item) pairs per popularity decile (0 = head, 9 = tail) and the pairs behind it. */
+/**
+ * recall@maxK of held-out (user, item) pairs per popularity decile (0 = head, 9 = tail) and the
+ * pairs behind it. A decile no held-out pair fell in has recall null: no evidence, not a recall of
+ * 0 (the mass cut leaves deciles empty when one item holds more than a tenth of the events).
+ */
 export interface DecileRecall {
-  recall: number[];
+  recall: (number | null)[];
   events: number[];
   /** The same for items without training events (deciles.ts COLD), which no decile holds. */
-  cold: { recall: number; events: number };
+  cold: { recall: number | null; events: number };
 }
 
 export interface RetrievalMetrics {
@@ -76,8 +80,8 @@ export function scoreTopK(
     cuts.map((cut, c) => {
       const hits = decileHits[c] as Float64Array;
       const events = decileEvents[c] as Float64Array;
-      const recall = Array.from(events, (e, d) => (e === 0 ? 0 : (hits[d] as number) / e));
-      const cold = { recall: recall[COLD] as number, events: events[COLD] as number };
+      const recall = Array.from(events, (e, d) => (e === 0 ? null : (hits[d] as number) / e));
+      const cold = { recall: recall[COLD] ?? null, events: events[COLD] as number };
       return [cut, { recall: recall.slice(0, COLD), events: [...events.subarray(0, COLD)], cold }];
     }),
   ) as RetrievalMetrics["deciles"];

@@ -20,7 +20,7 @@ const metrics = (r: number) => ({
       cold: { recall: r / 20, events: 5 },
     },
     mass: {
-      recall: Array.from({ length: 10 }, (_, d) => r / (10 - d)),
+      recall: Array.from({ length: 10 }, (_, d): number | null => r / (10 - d)),
       events: Array(10).fill(3),
       cold: { recall: r / 20, events: 5 },
     },
@@ -61,9 +61,9 @@ describe("renderReport", () => {
     expect(html).toContain("demo&lt;x&gt;");
     expect(html).not.toContain("<script");
     expect(html).toContain("none correction");
-    // Each decile table states the held-out events behind its recall figures.
-    expect(html).toContain("<th>held-out events</th><td>7</td>");
-    expect(html).toContain("<th>held-out events</th><td>3</td>");
+    // Each decile table states the held-out pairs behind its recall figures.
+    expect(html).toContain("<th>held-out (user, item) pairs</th><td>7</td>");
+    expect(html).toContain("<th>held-out (user, item) pairs</th><td>3</td>");
     // Items no training event named have a column of their own, outside the deciles.
     expect(html).toContain("<th>tail</th><th>not in training</th>");
     expect(html).toContain("<td>3</td><td>5</td></tr>");
@@ -72,6 +72,14 @@ describe("renderReport", () => {
     const partial = renderReport({ ...summary, correctionStrength: 0.5 });
     expect(partial).toContain("<b>streaming, β 0.5</b>");
     expect(partial).toContain("model, exact (streaming, β 0.5)");
+  });
+
+  it("shows a decile no held-out pair fell in as a dash, not as a recall of 0", () => {
+    const empty = metrics(0.3);
+    empty.deciles.mass.recall[1] = null;
+    empty.deciles.mass.events[1] = 0;
+    const html = renderReport({ ...summary, final: { ...summary.final, exact: empty } });
+    expect(html).toContain("<th>streaming correction</th><td>0.0300</td><td>–</td><td>0.0375</td>");
   });
 });
 

@@ -84,6 +84,10 @@ const CUT_TITLES = {
   mass: "Recall@100 by popularity decile (equal held-out events)",
 } as const;
 
+/** A decile's recall, or a dash where no held-out pair fell in it. */
+export const decileFigure = (v: number | null | undefined): string =>
+  v === null || v === undefined ? "–" : v.toFixed(4);
+
 /** A bar chart of one decile cut plus the table behind it, with the held-out events per decile. */
 export function decileBreakdown(cut: keyof typeof CUT_TITLES, runs: [string, RetrievalMetrics][]): string {
   const labels = Array.from({ length: 10 }, (_, d) => (d === 0 ? "head" : d === 9 ? "tail" : String(d + 1)));
@@ -100,12 +104,10 @@ export function decileBreakdown(cut: keyof typeof CUT_TITLES, runs: [string, Ret
   const events = [...(first?.events ?? []), ...(cold ? [first?.cold.events] : [])].map(String);
   const table = [
     `<tr><th></th>${[...labels, ...(cold ? ["not in training"] : [])].map((l) => `<th>${l}</th>`).join("")}</tr>`,
-    row("held-out events", events),
+    // Pairs, not events: a user's repeats of one held-out item are one target, as recall counts them.
+    row("held-out (user, item) pairs", events),
     ...runs.map(([name, m]) =>
-      row(
-        name,
-        [...m.deciles[cut].recall, ...(cold ? [m.deciles[cut].cold.recall] : [])].map((v) => v.toFixed(4)),
-      ),
+      row(name, [...m.deciles[cut].recall, ...(cold ? [m.deciles[cut].cold.recall] : [])].map(decileFigure)),
     ),
   ].join("\n");
   return `<div>${chart}<table>${table}</table></div>`;

@@ -38,4 +38,10 @@ describe("charts", () => {
     expect(lineChart("flat", ["1", "2"], [{ name: "s", values: [0.5, 0.5] }])).not.toContain("NaN");
     expect(barChart("empty", [], [{ name: "s", values: [] }])).not.toContain("NaN");
   });
+
+  it("draws no bar for a value that is missing, and a bar of 0 for one that is 0", () => {
+    const bars = barChart("deciles", ["head", "2", "tail"], [{ name: "s", values: [0.5, null, 0] }]);
+    expect(bars).not.toContain("NaN");
+    expect([...bars.matchAll(/<title>s ([^:]+):/g)].map((m) => m[1])).toEqual(["head", "tail"]);
+  });
 });

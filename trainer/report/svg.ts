@@ -4,9 +4,9 @@
 import { nice, ticks } from "d3-array";
 import { esc } from "./html.ts";
 
-export interface Series {
+export interface Series<V = number> {
   name: string;
-  values: number[];
+  values: V[];
 }
 
 const W = 520;
@@ -33,7 +33,7 @@ function frame(
   yMax: number,
   xLabels: string[],
   body: string,
-  series: Series[],
+  series: Series<number | null>[],
 ): string {
   const plotH = H - PAD.top - PAD.bottom;
   const grid = ticks(yMin, yMax, TICKS).map((v) => {
@@ -60,8 +60,8 @@ function frame(
 ${grid.join("\n")}${xs.join("")}${body}${leg.join("")}</svg>`;
 }
 
-function range(series: Series[], zero: boolean): [number, number] {
-  const all = series.flatMap((s) => s.values).filter(Number.isFinite);
+function range(series: Series<number | null>[], zero: boolean): [number, number] {
+  const all = series.flatMap((s) => s.values).filter((v): v is number => Number.isFinite(v));
   let lo = zero ? 0 : Math.min(...all);
   let hi = Math.max(...all);
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, 1];
@@ -93,8 +93,8 @@ export function lineChart(title: string, xLabels: string[], series: Series[], ze
   return frame(title, lo, hi, xLabels, body, series);
 }
 
-/** Grouped bars: one group per x label, one bar per series. */
-export function barChart(title: string, xLabels: string[], series: Series[]): string {
+/** Grouped bars: one group per x label, one bar per series; a null value (no data) has no bar. */
+export function barChart(title: string, xLabels: string[], series: Series<number | null>[]): string {
   const [lo, hi] = range(series, true);
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
@@ -104,6 +104,7 @@ export function barChart(title: string, xLabels: string[], series: Series[]): st
     .map((s, k) =>
       s.values
         .map((v, i) => {
+          if (v === null) return "";
           const h = (plotH * (v - lo)) / (hi - lo);
           return `<rect x="${(PAD.left + group * i + group * 0.1 + bw * k).toFixed(1)}" y="${(PAD.top + plotH - h).toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[k % COLORS.length]}"><title>${esc(s.name)} ${esc(xLabels[i] ?? "")}: ${fmt(v)}</title></rect>`;
         })
