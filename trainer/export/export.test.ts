@@ -3,7 +3,59 @@ import { mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { sourceDateEpoch } from "./export.ts";
+import { openBundle } from "../../shared/bundle/reader.ts";
+import { initTensorflow } from "../../shared/tf/backend.ts";
+import { testItemConfig, testViewerConfig } from "../../shared/tower/testing.ts";
+import { buildItemModel, buildViewerModel, type ItemTowerConfig } from "../../shared/tower/towers.ts";
+import { exportBundle, sourceDateEpoch, zeroItems } from "./export.ts";
+
+describe("zero item embeddings", () => {
+  it("counts the rows with no direction and names the first few", () => {
+    const found = { count: 0, examples: [] as string[] };
+    const ids = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    // Rows of 2: units, zeros, and a short one an epsilon normalisation leaves.
+    const rows = [1, 0, 0, 0, 0.6, 0.8, 0, 0, 1e-7, 0, 0, 0, 0, 0, 0, 0];
+    zeroItems(ids, Float32Array.from(rows), 2, found);
+    expect(found).toEqual({ count: 6, examples: ["b", "d", "e", "f", "g"] });
+  });
+
+  it("exports an item whose attribute overflows the tower, and says which", async () => {
+    await initTensorflow();
+    const item: ItemTowerConfig = {
+      ...testItemConfig,
+      features: { ...testItemConfig.features, attributes: [{ name: "price", kind: "numeric" }] },
+    };
+    const viewerModel = buildViewerModel(testViewerConfig);
+    const itemModel = buildItemModel(item);
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-export-zero-"));
+    const items = Array.from({ length: 20 }, (_, i) => ({
+      itemId: `item-${i}`,
+      attributes: { price: i === 7 ? 3e38 : i },
+    }));
+    try {
+      const result = await exportBundle({
+        dir: path.join(dir, "v1"),
+        model: "m",
+        version: "v1",
+        dims: 8,
+        viewer: { model: viewerModel, features: testViewerConfig.features },
+        item: { model: itemModel, features: item.features },
+        items,
+        itemCount: items.length,
+        metrics: {},
+        params: {},
+        index: { threads: 1 },
+      });
+      expect(result.zeroEmbeddings).toBe(1);
+      const bundle = await openBundle(path.join(dir, "v1"));
+      expect(bundle.keys.count).toBe(20);
+      bundle.close();
+    } finally {
+      viewerModel.dispose();
+      itemModel.dispose();
+    }
+  });
+});
 
 describe("sourceDateEpoch", () => {
   it("reads the reproducible-builds timestamp, and refuses a malformed one", () => {

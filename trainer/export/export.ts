@@ -5,9 +5,12 @@ import {
   type FinishedBundle,
   isManifestTime,
 } from "../../shared/bundle/writer.ts";
+import { componentLogger } from "../../shared/log.ts";
 import type { ItemFeatures } from "../../shared/tower/features.ts";
 import { embedItemBatches } from "../../shared/tower/item-embed.ts";
 import { onInterrupt } from "../interrupt.ts";
+
+const log = componentLogger("trainer");
 
 export interface ExportInputs
   extends Pick<BundleWriterOptions, "dir" | "model" | "version" | "dims" | "viewer" | "item"> {
@@ -25,6 +28,8 @@ export interface ExportInputs
 
 export interface ExportResult extends FinishedBundle {
   items: number;
+  /** Items the item tower gave no direction (see zeroItems), exported and served all the same. */
+  zeroEmbeddings: number;
   /** Seconds spent in the item tower vs. the whole export (index build included). */
   embedSeconds: number;
   totalSeconds: number;
@@ -77,6 +82,7 @@ export async function exportBundle(x: ExportInputs): Promise<ExportResult> {
   });
   let done = 0;
   let embedMs = 0;
+  const zero = { count: 0, examples: [] as string[] };
   try {
     const batches = embedItemBatches(x.item.model, x.item.features, x.items, x.batchSize ?? 8192);
     for (;;) {
@@ -85,13 +91,20 @@ export async function exportBundle(x: ExportInputs): Promise<ExportResult> {
       embedMs += performance.now() - t0;
       if (next.done) break;
       await writer.addItems(next.value.ids, next.value.vectors);
+      zeroItems(next.value.ids, next.value.vectors, x.dims, zero);
       done += next.value.ids.length;
       x.onProgress?.(done, x.itemCount);
     }
     const finished = await writer.finish({ metrics: x.metrics, params: x.params });
+    if (zero.count > 0)
+      log.warn(
+        { zeroEmbeddings: zero.count, examples: zero.examples },
+        `${zero.count} of ${done} items have a zero embedding, so they rank last for every viewer (e.g. ${zero.examples.join(", ")}): their attributes overflow the item tower (a value too large for float32), or its units are dead for them`,
+      );
     return {
       ...finished,
       items: done,
+      zeroEmbeddings: zero.count,
       embedSeconds: embedMs / 1000,
       totalSeconds: (performance.now() - started) / 1000,
     };
@@ -100,5 +113,29 @@ export async function exportBundle(x: ExportInputs): Promise<ExportResult> {
     throw err;
   } finally {
     release();
+  }
+}
+
+const ZERO_EXAMPLES = 5;
+
+/**
+ * Counts into `found` the rows of `vectors` with no direction: the tower's L2 normalisation leaves a
+ * row it cannot normalise (a norm under its epsilon, or an overflow to Inf that becomes 0) at or
+ * near zero, where every other row is a unit vector. Such an item scores 0 against every viewer.
+ */
+export function zeroItems(
+  ids: readonly string[],
+  vectors: Float32Array,
+  dims: number,
+  found: { count: number; examples: string[] },
+): void {
+  for (let r = 0; r < ids.length; r++) {
+    let squared = 0;
+    for (let d = r * dims; d < (r + 1) * dims; d++) squared += (vectors[d] as number) ** 2;
+    // Half a unit vector: far from both the unit rows and rounding.
+    if (squared < 0.25) {
+      found.count++;
+      if (found.examples.length < ZERO_EXAMPLES) found.examples.push(ids[r] as string);
+    }
   }
 }
