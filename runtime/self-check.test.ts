@@ -4,10 +4,15 @@ import { fakeBundle } from "./testing/fake-bundle.ts";
 import { quietLog as log } from "./testing/quiet-log.ts";
 import { startViewerService } from "./viewer-service.ts";
 
-/** A bundle whose viewer tower gives all-zero rows: a tower trained to collapse, say. */
-function collapsedBundle() {
+/**
+ * A bundle whose viewer tower gives rows of `length` in one direction: 0, or as short as the L2
+ * normalisation's epsilon leaves the rows of a tower trained to collapse.
+ */
+function collapsedBundle(length = 0) {
   const bundle = fakeBundle({ version: "v1" });
-  bundle.viewer.embed = async (viewers) => new Float32Array(viewers.length * bundle.manifest.dims);
+  const dims = bundle.manifest.dims;
+  bundle.viewer.embed = async (viewers) =>
+    new Float32Array(viewers.length * dims).fill(length / Math.sqrt(dims));
   return bundle;
 }
 
@@ -19,6 +24,10 @@ describe("self-check", () => {
     await expect(
       startViewerService({ bundles: [collapsedBundle()], keep: 0, port: 0, log }),
     ).rejects.toMatchObject({ name: "SelfCheckError", message: expect.stringMatching(why) });
+    // Not zero, but too short to rank by: the host's own retrieve would search an arbitrary slice.
+    await expect(startAnnHost({ bundle: collapsedBundle(4.6e-8), port: 0, threads: 1, log })).rejects.toThrow(
+      why,
+    );
   });
 
   it("refuses a viewer tower that emits other dims than the bundle's", async () => {

@@ -4,14 +4,16 @@ import type { ViewerFeatures } from "../shared/tower/features.ts";
 import { ApiError } from "./errors.ts";
 import { ViewerEmbedder } from "./viewer-embedder.ts";
 
-/** A 2-dim tower whose row for a viewer is given by its userId: "zero", "nan" or a unit vector. */
+/** A 2-dim tower whose row for a viewer is given by its userId: "zero", "nan", "tiny" or a unit vector. */
 function tower(batches: number[]): ViewerTower {
   return {
     version: "v1",
     dims: 2,
     async embed(viewers: ViewerFeatures[]) {
       batches.push(viewers.length);
-      const rows = viewers.map((v) => ({ zero: [0, 0], nan: [Number.NaN, 1] })[v.userId] ?? [0.6, 0.8]);
+      const rows = viewers.map(
+        (v) => ({ zero: [0, 0], nan: [Number.NaN, 1], tiny: [3e-8, 4e-8] })[v.userId] ?? [0.6, 0.8],
+      );
       return Float32Array.from(rows.flat());
     },
     dispose() {},
@@ -19,7 +21,7 @@ function tower(batches: number[]): ViewerTower {
 }
 
 describe("ViewerEmbedder", () => {
-  it("refuses a zero or NaN embedding for its own viewer only, in a shared batch", async () => {
+  it("refuses a zero, NaN or near-zero embedding for its own viewer only, in a shared batch", async () => {
     const batches: number[] = [];
     const embedder = new ViewerEmbedder(
       tower(batches),
@@ -27,15 +29,15 @@ describe("ViewerEmbedder", () => {
       () => {},
     );
     const out = await Promise.allSettled(
-      ["ok-1", "zero", "nan", "ok-2"].map((userId, i) => embedder.embed({ userId }, `viewers[${i}]`)),
+      ["ok-1", "zero", "nan", "tiny", "ok-2"].map((userId, i) => embedder.embed({ userId }, `viewers[${i}]`)),
     );
-    expect(batches).toEqual([4]);
-    expect(out.map((o) => o.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
-    expect(Array.from((out[3] as PromiseFulfilledResult<Float32Array>).value)).toEqual([
+    expect(batches).toEqual([5]);
+    expect(out.map((o) => o.status)).toEqual(["fulfilled", "rejected", "rejected", "rejected", "fulfilled"]);
+    expect(Array.from((out[4] as PromiseFulfilledResult<Float32Array>).value)).toEqual([
       Math.fround(0.6),
       Math.fround(0.8),
     ]);
-    for (const [i, o] of [1, 2].map((i) => [i, out[i] as PromiseRejectedResult] as const)) {
+    for (const [i, o] of [1, 2, 3].map((i) => [i, out[i] as PromiseRejectedResult] as const)) {
       expect(o.reason).toBeInstanceOf(ApiError);
       expect(o.reason).toMatchObject({
         code: "invalid_features",

@@ -3,6 +3,7 @@
 import type { ViewerTower } from "../shared/bundle/bundle.ts";
 import type { FeatureError } from "../shared/tower/encode.ts";
 import type { ViewerFeatures } from "../shared/tower/features.ts";
+import { hasDirection } from "../shared/tower/layers.ts";
 import { Coalescer } from "./coalescer.ts";
 import { ApiError } from "./errors.ts";
 
@@ -25,21 +26,14 @@ function asFeatureError(err: unknown): ApiError | undefined {
   return undefined;
 }
 
-/**
- * Whether the tower's L2 normalisation worked on this row. Features that are finite one by one can
- * still overflow float32 inside the MLP (a profile value of 1e30, say); normalisation then yields a
- * zero or NaN row, which would search as an arbitrary slice of the index behind a 200.
- */
-function normalisable(row: Float32Array): boolean {
-  let squares = 0;
-  for (const x of row) squares += x * x;
-  return squares > 0 && Number.isFinite(squares);
-}
-
+// A row the tower's L2 normalisation could not make a unit vector: features that are finite one by
+// one can still overflow float32 inside the MLP (a profile value of 1e30, say), and a collapsed
+// tower gives rows under its epsilon. Either would search as an arbitrary slice of the index behind
+// a 200.
 function degenerate(): ApiError {
   return new ApiError(
     "invalid_features",
-    "the viewer tower gave a zero or non-finite embedding for these features: a numeric profile value is too large for the tower's float32 layers",
+    "the viewer tower gave an embedding with no direction (zero, near zero or non-finite) for these features: a numeric profile value too large for the tower's float32 layers, or a collapsed tower",
     undefined,
     { reason: "degenerate_embedding" },
   );
@@ -74,7 +68,7 @@ export class ViewerEmbedder {
   private async embedIsolated(viewers: ViewerFeatures[]): Promise<(Float32Array | ApiError)[]> {
     try {
       return this.split(await this.tower.embed(viewers), viewers.length).map((row) =>
-        normalisable(row) ? row : degenerate(),
+        hasDirection(row) ? row : degenerate(),
       );
     } catch (err) {
       const refused = asFeatureError(err);

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initTensorflow } from "../tf/backend.ts";
-import { L2Normalize, WeightedPool } from "./layers.ts";
+import { hasDirection, L2Normalize, WeightedPool } from "./layers.ts";
 
 beforeAll(() => initTensorflow());
 
@@ -36,5 +36,19 @@ describe("custom tower layers", () => {
       ]),
     ) as tf.Tensor;
     expect(Array.from(out.dataSync()).map((x) => Math.round(x * 1e6) / 1e6)).toEqual([0.6, 0.8, 0, 0]);
+  });
+});
+
+describe("hasDirection", () => {
+  it("takes unit rows, and refuses zero, near-zero and non-finite ones, wherever the row starts", () => {
+    expect(hasDirection([0.6, 0.8])).toBe(true);
+    // bf16 rounding of a unit row.
+    expect(hasDirection([0.6015625, 0.796875])).toBe(true);
+    expect(hasDirection([0, 0])).toBe(false);
+    expect(hasDirection([3e-8, 4e-8])).toBe(false);
+    expect(hasDirection([Number.NaN, 1])).toBe(false);
+    expect(hasDirection([Number.POSITIVE_INFINITY, 0])).toBe(false);
+    const rows = Float32Array.of(0.6, 0.8, 0, 0);
+    expect([hasDirection(rows, 0, 2), hasDirection(rows, 2, 2)]).toEqual([true, false]);
   });
 });

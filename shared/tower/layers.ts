@@ -21,6 +21,18 @@ export class L2Normalize extends tf.layers.Layer {
 }
 
 /**
+ * Whether the `dims` values of `row` from `from` are a direction an L2Normalize output can rank by.
+ * Its outputs are unit vectors unless the input was under its epsilon (a collapsed tower: a length
+ * of 1e-8 passed a check for non-zero) or overflowed float32 (NaN, or 0 from Inf / Inf); half a
+ * unit vector is far from both the unit rows and from rounding.
+ */
+export function hasDirection(row: ArrayLike<number>, from = 0, dims = row.length - from): boolean {
+  let squared = 0;
+  for (let d = from; d < from + dims; d++) squared += (row[d] as number) ** 2;
+  return squared >= 0.25 && Number.isFinite(squared);
+}
+
+/**
  * Weighted sum over the sequence axis: [embeddings (n, L, e), weights (n, L)] -> (n, e). With
  * weights 1/len on real entries and 0 on padding (see encode.ts) this is the masked mean.
  */

@@ -8,6 +8,7 @@ import {
 import { componentLogger } from "../../shared/log.ts";
 import type { ItemFeatures } from "../../shared/tower/features.ts";
 import { embedItemBatches } from "../../shared/tower/item-embed.ts";
+import { hasDirection } from "../../shared/tower/layers.ts";
 import { onInterrupt } from "../interrupt.ts";
 
 const log = componentLogger("trainer");
@@ -118,11 +119,7 @@ export async function exportBundle(x: ExportInputs): Promise<ExportResult> {
 
 const ZERO_EXAMPLES = 5;
 
-/**
- * Counts into `found` the rows of `vectors` with no direction: the tower's L2 normalisation leaves a
- * row it cannot normalise (a norm under its epsilon, or an overflow to Inf that becomes 0) at or
- * near zero, where every other row is a unit vector. Such an item scores 0 against every viewer.
- */
+/** Counts into `found` the rows of `vectors` with no direction, which score 0 against every viewer. */
 export function zeroItems(
   ids: readonly string[],
   vectors: Float32Array,
@@ -130,10 +127,7 @@ export function zeroItems(
   found: { count: number; examples: string[] },
 ): void {
   for (let r = 0; r < ids.length; r++) {
-    let squared = 0;
-    for (let d = r * dims; d < (r + 1) * dims; d++) squared += (vectors[d] as number) ** 2;
-    // Half a unit vector: far from both the unit rows and rounding.
-    if (squared < 0.25) {
+    if (!hasDirection(vectors, r * dims, dims)) {
       found.count++;
       if (found.examples.length < ZERO_EXAMPLES) found.examples.push(ids[r] as string);
     }
