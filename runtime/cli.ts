@@ -110,9 +110,19 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   let server: RunningServer;
   try {
     if (flags.role === "viewer") {
+      const { startVerification } = await import("../shared/bundle/verify.ts");
+      // As the ANN host's: a replacement worker must serve the bundles the primary verified, not
+      // whatever their directories hold now, or the pod would serve two runs under one version.
+      const sources = workers
+        ? await Promise.all(
+            bundles.map(async (dir, i) => ({
+              prepared: (await startVerification(dir, workers.startDigests(i))).contents,
+            })),
+          )
+        : bundles;
       server = await (await import("./viewer-service.ts")).startViewerService({
         ...common,
-        bundles,
+        bundles: sources,
         keep: flags.keep,
       });
     } else {
@@ -180,18 +190,15 @@ async function supervise(flags: RuntimeFlags): Promise<number> {
     log.error({ err }, "runtime failed to start");
     return 1;
   }
-  // The ANN host's workers take the digests from here; viewer workers verify their bundles themselves.
-  const verify =
-    flags.role === "ann-host"
-      ? () => Promise.all(resolved.map((r) => r.verified?.digest ?? verifyDigests(r.dir)))
-      : undefined;
+  // The workers take the digests from here.
+  const verify = () => Promise.all(resolved.map((r) => r.verified?.digest ?? verifyDigests(r.dir)));
   const bundleDirs = resolved.map((r) => r.dir);
   // It installs its own signal handlers at once, before these come off (see stopWhileLoading).
   const supervised = superviseWorkers({
     workers: flags.workers,
     log,
     bundleDirs,
-    ...(verify ? { verify } : {}),
+    verify,
   });
   loading.end();
   return supervised;

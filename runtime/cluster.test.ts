@@ -123,10 +123,11 @@ describe("towerops runtime --workers", () => {
     name: string,
     change: (dir: string) => Promise<() => Promise<void>>,
     flags: string[] = [],
+    role: "ann-host" | "viewer" = "ann-host",
   ) {
     const dir = path.join(fixture.tmp(), name);
     await cp(fixture.bundleDir(), dir, { recursive: true });
-    const rt = startRuntime(["--bundle", dir, "--port", "0", "--workers", "2", ...flags]);
+    const rt = startRuntime(["--role", role, "--bundle", dir, "--port", "0", "--workers", "2", ...flags]);
     const url = (await rt.waitFor("serving workers ready")).url as string;
     const restore = await change(dir);
     const [victim] = workerPids(rt.child.pid as number);
@@ -136,10 +137,15 @@ describe("towerops runtime --workers", () => {
       err: { code: "digest_mismatch" },
     });
     expect(await rt.waitFor(retrying)).toMatchObject({ worker: 3, serving: 1 });
-    expect((await search(url)).status).toBe(200);
+    const served =
+      role === "viewer"
+        ? await fetch(`${url}/v1/metadata`, { headers: { connection: "close" } })
+        : await search(url);
+    expect(served.status).toBe(200);
 
     await restore();
-    expect((await rt.waitFor("ANN host ready", 3)).worker).toBe(4);
+    const ready = role === "viewer" ? "viewer service ready" : "ANN host ready";
+    expect((await rt.waitFor(ready, 3)).worker).toBe(4);
     rt.child.kill("SIGTERM");
     expect(await rt.exited).toBe(0);
   }
@@ -168,6 +174,20 @@ describe("towerops runtime --workers", () => {
       },
       // Read wholly into memory, so the survivor is not served files rewritten under its mapping.
       ["--no-view"],
+    );
+  });
+
+  it("refuses a viewer-service replacement whose directory now holds another whole bundle", async () => {
+    const next = await writeTestBundle(path.join(fixture.tmp(), "next-viewer"), { version: "v2", items: 40 });
+    // It loaded whatever the directory held: two runs' viewer towers served as one version.
+    await refusesChangedReplacement(
+      "overwritten-viewer",
+      async (dir) => {
+        await cp(next.dir, dir, { recursive: true, force: true });
+        return () => cp(fixture.bundleDir(), dir, { recursive: true, force: true });
+      },
+      [],
+      "viewer",
     );
   });
 
