@@ -3,6 +3,7 @@
 // other version has different dims.
 import type { Express } from "express";
 import type { AnnHost } from "./ann-host.ts";
+import { whenReady } from "./http.ts";
 import type { Hit } from "./item-search.ts";
 import type { JsonRoutes } from "./json-routes.ts";
 import type { RuntimeMetrics } from "./metrics.ts";
@@ -38,7 +39,7 @@ export function mountAnnRoutes(
   };
   const vec = (v: Float32Array) => Array.from(v);
 
-  app.get("/v1/metadata", (_req, res) => {
+  app.get("/v1/metadata", whenReady(routes.lifecycle), (_req, res) => {
     res.json(getHost().metadata);
   });
 

@@ -357,13 +357,20 @@ describe("start-up", () => {
       health = await fetch(`${url}/healthz`).catch(() => undefined);
     }
     expect(health.status).toBe(200);
-    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    const unready = await fetch(`${url}/readyz`);
+    expect(unready.status).toBe(503);
+    // As every 503: a keep-alive prober must not stay on a host that is still loading.
+    expect(unready.headers.get("connection")).toBe("close");
     const early = await fetch(`${url}/v1/metadata`);
     expect(early.status).toBe(503);
+    expect(early.headers.get("connection")).toBe("close");
     expect(((await early.json()) as { error: { code: string } }).error.code).toBe("not_ready");
     release();
     const h = await starting;
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    // Counted under the route it refused, not with the 404s of paths no route has.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain('towerops_http_errors_total{route="/v1/metadata",code="not_ready"} 1');
     await h.close();
   });
 });

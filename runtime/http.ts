@@ -45,17 +45,26 @@ export function createApp(opts: { metrics: RuntimeMetrics; log: Logger; lifecycl
   });
   app.get("/readyz", (_req, res) => {
     const ready = lifecycle.ready && !lifecycle.draining;
+    // As every 503: a keep-alive prober would stay on a worker that is still loading or draining.
+    if (!ready) res.setHeader("connection", "close");
     res.status(ready ? 200 : 503).json({ ready, draining: lifecycle.draining });
   });
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.text());
   });
 
-  // Serving routes answer 503 until the bundle is loaded and checked.
-  app.use("/v1", ((_req, _res, next) => {
-    next(lifecycle.ready ? undefined : new ApiError("not_ready", "the bundle is not loaded yet"));
-  }) as RequestHandler);
   return app;
+}
+
+/**
+ * Put first on every express route under /v1: it answers 503 until the bundle is loaded and
+ * checked. Per route, not one app.use("/v1"), so the refusal is counted under the route it refused
+ * (app.use runs before any route matched: a not-ready /v1/metadata was counted as "unmatched").
+ */
+export function whenReady(lifecycle: Lifecycle): RequestHandler {
+  return (_req, _res, next) => {
+    next(lifecycle.ready ? undefined : new ApiError("not_ready", "the bundle is not loaded yet"));
+  };
 }
 
 export interface RequestLine {

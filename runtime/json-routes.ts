@@ -36,6 +36,11 @@ export class JsonRoutes {
     this.limit = limit;
   }
 
+  /** Whether the host serves yet: the express routes under /v1 answer by it too (http.ts whenReady). */
+  get lifecycle(): Lifecycle {
+    return this.opts.lifecycle;
+  }
+
   post(path: string, handler: JsonHandler): void {
     this.routes.set(path, handler);
   }

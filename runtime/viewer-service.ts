@@ -8,7 +8,7 @@ import { initTensorflow, registerBackendMetric } from "../shared/tf/backend.ts";
 import { defaultThreads } from "./ann-server.ts";
 import { type BundleSource, type OpenedBundle, openBundleSource } from "./bundle-source.ts";
 import { ApiError, bundleMismatch } from "./errors.ts";
-import { createApp, finishApp, type Lifecycle } from "./http.ts";
+import { createApp, finishApp, type Lifecycle, whenReady } from "./http.ts";
 import { JsonRoutes, withJsonRoutes } from "./json-routes.ts";
 import { keptVersions } from "./kept-versions.ts";
 import { listen, type RunningServer } from "./lifecycle.ts";
@@ -166,7 +166,7 @@ function mountViewerRoutes(
   };
   const limits = { maxBatch, maxK: 1, maxExclude: 0, dims: 0 };
 
-  app.get("/v1/metadata", (_req, res) => {
+  app.get("/v1/metadata", whenReady(routes.lifecycle), (_req, res) => {
     res.json(metadata());
   });
   routes.post("/v1/embed", async (body) => {
