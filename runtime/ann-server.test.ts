@@ -237,6 +237,15 @@ describe("malformed input", () => {
     ["/v1/search", "negative k", { ...ok, k: -1 }, 400, "k_out_of_range", "k"],
     ["/v1/search", "k above max", { ...ok, k: 51 }, 400, "k_out_of_range", "k"],
     ["/v1/search", "fractional k", { ...ok, k: 2.5 }, 400, "invalid_type", "k"],
+    // JSON.parse reads it as Infinity.
+    [
+      "/v1/search",
+      "k = 1e309",
+      JSON.stringify({ ...ok, k: 0 }).replace('"k":0', '"k":1e309'),
+      400,
+      "not_finite",
+      "k",
+    ],
     ["/v1/search", "string k", { ...ok, k: "3" }, 400, "invalid_type", "k"],
     ["/v1/search", "numeric version", { ...ok, version: 1 }, 400, "invalid_type", "version"],
     ["/v1/search", "empty version", { ...ok, version: "" }, 400, "invalid_value", "version"],

@@ -135,7 +135,9 @@ export class JsonRoutes {
         if (!req.complete) reject(new ApiError("invalid_value", "the request was aborted"));
       });
     });
-    const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString("utf8");
+    const raw = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString("utf8");
+    // A UTF-8 byte-order mark, which express.json() skips too (Windows tools write one).
+    const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
     let first = 0;
     while (first < text.length && SPACE.has(text.charCodeAt(first))) first++;
     if (first === text.length) return {};

@@ -134,6 +134,9 @@ export function parseVector(v: unknown, field: string, dims: number, metric?: Me
 }
 
 export function parseK(v: unknown, field: string, maxK: number): number {
+  // 1e309 parses to Infinity: the error table's not_finite, as for a vector's elements.
+  if (typeof v === "number" && !Number.isFinite(v))
+    throw new ApiError("not_finite", `${field} is not a finite number`, field);
   if (typeof v !== "number" || !Number.isInteger(v)) {
     throw new ApiError("invalid_type", `${field} must be an integer`, field);
   }
