@@ -110,7 +110,8 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
     const b = opened.bundle;
     const indexFile = path.join(b.dir, b.manifest.index.file);
     const inline = inlineSearch(b.index, threads);
-    const file = statSync(indexFile, { throwIfNoEntry: false });
+    // The file as verified, not as it is now: one swapped in since would pass the worker's check.
+    const file = b.stamps?.get(b.manifest.index.file);
     if (file && (opts.searchWorker ?? opts.view ?? true)) {
       const identity = { dev: file.dev, ino: file.ino, size: file.size };
       const spec = { indexFile, identity, options: indexConfig(b.manifest), threads };

@@ -1,6 +1,7 @@
 // What a loaded bundle offers its users (the runtime, the validation gate, the demo).
 import type { Index } from "usearch";
 import type { ViewerFeatures } from "../tower/features.ts";
+import type { FileStamps } from "./file-stamps.ts";
 import type { BundleManifest } from "./manifest.ts";
 
 export interface ViewerTower {
@@ -26,5 +27,7 @@ export interface LoadedBundle {
   readonly viewer: ViewerTower;
   readonly index: Index;
   readonly keys: ItemKeys;
+  /** Its files as verified (file-stamps.ts); absent for a bundle built in memory, as tests do. */
+  readonly stamps?: FileStamps;
   close(): void;
 }

@@ -4,6 +4,7 @@ import {
   mkdtemp,
   readFile,
   realpath,
+  rename,
   rm,
   symlink,
   truncate,
@@ -24,6 +25,7 @@ import { BundleError, type BundleErrorCode, digestFile, sha256 } from "./files.t
 import type { BundleManifest } from "./manifest.ts";
 import { indexConfig, openBundle, verifyBundle } from "./reader.ts";
 import { writeTestBundle } from "./testing.ts";
+import { verifyContents } from "./verify.ts";
 import type { FinishedBundle } from "./writer.ts";
 
 let root: string;
@@ -107,6 +109,37 @@ describe("openBundle on a good bundle", () => {
     // names by then.
     expect(b.dir).toBe(await realpath(good.dir));
     b.close();
+  });
+});
+
+describe("openBundle of contents verified earlier", () => {
+  // Hashed by path, then opened again by path: what is there by then must be what was hashed.
+  it("refuses a directory another bundle's replaced at the same path since it was verified", async () => {
+    const dir = await copy();
+    const verified = await verifyContents(dir);
+    const next = await writeTestBundle(path.join(root, `next-${n++}`), { version: "v2" });
+    await rename(dir, `${dir}.old`);
+    await rename(next.dir, dir);
+    await expect(openBundle(verified)).rejects.toMatchObject({
+      code: "digest_mismatch",
+      message: expect.stringMatching(/was replaced or rewritten after its digest was checked/),
+    });
+  });
+
+  it("refuses a file rewritten in place since it was verified, and opens one left alone", async () => {
+    const dir = await copy();
+    const verified = await verifyContents(dir);
+    const untouched = await openBundle(await verifyContents(await copy()));
+    expect(untouched.stamps?.get("index.usearch")?.size).toBe(
+      untouched.manifest.files.find((f) => f.path === "index.usearch")?.bytes,
+    );
+    untouched.close();
+    const weights = path.join(dir, "viewer", "weights.bin");
+    await writeFile(weights, await readFile(weights));
+    await expect(openBundle(verified)).rejects.toMatchObject({
+      code: "digest_mismatch",
+      file: "viewer/weights.bin",
+    });
   });
 });
 

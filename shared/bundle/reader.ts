@@ -8,6 +8,7 @@ import { towerSpecMismatches } from "../tower/spec-check.ts";
 import { towerDims } from "../tower/towers.ts";
 import { createViewerTower } from "../tower/viewer-tower.ts";
 import type { LoadedBundle, ViewerTower } from "./bundle.ts";
+import { changedSince } from "./file-stamps.ts";
 import { BundleError } from "./files.ts";
 import { usearchConfig } from "./index-config.ts";
 import type { BundleManifest } from "./manifest.ts";
@@ -63,6 +64,7 @@ export async function openBundle(
     manifest,
     digest,
     keys,
+    stamps,
   } = typeof source === "string" ? await verifyContents(source) : source;
   const index = openIndex(root, manifest, options);
   const viewerModel = await loadTower(path.join(root, manifest.viewerTower.dir), manifest.viewerTower.dir);
@@ -70,6 +72,13 @@ export async function openBundle(
   try {
     checkTower(viewerModel, manifest, "viewer", manifest.viewerTower.dir);
     viewer = createViewerTower(viewerModel, manifest.viewerTower.features, manifest.version);
+    const changed = await changedSince(root, stamps);
+    if (changed !== undefined)
+      throw new BundleError(
+        "digest_mismatch",
+        `${changed === "." ? root : changed} was replaced or rewritten after its digest was checked, while the bundle was being opened: what was opened may be another bundle's`,
+        changed === "." ? undefined : changed,
+      );
   } catch (err) {
     viewerModel.dispose();
     throw err;
@@ -82,6 +91,7 @@ export async function openBundle(
     viewer,
     index,
     keys,
+    stamps,
     close() {
       if (closed) return;
       closed = true;

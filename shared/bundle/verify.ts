@@ -3,6 +3,7 @@
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { ItemKeys } from "./bundle.ts";
+import { type FileStamp, type FileStamps, stampOf } from "./file-stamps.ts";
 import { BundleError, digestFiles, listFiles, sha256 } from "./files.ts";
 import { indexFileProblem } from "./index-graph.ts";
 import { readItemKeys } from "./item-keys.ts";
@@ -15,9 +16,18 @@ export interface VerifiedBundle {
   digest: string;
 }
 
-/** Schema, format version, the exact file set and every size: cheap checks before any hashing. */
-async function checkFileSet(dir: string): Promise<VerifiedBundle> {
+/**
+ * Schema, format version, the exact file set and every size: cheap checks before any hashing. The
+ * stamps are taken here, before the manifest is read and the files hashed, for openBundle to find
+ * the same files once it has opened them.
+ */
+async function checkFileSet(dir: string): Promise<VerifiedBundle & { stamps: FileStamps }> {
+  const stamps = new Map<string, FileStamp>();
+  // A directory that is not there is the file-set check's to report, below.
+  const directory = await stampOf(dir).catch(() => undefined);
+  if (directory) stamps.set(".", directory);
   const { manifest, digest } = await readManifest(dir);
+  stamps.set(MANIFEST_FILE, await stampOf(path.join(dir, MANIFEST_FILE)));
   const listed = new Map(manifest.files.map((f) => [f.path, f]));
   const present = new Set((await listFiles(dir)).filter((f) => f !== MANIFEST_FILE));
   for (const f of manifest.files) {
@@ -29,7 +39,9 @@ async function checkFileSet(dir: string): Promise<VerifiedBundle> {
       throw new BundleError("extra_file", `${p} is in the bundle but not listed in ${MANIFEST_FILE}`, p);
   }
   for (const f of manifest.files) {
-    const { size } = await stat(path.join(dir, f.path));
+    const stamp = await stampOf(path.join(dir, f.path));
+    stamps.set(f.path, stamp);
+    const { size } = stamp;
     if (size !== f.bytes) {
       throw new BundleError(
         size < f.bytes ? "truncated" : "size_mismatch",
@@ -38,7 +50,7 @@ async function checkFileSet(dir: string): Promise<VerifiedBundle> {
       );
     }
   }
-  return { manifest, digest };
+  return { manifest, digest, stamps };
 }
 
 async function checkDigests(dir: string, manifest: BundleManifest): Promise<void> {
@@ -62,6 +74,8 @@ async function checkDigests(dir: string, manifest: BundleManifest): Promise<void
 export interface VerifiedContents extends VerifiedBundle {
   dir: string;
   keys: ItemKeys;
+  /** Its files as they were before they were hashed (file-stamps.ts). */
+  stamps: FileStamps;
 }
 
 /** A verification under way: its hashing and keys parse already run in worker threads. */
@@ -98,7 +112,7 @@ export const resolveBundleDir = (dir: string) => realpath(dir).catch(() => path.
 
 export async function startVerification(dir: string, opts: VerificationOptions = {}): Promise<Verification> {
   const root = await resolveBundleDir(dir);
-  const { manifest, digest } = await checkFileSet(root);
+  const { manifest, digest, stamps } = await checkFileSet(root);
   const file = manifest.items.keysFile;
   const { checkedDigest, rehash = false } = opts;
   const hashing = (async () => {
@@ -115,7 +129,7 @@ export async function startVerification(dir: string, opts: VerificationOptions =
     if (hashed.status === "rejected") throw hashed.reason;
     if (parsed.status === "rejected") throw parsed.reason;
     if (indexed.status === "rejected") throw indexed.reason;
-    return { dir: root, manifest, digest, keys: parsed.value };
+    return { dir: root, manifest, digest, keys: parsed.value, stamps };
   });
   // Marks the promise handled while nobody awaits it yet; whoever awaits it still gets the error.
   contents.catch(() => {});
