@@ -217,7 +217,9 @@ export class BundleWriter {
       try {
         if (!this.keys.write(`${ids.join("\n")}\n`)) await drained(this.keys);
       } catch (err) {
-        await this.assertKeysWritten();
+        // An abort's destroy fails the pending write too (ERR_STREAM_DESTROYED): that is no write
+        // error of the disk's, and which of the two came first depended on the event loop.
+        if (!this.aborted) await this.assertKeysWritten();
         throw err;
       }
     } finally {
