@@ -1,6 +1,5 @@
 // startAnnHost: the programmatic entry point of the ANN host role (the CLI, the demo and the
 // operator's e2e all start hosts through it).
-import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { searchThreads } from "../shared/bundle/index-config.ts";
