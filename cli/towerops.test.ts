@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { buildProgram } from "./towerops.ts";
 
@@ -6,5 +7,10 @@ describe("towerops CLI", () => {
     const help = buildProgram().helpInformation();
     for (const sub of ["operator", "runtime", "train", "export", "validate", "data", "demo"])
       expect(help).toContain(sub);
+  });
+
+  it("says its version, the package's", () => {
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    expect(buildProgram().version()).toBe(version);
   });
 });

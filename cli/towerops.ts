@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { enableCompileCache } from "node:module";
+import { readFileSync } from "node:fs";
+import { enableCompileCache, findPackageJSON } from "node:module";
 import { Command } from "commander";
 import { registerOperatorCommands } from "../operator/cli.ts";
 import { registerRuntimeCommands } from "../runtime/cli.ts";
@@ -9,12 +10,19 @@ import { registerTrainerCommands } from "../trainer/cli.ts";
 export function buildProgram(): Command {
   const program = new Command("towerops")
     .description("Train, ship and safely roll out two-tower retrieval models on Kubernetes")
+    .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
   registerOperatorCommands(program);
   registerRuntimeCommands(program);
   registerTrainerCommands(program);
   return program;
+}
+
+/** This package's version, from the package.json above this file: cli/ in the repo, dist/cli/ installed. */
+function packageVersion(): string {
+  const file = findPackageJSON(import.meta.url);
+  return file ? (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version : "unknown";
 }
 
 if (import.meta.main) {

@@ -75,6 +75,13 @@ describe("towerops runtime", () => {
       code: 1,
       stderr: expect.stringMatching(/--max-k, --no-view do nothing with --role viewer/),
     });
+    // Refused as a flag, not at listen after the bundle loaded, as a start-up failure with a stack.
+    expect(await run(["--port", "99999"])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(
+        /--port <n>' argument '99999' is invalid. expected an integer in \[0, 65535\]/,
+      ),
+    });
     // Bundle counts are usage errors too: one line, not a structured start-up failure.
     expect(await run(["--bundle", fixture.bundleDir()])).toMatchObject({
       code: 1,

@@ -38,7 +38,7 @@ export function registerRuntimeCommands(program: Command): void {
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
-    .option("--port <n>", "listen port (0 = ephemeral)", int(0), 8080)
+    .option("--port <n>", "listen port (0 = ephemeral)", int(0, 65535), 8080)
     .option("--host <addr>", "listen address", "127.0.0.1")
     .option(
       "--workers <n>",

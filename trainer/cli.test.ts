@@ -111,8 +111,11 @@ describe("train flags that would be ignored", () => {
 
   it("refuses estimator flags without the streaming estimator, β without a correction, and early stopping without a second epoch, before reading data", async () => {
     expect(await stderrOf(["--sampling-correction", "counts", "--hash-size", "1024"])).toMatch(
-      /--hash-size tune the streaming estimator, which --sampling-correction counts does not use/,
+      /--hash-size tunes the streaming estimator, which --sampling-correction counts does not use/,
     );
+    expect(
+      await stderrOf(["--sampling-correction", "counts", "--hash-size", "1024", "--alpha", "0.1"]),
+    ).toMatch(/--hash-size, --alpha tune the streaming estimator/);
     expect(await stderrOf(["--sampling-correction", "none", "--correction-strength", "0.5"])).toMatch(
       /--correction-strength scales the logQ correction, which --sampling-correction none turns off/,
     );

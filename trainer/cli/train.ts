@@ -306,7 +306,7 @@ function assertFlagsAct(f: TrainFlags, cmd: Command): void {
   const estimator = givenFlags(cmd, ["hashSize", "hashes", "alpha"]);
   if (correction !== "streaming" && estimator.length > 0) {
     throw new Error(
-      `${estimator.join(", ")} tune the streaming estimator, which --sampling-correction ${correction} does not use`,
+      `${estimator.join(", ")} ${estimator.length === 1 ? "tunes" : "tune"} the streaming estimator, which --sampling-correction ${correction} does not use`,
     );
   }
   if (correction === "none" && givenFlags(cmd, ["correctionStrength"]).length > 0) {

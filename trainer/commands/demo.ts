@@ -77,7 +77,7 @@ async function demoHeld(
   const recall = s.final.exact.metrics["recall@100"] ?? 0;
   const popularity = s.final.popularity.metrics["recall@100"] ?? 0;
   print(
-    `2. trained ${s.epochs.length} epochs on ${s.backend} (${Math.round(s.epochs.at(-1)?.examplesPerSecond ?? 0)} examples/s)`,
+    `2. trained ${s.epochs.length} epoch${s.epochs.length === 1 ? "" : "s"} on ${s.backend} (${Math.round(s.epochs.at(-1)?.examplesPerSecond ?? 0)} examples/s)`,
   );
   print(`3. bundle ${version}: ${trained.bundleDir}`);
   const host = await startAnnHost({ bundle: trained.bundleDir as string, port: 0, threads: 1 });
