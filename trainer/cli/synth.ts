@@ -42,6 +42,7 @@ export function registerSynth(data: Command): void {
           noise: number;
           force: boolean;
         }) => {
+          await (await import("../commands/out-dir.ts")).writableOut(f.out);
           const bar = startProgress("generating events", f.events, "events");
           const files = await (await import("../synth/write.ts"))
             .writeSynth(

@@ -1,7 +1,6 @@
 // `towerops demo` (`npm run demo`): the whole path on one machine with no cluster: synthetic data,
 // training with logQ correction (and an uncorrected comparison), a bundle, the ANN host serving it,
 // and a few retrievals through the runtime client.
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { RetrievalClient, startAnnHost } from "../../runtime/index.ts";
 import { timestampVersion } from "../../shared/bundle/manifest.ts";
@@ -10,6 +9,7 @@ import type { TfBackend } from "../../shared/tf/backend.ts";
 import { decileFigure } from "../report/report.ts";
 import { writeSynth } from "../synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
+import { writableOut } from "./out-dir.ts";
 import { leaseOut } from "./out-lease.ts";
 import { runTrainCommand } from "./train.ts";
 
@@ -32,7 +32,7 @@ export async function runDemo(o: DemoOptions): Promise<{ recall: number; popular
   print(`towerops demo -> ${out}`);
   // Held from before the data are regenerated: a second demo on this --out would rewrite the log
   // the first one is reading, and clear the run it is training.
-  await mkdir(out, { recursive: true });
+  await writableOut(out);
   const lease = await leaseOut(out, { command: "demo", waitSeconds: 0, log: componentLogger("demo") });
   try {
     return await demoHeld(o, out, print, started);

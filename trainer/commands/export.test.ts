@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
@@ -23,5 +23,15 @@ describe("runExportCommand", () => {
       vi.unstubAllEnvs();
     }
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("names --out when the bundle's parent cannot be written, before reading the checkpoint", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-export-"));
+    dirs.push(dir);
+    await writeFile(path.join(dir, "file"), "");
+    const out = path.join(dir, "file", "b");
+    await expect(
+      runExportCommand({ checkpoint: path.join(dir, "none"), out, version: "v1", batchSize: 64 }),
+    ).rejects.toThrow(`--out ${out}: the bundle's parent directory cannot be written (EEXIST`);
   });
 });

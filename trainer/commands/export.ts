@@ -1,4 +1,5 @@
 // `towerops export`: a bundle from a saved checkpoint, streaming the catalogue through the item tower.
+import path from "node:path";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
@@ -8,6 +9,7 @@ import { loadCheckpoint } from "../export/checkpoint.ts";
 import { checkModelFlag, type ExportResult, exportBundle, sourceDateEpoch } from "../export/export.ts";
 import { startProgress } from "../progress.ts";
 import { itemOf } from "../train/examples.ts";
+import { writableDir } from "./out-dir.ts";
 
 const log = componentLogger("trainer");
 
@@ -28,6 +30,11 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
   if (o.model !== undefined) checkModelFlag(o.model);
   sourceDateEpoch();
   await assertBundleTarget(o.out, o.version);
+  // The bundle is built beside its target, so the parent is where it must be able to write.
+  await writableDir(
+    path.dirname(path.resolve(o.out)),
+    `--out ${o.out}: the bundle's parent directory cannot be written`,
+  );
   await initTensorflow();
   const ckpt = await loadCheckpoint(o.checkpoint, o.model);
   try {

@@ -1,7 +1,5 @@
 // `towerops train`: hold --out, load, train (plus an uncorrected comparison run, see train-runs.ts),
 // then write the checkpoint, bundle, report and summary (train-publish.ts).
-import { constants } from "node:fs";
-import { access, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { timestampVersion } from "../../shared/bundle/manifest.ts";
 import { pruneAfter } from "../../shared/bundle/retention.ts";
@@ -15,6 +13,7 @@ import type { TrainSummary } from "../report/report.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { assertTablesFit } from "../train/memory.ts";
 import { type DataOptions, dataDigest, loadData } from "./load.ts";
+import { writableOut } from "./out-dir.ts";
 import { leaseOut, type OutLease } from "./out-lease.ts";
 import { clearRuns, interruptedRuns, interruptedVersion, resumeDir } from "./resume.ts";
 import { bundleDirOf, explainTakenVersion, finishedRun, publishRun } from "./train-publish.ts";
@@ -63,11 +62,7 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   checkModelFlag(options.model);
   if (options.bundle) sourceDateEpoch();
   // Hours of training must not end in "cannot write" at the first save.
-  await mkdir(out, { recursive: true })
-    .then(() => access(out, constants.W_OK))
-    .catch((err: Error) => {
-      throw new Error(`--out ${out}: not a directory this command can write to (${err.message})`);
-    });
+  await writableOut(out);
   // Until training takes the signals over (train-runs.ts), a signal ends the command at once. The
   // handler is what makes it end at all as a container's PID 1, which ignores a signal it has no
   // handler for.
