@@ -1,9 +1,10 @@
-import { access, mkdtemp } from "node:fs/promises";
+import { access, mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { runDemo } from "./demo.ts";
+import { writeTestBundle } from "../../shared/bundle/testing.ts";
+import { DEMO_KEEP_BUNDLES, runDemo } from "./demo.ts";
 import { leaseOut } from "./out-lease.ts";
 
 const tiny = { users: 60, items: 120, events: 1500, epochs: 1, seed: 3, backend: "wasm" as const };
@@ -11,8 +12,12 @@ const tiny = { users: 60, items: 120, events: 1500, epochs: 1, seed: 3, backend:
 describe("towerops demo", () => {
   it("tells the whole story: data, training, bundle, serving, retrievals, recall, report", async () => {
     const out = await mkdtemp(path.join(tmpdir(), "towerops-demo-"));
+    // Earlier runs' bundles: each run adds one, and only the newest DEMO_KEEP_BUNDLES stay.
+    const bundles = path.join(out, "run", "bundles");
+    for (const version of ["old-1", "old-2", "old-3"]) await writeTestBundle(bundles, { version });
     const lines: string[] = [];
     const result = await runDemo({ ...tiny, out, print: (l) => lines.push(l) });
+    expect(await readdir(bundles)).toHaveLength(DEMO_KEEP_BUNDLES);
     expect(result.recall).toBeGreaterThan(0);
     expect(result.popularity).toBeGreaterThan(0);
     for (const step of ["1. ", "2. ", "3. ", "4. ", "5. ", "6. ", "done in "])

@@ -41,6 +41,9 @@ export async function runDemo(o: DemoOptions): Promise<{ recall: number; popular
   }
 }
 
+/** Demo bundles kept under run/bundles, the newest run's included: earlier ones to compare or serve again. */
+export const DEMO_KEEP_BUNDLES = 3;
+
 async function demoHeld(
   o: DemoOptions,
   out: string,
@@ -71,6 +74,8 @@ async function demoHeld(
     bundle: true,
     // The demo always starts over: it is quick, and its data were just regenerated.
     interrupted: "discard",
+    // Each run is a new version: without a bound, every demo run would leave one more bundle.
+    keepBundles: DEMO_KEEP_BUNDLES,
     ...(o.backend ? { backend: o.backend } : {}),
   });
   const s = trained.summary;
