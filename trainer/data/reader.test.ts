@@ -434,7 +434,7 @@ describe("loadInteractions", () => {
     );
     const reordered = await file("mlreorder.csv", "timestamp,movieId,userId,rating\n874965758,10,1,5\n");
     await expect(loadInteractions(reordered, { format: "movielens-csv" })).rejects.toThrow(
-      /mlreorder.csv:1: expected the header "userId,movieId,rating,timestamp" of MovieLens ratings.csv, found "timestamp,movieId,userId,rating"$/,
+      /mlreorder.csv:1: expected the header "userId,movieId,rating,timestamp" of MovieLens ratings.csv, found "timestamp,movieId,userId,rating" \(read as --format movielens-csv; the file looks like csv\)$/,
     );
     const wider = await loadInteractions(
       await file("ratings-tagged.csv", "userId,movieId,rating,timestamp,tag\n1,31,2.5,1260759144,x\n"),
@@ -447,6 +447,18 @@ describe("loadInteractions", () => {
     const path = await file("forced.csv", "user,item,timestamp\na,x,1\n");
     await expect(loadInteractions(path, { format: "movielens-dat" })).rejects.toThrow(
       /forced.csv:1: column 2: expected 4 fields, found 1 \(read as --format movielens-dat; the file looks like csv\)/,
+    );
+    // Also when the first line fails as a header, before any row is read.
+    const jsonl = await file("forced.jsonl", '{"user":"a","item":"b","ts":1}\n');
+    await expect(loadInteractions(jsonl, { format: "csv" })).rejects.toThrow(
+      /forced.jsonl:1: .*\(read as --format csv; the file looks like jsonl\)/,
+    );
+  });
+
+  it("says a JSON array is not a log of one row per line", async () => {
+    const array = await file("arr.json", '[{"user":"a","item":"b","ts":1}]\n');
+    await expect(loadInteractions(array)).rejects.toThrow(
+      /arr.json:1: starts a JSON array; the log must have one row per line: JSON Lines/,
     );
   });
 });

@@ -110,6 +110,8 @@ async function readPart(
   let format: LogFormat = opts.format ?? "csv";
   // A forced --format that disagrees with detection is the likeliest cause of a failing first row.
   let looksLike: LogFormat | undefined;
+  const hinted = (detail: string) =>
+    looksLike ? `${detail} (read as --format ${format}; the file looks like ${looksLike})` : detail;
   try {
     for await (const batch of source.batches)
       for (const line of batch) {
@@ -128,10 +130,18 @@ async function readPart(
               `reads as ${format}, but ${read.first.file} as ${read.first.format}: the parts of one log must share a format`,
             );
           read.first ??= { file: path, format };
+          // Read as CSV, an array's first line fails on its quotes, saying nothing of JSON.
+          if (line.trimStart().startsWith("["))
+            throw new DataError(
+              path,
+              lineNo,
+              undefined,
+              "starts a JSON array; the log must have one row per line: JSON Lines (one object per line, e.g. jq -c '.[]'), CSV or TSV",
+            );
           try {
             layout = layoutFor(format, line);
           } catch (err) {
-            throw new DataError(path, lineNo, undefined, (err as Error).message);
+            throw new DataError(path, lineNo, undefined, hinted((err as Error).message));
           }
           read.first.header ??= layout.header;
           read.first.ignored ??= layout.ignored;
@@ -163,12 +173,7 @@ async function readPart(
         if (parsed instanceof DataError) {
           read.budget.record(
             looksLike && read.rows === 0
-              ? new DataError(
-                  parsed.file,
-                  parsed.line,
-                  parsed.column,
-                  `${parsed.detail} (read as --format ${format}; the file looks like ${looksLike})`,
-                )
+              ? new DataError(parsed.file, parsed.line, parsed.column, hinted(parsed.detail))
               : parsed,
           );
         } else if (parsed === "filtered") read.filtered++;
