@@ -73,6 +73,7 @@ function charts(judged: Judged[]): string {
         name,
         values: KS.map((k) => c.retrieval.metrics[`${family}@${k}`] ?? 0),
       })),
+      { x: "K (items retrieved)", y: family === "recall" ? "recall" : "hit rate" },
     );
   const deciles = (["items", "mass"] as const).map((cut) =>
     decileBreakdown(

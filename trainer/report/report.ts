@@ -29,14 +29,24 @@ export function renderReport(s: TrainSummary): string {
       ? s.samplingCorrection
       : `${s.samplingCorrection}, β ${s.correctionStrength}`;
   const epochs = s.epochs.map((e) => String(e.epoch));
-  const loss = lineChart("Training loss per epoch", epochs, [
-    { name: "loss", values: s.epochs.map((e) => e.loss) },
-  ]);
+  const loss = lineChart(
+    "Training loss per epoch",
+    epochs,
+    [{ name: "loss", values: s.epochs.map((e) => e.loss) }],
+    { axes: { x: "epoch", y: "loss" } },
+  );
+  const popularity = s.final.popularity.metrics["recall@100"];
   const recall = lineChart(
     "Recall@K per epoch (exact search)",
     epochs,
-    KS.map((k) => ({ name: `recall@${k}`, values: s.epochs.map((e) => e.metrics[`recall@${k}`] ?? 0) })),
-    true,
+    [
+      ...KS.map((k) => ({ name: `recall@${k}`, values: s.epochs.map((e) => e.metrics[`recall@${k}`] ?? 0) })),
+      // What the model has to beat, on the same held-out events.
+      ...(popularity === undefined
+        ? []
+        : [{ name: "popularity recall@100", values: s.epochs.map(() => popularity), dashed: true }]),
+    ],
+    { zero: true, axes: { x: "epoch", y: "recall" } },
   );
   const decileRuns: [string, RetrievalMetrics][] = [[`${main} correction`, s.final.exact]];
   if (s.comparison) decileRuns.push([`${s.comparison.samplingCorrection} correction`, s.comparison.exact]);
@@ -95,6 +105,7 @@ export function decileBreakdown(cut: keyof typeof CUT_TITLES, runs: [string, Ret
     CUT_TITLES[cut],
     labels,
     runs.map(([name, m]) => ({ name, values: m.deciles[cut].recall })),
+    { x: "item-popularity decile (head = most engaged)", y: "recall@100" },
   );
   const row = (name: string, values: string[]) =>
     `<tr><th>${esc(name)}</th>${values.map((v) => `<td>${v}</td>`).join("")}</tr>`;

@@ -44,4 +44,55 @@ describe("charts", () => {
     expect(bars).not.toContain("NaN");
     expect([...bars.matchAll(/<title>s ([^:]+):/g)].map((m) => m[1])).toEqual(["head", "tail"]);
   });
+
+  it("lays legend entries out by their width, on a new row where the next would not fit", () => {
+    const names = [
+      "streaming, β 0.5 correction",
+      "none correction",
+      "popularity",
+      "a fourth, long series name",
+    ];
+    const bars = barChart(
+      "deciles",
+      ["head", "tail"],
+      names.map((name) => ({ name, values: [0.5, 0.1] })),
+    );
+    const entries = [...bars.matchAll(/<rect x="([\d.]+)" y="([\d.]+)" width="10" height="10"/g)].map(
+      (m) => ({
+        x: Number(m[1]),
+        y: Number(m[2]),
+      }),
+    );
+    expect(entries).toHaveLength(4);
+    // Each entry starts past the text of the one before it on its row, and stays inside the chart.
+    for (let i = 1; i < entries.length; i++) {
+      const [prev, cur] = [entries[i - 1], entries[i]] as [
+        { x: number; y: number },
+        { x: number; y: number },
+      ];
+      if (cur.y === prev.y) expect(cur.x).toBeGreaterThan(prev.x + 14 + (names[i - 1] as string).length * 6);
+    }
+    const widest = Math.max(...entries.map((e, i) => e.x + 14 + (names[i] as string).length * 6));
+    expect(widest).toBeLessThanOrEqual(520);
+    const rows = new Set(entries.map((e) => e.y)).size;
+    expect(rows).toBeGreaterThan(1);
+    // The chart grows by the rows it added, so none is cut off.
+    expect(bars).toContain(`height="${260 + (rows - 1) * 14}"`);
+  });
+
+  it("titles its axes when told, and dashes a reference series", () => {
+    const chart = lineChart(
+      "recall",
+      ["1", "2"],
+      [
+        { name: "recall@100", values: [0.2, 0.3] },
+        { name: "popularity", values: [0.1, 0.1], dashed: true },
+      ],
+      { zero: true, axes: { x: "epoch", y: "recall" } },
+    );
+    expect(chart).toMatch(/<text x="[\d.]+" y="250" text-anchor="middle" fill="#555">epoch<\/text>/);
+    expect(chart).toContain('rotate(-90)" text-anchor="middle" fill="#555">recall</text>');
+    expect(chart.match(/stroke-dasharray/g)).toHaveLength(1);
+    expect(chart).toContain('height="274"');
+  });
 });

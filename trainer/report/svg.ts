@@ -7,7 +7,18 @@ import { esc } from "./html.ts";
 export interface Series<V = number> {
   name: string;
   values: V[];
+  /** Drawn dashed: a reference, such as a baseline, rather than a measured curve. */
+  dashed?: boolean;
 }
+
+/** What each axis shows, under the x labels and beside the y ticks. */
+export interface Axes {
+  x?: string;
+  y?: string;
+}
+
+// Rows below the plot: x tick labels, then the x axis title, then the legend's rows.
+const ROW = 14;
 
 const W = 520;
 const H = 260;
@@ -27,6 +38,28 @@ function fmt(v: number): string {
 // Round ticks only need their own digits: 0.2, not fmt's 0.200.
 const tickLabel = (v: number): string => String(Number(v.toPrecision(6)));
 
+/**
+ * Legend entries left to right, each as wide as its name, wrapping onto another row where the next
+ * would pass the right edge: at fixed steps a long name ("streaming, β 0.5 correction") ran into the
+ * next entry's swatch.
+ */
+function legend(names: string[], top: number): { svg: string; rows: number } {
+  let x = PAD.left;
+  let row = 0;
+  const parts = names.map((name, i) => {
+    const width = 14 + name.length * CHAR_W;
+    if (x > PAD.left && x + width > W - PAD.right) {
+      x = PAD.left;
+      row++;
+    }
+    const y = top + row * ROW;
+    const part = `<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${x + 14}" y="${y}">${esc(name)}</text>`;
+    x += width + 2 * LABEL_GAP;
+    return part;
+  });
+  return { svg: parts.join(""), rows: names.length === 0 ? 0 : row + 1 };
+}
+
 function frame(
   title: string,
   yMin: number,
@@ -34,6 +67,7 @@ function frame(
   xLabels: string[],
   body: string,
   series: Series<number | null>[],
+  axes: Axes = {},
 ): string {
   const plotH = H - PAD.top - PAD.bottom;
   const grid = ticks(yMin, yMax, TICKS).map((v) => {
@@ -49,15 +83,21 @@ function frame(
       ? `<text x="${PAD.left + (plotW * (i + 0.5)) / xLabels.length}" y="${H - PAD.bottom + 16}" text-anchor="middle">${esc(l)}</text>`
       : "",
   );
-  const leg = series
-    .map((s) => s.name)
-    .map(
-      (name, i) =>
-        `<rect x="${PAD.left + i * 150}" y="${H - 14}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${PAD.left + i * 150 + 14}" y="${H - 5}">${esc(name)}</text>`,
-    );
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11" role="img" aria-label="${esc(title)}">
+  const labelsY = H - PAD.bottom + 16;
+  const xTitle = axes.x
+    ? `<text x="${PAD.left + plotW / 2}" y="${labelsY + ROW}" text-anchor="middle" fill="#555">${esc(axes.x)}</text>`
+    : "";
+  const yTitle = axes.y
+    ? `<text transform="translate(12 ${PAD.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#555">${esc(axes.y)}</text>`
+    : "";
+  const leg = legend(
+    series.map((s) => s.name),
+    labelsY + (axes.x ? 2 : 1) * ROW + 5,
+  );
+  const height = H + (axes.x ? ROW : 0) + Math.max(0, leg.rows - 1) * ROW;
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" font-family="sans-serif" font-size="11" role="img" aria-label="${esc(title)}">
 <text x="${W / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>
-${grid.join("\n")}${xs.join("")}${body}${leg.join("")}</svg>`;
+${grid.join("\n")}${xs.join("")}${xTitle}${yTitle}${body}${leg.svg}</svg>`;
 }
 
 function range(series: Series<number | null>[], zero: boolean): [number, number] {
@@ -72,8 +112,13 @@ function range(series: Series<number | null>[], zero: boolean): [number, number]
   return nice(lo, hi, TICKS);
 }
 
-/** One line per series over shared x labels (e.g. epochs). */
-export function lineChart(title: string, xLabels: string[], series: Series[], zero = false): string {
+/** One line per series over shared x labels (e.g. epochs); `zero` starts the y axis at 0. */
+export function lineChart(
+  title: string,
+  xLabels: string[],
+  series: Series[],
+  { zero = false, axes }: { zero?: boolean; axes?: Axes } = {},
+): string {
   const [lo, hi] = range(series, zero);
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
@@ -87,14 +132,20 @@ export function lineChart(title: string, xLabels: string[], series: Series[], ze
         (v, i) =>
           `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${color}"><title>${esc(s.name)}: ${fmt(v)}</title></circle>`,
       );
-      return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(" ")}"/>${dots.join("")}`;
+      const dash = s.dashed ? ` stroke-dasharray="6 4"` : "";
+      return `<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.join(" ")}"/>${dots.join("")}`;
     })
     .join("");
-  return frame(title, lo, hi, xLabels, body, series);
+  return frame(title, lo, hi, xLabels, body, series, axes);
 }
 
 /** Grouped bars: one group per x label, one bar per series; a null value (no data) has no bar. */
-export function barChart(title: string, xLabels: string[], series: Series<number | null>[]): string {
+export function barChart(
+  title: string,
+  xLabels: string[],
+  series: Series<number | null>[],
+  axes: Axes = {},
+): string {
   const [lo, hi] = range(series, true);
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
@@ -111,5 +162,5 @@ export function barChart(title: string, xLabels: string[], series: Series<number
         .join(""),
     )
     .join("");
-  return frame(title, lo, hi, xLabels, body, series);
+  return frame(title, lo, hi, xLabels, body, series, axes);
 }
