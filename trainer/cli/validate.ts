@@ -83,7 +83,7 @@ export function registerValidate(program: Command): void {
     )
     .option(
       "--max-identical-top10 <f>",
-      "largest share of users with one top-10 set, in any order (collapse)",
+      "largest share of users with one top-10 set, in any order (collapse); under 20 items, top sets of half the catalogue, and at least 0.95",
       num(0, 1),
       DEFAULT_THRESHOLDS.maxIdenticalTop10,
     )

@@ -38,6 +38,13 @@ describe("renderGateReport", () => {
     expect(html).toContain("probability p = 0.0107");
     expect(html.match(/<svg/g)).toHaveLength(4);
     expect(html.replace("NaN viewers", "")).not.toContain("NaN");
+    // The collapse column names the top sets it compared: half the catalogue under 20 items.
+    expect(html).toContain("<td>0.1000 <small>(top-10)</small></td>");
+    const small = renderGateReport(
+      { ...r, metrics: { candidate: { ...check("v2", 0.1), items: 12 } } },
+      "recall@100",
+    );
+    expect(small).toContain("<td>0.1000 <small>(top-6)</small></td>");
   });
 
   it("says a pass with warnings, and a refused candidate with nothing to chart", () => {

@@ -2,7 +2,7 @@
 // reads, so whoever asks why a candidate was refused (or passed with a warning) sees the two
 // bundles side by side, user by user and decile by decile, not only a reason string.
 import type { RetrievalMetrics } from "../eval/metrics.ts";
-import type { BundleCheck, GateResult } from "../validate/gate.ts";
+import { type BundleCheck, type GateResult, topSetSize } from "../validate/gate.ts";
 import { formatP, PERMUTATIONS } from "../validate/paired.ts";
 import { esc, page } from "./html.ts";
 import { decileBreakdown } from "./report.ts";
@@ -10,7 +10,7 @@ import { barChart } from "./svg.ts";
 
 const KS = ["10", "50", "100"];
 const METRICS = KS.flatMap((k) => [`recall@${k}`, `hitrate@${k}`]);
-const COLUMNS = [...METRICS, "users", "coverage", "identical top-10", "worst |norm − 1|", "NaN viewers"];
+const COLUMNS = [...METRICS, "users", "coverage", "sharing one top set", "worst |norm − 1|", "NaN viewers"];
 
 type Judged = [label: string, check: BundleCheck & { retrieval: RetrievalMetrics }];
 
@@ -46,10 +46,14 @@ function checkTable(checks: [string, BundleCheck][]): string {
   const cell = (v: number | undefined) => `<td>${v === undefined ? "-" : v.toFixed(4)}</td>`;
   const rows = checks.map(
     ([name, c]) =>
-      `<tr><th>${esc(name)} <code>${esc(c.digest.slice(0, 8))}</code></th>${METRICS.map((m) => cell(c.retrieval?.metrics[m])).join("")}<td>${c.retrieval?.users ?? 0}</td>${cell(c.coverage)}${cell(c.identicalTop10)}<td>${c.worstNormError.toExponential(1)}</td><td>${c.nonFiniteViewers}</td></tr>`,
+      `<tr><th>${esc(name)} <code>${esc(c.digest.slice(0, 8))}</code></th>${METRICS.map((m) => cell(c.retrieval?.metrics[m])).join("")}<td>${c.retrieval?.users ?? 0}</td>${cell(c.coverage)}${topSetCell(c)}<td>${c.worstNormError.toExponential(1)}</td><td>${c.nonFiniteViewers}</td></tr>`,
   );
   return `<table><tr><th></th>${COLUMNS.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>\n${rows.join("\n")}</table>`;
 }
+
+/** The share of users with the most common top set, and the set's size: 10, or half a small catalogue. */
+const topSetCell = (c: BundleCheck) =>
+  `<td>${c.identicalTop10.toFixed(4)} <small>(top-${topSetSize(c.items)})</small></td>`;
 
 function paired(c: NonNullable<GateResult["comparison"]>): string {
   const p = esc(formatP(c.pWorse));
