@@ -1,13 +1,19 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import { testItemConfig, testViewerConfig } from "../../shared/tower/testing.ts";
 import { buildItemModel, buildViewerModel } from "../../shared/tower/towers.ts";
 import { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+
+// Passed through, unless a test makes one rename fail (a full or failing disk).
+vi.mock("node:fs/promises", async (original) => {
+  const fs = await original<typeof import("node:fs/promises")>();
+  return { ...fs, rename: vi.fn(fs.rename) };
+});
 
 beforeAll(async () => {
   await initTensorflow({ backend: "cpu" });
@@ -158,6 +164,29 @@ await saveCheckpoint(${JSON.stringify(dir)}, buildViewerModel(testViewerConfig),
       saveCheckpoint(dir, broken, buildItemModel(testItemConfig), ["i4"], before),
     ).rejects.toThrow();
     expect((await loadCheckpoint(dir)).meta).toMatchObject({ model: "m2", itemCount: 1 });
+  });
+
+  it("puts the last checkpoint back when the new one cannot be renamed into its place", async () => {
+    const dir = await written();
+    const before = JSON.parse(await readFile(path.join(dir, CHECKPOINT_FILE), "utf8"));
+    // The last checkpoint is moved aside; the new one's rename into its place fails.
+    const real = vi.mocked(rename).getMockImplementation() as typeof rename;
+    vi.mocked(rename)
+      .mockImplementationOnce(real)
+      .mockImplementationOnce(async () => {
+        throw Object.assign(new Error("EIO: i/o error, rename"), { code: "EIO" });
+      });
+    await expect(
+      saveCheckpoint(dir, buildViewerModel(testViewerConfig), buildItemModel(testItemConfig), ["i5"], {
+        ...before,
+        model: "m3",
+      }),
+    ).rejects.toThrow(/EIO/);
+    expect((await loadCheckpoint(dir)).meta).toMatchObject({ model: "m", itemCount: 2 });
+    const siblings = (await readdir(path.dirname(dir))).filter((n) =>
+      n.startsWith(`.${path.basename(dir)}.`),
+    );
+    expect(siblings).toEqual([]);
   });
 
   it("refuses a damaged checkpoint.json by the manifest's rules, naming the field, before loading towers", async () => {

@@ -102,8 +102,15 @@ export async function saveCheckpoint(
     await fsyncDirectories(temp, files);
     if (stopped) throw new Error("checkpoint: stopped by a signal before it replaced the last one");
     swap = (async () => {
-      if (await pathExists(dir)) await rename(dir, previous);
-      await rename(temp, dir);
+      const moved = await pathExists(dir);
+      if (moved) await rename(dir, previous);
+      try {
+        await rename(temp, dir);
+      } catch (err) {
+        // Left aside, the last checkpoint would be a temporary sibling the next save sweeps away.
+        if (moved) await rename(previous, dir).catch(() => undefined);
+        throw err;
+      }
       await fsyncPath(path.dirname(dir));
     })();
     await swap;
