@@ -25,6 +25,15 @@ export interface ExportCommandOptions {
   indexThreads?: number;
 }
 
+/**
+ * Under `--model`, the params say the bundle's model name, as the manifest does, and keep the one
+ * it was trained as beside it: a reader of params.model alone took the bundle for the other model.
+ */
+function renamed(model: string, params: Record<string, string | number | boolean>) {
+  const trained = params.model;
+  return trained === undefined || trained === model ? {} : { model, trainedAsModel: trained };
+}
+
 export async function runExportCommand(o: ExportCommandOptions): Promise<ExportResult> {
   // Before the checkpoint is loaded, and naming the flag or variable, as the writer would not.
   if (o.model !== undefined) checkModelFlag(o.model);
@@ -65,7 +74,11 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
       items: items(),
       itemCount: ckpt.meta.itemCount,
       metrics: ckpt.meta.metrics,
-      params: { ...ckpt.meta.params, checkpoint: o.checkpoint },
+      params: {
+        ...ckpt.meta.params,
+        ...renamed(ckpt.meta.model, ckpt.meta.params),
+        checkpoint: o.checkpoint,
+      },
       batchSize: o.batchSize,
       index: {
         ...(o.quantization ? { quantization: o.quantization } : {}),

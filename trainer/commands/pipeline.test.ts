@@ -127,6 +127,16 @@ describe("train -> export -> validate", () => {
     onTestFinished(() => {
       vi.unstubAllEnvs();
     });
+    const renamed = await runExportCommand({
+      checkpoint: trained.checkpointDir,
+      out: path.join(dir, "renamed"),
+      version: "v2",
+      model: "other",
+      batchSize: 50,
+      indexThreads: 1,
+    });
+    expect(renamed.manifest.model).toBe("other");
+    expect(renamed.manifest.training.params).toMatchObject({ model: "other", trainedAsModel: "tiny" });
     const reproduced = await Promise.all(
       ["again-1", "again-2"].map((out) =>
         runExportCommand({
