@@ -55,16 +55,27 @@ describe("checkpoint", () => {
     expect(ids).toEqual(["i1", "i2"]);
   });
 
-  it("fails the catalogue stream when items.txt holds more or fewer ids than checkpoint.json says", async () => {
+  it("fails the catalogue stream when items.txt holds more or fewer ids than checkpoint.json says, or an id training refuses", async () => {
     const ids = async (dir: string) => {
       const read: string[] = [];
       for await (const id of (await loadCheckpoint(dir)).itemIds()) read.push(id);
       return read;
     };
-    // A U+2028 is one id's text, not a line break, as the trainer wrote it.
+    // A U+2028 is one id's text, not a line break; an id training refuses, so it is refused here too.
     const separated = await written();
     await writeFile(path.join(separated, "items.txt"), "i1\u2028x\ni2\n");
-    expect(await ids(separated)).toEqual(["i1\u2028x", "i2"]);
+    await expect(ids(separated)).rejects.toThrow(
+      /items\.txt: item 1: "i1\\u2028x" holds a line or paragraph separator \(U\+2028\)/,
+    );
+    const controlled = await written();
+    await writeFile(path.join(controlled, "items.txt"), "i1\ni\u00002\n");
+    await expect(ids(controlled)).rejects.toThrow(
+      /items\.txt: item 2: .* holds a control character \(U\+0000\)/,
+    );
+    // An editor's byte-order mark is not part of the first id.
+    const marked = await written();
+    await writeFile(path.join(marked, "items.txt"), "\ufeffi1\ni2\n");
+    expect(await ids(marked)).toEqual(["i1", "i2"]);
     const grown = await written();
     await writeFile(path.join(grown, "items.txt"), "i1\ni2\ni3\n");
     await expect(ids(grown)).rejects.toThrow(

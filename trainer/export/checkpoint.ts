@@ -16,6 +16,7 @@ import { manifestSchema } from "../../shared/bundle/schema.ts";
 import { loadModel, saveModel } from "../../shared/tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
 import { towerSpecMismatches } from "../../shared/tower/spec-check.ts";
+import { idFault } from "../data/ids.ts";
 import { lineBatches } from "../data/line-split.ts";
 import { onInterrupt } from "../interrupt.ts";
 import "../../shared/tower/layers.ts";
@@ -200,10 +201,17 @@ export async function loadCheckpoint(dir: string, model?: string): Promise<Loade
 // ship a bundle whose keys are not the items the towers were trained on.
 async function* readItemIds(file: FileHandle, name: string, count: number): AsyncGenerator<string> {
   let read = 0;
+  let first = true;
   reading: for await (const lines of lineBatches(file.createReadStream()))
-    for (const line of lines) {
+    for (const text of lines) {
+      // A hand-edited list saved by an editor that adds a byte-order mark would join it to the first id.
+      const line = first && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+      first = false;
       if (line === "") continue;
       if (++read > count) break reading;
+      // As training refuses them: one would be a different id to every reader of the bundle's keys.
+      const fault = idFault(line);
+      if (fault) throw new Error(`checkpoint: ${name}: item ${read}: ${fault}`);
       yield line;
     }
   if (read !== count)
