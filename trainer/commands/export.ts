@@ -29,7 +29,9 @@ export interface ExportCommandOptions {
  * Under `--model`, the params say the bundle's model name, as the manifest does, and keep the one
  * it was trained as beside it: a reader of params.model alone took the bundle for the other model.
  */
-function renamed(model: string, params: Record<string, string | number | boolean>) {
+type Params = Record<string, string | number | boolean>;
+
+function renamed(model: string, params: Params): Params {
   const trained = params.model;
   return trained === undefined || trained === model ? {} : { model, trainedAsModel: trained };
 }
