@@ -11,7 +11,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
 
-export type LoadTool = "wrk" | "autocannon";
+export const LOAD_TOOLS = ["wrk", "autocannon"] as const;
+export type LoadTool = (typeof LOAD_TOOLS)[number];
 
 export interface LoadSpec {
   url: string;

@@ -1,44 +1,26 @@
-// npm run bench:runtime [-- --quick] [--sizes 100000,1000000] [--cache-dir DIR] [--cases recall,http,cold-start]
-//   [--loadgen wrk|autocannon] (default: wrk when installed)
+// npm run bench:runtime [-- --help] lists the flags.
 // One JSON line per case on stdout. Every throughput figure is paired with a baseline measured in
 // the same run (bare usearch add, in-process batched search), because absolute numbers on a shared
 // 2-core machine are noise.
 import { mkdirSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { parseArgs } from "node:util";
 import type { Quantization } from "../../shared/bundle/manifest.ts";
 import { writerDefaultIndex } from "../writer-index.ts";
 import { buildBundle, openBenchBundle } from "./bundle.ts";
 import { coldStart } from "./cold-start.ts";
 import { type DataKind, makeDataset } from "./data.ts";
+import { type RuntimeFlags, runtimeProgram } from "./flags.ts";
 import { httpThroughput } from "./http.ts";
-import type { LoadTool } from "./loadgen.ts";
-import { exactNeighbours, recallAtK, timedBatchSearch, timedSingleSearch } from "./recall.ts";
+import { exactNeighbours, K, recallAtK, timedBatchSearch, timedSingleSearch } from "./recall.ts";
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    sizes: { type: "string" },
-    "cache-dir": { type: "string", default: path.join(os.tmpdir(), "towerops-bench-runtime") },
-    threads: { type: "string", default: "2" },
-    "bare-max": { type: "string", default: "100000" },
-    cases: { type: "string", default: "recall,http,cold-start" },
-    loadgen: { type: "string" },
-  },
-});
-const quick = args.quick as boolean;
-const threads = Number(args.threads);
+const args = runtimeProgram().parse().opts<RuntimeFlags>();
+const { quick, threads, cacheDir, bareMax, loadgen } = args;
 const DIMS = 64;
-const K = 10;
 const QUERIES = quick ? 200 : 1000;
-const sizes = (args.sizes ?? (quick ? "10000" : "100000,1000000")).split(",").map(Number);
-const cacheDir = args["cache-dir"] as string;
-const bareMax = Number(args["bare-max"]);
+const sizes = args.sizes ?? (quick ? [10_000] : [100_000, 1_000_000]);
 const seconds = quick ? 1 : 4;
 const efCurve = [16, 32, 64, 128, 256, 512];
 // Builds always run (cached after the first); these pick the measurements.
-const cases = new Set((args.cases as string).split(","));
+const cases = new Set(args.cases);
 mkdirSync(cacheDir, { recursive: true });
 
 const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -88,11 +70,6 @@ function recallCurve(
       qps: round(r.qps, 0),
     });
   }
-}
-
-const loadgen = args.loadgen as LoadTool | undefined;
-if (loadgen !== undefined && loadgen !== "wrk" && loadgen !== "autocannon") {
-  throw new Error(`--loadgen must be wrk or autocannon, got ${loadgen}`);
 }
 
 async function runCase(c: Case): Promise<void> {

@@ -2,6 +2,9 @@
 // brute-force exactSearch, run in query chunks because it allocates an items x queries matrix.
 import usearch, { type BatchMatches, type Index } from "usearch";
 
+/** The neighbours each benchmark query asks for: recall is recall@K. */
+export const K = 10;
+
 export function exactNeighbours(
   items: Float32Array,
   queries: Float32Array,

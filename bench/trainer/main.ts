@@ -1,7 +1,6 @@
-// npm run bench:trainer [-- --quick] [--backends wasm,cpu] [--cases train,embed,read,export,...]
+// npm run bench:trainer [-- --help] lists the flags.
 // One JSON line per case on stdout; each figure sits next to a baseline measured in the same run
 // (plain tfjs training, bare usearch add, exact frequencies, popularity retrieval, the uncorrected model).
-import { parseArgs } from "node:util";
 import type { TfBackend } from "../../shared/tf/backend.ts";
 import type { FeatureTable } from "../../trainer/data/features.ts";
 import type { InteractionTable } from "../../trainer/data/table.ts";
@@ -14,24 +13,15 @@ import { itemId } from "../../trainer/synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
 import { streamingError } from "./estimator.ts";
 import { type ExportMeasure, exportScaling } from "./export.ts";
+import { type TrainerFlags, trainerProgram } from "./flags.ts";
 import { type QualityCase, qualityRuns, qualitySplit } from "./quality.ts";
 import { readLayouts } from "./read.ts";
 import { referenceRetrievers } from "./reference.ts";
 import { embedThroughput, trainThroughput } from "./throughput.ts";
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    backends: { type: "string", default: "wasm,cpu" },
-    cases: {
-      type: "string",
-      default: "train,embed,read,export,estimator,reference,quality,strength,niche",
-    },
-  },
-});
-const quick = args.quick as boolean;
-const backends = (args.backends as string).split(",") as TfBackend[];
-const cases = new Set((args.cases as string).split(","));
+const args = trainerProgram().parse().opts<TrainerFlags>();
+const { quick, backends } = args;
+const cases = new Set(args.cases);
 const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const r = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 /** A decile's recall rounded, null where no held-out pair fell in it. */
@@ -163,7 +153,7 @@ if (cases.has("export")) {
 }
 
 const corrections: SamplingCorrection[] = ["streaming", "counts", "none"];
-const needsData = ["quality", "estimator", "reference", "strength"].some((c) => cases.has(c));
+const needsData = (["quality", "estimator", "reference", "strength"] as const).some((c) => cases.has(c));
 let world: SynthWorld | undefined;
 const data = needsData
   ? qualitySplit(
