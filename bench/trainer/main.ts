@@ -13,6 +13,7 @@ import { itemId } from "../../trainer/synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
 import { streamingError } from "./estimator.ts";
 import { type ExportMeasure, exportScaling } from "./export.ts";
+import { ratesVsBaseline, round, significant, timesVsBaseline } from "./figures.ts";
 import { type TrainerFlags, trainerProgram } from "./flags.ts";
 import { type QualityCase, qualityRuns, qualitySplit } from "./quality.ts";
 import { readLayouts } from "./read.ts";
@@ -23,9 +24,8 @@ const args = trainerProgram().parse().opts<TrainerFlags>();
 const { quick, backends } = args;
 const cases = new Set(args.cases);
 const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
-const r = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 /** A decile's recall rounded, null where no held-out pair fell in it. */
-const decile = (x: number | null) => (x === null ? null : r(x));
+const decile = (x: number | null) => (x === null ? null : round(x));
 
 const size = quick
   ? { users: 5_000, items: 10_000, events: 100_000, evalUsers: 2_000, embedItems: 50_000 }
@@ -46,11 +46,11 @@ const versusPopularity = (run: QualityCase) => {
   const recall = run.exact.metrics["recall@100"] ?? 0;
   const popularity = run.popularity.metrics["recall@100"] ?? 0;
   return {
-    recall_at_100_by_epoch: run.recallByEpoch.map((x) => r(x)),
-    recall_at_100: r(recall),
+    recall_at_100_by_epoch: run.recallByEpoch.map((x) => round(x)),
+    recall_at_100: round(recall),
     baseline: "popularity",
-    baseline_recall_at_100: r(popularity),
-    ratio_vs_popularity: r(recall / Math.max(1e-9, popularity), 3),
+    baseline_recall_at_100: round(popularity),
+    ratio_vs_popularity: round(recall / Math.max(1e-9, popularity), 3),
   };
 };
 
@@ -75,12 +75,10 @@ if (cases.has("train")) {
       dims: 64,
       tables: { users: table.users.size, items: table.items.size },
       timing: `median ms/step of ${plan.rounds} alternating rounds on the same batches (${plan.steps} trainer steps, ${plan.denseSteps} plain-loop steps each), after ${plan.warmup} warm-up steps each`,
-      examples_per_s: Math.round(t.examplesPerSecond),
-      ms_per_step: r(t.msPerStep, 1),
+      ms_per_step: round(t.msPerStep, 1),
       baseline:
         "plain tfjs (dense table gradients, Adam over whole tables), the same loss with logQ and masking",
-      baseline_examples_per_s: Math.round(t.denseExamplesPerSecond),
-      speedup: r(t.examplesPerSecond / t.denseExamplesPerSecond, 2),
+      ...ratesVsBaseline("examples", t.examplesPerSecond, t.denseExamplesPerSecond, 2),
       target_examples_per_s: backend === "wasm" ? 10_000 : undefined,
     });
   }
@@ -93,10 +91,8 @@ if (cases.has("embed")) {
       case: "item_embedding_throughput",
       backend,
       items: e.items,
-      items_per_s: Math.round(e.embedItemsPerSecond),
       baseline: "bare usearch add (HNSW build, M=16, ef_add=128) of all the same vectors, 2 threads",
-      baseline_items_per_s: Math.round(e.usearchAddItemsPerSecond),
-      ratio: r(e.embedItemsPerSecond / e.usearchAddItemsPerSecond, 1),
+      ...ratesVsBaseline("items", e.embedItemsPerSecond, e.usearchAddItemsPerSecond, 1),
       target_items_per_s: 50_000,
     });
   }
@@ -109,11 +105,10 @@ if (cases.has("read")) {
       case: "read_log",
       layout: m.layout,
       events: m.rows,
-      seconds: r(m.seconds, 2),
-      events_per_s: Math.round(m.rows / m.seconds),
       baseline: "the same rows as one CSV file",
-      baseline_seconds: r(file?.seconds ?? 0, 2),
-      ratio_to_baseline: r((file?.seconds ?? 0) / m.seconds, 3),
+      ...timesVsBaseline(m.seconds, file.seconds),
+      events_per_s: Math.round(m.rows / m.seconds),
+      baseline_events_per_s: Math.round(m.rows / file.seconds),
     });
 }
 
@@ -126,20 +121,17 @@ if (cases.has("export")) {
       case: "export",
       command: "towerops export (child process, wasm item tower, clustered catalogue)",
       items: m.items,
-      seconds: r(m.exportSeconds, 1),
-      items_per_s: Math.round(m.items / m.exportSeconds),
-      peak_rss_mb: mb(m.exportPeakRssBytes),
-      index_mb: mb(m.indexBytes),
       baseline: "bare usearch build of the same item-tower batches, saved (child process)",
-      baseline_seconds: r(m.bareSeconds, 1),
-      baseline_add_seconds: r(m.bareAddSeconds, 1),
+      ...timesVsBaseline(m.exportSeconds, m.bareSeconds),
+      items_per_s: Math.round(m.items / m.exportSeconds),
+      baseline_items_per_s: Math.round(m.items / m.bareSeconds),
+      baseline_add_seconds: significant(m.bareAddSeconds),
+      peak_rss_mb: mb(m.exportPeakRssBytes),
       baseline_peak_rss_mb: mb(m.barePeakRssBytes),
-      ratio_to_bare: r(m.bareSeconds / m.exportSeconds, 3),
-      cpu_seconds: r(m.exportCpuSeconds, 1),
-      baseline_cpu_seconds: r(m.bareCpuSeconds, 1),
+      index_mb: mb(m.indexBytes),
       // Well above 1 (measured: 1.007 at 100k under load), the export would have done less work than
-      // the bare build, which it cannot; the wall-time ratio is the one load skews.
-      cpu_ratio_to_bare: r(m.bareCpuSeconds / m.exportCpuSeconds, 3),
+      // the bare build, which it cannot; the wall-time speed is the one load skews.
+      ...timesVsBaseline(m.exportCpuSeconds, m.bareCpuSeconds, "cpu_"),
       rss_over_bare_mb: mb(over),
       ...(smallest && m !== smallest
         ? {
@@ -182,8 +174,8 @@ if (data && world && cases.has("reference")) {
         ranking === "likelihood"
           ? "true P(i|u) of the generator (user topic mix from training events): the optimum logQ aims at"
           : "P(i|u) / training frequency: what an uncorrected in-batch softmax converges to",
-      recall_at_100: r(m.metrics["recall@100"] ?? 0),
-      recall_at_10: r(m.metrics["recall@10"] ?? 0),
+      recall_at_100: round(m.metrics["recall@100"] ?? 0),
+      recall_at_10: round(m.metrics["recall@10"] ?? 0),
       ...decileFields(m),
     });
   }
@@ -199,8 +191,8 @@ if (data && cases.has("estimator")) {
       batch: batchSize,
       deciles: "equal item counts by training count, 0 = head",
       baseline: "exact training frequencies (expected occurrences per batch)",
-      mean_log_error: e.signed.map((x) => r(x, 3)),
-      mean_abs_log_error: e.abs.map((x) => r(x, 3)),
+      mean_log_error: e.signed.map((x) => round(x, 3)),
+      mean_abs_log_error: e.abs.map((x) => round(x, 3)),
       occurrences: e.occurrences,
     });
   });
@@ -217,11 +209,11 @@ if (data && cases.has("quality")) {
       events: size.events,
       eval_users: run.exact.users,
       // Training plus its evaluation after every epoch; examples_per_s is training alone.
-      run_seconds: r(run.seconds, 1),
+      run_seconds: round(run.seconds, 1),
       examples_per_s: Math.round(run.examplesPerSecond),
       ...versusPopularity(run),
-      ...(run.ann ? { recall_at_100_ann: r(run.ann.metrics["recall@100"] ?? 0) } : {}),
-      recall_at_10: r(run.exact.metrics["recall@10"] ?? 0),
+      ...(run.ann ? { recall_at_100_ann: round(run.ann.metrics["recall@100"] ?? 0) } : {}),
+      recall_at_10: round(run.exact.metrics["recall@10"] ?? 0),
       target_ratio: 2,
     });
   }
@@ -289,7 +281,7 @@ if (cases.has("niche")) {
       case: "niche_reference",
       topic_skew: topicSkew,
       ranking,
-      recall_at_100: r(m.metrics["recall@100"] ?? 0),
+      recall_at_100: round(m.metrics["recall@100"] ?? 0),
       ...decileFields(m),
     });
   }
