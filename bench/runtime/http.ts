@@ -2,13 +2,12 @@
 // single-process and naive hosts run in this process on the bundle already opened; the
 // multi-process host is the real CLI with --workers.
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { startAnnHost } from "../../runtime/ann-server.ts";
 import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
 import { rootLogger } from "../../shared/log.ts";
+import { withBodyFiles } from "./body-files.ts";
 import type { Dataset } from "./data.ts";
 import type { LoadResult, LoadSpec, LoadTool } from "./loadgen.ts";
 import { spawnRuntime } from "./spawn-runtime.ts";
@@ -33,48 +32,44 @@ async function spawnWorkers(
   return { url: host.ready.url as string, close: host.stop };
 }
 
-export async function httpThroughput(
+interface HttpOptions {
+  threads: number;
+  seconds: number;
+  /** Measures in-process batched search QPS now (a second or so). */
+  baselineQps: () => number;
+  tool?: LoadTool;
+}
+
+export function httpThroughput(
   bundle: LoadedBundle,
   ds: Dataset,
-  opts: {
-    threads: number;
-    seconds: number;
-    /** Measures in-process batched search QPS now (a second or so). */
-    baselineQps: () => number;
-    tool?: LoadTool;
-  },
+  opts: HttpOptions,
 ): Promise<Record<string, unknown>[]> {
   const dims = ds.dims;
   const q = ds.queries.length / dims;
   const version = bundle.manifest.version;
-  const tmp = os.tmpdir();
-  const searchFile = path.join(tmp, `towerops-bench-search-${process.pid}.json`);
-  const retrieveFile = path.join(tmp, `towerops-bench-retrieve-${process.pid}.json`);
-  writeFileSync(
-    searchFile,
-    JSON.stringify(
-      Array.from({ length: q }, (_, i) => ({
-        vector: Array.from(ds.queries.subarray(i * dims, (i + 1) * dims)),
-        k: 10,
-        version,
-      })),
-    ),
-  );
-  writeFileSync(
-    retrieveFile,
-    JSON.stringify(
-      Array.from({ length: q }, (_, i) => ({
-        viewer: {
-          userId: `bench-user-${i}`,
-          history: [0, 1, 2].map((j) =>
-            bundle.keys.idOf(BigInt((i * 7919 + j * 104729) % bundle.keys.count)),
-          ),
-        },
-        k: 10,
-      })),
-    ),
-  );
+  const bodies = {
+    search: Array.from({ length: q }, (_, i) => ({
+      vector: Array.from(ds.queries.subarray(i * dims, (i + 1) * dims)),
+      k: 10,
+      version,
+    })),
+    retrieve: Array.from({ length: q }, (_, i) => ({
+      viewer: {
+        userId: `bench-user-${i}`,
+        history: [0, 1, 2].map((j) => bundle.keys.idOf(BigInt((i * 7919 + j * 104729) % bundle.keys.count))),
+      },
+      k: 10,
+    })),
+  };
+  return withBodyFiles(bodies, (files) => measure(bundle, opts, files));
+}
 
+async function measure(
+  bundle: LoadedBundle,
+  opts: HttpOptions,
+  files: { search: string; retrieve: string },
+): Promise<Record<string, unknown>[]> {
   const lines: Record<string, unknown>[] = [];
   // Three servers on the same cores, run side by side with their steps interleaved, so load drift
   // from other jobs on the machine hits all alike instead of biasing whichever ran last:
@@ -119,7 +114,7 @@ export async function httpThroughput(
         url: `${hosts[host].url}${route}`,
         concurrency,
         seconds: opts.seconds,
-        bodiesFile: route === "/v1/search" ? searchFile : retrieveFile,
+        bodiesFile: route === "/v1/search" ? files.search : files.retrieve,
         ...(opts.tool ? { tool: opts.tool } : {}),
       });
       const after = opts.baselineQps();
