@@ -50,7 +50,7 @@ export interface AnnHostOptions {
   log?: Logger;
 }
 
-export function defaultThreads(): number {
+function defaultThreads(): number {
   return Math.min(os.availableParallelism(), 4);
 }
 

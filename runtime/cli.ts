@@ -116,7 +116,8 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
       const sources = workers
         ? await Promise.all(
             bundles.map(async (dir, i) => ({
-              prepared: (await startVerification(dir, workers.startDigests(i))).contents,
+              prepared: (await startVerification(dir, { ...workers.startDigests(i), indexChecks: false }))
+                .contents,
             })),
           )
         : bundles;

@@ -2,11 +2,10 @@
 // each request naming the version it wants. This is the split deployment where viewer models and
 // item indexes run on separate services and old viewer versions stay up for rollback.
 import type { Express } from "express";
-import type { LoadedBundle } from "../shared/bundle/bundle.ts";
+import type { ViewerBundle } from "../shared/bundle/bundle.ts";
 import { componentLogger, type Logger } from "../shared/log.ts";
 import { initTensorflow, registerBackendMetric } from "../shared/tf/backend.ts";
-import { defaultThreads } from "./ann-server.ts";
-import { type BundleSource, type OpenedBundle, openBundleSource } from "./bundle-source.ts";
+import { type BundleSource, type OpenedBundle, openViewerSource } from "./bundle-source.ts";
 import { ApiError, bundleMismatch } from "./errors.ts";
 import { createApp, finishApp, type Lifecycle, whenReady } from "./http.ts";
 import { JsonRoutes, withJsonRoutes } from "./json-routes.ts";
@@ -19,7 +18,7 @@ import { ViewerEmbedder } from "./viewer-embedder.ts";
 
 export interface ViewerServiceOptions {
   /** Current version first, then previous versions, most recent first. */
-  bundles: BundleSource[];
+  bundles: BundleSource<ViewerBundle>[];
   /** How many previous versions to serve beside the current one. */
   keep: number;
   port?: number;
@@ -52,7 +51,7 @@ interface Served {
   embedder: ViewerEmbedder;
 }
 
-function describe(b: LoadedBundle): ViewerVersionInfo {
+function describe(b: ViewerBundle): ViewerVersionInfo {
   return {
     version: b.viewer.version,
     bundleDigest: b.digest,
@@ -69,7 +68,7 @@ export async function startViewerService(opts: ViewerServiceOptions): Promise<Ru
   const bodyLimit = opts.bodyLimit ?? "1mb";
   const metrics = createMetrics();
   const lifecycle: Lifecycle = { ready: false, draining: false };
-  const opened: OpenedBundle[] = [];
+  const opened: OpenedBundle<ViewerBundle>[] = [];
   const served = new Map<string, Served>();
   let metadata: ViewerServiceMetadata | undefined;
   const app = createApp({ metrics, log, lifecycle });
@@ -84,14 +83,10 @@ export async function startViewerService(opts: ViewerServiceOptions): Promise<Ru
   try {
     registerBackendMetric(metrics.registry, await initTensorflow());
     for (const source of sources) {
-      const o = await openBundleSource(source, {
-        view: true,
-        threads: defaultThreads(),
-        cacheDir: opts.cacheDir,
-      });
+      const o = await openViewerSource(source, opts.cacheDir);
       opened.push(o);
       const b = o.bundle;
-      const first = opened[0]?.bundle as LoadedBundle;
+      const first = opened[0]?.bundle as ViewerBundle;
       if (b.manifest.model !== first.manifest.model) {
         throw new Error(`bundle ${b.dir} is model ${b.manifest.model}, not ${first.manifest.model}`);
       }
@@ -117,11 +112,11 @@ export async function startViewerService(opts: ViewerServiceOptions): Promise<Ru
     throw err;
   }
 
-  const model = (opened[0] as OpenedBundle).bundle.manifest.model;
+  const model = (opened[0] as OpenedBundle<ViewerBundle>).bundle.manifest.model;
   metadata = {
     role: "viewer",
     model,
-    current: (opened[0] as OpenedBundle).bundle.viewer.version,
+    current: (opened[0] as OpenedBundle<ViewerBundle>).bundle.viewer.version,
     versions: [...served.values()].map((s) => s.info),
   };
   lifecycle.ready = true;

@@ -18,6 +18,9 @@ export interface ItemKeys {
   keyOf(itemId: string): bigint | undefined;
 }
 
+/** A bundle as the viewer role serves it: no index opened. */
+export type ViewerBundle = Omit<LoadedBundle, "index">;
+
 export interface LoadedBundle {
   readonly manifest: BundleManifest;
   /** Local directory the bundle was verified in. */

@@ -23,7 +23,7 @@ import { testViewerConfig, testViewers } from "../tower/testing.ts";
 import { buildViewerModel } from "../tower/towers.ts";
 import { BundleError, type BundleErrorCode, digestFile, sha256 } from "./files.ts";
 import type { BundleManifest } from "./manifest.ts";
-import { indexConfig, openBundle, verifyBundle } from "./reader.ts";
+import { indexConfig, openBundle, openViewerBundle, verifyBundle } from "./reader.ts";
 import { writeTestBundle } from "./testing.ts";
 import { verifyContents } from "./verify.ts";
 import type { FinishedBundle } from "./writer.ts";
@@ -109,6 +109,33 @@ describe("openBundle on a good bundle", () => {
     // names by then.
     expect(b.dir).toBe(await realpath(good.dir));
     b.close();
+  });
+});
+
+describe("openViewerBundle", () => {
+  it("opens the viewer tower without the index, whose digest it still checks", async () => {
+    // An index whose vectors have other dims, digests matching: openBundle refuses it, as above;
+    // the viewer role never reads it.
+    const dir = await copy();
+    const other = new Index({ ...indexConfig(good.manifest), dimensions: 4 });
+    other.add(
+      BigUint64Array.from({ length: 200 }, (_, i) => BigInt(i)),
+      new Float32Array(800).fill(0.5),
+      1,
+    );
+    other.save(path.join(dir, "index.usearch"));
+    await rehash(dir);
+    const b = await openViewerBundle(dir);
+    expect("index" in b).toBe(false);
+    expect((await b.viewer.embed(testViewers)).length).toBe(3 * 8);
+    b.close();
+    // A flipped byte is still a digest mismatch.
+    const flipped = await copy();
+    const file = path.join(flipped, "index.usearch");
+    const bytes = await readFile(file);
+    bytes[bytes.length - 1] ^= 0xff;
+    await writeFile(file, bytes);
+    await expect(openViewerBundle(flipped)).rejects.toMatchObject({ code: "digest_mismatch" });
   });
 });
 

@@ -7,7 +7,7 @@ import { loadModel } from "../tf/model-io.ts";
 import { towerSpecMismatches } from "../tower/spec-check.ts";
 import { towerDims } from "../tower/towers.ts";
 import { createViewerTower } from "../tower/viewer-tower.ts";
-import type { LoadedBundle, ViewerTower } from "./bundle.ts";
+import type { LoadedBundle, ViewerBundle, ViewerTower } from "./bundle.ts";
 import { changedSince } from "./file-stamps.ts";
 import { BundleError } from "./files.ts";
 import { usearchConfig } from "./index-config.ts";
@@ -59,14 +59,29 @@ export async function openBundle(
   source: string | VerifiedContents,
   options: OpenOptions = {},
 ): Promise<LoadedBundle> {
-  const {
-    dir: root,
-    manifest,
-    digest,
-    keys,
-    stamps,
-  } = typeof source === "string" ? await verifyContents(source) : source;
-  const index = openIndex(root, manifest, options);
+  const verified = typeof source === "string" ? await verifyContents(source) : source;
+  // First: the viewer part's check that every file is the one hashed then covers the index too.
+  const index = openIndex(verified.dir, verified.manifest, options);
+  return { ...(await openViewerPart(verified)), index };
+}
+
+/**
+ * A bundle as the viewer role serves it: its viewer tower, with the index neither checked nor
+ * opened (the role never searches, and a mapped index per kept version is memory for nothing).
+ */
+export async function openViewerBundle(source: string | VerifiedContents): Promise<ViewerBundle> {
+  return openViewerPart(
+    typeof source === "string" ? await verifyContents(source, { indexChecks: false }) : source,
+  );
+}
+
+async function openViewerPart({
+  dir: root,
+  manifest,
+  digest,
+  keys,
+  stamps,
+}: VerifiedContents): Promise<ViewerBundle> {
   const viewerModel = await loadTower(path.join(root, manifest.viewerTower.dir), manifest.viewerTower.dir);
   let viewer: ViewerTower;
   try {
@@ -89,7 +104,6 @@ export async function openBundle(
     dir: root,
     digest,
     viewer,
-    index,
     keys,
     stamps,
     close() {

@@ -24,6 +24,7 @@ import {
   resolveBundleDir,
   startVerification,
   type Verification,
+  type VerificationOptions,
   type VerifiedContents,
   verifyContents,
 } from "./verify.ts";
@@ -50,11 +51,14 @@ export interface ResolvedBundle {
  * Resolves a URI and starts verifying what it names (what openBundle loads). It needs no native
  * module, so a host starts it before loading usearch and tfjs and the two overlap.
  */
-export async function prepareBundle(uri: string, options: ResolveOptions = {}): Promise<Verification> {
+export async function prepareBundle(
+  uri: string,
+  options: ResolveOptions & Pick<VerificationOptions, "indexChecks"> = {},
+): Promise<Verification> {
   const resolved = await resolveBundle(uri, options);
   return resolved.verified
     ? { contents: Promise.resolve(resolved.verified) }
-    : startVerification(resolved.dir);
+    : startVerification(resolved.dir, { indexChecks: options.indexChecks ?? true });
 }
 
 export async function resolveBundle(uri: string, options: ResolveOptions = {}): Promise<ResolvedBundle> {
