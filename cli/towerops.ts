@@ -11,6 +11,8 @@ export function buildProgram(): Command {
   const program = new Command("towerops")
     .description("Train, ship and safely roll out two-tower retrieval models on Kubernetes")
     .version(packageVersion())
+    // Else the program's --version would take export's and train's own --version <name> too.
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();
   registerOperatorCommands(program);
