@@ -16,7 +16,9 @@ describe("towerops CLI", () => {
     const program = buildProgram();
     const exportCommand = program.commands.find((c) => c.name() === "export");
     exportCommand?.action(() => {});
-    await program.parseAsync(["export", "--checkpoint", "c", "--out", "o", "--version", "v9"], { from: "user" });
+    await program.parseAsync(["export", "--checkpoint", "c", "--out", "o", "--version", "v9"], {
+      from: "user",
+    });
     expect(exportCommand?.opts().version).toBe("v9");
   });
 });
