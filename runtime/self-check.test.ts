@@ -19,7 +19,7 @@ function collapsedBundle(length = 0) {
 describe("self-check", () => {
   it("refuses to serve a viewer tower whose probe embedding is zero, as the tower's failure", async () => {
     const why =
-      /failed its self-check: the probe embedding is zero or non-finite: the viewer tower collapses/;
+      /failed its self-check: the probe embedding is zero, near zero or non-finite: the viewer tower collapses/;
     await expect(startAnnHost({ bundle: collapsedBundle(), port: 0, threads: 1, log })).rejects.toThrow(why);
     await expect(
       startViewerService({ bundles: [collapsedBundle()], keep: 0, port: 0, log }),

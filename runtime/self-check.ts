@@ -35,7 +35,7 @@ export async function selfCheck(host: AnnHost): Promise<void> {
 
 /**
  * The viewer half of the check, which the viewer service runs alone: a probe viewer must embed to
- * `dims` values. The embedder already refuses a zero or non-finite row; that refusal blames the
+ * `dims` values. The embedder already refuses a row with no direction; that refusal blames the
  * request's features, which the probe has none of, so it is reported here as the tower's failure.
  * `fail` gets the error as its cause, so the log keeps the tower's own stack.
  */
@@ -48,7 +48,7 @@ export async function probeViewerTower(
     const degenerate = err instanceof ApiError && err.details.reason === "degenerate_embedding";
     return fail(
       degenerate
-        ? "the probe embedding is zero or non-finite: the viewer tower collapses or overflows"
+        ? "the probe embedding is zero, near zero or non-finite: the viewer tower collapses or overflows"
         : `probe embedding failed: ${err.message}`,
       err,
     );

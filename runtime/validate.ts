@@ -1,7 +1,7 @@
 // Request-body validation for every runtime route. Hand-written rather than a schema library so each
 // failure names the exact field (`queries[3].vector[17]`) and maps to one ApiError code.
 import type { Metric } from "../shared/bundle/manifest.ts";
-import { FLOAT32_MAX } from "../shared/float32.ts";
+import { FLOAT32_MAX, MIN_RANKING_SQUARED_LENGTH } from "../shared/float32.ts";
 import type { ViewerFeatures } from "../shared/tower/features.ts";
 import { ApiError } from "./errors.ts";
 
@@ -80,11 +80,8 @@ export function parseVersion(v: unknown, field = "version"): string {
 }
 
 const MAX_SQUARED_LENGTH = FLOAT32_MAX / 4;
-// usearch scores ip as 1 − dot in float32, whose steps near 1 are 6e-8: against unit-length items a
-// query of length 1e-4 still gets about 3,000 distinct scores, one of 1e-20 a single one, and its
-// "results" are then an arbitrary slice of the index, as a zero vector's are. The tower's own
-// embeddings have length 1; a client's scaled far below it is a bug, not a query.
-const MIN_IP_SQUARED_LENGTH = 1e-8;
+// The tower's own embeddings have length 1; a client's scaled far below it is a bug, not a query.
+const MIN_IP_SQUARED_LENGTH = MIN_RANKING_SQUARED_LENGTH;
 
 export function parseVector(v: unknown, field: string, dims: number, metric?: Metric): Float32Array {
   if (!Array.isArray(v)) throw new ApiError("invalid_type", `${field} must be an array of numbers`, field);

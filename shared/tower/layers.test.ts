@@ -46,6 +46,9 @@ describe("hasDirection", () => {
     expect(hasDirection([0.6015625, 0.796875])).toBe(true);
     expect(hasDirection([0, 0])).toBe(false);
     expect(hasDirection([3e-8, 4e-8])).toBe(false);
+    // Short, but a direction usearch still ranks by, as the host's /v1/search accepts it.
+    expect(hasDirection([0.18, 0.24])).toBe(true);
+    expect(hasDirection([6e-5, 8e-5])).toBe(true);
     expect(hasDirection([Number.NaN, 1])).toBe(false);
     expect(hasDirection([Number.POSITIVE_INFINITY, 0])).toBe(false);
     const rows = Float32Array.of(0.6, 0.8, 0, 0);

@@ -1,6 +1,7 @@
 // The two custom layers the towers need (tfjs-layers has no Lambda layer). They carry no
 // weights; registering them at import is what lets model-io load a saved tower again.
 import * as tf from "@tensorflow/tfjs";
+import { MIN_RANKING_SQUARED_LENGTH } from "../float32.ts";
 
 /** Row-wise L2 normalisation, so a dot product of tower outputs is a cosine. */
 export class L2Normalize extends tf.layers.Layer {
@@ -23,13 +24,12 @@ export class L2Normalize extends tf.layers.Layer {
 /**
  * Whether the `dims` values of `row` from `from` are a direction an L2Normalize output can rank by.
  * Its outputs are unit vectors unless the input was under its epsilon (a collapsed tower: a length
- * of 1e-8 passed a check for non-zero) or overflowed float32 (NaN, or 0 from Inf / Inf); half a
- * unit vector is far from both the unit rows and from rounding.
+ * of 5e-8 passed a check for non-zero) or overflowed float32 (NaN, or 0 from Inf / Inf).
  */
 export function hasDirection(row: ArrayLike<number>, from = 0, dims = row.length - from): boolean {
   let squared = 0;
   for (let d = from; d < from + dims; d++) squared += (row[d] as number) ** 2;
-  return squared >= 0.25 && Number.isFinite(squared);
+  return squared >= MIN_RANKING_SQUARED_LENGTH && Number.isFinite(squared);
 }
 
 /**

@@ -100,7 +100,7 @@ export async function exportBundle(x: ExportInputs): Promise<ExportResult> {
     if (zero.count > 0)
       log.warn(
         { zeroEmbeddings: zero.count, examples: zero.examples },
-        `${zero.count} of ${done} items have a zero embedding, so they rank last for every viewer (e.g. ${zero.examples.join(", ")}): their attributes overflow the item tower (a value too large for float32), or its units are dead for them`,
+        `${zero.count} of ${done} items have a zero embedding, so they score 0 against every viewer whatever its taste (e.g. ${zero.examples.join(", ")}): their attributes overflow the item tower (a value too large for float32), or its units are dead for them`,
       );
     return {
       ...finished,
