@@ -140,22 +140,24 @@ export async function writeWhole(fh: Pick<FileHandle, "write">, data: Uint8Array
 /**
  * Replaces `file` with `parts` whole or not at all: written beside it, synced, renamed over it. A
  * reader, or a run resumed after a kill part-way, sees the old file or the new one, never a part.
- * A symbolic link is followed and the file it points at replaced, with that file's permissions: a
- * report linked into a served directory, or made readable to a group, stays so.
+ * A symbolic link is followed and the file it points at replaced, with that file's permissions and
+ * group: a report linked into a served directory, or made readable to a web server's group, stays so.
  */
 export async function replaceFile(file: string, parts: readonly Uint8Array[]): Promise<void> {
   const target = await realpath(file).catch(() => file);
-  const mode = await stat(target).then(
-    (s) => s.mode & 0o7777,
-    () => undefined,
-  );
+  const was = await stat(target).catch(() => undefined);
   const temp = tempSibling(target);
   try {
     const fh = await open(temp, "w");
     try {
       for (const part of parts) await writeWhole(fh, part);
-      // chmod, not open's mode, which the umask would narrow.
-      if (mode !== undefined) await fh.chmod(mode);
+      if (was) {
+        // The group first: a mode that lets a group read is for that group, not this process's.
+        // Only a member of the group (or root) may set it; otherwise the file stays this process's.
+        await fh.chown(-1, was.gid).catch(() => undefined);
+        // chmod, not open's mode, which the umask would narrow.
+        await fh.chmod(was.mode & 0o7777);
+      }
       await fh.sync();
     } finally {
       await fh.close();
