@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, link, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { changedSince, type FileStamp, stampOf } from "./file-stamps.ts";
+import { changesSince, type FileStamp, sameStamps, stampOf } from "./file-stamps.ts";
 
 let root: string;
 beforeAll(async () => {
@@ -16,38 +16,60 @@ async function stamped(name: string): Promise<{ dir: string; stamps: Map<string,
   await mkdir(dir);
   await writeFile(path.join(dir, "a"), "aaa");
   await writeFile(path.join(dir, "b"), "bbb");
-  const stamps = new Map<string, FileStamp>();
-  for (const rel of [".", "a", "b"]) stamps.set(rel, await stampOf(path.join(dir, rel)));
-  return { dir, stamps };
+  return { dir, stamps: await stampsOf(dir) };
 }
 
-describe("changedSince", () => {
+async function stampsOf(dir: string): Promise<Map<string, FileStamp>> {
+  const stamps = new Map<string, FileStamp>();
+  for (const rel of [".", "a", "b"]) stamps.set(rel, await stampOf(path.join(dir, rel)));
+  return stamps;
+}
+
+describe("changesSince", () => {
   it("finds nothing changed in files left alone, whatever else the directory gained", async () => {
     const { dir, stamps } = await stamped("alone");
     await writeFile(path.join(dir, "c"), "new entry");
-    expect(await changedSince(dir, stamps)).toBeUndefined();
+    expect(await changesSince(dir, stamps)).toEqual([]);
   });
 
-  it("names a file replaced, rewritten with the same bytes, or gone", async () => {
+  it("tells a file replaced or gone from one touched in place", async () => {
     const replaced = await stamped("replaced");
     await writeFile(path.join(replaced.dir, "b.next"), "bbb");
     await rename(path.join(replaced.dir, "b.next"), path.join(replaced.dir, "b"));
-    expect(await changedSince(replaced.dir, replaced.stamps)).toBe("b");
-
-    const rewritten = await stamped("rewritten");
-    await writeFile(path.join(rewritten.dir, "a"), "aaa");
-    expect(await changedSince(rewritten.dir, rewritten.stamps)).toBe("a");
+    expect(await changesSince(replaced.dir, replaced.stamps)).toEqual([{ rel: "b", change: "replaced" }]);
 
     const gone = await stamped("gone");
     await rm(path.join(gone.dir, "b"));
-    expect(await changedSince(gone.dir, gone.stamps)).toBe("b");
+    expect(await changesSince(gone.dir, gone.stamps)).toEqual([{ rel: "b", change: "replaced" }]);
+
+    // Rewritten with the same bytes, made read-only, hard-linked by a backup: the same file.
+    const touched = await stamped("touched");
+    await writeFile(path.join(touched.dir, "a"), "aaa");
+    await chmod(path.join(touched.dir, "b"), 0o444);
+    expect(await changesSince(touched.dir, touched.stamps)).toEqual([
+      { rel: "a", change: "touched" },
+      { rel: "b", change: "touched" },
+    ]);
+    const linked = await stamped("linked");
+    await link(path.join(linked.dir, "a"), path.join(root, "backup-of-a"));
+    expect(await changesSince(linked.dir, linked.stamps)).toEqual([{ rel: "a", change: "touched" }]);
   });
 
-  it("names the directory when another one took its path", async () => {
+  it("says the directory was replaced when another one took its path", async () => {
     const { dir, stamps } = await stamped("swapped");
     const next = await stamped("swapped-next");
     await rename(dir, `${dir}.old`);
     await rename(next.dir, dir);
-    expect(await changedSince(dir, stamps)).toBe(".");
+    expect(await changesSince(dir, stamps)).toContainEqual({ rel: ".", change: "replaced" });
+  });
+});
+
+describe("sameStamps", () => {
+  it("holds for two stampings of files left alone, and not once one is touched", async () => {
+    const { dir, stamps } = await stamped("twice");
+    expect(sameStamps(stamps, await stampsOf(dir))).toBe(true);
+    await writeFile(path.join(dir, "a"), "aaa");
+    expect(sameStamps(stamps, await stampsOf(dir))).toBe(false);
+    expect(sameStamps(stamps, new Map([...stamps].slice(1)))).toBe(false);
   });
 });

@@ -24,15 +24,38 @@ export async function stampOf(file: string): Promise<FileStamp> {
 }
 
 /**
- * The first of `stamps` whose file under `root` is no longer the one stamped, or undefined. The
- * directory is compared by identity only: its times change with any entry made in it.
+ * How `rel` changed from `was` to `now`: "replaced" (another file or directory at its path, or
+ * none), "touched" (the same file with other times or size: rewritten in place, or only its
+ * metadata changed, by chmod, touch or a backup's hard link), or undefined. The directory is
+ * compared by identity only: its times change with any entry made in it.
  */
-export async function changedSince(root: string, stamps: FileStamps): Promise<string | undefined> {
-  for (const [rel, was] of stamps) {
-    const now = await stampOf(path.join(root, rel)).catch(() => undefined);
-    if (!now || now.dev !== was.dev || now.ino !== was.ino) return rel;
-    if (rel === ".") continue;
-    if (now.size !== was.size || now.mtimeMs !== was.mtimeMs || now.ctimeMs !== was.ctimeMs) return rel;
-  }
+export function stampChange(
+  rel: string,
+  was: FileStamp,
+  now: FileStamp | undefined,
+): "replaced" | "touched" | undefined {
+  if (!now || now.dev !== was.dev || now.ino !== was.ino) return "replaced";
+  if (rel === ".") return undefined;
+  if (now.size !== was.size || now.mtimeMs !== was.mtimeMs || now.ctimeMs !== was.ctimeMs) return "touched";
   return undefined;
+}
+
+/** The files under `root` that are no longer as `stamps` found them, and how. */
+export async function changesSince(
+  root: string,
+  stamps: FileStamps,
+): Promise<{ rel: string; change: "replaced" | "touched" }[]> {
+  const changes: { rel: string; change: "replaced" | "touched" }[] = [];
+  for (const [rel, was] of stamps) {
+    const change = stampChange(rel, was, await stampOf(path.join(root, rel)).catch(() => undefined));
+    if (change) changes.push({ rel, change });
+  }
+  return changes;
+}
+
+/** Whether two processes' stamps of one bundle found every file the same. */
+export function sameStamps(a: FileStamps, b: FileStamps): boolean {
+  if (a.size !== b.size) return false;
+  for (const [rel, was] of a) if (!b.has(rel) || stampChange(rel, was, b.get(rel))) return false;
+  return true;
 }

@@ -1,5 +1,6 @@
 import {
   appendFile,
+  chmod,
   cp,
   mkdtemp,
   readFile,
@@ -149,23 +150,32 @@ describe("openBundle of contents verified earlier", () => {
     await rename(next.dir, dir);
     await expect(openBundle(verified)).rejects.toMatchObject({
       code: "digest_mismatch",
-      message: expect.stringMatching(/was replaced or rewritten after its digest was checked/),
+      message: expect.stringMatching(/was replaced after its digest was checked/),
     });
   });
 
-  it("refuses a file rewritten in place since it was verified, and opens one left alone", async () => {
+  it("refuses a file rewritten in place since it was verified, and opens one only touched", async () => {
     const dir = await copy();
     const verified = await verifyContents(dir);
+    // Metadata only (chmod, touch, a backup's hard link): the same bytes, hashed again, open.
+    const touched = await copy();
+    const touchedVerified = await verifyContents(touched);
+    await chmod(path.join(touched, "index.usearch"), 0o444);
+    await writeFile(path.join(touched, "manifest.json"), await readFile(path.join(touched, "manifest.json")));
+    (await openBundle(touchedVerified)).close();
     const untouched = await openBundle(await verifyContents(await copy()));
     expect(untouched.stamps?.get("index.usearch")?.size).toBe(
       untouched.manifest.files.find((f) => f.path === "index.usearch")?.bytes,
     );
     untouched.close();
     const weights = path.join(dir, "viewer", "weights.bin");
-    await writeFile(weights, await readFile(weights));
+    const changed = await readFile(weights);
+    changed[0] = (changed[0] as number) ^ 0xff;
+    await writeFile(weights, changed);
     await expect(openBundle(verified)).rejects.toMatchObject({
       code: "digest_mismatch",
       file: "viewer/weights.bin",
+      message: expect.stringMatching(/was rewritten after its digest was checked/),
     });
   });
 });

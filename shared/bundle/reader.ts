@@ -8,11 +8,15 @@ import { towerSpecMismatches } from "../tower/spec-check.ts";
 import { towerDims } from "../tower/towers.ts";
 import { createViewerTower } from "../tower/viewer-tower.ts";
 import type { LoadedBundle, ViewerBundle, ViewerTower } from "./bundle.ts";
-import { changedSince } from "./file-stamps.ts";
 import { BundleError } from "./files.ts";
 import { usearchConfig } from "./index-config.ts";
 import type { BundleManifest } from "./manifest.ts";
-import { type VerifiedBundle, type VerifiedContents, verifyContents } from "./verify.ts";
+import {
+  assertOpenedAsVerified,
+  type VerifiedBundle,
+  type VerifiedContents,
+  verifyContents,
+} from "./verify.ts";
 
 export interface OpenOptions {
   /** Memory-map the index read-only (fast start, shared pages) instead of reading it into RAM. Default true. */
@@ -87,13 +91,7 @@ async function openViewerPart({
   try {
     checkTower(viewerModel, manifest, "viewer", manifest.viewerTower.dir);
     viewer = createViewerTower(viewerModel, manifest.viewerTower.features, manifest.version);
-    const changed = await changedSince(root, stamps);
-    if (changed !== undefined)
-      throw new BundleError(
-        "digest_mismatch",
-        `${changed === "." ? root : changed} was replaced or rewritten after its digest was checked, while the bundle was being opened: what was opened may be another bundle's`,
-        changed === "." ? undefined : changed,
-      );
+    await assertOpenedAsVerified({ dir: root, manifest, digest, stamps });
   } catch (err) {
     viewerModel.dispose();
     throw err;
