@@ -182,7 +182,7 @@ async function supervise(flags: RuntimeFlags): Promise<number> {
   const loading = stopWhileLoading(log);
   const { superviseWorkers } = await import("./cluster.ts");
   const { resolveBundle } = await import("../shared/bundle/source.ts");
-  const { verifyDigests } = await import("../shared/bundle/verify.ts");
+  const { checkedFiles, verifyDigests } = await import("../shared/bundle/verify.ts");
   const resolved: ResolvedBundle[] = [];
   const uris = flags.role === "viewer" ? keptVersions(flags.bundle, flags.keep, log) : flags.bundle;
   try {
@@ -192,7 +192,8 @@ async function supervise(flags: RuntimeFlags): Promise<number> {
     return 1;
   }
   // The workers take the digests from here.
-  const verify = () => Promise.all(resolved.map((r) => r.verified?.digest ?? verifyDigests(r.dir)));
+  const verify = () =>
+    Promise.all(resolved.map((r) => (r.verified ? checkedFiles(r.verified) : verifyDigests(r.dir))));
   const bundleDirs = resolved.map((r) => r.dir);
   // It installs its own signal handlers at once, before these come off (see stopWhileLoading).
   const supervised = superviseWorkers({

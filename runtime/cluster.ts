@@ -7,7 +7,7 @@
 // aggregates their metrics.
 import cluster, { type Worker } from "node:cluster";
 import type { Registry } from "prom-client";
-import type { VerificationOptions } from "../shared/bundle/verify.ts";
+import type { CheckedFiles, VerificationOptions } from "../shared/bundle/verify.ts";
 import type { Logger } from "../shared/log.ts";
 import { answerMetrics, workerMetrics } from "./cluster-metrics.ts";
 import { survivesIpcErrors, tell } from "./worker-ipc.ts";
@@ -15,7 +15,7 @@ import { survivesIpcErrors, tell } from "./worker-ipc.ts";
 /** Messages between the primary and its workers (cluster-metrics.ts adds its own). */
 type WorkerMessage =
   | { towerops: "digests-request" }
-  | { towerops: "verified"; digests: string[] }
+  | { towerops: "verified"; bundles: CheckedFiles[] }
   | { towerops: "ready"; url: string }
   | { towerops: "metrics-request"; id: number }
   | { towerops: "metrics"; id: number; text?: string; error?: string };
@@ -38,7 +38,7 @@ export interface SuperviseOptions {
    * rejection stops all. A replacement hashes its files itself, since they may have changed, and
    * must still find the start's digest: the pod serves one version until it restarts.
    */
-  verify?: () => Promise<string[]>;
+  verify?: () => Promise<CheckedFiles[]>;
   /** Wait before replacing a worker that died after it was ready. Default 1 s. */
   restartDelayMs?: number;
   /**
@@ -148,8 +148,8 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
 
     for (let i = 0; i < opts.workers; i++) fork(true);
     opts.verify?.().then(
-      (digests) => {
-        verified = { towerops: "verified", digests };
+      (bundles) => {
+        verified = { towerops: "verified", bundles };
         for (const w of asking) tell(w, verified);
         asking.clear();
       },
@@ -170,31 +170,32 @@ export function workerBundleDirs(): string[] | undefined {
   return raw === undefined ? undefined : (JSON.parse(raw) as string[]);
 }
 
-let digests: Promise<string[]> | undefined;
+let verifiedByPrimary: Promise<CheckedFiles[]> | undefined;
 
 /**
- * In a serving worker: how to verify bundle `i` against the digest its primary verified at start
- * (see `verify`). A replacement hashes the files as well, and is refused if they are no longer the
+ * In a serving worker: how to verify bundle `i` against what its primary verified at start (see
+ * `verify`). A replacement hashes the files as well, and is refused if they are no longer the
  * start's bundle (a directory overwritten in place), rather than serving a second version beside
- * the workers that kept the first in memory.
+ * the workers that kept the first in memory; a worker forked at start hashes those changed since
+ * the primary stamped them.
  */
 export function startDigests(i: number): VerificationOptions {
-  digests ??= new Promise((resolve) => {
+  verifiedByPrimary ??= new Promise((resolve) => {
     const onMessage = (m: WorkerMessage) => {
       if (m.towerops !== "verified") return;
       process.off("message", onMessage);
-      resolve(m.digests);
+      resolve(m.bundles);
     };
     // Asked for, not awaited: a message sent before this listener existed would be lost.
     process.on("message", onMessage);
     process.send?.({ towerops: "digests-request" } satisfies WorkerMessage);
   });
-  const checkedDigest = digests.then((all) => {
-    const digest = all[i];
-    if (digest === undefined) throw new Error(`the primary verified no bundle #${i}`);
-    return digest;
+  const checked = verifiedByPrimary.then((all) => {
+    const bundle = all[i];
+    if (bundle === undefined) throw new Error(`the primary verified no bundle #${i}`);
+    return bundle;
   });
-  return { checkedDigest, rehash: process.env[CHECKED_BY_PRIMARY_ENV] !== "1" };
+  return { checked, rehash: process.env[CHECKED_BY_PRIMARY_ENV] !== "1" };
 }
 
 /** Tells the primary this worker serves (no-op outside a cluster). */

@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FileStamp, stampOf } from "./file-stamps.ts";
 import { BundleError, sha256 } from "./files.ts";
-import { startVerification, verifyContents } from "./verify.ts";
+import { type CheckedFiles, checkedFiles, startVerification, verifyContents } from "./verify.ts";
 
 // Written by an earlier release and committed: its digest must not move.
 const fixture = fileURLToPath(new URL("./fixtures/format-v1/v1", import.meta.url));
@@ -76,31 +77,56 @@ describe("the bundle digest", () => {
   });
 });
 
-describe("verification against a digest another process checked", () => {
-  /** A copy of the fixture with one byte of its viewer tower's weights flipped (same size). */
-  async function flipped(): Promise<string> {
+describe("verification against what another process checked", () => {
+  /** A copy of the fixture, and what a process that verified it now would tell another. */
+  async function checkedCopy(): Promise<{ dir: string; checked: CheckedFiles }> {
     const { dir } = await withManifest((bytes) => bytes);
+    return { dir, checked: checkedFiles(await verifyContents(dir)) };
+  }
+  /** Flips one byte of the viewer tower's weights (same size): another run's tower, to a size check. */
+  async function flip(dir: string): Promise<void> {
     const weights = path.join(dir, "viewer", "weights.bin");
     const bytes = await readFile(weights);
     bytes[bytes.length >> 1] ^= 0xff;
     await writeFile(weights, bytes);
-    return dir;
   }
-  const verified = (dir: string, rehash: boolean) =>
-    startVerification(dir, { checkedDigest: Promise.resolve(fixtureDigest), rehash }).then((v) => v.contents);
-
-  it("takes the files on trust when only the manifest is to match (workers forked with their primary)", async () => {
-    expect((await verified(await flipped(), false)).digest).toBe(fixtureDigest);
+  const verified = (dir: string, checked: CheckedFiles, rehash: boolean) =>
+    startVerification(dir, { checked: Promise.resolve(checked), rehash }).then((v) => v.contents);
+  /** `checked` with the stamps of the files as they are now, as if the other process stamped them so. */
+  const restamped = async (dir: string, checked: CheckedFiles): Promise<CheckedFiles> => ({
+    ...checked,
+    stamps: await Promise.all(
+      checked.stamps.map(
+        async ([rel]): Promise<[string, FileStamp]> => [rel, await stampOf(path.join(dir, rel))],
+      ),
+    ),
   });
 
-  it("hashes them as well with rehash, refusing a changed file under the checked manifest", async () => {
-    const err = await verified(await flipped(), true).catch((e: unknown) => e);
+  it("takes the files on trust while they are as the other process stamped them (workers forked with their primary)", async () => {
+    const { dir, checked } = await checkedCopy();
+    await flip(dir);
+    // Not hashed: stamped so, they would be what the other process hashed.
+    expect((await verified(dir, await restamped(dir, checked), false)).digest).toBe(fixtureDigest);
+  });
+
+  it("hashes a file rewritten since the other process stamped it, refusing it changed", async () => {
+    const { dir, checked } = await checkedCopy();
+    await flip(dir);
+    const err = await verified(dir, checked, false).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "digest_mismatch", file: "viewer/weights.bin" });
+  });
+
+  it("hashes them all with rehash, refusing a changed file under the checked manifest", async () => {
+    const { dir, checked } = await checkedCopy();
+    await flip(dir);
+    const err = await verified(dir, await restamped(dir, checked), true).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "digest_mismatch", file: "viewer/weights.bin" });
   });
 
   it("refuses another whole bundle with rehash, though every file matches its own manifest", async () => {
+    const { checked } = await checkedCopy();
     const { dir, bytes } = await withManifest(source(Buffer.from("another run")));
-    const err = await verified(dir, true).catch((e: unknown) => e);
+    const err = await verified(dir, checked, true).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "digest_mismatch", file: "manifest.json" });
     expect((err as Error).message).toContain(`digest ${sha256(bytes)}, verified ${fixtureDigest}`);
   });

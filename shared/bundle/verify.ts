@@ -3,7 +3,7 @@
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { ItemKeys } from "./bundle.ts";
-import { changesSince, type FileStamp, type FileStamps, stampOf } from "./file-stamps.ts";
+import { changesSince, type FileStamp, type FileStamps, sameStamps, stampOf } from "./file-stamps.ts";
 import { BundleError, digestFile, digestFiles, listFiles, sha256 } from "./files.ts";
 import { indexFileProblem } from "./index-graph.ts";
 import { readItemKeys } from "./item-keys.ts";
@@ -90,13 +90,14 @@ export interface Verification {
  */
 export interface VerificationOptions {
   /**
-   * The bundle digest whose files another process of the same pod has hashed already (the primary
-   * of `towerops runtime --workers`): they are not hashed again, but the manifest read here must be
-   * the one it checked. Rejects with that process's error if it refused the bundle.
+   * What another process of the same pod has verified already (the primary of `towerops runtime
+   * --workers`): the files are not hashed again while they are as it stamped them before hashing,
+   * and the manifest read here must be the one it checked. Rejects with that process's error if it
+   * refused the bundle.
    */
-  checkedDigest?: Promise<string>;
+  checked?: Promise<CheckedFiles>;
   /**
-   * Hash the files as well as matching `checkedDigest`: a process started later (a replacement
+   * Hash the files as well as matching `checked`: a process started later (a replacement
    * worker) must serve the version the pod started with, and its files may have changed since
    * under an unchanged manifest.
    */
@@ -120,10 +121,15 @@ export async function startVerification(dir: string, opts: VerificationOptions =
   const root = await resolveBundleDir(dir);
   const { manifest, digest, stamps } = await checkFileSet(root);
   const file = manifest.items.keysFile;
-  const { checkedDigest, rehash = false, indexChecks = true } = opts;
+  const { checked, rehash = false, indexChecks = true } = opts;
   const hashing = (async () => {
-    if (checkedDigest) await matchCheckedDigest(checkedDigest, digest);
-    if (!checkedDigest || rehash) await checkDigests(root, manifest);
+    if (checked) {
+      const other = await checked;
+      matchCheckedDigest(other.digest, digest);
+      // Stamped here after the other process hashed: one it hashed rewritten since is hashed again.
+      if (!rehash && sameStamps(new Map(other.stamps), stamps)) return;
+    }
+    await checkDigests(root, manifest);
   })();
   const contents = Promise.allSettled([
     hashing,
@@ -154,8 +160,7 @@ async function checkIndexFile(root: string, manifest: BundleManifest): Promise<v
   if (problem !== undefined) throw new BundleError(problem.code, `${file}: ${problem.message}`, file);
 }
 
-async function matchCheckedDigest(checked: Promise<string>, digest: string): Promise<void> {
-  const expected = await checked;
+function matchCheckedDigest(expected: string, digest: string): void {
   if (expected !== digest) {
     throw new BundleError(
       "digest_mismatch",
@@ -195,12 +200,29 @@ export async function assertOpenedAsVerified({
   }
 }
 
-/** The file set, sizes and sha256 of every file, without reading the item keys; the bundle digest. */
-export async function verifyDigests(dir: string): Promise<string> {
+/**
+ * What one process verified of a bundle, for another to take on trust while the files are as
+ * stamped (a list: a Map does not survive the message between them).
+ */
+export interface CheckedFiles {
+  digest: string;
+  stamps: [string, FileStamp][];
+}
+
+export const checkedFiles = ({
+  digest,
+  stamps,
+}: Pick<VerifiedContents, "digest" | "stamps">): CheckedFiles => ({
+  digest,
+  stamps: [...stamps],
+});
+
+/** The file set, sizes and sha256 of every file, without reading the item keys. */
+export async function verifyDigests(dir: string): Promise<CheckedFiles> {
   const root = await resolveBundleDir(dir);
-  const { manifest, digest } = await checkFileSet(root);
+  const { manifest, digest, stamps } = await checkFileSet(root);
   await checkDigests(root, manifest);
-  return digest;
+  return checkedFiles({ digest, stamps });
 }
 
 export async function verifyContents(
