@@ -163,33 +163,31 @@ describe("towerops runtime --workers", () => {
     });
   });
 
-  it("refuses a replacement whose directory now holds another whole bundle, keeping one version", async () => {
-    const next = await writeTestBundle(path.join(fixture.tmp(), "next"), { version: "v2", items: 40 });
-    // Every file matched the new manifest, so the replacement used to serve v2 beside the v1 survivor.
-    await refusesChangedReplacement(
-      "overwritten",
-      async (dir) => {
-        await cp(next.dir, dir, { recursive: true, force: true });
-        return () => cp(fixture.bundleDir(), dir, { recursive: true, force: true });
-      },
-      // Read wholly into memory, so the survivor is not served files rewritten under its mapping.
-      ["--no-view"],
-    );
-  });
-
-  it("refuses a viewer-service replacement whose directory now holds another whole bundle", async () => {
-    const next = await writeTestBundle(path.join(fixture.tmp(), "next-viewer"), { version: "v2", items: 40 });
-    // It loaded whatever the directory held: two runs' viewer towers served as one version.
-    await refusesChangedReplacement(
-      "overwritten-viewer",
-      async (dir) => {
-        await cp(next.dir, dir, { recursive: true, force: true });
-        return () => cp(fixture.bundleDir(), dir, { recursive: true, force: true });
-      },
-      [],
-      "viewer",
-    );
-  });
+  // Every file matched the new manifest, so the replacement used to serve v2 beside the v1 survivor:
+  // two runs' viewer towers (and, on an ANN host, indexes) served as one version.
+  it.each([
+    // Read wholly into memory, so the survivor is not served files rewritten under its mapping.
+    ["ann-host", ["--no-view"]],
+    // It never opens the index.
+    ["viewer", []],
+  ] as const)(
+    "refuses a replacement of the %s role whose directory now holds another whole bundle, keeping one version",
+    async (role, flags) => {
+      const next = await writeTestBundle(path.join(fixture.tmp(), `next-${role}`), {
+        version: "v2",
+        items: 40,
+      });
+      await refusesChangedReplacement(
+        `overwritten-${role}`,
+        async (dir) => {
+          await cp(next.dir, dir, { recursive: true, force: true });
+          return () => cp(fixture.bundleDir(), dir, { recursive: true, force: true });
+        },
+        [...flags],
+        role,
+      );
+    },
+  );
 
   it("exits 1 when a replacement cannot load and no worker serves", async () => {
     const { rt } = await servingWithoutItsBundle("pruned-all");
