@@ -77,23 +77,12 @@ async function measure(
   //   coalescing and searching on its own thread (the configuration to deploy);
   // - single-process: one process, coalescing, batches searched by a worker thread on all cores;
   // - naive: one process, one search per request on the main thread.
-  const hosts: Record<HostKind, { url: string; close(): Promise<void> }> = {
-    workers: await spawnWorkers(bundle.dir, opts.threads),
-    "single-process": await startAnnHost({
-      bundle,
-      port: 0,
-      threads: opts.threads,
-      coalesce: true,
-      log: silent,
-    }),
-    naive: await startAnnHost({
-      bundle,
-      port: 0,
-      threads: opts.threads,
-      coalesce: false,
-      searchWorker: false,
-      log: silent,
-    }),
+  // Each closed in the end, also when a later one fails to start: the spawned one is a process.
+  const started: { close(): Promise<void> }[] = [];
+  const start = async <H extends { url: string; close(): Promise<void> }>(host: Promise<H>): Promise<H> => {
+    const h = await host;
+    started.push(h);
+    return h;
   };
   const steps: { route: string; concurrency: number; host: HostKind }[] = [];
   for (const concurrency of [1, 16, 64]) {
@@ -106,6 +95,22 @@ async function measure(
       steps.push({ route: "/v1/retrieve", concurrency, host });
   }
   try {
+    const hosts: Record<HostKind, { url: string; close(): Promise<void> }> = {
+      workers: await start(spawnWorkers(bundle.dir, opts.threads)),
+      "single-process": await start(
+        startAnnHost({ bundle, port: 0, threads: opts.threads, coalesce: true, log: silent }),
+      ),
+      naive: await start(
+        startAnnHost({
+          bundle,
+          port: 0,
+          threads: opts.threads,
+          coalesce: false,
+          searchWorker: false,
+          log: silent,
+        }),
+      ),
+    };
     // The baseline is measured between steps and each step is compared with the mean of the two
     // around it: on these machines the in-process figure alone moves by a third within minutes.
     let before = opts.baselineQps();
@@ -136,7 +141,7 @@ async function measure(
       });
     }
   } finally {
-    await Promise.all(Object.values(hosts).map((h) => h.close()));
+    await Promise.all(started.map((h) => h.close()));
   }
   return lines;
 }
