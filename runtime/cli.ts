@@ -186,7 +186,10 @@ async function supervise(flags: RuntimeFlags): Promise<number> {
   const resolved: ResolvedBundle[] = [];
   const uris = flags.role === "viewer" ? keptVersions(flags.bundle, flags.keep, log) : flags.bundle;
   try {
-    for (const uri of uris) resolved.push(await resolveBundle(uri, { cacheDir: flags.cacheDir }));
+    for (const uri of uris)
+      resolved.push(
+        await resolveBundle(uri, { cacheDir: flags.cacheDir, indexChecks: flags.role !== "viewer" }),
+      );
   } catch (err) {
     log.error({ err }, "runtime failed to start");
     return 1;

@@ -4,9 +4,11 @@ import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { Index } from "usearch";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
-import { BundleError, tempPrefix } from "./files.ts";
-import { openBundle } from "./reader.ts";
+import { BundleError, digestFile, tempPrefix } from "./files.ts";
+import type { BundleManifest } from "./manifest.ts";
+import { indexConfig, openBundle } from "./reader.ts";
 import { prepareBundle, resolveBundle } from "./source.ts";
 import { writeTestBundle } from "./testing.ts";
 import { type BundleStore, serveBundleStore } from "./testing-store.ts";
@@ -56,6 +58,21 @@ beforeAll(async () => {
     await cp(good.dir, path.join(served, "models", name), { recursive: true });
     await writeFile(path.join(served, "models", name, "manifest.json"), bytes);
   }
+  // Every digest matches, but its index's vectors have 4 dims where the manifest says 8: what the
+  // ANN host refuses and the viewer role, which never opens the index, serves.
+  const odd = path.join(served, "models", "odd-index");
+  await cp(good.dir, odd, { recursive: true });
+  const index = new Index({ ...indexConfig(good.manifest), dimensions: 4 });
+  index.add(
+    BigUint64Array.from({ length: 200 }, (_, i) => BigInt(i)),
+    new Float32Array(800).fill(0.5),
+    1,
+  );
+  index.save(path.join(odd, "index.usearch"));
+  const oddManifest = JSON.parse(await readFile(path.join(odd, "manifest.json"), "utf8")) as BundleManifest;
+  for (const f of oddManifest.files)
+    if (f.path === "index.usearch") Object.assign(f, await digestFile(path.join(odd, f.path)));
+  await writeFile(path.join(odd, "manifest.json"), JSON.stringify(oddManifest));
   server = await serveBundleStore(served);
   base = `${server.base}/models`;
 });
@@ -129,6 +146,16 @@ describe("resolveBundle", () => {
     const left = await readdir(path.dirname(entry));
     expect(left).not.toContain(dead);
     expect(left).toContain(live);
+  });
+
+  it("judges a cache hit as the caller will: the viewer role keeps a copy whose index only an ANN host refuses", async () => {
+    const cacheDir = path.join(root, "cache-viewer");
+    const uri = `${base}/odd-index`;
+    expect((await resolveBundle(uri, { cacheDir, indexChecks: false })).origin).toBe("download");
+    // Downloaded again on every start before: the cache's check ran the index checks.
+    const again = await resolveBundle(uri, { cacheDir, indexChecks: false });
+    expect(again).toMatchObject({ origin: "cache", verified: { digest: expect.any(String) } });
+    expect((await resolveBundle(uri, { cacheDir })).origin).toBe("download");
   });
 
   it("re-downloads a cached copy that was damaged on disk", async () => {

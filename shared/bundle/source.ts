@@ -24,7 +24,6 @@ import {
   resolveBundleDir,
   startVerification,
   type Verification,
-  type VerificationOptions,
   type VerifiedContents,
   verifyContents,
 } from "./verify.ts";
@@ -36,6 +35,8 @@ export interface ResolveOptions {
   cacheDir?: string | undefined;
   /** Per-request timeout; default 10 minutes (an index file can be large). */
   timeoutMs?: number;
+  /** As VerificationOptions.indexChecks, for a bundle verified here too (a cache hit). */
+  indexChecks?: boolean;
 }
 
 export interface ResolvedBundle {
@@ -51,10 +52,7 @@ export interface ResolvedBundle {
  * Resolves a URI and starts verifying what it names (what openBundle loads). It needs no native
  * module, so a host starts it before loading usearch and tfjs and the two overlap.
  */
-export async function prepareBundle(
-  uri: string,
-  options: ResolveOptions & Pick<VerificationOptions, "indexChecks"> = {},
-): Promise<Verification> {
+export async function prepareBundle(uri: string, options: ResolveOptions = {}): Promise<Verification> {
   const resolved = await resolveBundle(uri, options);
   return resolved.verified
     ? { contents: Promise.resolve(resolved.verified) }
@@ -115,7 +113,10 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
   const { manifest, digest } = parseManifest(bytes);
   const target = cacheEntry(options.cacheDir, manifest, digest);
   await sweepAbandoned(target, timeoutMs);
-  const cached = await verifiedCopy(target, "downloading again");
+  const indexChecks = options.indexChecks ?? true;
+  // Judged as the caller will judge it: a copy the viewer role serves is not discarded (and
+  // downloaded again on every start) for an index structure that role never reads.
+  const cached = await verifiedCopy(target, "downloading again", indexChecks);
   if (cached) {
     log.info({ uri, dir: target }, "bundle found in cache");
     return { dir: target, origin: "cache", verified: cached };
@@ -135,7 +136,7 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
       temp,
       manifest.files.map((f) => f.path),
     );
-    const winner = await moveIntoPlace(temp, target);
+    const winner = await moveIntoPlace(temp, target, indexChecks);
     if (winner) {
       await rm(temp, { recursive: true, force: true });
       return { dir: target, origin: "cache", verified: winner };
@@ -156,7 +157,11 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
  * the target first left a window in which both saw none and the second rename failed. A damaged
  * copy in place is replaced.
  */
-async function moveIntoPlace(temp: string, target: string): Promise<VerifiedContents | undefined> {
+async function moveIntoPlace(
+  temp: string,
+  target: string,
+  indexChecks: boolean,
+): Promise<VerifiedContents | undefined> {
   for (let attempt = 1; ; attempt++) {
     try {
       await rename(temp, target);
@@ -166,7 +171,7 @@ async function moveIntoPlace(temp: string, target: string): Promise<VerifiedCont
       // A third refusal means others keep replacing damaged copies too: give up rather than spin.
       if ((code !== "ENOTEMPTY" && code !== "EEXIST") || attempt === 3) throw err;
     }
-    const inPlace = await verifiedCopy(target, "replacing it");
+    const inPlace = await verifiedCopy(target, "replacing it", indexChecks);
     if (inPlace) return inPlace;
     await rm(target, { recursive: true, force: true });
   }
@@ -199,10 +204,14 @@ async function newestMtime(dir: string): Promise<number> {
   return newest;
 }
 
-async function verifiedCopy(dir: string, then: string): Promise<VerifiedContents | undefined> {
+async function verifiedCopy(
+  dir: string,
+  then: string,
+  indexChecks: boolean,
+): Promise<VerifiedContents | undefined> {
   if (!(await pathExists(dir))) return undefined;
   try {
-    return await verifyContents(dir);
+    return await verifyContents(dir, { indexChecks });
   } catch (err) {
     log.warn({ dir, err: (err as Error).message }, `cached bundle failed verification; ${then}`);
     return undefined;
