@@ -6,37 +6,43 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 
-/** A file's identity and last change: replaced, it has another inode; rewritten, another ctime. */
+/**
+ * A file's identity and content's last change: replaced, it has another inode; rewritten, another
+ * mtime (or size). Not its ctime, which chmod, a hard link (a backup's) or an owner change move too:
+ * they leave the bytes as hashed, and a bundle refused for them would be a good one discarded.
+ */
 export interface FileStamp {
   dev: number;
   ino: number;
   size: number;
   mtimeMs: number;
-  ctimeMs: number;
 }
 
 /** Stamps by path relative to the bundle directory; "." is the directory itself. */
 export type FileStamps = ReadonlyMap<string, FileStamp>;
 
 export async function stampOf(file: string): Promise<FileStamp> {
-  const { dev, ino, size, mtimeMs, ctimeMs } = await stat(file);
-  return { dev, ino, size, mtimeMs, ctimeMs };
+  const { dev, ino, size, mtimeMs } = await stat(file);
+  return { dev, ino, size, mtimeMs };
 }
+
+export type StampChange = "replaced" | "rewritten";
 
 /**
  * How `rel` changed from `was` to `now`: "replaced" (another file or directory at its path, or
- * none), "touched" (the same file with other times or size: rewritten in place, or only its
- * metadata changed, by chmod, touch or a backup's hard link), or undefined. The directory is
+ * none), "rewritten" (the same file with another size or mtime: written in place, or touched), or
+ * undefined. A rewritten file is not hashed again instead: that would show what it holds now, not
+ * what was read from it meanwhile (rewritten and put back, it would pass). The directory is
  * compared by identity only: its times change with any entry made in it.
  */
 export function stampChange(
   rel: string,
   was: FileStamp,
   now: FileStamp | undefined,
-): "replaced" | "touched" | undefined {
+): StampChange | undefined {
   if (!now || now.dev !== was.dev || now.ino !== was.ino) return "replaced";
   if (rel === ".") return undefined;
-  if (now.size !== was.size || now.mtimeMs !== was.mtimeMs || now.ctimeMs !== was.ctimeMs) return "touched";
+  if (now.size !== was.size || now.mtimeMs !== was.mtimeMs) return "rewritten";
   return undefined;
 }
 
@@ -44,8 +50,8 @@ export function stampChange(
 export async function changesSince(
   root: string,
   stamps: FileStamps,
-): Promise<{ rel: string; change: "replaced" | "touched" }[]> {
-  const changes: { rel: string; change: "replaced" | "touched" }[] = [];
+): Promise<{ rel: string; change: StampChange }[]> {
+  const changes: { rel: string; change: StampChange }[] = [];
   for (const [rel, was] of stamps) {
     const change = stampChange(rel, was, await stampOf(path.join(root, rel)).catch(() => undefined));
     if (change) changes.push({ rel, change });

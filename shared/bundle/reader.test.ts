@@ -2,6 +2,7 @@ import {
   appendFile,
   chmod,
   cp,
+  link,
   mkdtemp,
   readFile,
   realpath,
@@ -154,24 +155,18 @@ describe("openBundle of contents verified earlier", () => {
     });
   });
 
-  it("refuses a file rewritten in place since it was verified, and opens one only touched", async () => {
+  it("refuses a file rewritten in place since it was verified, and opens one whose metadata alone changed", async () => {
     const dir = await copy();
     const verified = await verifyContents(dir);
-    // Metadata only (chmod, touch, a backup's hard link): the same bytes, hashed again, open.
+    // Metadata only (chmod, a backup's hard link): the bytes as hashed.
     const touched = await copy();
     const touchedVerified = await verifyContents(touched);
     await chmod(path.join(touched, "index.usearch"), 0o444);
-    await writeFile(path.join(touched, "manifest.json"), await readFile(path.join(touched, "manifest.json")));
+    await link(path.join(touched, "manifest.json"), path.join(root, `manifest-backup-${n++}`));
     (await openBundle(touchedVerified)).close();
-    const untouched = await openBundle(await verifyContents(await copy()));
-    expect(untouched.stamps?.get("index.usearch")?.size).toBe(
-      untouched.manifest.files.find((f) => f.path === "index.usearch")?.bytes,
-    );
-    untouched.close();
     const weights = path.join(dir, "viewer", "weights.bin");
-    const changed = await readFile(weights);
-    changed[0] = (changed[0] as number) ^ 0xff;
-    await writeFile(weights, changed);
+    // The same bytes written again: what tfjs read meanwhile cannot be told from a rewrite put back.
+    await writeFile(weights, await readFile(weights));
     await expect(openBundle(verified)).rejects.toMatchObject({
       code: "digest_mismatch",
       file: "viewer/weights.bin",

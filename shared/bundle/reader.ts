@@ -91,7 +91,7 @@ async function openViewerPart({
   try {
     checkTower(viewerModel, manifest, "viewer", manifest.viewerTower.dir);
     viewer = createViewerTower(viewerModel, manifest.viewerTower.features, manifest.version);
-    await assertOpenedAsVerified({ dir: root, manifest, digest, stamps });
+    await assertOpenedAsVerified({ dir: root, stamps });
   } catch (err) {
     viewerModel.dispose();
     throw err;
