@@ -140,8 +140,8 @@ export async function writeWhole(fh: Pick<FileHandle, "write">, data: Uint8Array
 /**
  * Replaces `file` with `parts` whole or not at all: written beside it, synced, renamed over it. A
  * reader, or a run resumed after a kill part-way, sees the old file or the new one, never a part.
- * A symbolic link is followed and the file it points at replaced, with that file's permissions and
- * group: a report linked into a served directory, or made readable to a web server's group, stays so.
+ * A symbolic link is followed and the file it points at replaced, with that file's permissions,
+ * owner and group: a report linked into a served directory, or made a web server's, stays so.
  */
 export async function replaceFile(file: string, parts: readonly Uint8Array[]): Promise<void> {
   const target = await realpath(file).catch(() => file);
@@ -152,9 +152,13 @@ export async function replaceFile(file: string, parts: readonly Uint8Array[]): P
     try {
       for (const part of parts) await writeWhole(fh, part);
       if (was) {
-        // The group first: a mode that lets a group read is for that group, not this process's.
-        // Only a member of the group (or root) may set it; otherwise the file stays this process's.
-        await fh.chown(-1, was.gid).catch(() => undefined);
+        // Owner and group first: a mode that lets them read is for them, not for this process.
+        // Only root may give the file away, and only a member of the group set it; short of that,
+        // as much of it as this process may.
+        await fh
+          .chown(was.uid, was.gid)
+          .catch(() => fh.chown(-1, was.gid))
+          .catch(() => undefined);
         // chmod, not open's mode, which the umask would narrow.
         await fh.chmod(was.mode & 0o7777);
       }
