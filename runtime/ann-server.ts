@@ -112,8 +112,7 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
     // The file as verified, not as it is now: one swapped in since would pass the worker's check.
     const file = b.stamps?.get(b.manifest.index.file);
     if (file && (opts.searchWorker ?? opts.view ?? true)) {
-      const identity = { dev: file.dev, ino: file.ino, size: file.size };
-      const spec = { indexFile, identity, options: indexConfig(b.manifest), threads };
+      const spec = { indexFile, identity: file, options: indexConfig(b.manifest), threads };
       worker = new SearchWorker(spec, inline, (err) =>
         log.warn({ err: err.message }, "search worker down; searching on the main thread"),
       );

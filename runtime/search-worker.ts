@@ -9,9 +9,9 @@ const spec = workerData as SearchWorkerSpec;
 const port = parentPort;
 if (!port) throw new Error("search-worker.ts runs only as a worker thread");
 const sameFile = () => {
-  const { dev, ino, size } = statSync(spec.indexFile);
+  const { dev, ino, size, mtimeMs } = statSync(spec.indexFile);
   const want = spec.identity;
-  if (dev !== want.dev || ino !== want.ino || size !== want.size)
+  if (dev !== want.dev || ino !== want.ino || size !== want.size || mtimeMs !== want.mtimeMs)
     throw new Error(`${spec.indexFile} is no longer the index file the host verified`);
 };
 let index: Index;

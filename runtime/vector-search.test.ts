@@ -1,8 +1,9 @@
-import { copyFile, mkdtemp, rename, rm, stat } from "node:fs/promises";
+import { copyFile, mkdtemp, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoadedBundle } from "../shared/bundle/bundle.ts";
+import { stampOf } from "../shared/bundle/file-stamps.ts";
 import { indexConfig, openBundle } from "../shared/bundle/reader.ts";
 import { writeTestBundle } from "../shared/bundle/testing.ts";
 import { inlineSearch, SearchWorker, type SearchWorkerSpec } from "./vector-search.ts";
@@ -11,18 +12,13 @@ let tmp: string;
 let bundle: LoadedBundle;
 let spec: SearchWorkerSpec;
 
-const identityOf = async (file: string) => {
-  const { dev, ino, size } = await stat(file);
-  return { dev, ino, size };
-};
-
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(tmpdir(), "vector-search-test-"));
   bundle = await openBundle((await writeTestBundle(tmp, { items: 300 })).dir);
   const indexFile = path.join(bundle.dir, "index.usearch");
   spec = {
     indexFile,
-    identity: await identityOf(indexFile),
+    identity: await stampOf(indexFile),
     options: indexConfig(bundle.manifest),
     threads: 1,
   };
@@ -94,7 +90,7 @@ describe("SearchWorker", () => {
     // What a deployer replacing files by rename does between the host's check and the worker's open.
     const indexFile = path.join(tmp, "swapped.usearch");
     await copyFile(spec.indexFile, indexFile);
-    const verified = { ...spec, indexFile, identity: await identityOf(indexFile) };
+    const verified = { ...spec, indexFile, identity: await stampOf(indexFile) };
     await copyFile(spec.indexFile, `${indexFile}.next`);
     await rename(`${indexFile}.next`, indexFile);
     const errors: string[] = [];

@@ -5,6 +5,7 @@
 // workers (cluster.ts) do better: the hand-offs here leave cores idle.
 import type { Worker } from "node:worker_threads";
 import type { BatchMatches, Index, IndexConfig, Matches } from "usearch";
+import type { FileStamp } from "../shared/bundle/file-stamps.ts";
 import { startSiblingWorker } from "../shared/sibling-worker.ts";
 
 /** Row-major results: query i owns slots [i * k, i * k + counts[i]). */
@@ -37,7 +38,8 @@ export interface SearchWorkerSpec {
    * The file the main thread verified and opened: the worker opens the path again, and must find
    * that file there, not one put in its place since (it would search another version's items).
    */
-  identity: { dev: number; ino: number; size: number };
+  /** The index file as verified: the worker opens it only while it is still that file. */
+  identity: Pick<FileStamp, "dev" | "ino" | "size" | "mtimeMs">;
   options: IndexConfig;
   threads: number;
 }

@@ -1,4 +1,4 @@
-import { chmod, link, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, link, mkdir, mkdtemp, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,7 +32,7 @@ describe("changesSince", () => {
     expect(await changesSince(dir, stamps)).toEqual([]);
   });
 
-  it("tells a file replaced or gone from one rewritten in place, and leaves one whose metadata alone changed", async () => {
+  it("tells a file replaced or gone, one rewritten in place, and one whose ctime alone moved", async () => {
     const replaced = await stamped("replaced");
     await writeFile(path.join(replaced.dir, "b.next"), "bbb");
     await rename(path.join(replaced.dir, "b.next"), path.join(replaced.dir, "b"));
@@ -46,11 +46,22 @@ describe("changesSince", () => {
     const rewritten = await stamped("rewritten");
     await writeFile(path.join(rewritten.dir, "a"), "aaa");
     expect(await changesSince(rewritten.dir, rewritten.stamps)).toEqual([{ rel: "a", change: "rewritten" }]);
-    // Made read-only, hard-linked by a backup: the same bytes, and no change.
+    // Made read-only, hard-linked by a backup, or written by a tool that keeps the mtime: only
+    // its bytes tell these apart.
     const touched = await stamped("touched");
     await chmod(path.join(touched.dir, "b"), 0o444);
     await link(path.join(touched.dir, "a"), path.join(root, "backup-of-a"));
-    expect(await changesSince(touched.dir, touched.stamps)).toEqual([]);
+    expect(await changesSince(touched.dir, touched.stamps)).toEqual([
+      { rel: "a", change: "metadata" },
+      { rel: "b", change: "metadata" },
+    ]);
+    // A whole second, which utimes sets exactly, as cp -p sets the nanoseconds it read.
+    const kept = await stamped("kept-mtime");
+    await utimes(path.join(kept.dir, "a"), 1000, 1000);
+    const before = await stampsOf(kept.dir);
+    await writeFile(path.join(kept.dir, "a"), "AAA");
+    await utimes(path.join(kept.dir, "a"), 1000, 1000);
+    expect(await changesSince(kept.dir, before)).toEqual([{ rel: "a", change: "metadata" }]);
   });
 
   it("says the directory was replaced when another one took its path", async () => {
@@ -63,10 +74,11 @@ describe("changesSince", () => {
 });
 
 describe("sameStamps", () => {
-  it("holds for two stampings of files left alone (or chmod-ed), and not once one is rewritten", async () => {
+  it("holds for two stampings of files left alone, and not once one is rewritten or chmod-ed", async () => {
     const { dir, stamps } = await stamped("twice");
-    await chmod(path.join(dir, "b"), 0o444);
     expect(sameStamps(stamps, await stampsOf(dir))).toBe(true);
+    await chmod(path.join(dir, "b"), 0o444);
+    expect(sameStamps(stamps, await stampsOf(dir))).toBe(false);
     await writeFile(path.join(dir, "a"), "aaa");
     expect(sameStamps(stamps, await stampsOf(dir))).toBe(false);
     expect(sameStamps(stamps, new Map([...stamps].slice(1)))).toBe(false);

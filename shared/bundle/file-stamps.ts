@@ -2,38 +2,43 @@
 // are hashed by path and opened again by path (usearch and tfjs take paths): a directory renamed
 // away and another renamed into its place between the two (`mv cur old; mv next cur`), or a file
 // rewritten in place, would have the host serve the next run's tower and index under the verified
-// run's digest. Stamps taken before hashing and compared once everything is open close that gap.
+// run's digest. Stamps taken before hashing and compared once everything is open narrow that gap
+// to a file rewritten twice in it with its mtime kept both times, the second time back to what was
+// hashed.
 import { stat } from "node:fs/promises";
 import path from "node:path";
 
 /**
- * A file's identity and content's last change: replaced, it has another inode; rewritten, another
- * mtime (or size). Not its ctime, which chmod, a hard link (a backup's) or an owner change move too:
- * they leave the bytes as hashed, and a bundle refused for them would be a good one discarded.
+ * A file's identity and last changes: replaced, it has another inode; rewritten, another mtime or
+ * size, or, written by a tool that keeps the mtime (`cp -p`, `tar -x`, `rsync -t --inplace`), only
+ * another ctime, which chmod, chown and a hard link (a backup's) move too.
  */
 export interface FileStamp {
   dev: number;
   ino: number;
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
 }
 
 /** Stamps by path relative to the bundle directory; "." is the directory itself. */
 export type FileStamps = ReadonlyMap<string, FileStamp>;
 
 export async function stampOf(file: string): Promise<FileStamp> {
-  const { dev, ino, size, mtimeMs } = await stat(file);
-  return { dev, ino, size, mtimeMs };
+  const { dev, ino, size, mtimeMs, ctimeMs } = await stat(file);
+  return { dev, ino, size, mtimeMs, ctimeMs };
 }
 
-export type StampChange = "replaced" | "rewritten";
+/**
+ * "replaced": another file or directory at the path, or none; "rewritten": the same file with
+ * another size or mtime (written in place, or touched); "metadata": only its ctime moved (chmod,
+ * chown, a hard link, or a write that kept the mtime), which only its bytes can tell apart.
+ */
+export type StampChange = "replaced" | "rewritten" | "metadata";
 
 /**
- * How `rel` changed from `was` to `now`: "replaced" (another file or directory at its path, or
- * none), "rewritten" (the same file with another size or mtime: written in place, or touched), or
- * undefined. A rewritten file is not hashed again instead: that would show what it holds now, not
- * what was read from it meanwhile (rewritten and put back, it would pass). The directory is
- * compared by identity only: its times change with any entry made in it.
+ * How `rel` changed from `was` to `now`, or undefined. The directory is compared by identity only:
+ * its times change with any entry made in it.
  */
 export function stampChange(
   rel: string,
@@ -43,6 +48,7 @@ export function stampChange(
   if (!now || now.dev !== was.dev || now.ino !== was.ino) return "replaced";
   if (rel === ".") return undefined;
   if (now.size !== was.size || now.mtimeMs !== was.mtimeMs) return "rewritten";
+  if (now.ctimeMs !== was.ctimeMs) return "metadata";
   return undefined;
 }
 

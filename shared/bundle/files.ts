@@ -24,6 +24,11 @@ export type BundleErrorCode =
   | "invalid_input"
   | "already_exists"
   | "download_failed"
+  /**
+   * The files changed while the bundle was being opened (replaced or rewritten after they were
+   * hashed): says nothing of the bundle itself, which may pass when opened again.
+   */
+  | "files_changed"
   /** The bundle may be fine; this process could not read it (permissions, an I/O error). */
   | "io_error";
 

@@ -11,6 +11,7 @@ import {
   symlink,
   truncate,
   unlink,
+  utimes,
   writeFile,
 } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -150,7 +151,7 @@ describe("openBundle of contents verified earlier", () => {
     await rename(dir, `${dir}.old`);
     await rename(next.dir, dir);
     await expect(openBundle(verified)).rejects.toMatchObject({
-      code: "digest_mismatch",
+      code: "files_changed",
       message: expect.stringMatching(/was replaced after its digest was checked/),
     });
   });
@@ -158,17 +159,32 @@ describe("openBundle of contents verified earlier", () => {
   it("refuses a file rewritten in place since it was verified, and opens one whose metadata alone changed", async () => {
     const dir = await copy();
     const verified = await verifyContents(dir);
-    // Metadata only (chmod, a backup's hard link): the bytes as hashed.
+    // Metadata only (chmod, a backup's hard link): the bytes as hashed, hashed again, open.
     const touched = await copy();
     const touchedVerified = await verifyContents(touched);
     await chmod(path.join(touched, "index.usearch"), 0o444);
     await link(path.join(touched, "manifest.json"), path.join(root, `manifest-backup-${n++}`));
     (await openBundle(touchedVerified)).close();
+    // Rewritten by a tool that keeps the mtime (cp -p, tar -x): its bytes give it away.
+    // A whole second, which utimes sets exactly, as cp -p sets the nanoseconds it read.
+    const kept = await copy();
+    const keptWeights = path.join(kept, "viewer", "weights.bin");
+    await utimes(keptWeights, 1000, 1000);
+    const keptVerified = await verifyContents(kept);
+    const other = await readFile(keptWeights);
+    other[0] = (other[0] as number) ^ 0xff;
+    await writeFile(keptWeights, other);
+    await utimes(keptWeights, 1000, 1000);
+    await expect(openBundle(keptVerified)).rejects.toMatchObject({
+      code: "files_changed",
+      file: "viewer/weights.bin",
+      message: expect.stringMatching(/was rewritten \(its mtime kept\) after its digest was checked/),
+    });
     const weights = path.join(dir, "viewer", "weights.bin");
     // The same bytes written again: what tfjs read meanwhile cannot be told from a rewrite put back.
     await writeFile(weights, await readFile(weights));
     await expect(openBundle(verified)).rejects.toMatchObject({
-      code: "digest_mismatch",
+      code: "files_changed",
       file: "viewer/weights.bin",
       message: expect.stringMatching(/was rewritten after its digest was checked/),
     });

@@ -30,6 +30,9 @@ export async function verifyBundle(dir: string, options: OpenOptions = {}): Prom
   const bundle = await openBundle(dir, options);
   try {
     await checkItemTower(bundle);
+    // Read after openBundle's own check.
+    const { dir: root, manifest, digest, stamps = new Map() } = bundle;
+    await assertOpenedAsVerified({ dir: root, manifest, digest, stamps });
     return { manifest: bundle.manifest, digest: bundle.digest };
   } finally {
     bundle.close();
@@ -91,7 +94,7 @@ async function openViewerPart({
   try {
     checkTower(viewerModel, manifest, "viewer", manifest.viewerTower.dir);
     viewer = createViewerTower(viewerModel, manifest.viewerTower.features, manifest.version);
-    await assertOpenedAsVerified({ dir: root, stamps });
+    await assertOpenedAsVerified({ dir: root, manifest, digest, stamps });
   } catch (err) {
     viewerModel.dispose();
     throw err;

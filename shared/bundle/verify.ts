@@ -4,7 +4,7 @@ import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { ItemKeys } from "./bundle.ts";
 import { changesSince, type FileStamp, type FileStamps, sameStamps, stampOf } from "./file-stamps.ts";
-import { BundleError, digestFiles, listFiles, sha256 } from "./files.ts";
+import { BundleError, digestFile, digestFiles, listFiles, sha256 } from "./files.ts";
 import { indexFileProblem } from "./index-graph.ts";
 import { readItemKeys } from "./item-keys.ts";
 import { type BundleManifest, MANIFEST_FILE, READABLE_FORMAT_VERSIONS } from "./manifest.ts";
@@ -172,20 +172,35 @@ function matchCheckedDigest(expected: string, digest: string): void {
 
 /**
  * Once usearch and tfjs have opened a verified bundle's files again by path: refuses a file (or
- * directory) replaced or rewritten since it was stamped, before it was hashed: what was opened may
- * not be what was hashed. chmod, an owner change or a backup's hard link leave it alone.
+ * directory) replaced or rewritten since it was stamped, before it was hashed, as what was opened
+ * may not be what was hashed; hashes again one whose ctime alone moved (chmod, chown, a backup's
+ * hard link must not refuse a good bundle; a write that kept the mtime changes its bytes). The
+ * refusal is `files_changed`, which says nothing of the bundle itself: opened again, it may pass.
  */
 export async function assertOpenedAsVerified({
   dir,
+  manifest,
+  digest,
   stamps,
-}: Pick<VerifiedContents, "dir" | "stamps">): Promise<void> {
-  const [first] = await changesSince(dir, stamps);
-  if (first)
-    throw new BundleError(
-      "digest_mismatch",
-      `${first.rel === "." ? dir : first.rel} was ${first.change} after its digest was checked, while the bundle was being opened: what was opened may be another bundle's`,
-      first.rel === "." ? undefined : first.rel,
-    );
+}: Omit<VerifiedContents, "keys">): Promise<void> {
+  const opened = "while the bundle was being opened: what was opened may not be what was hashed";
+  for (const { rel, change } of await changesSince(dir, stamps)) {
+    const where = rel === "." ? undefined : rel;
+    if (change !== "metadata")
+      throw new BundleError(
+        "files_changed",
+        `${rel === "." ? dir : rel} was ${change} after its digest was checked, ${opened}`,
+        where,
+      );
+    const expected = rel === MANIFEST_FILE ? digest : manifest.files.find((f) => f.path === rel)?.sha256;
+    const now = (await digestFile(path.join(dir, rel))).sha256;
+    if (now !== expected)
+      throw new BundleError(
+        "files_changed",
+        `${rel} was rewritten (its mtime kept) after its digest was checked, ${opened}: it has sha256 ${now}, ${MANIFEST_FILE} expects ${expected}`,
+        where,
+      );
+  }
 }
 
 /**

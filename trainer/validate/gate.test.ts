@@ -155,8 +155,9 @@ describe("refusedCandidate", () => {
       pass: false,
       reasons: [expect.stringMatching(/^candidate bundle refused \(digest_mismatch\)/)],
     });
-    // Permissions or an I/O error say nothing about the candidate: a Job retries (exit 2) instead.
-    for (const code of ["io_error", "download_failed", "invalid_input"] as const)
+    // Permissions, an I/O error or files changed while it was opened (a touch, a deploy tool's
+    // copy) say nothing about the candidate: a Job retries (exit 2) instead.
+    for (const code of ["io_error", "download_failed", "invalid_input", "files_changed"] as const)
       expect(refusedCandidate(new BundleError(code, "x"))).toBeUndefined();
     expect(refusedCandidate(new Error("EACCES"))).toBeUndefined();
   });

@@ -58,7 +58,12 @@ export function verdictLine(r: GateResult, metric: string): string {
 
 // Failures that say nothing about the candidate: the gate could not look at it, so it must not be
 // judged (a retraining job retries these instead of discarding the candidate).
-const CANNOT_JUDGE: ReadonlySet<BundleErrorCode> = new Set(["download_failed", "invalid_input", "io_error"]);
+const CANNOT_JUDGE: ReadonlySet<BundleErrorCode> = new Set([
+  "download_failed",
+  "invalid_input",
+  "io_error",
+  "files_changed",
+]);
 
 /** The verdict for a candidate bundle that failed verification, or undefined if `err` is not that. */
 export function refusedCandidate(err: unknown): GateResult | undefined {
