@@ -9,9 +9,16 @@ const spec = workerData as SearchWorkerSpec;
 const port = parentPort;
 if (!port) throw new Error("search-worker.ts runs only as a worker thread");
 const sameFile = () => {
-  const { dev, ino, size, mtimeMs } = statSync(spec.indexFile);
+  const { dev, ino, size, mtimeMs, ctimeMs } = statSync(spec.indexFile);
   const want = spec.identity;
-  if (dev !== want.dev || ino !== want.ino || size !== want.size || mtimeMs !== want.mtimeMs)
+  // Any change, a chmod's too: refused, this worker only costs the main thread its searches back.
+  if (
+    dev !== want.dev ||
+    ino !== want.ino ||
+    size !== want.size ||
+    mtimeMs !== want.mtimeMs ||
+    ctimeMs !== want.ctimeMs
+  )
     throw new Error(`${spec.indexFile} is no longer the index file the host verified`);
 };
 let index: Index;

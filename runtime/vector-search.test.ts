@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rename, rm } from "node:fs/promises";
+import { chmod, copyFile, mkdtemp, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import { inlineSearch, SearchWorker, type SearchWorkerSpec } from "./vector-sear
 let tmp: string;
 let bundle: LoadedBundle;
 let spec: SearchWorkerSpec;
+let n = 0;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(tmpdir(), "vector-search-test-"));
@@ -86,20 +87,32 @@ describe("SearchWorker", () => {
     await worker.close();
   });
 
-  it("refuses a file put in place of the verified index since, and keeps answering inline", async () => {
+  it.each([
     // What a deployer replacing files by rename does between the host's check and the worker's open.
-    const indexFile = path.join(tmp, "swapped.usearch");
-    await copyFile(spec.indexFile, indexFile);
-    const verified = { ...spec, indexFile, identity: await stampOf(indexFile) };
-    await copyFile(spec.indexFile, `${indexFile}.next`);
-    await rename(`${indexFile}.next`, indexFile);
-    const errors: string[] = [];
-    const inline = inlineSearch(bundle.index, 1);
-    const worker = new SearchWorker(verified, inline, (err) => errors.push(err.message));
-    expect(await worker.ready).toBe(false);
-    expect(errors).toEqual([
-      expect.stringMatching(/swapped.usearch is no longer the index file the host verified/),
-    ]);
-    await worker.close();
-  });
+    [
+      "put in place of",
+      async (file: string) => {
+        await copyFile(file, `${file}.next`);
+        await rename(`${file}.next`, file);
+      },
+    ],
+    // A rewrite that kept size and mtime (cp -p) shows only in the ctime, as a chmod does.
+    ["whose ctime moved on", (file: string) => chmod(file, 0o444)],
+  ] as const)(
+    "refuses a file %s the verified index since, and keeps answering inline",
+    async (_what, change) => {
+      const indexFile = path.join(tmp, `changed-${n++}.usearch`);
+      await copyFile(spec.indexFile, indexFile);
+      const verified = { ...spec, indexFile, identity: await stampOf(indexFile) };
+      await change(indexFile);
+      const errors: string[] = [];
+      const inline = inlineSearch(bundle.index, 1);
+      const worker = new SearchWorker(verified, inline, (err) => errors.push(err.message));
+      expect(await worker.ready).toBe(false);
+      expect(errors).toEqual([
+        expect.stringMatching(/\.usearch is no longer the index file the host verified/),
+      ]);
+      await worker.close();
+    },
+  );
 });

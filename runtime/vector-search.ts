@@ -39,7 +39,7 @@ export interface SearchWorkerSpec {
    * that file there, not one put in its place since (it would search another version's items).
    */
   /** The index file as verified: the worker opens it only while it is still that file. */
-  identity: Pick<FileStamp, "dev" | "ino" | "size" | "mtimeMs">;
+  identity: FileStamp;
   options: IndexConfig;
   threads: number;
 }

@@ -4,7 +4,7 @@ import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { ItemKeys } from "./bundle.ts";
 import { changesSince, type FileStamp, type FileStamps, sameStamps, stampOf } from "./file-stamps.ts";
-import { BundleError, digestFile, digestFiles, listFiles, sha256 } from "./files.ts";
+import { BundleError, digestFiles, listFiles, sha256 } from "./files.ts";
 import { indexFileProblem } from "./index-graph.ts";
 import { readItemKeys } from "./item-keys.ts";
 import { type BundleManifest, MANIFEST_FILE, READABLE_FORMAT_VERSIONS } from "./manifest.ts";
@@ -184,23 +184,31 @@ export async function assertOpenedAsVerified({
   stamps,
 }: Omit<VerifiedContents, "keys">): Promise<void> {
   const opened = "while the bundle was being opened: what was opened may not be what was hashed";
+  const metadataOnly: string[] = [];
   for (const { rel, change } of await changesSince(dir, stamps)) {
-    const where = rel === "." ? undefined : rel;
-    if (change !== "metadata")
+    if (change === "metadata") metadataOnly.push(rel);
+    else
       throw new BundleError(
         "files_changed",
         `${rel === "." ? dir : rel} was ${change} after its digest was checked, ${opened}`,
-        where,
+        rel === "." ? undefined : rel,
       );
+  }
+  // In worker threads, as at start: a chmod -R while a large index opens re-hashes all of it.
+  const digests = await digestFiles(
+    metadataOnly.map((rel) => path.join(dir, rel)),
+    metadataOnly.map((rel) => stamps.get(rel)?.size ?? 0),
+  );
+  metadataOnly.forEach((rel, i) => {
     const expected = rel === MANIFEST_FILE ? digest : manifest.files.find((f) => f.path === rel)?.sha256;
-    const now = (await digestFile(path.join(dir, rel))).sha256;
+    const now = digests[i]?.sha256;
     if (now !== expected)
       throw new BundleError(
         "files_changed",
         `${rel} was rewritten (its mtime kept) after its digest was checked, ${opened}: it has sha256 ${now}, ${MANIFEST_FILE} expects ${expected}`,
-        where,
+        rel,
       );
-  }
+  });
 }
 
 /**
