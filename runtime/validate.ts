@@ -80,8 +80,6 @@ export function parseVersion(v: unknown, field = "version"): string {
 }
 
 const MAX_SQUARED_LENGTH = FLOAT32_MAX / 4;
-// The tower's own embeddings have length 1; a client's scaled far below it is a bug, not a query.
-const MIN_IP_SQUARED_LENGTH = MIN_RANKING_SQUARED_LENGTH;
 
 export function parseVector(v: unknown, field: string, dims: number, metric?: Metric): Float32Array {
   if (!Array.isArray(v)) throw new ApiError("invalid_type", `${field} must be an array of numbers`, field);
@@ -120,10 +118,11 @@ export function parseVector(v: unknown, field: string, dims: number, metric?: Me
       field,
     );
   }
-  if (metric === "ip" && squaredLength < MIN_IP_SQUARED_LENGTH) {
+  // The tower's own embeddings have length 1; a client's scaled far below it is a bug, not a query.
+  if (metric === "ip" && squaredLength < MIN_RANKING_SQUARED_LENGTH) {
     throw new ApiError(
       "invalid_value",
-      `${field} is too short to rank under the ip metric in float32 (length ${Math.sqrt(squaredLength).toExponential(1)}, at least ${Math.sqrt(MIN_IP_SQUARED_LENGTH).toExponential(0)}): send the embedding as the viewer tower gives it`,
+      `${field} is too short to rank under the ip metric in float32 (length ${Math.sqrt(squaredLength).toExponential(1)}, at least ${Math.sqrt(MIN_RANKING_SQUARED_LENGTH).toExponential(0)}): send the embedding as the viewer tower gives it`,
       field,
     );
   }
