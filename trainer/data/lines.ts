@@ -303,7 +303,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 // Spreadsheet exports start with a byte-order mark; JSON.parse refuses it and it would glue itself
 // onto the first header name or id.
-function withoutBom(): Transform {
+export function withoutBom(): Transform {
   let head: Buffer | undefined = Buffer.alloc(0);
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {

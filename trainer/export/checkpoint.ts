@@ -18,6 +18,7 @@ import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/feat
 import { towerSpecMismatches } from "../../shared/tower/spec-check.ts";
 import { idFault } from "../data/ids.ts";
 import { lineBatches } from "../data/line-split.ts";
+import { withoutBom } from "../data/lines.ts";
 import { onInterrupt } from "../interrupt.ts";
 import "../../shared/tower/layers.ts";
 
@@ -201,12 +202,9 @@ export async function loadCheckpoint(dir: string, model?: string): Promise<Loade
 // ship a bundle whose keys are not the items the towers were trained on.
 async function* readItemIds(file: FileHandle, name: string, count: number): AsyncGenerator<string> {
   let read = 0;
-  let first = true;
-  reading: for await (const lines of lineBatches(file.createReadStream()))
-    for (const text of lines) {
-      // A hand-edited list saved by an editor that adds a byte-order mark would join it to the first id.
-      const line = first && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-      first = false;
+  // A hand-edited list saved by an editor that adds a byte-order mark would join it to the first id.
+  reading: for await (const lines of lineBatches(file.createReadStream().pipe(withoutBom())))
+    for (const line of lines) {
       if (line === "") continue;
       if (++read > count) break reading;
       // As training refuses them: one would be a different id to every reader of the bundle's keys.
