@@ -3,22 +3,15 @@
 import { statSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { Index } from "usearch";
+import { stampChange } from "../shared/bundle/file-stamps.ts";
 import { rawSearch, type SearchReply, type SearchWorkerSpec } from "./vector-search.ts";
 
 const spec = workerData as SearchWorkerSpec;
 const port = parentPort;
 if (!port) throw new Error("search-worker.ts runs only as a worker thread");
 const sameFile = () => {
-  const { dev, ino, size, mtimeMs, ctimeMs } = statSync(spec.indexFile);
-  const want = spec.identity;
   // Any change, a chmod's too: refused, this worker only costs the main thread its searches back.
-  if (
-    dev !== want.dev ||
-    ino !== want.ino ||
-    size !== want.size ||
-    mtimeMs !== want.mtimeMs ||
-    ctimeMs !== want.ctimeMs
-  )
+  if (stampChange(spec.indexFile, spec.identity, statSync(spec.indexFile)))
     throw new Error(`${spec.indexFile} is no longer the index file the host verified`);
 };
 let index: Index;

@@ -36,9 +36,9 @@ export interface SearchWorkerSpec {
   indexFile: string;
   /**
    * The file the main thread verified and opened: the worker opens the path again, and must find
-   * that file there, not one put in its place since (it would search another version's items).
+   * that file there, not one put in its place or rewritten since (it would search another version's
+   * items): its stamp from before it was hashed.
    */
-  /** The index file as verified: the worker opens it only while it is still that file. */
   identity: FileStamp;
   options: IndexConfig;
   threads: number;

@@ -40,7 +40,11 @@ export type StampChange = "replaced" | "rewritten" | "metadata";
  * How `rel` changed from `was` to `now`, or undefined. The directory is compared by identity only:
  * its times change with any entry made in it.
  */
-function stampChange(rel: string, was: FileStamp, now: FileStamp | undefined): StampChange | undefined {
+export function stampChange(
+  rel: string,
+  was: FileStamp,
+  now: FileStamp | undefined,
+): StampChange | undefined {
   if (!now || now.dev !== was.dev || now.ino !== was.ino) return "replaced";
   if (rel === ".") return undefined;
   if (now.size !== was.size || now.mtimeMs !== was.mtimeMs) return "rewritten";

@@ -18,8 +18,8 @@ export interface VerifiedBundle {
 
 /**
  * Schema, format version, the exact file set and every size: cheap checks before any hashing. The
- * stamps are taken here, before the manifest is read and the files hashed, for openBundle to find
- * the same files once it has opened them.
+ * stamps are taken here, before the files are hashed (the directory's before the manifest is read),
+ * for openBundle to find the same files once it has opened them.
  */
 async function checkFileSet(dir: string): Promise<VerifiedBundle & { stamps: FileStamps }> {
   const stamps = new Map<string, FileStamp>();
