@@ -1,5 +1,6 @@
 // `towerops export`: a bundle from a saved checkpoint, streaming the catalogue through the item tower.
 import path from "node:path";
+import type { BundleManifest } from "../../shared/bundle/manifest.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
@@ -25,12 +26,12 @@ export interface ExportCommandOptions {
   indexThreads?: number;
 }
 
+type Params = BundleManifest["training"]["params"];
+
 /**
  * Under `--model`, the params say the bundle's model name, as the manifest does, and keep the one
  * it was trained as beside it: a reader of params.model alone took the bundle for the other model.
  */
-type Params = Record<string, string | number | boolean>;
-
 function renamed(model: string, params: Params): Params {
   const trained = params.model;
   return trained === undefined || trained === model ? {} : { model, trainedAsModel: trained };
