@@ -160,6 +160,21 @@ describe("replaceFile", () => {
     expect((await readdir(root)).sort()).toEqual(["report.html", "served"]);
   });
 
+  it("creates the file a dangling symbolic link points at, keeping the link", async () => {
+    const root = path.join(dir, "replace-dangling");
+    await mkdir(path.join(root, "served"), { recursive: true });
+    await symlink(path.join("served", "report.html"), path.join(root, "hop"));
+    await symlink("hop", path.join(root, "report.html"));
+    await replaceFile(path.join(root, "report.html"), [Buffer.from("first")]);
+    expect((await lstat(path.join(root, "report.html"))).isSymbolicLink()).toBe(true);
+    expect(await readFile(path.join(root, "served", "report.html"), "utf8")).toBe("first");
+    await symlink("loop", path.join(root, "loop"));
+    await expect(replaceFile(path.join(root, "loop"), [Buffer.from("x")])).rejects.toThrow(
+      /too many levels of symbolic links/,
+    );
+    expect((await lstat(path.join(root, "loop"))).isSymbolicLink()).toBe(true);
+  });
+
   it("creates a file that is not there, and leaves nothing beside it when it cannot write", async () => {
     const root = path.join(dir, "replace-new");
     await mkdir(root);

@@ -2,7 +2,17 @@
 // digests, durable writes, temporary siblings and the error type every bundle failure is reported with.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { type FileHandle, open, readdir, readFile, realpath, rename, rm, stat } from "node:fs/promises";
+import {
+  type FileHandle,
+  open,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+} from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -142,6 +152,25 @@ export async function writeWhole(fh: Pick<FileHandle, "write">, data: Uint8Array
   }
 }
 
+// As many links as Linux follows before ELOOP.
+const MAX_LINK_HOPS = 40;
+
+/**
+ * The file a write to `file` lands in: the one its symbolic links point at, even where the last
+ * one dangles (as a shell's `>` creates it), so a rename there replaces that file, not the link.
+ */
+export async function landingPath(file: string): Promise<string> {
+  let at = path.resolve(file);
+  for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+    const real = await realpath(at).catch(() => undefined);
+    if (real) return real;
+    const link = await readlink(at).catch(() => undefined);
+    if (link === undefined) return at;
+    at = path.resolve(path.dirname(at), link);
+  }
+  throw new Error(`${file}: too many levels of symbolic links`);
+}
+
 /**
  * Replaces `file` with `parts` whole or not at all: written beside it, synced, renamed over it. A
  * reader, or a run resumed after a kill part-way, sees the old file or the new one, never a part.
@@ -149,7 +178,7 @@ export async function writeWhole(fh: Pick<FileHandle, "write">, data: Uint8Array
  * owner and group: a report linked into a served directory, or made a web server's, stays so.
  */
 export async function replaceFile(file: string, parts: readonly Uint8Array[]): Promise<void> {
-  const target = await realpath(file).catch(() => file);
+  const target = await landingPath(file);
   const was = await stat(target).catch(() => undefined);
   const temp = tempSibling(target);
   try {

@@ -1,7 +1,8 @@
 // `towerops validate`: flags, with the gate's thresholds spread out as flags of their own.
-import { writeFile } from "node:fs/promises";
+
 import path from "node:path";
 import { type Command, CommanderError, Option } from "commander";
+import { replaceFile } from "../../shared/bundle/files.ts";
 import type { ValidateCommandOptions } from "../commands/validate.ts";
 import { LOG_FORMATS } from "../data/format.ts";
 import { writeTerminationMessage } from "../termination.ts";
@@ -132,12 +133,12 @@ export function registerValidate(program: Command): void {
           },
         });
         process.stdout.write(`${JSON.stringify(result)}\n`);
-        // The verdict stands whether or not its report can be written.
+        // The verdict stands whether or not its report can be written. Replaced whole, as train's
+        // report is: a page served from where it is written is never seen half-written.
         if (report)
-          await writeFile(
-            report,
-            (await import("../report/gate-report.ts")).renderGateReport(result, metric),
-          ).catch((err: Error) =>
+          await replaceFile(report, [
+            Buffer.from((await import("../report/gate-report.ts")).renderGateReport(result, metric)),
+          ]).catch((err: Error) =>
             process.stderr.write(`towerops: could not write --report ${report}: ${err.message}\n`),
           );
         const { verdictLine } = await import("../validate/gate.ts");

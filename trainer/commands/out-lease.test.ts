@@ -141,9 +141,10 @@ describe("leaseOut", () => {
     await unlock();
   });
 
-  it("sweeps the claims of earlier takeovers that their takers left behind", async () => {
+  it("sweeps the claims of earlier takeovers, and a record half-written by a killed holder", async () => {
     const out = await newOut();
     await writeFile(path.join(out, "train.takeover-0123456789abcdef"), "4242\n");
+    await writeFile(path.join(out, ".train.holder.json.tmp-4242-m1abc-0"), '{"command":"tr');
     const { log } = recorder();
     const lease = await leaseOut(out, { ...TRAIN, waitSeconds: 0, log });
     expect((await readdir(out)).sort()).toEqual(["train.holder.json", "train.lock"]);

@@ -16,7 +16,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import lockfile from "proper-lockfile";
-import { sha256 } from "../../shared/bundle/files.ts";
+import { replaceFile, sha256, tempPrefix } from "../../shared/bundle/files.ts";
 import type { Logger } from "../../shared/log.ts";
 import { hasEnded, ownIdentity, type ProcessIdentity } from "./process-identity.ts";
 
@@ -88,7 +88,8 @@ async function claimTakeover(file: string): Promise<boolean> {
 export const lockInstance = (lock: Stats) =>
   lock.birthtimeMs > 0 ? `${lock.ino}:${lock.birthtimeMs}` : undefined;
 
-// Who holds --out: written just after taking the lock and left in place (a holder killed by a
+// Who holds --out: written just after taking the lock, whole or not at all (a waiter reading a
+// half-written record would name the holder unknown), and left in place (a holder killed by a
 // signal could not remove it). Between a new holder's mkdir and its write, the file still names the
 // previous holder, ended or not, so a record counts only when it names the lock directory there now:
 // otherwise a waiter could find that ended holder and take the lock from the live new one.
@@ -191,16 +192,18 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
     ...(identity ? { process: identity } : {}),
     ...(lock ? { lock } : {}),
   };
-  await writeFile(holderPath(out), `${JSON.stringify(self)}\n`).catch(async (err: Error) => {
+  await replaceFile(holderPath(out), [Buffer.from(`${JSON.stringify(self)}\n`)]).catch(async (err: Error) => {
     await held();
     throw new Error(`cannot write ${holderPath(out)}: ${err.message}`);
   });
   // Other claims are spent, left by a command that exited on a second signal before releasing: each
   // names a holder of a lock directory that is gone, and a waiter still holding that holder's record
-  // finds the lock changed before it ages anything.
+  // finds the lock changed before it ages anything. So is a record an earlier holder was killed
+  // while writing.
   for (const name of await readdir(out)) {
     const file = path.join(out, name);
-    if (name.startsWith("train.takeover-") && file !== claim) await rm(file, { force: true });
+    const spent = name.startsWith("train.takeover-") || name.startsWith(tempPrefix(holderPath(out)));
+    if (spent && file !== claim) await rm(file, { force: true });
   }
   return {
     get lost() {

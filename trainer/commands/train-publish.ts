@@ -5,7 +5,7 @@
 // both there) or goes on to write them, never meeting a bundle of its own version in its way.
 import { readFile, realpath, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { fsyncPath, pathExists, tempSiblings } from "../../shared/bundle/files.ts";
+import { fsyncPath, landingPath, pathExists, tempSiblings } from "../../shared/bundle/files.ts";
 import { MANIFEST_FILE } from "../../shared/bundle/manifest.ts";
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { componentLogger } from "../../shared/log.ts";
@@ -263,8 +263,7 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     // Left by a command a signal stopped while it replaced them; this one holds --out.
     // Beside the file a symbolic link points at, where replaceFile writes them.
     for (const file of [reportPathOf(o), summaryPathOf(o)])
-      for (const left of await tempSiblings(await realpath(file).catch(() => file)))
-        await rm(left, { force: true });
+      for (const left of await tempSiblings(await landingPath(file))) await rm(left, { force: true });
     await writeReport(reportPathOf(o), summaryPathOf(o), summary);
     if (o.bundle) {
       // Checked in the same turn as the rename is issued: after a signal the handler is removing
