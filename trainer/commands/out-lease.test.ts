@@ -169,7 +169,19 @@ describe("leaseOut", () => {
     // What a takeover looks like to the holder at its next renewal: the lock is not its own.
     await rm(path.join(out, "train.lock"), { recursive: true });
     for (let i = 0; i < 40 && !lease.lost; i++) await sleep(100);
-    expect(() => lease.assertHeld()).toThrow(/lost the lock on .*stops without writing there/);
+    expect(() => lease.assertHeld()).toThrow(
+      /lost the lock on .* \(.*train\.lock was removed\): .*stops without writing there/,
+    );
+    await lease.release();
+  });
+
+  it("names a lock another process took over as such, not as a stale threshold", async () => {
+    const out = await newOut();
+    const { log } = recorder();
+    const lease = await leaseOut(out, { ...TRAIN, waitSeconds: 0, log, staleSeconds: 3 });
+    await utimes(path.join(out, "train.lock"), new Date(), new Date(Date.now() + 5000));
+    for (let i = 0; i < 40 && !lease.lost; i++) await sleep(100);
+    expect(() => lease.assertHeld()).toThrow(/\(.*train\.lock was replaced or renewed by another process\)/);
     await lease.release();
   });
 });

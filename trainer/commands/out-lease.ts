@@ -104,6 +104,17 @@ const describe = (h: Holder | undefined) =>
     ? `towerops ${h.command ?? "train"} (pid ${h.pid} on ${h.host}, since ${h.since})`
     : "towerops command (holder unknown)";
 
+/**
+ * proper-lockfile's reason, in what happened to the lock: it says "Unable to update lock within the
+ * stale threshold" for a lock whose mtime another process set, whether or not it ever was stale.
+ */
+function whyLost(err: NodeJS.ErrnoException, lock: string): string {
+  if (err.message.startsWith("ENOENT")) return `${lock} was removed`;
+  if (err.message === "Unable to update lock within the stale threshold")
+    return `${lock} was replaced or renewed by another process`;
+  return err.message;
+}
+
 /** Takes `out` for this process, waiting up to `waitSeconds` for another holder to release it. */
 export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> {
   const staleSeconds = o.staleSeconds ?? LEASE_STALE_SECONDS;
@@ -129,7 +140,7 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
         update: Math.min(RENEW_SECONDS, staleSeconds / 3) * 1000,
         onCompromised: (err) => {
           lost = new Error(
-            `lost the lock on ${out} (${err.message}): another command may have taken it over, so this one stops without writing there`,
+            `lost the lock on ${out} (${whyLost(err, lockPath(out))}): another command may have taken it over, so this one stops without writing there`,
           );
           o.log.error({ out, err: err.message }, lost.message);
         },

@@ -14,6 +14,7 @@ import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
 import type { RunCheckpoint } from "../train/run.ts";
 import type { LoadedData } from "./load.ts";
 import {
+  clearRuns,
   interruptedRuns,
   interruptedVersion,
   loadRun,
@@ -258,5 +259,13 @@ describe("saved runs", () => {
     );
     await mkdir(path.join(out, "empty"));
     expect(await interruptedVersion(path.join(out, "empty"))).toBeUndefined();
+
+    // A clear stopped after renaming the states aside leaves them there, out of --resume's sight.
+    await mkdir(path.join(out, ".resume.tmp-123-abc-x"));
+    await writeFile(path.join(out, ".resume.tmp-123-abc-x", "model.state"), "old");
+    await clearRuns(out);
+    await clearRuns(out);
+    expect(await interruptedRuns(out)).toEqual([]);
+    expect((await readdir(out)).sort()).toEqual(["empty", "file"]);
   });
 });

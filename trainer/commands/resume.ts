@@ -7,9 +7,9 @@
 // A state continues only the run that wrote it: the same data (by content, so a re-downloaded log
 // still matches) and the same settings. Anything else is refused with the differences named,
 // because training on from another run's parameters would produce a model nobody asked for.
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { pathExists, tempSiblings } from "../../shared/bundle/files.ts";
+import { pathExists, tempSibling, tempSiblings } from "../../shared/bundle/files.ts";
 import { hiddenLabel, type TrainConfig } from "../train/config.ts";
 import type { RunCheckpoint, RunProgress, RunResume } from "../train/run.ts";
 import { readStateFile, readStateHeader, writeStateFile } from "../train/state-file.ts";
@@ -166,5 +166,12 @@ export async function sweepPartialStates(out: string): Promise<void> {
 
 /** Forgets every run: the command has written its results. */
 export async function clearRuns(out: string): Promise<void> {
-  await rm(resumeDir(out), { recursive: true, force: true });
+  // Renamed aside first, so that a signal part-way leaves every run's state or none: never the
+  // comparison's left to be resumed alone beside a model started over. The command holds --out, so
+  // any other aside is a stopped command's.
+  const aside = tempSibling(resumeDir(out));
+  await rename(resumeDir(out), aside).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "ENOENT") throw err;
+  });
+  for (const left of await tempSiblings(resumeDir(out))) await rm(left, { recursive: true, force: true });
 }
