@@ -206,7 +206,7 @@ export function registerTrain(program: Command): void {
     .option("--no-bundle", "write the checkpoint and report only")
     .option(
       "--resume",
-      "continue the training an interrupted command left in --out, or do nothing if this --version is finished there (same flags and data; what a Job's pod runs)",
+      "continue the training an interrupted command left in --out, or do nothing if this --version is finished there (same flags and data; what a Job's pod runs); an interrupted training of another --version is discarded",
       false,
     )
     .option(

@@ -113,11 +113,6 @@ describe("train --resume", () => {
     const refused = await start([...flags("resumed"), "--version", "v1"]).exit;
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/holds an interrupted training \(.*model: .*\): pass --resume/);
-    const otherVersion = await start([...flags("resumed"), "--resume", "--version", "v2"]).exit;
-    expect(otherVersion.code).toBe(1);
-    expect(otherVersion.stderr).toMatch(
-      /holds an interrupted training of version v1, not v2: resume it with --version v1/,
-    );
     const otherSettings = await start([...flags("resumed"), "--resume", "--learning-rate", "0.01"]).exit;
     expect(otherSettings.code).toBe(1);
     expect(otherSettings.stderr).toMatch(/cannot resume .*\(learningRate 0.003 -> 0.01\)/);
@@ -135,6 +130,33 @@ describe("train --resume", () => {
     expect(again.stderr).toMatch(/"msg":"nothing to resume: this version's run is finished"/);
     expect(again.stderr).not.toMatch(/"msg":"data ready"/);
   }, 120_000);
+
+  it("sets aside an interrupted run of another version, as a new night's Job must train its own", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-resume-night-"));
+    const files = await writeSynth(
+      { users: 200, items: 300, events: 6_000, seed: 4 },
+      path.join(dir, "data"),
+    );
+    const out = path.join(dir, "out");
+    const night = (version: string) =>
+      start([
+        "train",
+        ...["--data", files.events, "--out", out, "--epochs", "2", "--no-bundle", "--resume"],
+        ...["--dims", "8", "--embedding-dim", "8", "--batch-size", "64", "--eval-users", "100"],
+        ...["--version", version],
+      ]);
+    const first = night("night-1");
+    await first.logged('"epoch done"');
+    first.child.kill("SIGTERM");
+    expect((await first.exit).code).toBe(143);
+    const second = await night("night-2").exit;
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(
+      /"msg":"discarding the interrupted training of version night-1 \(model: 1 of 2 epochs done.*\): this command trains version night-2"/,
+    );
+    expect((await summaryOf(out)).version).toBe("night-2");
+    expect(await readdir(out)).not.toContain("resume");
+  }, 60_000);
 
   // Once SIGTERM has come, the rename that puts a new training state in place fails as on a full
   // disk; the command is stopped when it logs `stopAt` and, with `saved`, has saved a state.

@@ -80,12 +80,19 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   });
   try {
     // Read only now: a command that held `out` until a moment ago may have just saved its state.
-    const resumed = options.interrupted === "resume" ? await interruptedVersion(out) : undefined;
+    let resumed = options.interrupted === "resume" ? await interruptedVersion(out) : undefined;
     // Continuing one version's training under another name would ship a model nobody trained as it.
-    if (resumed && options.version && resumed !== options.version)
-      throw new Error(
-        `${resumeDir(out)} holds an interrupted training of version ${resumed}, not ${options.version}: resume it with --version ${resumed} (or without --version), or delete that directory to start over`,
+    // A version named outright is a new Job's (each Job trains its own), and the one interrupted
+    // is an ended Job's: refusing would fail every later night's Job until someone cleared --out.
+    if (resumed && options.version && resumed !== options.version) {
+      const runs = await interruptedRuns(out);
+      log.warn(
+        { out, interrupted: resumed, version: options.version, runs },
+        `discarding the interrupted training of version ${resumed} (${runs.join("; ")}): this command trains version ${options.version}`,
       );
+      await clearRuns(out);
+      resumed = undefined;
+    }
     const version = options.version ?? resumed ?? timestampVersion();
     const outcome = await trainHeld({ ...options, version }, lease, beforeTraining);
     // Also after a rerun that found its version finished: the run it repeats may have been stopped
