@@ -41,7 +41,7 @@ export class VersionMismatchError extends RuntimeApiError {
   readonly servedVersion: string;
 
   constructor(cause: RuntimeApiError, requested: string, served: string) {
-    super(cause.status, cause.code, cause.message, cause.field, cause.body);
+    super(cause.status, cause.code, cause.message, { field: cause.field, body: cause.body });
     this.name = "VersionMismatchError";
     this.requestedVersion = requested;
     this.servedVersion = served;

@@ -1,10 +1,25 @@
-// JSON over fetch for the client: every non-2xx answer becomes a RuntimeApiError carrying the
-// server's machine-readable code, so callers branch on `code` and never on message text.
+// JSON over fetch for the client: every failure becomes a RuntimeApiError carrying a
+// machine-readable code (the server's, or one of the client's own when no usable answer came), so
+// callers branch on `code` and never on message text.
 import type { ApiErrorBody, ApiErrorCode } from "../errors.ts";
 
+/**
+ * Codes the client gives when the server's answer cannot say: `timeout` (no complete answer within
+ * `timeoutMs`), `unreachable` (the connection failed: refused, reset, name not resolved) and
+ * `bad_response` (an answer that is not what a runtime server sends).
+ */
+export type ClientErrorCode = "bad_response" | "timeout" | "unreachable";
+
+export interface RuntimeApiErrorDetails {
+  field?: string | undefined;
+  body?: unknown;
+  cause?: unknown;
+}
+
 export class RuntimeApiError extends Error {
+  /** The HTTP status, or 0 when no answer came (`timeout`, `unreachable`). */
   readonly status: number;
-  readonly code: ApiErrorCode | "bad_response";
+  readonly code: ApiErrorCode | ClientErrorCode;
   readonly field: string | undefined;
   readonly body: unknown;
 
@@ -12,15 +27,14 @@ export class RuntimeApiError extends Error {
     status: number,
     code: RuntimeApiError["code"],
     message: string,
-    field?: string,
-    body?: unknown,
+    details: RuntimeApiErrorDetails = {},
   ) {
-    super(message);
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = "RuntimeApiError";
     this.status = status;
     this.code = code;
-    this.field = field;
-    this.body = body;
+    this.field = details.field;
+    this.body = details.body;
   }
 }
 
@@ -32,25 +46,28 @@ export async function requestJson<T>(
   body: unknown | undefined,
   timeoutMs: number,
 ): Promise<T> {
-  const init: RequestInit = { signal: AbortSignal.timeout(timeoutMs) };
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const init: RequestInit = { signal: timeout };
   if (body !== undefined) {
     init.method = "POST";
     init.headers = { "content-type": "application/json" };
     init.body = JSON.stringify(body);
   }
-  const res = await fetchImpl(url, init);
-  const text = await res.text();
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetchImpl(url, init);
+    text = await res.text();
+  } catch (err) {
+    throw transportFailure(err, url, timeout, timeoutMs);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new RuntimeApiError(
-      res.status,
-      "bad_response",
-      `${url} answered ${res.status} with non-JSON`,
-      undefined,
-      text,
-    );
+    throw new RuntimeApiError(res.status, "bad_response", `${url} answered ${res.status} with non-JSON`, {
+      body: text,
+    });
   }
   if (!res.ok) {
     const err = (parsed as Partial<ApiErrorBody>).error;
@@ -58,9 +75,32 @@ export async function requestJson<T>(
       res.status,
       err?.code ?? "bad_response",
       `${url}: ${err?.message ?? `HTTP ${res.status}`}`,
-      err?.field,
-      parsed,
+      { field: err?.field, body: parsed },
     );
   }
   return parsed as T;
+}
+
+/** Why no answer came, judged by the timeout signal rather than the error's shape, which a custom fetch may not keep. */
+function transportFailure(
+  err: unknown,
+  url: string,
+  timeout: AbortSignal,
+  timeoutMs: number,
+): RuntimeApiError {
+  if (timeout.aborted) {
+    return new RuntimeApiError(0, "timeout", `${url}: no complete answer within ${timeoutMs} ms`, {
+      cause: err,
+    });
+  }
+  return new RuntimeApiError(0, "unreachable", `${url}: connection failed (${reason(err)})`, { cause: err });
+}
+
+/** undici's "fetch failed" says nothing; the socket error under it (ECONNREFUSED, ENOTFOUND…) does. */
+function reason(err: unknown): string {
+  const cause =
+    err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const code = cause?.code ?? cause?.message;
+  if (typeof code === "string") return code;
+  return err instanceof Error ? err.message : String(err);
 }

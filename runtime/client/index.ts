@@ -6,4 +6,4 @@ export {
   VersionMismatchError,
 } from "./client.ts";
 export { Embedding } from "./embedding.ts";
-export { RuntimeApiError } from "./http.ts";
+export { type ClientErrorCode, RuntimeApiError } from "./http.ts";
