@@ -178,21 +178,15 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
   });
   try {
     lease.assertHeld();
-    await saveCheckpoint(
-      checkpointDirOf(o),
-      main.trainer.viewer.model,
-      main.trainer.item.model,
-      data.train.items.ids,
-      {
-        model: o.model,
-        dims: o.config.dims,
-        viewerFeatures: main.cache.viewerSpec,
-        itemFeatures: main.cache.itemSpec,
-        ...(o.itemFeatures ? { itemFeaturesFile: path.resolve(o.itemFeatures) } : {}),
-        metrics,
-        params,
-      },
-    );
+    await saveCheckpoint(checkpointDirOf(o), main.viewer, main.item, data.train.items.ids, {
+      model: o.model,
+      dims: o.config.dims,
+      viewerFeatures: main.cache.viewerSpec,
+      itemFeatures: main.cache.itemSpec,
+      ...(o.itemFeatures ? { itemFeaturesFile: path.resolve(o.itemFeatures) } : {}),
+      metrics,
+      params,
+    });
     if (o.bundle) {
       lease.assertHeld();
       // Left by a command stopped mid-way (a SIGKILL, the OOM killer during the index build leaves
@@ -206,8 +200,8 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
         model: o.model,
         version: o.version,
         dims: o.config.dims,
-        viewer: { model: main.trainer.viewer.model, features: main.cache.viewerSpec },
-        item: { model: main.trainer.item.model, features: main.cache.itemSpec },
+        viewer: { model: main.viewer, features: main.cache.viewerSpec },
+        item: { model: main.item, features: main.cache.itemSpec },
         items: data.train.items.ids.map((id) => itemOf(id, itemFeatures)),
         itemCount: data.train.items.size,
         metrics,
@@ -225,7 +219,7 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
       try {
         main.final.ann = await evaluateIndex(
           {
-            viewer: main.trainer.viewer.model,
+            viewer: main.viewer,
             cache: main.cache,
             train: data.train,
             set: evalSet,
@@ -277,7 +271,8 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
       log.info({ dir: bundleDir }, "bundle in place");
     }
     await clearRuns(o.out);
-    main.trainer.dispose();
+    main.viewer.dispose();
+    main.item.dispose();
     return outcomeOf(o, summary);
   } finally {
     release();

@@ -1,6 +1,7 @@
 // The training runs of `towerops train`: the model, then (for the report's decile comparison) the
 // same settings without sampling correction. Each saves its state as it goes and stops at the next
 // batch or search chunk on SIGINT/SIGTERM, so `--resume` continues an interrupted command.
+import type * as tf from "@tensorflow/tfjs";
 import { componentLogger } from "../../shared/log.ts";
 import type { EvalSet } from "../eval/evalset.ts";
 import { deferInterrupt, Interrupted } from "../interrupt.ts";
@@ -23,10 +24,29 @@ import type { HeldTrainOptions } from "./train.ts";
 
 const log = componentLogger("trainer");
 
+/**
+ * A finished run's towers and figures, without its trainer: the trainer's tables and optimizer
+ * moments, all but one of every table value's copies, are garbage once the run ends, before the
+ * comparison run allocates its own.
+ */
+export type TrainedRun = Omit<RunResult, "trainer"> & { viewer: tf.LayersModel; item: tf.LayersModel };
+
+// In a function of its own: a local of the async caller would keep the trainer alive across the
+// comparison run's awaits.
+const towersOf = ({ trainer, ...trained }: RunResult): TrainedRun => ({
+  ...trained,
+  viewer: trainer.viewer.model,
+  item: trainer.item.model,
+});
+
 export interface TrainedRuns {
-  main: RunResult;
+  main: TrainedRun;
   comparison?: TrainSummary["comparison"];
 }
+
+/** Whether the command trains the uncorrected comparison run after the model. */
+export const comparesUncorrected = (o: Pick<HeldTrainOptions, "compare" | "config">) =>
+  o.compare && o.config.samplingCorrection !== "none";
 
 /** What the command has settled before training: `out` held, the backend, the data's digest. */
 export interface RunContext {
@@ -93,11 +113,11 @@ export async function trainRuns(
       evaluating.stop();
     }
   };
-  let main: RunResult;
+  let main: TrainedRun;
   let comparison: TrainSummary["comparison"];
   try {
-    main = await run(o.config, "model", o.config.samplingCorrection);
-    if (o.compare && o.config.samplingCorrection !== "none") {
+    main = towersOf(await run(o.config, "model", o.config.samplingCorrection));
+    if (comparesUncorrected(o)) {
       const none = await run({ ...o.config, samplingCorrection: "none" }, "comparison", "none");
       comparison = { samplingCorrection: "none", exact: none.final.exact };
       none.trainer.dispose();

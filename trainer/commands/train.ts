@@ -17,7 +17,7 @@ import { writableOut } from "./out-dir.ts";
 import { leaseOut, type OutLease } from "./out-lease.ts";
 import { clearRuns, interruptedRuns, interruptedVersion, resumeDir } from "./resume.ts";
 import { bundleDirOf, explainTakenVersion, finishedRun, publishRun } from "./train-publish.ts";
-import { trainRuns } from "./train-runs.ts";
+import { comparesUncorrected, trainRuns } from "./train-runs.ts";
 
 const log = componentLogger("trainer");
 
@@ -133,10 +133,11 @@ async function trainHeld(
       );
   }
   // Explicit bucket counts can be refused before a long read; the log then sizes the default ones.
-  assertTablesFit(o.config, 0, 0);
+  const comparison = comparesUncorrected(o);
+  assertTablesFit(o.config, 0, 0, { comparison });
   const { backend } = await initTensorflow(o.backend ? { backend: o.backend } : {});
   const data = await loadData({ ...o, requireWeights: o.config.useWeights }, log);
-  assertTablesFit(o.config, data.train.users.size, data.train.items.size);
+  assertTablesFit(o.config, data.train.users.size, data.train.items.size, { comparison });
   const evalSet = buildEvalSet(data.train, data.test, {
     maxUsers: o.evalUsers,
     seed: o.seed,

@@ -34,10 +34,22 @@ describe("id table memory", () => {
   });
 
   it("refuses tables larger than the process may use, naming the flags to lower", () => {
-    expect(() => assertTablesFit({ ...config, itemIdBuckets: 2_000_000_000 }, 300, 500, 8 * 2 ** 30)).toThrow(
-      /the id embedding tables need 3\.73TB \(1024 user \+ 2 × 2000000000 item buckets, for the item tower and the viewer's history, × 64 dims × 4 bytes, × 4 .*\), more than the 8GB this process may use; lower --user-buckets, --item-buckets or --embedding-dim/,
+    const limit = 8 * 2 ** 30;
+    expect(() => assertTablesFit({ ...config, itemIdBuckets: 2_000_000_000 }, 300, 500, { limit })).toThrow(
+      /the id embedding tables need 3\.73TB \(1024 user \+ 2 × 2000000000 item buckets, for the item tower and the viewer's history, × 64 dims × 4 bytes, × 4 .*\), more than the 8GB this process may use; lower --user-buckets, --item-buckets or --embedding-dim$/,
     );
-    expect(() => assertTablesFit(config, 300, 500, 8 * 2 ** 30)).not.toThrow();
+    expect(() => assertTablesFit(config, 300, 500, { limit })).not.toThrow();
     expect(memoryLimit()).toBeGreaterThan(0);
+  });
+
+  it("counts the trained model's tensor, held while the comparison run trains its own tables", () => {
+    // (1024 + 2 × 4M) rows × 64 × 4 bytes = 1.92 GiB per copy: 4 copies fit in 8 GiB, 5 do not.
+    const big = { ...config, itemIdBuckets: 4_000_000 };
+    const limit = 8 * 2 ** 30;
+    expect(idTableBytes(big, 1, 1, true)).toBe(idTableBytes(big, 1, 1) * 1.25);
+    expect(() => assertTablesFit(big, 1, 1, { limit })).not.toThrow();
+    expect(() => assertTablesFit(big, 1, 1, { limit, comparison: true })).toThrow(
+      /× 5 for the tensor, its training copy and adam's state, and the trained model's tensor while the uncorrected comparison run trains\), more than the 8GB .*, or pass --no-compare$/,
+    );
   });
 });

@@ -7,9 +7,13 @@ import { bucketsFor, type TrainConfig } from "./config.ts";
 
 type TableConfig = Pick<TrainConfig, "userIdBuckets" | "itemIdBuckets" | "embeddingDim" | "optimizer">;
 
-/** Copies of every table value while training: the tfjs variable, the sparse trainer's values, and the optimizer's slots. */
-export function copiesPerValue(optimizer: TrainConfig["optimizer"]): number {
-  return 2 + (optimizer === "adam" ? 2 : 1);
+/**
+ * Copies of every table value at the command's peak: while training, the tfjs variable, the sparse
+ * trainer's values and the optimizer's slots; with a comparison run, the finished model's variable
+ * too, held for export while the comparison trains.
+ */
+export function copiesPerValue(optimizer: TrainConfig["optimizer"], comparison = false): number {
+  return 2 + (optimizer === "adam" ? 2 : 1) + (comparison ? 1 : 0);
 }
 
 /**
@@ -22,8 +26,13 @@ function idTableRows(config: TableConfig, users: number, items: number) {
   return { user, item, total: user + 2 * item };
 }
 
-export function idTableBytes(config: TableConfig, users: number, items: number): number {
-  return idTableRows(config, users, items).total * config.embeddingDim * 4 * copiesPerValue(config.optimizer);
+export function idTableBytes(config: TableConfig, users: number, items: number, comparison = false): number {
+  return (
+    idTableRows(config, users, items).total *
+    config.embeddingDim *
+    4 *
+    copiesPerValue(config.optimizer, comparison)
+  );
 }
 
 /** What this process may use: the cgroup limit in a container, else the machine's memory. */
@@ -32,16 +41,23 @@ export function memoryLimit(): number {
   return constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
 }
 
+export interface FitOptions {
+  /** Whether an uncorrected comparison run trains after the model. */
+  comparison?: boolean;
+  limit?: number;
+}
+
 export function assertTablesFit(
   config: TableConfig,
   users: number,
   items: number,
-  limit = memoryLimit(),
+  { comparison = false, limit = memoryLimit() }: FitOptions = {},
 ): void {
-  const need = idTableBytes(config, users, items);
+  const need = idTableBytes(config, users, items, comparison);
   if (need <= limit) return;
   const rows = idTableRows(config, users, items);
+  const copies = `× ${copiesPerValue(config.optimizer, comparison)} for the tensor, its training copy and ${config.optimizer}'s state${comparison ? ", and the trained model's tensor while the uncorrected comparison run trains" : ""}`;
   throw new Error(
-    `the id embedding tables need ${bytes(need)} (${rows.user} user + 2 × ${rows.item} item buckets, for the item tower and the viewer's history, × ${config.embeddingDim} dims × 4 bytes, × ${copiesPerValue(config.optimizer)} for the tensor, its training copy and ${config.optimizer}'s state), more than the ${bytes(limit)} this process may use; lower --user-buckets, --item-buckets or --embedding-dim`,
+    `the id embedding tables need ${bytes(need)} (${rows.user} user + 2 × ${rows.item} item buckets, for the item tower and the viewer's history, × ${config.embeddingDim} dims × 4 bytes, ${copies}), more than the ${bytes(limit)} this process may use; lower --user-buckets, --item-buckets or --embedding-dim${comparison ? ", or pass --no-compare" : ""}`,
   );
 }
