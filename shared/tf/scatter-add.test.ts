@@ -40,4 +40,14 @@ describe.each<TfBackend>(["wasm", "cpu"])("UnsortedSegmentSum on %s", (backend) 
     expect(Array.from(out.dataSync())).toEqual([0, 0, 0, 0, 6, 8, 10, 12, 0, 0, 0, 0]);
     tf.dispose([x, out]);
   });
+
+  it("refuses segment ids that do not match the leading dims of x, as TensorFlow does", async () => {
+    await initTensorflow({ backend });
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+    expect(() => tf.unsortedSegmentSum(x, tf.tensor1d([0, 1], "int32"), 2)).toThrow(
+      /segmentIds of shape \[2\] must match the leading dims of x, of shape \[3,2\]/,
+    );
+    expect(() => tf.unsortedSegmentSum(x, tf.tensor1d([0, 1, 1, 0], "int32"), 2)).toThrow(/\[4\] must match/);
+    tf.dispose(x);
+  });
 });

@@ -42,9 +42,25 @@ export function scatterAdd(
   }
 }
 
+/**
+ * Registered process-wide, this kernel answers every `tf.unsortedSegmentSum`, not only the gather
+ * gradient's: a shape it cannot sum must be an error, as in TensorFlow, not rows written at the
+ * wrong stride.
+ */
+function checkShapes(x: tf.TensorInfo, segmentIds: tf.TensorInfo, numSegments: number): void {
+  const ids = segmentIds.shape;
+  if (ids.length > x.shape.length || ids.some((d, k) => d !== x.shape[k]))
+    throw new Error(
+      `${KERNEL}: segmentIds of shape [${ids.join(",")}] must match the leading dims of x, of shape [${x.shape.join(",")}]`,
+    );
+  if (!Number.isInteger(numSegments) || numSegments < 0)
+    throw new Error(`${KERNEL}: numSegments must be a whole number >= 0, not ${numSegments}`);
+}
+
 const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
   const numSegments = (attrs as { numSegments: number }).numSegments;
+  checkShapes(x, segmentIds, numSegments);
   const b = backend as ReadableBackend;
   const xv = b.readSync(x.dataId) as TypedValues;
   const ids = b.readSync(segmentIds.dataId) as TypedValues;
