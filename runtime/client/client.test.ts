@@ -152,6 +152,72 @@ describe("RetrievalClient", () => {
     expect(twice.calls()).toBe(2);
   });
 
+  it("a call's signal aborts it, retries included, with the signal's own reason", async () => {
+    const h = await host(v1);
+    const reason = new Error("the caller gave up");
+    const requests: string[] = [];
+    // Like fetch, a request rejects with the signal's reason on abort.
+    const hanging = (signal: AbortSignal) =>
+      new Promise<Response>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    const scripted =
+      (route: string, answer: (signal: AbortSignal) => Promise<Response>): typeof fetch =>
+      async (input, init) => {
+        const url = String(input);
+        requests.push(url.slice(h.url.length));
+        return url.endsWith(route) ? answer(init?.signal as AbortSignal) : fetch(input, init);
+      };
+    // In flight: the per-attempt timeout is far off, the caller's abort ends the call at once.
+    let caller = new AbortController();
+    const inFlight = new RetrievalClient({
+      hostUrl: h.url,
+      timeoutMs: 2_000,
+      fetch: scripted("/v1/embed", (signal) => {
+        setTimeout(() => caller.abort(reason), 10);
+        return hanging(signal);
+      }),
+    });
+    await expect(inFlight.retrieve(viewer, { k: 1, signal: caller.signal })).rejects.toBe(reason);
+    expect(requests).toEqual(["/v1/metadata", "/v1/embed"]);
+
+    // Between attempts: the retry a not_ready answer would get is never sent.
+    requests.length = 0;
+    caller = new AbortController();
+    const refused = new RetrievalClient({
+      hostUrl: h.url,
+      fetch: scripted("/v1/search", async () => {
+        caller.abort(reason);
+        return Response.json({ error: { code: "not_ready", message: "loading" } }, { status: 503 });
+      }),
+    });
+    await expect(refused.retrieve(viewer, { k: 1, signal: caller.signal })).rejects.toBe(reason);
+    expect(requests).toEqual(["/v1/metadata", "/v1/embed", "/v1/search"]);
+  });
+
+  it("aborting one call's wait for the metadata leaves the shared read to the others", async () => {
+    const h = await host(v1);
+    let reads = 0;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const client = new RetrievalClient({
+      hostUrl: h.url,
+      fetch: async (input, init) => {
+        reads++;
+        await held;
+        return fetch(input, init);
+      },
+    });
+    const caller = new AbortController();
+    const abandoned = client.metadata({ signal: caller.signal });
+    const waiting = client.metadata();
+    caller.abort();
+    release();
+    await expect(abandoned).rejects.toMatchObject({ name: "AbortError" });
+    expect((await waiting).version).toBe("v1");
+    expect(reads).toBe(1);
+  });
+
   it("accepts only embeddings it issued", async () => {
     const client = new RetrievalClient({ hostUrl: (await host()).url });
     const forged = { model: "demo", version: "v1", vector: new Float32Array(8) } as unknown as Embedding;

@@ -9,17 +9,30 @@ import type { HostMetadata } from "../ann-host.ts";
 import type { Hit } from "../item-search.ts";
 import { Embedding, issueEmbedding } from "./embedding.ts";
 import { type Fetch, RuntimeApiError, requestJson } from "./http.ts";
+import { untilAborted } from "./until-aborted.ts";
 
 export interface RetrievalClientOptions {
   /** Base URL of the ANN host, e.g. http://10.0.0.5:8080 */
   hostUrl: string;
   /** Base URL of a viewer service; when absent the host's own /v1/embed is used. */
   viewerUrl?: string;
+  /**
+   * Bounds each HTTP request, answer included; default 5000. One call can make several (a retry on
+   * `not_ready`, `retrieve`'s second round after a version change): bound a whole call with `signal`.
+   */
   timeoutMs?: number;
   fetch?: Fetch;
 }
 
-export interface SearchOptions {
+export interface CallOptions {
+  /**
+   * Aborts the whole call, retries included: it rejects with `signal.reason` (as fetch does), which
+   * is never retried. `AbortSignal.timeout(ms)` gives a call a deadline.
+   */
+  signal?: AbortSignal;
+}
+
+export interface SearchOptions extends CallOptions {
   k: number;
   exclude?: string[];
 }
@@ -65,32 +78,37 @@ export class RetrievalClient {
     this.fetchImpl = opts.fetch ?? fetch;
   }
 
-  /** The host's metadata, fetched once and cached until a 409 or refresh(). */
-  metadata(): Promise<HostMetadata> {
-    this.current ??= this.get<HostMetadata>(`${this.hostUrl}/v1/metadata`).catch((err) => {
-      this.current = undefined;
-      throw err;
-    });
-    return this.current;
+  /**
+   * The host's metadata, fetched once and cached until a 409 or refresh(). The read is shared by
+   * every call waiting for it, so it runs under no one call's signal: aborting only stops the wait.
+   */
+  metadata(opts: CallOptions = {}): Promise<HostMetadata> {
+    this.current ??= this.request<HostMetadata>(`${this.hostUrl}/v1/metadata`, undefined, undefined).catch(
+      (err) => {
+        this.current = undefined;
+        throw err;
+      },
+    );
+    return untilAborted(this.current, opts.signal);
   }
 
-  refresh(): Promise<HostMetadata> {
+  refresh(opts: CallOptions = {}): Promise<HostMetadata> {
     this.current = undefined;
-    return this.metadata();
+    return this.metadata(opts);
   }
 
   /** Embeds with the viewer version the host serves right now. */
-  async embed(viewer: ViewerFeatures): Promise<Embedding> {
-    const meta = await this.metadata();
+  async embed(viewer: ViewerFeatures, opts: CallOptions = {}): Promise<Embedding> {
+    const meta = await this.metadata(opts);
     const version = meta.viewerVersion;
     const bundleDigest = meta.bundleDigest;
     const url = `${this.viewerUrl ?? this.hostUrl}/v1/embed`;
     const out = await this.mapMismatch(version, () =>
-      this.post<{ version: string; bundleDigest?: string; embedding: number[] }>(url, {
-        viewer,
-        version,
-        bundleDigest,
-      }),
+      this.request<{ version: string; bundleDigest?: string; embedding: number[] }>(
+        url,
+        { viewer, version, bundleDigest },
+        opts.signal,
+      ),
     );
     if (out.version !== version || out.bundleDigest !== bundleDigest) {
       throw new RuntimeApiError(
@@ -112,17 +130,17 @@ export class RetrievalClient {
     };
     if (opts.exclude) body.exclude = opts.exclude;
     return this.mapMismatch(embedding.version, () =>
-      this.post<RetrievalResult>(`${this.hostUrl}/v1/search`, body),
+      this.request<RetrievalResult>(`${this.hostUrl}/v1/search`, body, opts.signal),
     );
   }
 
   /** Embed then search in one version; if the host changes version in between, retry once. */
   async retrieve(viewer: ViewerFeatures, opts: SearchOptions): Promise<RetrievalResult> {
     try {
-      return await this.search(await this.embed(viewer), opts);
+      return await this.search(await this.embed(viewer, opts), opts);
     } catch (err) {
       if (!(err instanceof VersionMismatchError)) throw err;
-      return this.search(await this.embed(viewer), opts);
+      return this.search(await this.embed(viewer, opts), opts);
     }
   }
 
@@ -144,12 +162,9 @@ export class RetrievalClient {
     }
   }
 
-  private get<T>(url: string): Promise<T> {
-    return this.once(() => requestJson<T>(this.fetchImpl, url, undefined, this.timeoutMs));
-  }
-
-  private post<T>(url: string, body: unknown): Promise<T> {
-    return this.once(() => requestJson<T>(this.fetchImpl, url, body, this.timeoutMs));
+  /** A GET when `body` is undefined, else a POST of it as JSON. */
+  private request<T>(url: string, body: unknown, signal: AbortSignal | undefined): Promise<T> {
+    return this.once(() => requestJson<T>(this.fetchImpl, url, body, { timeoutMs: this.timeoutMs, signal }));
   }
 
   /**

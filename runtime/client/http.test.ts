@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 const failure = (url: string, timeoutMs = 5_000) =>
-  requestJson(fetch, url, undefined, timeoutMs).then(
+  requestJson(fetch, url, undefined, { timeoutMs }).then(
     () => expect.unreachable(`${url} answered`),
     (err: unknown) => err,
   );

@@ -40,14 +40,22 @@ export class RuntimeApiError extends Error {
 
 export type Fetch = typeof fetch;
 
+export interface Attempt {
+  /** Bounds this one request, answer included. */
+  timeoutMs: number;
+  /** The caller's: aborting it rejects with its reason, as fetch does, and never as a RuntimeApiError. */
+  signal?: AbortSignal | undefined;
+}
+
 export async function requestJson<T>(
   fetchImpl: Fetch,
   url: string,
   body: unknown | undefined,
-  timeoutMs: number,
+  { timeoutMs, signal: caller }: Attempt,
 ): Promise<T> {
+  caller?.throwIfAborted();
   const timeout = AbortSignal.timeout(timeoutMs);
-  const init: RequestInit = { signal: timeout };
+  const init: RequestInit = { signal: caller === undefined ? timeout : AbortSignal.any([caller, timeout]) };
   if (body !== undefined) {
     init.method = "POST";
     init.headers = { "content-type": "application/json" };
@@ -59,6 +67,7 @@ export async function requestJson<T>(
     res = await fetchImpl(url, init);
     text = await res.text();
   } catch (err) {
+    if (caller?.aborted) throw caller.reason;
     throw transportFailure(err, url, timeout, timeoutMs);
   }
   let parsed: unknown;

@@ -1,4 +1,5 @@
 export {
+  type CallOptions,
   RetrievalClient,
   type RetrievalClientOptions,
   type RetrievalResult,
