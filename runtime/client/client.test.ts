@@ -108,6 +108,52 @@ describe("RetrievalClient", () => {
     expect((await ok.retrieve(viewer, { k: 1 })).version).toBe("v1");
   });
 
+  it("re-reads the metadata once for all the calls a version change refuses", async () => {
+    // One Service URL whose endpoints flip from a v1 host to a v2 host at one instant.
+    const [a, b] = [await host(v1), await host(v2)];
+    let target = a.url;
+    let reads = 0;
+    const service: typeof fetch = (input, init) => {
+      const url = String(input).replace("http://svc", target);
+      if (url.endsWith("/v1/metadata")) reads++;
+      return fetch(url, init);
+    };
+    const client = new RetrievalClient({ hostUrl: "http://svc", fetch: service });
+    const [first, second] = [await client.embed(viewer), await client.embed(viewer)] as [
+      Embedding,
+      Embedding,
+    ];
+    target = b.url;
+    // Both were in flight under v1; the first refusal starts the v2 read before the second arrives.
+    await expect(client.search(first, { k: 1 })).rejects.toBeInstanceOf(VersionMismatchError);
+    expect((await client.metadata()).version).toBe("v2");
+    await expect(client.search(second, { k: 1 })).rejects.toBeInstanceOf(VersionMismatchError);
+    expect((await client.metadata()).version).toBe("v2");
+    expect(reads).toBe(2);
+
+    // A failed read settling after refresh() began another does not drop that other one.
+    let failSlowly = () => {};
+    const flaky = new RetrievalClient({
+      hostUrl: a.url,
+      fetch: async (input, init) => {
+        reads++;
+        if (reads === 3) {
+          await new Promise<void>((resolve) => {
+            failSlowly = resolve;
+          });
+          throw new TypeError("fetch failed");
+        }
+        return fetch(input, init);
+      },
+    });
+    const failing = flaky.metadata();
+    await flaky.refresh();
+    failSlowly();
+    await expect(failing).rejects.toMatchObject({ code: "unreachable" });
+    expect((await flaky.metadata()).version).toBe("v1");
+    expect(reads).toBe(4);
+  });
+
   it("fails the second mismatch instead of looping", async () => {
     const h = await host(v1);
     let swaps = 0;

@@ -70,6 +70,8 @@ export class RetrievalClient {
   private readonly timeoutMs: number;
   private readonly fetchImpl: Fetch;
   private current: Promise<HostMetadata> | undefined;
+  /** The metadata read each embedding was made under: a refusal of the embedding drops only that read. */
+  private readonly readOf = new WeakMap<Embedding, Promise<HostMetadata>>();
 
   constructor(opts: RetrievalClientOptions) {
     this.hostUrl = trim(opts.hostUrl);
@@ -83,13 +85,7 @@ export class RetrievalClient {
    * every call waiting for it, so it runs under no one call's signal: aborting only stops the wait.
    */
   metadata(opts: CallOptions = {}): Promise<HostMetadata> {
-    this.current ??= this.request<HostMetadata>(`${this.hostUrl}/v1/metadata`, undefined, undefined).catch(
-      (err) => {
-        this.current = undefined;
-        throw err;
-      },
-    );
-    return untilAborted(this.current, opts.signal);
+    return untilAborted(this.cached(), opts.signal);
   }
 
   refresh(opts: CallOptions = {}): Promise<HostMetadata> {
@@ -99,11 +95,12 @@ export class RetrievalClient {
 
   /** Embeds with the viewer version the host serves right now. */
   async embed(viewer: ViewerFeatures, opts: CallOptions = {}): Promise<Embedding> {
-    const meta = await this.metadata(opts);
+    const read = this.cached();
+    const meta = await untilAborted(read, opts.signal);
     const version = meta.viewerVersion;
     const bundleDigest = meta.bundleDigest;
     const url = `${this.viewerUrl ?? this.hostUrl}/v1/embed`;
-    const out = await this.mapMismatch(version, () =>
+    const out = await this.mapMismatch(read, version, () =>
       this.request<{ version: string; bundleDigest?: string; embedding: number[] }>(
         url,
         { viewer, version, bundleDigest },
@@ -117,7 +114,9 @@ export class RetrievalClient {
         `${url} embedded with ${out.version} (bundle ${out.bundleDigest}), asked for ${version} (bundle ${bundleDigest})`,
       );
     }
-    return issueEmbedding(meta.model, out.version, bundleDigest, out.embedding);
+    const embedding = issueEmbedding(meta.model, out.version, bundleDigest, out.embedding);
+    this.readOf.set(embedding, read);
+    return embedding;
   }
 
   /** Searches the host with the embedding's own version asserted; never with any other. */
@@ -129,7 +128,7 @@ export class RetrievalClient {
       bundleDigest: embedding.bundleDigest,
     };
     if (opts.exclude) body.exclude = opts.exclude;
-    return this.mapMismatch(embedding.version, () =>
+    return this.mapMismatch(this.readOf.get(embedding), embedding.version, () =>
       this.request<RetrievalResult>(`${this.hostUrl}/v1/search`, body, opts.signal),
     );
   }
@@ -144,17 +143,43 @@ export class RetrievalClient {
     }
   }
 
+  private cached(): Promise<HostMetadata> {
+    if (this.current !== undefined) return this.current;
+    const read = this.request<HostMetadata>(`${this.hostUrl}/v1/metadata`, undefined, undefined).catch(
+      (err) => {
+        this.forget(read);
+        throw err;
+      },
+    );
+    this.current = read;
+    return read;
+  }
+
   /**
-   * Turns a stale-version answer into VersionMismatchError and drops the cached metadata so the next
-   * call re-reads it. A viewer service that retired the cached version answers 404, not 409; left
-   * unmapped, the client would keep asking for that version until someone called refresh().
+   * Drops the cached metadata if it is still the `stale` read. During a version change every call
+   * in flight hears it refused; the first to drop it starts the new read, which the others keep.
+   * Without `stale` (an embedding another client issued) it is dropped regardless.
    */
-  private async mapMismatch<T>(requested: string, call: () => Promise<T>): Promise<T> {
+  private forget(stale: Promise<HostMetadata> | undefined): void {
+    if (stale === undefined || this.current === stale) this.current = undefined;
+  }
+
+  /**
+   * Turns a stale-version answer into VersionMismatchError and drops the metadata read the call was
+   * made under, so the next call re-reads it. A viewer service that retired the cached version
+   * answers 404, not 409; left unmapped, the client would keep asking for that version until someone
+   * called refresh().
+   */
+  private async mapMismatch<T>(
+    read: Promise<HostMetadata> | undefined,
+    requested: string,
+    call: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await call();
     } catch (err) {
       if (err instanceof RuntimeApiError && STALE.has(err.code)) {
-        this.current = undefined;
+        this.forget(read);
         const served = (err.body as { error?: { servedVersion?: string } }).error?.servedVersion ?? "unknown";
         throw new VersionMismatchError(err, requested, served);
       }
