@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { RuntimeApiError, requestJson } from "./http.ts";
+import { MAX_ANSWER_BYTES } from "./read-capped.ts";
 
 const servers: http.Server[] = [];
 const serve = async (handler: http.RequestListener) => {
@@ -54,5 +55,47 @@ describe("requestJson transport failures", () => {
       setTimeout(() => req.socket.destroy(), 20);
     });
     expect(await failure(`${reset}/v1/metadata`)).toMatchObject({ status: 0, code: "unreachable" });
+  });
+});
+
+describe("requestJson answers", () => {
+  it("stops reading past the cap and keeps only a prefix of an answer that is not JSON", async () => {
+    let sent = 0;
+    const endless = await serve((_req, res) => {
+      const chunk = Buffer.alloc(1 << 20, "a");
+      res.on("error", () => {});
+      const pump = () => {
+        while (sent < 2 * MAX_ANSWER_BYTES && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        res.end();
+      };
+      res.writeHead(200);
+      pump();
+    });
+    const err = await failure(endless);
+    expect(err).toMatchObject({
+      status: 200,
+      code: "bad_response",
+      message: `${endless} answered 200 with more than 16 MiB`,
+    });
+    expect((err as RuntimeApiError).body).toBe("a".repeat(1024));
+    expect(sent).toBeLessThan(2 * MAX_ANSWER_BYTES);
+
+    // A declared length past the cap is refused before any of it is read.
+    const declared = await serve((_req, res) =>
+      res.writeHead(200, { "content-length": String(2 ** 30) }).write("a"),
+    );
+    expect(await failure(declared)).toMatchObject({ code: "bad_response", body: "" });
+
+    const proxy = await serve((_req, res) => res.writeHead(503).end(`<html>${"x".repeat(5000)}</html>`));
+    const page = await failure(proxy);
+    expect(page).toMatchObject({
+      status: 503,
+      code: "bad_response",
+      message: `${proxy} answered 503 with non-JSON`,
+    });
+    expect((page as RuntimeApiError).body).toBe(`<html>${"x".repeat(1018)}`);
   });
 });

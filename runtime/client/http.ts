@@ -2,6 +2,10 @@
 // machine-readable code (the server's, or one of the client's own when no usable answer came), so
 // callers branch on `code` and never on message text.
 import type { ApiErrorBody, ApiErrorCode } from "../errors.ts";
+import { type CappedText, MAX_ANSWER_BYTES, readCapped } from "./read-capped.ts";
+
+/** What `body` keeps of an answer that is not JSON: enough to recognise it, say a proxy's error page. */
+const BODY_PREFIX = 1024;
 
 /**
  * Codes the client gives when the server's answer cannot say: `timeout` (no complete answer within
@@ -21,6 +25,7 @@ export class RuntimeApiError extends Error {
   readonly status: number;
   readonly code: ApiErrorCode | ClientErrorCode;
   readonly field: string | undefined;
+  /** The server's parsed error answer; of an answer that is not JSON, its first 1024 characters. */
   readonly body: unknown;
 
   constructor(
@@ -62,20 +67,29 @@ export async function requestJson<T>(
     init.body = JSON.stringify(body);
   }
   let res: Response;
-  let text: string;
+  let answer: CappedText;
   try {
     res = await fetchImpl(url, init);
-    text = await res.text();
+    answer = await readCapped(res);
   } catch (err) {
     if (caller?.aborted) throw caller.reason;
     throw transportFailure(err, url, timeout, timeoutMs);
+  }
+  const { text, tooLarge } = answer;
+  if (tooLarge) {
+    throw new RuntimeApiError(
+      res.status,
+      "bad_response",
+      `${url} answered ${res.status} with more than ${MAX_ANSWER_BYTES / 2 ** 20} MiB`,
+      { body: text.slice(0, BODY_PREFIX) },
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     throw new RuntimeApiError(res.status, "bad_response", `${url} answered ${res.status} with non-JSON`, {
-      body: text,
+      body: text.slice(0, BODY_PREFIX),
     });
   }
   if (!res.ok) {
