@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { HostMetadata } from "../ann-host.ts";
 import { startAnnHost } from "../ann-server.ts";
 import type { RunningServer } from "../lifecycle.ts";
 import { fakeBundle } from "../testing/fake-bundle.ts";
@@ -262,6 +263,29 @@ describe("RetrievalClient", () => {
     await expect(abandoned).rejects.toMatchObject({ name: "AbortError" });
     expect((await waiting).version).toBe("v1");
     expect(reads).toBe(1);
+  });
+
+  it("refuses a hostUrl that is not an ANN host instead of asking it for version undefined", async () => {
+    const vs = await start(startViewerService({ bundles: [v1], keep: 0, port: 0, log }));
+    const misdirected = new RetrievalClient({ hostUrl: vs.url });
+    for (const call of [() => misdirected.metadata(), () => misdirected.retrieve(viewer, { k: 1 })]) {
+      await expect(call()).rejects.toMatchObject({
+        code: "bad_response",
+        message: `${vs.url}/v1/metadata: hostUrl is not an ANN host: it is a viewer service`,
+      });
+    }
+    const h = await host(v1);
+    const partial = new RetrievalClient({
+      hostUrl: h.url,
+      fetch: async (input, init) => {
+        const { bundleDigest: _, ...rest } = (await (await fetch(input, init)).json()) as HostMetadata;
+        return Response.json(rest);
+      },
+    });
+    await expect(partial.embed(viewer)).rejects.toMatchObject({
+      code: "bad_response",
+      message: `${h.url}/v1/metadata: hostUrl is not an ANN host: its metadata has no bundleDigest`,
+    });
   });
 
   it("accepts only embeddings it issued", async () => {

@@ -8,6 +8,7 @@ import type { ViewerFeatures } from "../../shared/tower/features.ts";
 import type { HostMetadata } from "../ann-host.ts";
 import type { Hit } from "../item-search.ts";
 import { Embedding, issueEmbedding } from "./embedding.ts";
+import { annHostMetadata } from "./host-metadata.ts";
 import { type Fetch, RuntimeApiError, requestJson } from "./http.ts";
 import { untilAborted } from "./until-aborted.ts";
 
@@ -145,12 +146,13 @@ export class RetrievalClient {
 
   private cached(): Promise<HostMetadata> {
     if (this.current !== undefined) return this.current;
-    const read = this.request<HostMetadata>(`${this.hostUrl}/v1/metadata`, undefined, undefined).catch(
-      (err) => {
+    const url = `${this.hostUrl}/v1/metadata`;
+    const read = this.request(url, undefined, undefined)
+      .then((answer) => annHostMetadata(url, answer))
+      .catch((err) => {
         this.forget(read);
         throw err;
-      },
-    );
+      });
     this.current = read;
     return read;
   }

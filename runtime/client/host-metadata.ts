@@ -1,0 +1,19 @@
+// The client trusts /v1/metadata to name the versions it asks for. Anything else answering there
+// (a viewer service given as hostUrl by mistake) would otherwise have it ask for version
+// `undefined`, and the answer would blame the request: `400 missing_field`.
+import type { HostMetadata } from "../ann-host.ts";
+import { RuntimeApiError } from "./http.ts";
+
+const NAMES = ["model", "viewerVersion", "bundleDigest"] as const;
+
+export function annHostMetadata(url: string, answer: unknown): HostMetadata {
+  const fields = (typeof answer === "object" && answer !== null ? answer : {}) as Record<string, unknown>;
+  const missing = NAMES.find((name) => typeof fields[name] !== "string");
+  if (fields.role === "viewer" || missing !== undefined) {
+    const why = fields.role === "viewer" ? "it is a viewer service" : `its metadata has no ${missing}`;
+    throw new RuntimeApiError(200, "bad_response", `${url}: hostUrl is not an ANN host: ${why}`, {
+      body: answer,
+    });
+  }
+  return answer as HostMetadata;
+}
