@@ -192,6 +192,30 @@ describe("scripts/with-node24", () => {
     expect(await readFile(path.join(node, "bin/node"), "utf8")).toBe(`#!/bin/sh\necho v${NODE}\n`);
   });
 
+  it("fetches both when the machine's Node 24 has no npm beside it, or one of another major", async () => {
+    const root = await setupRoot(pins);
+    const cache = path.join(tmp, "distro");
+    const distro = path.join(tmp, "distro-bin");
+    await mkdir(distro);
+    await writeFile(path.join(distro, "node"), "#!/bin/sh\necho v24.1.0\n");
+    await chmod(path.join(distro, "node"), 0o755);
+    const npmOf = async (version: string) => {
+      await writeFile(path.join(distro, "npm"), `#!/bin/sh\necho ${version}\n`);
+      await chmod(path.join(distro, "npm"), 0o755);
+    };
+    const which = () =>
+      withPath(`${distro}:${bin}`, root, cache, "sh", "-c", "command -v node; command -v npm");
+    const fetched = `${cache}/node-${NODE}/bin/node\n${cache}/node-${NODE}/bin/npm\n`;
+
+    const none = await which();
+    expect(none.stdout).toBe(fetched);
+    expect(none.stderr).toMatch(/Node v24\.1\.0 with npm none found; fetching Node 24\.99\.0/);
+    await npmOf("10.9.0");
+    expect((await which()).stdout).toBe(fetched);
+    await npmOf("11.1.0");
+    expect((await which()).stdout).toBe(`${distro}/node\n${distro}/npm\n`);
+  });
+
   it("says what it needs when neither curl with a pin nor npm can fetch", async () => {
     const root = await setupRoot("");
     const err = await withNode24(root, path.join(tmp, "unpinned"), "node", "--version").catch(
