@@ -289,11 +289,15 @@ export function inferFeatureSpec(table: FeatureTable, buckets = 1024): ProfileFe
       }
     }
   }
-  return [...columns.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, c]): ProfileFeature => {
-      if (!c.numeric) return { name, kind: "categorical", buckets };
-      const std = Math.sqrt(c.m2 / c.n);
-      return { name, kind: "numeric", center: c.mean, scale: std > 0 ? std : 1 };
-    });
+  return (
+    [...columns.entries()]
+      // Not localeCompare, which follows the process's locale (cs_CZ puts "ch" after "h"): the
+      // towers' input order, and a resumed run's, must not depend on the machine's LANG.
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, c]): ProfileFeature => {
+        if (!c.numeric) return { name, kind: "categorical", buckets };
+        const std = Math.sqrt(c.m2 / c.n);
+        return { name, kind: "numeric", center: c.mean, scale: std > 0 ? std : 1 };
+      })
+  );
 }
