@@ -29,6 +29,13 @@ describe("synthesize", () => {
     expect(() => synthesize({ ...opts, items: 3e9 }).next()).toThrow(/items must be at most 10,000,000/);
   });
 
+  it("refuses more topics than items rather than lowering them quietly", () => {
+    expect(() => synthesize({ ...opts, items: 10, topics: 11 }).next()).toThrow(
+      "synth: topics must be at most items (10), got 11",
+    );
+    expect(() => synthesize({ ...opts, items: 10, topics: 10 }).next()).not.toThrow();
+  });
+
   it("has power-law popularity: the top 10% of items take most events", () => {
     const counts = new Array(opts.items).fill(0);
     for (const e of synthesize(opts)) counts[e.item]++;

@@ -97,7 +97,11 @@ export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void)
   ] as const) {
     if (v > max) throw new Error(`synth: ${name} must be at most ${max.toLocaleString("en")}, got ${v}`);
   }
-  const topics = Math.max(1, Math.min(opts.topics ?? Math.max(4, Math.round(Math.sqrt(items) / 4)), items));
+  // Each topic needs an item of its own; an explicit count beyond them is a mistake to name, not to
+  // lower quietly (the default is lowered for catalogues of under 4 items).
+  if (opts.topics !== undefined && opts.topics > items)
+    throw new Error(`synth: topics must be at most items (${items}), got ${opts.topics}`);
+  const topics = Math.max(1, opts.topics ?? Math.min(Math.max(4, Math.round(Math.sqrt(items) / 4)), items));
   const zipf = opts.zipf ?? 1.0;
   const topicSkew = opts.topicSkew ?? 0;
   const drift = opts.drift ?? 0.3;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -28,5 +28,15 @@ describe("writeSynth", () => {
     expect(await readFile(files.events, "utf8")).toBe(before);
     await writeSynth({ ...opts, seed: 2 }, dir, { overwrite: true });
     expect(await readFile(files.events, "utf8")).not.toBe(before);
+  });
+
+  it("names the file a full disk refused, and leaves no partial dataset", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "towerops-synth-"));
+    // /dev/full answers every write with ENOSPC.
+    await symlink("/dev/full", join(dir, "items.csv"));
+    await expect(
+      writeSynth({ users: 5, items: 5, events: 20, seed: 1 }, dir, { overwrite: true }),
+    ).rejects.toThrow(/^cannot write .*items\.csv: ENOSPC: no space left on device, write$/);
+    expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -1,10 +1,11 @@
 // Writes a synthetic dataset as files the trainer reads like any user's log: events.csv plus
 // items.csv (each item's true topic, usable as an item feature or as ground truth).
 
-import { once } from "node:events";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { pathExists } from "../../shared/bundle/files.ts";
 import { onInterrupt } from "../interrupt.ts";
 import { type SynthOptions, type SynthWorld, synthesize } from "./model.ts";
@@ -59,46 +60,45 @@ async function writeEvents(
   onProgress: WriteSynthOptions["onProgress"],
 ): Promise<SynthWorld> {
   let world: SynthWorld | undefined;
-  const events = createWriteStream(file);
-  await write(events, "user,item,timestamp\n");
-  let chunk = "";
-  let n = 0;
-  for (const e of synthesize(opts, (w) => {
-    world = w;
-  })) {
-    chunk += `${userId(e.user)},${itemId(e.item)},${e.timestamp}\n`;
-    if (++n % 8192 === 0) {
-      await write(events, chunk);
-      chunk = "";
-      onProgress?.(n, opts.events);
+  function* chunks(): Generator<string> {
+    let chunk = "user,item,timestamp\n";
+    let n = 0;
+    for (const e of synthesize(opts, (w) => {
+      world = w;
+    })) {
+      chunk += `${userId(e.user)},${itemId(e.item)},${e.timestamp}\n`;
+      if (++n % 8192 === 0) {
+        yield chunk;
+        chunk = "";
+        onProgress?.(n, opts.events);
+      }
     }
+    yield chunk;
   }
-  await write(events, chunk);
-  await close(events);
+  await writeText(file, chunks());
   onProgress?.(opts.events, opts.events);
   if (!world) throw new Error("synth: generator produced no world");
   return world;
 }
 
 async function writeItems(world: SynthWorld, file: string): Promise<void> {
-  const items = createWriteStream(file);
-  let chunk = "item_id,topic\n";
-  for (let i = 0; i < world.itemTopic.length; i++) {
-    chunk += `${itemId(i)},t${world.itemTopic[i]}\n`;
-    if (chunk.length > 1 << 16) {
-      await write(items, chunk);
-      chunk = "";
+  function* chunks(): Generator<string> {
+    let chunk = "item_id,topic\n";
+    for (let i = 0; i < world.itemTopic.length; i++) {
+      chunk += `${itemId(i)},t${world.itemTopic[i]}\n`;
+      if (chunk.length > 1 << 16) {
+        yield chunk;
+        chunk = "";
+      }
     }
+    yield chunk;
   }
-  await write(items, chunk);
-  await close(items);
+  await writeText(file, chunks());
 }
 
-async function write(stream: WriteStream, text: string): Promise<void> {
-  if (!stream.write(text)) await once(stream, "drain");
-}
-
-async function close(stream: WriteStream): Promise<void> {
-  stream.end();
-  await once(stream, "finish");
+/** Streams `chunks` into `file`; a failing disk is named with the file (ENOSPC alone names neither). */
+async function writeText(file: string, chunks: Iterable<string>): Promise<void> {
+  await pipeline(Readable.from(chunks), createWriteStream(file)).catch((err: NodeJS.ErrnoException) => {
+    throw err.syscall ? new Error(`cannot write ${file}: ${err.message}`, { cause: err }) : err;
+  });
 }
