@@ -3,8 +3,10 @@ TOWEROPS_CACHE="${TOWEROPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/towerops}"
 TOWEROPS_BIN="$TOWEROPS_CACHE/bin"
 export TOWEROPS_CACHE TOWEROPS_BIN
 
-say() { printf '[cluster] %s\n' "$*" >&2; }
-die() { printf '[cluster] error: %s\n' "$*" >&2; exit 1; }
+# A teardown must not stop at a message it cannot write: on Ctrl-C the reader of a piped stderr (tee,
+# a test runner) dies too, and the cleanup traps ignore SIGPIPE, so the write fails with EPIPE.
+say() { printf '[cluster] %s\n' "$*" >&2 2>/dev/null || true; }
+die() { say "error: $*"; exit 1; }
 
 # Path of a pinned binary in the version-keyed cache.
 bin_of() {

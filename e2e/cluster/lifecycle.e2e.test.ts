@@ -1,5 +1,6 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,5 +91,37 @@ describe("cluster scripts: idempotent up, honest status, clean down", async () =
     expect(await portOpen(Number(ports.TOWEROPS_ETCD_PORT))).toBe(false);
     const status = await run("bash", [script("status")], { env: failing }).catch((e: { code: number }) => e);
     expect((status as { code?: number }).code).toBe(3);
+  });
+});
+
+describe("down.sh after Ctrl-C has killed the reader of its stderr", () => {
+  // As in `with-cluster.sh ... 2>&1 | tee run.log`: the teardown trap ignores SIGPIPE, so each of
+  // down.sh's messages fails with EPIPE; it must stop every component all the same. No cluster is
+  // needed: alive() knows a component by "$state/bin/<name>" on its command line, so stand-ins do.
+  it("stops every component and removes the run directory", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "towerops-down-"));
+    const standIns = ["kube-scheduler", "kwok"].map((name) => ({
+      name,
+      child: spawn(process.execPath, ["-e", "setTimeout(() => {}, 300_000)", join(dir, "bin", name)], {
+        stdio: "ignore",
+      }),
+    }));
+    try {
+      await mkdir(join(dir, "run"));
+      for (const { name, child } of standIns)
+        await writeFile(join(dir, "run", `${name}.pid`), `${child.pid}\n`);
+      const down = spawn("bash", ["-c", `trap '' PIPE; exec bash "$0"`, script("down")], {
+        env: { ...process.env, ...ports, TOWEROPS_CLUSTER_DIR: dir },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      down.stderr.destroy();
+      const code = await new Promise((resolve) => down.on("exit", resolve));
+      expect(code).toBe(0);
+      for (const { child } of standIns) expect(() => process.kill(child.pid as number, 0)).toThrow();
+      expect(existsSync(join(dir, "run"))).toBe(false);
+    } finally {
+      for (const { child } of standIns) child.kill("SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -62,7 +62,7 @@ launched=0
 # shellcheck disable=SC2317 # reached through the trap
 undo_failed_start() {
   local rc=$?
-  trap '' INT TERM
+  trap '' INT TERM PIPE
   if [ "$rc" -ne 0 ] && [ "$launched" -eq 1 ] && [ -z "${TOWEROPS_KEEP_CLUSTER:-}" ]; then
     say "start-up failed; stopping what it started (logs stay in $state/logs)"
     bash "$here/down.sh" >&2 || true

@@ -14,11 +14,12 @@ fi
 
 # From here on up.sh may have started daemons, so tear down on every exit: a failed up (set -e),
 # the command's own exit, Ctrl-C or SIGTERM. The exit code stays the command's (or up's); a failed
-# teardown only turns a success into a failure. A second Ctrl-C must not cut the teardown short.
+# teardown only turns a success into a failure. A second Ctrl-C must not cut the teardown short, nor
+# must the SIGPIPE of a write to a pipe whose reader that Ctrl-C killed (`... 2>&1 | tee run.log`).
 # shellcheck disable=SC2317 # reached through the trap
 finish() {
   local rc=$?
-  trap '' INT TERM
+  trap '' INT TERM PIPE
   if [ "$started" -eq 1 ] && [ -z "${TOWEROPS_KEEP_CLUSTER:-}" ]; then
     bash "$here/down.sh" || [ "$rc" -ne 0 ] || rc=1
   fi
