@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
@@ -37,14 +37,42 @@ function portOpen(port: number): Promise<boolean> {
 describe("cluster scripts: idempotent up, honest status, clean down", async () => {
   const dir = await mkdtemp(join(tmpdir(), "towerops-lifecycle-"));
   const env = { ...process.env, ...ports, TOWEROPS_CLUSTER_DIR: dir, TOWEROPS_FAKE_NODES: "1" };
+  const states = new Set([dir]);
+  const inFlight = new Set<ChildProcess>();
   // Killed before the test's own timeout: vitest does not stop a child when a test times out, and an
   // up.sh still starting daemons after afterAll's down would leave them running on these ports.
-  const sh = (name: string) => run("bash", [script(name)], { env, timeout: 150_000 });
+  const sh = (name: string, shEnv = env) => {
+    states.add(shEnv.TOWEROPS_CLUSTER_DIR);
+    const call = run("bash", [script(name)], { env: shEnv, timeout: 150_000 });
+    inFlight.add(call.child);
+    call.child.on("exit", () => inFlight.delete(call.child));
+    return call;
+  };
 
-  afterAll(async () => {
-    await sh("down").catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
-  });
+  // Ctrl-C (or vitest's SIGTERM) ends this worker without afterAll, and setsid keeps the daemons out
+  // of the signal's reach: they would go on holding these fixed ports, and the next run would fail on
+  // them. So they are stopped on those signals too, and on exit (the worker exits when the main
+  // vitest process is gone): in every state dir a test used, once an up.sh under way has been told
+  // to stop, so it launches nothing more. By one shell in a session of its own: it goes on if vitest
+  // kills this worker first (on Ctrl-C it does, before a down of some seconds is through), and a
+  // second Ctrl-C does not reach it; its output goes nowhere, as a pipe to this worker would break.
+  const stop = () => {
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal).off("exit", stop);
+    for (const child of inFlight) child.kill("SIGTERM");
+    const downAllThenRemove =
+      'for state in "$@"; do TOWEROPS_CLUSTER_DIR="$state" bash "$0"; done; rm -rf "$1"';
+    spawnSync("setsid", ["-w", "bash", "-c", downAllThenRemove, script("down"), ...states], {
+      env,
+      stdio: "ignore",
+      timeout: 150_000,
+    });
+  };
+  function onSignal(signal: NodeJS.Signals) {
+    stop();
+    process.kill(process.pid, signal);
+  }
+  process.once("SIGINT", onSignal).once("SIGTERM", onSignal).once("exit", stop);
+  afterAll(stop);
 
   it("starts, and a second up is a fast no-op", async () => {
     const first = await sh("up");
@@ -81,7 +109,7 @@ describe("cluster scripts: idempotent up, honest status, clean down", async () =
   it("a start that fails stops what it started", async () => {
     // After down, on the same ports: etcd starts; the API server then refuses a port beyond 65535.
     const failing = { ...env, TOWEROPS_CLUSTER_DIR: join(dir, "failing"), TOWEROPS_APISERVER_PORT: "99999" };
-    const err = await run("bash", [script("up")], { env: failing, timeout: 150_000 }).then(
+    const err = await sh("up", failing).then(
       () => undefined,
       (e: { code: number; stderr: string }) => e,
     );
@@ -89,7 +117,7 @@ describe("cluster scripts: idempotent up, honest status, clean down", async () =
     expect(err?.stderr).toMatch(/kube-apiserver exited during start-up/);
     expect(err?.stderr).toMatch(/start-up failed; stopping what it started/);
     expect(await portOpen(Number(ports.TOWEROPS_ETCD_PORT))).toBe(false);
-    const status = await run("bash", [script("status")], { env: failing }).catch((e: { code: number }) => e);
+    const status = await sh("status", failing).catch((e: { code: number }) => e);
     expect((status as { code?: number }).code).toBe(3);
   });
 });
