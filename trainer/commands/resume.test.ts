@@ -2,7 +2,7 @@
 // command must end exactly where an unbroken one does, and nothing may start over by accident.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -141,7 +141,7 @@ describe("train --resume", () => {
     const night = (version: string) =>
       start([
         "train",
-        ...["--data", files.events, "--out", out, "--epochs", "2", "--no-bundle", "--resume"],
+        ...["--data", files.events, "--out", out, "--epochs", "2", "--resume", "--index-threads", "1"],
         ...["--dims", "8", "--embedding-dim", "8", "--batch-size", "64", "--eval-users", "100"],
         ...["--version", version],
       ]);
@@ -149,6 +149,17 @@ describe("train --resume", () => {
     await first.logged('"epoch done"');
     first.child.kill("SIGTERM");
     expect((await first.exit).code).toBe(143);
+    // What a SIGKILL during night-1's export would have left.
+    await mkdir(path.join(out, "bundles", ".night-1.staging"), { recursive: true });
+    // A command that refuses changes nothing, night-1's state included.
+    await mkdir(path.join(out, "bundles", "night-2"));
+    await writeFile(path.join(out, "bundles", "night-2", "stray"), "");
+    const refused = await night("night-2").exit;
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).not.toMatch(/discarding/);
+    expect(await interruptedVersion(out)).toBe("night-1");
+    await rm(path.join(out, "bundles", "night-2"), { recursive: true });
+
     const second = await night("night-2").exit;
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(
@@ -156,7 +167,8 @@ describe("train --resume", () => {
     );
     expect((await summaryOf(out)).version).toBe("night-2");
     expect(await readdir(out)).not.toContain("resume");
-  }, 60_000);
+    expect(await readdir(path.join(out, "bundles"))).toEqual(["night-2"]);
+  }, 90_000);
 
   // Once SIGTERM has come, the rename that puts a new training state in place fails as on a full
   // disk; the command is stopped when it logs `stopAt` and, with `saved`, has saved a state.
@@ -233,6 +245,20 @@ describe("saved runs", () => {
     expect(runSettings(data("b"), evaluation)(DEFAULT_TRAIN_CONFIG)).toEqual(settings);
     expect(runSettings(data("c"), evaluation)(DEFAULT_TRAIN_CONFIG).data).not.toBe(settings.data);
     expect(settings).toMatchObject({ hidden: "none", hashSize: 1 << 20, trainEvents: 2, evalUsers: 10 });
+    expect(Object.keys(settings).filter((k) => k.includes("Feature"))).toEqual([]);
+  });
+
+  it("records the feature columns in tower order, so a state with another order is refused", async () => {
+    const itemFeatures = new Map([["a", { alpha: "x", Zeta: 1 }]]);
+    const settings = runSettings({ ...data("b"), itemFeatures }, evaluation)(DEFAULT_TRAIN_CONFIG);
+    expect(settings.itemFeatureColumns).toBe("Zeta,alpha");
+    // A state written before the order was recorded, when it followed the locale.
+    const out = await mkdtemp(path.join(tmpdir(), "towerops-runs-"));
+    const { itemFeatureColumns: _, ...unrecorded } = settings;
+    await saveRun(out, "model", { settings: unrecorded, version: "v7" })(checkpoint);
+    await expect(loadRun(out, "model", settings)).rejects.toThrow(
+      /other settings or data \(itemFeatureColumns unset -> Zeta,alpha\)/,
+    );
   });
 
   it("saves, describes and loads a run, and refuses what it cannot use", async () => {

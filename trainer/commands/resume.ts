@@ -10,6 +10,7 @@
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { pathExists, tempSibling, tempSiblings } from "../../shared/bundle/files.ts";
+import { type FeatureTable, inferFeatureSpec } from "../data/features.ts";
 import { hiddenLabel, type TrainConfig } from "../train/config.ts";
 import type { RunCheckpoint, RunProgress, RunResume } from "../train/run.ts";
 import { readStateFile, readStateHeader, writeStateFile } from "../train/state-file.ts";
@@ -77,7 +78,7 @@ export function runSettings(
   evaluation: { evalUsers: number; excludeTrain: boolean },
   digest = dataDigest(data),
 ): (config: TrainConfig) => RunSettings {
-  const common = { ...evaluation, trainEvents: data.train.length, data: digest };
+  const common = { ...evaluation, trainEvents: data.train.length, data: digest, ...featureLayout(data) };
   return ({ streaming, hidden, ...rest }) => ({
     ...rest,
     hidden: hiddenLabel(hidden),
@@ -86,6 +87,24 @@ export function runSettings(
     hashes: streaming.hashes,
     ...common,
   });
+}
+
+/**
+ * The feature columns in the order the towers take them. A state restores its tables by position,
+ * so one whose columns came in another order (a release that ordered them by locale) would feed
+ * trained rows to the wrong features; recorded only with feature tables, so that a state written
+ * before it was recorded is refused only where the order can matter.
+ */
+function featureLayout(data: LoadedData): RunSettings {
+  const names = (table: FeatureTable | undefined) =>
+    table
+      ? inferFeatureSpec(table)
+          .map((f) => f.name)
+          .join(",")
+      : undefined;
+  const user = names(data.userFeatures);
+  const item = names(data.itemFeatures);
+  return { ...(user ? { userFeatureColumns: user } : {}), ...(item ? { itemFeatureColumns: item } : {}) };
 }
 
 /** "name saved -> wanted" for each of `keys` whose value differs: what a rerun's flags changed. */

@@ -30,6 +30,17 @@ type Outputs = Pick<HeldTrainOptions, "out" | "version">;
 export const bundleDirOf = (o: Outputs) => path.join(o.out, "bundles", o.version);
 const stagingDirOf = (o: Outputs) => path.join(o.out, "bundles", `.${o.version}.staging`);
 const summaryPathOf = (o: Outputs) => path.join(o.out, "summary.json");
+
+/**
+ * Removes a bundle a stopped command was writing, and the writer's own temporary siblings (a SIGKILL
+ * or the OOM killer during the index build leaves them): the caller holds `out`, so they are nobody
+ * else's.
+ */
+export async function discardStaging(o: Outputs): Promise<void> {
+  const staging = stagingDirOf(o);
+  for (const left of [staging, ...(await tempSiblings(staging))])
+    await rm(left, { recursive: true, force: true });
+}
 const reportPathOf = (o: Outputs) => path.join(o.out, "report.html");
 const checkpointDirOf = (o: Outputs) => path.join(o.out, "checkpoint");
 
@@ -189,10 +200,7 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     });
     if (o.bundle) {
       lease.assertHeld();
-      // Left by a command stopped mid-way (a SIGKILL, the OOM killer during the index build leaves
-      // the writer's own temporary sibling too); this one holds `out`, so they are nobody else's.
-      for (const left of [staging, ...(await tempSiblings(staging))])
-        await rm(left, { recursive: true, force: true });
+      await discardStaging(o);
       const bar = startProgress("exporting items", data.train.items.size, "items");
       const itemFeatures = data.itemFeatures;
       const exported = await exportBundle({

@@ -16,7 +16,13 @@ import { type DataOptions, dataDigest, loadData } from "./load.ts";
 import { writableOut } from "./out-dir.ts";
 import { leaseOut, type OutLease } from "./out-lease.ts";
 import { clearRuns, interruptedRuns, interruptedVersion, resumeDir } from "./resume.ts";
-import { bundleDirOf, explainTakenVersion, finishedRun, publishRun } from "./train-publish.ts";
+import {
+  bundleDirOf,
+  discardStaging,
+  explainTakenVersion,
+  finishedRun,
+  publishRun,
+} from "./train-publish.ts";
 import { comparesUncorrected, trainRuns } from "./train-runs.ts";
 
 const log = componentLogger("trainer");
@@ -80,21 +86,13 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   });
   try {
     // Read only now: a command that held `out` until a moment ago may have just saved its state.
-    let resumed = options.interrupted === "resume" ? await interruptedVersion(out) : undefined;
+    const resumed = options.interrupted === "resume" ? await interruptedVersion(out) : undefined;
     // Continuing one version's training under another name would ship a model nobody trained as it.
     // A version named outright is a new Job's (each Job trains its own), and the one interrupted
     // is an ended Job's: refusing would fail every later night's Job until someone cleared --out.
-    if (resumed && options.version && resumed !== options.version) {
-      const runs = await interruptedRuns(out);
-      log.warn(
-        { out, interrupted: resumed, version: options.version, runs },
-        `discarding the interrupted training of version ${resumed} (${runs.join("; ")}): this command trains version ${options.version}`,
-      );
-      await clearRuns(out);
-      resumed = undefined;
-    }
+    const other = resumed && options.version && resumed !== options.version ? resumed : undefined;
     const version = options.version ?? resumed ?? timestampVersion();
-    const outcome = await trainHeld({ ...options, version }, lease, beforeTraining);
+    const outcome = await trainHeld({ ...options, version }, lease, beforeTraining, other);
     // Also after a rerun that found its version finished: the run it repeats may have been stopped
     // before it pruned.
     if (outcome.bundleDir && options.keepBundles) {
@@ -108,10 +106,28 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   }
 }
 
+/**
+ * Drops what an ended command of another version left in `out`: its saved runs and a bundle it was
+ * writing. Only once this command is sure to train, since one that refuses must change nothing.
+ */
+async function discardOtherVersion(o: HeldTrainOptions, other: string): Promise<void> {
+  const runs = await interruptedRuns(o.out);
+  const what = runs.every((r) => r.endsWith(": complete"))
+    ? `version ${other}, whose training had finished but whose bundle and report were not written`
+    : `the interrupted training of version ${other} (${runs.join("; ")})`;
+  log.warn(
+    { out: o.out, interrupted: other, version: o.version, runs },
+    `discarding ${what}: this command trains version ${o.version}`,
+  );
+  await clearRuns(o.out);
+  await discardStaging({ out: o.out, version: other });
+}
+
 async function trainHeld(
   o: HeldTrainOptions,
   lease: OutLease,
   trainingStarts: () => void,
+  otherVersion: string | undefined,
 ): Promise<TrainOutcome> {
   // What a Job's pod reruns after the command had finished (preempted during the gate that
   // follows it, say): there is nothing left to do.
@@ -123,6 +139,7 @@ async function trainHeld(
     await assertBundleTarget(bundleDirOf(o), o.version).catch(async (err: Error) => {
       throw await explainTakenVersion(o, err);
     });
+  if (otherVersion) await discardOtherVersion(o, otherVersion);
   if (o.interrupted === "discard") await clearRuns(o.out);
   else if (o.interrupted !== "resume") {
     // Starting over would throw away every epoch the interrupted command trained.
