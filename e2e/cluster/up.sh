@@ -82,17 +82,21 @@ launch() {
   echo $! >"$state/run/$name.pid"
 }
 
+# The pid is our own fresh child, so `running` suffices; alive()'s command-line check could catch it
+# before its exec.
+still_running() {
+  running "$(pid_of "$1")" && return 0
+  say "$1 exited during start-up; last log lines:"
+  last_log_lines "$1" 30 >&2
+  exit 1
+}
+
 # Liveness first: a healthy answer alone could come from another process on the port while ours
-# died failing to bind it (the port check above leaves only a narrow race for that). The pid is our
-# own fresh child, so `running` suffices; alive()'s command-line check could catch it before its exec.
+# died failing to bind it (the port check above leaves only a narrow race for that).
 wait_healthy() {
   local name=$1 deadline=$((SECONDS + ${2:-60}))
   while :; do
-    if ! running "$(pid_of "$name")"; then
-      say "$name exited during start-up; last log lines:"
-      last_log_lines "$name" 30 >&2
-      exit 1
-    fi
+    still_running "$name"
     healthy "$name" && break
     [ $SECONDS -lt $deadline ] || { say "$name not healthy in time"; last_log_lines "$name" 30 >&2; exit 1; }
     sleep 0.5
@@ -152,7 +156,16 @@ done | "$state/bin/kubectl" --kubeconfig "$KUBECONFIG_PATH" apply -f - >/dev/nul
 
 # The namespace's default service account and Ready nodes are what pods need before they schedule.
 "$state/bin/kubectl" --kubeconfig "$KUBECONFIG_PATH" wait --for=condition=Ready node --all --timeout=60s >/dev/null
-until "$state/bin/kubectl" --kubeconfig "$KUBECONFIG_PATH" get serviceaccount default -n default >/dev/null 2>&1; do
+# The controller-manager creates the account; should it never (a controller off, a component gone),
+# this says so within a minute rather than waiting out CI's limit.
+deadline=$((SECONDS + 60))
+until "$state/bin/kubectl" --kubeconfig "$KUBECONFIG_PATH" --request-timeout=5s get serviceaccount default -n default >/dev/null 2>&1; do
+  for c in "${COMPONENTS[@]}"; do still_running "$c"; done
+  if [ $SECONDS -ge $deadline ]; then
+    say "no default ServiceAccount in time (the kube-controller-manager creates it); its last log lines:"
+    last_log_lines kube-controller-manager 30 >&2
+    exit 1
+  fi
   sleep 0.5
 done
 say "up in $((SECONDS - start))s: $FAKE_NODES fake nodes; export KUBECONFIG=$KUBECONFIG_PATH"
