@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import {
@@ -173,6 +173,40 @@ describe("replaceFile", () => {
       /too many levels of symbolic links/,
     );
     expect((await lstat(path.join(root, "loop"))).isSymbolicLink()).toBe(true);
+  });
+
+  it("resolves a dangling link's `..` from the real directory it sits in", async () => {
+    const root = path.join(dir, "replace-parent-link");
+    await mkdir(path.join(root, "real", "sub"), { recursive: true });
+    await mkdir(path.join(root, "real", "served"));
+    await mkdir(path.join(root, "served"));
+    await symlink(path.join(root, "real", "sub"), path.join(root, "out"));
+    await symlink(path.join("..", "served", "report.html"), path.join(root, "out", "report.html"));
+    await replaceFile(path.join(root, "out", "report.html"), [Buffer.from("here")]);
+    expect(await readFile(path.join(root, "real", "served", "report.html"), "utf8")).toBe("here");
+    expect(await readdir(path.join(root, "served"))).toEqual([]);
+  });
+
+  it("writes into a pipe or a device instead of renaming a file over it", async () => {
+    const root = path.join(dir, "replace-fifo");
+    await mkdir(root);
+    const fifo = path.join(root, "report.fifo");
+    spawnSync("mkfifo", [fifo]);
+    const reader = spawn("cat", [fifo]);
+    let read = "";
+    reader.stdout.on("data", (b: Buffer) => {
+      read += b.toString();
+    });
+    try {
+      await replaceFile(fifo, [Buffer.from("through "), Buffer.from("the pipe")]);
+      await once(reader, "close");
+    } finally {
+      // A file renamed over the pipe would leave `cat` waiting for a writer forever.
+      reader.kill();
+    }
+    expect(read).toBe("through the pipe");
+    expect((await stat(fifo)).isFIFO()).toBe(true);
+    expect(await readdir(root)).toEqual(["report.fifo"]);
   });
 
   it("creates a file that is not there, and leaves nothing beside it when it cannot write", async () => {

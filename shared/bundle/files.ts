@@ -12,6 +12,7 @@ import {
   rename,
   rm,
   stat,
+  writeFile,
 } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
@@ -166,7 +167,10 @@ export async function landingPath(file: string): Promise<string> {
     if (real) return real;
     const link = await readlink(at).catch(() => undefined);
     if (link === undefined) return at;
-    at = path.resolve(path.dirname(at), link);
+    // Relative to where the link really is: `..` in it climbs out of the real directory, not out
+    // of a symbolic link to it that the path went through.
+    const dir = path.dirname(at);
+    at = path.resolve(await realpath(dir).catch(() => dir), link);
   }
   throw new Error(`${file}: too many levels of symbolic links`);
 }
@@ -178,6 +182,13 @@ export async function landingPath(file: string): Promise<string> {
  * owner and group: a report linked into a served directory, or made a web server's, stays so.
  */
 export async function replaceFile(file: string, parts: readonly Uint8Array[]): Promise<void> {
+  // A device or a pipe (`--report /dev/stdout`) is written into: renaming over /dev/null would
+  // replace the device, and a pipe has no directory to write a sibling in.
+  const existing = await stat(file).catch(() => undefined);
+  if (existing && !existing.isFile() && !existing.isDirectory()) {
+    await writeFile(file, parts);
+    return;
+  }
   const target = await landingPath(file);
   const was = await stat(target).catch(() => undefined);
   const temp = tempSibling(target);
