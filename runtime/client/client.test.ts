@@ -265,6 +265,32 @@ describe("RetrievalClient", () => {
     expect(reads).toBe(1);
   });
 
+  it("a call whose signal is already aborted leaves no failing read unhandled", async () => {
+    let failRead = () => {};
+    const client = new RetrievalClient({
+      hostUrl: "http://127.0.0.1:9",
+      fetch: () =>
+        new Promise<Response>((_, reject) => {
+          failRead = () => reject(new TypeError("fetch failed"));
+        }),
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      for (const call of [
+        () => client.embed(viewer, { signal: AbortSignal.abort() }),
+        () => client.metadata({ signal: AbortSignal.abort() }),
+      ])
+        await expect(call()).rejects.toMatchObject({ name: "AbortError" });
+      failRead();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+
   it("refuses a hostUrl that is not an ANN host instead of asking it for version undefined", async () => {
     const vs = await start(startViewerService({ bundles: [v1], keep: 0, port: 0, log }));
     const misdirected = new RetrievalClient({ hostUrl: vs.url });
