@@ -1,12 +1,12 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 const script = (name: string) => fileURLToPath(new URL(`./${name}.sh`, import.meta.url));
@@ -151,5 +151,78 @@ describe("down.sh after Ctrl-C has killed the reader of its stderr", () => {
       for (const { child } of standIns) child.kill("SIGKILL");
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("build.sh's binary cache", () => {
+  // A cache of stand-in binaries, and a go too old to build with, so a rebuild stops at once with
+  // "needs Go" instead of compiling for half an hour.
+  let cache: string;
+  let env: NodeJS.ProcessEnv;
+  let kubernetes: string;
+  beforeAll(async () => {
+    cache = await mkdtemp(join(tmpdir(), "towerops-build-"));
+    const versionsEnv = await readFile(new URL("./versions.env", import.meta.url), "utf8");
+    const versions = Object.fromEntries(
+      [...versionsEnv.matchAll(/^(\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]),
+    );
+    const binaries = {
+      [`etcd-${versions.ETCD_VERSION}`]: ["etcd"],
+      [`kwok-${versions.KWOK_VERSION}`]: ["kwok"],
+      [`helm-${versions.HELM_VERSION}`]: ["helm"],
+      [`kubernetes-${versions.KUBERNETES_VERSION}`]: [
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kubectl",
+      ],
+    };
+    for (const [dir, names] of Object.entries(binaries)) {
+      await mkdir(join(cache, "bin", dir), { recursive: true });
+      for (const name of names) await standIn(join(cache, "bin", dir, name), `echo ${name}`);
+    }
+    kubernetes = join(cache, "bin", `kubernetes-${versions.KUBERNETES_VERSION}`);
+    // The kwok stages build.sh made for the real cache, whose first line is all it checks.
+    const real = process.env.TOWEROPS_BIN ?? join(homedir(), ".cache/towerops/bin");
+    const stages = `kwok-${versions.KWOK_VERSION}/stages.yaml`;
+    await copyFile(join(real, stages), join(cache, "bin", stages));
+    await mkdir(join(cache, "go"));
+    await standIn(join(cache, "go/go"), "echo go version go1.20.0 linux/amd64");
+    env = { ...process.env, TOWEROPS_CACHE: cache, PATH: `${join(cache, "go")}:${process.env.PATH}` };
+  });
+  afterAll(() => rm(cache, { recursive: true, force: true }));
+
+  const standIn = async (file: string, body: string) => {
+    await writeFile(file, `#!/bin/sh\n${body}\n`);
+    await chmod(file, 0o755);
+  };
+  const build = () =>
+    run("bash", [script("build")], { env }).then(
+      (r) => ({ code: 0, stderr: r.stderr }),
+      (e: { code: number; stderr: string }) => e,
+    );
+
+  it("adopts binaries from before the records when they run, and records them", async () => {
+    const first = await build();
+    expect(first.stderr).toMatch(/control plane binaries ready/);
+    for (const dir of await readdir(join(cache, "bin")))
+      expect(await readdir(join(cache, "bin", dir))).toContain("CKSUMS");
+    expect((await build()).stderr).toMatch(/control plane binaries ready/);
+  });
+
+  it("rebuilds a component any of whose binaries is not what was recorded", async () => {
+    await standIn(join(kubernetes, "kube-scheduler"), "echo truncated");
+    const { code, stderr } = await build();
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/kubernetes-v[\d.]+ is not what was built .*; rebuilding it/);
+    expect(stderr).toMatch(/needs Go 1\.26 or newer, found: go version go1\.20\.0/);
+  });
+
+  it("rebuilds a component from before the records whose binary does not run", async () => {
+    await rm(join(kubernetes, "CKSUMS"));
+    await standIn(join(kubernetes, "kube-scheduler"), "kill -SEGV $$");
+    const { code, stderr } = await build();
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/kubernetes-v[\d.]+\/kube-scheduler does not run; rebuilding it/);
   });
 });
