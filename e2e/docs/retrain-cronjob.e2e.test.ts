@@ -4,7 +4,7 @@
 // valid together, and `kubectl create job --from=cronjob/...` (the documented manual run) giving a
 // Job whose pods carry the label the bundle version is read from.
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,11 +29,15 @@ describe("docs/examples/retrain-cronjob.yaml", () => {
       run(clusterTool("kubectl"), ["create", "-f", file, "-n", namespace, "--validate=strict"]);
     // The check can fail: the same file with one key misspelt is refused.
     const dir = await mkdtemp(path.join(tmpdir(), "towerops-cronjob-"));
-    const typo = path.join(dir, "typo.yaml");
-    await writeFile(typo, text.replace("concurrencyPolicy:", "concurencyPolicy:"));
-    await expect(kubectl(typo)).rejects.toMatchObject({
-      stderr: expect.stringMatching(/unknown field "spec.concurencyPolicy"/),
-    });
+    try {
+      const typo = path.join(dir, "typo.yaml");
+      await writeFile(typo, text.replace("concurrencyPolicy:", "concurencyPolicy:"));
+      await expect(kubectl(typo)).rejects.toMatchObject({
+        stderr: expect.stringMatching(/unknown field "spec.concurencyPolicy"/),
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     await kubectl(fileURLToPath(manifest));
     const created = await batch.readNamespacedCronJob({ name: cronJob.metadata?.name as string, namespace });
     const jobSpec = created.spec?.jobTemplate.spec;
