@@ -85,8 +85,11 @@ export const MAX_SYNTH_ITEMS = 10_000_000;
 // A user mixes 1-3 topics plus the one drift moves weight to.
 const TASTE_SLOTS = 4;
 
-/** Generates the world, then yields events in time order. Deterministic for `opts.seed`. */
-export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void): Generator<SynthEvent> {
+/**
+ * Refuses sizes the generator cannot honour, before any file is opened: a writer that truncated an
+ * existing log first (`--force`) would lose it to a refusal.
+ */
+export function checkSynthOptions(opts: SynthOptions): void {
   const { users, items, events } = opts;
   for (const [name, v] of Object.entries({ users, items, events })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`synth: ${name} must be a positive integer, got ${v}`);
@@ -101,6 +104,12 @@ export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void)
   // lower quietly (the default is lowered for catalogues of under 4 items).
   if (opts.topics !== undefined && opts.topics > items)
     throw new Error(`synth: topics must be at most items (${items}), got ${opts.topics}`);
+}
+
+/** Generates the world, then yields events in time order. Deterministic for `opts.seed`. */
+export function* synthesize(opts: SynthOptions, world?: (w: SynthWorld) => void): Generator<SynthEvent> {
+  checkSynthOptions(opts);
+  const { users, items, events } = opts;
   const topics = Math.max(1, opts.topics ?? Math.min(Math.max(4, Math.round(Math.sqrt(items) / 4)), items));
   const zipf = opts.zipf ?? 1.0;
   const topicSkew = opts.topicSkew ?? 0;

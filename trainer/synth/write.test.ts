@@ -26,6 +26,11 @@ describe("writeSynth", () => {
       /events.csv already exists; pass --force to replace it/,
     );
     expect(await readFile(files.events, "utf8")).toBe(before);
+    // A refused size, even with --force, leaves the dataset there.
+    await expect(writeSynth({ ...opts, topics: 6 }, dir, { overwrite: true })).rejects.toThrow(
+      /topics must be at most items/,
+    );
+    expect(await readFile(files.events, "utf8")).toBe(before);
     await writeSynth({ ...opts, seed: 2 }, dir, { overwrite: true });
     expect(await readFile(files.events, "utf8")).not.toBe(before);
   });

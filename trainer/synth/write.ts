@@ -8,7 +8,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pathExists } from "../../shared/bundle/files.ts";
 import { onInterrupt } from "../interrupt.ts";
-import { type SynthOptions, type SynthWorld, synthesize } from "./model.ts";
+import { checkSynthOptions, type SynthOptions, type SynthWorld, synthesize } from "./model.ts";
 
 export interface SynthFiles {
   events: string;
@@ -29,6 +29,7 @@ export async function writeSynth(
   outDir: string,
   { overwrite = false, onProgress }: WriteSynthOptions = {},
 ): Promise<SynthFiles> {
+  checkSynthOptions(opts);
   const files = { events: join(outDir, "events.csv"), items: join(outDir, "items.csv") };
   // `events.csv` is also the name of a real log; a generator must not write over one unasked.
   if (!overwrite) {
