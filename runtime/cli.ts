@@ -1,8 +1,9 @@
 import cluster from "node:cluster";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import type { ResolvedBundle } from "../shared/bundle/source.ts";
 import { givenFlags, int } from "../shared/cli-flags.ts";
 import { componentLogger, type Logger } from "../shared/log.ts";
+import { parseBodyLimit } from "./body-limit.ts";
 import { keptVersions } from "./kept-versions.ts";
 import type { RunningServer } from "./lifecycle.ts";
 
@@ -24,6 +25,17 @@ interface RuntimeFlags {
   bodyLimit: string;
   shutdownDelayMs: number;
 }
+
+// Checked as the flags are read, so a typo is a usage error before the bundle is loaded; kept as
+// given, which the 413's message quotes.
+const sizeFlag = (v: string): string => {
+  try {
+    parseBodyLimit(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return v;
+};
 
 export function registerRuntimeCommands(program: Command): void {
   program
@@ -62,7 +74,12 @@ export function registerRuntimeCommands(program: Command): void {
     )
     .option("--coalesce-window-ms <ms>", "extra wait to gather a batch (0 = next event-loop turn)", int(0), 0)
     .option("--max-batch <n>", "most queries per batched call and per batch request", int(1), 256)
-    .option("--body-limit <size>", "largest request body", "1mb")
+    .option(
+      "--body-limit <size>",
+      "largest request body: bytes, or with b, kb, mb or gb (1kb = 1024 bytes)",
+      sizeFlag,
+      "1mb",
+    )
     .option("--shutdown-delay-ms <ms>", "keep serving this long after readiness turns false", int(0), 0)
     .action(async (flags: RuntimeFlags, cmd: Command) => {
       const inert = givenFlags(cmd, ROLE_FLAGS[flags.role]);

@@ -151,6 +151,6 @@ describe("JsonRoutes", () => {
   });
 
   it("refuses a body limit it cannot read", () => {
-    expect(() => new JsonRoutes({ metrics, log, lifecycle, bodyLimit: "lots" })).toThrow(/body limit/);
+    expect(() => new JsonRoutes({ metrics, log, lifecycle, bodyLimit: "1Mi" })).toThrow(/body limit/);
   });
 });

@@ -3,8 +3,8 @@
 // items, and the ANN host shares its cores with the search; express still serves everything else
 // (health, metrics, metadata, unknown paths) through the same metrics, logs and error shape.
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import bytes from "bytes";
 import type { Logger } from "../shared/log.ts";
+import { parseBodyLimit } from "./body-limit.ts";
 import { ApiError } from "./errors.ts";
 import { type Lifecycle, recordRequest, reportError } from "./http.ts";
 import type { RuntimeMetrics } from "./metrics.ts";
@@ -29,11 +29,7 @@ export class JsonRoutes {
 
   constructor(opts: JsonRoutesOptions) {
     this.opts = opts;
-    const limit = typeof opts.bodyLimit === "number" ? opts.bodyLimit : bytes.parse(opts.bodyLimit);
-    if (limit === null || !Number.isFinite(limit) || limit < 0) {
-      throw new Error(`body limit must be a size such as "1mb", got ${JSON.stringify(opts.bodyLimit)}`);
-    }
-    this.limit = limit;
+    this.limit = parseBodyLimit(opts.bodyLimit);
   }
 
   /** Whether the host serves yet: the express routes under /v1 answer by it too (http.ts whenReady). */
