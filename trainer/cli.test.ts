@@ -58,6 +58,10 @@ describe("trainer CLI flags", () => {
     [["train", "--data", "x.csv", "--correction-strength", "2"], /expected a number in \[0, 1\], got "2"/],
     [["train", "--data", "x.csv", "--batch-size", "1"], /expected an integer in \[2, 8192\], got "1"/],
     [["train", "--data", "x.csv", "--history-length", "100000"], /in \[1, 1000\], got "100000"/],
+    [
+      ["train", "--data", "x.csv", "--item-buckets", "1"],
+      /--item-buckets.*expected 0 .* or at least 2, got "1"/,
+    ],
     [["train", "--data", "x.csv", "--dims", "100000"], /--dims.*in \[1, 4096\], got "100000"/],
     [["train", "--data", "x.csv", "--save-every", "-1"], /--save-every.*got "-1"/],
     [["export", "--checkpoint", "c", "--out", "b", "--index-threads", "0"], /--index-threads.*got "0"/],

@@ -40,7 +40,7 @@ export function registerExport(program: Command): void {
             ...(f.indexThreads ? { indexThreads: f.indexThreads } : {}),
           });
           process.stdout.write(
-            `${JSON.stringify({ dir: result.dir, digest: result.digest, items: result.items, itemsPerSecond: result.items / result.totalSeconds })}\n`,
+            `${JSON.stringify({ dir: result.dir, digest: result.digest, items: result.items, zeroEmbeddings: result.zeroEmbeddings, itemsPerSecond: result.items / result.totalSeconds })}\n`,
           );
         },
       ),

@@ -1,5 +1,5 @@
 // `towerops train`: flags, turned into the typed options of commands/train.ts.
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { givenFlags } from "../../shared/cli-flags.ts";
 import type { TfBackend } from "../../shared/tf/backend.ts";
 import { MAX_ID_HASHES } from "../../shared/tower/features.ts";
@@ -63,6 +63,15 @@ const MAX_HISTORY = 1000;
 const MAX_BATCH = 8192;
 const MAX_HASH_SIZE = 1 << 26;
 
+// Refused here, before the log is read: one bucket would give every id the same row, and the
+// towers' own refusal ("hash buckets must be an integer >= 2") came only after the read and split.
+const buckets = (v: string): number => {
+  const n = int(0)(v);
+  if (n === 1)
+    throw new InvalidArgumentError(`expected 0 (twice the ids in the log) or at least 2, got "${v}"`);
+  return n;
+};
+
 export function registerTrain(program: Command): void {
   program
     .command("train")
@@ -81,7 +90,7 @@ export function registerTrain(program: Command): void {
       // Both given, one of them would be ignored without a word.
       new Option(
         "--split <spec>",
-        "random:<fraction> | last:<n> | time:<fraction> | time@<timestamp or ISO date>",
+        "random:<held-out fraction> | last:<n> | time:<trained fraction, the earliest> | time@<timestamp or ISO date>",
       )
         .default("last:1")
         .conflicts("test"),
@@ -126,8 +135,8 @@ export function registerTrain(program: Command): void {
       int(1, MAX_HISTORY),
       DEFAULT_TRAIN_CONFIG.historyLength,
     )
-    .option("--user-buckets <n>", "user-id hash buckets (0 = 2x users, at least 1024)", int(0), 0)
-    .option("--item-buckets <n>", "item-id hash buckets (0 = 2x items, at least 1024)", int(0), 0)
+    .option("--user-buckets <n>", "user-id hash buckets (0 = 2x users, at least 1024)", buckets, 0)
+    .option("--item-buckets <n>", "item-id hash buckets (0 = 2x items, at least 1024)", buckets, 0)
     .option(
       "--id-hashes <n>",
       "buckets each user and item id hashes to, their rows averaged (1 makes ~40% of ids share a row with another)",
