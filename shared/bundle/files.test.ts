@@ -197,9 +197,11 @@ describe("replaceFile", () => {
     reader.stdout.on("data", (b: Buffer) => {
       read += b.toString();
     });
+    // Listened for first: `cat` may have read everything and exited before replaceFile returns.
+    const closed = once(reader, "close");
     try {
       await replaceFile(fifo, [Buffer.from("through "), Buffer.from("the pipe")]);
-      await once(reader, "close");
+      await closed;
     } finally {
       // A file renamed over the pipe would leave `cat` waiting for a writer forever.
       reader.kill();
