@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
+import { closeSync, openSync } from "node:fs";
 import {
   chmod,
   chown,
@@ -185,6 +186,35 @@ describe("replaceFile", () => {
     await replaceFile(path.join(root, "out", "report.html"), [Buffer.from("here")]);
     expect(await readFile(path.join(root, "real", "served", "report.html"), "utf8")).toBe("here");
     expect(await readdir(path.join(root, "served"))).toEqual([]);
+  });
+
+  it("resolves `..` after a symbolic link in the path it is given as the system does", async () => {
+    const root = path.join(dir, "replace-dotdot");
+    await mkdir(path.join(root, "real", "sub"), { recursive: true });
+    await writeFile(path.join(root, "report.html"), "someone else's");
+    await symlink(path.join(root, "real", "sub"), path.join(root, "out"));
+    // Not path.join, which would take the `..` away as text.
+    await replaceFile(`${path.join(root, "out")}/../report.html`, [Buffer.from("mine")]);
+    expect(await readFile(path.join(root, "real", "report.html"), "utf8")).toBe("mine");
+    expect(await readFile(path.join(root, "report.html"), "utf8")).toBe("someone else's");
+  });
+
+  it("appends to the file a process's stdout was redirected to, keeping what it wrote there", async () => {
+    const log = path.join(dir, "gate.log");
+    await writeFile(log, "earlier\n");
+    const script = `import { replaceFile } from ${JSON.stringify(path.join(import.meta.dirname, "files.ts"))};
+      process.stdout.write("verdict\\n");
+      await replaceFile("/dev/stdout", [Buffer.from("report\\n")]);`;
+    const fd = openSync(log, "a");
+    try {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+        stdio: ["ignore", fd, "inherit"],
+      });
+      expect((await once(child, "exit"))[0]).toBe(0);
+    } finally {
+      closeSync(fd);
+    }
+    expect(await readFile(log, "utf8")).toBe("earlier\nverdict\nreport\n");
   });
 
   it("writes into a pipe or a device instead of renaming a file over it", async () => {

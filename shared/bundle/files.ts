@@ -156,24 +156,36 @@ export async function writeWhole(fh: Pick<FileHandle, "write">, data: Uint8Array
 // As many links as Linux follows before ELOOP.
 const MAX_LINK_HOPS = 40;
 
+/** `p` with its directory resolved as the system resolves it: `..` after a symbolic link climbs out of the link's target. */
+async function inRealDir(p: string): Promise<string> {
+  // Not path.resolve first: it would take `out/..` away as text before the link was followed.
+  const dir = path.dirname(p);
+  return path.join(await realpath(dir).catch(() => path.resolve(dir)), path.basename(p));
+}
+
+/** Every path a write to `file` goes through, following its symbolic links; the last is where it lands. */
+async function linkHops(file: string): Promise<string[]> {
+  const hops: string[] = [];
+  let at = await inRealDir(file);
+  for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+    hops.push(at);
+    const link = await readlink(at).catch(() => undefined);
+    if (link === undefined) return hops;
+    at = await inRealDir(path.resolve(path.dirname(at), link));
+  }
+  throw new Error(`${file}: too many levels of symbolic links`);
+}
+
 /**
  * The file a write to `file` lands in: the one its symbolic links point at, even where the last
  * one dangles (as a shell's `>` creates it), so a rename there replaces that file, not the link.
  */
 export async function landingPath(file: string): Promise<string> {
-  let at = path.resolve(file);
-  for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
-    const real = await realpath(at).catch(() => undefined);
-    if (real) return real;
-    const link = await readlink(at).catch(() => undefined);
-    if (link === undefined) return at;
-    // Relative to where the link really is: `..` in it climbs out of the real directory, not out
-    // of a symbolic link to it that the path went through.
-    const dir = path.dirname(at);
-    at = path.resolve(await realpath(dir).catch(() => dir), link);
-  }
-  throw new Error(`${file}: too many levels of symbolic links`);
+  return (await linkHops(file)).at(-1) as string;
 }
+
+// A process's open file (/dev/stdout is /proc/self/fd/1): whatever the shell redirected it to.
+const FD_ALIAS = /^\/(proc\/[^/]+|dev)\/fd\//;
 
 /**
  * Replaces `file` with `parts` whole or not at all: written beside it, synced, renamed over it. A
@@ -182,14 +194,15 @@ export async function landingPath(file: string): Promise<string> {
  * owner and group: a report linked into a served directory, or made a web server's, stays so.
  */
 export async function replaceFile(file: string, parts: readonly Uint8Array[]): Promise<void> {
-  // A device or a pipe (`--report /dev/stdout`) is written into: renaming over /dev/null would
-  // replace the device, and a pipe has no directory to write a sibling in.
+  const hops = await linkHops(file);
   const existing = await stat(file).catch(() => undefined);
-  if (existing && !existing.isFile() && !existing.isDirectory()) {
-    await writeFile(file, parts);
+  // Written into, appended as a shell's stream is: a renamed file would replace /dev/null, find no
+  // directory beside a pipe, or unlink the log `> gate.log` opened, with what was written to it.
+  if (hops.some((p) => FD_ALIAS.test(p)) || (existing && !existing.isFile() && !existing.isDirectory())) {
+    await writeFile(file, parts, { flag: "a" });
     return;
   }
-  const target = await landingPath(file);
+  const target = hops.at(-1) as string;
   const was = await stat(target).catch(() => undefined);
   const temp = tempSibling(target);
   try {

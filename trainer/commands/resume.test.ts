@@ -159,6 +159,15 @@ describe("train --resume", () => {
     expect(refused.stderr).not.toMatch(/discarding/);
     expect(await interruptedVersion(out)).toBe("night-1");
     await rm(path.join(out, "bundles", "night-2"), { recursive: true });
+    // So does one refused only once it has read the data.
+    const empty = path.join(dir, "empty.csv");
+    await writeFile(empty, "user,item,timestamp\n");
+    const noData = await start([
+      "train",
+      ...["--data", empty, "--out", out, "--resume", "--version", "night-2"],
+    ]).exit;
+    expect(noData.code).toBe(1);
+    expect(await interruptedVersion(out)).toBe("night-1");
 
     const second = await night("night-2").exit;
     expect(second.code).toBe(0);

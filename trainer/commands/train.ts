@@ -139,7 +139,6 @@ async function trainHeld(
     await assertBundleTarget(bundleDirOf(o), o.version).catch(async (err: Error) => {
       throw await explainTakenVersion(o, err);
     });
-  if (otherVersion) await discardOtherVersion(o, otherVersion);
   if (o.interrupted === "discard") await clearRuns(o.out);
   else if (o.interrupted !== "resume") {
     // Starting over would throw away every epoch the interrupted command trained.
@@ -177,6 +176,8 @@ async function trainHeld(
     "data ready",
   );
   const digest = dataDigest(data);
+  // Last, with every refusal behind it: a command that refuses must leave the other version's state.
+  if (otherVersion) await discardOtherVersion(o, otherVersion);
   trainingStarts();
   const runs = await trainRuns(o, data, evalSet, { lease, backend, digest });
   return publishRun(o, { data, evalSet, runs, backend, digest, lease });
