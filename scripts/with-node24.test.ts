@@ -171,19 +171,19 @@ describe("scripts/with-node24", () => {
     }
   });
 
-  it("checks a cache that no record says was checked: keeps it if it is the pinned package, else replaces it", async () => {
+  it("replaces a cache that no record says was checked with a checked copy, extra files and all", async () => {
     const root = await setupRoot(pins);
     const cache = path.join(tmp, "unrecorded");
     const node = path.join(cache, `node-${NODE}`);
     await withNode24(root, cache, "node", "--version");
-    // As a cache fetched before the record existed: its files are the pinned ones. A file of its own
-    // tells the cache kept in place from one replaced.
+    // As a cache an unchecked fetch once filled: the pinned files, and one more beside them (a
+    // module Node would load before the real one).
     await rm(path.join(node, ".registry-sha512"));
-    await writeFile(path.join(node, "kept"), "");
+    await writeFile(path.join(node, "extra"), "");
     const before = served;
     await withNode24(root, cache, "node", "--version");
     expect(served).toBe(before + 1);
-    expect(await readdir(node)).toContain("kept");
+    expect(await readdir(node)).not.toContain("extra");
     // As one an unchecked npm fallback once filled: it prints the right version, but is not the package.
     await rm(path.join(node, ".registry-sha512"));
     await writeFile(path.join(node, "bin/node"), `#!/bin/sh\necho tampered >&2\necho v${NODE}\n`);
