@@ -56,8 +56,15 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
       );
     }
     const featuresFile = o.itemFeatures ?? ckpt.meta.itemFeaturesFile;
+    const attributes = ckpt.meta.itemFeatures.attributes;
     const features: FeatureTable | undefined = featuresFile
-      ? await readFeatureTable(featuresFile)
+      ? await readFeatureTable(featuresFile, undefined, attributes).catch((err: Error) => {
+          throw new Error(
+            o.itemFeatures
+              ? `--item-features ${err.message}`
+              : `the item feature table the checkpoint was trained with: ${err.message}; pass --item-features to give it from elsewhere`,
+          );
+        })
       : undefined;
     let withFeatures = 0;
     async function* items(): AsyncGenerator<ItemFeatures> {
@@ -80,7 +87,17 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
       params: {
         ...ckpt.meta.params,
         ...renamed(ckpt.meta.model, ckpt.meta.params),
-        checkpoint: o.checkpoint,
+        ...(o.itemFeatures
+          ? {
+              itemFeatures: path.resolve(o.itemFeatures),
+              ...(ckpt.meta.params.itemFeatures === undefined
+                ? {}
+                : { trainedWithItemFeatures: ckpt.meta.params.itemFeatures }),
+            }
+          : {}),
+        // Resolved: as typed, it would mean nothing where the bundle goes, and the same checkpoint
+        // would give another digest for each way of spelling its path.
+        checkpoint: path.resolve(o.checkpoint),
       },
       batchSize: o.batchSize,
       index: {

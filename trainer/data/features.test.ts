@@ -42,6 +42,32 @@ describe("readFeatureTable", () => {
     }
   });
 
+  it("types a table by the columns a tower was trained with, and refuses other columns", async () => {
+    const trained = [
+      { name: "code", kind: "categorical" as const, buckets: 64 },
+      { name: "year", kind: "numeric" as const, center: 2000, scale: 10 },
+    ];
+    // Every code is digits here, but "0042" was trained as a category beside "SW1A".
+    const t = await readFeatureTable(
+      await file("items.csv", "item,code,year\ni1,0042,1999\ni2,17,\n"),
+      undefined,
+      trained,
+    );
+    expect(t.get("i1")).toEqual({ code: "0042", year: 1999 });
+    expect(t.get("i2")).toEqual({ code: "17" });
+    await expect(
+      readFeatureTable(await file("extra.csv", "item,code,year,colour\ni1,1,2,red\n"), undefined, trained),
+    ).rejects.toThrow(
+      /extra\.csv: column "colour" is not one the item tower was trained with \(code, year\)/,
+    );
+    await expect(
+      readFeatureTable(await file("short.csv", "item,code\ni1,1\n"), undefined, trained),
+    ).rejects.toThrow(/short\.csv: no value in column "year", which the item tower was trained with/);
+    await expect(
+      readFeatureTable(await file("text.csv", "item,code,year\ni1,1,recent\n"), undefined, trained),
+    ).rejects.toThrow(/text\.csv: item i1: column "year" was trained as a number, and "recent" is not one/);
+  });
+
   it("finds the id column by any name the log's user or item goes by", async () => {
     const csv = await readFeatureTable(await file("pins.csv", "board,Pin_Id\nb1,p1\nb2,p2\n"));
     expect(csv.get("p1")).toEqual({ board: "b1" });

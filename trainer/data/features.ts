@@ -58,13 +58,50 @@ const noValues = (): FeatureValues => Object.create(null);
  * bad row: which of its rows the tower should see is not for the reader to guess. Bad rows are
  * counted in `budget`, whose samples the caller reports.
  */
-export async function readFeatureTable(source: string, budget = new BadRowBudget(0)): Promise<FeatureTable> {
+export async function readFeatureTable(
+  source: string,
+  budget = new BadRowBudget(0),
+  trained?: readonly ProfileFeature[],
+): Promise<FeatureTable> {
   const parts = await partsOf(source);
   const read: FeatureRead = { out: new Map(), budget, lines: 0, text: new StringPool() };
   for (const part of parts) await readFeaturePart(part.file, read);
   if (read.out.size === 0) throw noRowsError(source, "feature", parts.length, read.lines, budget);
-  if (read.first && !read.first.jsonl) typeColumns(read.out);
+  if (trained) typeColumnsAs(read.out, trained, source);
+  else if (read.first && !read.first.jsonl) typeColumns(read.out);
   return read.out;
+}
+
+/**
+ * Types a table by the columns a tower was trained with, not by what this table holds: a trained
+ * category "0042" must stay "0042" in a table whose other codes happen to be digits too, or it
+ * hashes to another row. Its columns must be those columns, since the tower has an input for each
+ * and for nothing else.
+ */
+function typeColumnsAs(table: FeatureTable, trained: readonly ProfileFeature[], source: string): void {
+  const kinds = new Map(trained.map((f) => [f.name, f.kind]));
+  const seen = new Set<string>();
+  for (const [id, values] of table) {
+    for (const [k, v] of Object.entries(values)) {
+      const kind = kinds.get(k);
+      if (kind === undefined)
+        throw new Error(
+          `${source}: column "${k}" is not one the item tower was trained with (${[...kinds.keys()].join(", ")})`,
+        );
+      seen.add(k);
+      if (kind === "categorical") values[k] = String(v);
+      else if (typeof v === "string" && !DECIMAL.test(v))
+        throw new Error(
+          `${source}: item ${id}: column "${k}" was trained as a number, and "${v}" is not one`,
+        );
+      else values[k] = Number(v);
+    }
+  }
+  const missing = [...kinds.keys()].filter((k) => !seen.has(k));
+  if (missing.length > 0)
+    throw new Error(
+      `${source}: no value in column${missing.length > 1 ? "s" : ""} ${missing.map((k) => `"${k}"`).join(", ")}, which the item tower was trained with`,
+    );
 }
 
 interface Header {
