@@ -5,6 +5,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { writeTestBundle } from "../../shared/bundle/testing.ts";
 import { DEMO_KEEP_BUNDLES, runDemo } from "./demo.ts";
+import { markDemoDir } from "./demo-dir.ts";
 import { leaseOut } from "./out-lease.ts";
 
 const tiny = { users: 60, items: 120, events: 1500, epochs: 1, seed: 3, backend: "wasm" as const };
@@ -15,6 +16,7 @@ describe("towerops demo", () => {
     // Earlier runs' bundles: each run adds one, and only the newest DEMO_KEEP_BUNDLES stay.
     const bundles = path.join(out, "run", "bundles");
     for (const version of ["old-1", "old-2", "old-3"]) await writeTestBundle(bundles, { version });
+    await markDemoDir(out);
     const lines: string[] = [];
     const result = await runDemo({ ...tiny, out, print: (l) => lines.push(l) });
     expect(await readdir(bundles)).toHaveLength(DEMO_KEEP_BUNDLES);

@@ -9,6 +9,7 @@ import type { TfBackend } from "../../shared/tf/backend.ts";
 import { decileFigure } from "../report/report.ts";
 import { writeSynth } from "../synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
+import { assertDemoDir, markDemoDir } from "./demo-dir.ts";
 import { writableOut } from "./out-dir.ts";
 import { leaseOut } from "./out-lease.ts";
 import { runTrainCommand } from "./train.ts";
@@ -33,8 +34,10 @@ export async function runDemo(o: DemoOptions): Promise<{ recall: number; popular
   // Held from before the data are regenerated: a second demo on this --out would rewrite the log
   // the first one is reading, and clear the run it is training.
   await writableOut(out);
+  await assertDemoDir(out);
   const lease = await leaseOut(out, { command: "demo", waitSeconds: 0, log: componentLogger("demo") });
   try {
+    await markDemoDir(out);
     return await demoHeld(o, out, print, started);
   } finally {
     await lease.release();

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
@@ -33,5 +33,17 @@ describe("runExportCommand", () => {
     await expect(
       runExportCommand({ checkpoint: path.join(dir, "none"), out, version: "v1", batchSize: 64 }),
     ).rejects.toThrow(`--out ${out}: the bundle's parent directory cannot be written (EEXIST`);
+  });
+
+  it("refuses an --out inside the checkpoint, which the next training run replaces whole", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-export-"));
+    dirs.push(dir);
+    const checkpoint = path.join(dir, "run", "checkpoint");
+    await mkdir(path.join(checkpoint, "nested"), { recursive: true });
+    await symlink(checkpoint, path.join(dir, "link"));
+    for (const out of [path.join(checkpoint, "prod"), path.join(dir, "link", "nested", "prod")])
+      await expect(runExportCommand({ checkpoint, out, version: "v1", batchSize: 64 })).rejects.toThrow(
+        `--out ${out} is inside --checkpoint ${checkpoint}, which the next training run replaces whole`,
+      );
   });
 });

@@ -1,4 +1,5 @@
 // `towerops export`: a bundle from a saved checkpoint, streaming the catalogue through the item tower.
+import { realpath } from "node:fs/promises";
 import path from "node:path";
 import type { BundleManifest } from "../../shared/bundle/manifest.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
@@ -37,11 +38,26 @@ function renamed(model: string, params: Params): Params {
   return trained === undefined || trained === model ? {} : { model, trainedAsModel: trained };
 }
 
+/**
+ * A bundle written into the checkpoint would go with it: the next `train` on that run swaps the
+ * whole checkpoint directory in and removes the old one.
+ */
+async function assertOutsideCheckpoint(out: string, checkpoint: string): Promise<void> {
+  const real = (p: string) => realpath(p).catch(() => path.resolve(p));
+  const [parent, ckpt] = await Promise.all([real(path.dirname(path.resolve(out))), real(checkpoint)]);
+  const relative = path.relative(ckpt, parent);
+  if (!relative.startsWith("..") && !path.isAbsolute(relative))
+    throw new Error(
+      `--out ${out} is inside --checkpoint ${checkpoint}, which the next training run replaces whole; write the bundle elsewhere`,
+    );
+}
+
 export async function runExportCommand(o: ExportCommandOptions): Promise<ExportResult> {
   // Before the checkpoint is loaded, and naming the flag or variable, as the writer would not.
   if (o.model !== undefined) checkModelFlag(o.model);
   sourceDateEpoch();
   await assertBundleTarget(o.out, o.version);
+  await assertOutsideCheckpoint(o.out, o.checkpoint);
   // The bundle is built beside its target, so the parent is where it must be able to write.
   await writableDir(
     path.dirname(path.resolve(o.out)),

@@ -183,7 +183,7 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
   const release = onInterrupt(async (signal) => {
     log.warn(
       { signal, out: o.out },
-      `${signal}: stopped after training; run the same command with --resume to write the bundle and report`,
+      `${signal}: stopped after training; ${o.interrupted === "discard" ? "this command starts over when run again" : "run the same command with --resume to write the bundle and report"}`,
     );
     if (!publishing) await rm(staging, { recursive: true, force: true });
   });
