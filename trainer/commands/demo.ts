@@ -9,7 +9,7 @@ import type { TfBackend } from "../../shared/tf/backend.ts";
 import { decileFigure } from "../report/report.ts";
 import { writeSynth } from "../synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
-import { assertDemoDir, markDemoDir } from "./demo-dir.ts";
+import { assertDemoDir, DEMO_MODEL, markDemoDir } from "./demo-dir.ts";
 import { writableOut } from "./out-dir.ts";
 import { leaseOut } from "./out-lease.ts";
 import { runTrainCommand } from "./train.ts";
@@ -68,7 +68,7 @@ async function demoHeld(
     maxBadRows: 0,
     seed: o.seed,
     out: path.join(out, "run"),
-    model: "demo",
+    model: DEMO_MODEL,
     version,
     config: { ...DEFAULT_TRAIN_CONFIG, epochs: o.epochs, seed: o.seed },
     evalUsers: 2000,
