@@ -199,6 +199,15 @@ describe("replaceFile", () => {
     expect(await readFile(path.join(root, "report.html"), "utf8")).toBe("someone else's");
   });
 
+  it("lets the system resolve `..` in a link's own text, after the links before it", async () => {
+    const root = path.join(dir, "replace-link-text");
+    await mkdir(path.join(root, "real", "deep"), { recursive: true });
+    await symlink(path.join(root, "real", "deep"), path.join(root, "s"));
+    await symlink("s/../out.html", path.join(root, "r.html"));
+    await replaceFile(path.join(root, "r.html"), [Buffer.from("there")]);
+    expect(await readFile(path.join(root, "real", "out.html"), "utf8")).toBe("there");
+  });
+
   it("appends to the file a process's stdout was redirected to, keeping what it wrote there", async () => {
     const log = path.join(dir, "gate.log");
     await writeFile(log, "earlier\n");

@@ -156,11 +156,26 @@ export async function writeWhole(fh: Pick<FileHandle, "write">, data: Uint8Array
 // As many links as Linux follows before ELOOP.
 const MAX_LINK_HOPS = 40;
 
+/** `dir` through its symbolic links, as far as it exists: a missing tail is joined to its nearest real ancestor. */
+async function realAsFarAsItExists(dir: string): Promise<string> {
+  const real = await realpath(dir).catch(() => undefined);
+  if (real !== undefined) return real;
+  const parent = path.dirname(dir);
+  return parent === dir
+    ? path.resolve(dir)
+    : path.join(await realAsFarAsItExists(parent), path.basename(dir));
+}
+
 /** `p` with its directory resolved as the system resolves it: `..` after a symbolic link climbs out of the link's target. */
 async function inRealDir(p: string): Promise<string> {
   // Not path.resolve first: it would take `out/..` away as text before the link was followed.
-  const dir = path.dirname(p);
-  return path.join(await realpath(dir).catch(() => path.resolve(dir)), path.basename(p));
+  return path.join(await realAsFarAsItExists(path.dirname(p)), path.basename(p));
+}
+
+/** Whether `p` is `dir` or inside it (both as resolved paths). */
+export function isWithin(dir: string, p: string): boolean {
+  const rel = path.relative(dir, p);
+  return rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 /** Every path a write to `file` goes through, following its symbolic links; the last is where it lands. */
@@ -171,7 +186,8 @@ async function linkHops(file: string): Promise<string[]> {
     hops.push(at);
     const link = await readlink(at).catch(() => undefined);
     if (link === undefined) return hops;
-    at = await inRealDir(path.resolve(path.dirname(at), link));
+    // Joined as text, not resolved: `s/../x` in a link climbs out of where `s` points.
+    at = await inRealDir(path.isAbsolute(link) ? link : `${path.dirname(at)}/${link}`);
   }
   throw new Error(`${file}: too many levels of symbolic links`);
 }

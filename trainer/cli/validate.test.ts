@@ -25,12 +25,16 @@ describe("validate --report", () => {
     for (const d of [candidate, baseline, cache]) await mkdir(d);
     const current = path.join(dir, "current");
     await symlink(candidate, current);
+    // A report path that is itself a link into the bundle.
+    const linked = path.join(dir, "linked.html");
+    await symlink(path.join(candidate, "report.html"), linked);
     // A holdout that does not exist: reading it would be exit 2 as well, but with another message.
     const common = ["--data", path.join(dir, "none.csv"), "--baseline", baseline, "--cache-dir", cache];
     for (const [flag, report] of [
       ["--candidate", path.join(candidate, "report.html")],
       ["--candidate", path.join(candidate, "manifest.json")],
       ["--candidate", path.join(current, "report.html")],
+      ["--candidate", linked],
       ["--baseline", path.join(baseline, "report.html")],
       ["--cache-dir", path.join(cache, "report.html")],
     ] as const) {

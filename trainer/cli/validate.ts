@@ -2,7 +2,7 @@
 
 import path from "node:path";
 import { type Command, CommanderError, Option } from "commander";
-import { replaceFile } from "../../shared/bundle/files.ts";
+import { isWithin, landingPath, replaceFile } from "../../shared/bundle/files.ts";
 import type { ValidateCommandOptions } from "../commands/validate.ts";
 import { LOG_FORMATS } from "../data/format.ts";
 import { writeTerminationMessage } from "../termination.ts";
@@ -159,8 +159,9 @@ async function assertReportOutsideBundles(
 ): Promise<void> {
   const { localBundlePath } = await import("../../shared/bundle/source.ts");
   const { resolveBundleDir } = await import("../../shared/bundle/verify.ts");
-  // Both sides through symlinks, as the bundle is read: a deployer's `current` link names a version.
-  const file = path.join(await resolveBundleDir(path.dirname(report)), path.basename(report));
+  // Both sides through symlinks, as the bundle is read (a deployer's `current` link names a
+  // version), the report's own included: a link into the bundle is written through.
+  const file = await landingPath(report);
   const dirs: [string, string | undefined][] = [
     ["--candidate", localBundlePath(f.candidate)],
     ["--baseline", f.baseline === undefined ? undefined : localBundlePath(f.baseline)],
@@ -168,8 +169,7 @@ async function assertReportOutsideBundles(
   ];
   for (const [flag, dir] of dirs) {
     if (dir === undefined) continue;
-    const rel = path.relative(await resolveBundleDir(dir), file);
-    if (rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel))
+    if (isWithin(await resolveBundleDir(dir), file))
       throw new Error(
         `--report ${report} is inside ${flag} ${dir}: a file there that its manifest does not list would make every reader refuse the bundle; write the report elsewhere`,
       );

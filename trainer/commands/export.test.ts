@@ -41,7 +41,13 @@ describe("runExportCommand", () => {
     const checkpoint = path.join(dir, "run", "checkpoint");
     await mkdir(path.join(checkpoint, "nested"), { recursive: true });
     await symlink(checkpoint, path.join(dir, "link"));
-    for (const out of [path.join(checkpoint, "prod"), path.join(dir, "link", "nested", "prod")])
+    for (const out of [
+      path.join(checkpoint, "prod"),
+      path.join(dir, "link", "nested", "prod"),
+      // Through the link into directories that do not exist yet, and one named like a way up.
+      path.join(dir, "link", "new", "deeper", "prod"),
+      path.join(checkpoint, "..foo", "prod"),
+    ])
       await expect(runExportCommand({ checkpoint, out, version: "v1", batchSize: 64 })).rejects.toThrow(
         `--out ${out} is inside --checkpoint ${checkpoint}, which the next training run replaces whole`,
       );

@@ -1,6 +1,6 @@
 // `towerops export`: a bundle from a saved checkpoint, streaming the catalogue through the item tower.
-import { realpath } from "node:fs/promises";
 import path from "node:path";
+import { isWithin, landingPath } from "../../shared/bundle/files.ts";
 import type { BundleManifest } from "../../shared/bundle/manifest.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
@@ -43,10 +43,8 @@ function renamed(model: string, params: Params): Params {
  * whole checkpoint directory in and removes the old one.
  */
 async function assertOutsideCheckpoint(out: string, checkpoint: string): Promise<void> {
-  const real = (p: string) => realpath(p).catch(() => path.resolve(p));
-  const [parent, ckpt] = await Promise.all([real(path.dirname(path.resolve(out))), real(checkpoint)]);
-  const relative = path.relative(ckpt, parent);
-  if (!relative.startsWith("..") && !path.isAbsolute(relative))
+  const [target, ckpt] = await Promise.all([landingPath(out), landingPath(checkpoint)]);
+  if (isWithin(ckpt, target))
     throw new Error(
       `--out ${out} is inside --checkpoint ${checkpoint}, which the next training run replaces whole; write the bundle elsewhere`,
     );
