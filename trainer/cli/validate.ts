@@ -1,6 +1,5 @@
 // `towerops validate`: flags, with the gate's thresholds spread out as flags of their own.
 
-import path from "node:path";
 import { type Command, CommanderError, Option } from "commander";
 import { isWithin, landingPath, replaceFile } from "../../shared/bundle/files.ts";
 import type { ValidateCommandOptions } from "../commands/validate.ts";
