@@ -1,13 +1,14 @@
 // `towerops export`: a bundle from a saved checkpoint, streaming the catalogue through the item tower.
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { isWithin, landingPath } from "../../shared/bundle/files.ts";
+import { isWithin, landingPath, sha256 } from "../../shared/bundle/files.ts";
 import type { BundleManifest } from "../../shared/bundle/manifest.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { ItemFeatures } from "../../shared/tower/features.ts";
 import { type FeatureTable, readFeatureTable } from "../data/features.ts";
-import { loadCheckpoint } from "../export/checkpoint.ts";
+import { CHECKPOINT_FILE, loadCheckpoint } from "../export/checkpoint.ts";
 import { checkModelFlag, type ExportResult, exportBundle, sourceDateEpoch } from "../export/export.ts";
 import { startProgress } from "../progress.ts";
 import { itemOf } from "../train/examples.ts";
@@ -101,17 +102,18 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
       params: {
         ...ckpt.meta.params,
         ...renamed(ckpt.meta.model, ckpt.meta.params),
-        ...(o.itemFeatures
+        // By content, not by path: a path means nothing where the bundle goes, and a copy of the
+        // same checkpoint (a CI runner's download) must export to the same digest anywhere.
+        ...(o.itemFeatures && features
           ? {
-              itemFeatures: path.resolve(o.itemFeatures),
+              itemFeatures: path.basename(o.itemFeatures),
+              itemFeaturesDigest: sha256(JSON.stringify([...features])).slice(0, 16),
               ...(ckpt.meta.params.itemFeatures === undefined
                 ? {}
                 : { trainedWithItemFeatures: ckpt.meta.params.itemFeatures }),
             }
           : {}),
-        // Resolved: as typed, it would mean nothing where the bundle goes, and the same checkpoint
-        // would give another digest for each way of spelling its path.
-        checkpoint: path.resolve(o.checkpoint),
+        checkpointDigest: sha256(await readFile(path.join(o.checkpoint, CHECKPOINT_FILE))).slice(0, 16),
       },
       batchSize: o.batchSize,
       index: {
