@@ -213,7 +213,9 @@ describe("replaceFile", () => {
     await writeFile(log, "earlier\n");
     const script = `import { replaceFile } from ${JSON.stringify(path.join(import.meta.dirname, "files.ts"))};
       process.stdout.write("verdict\\n");
-      await replaceFile("/dev/stdout", [Buffer.from("report\\n")]);`;
+      await replaceFile("/dev/stdout", [Buffer.from("report\\n")]);
+      process.stdout.write("next\\n");`;
+    // As `>>` opens it; with `>` too, the next line must land after the report, not over it.
     const fd = openSync(log, "a");
     try {
       const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
@@ -223,7 +225,18 @@ describe("replaceFile", () => {
     } finally {
       closeSync(fd);
     }
-    expect(await readFile(log, "utf8")).toBe("earlier\nverdict\nreport\n");
+    expect(await readFile(log, "utf8")).toBe("earlier\nverdict\nreport\nnext\n");
+    const truncated = path.join(dir, "gate-truncated.log");
+    const fresh = openSync(truncated, "w");
+    try {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+        stdio: ["ignore", fresh, "inherit"],
+      });
+      expect((await once(child, "exit"))[0]).toBe(0);
+    } finally {
+      closeSync(fresh);
+    }
+    expect(await readFile(truncated, "utf8")).toBe("verdict\nreport\nnext\n");
   });
 
   it("writes into a pipe or a device instead of renaming a file over it", async () => {

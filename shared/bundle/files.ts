@@ -204,6 +204,21 @@ export async function landingPath(file: string): Promise<string> {
 const FD_ALIAS = /^\/(proc\/[^/]+|dev)\/fd\//;
 
 /**
+ * This process's stdout or stderr, when a hop is its fd 1 or 2 (/dev/stdout is /proc/self/fd/1):
+ * written through the stream, the report lands where the stream's next line would, where a file
+ * opened anew would keep an offset of its own and the shell's next write would land over it.
+ */
+function ownStream(hops: readonly string[]): NodeJS.WriteStream | undefined {
+  for (const hop of hops) {
+    const [, pid, fd] = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(hop) ?? [];
+    if (Number(pid) !== process.pid) continue;
+    if (fd === "1") return process.stdout;
+    if (fd === "2") return process.stderr;
+  }
+  return undefined;
+}
+
+/**
  * Replaces `file` with `parts` whole or not at all: written beside it, synced, renamed over it. A
  * reader, or a run resumed after a kill part-way, sees the old file or the new one, never a part.
  * A symbolic link is followed and the file it points at replaced, with that file's permissions,
@@ -215,7 +230,11 @@ export async function replaceFile(file: string, parts: readonly Uint8Array[]): P
   // Written into, appended as a shell's stream is: a renamed file would replace /dev/null, find no
   // directory beside a pipe, or unlink the log `> gate.log` opened, with what was written to it.
   if (hops.some((p) => FD_ALIAS.test(p)) || (existing && !existing.isFile() && !existing.isDirectory())) {
-    await writeFile(file, parts, { flag: "a" });
+    const stream = ownStream(hops);
+    if (stream)
+      for (const part of parts)
+        await new Promise<void>((done, fail) => stream.write(part, (err) => (err ? fail(err) : done())));
+    else await writeFile(file, parts, { flag: "a" });
     return;
   }
   const target = hops.at(-1) as string;
