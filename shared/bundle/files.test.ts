@@ -215,28 +215,43 @@ describe("replaceFile", () => {
       process.stdout.write("verdict\\n");
       await replaceFile("/dev/stdout", [Buffer.from("report\\n")]);
       process.stdout.write("next\\n");`;
-    // As `>>` opens it; with `>` too, the next line must land after the report, not over it.
-    const fd = openSync(log, "a");
-    try {
-      const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-        stdio: ["ignore", fd, "inherit"],
-      });
-      expect((await once(child, "exit"))[0]).toBe(0);
-    } finally {
-      closeSync(fd);
-    }
+    // Run with its stdout on `log` opened as `>>` (flag "a") or `>` ("w") opens it: either way, the
+    // next line must land after the report, not over it.
+    const runInto = async (file: string, flag: "a" | "w") => {
+      const fd = openSync(file, flag);
+      try {
+        const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+          stdio: ["ignore", fd, "inherit"],
+        });
+        expect((await once(child, "exit"))[0]).toBe(0);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    await runInto(log, "a");
     expect(await readFile(log, "utf8")).toBe("earlier\nverdict\nreport\nnext\n");
     const truncated = path.join(dir, "gate-truncated.log");
-    const fresh = openSync(truncated, "w");
-    try {
-      const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-        stdio: ["ignore", fresh, "inherit"],
-      });
-      expect((await once(child, "exit"))[0]).toBe(0);
-    } finally {
-      closeSync(fresh);
-    }
+    await runInto(truncated, "w");
     expect(await readFile(truncated, "utf8")).toBe("verdict\nreport\nnext\n");
+  });
+
+  it("rejects, without ending the process, when the reader of its stdout has gone", async () => {
+    const script = `import { replaceFile } from ${JSON.stringify(path.join(import.meta.dirname, "files.ts"))};
+      await new Promise((r) => setTimeout(r, 200));
+      await replaceFile("/dev/stdout", [Buffer.alloc(1 << 20)]).catch((err) => console.error("caught", err.code));
+      await new Promise((r) => setTimeout(r, 50));
+      console.error("still running");`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const [code] = await once(child, "exit");
+    expect(stderr).toMatch(/caught EPIPE\nstill running/);
+    expect(code).toBe(0);
   });
 
   it("writes into a pipe or a device instead of renaming a file over it", async () => {

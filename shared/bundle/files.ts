@@ -219,6 +219,21 @@ function ownStream(hops: readonly string[]): NodeJS.WriteStream | undefined {
 }
 
 /**
+ * Writes `parts` to a process stream, a failure (EPIPE: the reader has gone) rejecting this call:
+ * the stream also emits it as 'error', which with no listener would end the process.
+ */
+async function writeThrough(stream: NodeJS.WriteStream, parts: readonly Uint8Array[]): Promise<void> {
+  const ignore = () => {};
+  stream.on("error", ignore);
+  try {
+    for (const part of parts)
+      await new Promise<void>((done, fail) => stream.write(part, (err) => (err ? fail(err) : done())));
+  } finally {
+    stream.off("error", ignore);
+  }
+}
+
+/**
  * Replaces `file` with `parts` whole or not at all: written beside it, synced, renamed over it. A
  * reader, or a run resumed after a kill part-way, sees the old file or the new one, never a part.
  * A symbolic link is followed and the file it points at replaced, with that file's permissions,
@@ -231,9 +246,7 @@ export async function replaceFile(file: string, parts: readonly Uint8Array[]): P
   // directory beside a pipe, or unlink the log `> gate.log` opened, with what was written to it.
   if (hops.some((p) => FD_ALIAS.test(p)) || (existing && !existing.isFile() && !existing.isDirectory())) {
     const stream = ownStream(hops);
-    if (stream)
-      for (const part of parts)
-        await new Promise<void>((done, fail) => stream.write(part, (err) => (err ? fail(err) : done())));
+    if (stream) await writeThrough(stream, parts);
     else await writeFile(file, parts, { flag: "a" });
     return;
   }

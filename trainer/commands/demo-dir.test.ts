@@ -51,7 +51,9 @@ describe("assertDemoDir", () => {
     await expect(assertDemoDir(await dirWith([".git/HEAD", "data/events.csv"]))).rejects.toThrow(/\(\.git\)/);
     await expect(
       assertDemoDir(await dirWith({ "data/events.csv": "", "run/summary.json": summaryOf("mine") })),
-    ).rejects.toThrow(/\(no finished demo run\)/);
-    await expect(assertDemoDir(await dirWith(["data/events.csv"]))).rejects.toThrow(/no finished demo run/);
+    ).rejects.toThrow(/is not known as a demo's \(no \.towerops-demo mark, no finished demo run\)/);
+    await expect(assertDemoDir(await dirWith(["data/events.csv"]))).rejects.toThrow(
+      /is not known as a demo's/,
+    );
   });
 });

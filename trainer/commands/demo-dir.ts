@@ -37,8 +37,12 @@ export async function assertDemoDir(out: string): Promise<void> {
       .map((n) => `run/bundles/${n}`),
   ];
   if (foreign.length === 0 && (await summaryModel(out)) === DEMO_MODEL) return;
+  const what =
+    foreign.length > 0
+      ? `holds files the demo did not write (${foreign.slice(0, 3).join(", ")})`
+      : `is not known as a demo's (no ${MARKER} mark, no finished demo run)`;
   throw new Error(
-    `--out ${out} holds files the demo did not write (${foreign.slice(0, 3).join(", ") || "no finished demo run"}); the demo replaces the data and training run in its --out, so give it a new or empty directory`,
+    `--out ${out} ${what}; the demo replaces the data and training run in its --out, so give it a new or empty directory`,
   );
 }
 
