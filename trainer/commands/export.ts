@@ -1,5 +1,4 @@
 // `towerops export`: a bundle from a saved checkpoint, streaming the catalogue through the item tower.
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { isWithin, landingPath, sha256 } from "../../shared/bundle/files.ts";
 import type { BundleManifest } from "../../shared/bundle/manifest.ts";
@@ -8,7 +7,7 @@ import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { ItemFeatures } from "../../shared/tower/features.ts";
 import { type FeatureTable, readFeatureTable } from "../data/features.ts";
-import { CHECKPOINT_FILE, loadCheckpoint } from "../export/checkpoint.ts";
+import { loadCheckpoint } from "../export/checkpoint.ts";
 import { checkModelFlag, type ExportResult, exportBundle, sourceDateEpoch } from "../export/export.ts";
 import { startProgress } from "../progress.ts";
 import { itemOf } from "../train/examples.ts";
@@ -113,7 +112,7 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
                 : { trainedWithItemFeatures: ckpt.meta.params.itemFeatures }),
             }
           : {}),
-        checkpointDigest: sha256(await readFile(path.join(o.checkpoint, CHECKPOINT_FILE))).slice(0, 16),
+        checkpointDigest: ckpt.digest.slice(0, 16),
       },
       batchSize: o.batchSize,
       index: {

@@ -9,6 +9,7 @@ import {
   fsyncPath,
   listFiles,
   pathExists,
+  sha256,
   tempSibling,
   tempSiblings,
 } from "../../shared/bundle/files.ts";
@@ -127,6 +128,8 @@ export async function saveCheckpoint(
 
 export interface LoadedCheckpoint {
   meta: CheckpointMeta;
+  /** What this checkpoint is, wherever it lies: sha256 of the checkpoint.json it was loaded by. */
+  digest: string;
   viewer: tf.LayersModel;
   item: tf.LayersModel;
   /** Streams the catalogue's item ids without loading the file whole; once. */
@@ -191,6 +194,7 @@ export async function loadCheckpoint(dir: string, model?: string): Promise<Loade
   }
   return {
     meta,
+    digest: sha256(metaText),
     viewer,
     item,
     itemIds: () => readItemIds(catalogue, path.join(dir, ITEMS_FILE), meta.itemCount),
