@@ -7,7 +7,6 @@ import {
   open,
   readdir,
   readFile,
-  readlink,
   realpath,
   rename,
   rm,
@@ -17,6 +16,7 @@ import {
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { isFdAlias, linkHops, ownStream, writeThrough } from "./write-target.ts";
 
 export type BundleErrorCode =
   | "manifest_unreadable"
@@ -153,86 +153,6 @@ export async function writeWhole(fh: Pick<FileHandle, "write">, data: Uint8Array
   }
 }
 
-// As many links as Linux follows before ELOOP.
-const MAX_LINK_HOPS = 40;
-
-/** `dir` through its symbolic links, as far as it exists: a missing tail is joined to its nearest real ancestor. */
-async function realAsFarAsItExists(dir: string): Promise<string> {
-  const real = await realpath(dir).catch(() => undefined);
-  if (real !== undefined) return real;
-  const parent = path.dirname(dir);
-  return parent === dir
-    ? path.resolve(dir)
-    : path.join(await realAsFarAsItExists(parent), path.basename(dir));
-}
-
-/** `p` with its directory resolved as the system resolves it: `..` after a symbolic link climbs out of the link's target. */
-async function inRealDir(p: string): Promise<string> {
-  // Not path.resolve first: it would take `out/..` away as text before the link was followed.
-  return path.join(await realAsFarAsItExists(path.dirname(p)), path.basename(p));
-}
-
-/** Whether `p` is `dir` or inside it (both as resolved paths). */
-export function isWithin(dir: string, p: string): boolean {
-  const rel = path.relative(dir, p);
-  return rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
-}
-
-/** Every path a write to `file` goes through, following its symbolic links; the last is where it lands. */
-async function linkHops(file: string): Promise<string[]> {
-  const hops: string[] = [];
-  let at = await inRealDir(file);
-  for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
-    hops.push(at);
-    const link = await readlink(at).catch(() => undefined);
-    if (link === undefined) return hops;
-    // Joined as text, not resolved: `s/../x` in a link climbs out of where `s` points.
-    at = await inRealDir(path.isAbsolute(link) ? link : `${path.dirname(at)}/${link}`);
-  }
-  throw new Error(`${file}: too many levels of symbolic links`);
-}
-
-/**
- * The file a write to `file` lands in: the one its symbolic links point at, even where the last
- * one dangles (as a shell's `>` creates it), so a rename there replaces that file, not the link.
- */
-export async function landingPath(file: string): Promise<string> {
-  return (await linkHops(file)).at(-1) as string;
-}
-
-// A process's open file (/dev/stdout is /proc/self/fd/1): whatever the shell redirected it to.
-const FD_ALIAS = /^\/(proc\/[^/]+|dev)\/fd\//;
-
-/**
- * This process's stdout or stderr, when a hop is its fd 1 or 2 (/dev/stdout is /proc/self/fd/1):
- * written through the stream, the report lands where the stream's next line would, where a file
- * opened anew would keep an offset of its own and the shell's next write would land over it.
- */
-function ownStream(hops: readonly string[]): NodeJS.WriteStream | undefined {
-  for (const hop of hops) {
-    const [, pid, fd] = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(hop) ?? [];
-    if (Number(pid) !== process.pid) continue;
-    if (fd === "1") return process.stdout;
-    if (fd === "2") return process.stderr;
-  }
-  return undefined;
-}
-
-/**
- * Writes `parts` to a process stream, a failure (EPIPE: the reader has gone) rejecting this call:
- * the stream also emits it as 'error', which with no listener would end the process.
- */
-async function writeThrough(stream: NodeJS.WriteStream, parts: readonly Uint8Array[]): Promise<void> {
-  const ignore = () => {};
-  stream.on("error", ignore);
-  try {
-    for (const part of parts)
-      await new Promise<void>((done, fail) => stream.write(part, (err) => (err ? fail(err) : done())));
-  } finally {
-    stream.off("error", ignore);
-  }
-}
-
 /**
  * Replaces `file` with `parts` whole or not at all: written beside it, synced, renamed over it. A
  * reader, or a run resumed after a kill part-way, sees the old file or the new one, never a part.
@@ -244,7 +164,7 @@ export async function replaceFile(file: string, parts: readonly Uint8Array[]): P
   const existing = await stat(file).catch(() => undefined);
   // Written into, appended as a shell's stream is: a renamed file would replace /dev/null, find no
   // directory beside a pipe, or unlink the log `> gate.log` opened, with what was written to it.
-  if (hops.some((p) => FD_ALIAS.test(p)) || (existing && !existing.isFile() && !existing.isDirectory())) {
+  if (hops.some(isFdAlias) || (existing && !existing.isFile() && !existing.isDirectory())) {
     const stream = ownStream(hops);
     if (stream) await writeThrough(stream, parts);
     else await writeFile(file, parts, { flag: "a" });

@@ -1,7 +1,8 @@
 // `towerops validate`: flags, with the gate's thresholds spread out as flags of their own.
 
 import { type Command, CommanderError, Option } from "commander";
-import { isWithin, landingPath, replaceFile } from "../../shared/bundle/files.ts";
+import { replaceFile } from "../../shared/bundle/files.ts";
+import { isWithin, landingPath } from "../../shared/bundle/write-target.ts";
 import type { ValidateCommandOptions } from "../commands/validate.ts";
 import { LOG_FORMATS } from "../data/format.ts";
 import { writeTerminationMessage } from "../termination.ts";

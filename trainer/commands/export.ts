@@ -1,7 +1,8 @@
 // `towerops export`: a bundle from a saved checkpoint, streaming the catalogue through the item tower.
 import path from "node:path";
-import { isWithin, landingPath, sha256 } from "../../shared/bundle/files.ts";
+import { sha256 } from "../../shared/bundle/files.ts";
 import type { BundleManifest } from "../../shared/bundle/manifest.ts";
+import { isWithin, landingPath } from "../../shared/bundle/write-target.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";

@@ -5,9 +5,10 @@
 // both there) or goes on to write them, never meeting a bundle of its own version in its way.
 import { readFile, realpath, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { fsyncPath, landingPath, pathExists, tempSiblings } from "../../shared/bundle/files.ts";
+import { fsyncPath, pathExists, tempSiblings } from "../../shared/bundle/files.ts";
 import { MANIFEST_FILE } from "../../shared/bundle/manifest.ts";
 import { openBundle } from "../../shared/bundle/reader.ts";
+import { landingPath } from "../../shared/bundle/write-target.ts";
 import { componentLogger } from "../../shared/log.ts";
 import type { EvalSet } from "../eval/evalset.ts";
 import { evaluateIndex } from "../eval/evaluate.ts";
