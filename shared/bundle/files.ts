@@ -2,17 +2,7 @@
 // digests, durable writes, temporary siblings and the error type every bundle failure is reported with.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import {
-  type FileHandle,
-  open,
-  readdir,
-  readFile,
-  realpath,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from "node:fs/promises";
+import { type FileHandle, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
