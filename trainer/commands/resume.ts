@@ -10,7 +10,7 @@
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { pathExists, tempSibling, tempSiblings } from "../../shared/bundle/files.ts";
-import { type FeatureTable, inferFeatureSpec } from "../data/features.ts";
+import { type FeatureTable, featureColumns } from "../data/features.ts";
 import { hiddenLabel, type TrainConfig } from "../train/config.ts";
 import type { RunCheckpoint, RunProgress, RunResume } from "../train/run.ts";
 import { readStateFile, readStateHeader, writeStateFile } from "../train/state-file.ts";
@@ -96,12 +96,7 @@ export function runSettings(
  * before it was recorded is refused only where the order can matter.
  */
 function featureLayout(data: LoadedData): RunSettings {
-  const names = (table: FeatureTable | undefined) =>
-    table
-      ? inferFeatureSpec(table)
-          .map((f) => f.name)
-          .join(",")
-      : undefined;
+  const names = (table: FeatureTable | undefined) => (table ? featureColumns(table).join(",") : undefined);
   const user = names(data.userFeatures);
   const item = names(data.itemFeatures);
   return { ...(user ? { userFeatureColumns: user } : {}), ...(item ? { itemFeatureColumns: item } : {}) };

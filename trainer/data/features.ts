@@ -304,6 +304,20 @@ function typeColumns(table: FeatureTable): void {
 }
 
 /**
+ * The order the towers take feature columns in. Not localeCompare, which follows the process's
+ * locale (cs_CZ puts "ch" after "h"): the towers' inputs, and a resumed run's, must not depend on
+ * the machine's LANG. Names are a table's keys, so never equal.
+ */
+const towerOrder = (a: string, b: string) => (a < b ? -1 : 1);
+
+/** A table's columns in the order the towers take them (inferFeatureSpec's, without its pass over the values). */
+export function featureColumns(table: FeatureTable): string[] {
+  const names = new Set<string>();
+  for (const values of table.values()) for (const name of Object.keys(values)) names.add(name);
+  return [...names].sort(towerOrder);
+}
+
+/**
  * Numeric when every value seen is a number, standardised by the mean and standard deviation of
  * the values present (a constant column keeps scale 1); else categorical hashed into `buckets`.
  */
@@ -326,15 +340,11 @@ export function inferFeatureSpec(table: FeatureTable, buckets = 1024): ProfileFe
       }
     }
   }
-  return (
-    [...columns.entries()]
-      // Not localeCompare, which follows the process's locale (cs_CZ puts "ch" after "h"): the
-      // towers' input order, and a resumed run's, must not depend on the machine's LANG.
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([name, c]): ProfileFeature => {
-        if (!c.numeric) return { name, kind: "categorical", buckets };
-        const std = Math.sqrt(c.m2 / c.n);
-        return { name, kind: "numeric", center: c.mean, scale: std > 0 ? std : 1 };
-      })
-  );
+  return [...columns.entries()]
+    .sort(([a], [b]) => towerOrder(a, b))
+    .map(([name, c]): ProfileFeature => {
+      if (!c.numeric) return { name, kind: "categorical", buckets };
+      const std = Math.sqrt(c.m2 / c.n);
+      return { name, kind: "numeric", center: c.mean, scale: std > 0 ? std : 1 };
+    });
 }
