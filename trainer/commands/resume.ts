@@ -178,6 +178,13 @@ export async function sweepPartialStates(out: string): Promise<void> {
     for (const partial of await tempSiblings(stateFile(out, label))) await rm(partial, { force: true });
 }
 
+/**
+ * What a stopped command tells its user to do next: rerun it with --resume (`resume`), or, for one
+ * that discards what it finds (the demo), run it again.
+ */
+export const rerunHint = (o: { interrupted?: "resume" | "discard" | undefined }, resume: string) =>
+  o.interrupted === "discard" ? "this command starts over when run again" : resume;
+
 /** Forgets every run: the command has written its results. */
 export async function clearRuns(out: string): Promise<void> {
   // Renamed aside first, so that a signal part-way leaves every run's state or none: never the

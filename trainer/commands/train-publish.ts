@@ -21,7 +21,7 @@ import { hiddenLabel } from "../train/config.ts";
 import { itemOf } from "../train/examples.ts";
 import type { LoadedData } from "./load.ts";
 import type { OutLease } from "./out-lease.ts";
-import { clearRuns, settingChanges } from "./resume.ts";
+import { clearRuns, rerunHint, settingChanges } from "./resume.ts";
 import type { HeldTrainOptions, TrainOutcome } from "./train.ts";
 import type { TrainedRuns } from "./train-runs.ts";
 
@@ -184,7 +184,7 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
   const release = onInterrupt(async (signal) => {
     log.warn(
       { signal, out: o.out },
-      `${signal}: stopped after training; ${o.interrupted === "discard" ? "this command starts over when run again" : "run the same command with --resume to write the bundle and report"}`,
+      `${signal}: stopped after training; ${rerunHint(o, "run the same command with --resume to write the bundle and report")}`,
     );
     if (!publishing) await rm(staging, { recursive: true, force: true });
   });

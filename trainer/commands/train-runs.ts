@@ -15,6 +15,7 @@ import {
   interruptedRuns,
   loadRun,
   type RunLabel,
+  rerunHint,
   resumeDir,
   runSettings,
   saveRun,
@@ -124,11 +125,7 @@ export async function trainRuns(
     }
   } catch (err) {
     if (err instanceof TrainingStopped && interrupt.signal) {
-      const message = `${interrupt.signal}: ${err.message}; ${
-        o.interrupted === "discard"
-          ? "this command starts over when run again"
-          : `its state is saved in ${resumeDir(o.out)}: run the same command with --resume to continue`
-      }`;
+      const message = `${interrupt.signal}: ${err.message}; ${rerunHint(o, `its state is saved in ${resumeDir(o.out)}: run the same command with --resume to continue`)}`;
       log.warn({ signal: interrupt.signal, state: resumeDir(o.out) }, message);
       throw new Interrupted(interrupt.signal, message);
     }
