@@ -1,4 +1,5 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -191,6 +192,25 @@ describe("towerops validate exit codes", () => {
     expect(unreadable.code).toBe(2);
     expect(unreadable.stdout).toBe("");
     expect(unreadable.stderr).toMatch(/none.csv/);
+  });
+
+  it("still writes its report and exits by its verdict when the reader of its stdout has gone", async () => {
+    const { dir, holdout } = await holdoutFile("u1,i1,1\nu1,i2,2\n");
+    const report = path.join(dir, "gate.html");
+    const args = ["--candidate", path.join(dir, "nope"), "--data", holdout, "--min-users", "1"];
+    const child = spawn(process.execPath, [cli, "validate", ...args, "--report", report], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const [code] = await once(child, "exit");
+    expect(stderr).toContain("towerops: stdout was closed (EPIPE)");
+    expect(stderr).not.toMatch(/Unhandled 'error' event/);
+    expect(await readFile(report, "utf8")).toContain("candidate bundle refused (missing_file)");
+    expect(code).toBe(1);
   });
 
   it("exits 2 for a flag it cannot take, which says nothing about the candidate", async () => {

@@ -1,6 +1,7 @@
 // `towerops export`: flags, turned into the options of commands/export.ts.
 import { type Command, Option } from "commander";
 import { timestampVersion } from "../../shared/bundle/manifest.ts";
+import { printLine } from "../../shared/stdout.ts";
 import { handled, indexThreadsOption, int } from "./flags.ts";
 
 export function registerExport(program: Command): void {
@@ -39,8 +40,14 @@ export function registerExport(program: Command): void {
             ...(f.quantization ? { quantization: f.quantization } : {}),
             ...(f.indexThreads ? { indexThreads: f.indexThreads } : {}),
           });
-          process.stdout.write(
-            `${JSON.stringify({ dir: result.dir, digest: result.digest, items: result.items, zeroEmbeddings: result.zeroEmbeddings, itemsPerSecond: result.items / result.totalSeconds })}\n`,
+          await printLine(
+            JSON.stringify({
+              dir: result.dir,
+              digest: result.digest,
+              items: result.items,
+              zeroEmbeddings: result.zeroEmbeddings,
+              itemsPerSecond: result.items / result.totalSeconds,
+            }),
           );
         },
       ),

@@ -1,5 +1,6 @@
 // `towerops data synth`: flags of the synthetic log generator.
 import type { Command } from "commander";
+import { printLine } from "../../shared/stdout.ts";
 import { startProgress } from "../progress.ts";
 import { MAX_SEED } from "../random.ts";
 import { MAX_SYNTH_ITEMS, MAX_SYNTH_USERS } from "../synth/model.ts";
@@ -61,7 +62,7 @@ export function registerSynth(data: Command): void {
               { overwrite: f.force, onProgress: (done, total) => bar.update(done, total) },
             )
             .finally(() => bar.stop());
-          process.stdout.write(`${JSON.stringify(files)}\n`);
+          await printLine(JSON.stringify(files));
         },
       ),
     );

@@ -1,6 +1,7 @@
 // `towerops train`: flags, turned into the typed options of commands/train.ts.
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { givenFlags } from "../../shared/cli-flags.ts";
+import { printLine } from "../../shared/stdout.ts";
 import type { TfBackend } from "../../shared/tf/backend.ts";
 import { MAX_ID_HASHES } from "../../shared/tower/features.ts";
 import type { DataOptions } from "../commands/load.ts";
@@ -289,15 +290,15 @@ export function registerTrain(program: Command): void {
           ...(f.keepBundles ? { keepBundles: f.keepBundles } : {}),
         });
         const { final } = outcome.summary;
-        process.stdout.write(
-          `${JSON.stringify({
+        await printLine(
+          JSON.stringify({
             summary: outcome.summaryPath,
             report: outcome.reportPath,
             checkpoint: outcome.checkpointDir,
             bundle: outcome.bundleDir ?? null,
             metrics: final.exact.metrics,
             popularity: final.popularity.metrics,
-          })}\n`,
+          }),
         );
         const recall = (m: typeof final.exact) => (m.metrics["recall@100"] ?? 0).toFixed(4);
         await writeTerminationMessage(

@@ -3,6 +3,7 @@
 import { type Command, CommanderError, Option } from "commander";
 import { replaceFile } from "../../shared/bundle/files.ts";
 import { isWithin, landingPath } from "../../shared/bundle/write-target.ts";
+import { printLine } from "../../shared/stdout.ts";
 import type { ValidateCommandOptions } from "../commands/validate.ts";
 import { LOG_FORMATS } from "../data/format.ts";
 import { writeTerminationMessage } from "../termination.ts";
@@ -132,7 +133,7 @@ export function registerValidate(program: Command): void {
             significance,
           },
         });
-        process.stdout.write(`${JSON.stringify(result)}\n`);
+        await printLine(JSON.stringify(result));
         // The verdict stands whether or not its report can be written. Replaced whole, as train's
         // report is: a page served from where it is written is never seen half-written.
         if (report)

@@ -5,6 +5,7 @@ import path from "node:path";
 import { RetrievalClient, startAnnHost } from "../../runtime/index.ts";
 import { timestampVersion } from "../../shared/bundle/manifest.ts";
 import { componentLogger } from "../../shared/log.ts";
+import { printLine } from "../../shared/stdout.ts";
 import type { TfBackend } from "../../shared/tf/backend.ts";
 import { decileFigure } from "../report/report.ts";
 import { writeSynth } from "../synth/write.ts";
@@ -27,7 +28,7 @@ export interface DemoOptions {
 }
 
 export async function runDemo(o: DemoOptions): Promise<{ recall: number; popularity: number }> {
-  const print = o.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const print = o.print ?? ((line: string) => void printLine(line));
   const started = performance.now();
   const out = path.resolve(o.out);
   print(`towerops demo -> ${out}`);

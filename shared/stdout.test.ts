@@ -1,0 +1,48 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+/** Runs `body` in a child whose stdout reader has gone before it prints; its exit code and stderr. */
+async function withClosedStdout(body: string): Promise<{ code: number; stderr: string }> {
+  const script = `import { printLine } from ${JSON.stringify(path.join(import.meta.dirname, "stdout.ts"))};
+    await new Promise((r) => setTimeout(r, 200));
+    ${body}`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.destroy();
+  let stderr = "";
+  child.stderr.on("data", (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const [code] = await once(child, "exit");
+  return { code: code as number, stderr };
+}
+
+describe("printLine", () => {
+  it("keeps the command's own exit code when the reader of stdout has gone, and says so once", async () => {
+    const { code, stderr } = await withClosedStdout(`
+      await printLine('{"pass":true}');
+      await printLine("second");
+      await new Promise((r) => setTimeout(r, 50));
+      process.exitCode = 0;`);
+    expect(stderr.match(/stdout was closed \(EPIPE\)/g)).toHaveLength(1);
+    expect(stderr).not.toMatch(/Unhandled/);
+    expect(code).toBe(0);
+  });
+
+  it("keeps the order of lines printed without waiting", async () => {
+    const script = `import { printLine } from ${JSON.stringify(path.join(import.meta.dirname, "stdout.ts"))};
+      for (let i = 0; i < 100; i++) void printLine(String(i));`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
+    });
+    await once(child, "exit");
+    expect(out).toBe(Array.from({ length: 100 }, (_, i) => `${i}\n`).join(""));
+  });
+});
