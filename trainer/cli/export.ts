@@ -18,6 +18,12 @@ export function registerExport(program: Command): void {
     .option("--batch-size <n>", "items per item-tower batch", int(1), 8192)
     .addOption(new Option("--quantization <kind>", "index scalar kind").choices(["f32", "f16", "bf16", "i8"]))
     .option(...indexThreadsOption)
+    .option(
+      "--max-bad-rows <n>",
+      "malformed item-feature rows to skip before failing (as train's --max-bad-rows did with that table)",
+      int(0),
+      0,
+    )
     .action(
       handled(
         async (f: {
@@ -29,12 +35,14 @@ export function registerExport(program: Command): void {
           batchSize: number;
           quantization?: "f32" | "f16" | "bf16" | "i8";
           indexThreads?: number;
+          maxBadRows: number;
         }) => {
           const result = await (await import("../commands/export.ts")).runExportCommand({
             checkpoint: f.checkpoint,
             out: f.out,
             version: f.version ?? timestampVersion(),
             batchSize: f.batchSize,
+            maxBadRows: f.maxBadRows,
             ...(f.model !== undefined ? { model: f.model } : {}),
             ...(f.itemFeatures ? { itemFeatures: f.itemFeatures } : {}),
             ...(f.quantization ? { quantization: f.quantization } : {}),

@@ -1,8 +1,11 @@
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
+import { writeSynth } from "../synth/write.ts";
+import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
 import { runExportCommand } from "./export.ts";
+import { runTrainCommand } from "./train.ts";
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -51,5 +54,42 @@ describe("runExportCommand", () => {
       await expect(runExportCommand({ checkpoint, out, version: "v1", batchSize: 64 })).rejects.toThrow(
         `--out ${out} is inside --checkpoint ${checkpoint}, which the next training run replaces whole`,
       );
+  });
+
+  it("skips the item-feature rows train skipped, under its own --max-bad-rows", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-export-"));
+    dirs.push(dir);
+    const files = await writeSynth({ users: 40, items: 60, events: 800, seed: 3, topics: 3 }, dir);
+    // A repeated id is a bad row: training under --max-bad-rows 1 skipped it.
+    await appendFile(files.items, "i0,t1\n");
+    const trained = await runTrainCommand({
+      data: files.events,
+      itemFeatures: files.items,
+      split: "last:1",
+      maxBadRows: 1,
+      seed: 1,
+      out: path.join(dir, "run"),
+      model: "tiny",
+      version: "v1",
+      config: {
+        ...DEFAULT_TRAIN_CONFIG,
+        dims: 8,
+        embeddingDim: 8,
+        historyLength: 5,
+        batchSize: 64,
+        epochs: 1,
+      },
+      evalUsers: 0,
+      excludeTrain: true,
+      compare: false,
+      bundle: false,
+      backend: "wasm",
+    });
+    const o = { checkpoint: trained.checkpointDir, version: "v2", batchSize: 64, indexThreads: 1 };
+    await expect(runExportCommand({ ...o, out: path.join(dir, "strict") })).rejects.toThrow(
+      /item feature table the checkpoint was trained with: .*items\.csv:\d+: .*i0.* \(--max-bad-rows n skips bad rows\); pass --item-features/,
+    );
+    const exported = await runExportCommand({ ...o, out: path.join(dir, "b"), maxBadRows: 1 });
+    expect(exported.items).toBe(trained.summary.data.items);
   });
 });

@@ -7,11 +7,13 @@ import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { ItemFeatures } from "../../shared/tower/features.ts";
+import { BadRowBudget, DataError } from "../data/errors.ts";
 import { type FeatureTable, readFeatureTable } from "../data/features.ts";
 import { loadCheckpoint } from "../export/checkpoint.ts";
 import { checkModelFlag, type ExportResult, exportBundle, sourceDateEpoch } from "../export/export.ts";
 import { startProgress } from "../progress.ts";
 import { itemOf } from "../train/examples.ts";
+import { warnBadRows } from "./load.ts";
 import { writableDir } from "./out-dir.ts";
 
 const log = componentLogger("trainer");
@@ -26,6 +28,8 @@ export interface ExportCommandOptions {
   quantization?: "f32" | "f16" | "bf16" | "i8";
   /** HNSW build threads (default: every core); 1 builds the same index bytes every time. */
   indexThreads?: number;
+  /** Malformed item-feature rows to skip, as train's --max-bad-rows did with the same table. */
+  maxBadRows?: number;
 }
 
 type Params = BundleManifest["training"]["params"];
@@ -72,15 +76,19 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
     }
     const featuresFile = o.itemFeatures ?? ckpt.meta.itemFeaturesFile;
     const attributes = ckpt.meta.itemFeatures.attributes;
+    const budget = new BadRowBudget(o.maxBadRows ?? 0);
     const features: FeatureTable | undefined = featuresFile
-      ? await readFeatureTable(featuresFile, undefined, attributes).catch((err: Error) => {
+      ? await readFeatureTable(featuresFile, budget, attributes).catch((err: Error) => {
+          // A training run may have skipped that row under its own budget; say how export can too.
+          const hint = err instanceof DataError && !budget.max ? " (--max-bad-rows n skips bad rows)" : "";
           throw new Error(
             o.itemFeatures
-              ? `--item-features ${err.message}`
-              : `the item feature table the checkpoint was trained with: ${err.message}; pass --item-features to give it from elsewhere`,
+              ? `--item-features ${err.message}${hint}`
+              : `the item feature table the checkpoint was trained with: ${err.message}${hint}; pass --item-features to give it from elsewhere`,
           );
         })
       : undefined;
+    warnBadRows(budget.samples, log);
     let withFeatures = 0;
     async function* items(): AsyncGenerator<ItemFeatures> {
       for await (const id of ckpt.itemIds()) {

@@ -122,7 +122,7 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
   return out;
 }
 
-function warnBadRows(samples: readonly DataError[], log: Logger): void {
+export function warnBadRows(samples: readonly DataError[], log: Logger): void {
   for (const e of samples)
     log.warn({ file: e.file, line: e.line, column: e.column }, `skipped bad row: ${e.detail}`);
 }
