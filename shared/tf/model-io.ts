@@ -1,5 +1,6 @@
 // File IO for tf.LayersModel under Node: plain @tensorflow/tfjs has no file:// handler there, so a
 // model is a directory holding model.json (topology + weights manifest) and one weights.bin.
+import type { Hash } from "node:crypto";
 import { type FileHandle, mkdir, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -15,12 +16,17 @@ interface ModelFiles {
   weights: ArrayBuffer;
 }
 
-/** Reads model.json and its weight files; errors name the file and what was wrong. */
-async function readModelFiles(dir: string): Promise<ModelFiles> {
+/**
+ * Reads model.json and its weight files; errors name the file and what was wrong. `hash` is fed
+ * every byte read, so a digest of the model is of what was loaded, not of a second read.
+ */
+async function readModelFiles(dir: string, hash?: Hash): Promise<ModelFiles> {
   const jsonPath = path.join(dir, MODEL_JSON);
   let modelJson: tf.io.ModelJSON;
   try {
-    modelJson = JSON.parse(await readFile(jsonPath, "utf8")) as tf.io.ModelJSON;
+    const text = await readFile(jsonPath, "utf8");
+    hash?.update(text);
+    modelJson = JSON.parse(text) as tf.io.ModelJSON;
   } catch (err) {
     throw new Error(`model-io: cannot read ${jsonPath}: ${(err as Error).message}`);
   }
@@ -31,7 +37,11 @@ async function readModelFiles(dir: string): Promise<ModelFiles> {
   const buffers: ArrayBuffer[] = [];
   for (const group of modelJson.weightsManifest) {
     specs.push(...group.weights);
-    for (const p of group.paths) buffers.push(ownBuffer(await readFile(path.join(dir, p))));
+    for (const p of group.paths) {
+      const bytes = await readFile(path.join(dir, p));
+      hash?.update(bytes);
+      buffers.push(ownBuffer(bytes));
+    }
   }
   const weights =
     buffers.length === 1 ? (buffers[0] as ArrayBuffer) : tf.io.CompositeArrayBuffer.join(buffers);
@@ -119,9 +129,10 @@ async function writeTensor(file: FileHandle, t: tf.Tensor): Promise<void> {
  * (a tower's start-up cost): initializers are replaced by zeros since every weight is loaded
  * anyway, and each weight tensor is made from a view of the file buffer instead of a sliced copy.
  * Custom layers used by the model must be registered (importing their module does it) first.
+ * `hash`, if given, is fed the files' bytes as they are read.
  */
-export async function loadModel(dir: string): Promise<tf.LayersModel> {
-  const { modelJson, specs, weights } = await readModelFiles(dir);
+export async function loadModel(dir: string, hash?: Hash): Promise<tf.LayersModel> {
+  const { modelJson, specs, weights } = await readModelFiles(dir, hash);
   const topology = zeroInitializers(modelJson.modelTopology) as tf.io.ModelJSON["modelTopology"];
   const model = await tf.models.modelFromJSON({ modelTopology: topology });
   const tensors: tf.NamedTensorMap = {};

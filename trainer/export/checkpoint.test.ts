@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
@@ -39,6 +39,26 @@ describe("checkpoint", () => {
     const ids: string[] = [];
     for await (const id of loaded.itemIds()) ids.push(id);
     expect(ids).toEqual(["i1", "i2"]);
+  });
+
+  it("is identified by its towers' weights as well as its checkpoint.json, wherever it lies", async () => {
+    const [a, b] = [await written(), await written()];
+    // The same checkpoint.json, and one weight of b's item tower changed (0.25 is a float32 as is).
+    await copyFile(path.join(a, CHECKPOINT_FILE), path.join(b, CHECKPOINT_FILE));
+    const weights = path.join(b, "item", "weights.bin");
+    const bytes = await readFile(weights);
+    bytes.writeFloatLE(0.25, 0);
+    await writeFile(weights, bytes);
+    const copy = `${a}-copy`;
+    await cp(a, copy, { recursive: true });
+    const digest = async (dir: string) => {
+      const loaded = await loadCheckpoint(dir);
+      loaded.viewer.dispose();
+      loaded.item.dispose();
+      return loaded.digest;
+    };
+    expect(await digest(b)).not.toBe(await digest(a));
+    expect(await digest(copy)).toBe(await digest(a));
   });
 
   it("streams the catalogue of the checkpoint it loaded, though a train swaps another in first", async () => {

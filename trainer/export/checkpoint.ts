@@ -1,5 +1,6 @@
 // A training checkpoint: both towers, their feature specs, the item catalogue and the run's
 // provenance, enough for `towerops export` to build a bundle later without the training data.
+import { createHash } from "node:crypto";
 import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
@@ -9,7 +10,6 @@ import {
   fsyncPath,
   listFiles,
   pathExists,
-  sha256,
   tempSibling,
   tempSiblings,
 } from "../../shared/bundle/files.ts";
@@ -128,7 +128,10 @@ export async function saveCheckpoint(
 
 export interface LoadedCheckpoint {
   meta: CheckpointMeta;
-  /** What this checkpoint is, wherever it lies: sha256 of the checkpoint.json it was loaded by. */
+  /**
+   * What this checkpoint is, wherever it lies: sha256 of the bytes loaded, checkpoint.json and both
+   * towers' files (two checkpoints with the same settings and other weights are two checkpoints).
+   */
   digest: string;
   viewer: tf.LayersModel;
   item: tf.LayersModel;
@@ -167,9 +170,10 @@ export async function loadCheckpoint(dir: string, model?: string): Promise<Loade
   });
   let viewer: tf.LayersModel | undefined;
   let item: tf.LayersModel | undefined;
+  const hash = createHash("sha256").update(metaText);
   try {
-    viewer = await loadModel(path.join(dir, "viewer"));
-    item = await loadModel(path.join(dir, "item"));
+    viewer = await loadModel(path.join(dir, "viewer"), hash);
+    item = await loadModel(path.join(dir, "item"), hash);
     if ((await readFile(metaPath, "utf8").catch(() => "")) !== metaText)
       throw new Error(
         `checkpoint: ${dir} was replaced while it was read (a train on the same --out finished); export again`,
@@ -194,7 +198,7 @@ export async function loadCheckpoint(dir: string, model?: string): Promise<Loade
   }
   return {
     meta,
-    digest: sha256(metaText),
+    digest: hash.digest("hex"),
     viewer,
     item,
     itemIds: () => readItemIds(catalogue, path.join(dir, ITEMS_FILE), meta.itemCount),
