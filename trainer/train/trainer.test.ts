@@ -64,6 +64,15 @@ describe("TwoTowerTrainer", () => {
     expect(half).not.toBe(full);
   });
 
+  it("refuses an epoch whose last update left a parameter that is not finite", async () => {
+    // One batch per epoch: its loss is computed before the update that overflows.
+    const trainer = setup({ batchSize: 4096, learningRate: 1e39 });
+    await expect(trainer.runEpoch()).rejects.toThrow(
+      /^training diverged: a parameter is (-?Infinity|NaN) after/,
+    );
+    trainer.dispose();
+  });
+
   it("is reproducible for a seed", async () => {
     const losses: (number | undefined)[] = [];
     for (const seed of [1, 1, 2]) {

@@ -145,6 +145,7 @@ export class TwoTowerTrainer {
       }
     }
     p.seconds += (performance.now() - since) / 1000;
+    this.#assertFinite();
     this.#epoch = { cursor: -1, lossSum: 0, batches: 0, seconds: 0 };
     return { loss: p.lossSum / Math.max(1, p.batches), examples: total, seconds: p.seconds };
   }
@@ -211,6 +212,22 @@ export class TwoTowerTrainer {
     if (!Number.isFinite(loss))
       throw new Error(`training diverged: loss is ${loss}; lower --learning-rate or raise --temperature`);
     return loss;
+  }
+
+  /**
+   * Each step's loss is checked before its update, so the last update of an epoch is checked by
+   * nothing else: at an absurd learning rate it overflows to Infinity, and the checkpoint, the
+   * evaluation and the bundle would all be made from it.
+   */
+  #assertFinite(): void {
+    for (const table of this.#tables()) {
+      const values = table.values;
+      for (let k = 0; k < values.length; k++)
+        if (!Number.isFinite(values[k] as number))
+          throw new Error(
+            `training diverged: a parameter is ${values[k]} after the epoch's last step; lower --learning-rate or raise --temperature`,
+          );
+    }
   }
 
   /** Writes the embedding tables back into the tower models (before evaluation or export). */
