@@ -92,6 +92,13 @@ describe("judge", () => {
       expect.stringMatching(/dropped 5\.5% vs baseline/),
     ]);
   });
+  it("names thresholds as the flags gave them, not with floating-point noise", () => {
+    const t = { ...DEFAULT_THRESHOLDS, maxDrop: 0.07, maxIdenticalTop10: 0.57 };
+    const text = judge(check(0.1, { identicalTop10: 0.9 }), check(0.2), t).reasons.join("\n");
+    expect(text).toContain("max 7%");
+    expect(text).toContain("(max 57%)");
+  });
+
   it("passes a figure exactly at the floor, which a mean of per-user fractions rounds below it", () => {
     const atFloor = Array.from({ length: 10 }, () => 1 / 10).reduce((a, b) => a + b) / 10;
     expect(atFloor).toBeLessThan(0.1);

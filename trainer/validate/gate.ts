@@ -252,6 +252,9 @@ export function sharedTopSet(top: Int32Array, users: number): number {
 /** What floating point adds to a figure exactly at a threshold. */
 const FLOAT_SLACK = 1e-9;
 
+/** A threshold as the flag gave it: 0.07 is "7%", not 0.07 * 100 = "7.000000000000001%". */
+const percent = (share: number) => `${Number((share * 100).toPrecision(12))}%`;
+
 export function judge(
   candidate: BundleCheck,
   baseline: BundleCheck | undefined,
@@ -279,7 +282,7 @@ export function judge(
     const limit = sharedTopSetLimit(candidate.items, t.maxIdenticalTop10);
     if (candidate.identicalTop10 > limit)
       reasons.push(
-        `collapsed: ${(candidate.identicalTop10 * 100).toFixed(1)}% of users get the same top-${topSetSize(candidate.items)} (max ${limit * 100}%)`,
+        `collapsed: ${(candidate.identicalTop10 * 100).toFixed(1)}% of users get the same top-${topSetSize(candidate.items)} (max ${percent(limit)})`,
       );
   }
   const c = value(candidate);
@@ -293,7 +296,7 @@ export function judge(
     // "More than" the tolerance: 0.2 -> 0.19 is 5.000000000000002% in floating point, not a refusal.
     if (b !== undefined && b > 0 && (b - c) / b > t.maxDrop + FLOAT_SLACK) {
       const evidence = comparison ? `; ${describePaired(comparison)}` : "";
-      const drop = `${t.metric} dropped ${(((b - c) / b) * 100).toFixed(1)}% vs baseline ${baseline?.version} (${b.toFixed(4)} -> ${c.toFixed(4)}), max ${t.maxDrop * 100}%${evidence}`;
+      const drop = `${t.metric} dropped ${(((b - c) / b) * 100).toFixed(1)}% vs baseline ${baseline?.version} (${b.toFixed(4)} -> ${c.toFixed(4)}), max ${percent(t.maxDrop)}${evidence}`;
       if (t.significance !== undefined && comparison && comparison.pWorse >= t.significance)
         warnings.push(`${drop}: not significant at ${t.significance}, so judged noise`);
       else reasons.push(drop);
