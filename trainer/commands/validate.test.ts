@@ -82,6 +82,35 @@ describe("runValidateCommand against a baseline with another catalogue", () => {
 });
 
 describe("runValidateCommand decile by decile", () => {
+  it("judges a candidate alone only on at least --min-users users with a target it holds", async () => {
+    const shrunk = (await writeTestBundle(path.join(dir, "alone"), { version: "alone", items: 300 })).dir;
+    const alone = (data: string, minCoverage: number) =>
+      runValidateCommand({
+        ...options(data),
+        candidate: shrunk,
+        baseline: undefined,
+        minUsers: 35,
+        thresholds: { ...options(data).thresholds, minCoverage },
+      });
+    // 10 of 40 targets are items it does not hold: a coverage of 0.75 fails at 0.9 on its own...
+    expect((await alone(await holdout("alone.csv", 0.25), 0.9)).pass).toBe(false);
+    // ...and passes at 0.5, on 30 users, fewer than --min-users 35.
+    await expect(alone(await holdout("alone.csv", 0.25), 0.5)).rejects.toThrow(
+      "only 30 of 40 held-out users have a target item that candidate alone holds, fewer than --min-users 35; a verdict on so few would be noise",
+    );
+  });
+
+  it("warns when the baseline is another model's bundle", async () => {
+    const other = (
+      await writeTestBundle(path.join(dir, "other-model"), { version: "old", items: 300, model: "other" })
+    ).dir;
+    const result = await runValidateCommand({ ...options(await holdout("models.csv", 0)), baseline: other });
+    expect(result.warnings).toContainEqual(
+      expect.stringMatching(/^candidate is model \S+, baseline old is model other: compared as given$/),
+    );
+    expect((await runValidateCommand(options(await holdout("models.csv", 0)))).warnings).toEqual([]);
+  });
+
   it("cuts both bundles' deciles on the same items, whatever order each catalogue is in", async () => {
     const reversed = await writeTestBundle(path.join(dir, "reversed"), {
       version: "reversed",
