@@ -80,6 +80,15 @@ describe("charts", () => {
     expect(bars).toContain(`height="${260 + (rows - 1) * 14}"`);
   });
 
+  it("cuts a legend name longer than the chart to fit, keeping it whole in its tooltip", () => {
+    const name = `candidate ${"v".repeat(128)}`;
+    const bars = barChart("deciles", ["head"], [{ name, values: [0.5] }]);
+    const [, x, text] =
+      /<text x="([\d.]+)" y="[\d.]+">([^<]*)…<title>([^<]*)<\/title><\/text>/.exec(bars) ?? [];
+    expect(Number(x) + 14 + (text as string).length * 6.5).toBeLessThanOrEqual(520);
+    expect(bars).toContain(`<title>${name}</title>`);
+  });
+
   it("titles its axes when told, and dashes a reference series", () => {
     const chart = lineChart(
       "recall",

@@ -38,6 +38,14 @@ function fmt(v: number): string {
 // Round ticks only need their own digits: 0.2, not fmt's 0.200.
 const tickLabel = (v: number): string => String(Number(v.toPrecision(6)));
 
+// A legend name longer than a row (a bundle version may have 128 characters) is cut to fit, whole
+// in its tooltip: wrapping only moves an entry to a row of its own, where it still ran off the chart.
+const LEGEND_CHARS = Math.floor((W - PAD.left - PAD.right - 14) / CHAR_W);
+const fitted = (name: string) =>
+  name.length <= LEGEND_CHARS
+    ? esc(name)
+    : `${esc(name.slice(0, LEGEND_CHARS - 1))}…<title>${esc(name)}</title>`;
+
 /**
  * Legend entries left to right, each as wide as its name, wrapping onto another row where the next
  * would pass the right edge: at fixed steps a long name ("streaming, β 0.5 correction") ran into the
@@ -47,13 +55,13 @@ function legend(names: string[], top: number): { svg: string; rows: number } {
   let x = PAD.left;
   let row = 0;
   const parts = names.map((name, i) => {
-    const width = 14 + name.length * CHAR_W;
+    const width = 14 + Math.min(name.length, LEGEND_CHARS) * CHAR_W;
     if (x > PAD.left && x + width > W - PAD.right) {
       x = PAD.left;
       row++;
     }
     const y = top + row * ROW;
-    const part = `<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${x + 14}" y="${y}">${esc(name)}</text>`;
+    const part = `<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${x + 14}" y="${y}">${fitted(name)}</text>`;
     x += width + 2 * LABEL_GAP;
     return part;
   });
