@@ -6,7 +6,7 @@ describe("detectFormat", () => {
     for (const name of ["u.data", "u1.base", "u5.test", "ua.base", "ub.test", "/ml-100k/U2.BASE"]) {
       expect(detectFormat(name, "1\t1\t5\t874965758")).toBe("movielens-100k");
     }
-    for (const name of ["u6.base", "u.base", "u1.test.csv"]) {
+    for (const name of ["u6.base", "u.base", "u1.test.csv", "events.data"]) {
       expect(detectFormat(name, "1\t1\t5\t874965758")).toBe("tsv");
     }
   });

@@ -81,7 +81,8 @@ export function detectFormat(path: string, firstLine: string): LogFormat {
   const ext = extname(path).toLowerCase();
   const name = basename(path).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson" || firstLine.trimStart().startsWith("{")) return "jsonl";
-  if (ML_100K_FILES.test(name) || (ext === ".data" && firstLine.includes("\t"))) return "movielens-100k";
+  // By name alone: a headerless TSV named events.data is as likely user, item, timestamp, weight.
+  if (ML_100K_FILES.test(name)) return "movielens-100k";
   if (ext !== ".csv" && ext !== ".tsv" && isMovieLensDat(ext, firstLine)) return "movielens-dat";
   if (isMovieLensCsvHeader(firstLine)) return "movielens-csv";
   if (ext === ".tsv" || firstLine.includes("\t")) return "tsv";
