@@ -1,13 +1,19 @@
 // Field splitting for delimited text. Quotes are honoured, RFC 4180 style, because exported logs
 // often quote ids that contain the delimiter; line breaks inside fields are not.
 
+/** Why a line cannot be split, at its 1-based field. */
+export interface SplitFault {
+  column: number;
+  detail: string;
+}
+
 /**
  * The fields of one line, or why it cannot be split. A quote is either a field's first character
  * (blanks before it allowed), closing it before a delimiter, or doubled inside it. A quote left open
  * means the field went on past a line break, and a stray one is most often the far end of such a
  * field: accepting either would read the field's text as rows of their own.
  */
-export function splitFields(line: string, delimiter: string): string[] | string {
+export function splitFields(line: string, delimiter: string): string[] | SplitFault {
   if (!line.includes('"')) return line.split(delimiter);
   const out: string[] = [];
   let field = "";
@@ -28,20 +34,31 @@ export function splitFields(line: string, delimiter: string): string[] | string 
       i += delimiter.length - 1;
     } else if (ch === '"') {
       if (state !== "start")
-        return `a quote inside the unquoted field "${field}${ch}": quote the whole field and double its quotes`;
+        return fault(
+          out,
+          `a quote inside the unquoted field "${field}${ch}": quote the whole field and double its quotes`,
+        );
       field = "";
       state = "quoted";
     } else if (state === "after") {
-      if (ch !== " " && ch !== "\t") return `text after the closing quote of "${field}"`;
+      if (ch !== " " && ch !== "\t") return fault(out, `text after the closing quote of "${field}"`);
     } else {
       field += ch;
       if (ch !== " " && ch !== "\t") state = "plain";
     }
   }
   if (state === "quoted")
-    return "a quoted field runs past the end of the line (line breaks inside fields are not supported)";
+    return fault(
+      out,
+      "a quoted field runs past the end of the line (line breaks inside fields are not supported)",
+    );
   out.push(field);
   return out;
+}
+
+/** A fault in the field after those split so far. */
+function fault(split: readonly string[], detail: string): SplitFault {
+  return { column: split.length + 1, detail };
 }
 
 // Semicolons are what spreadsheets in comma-decimal locales write, pipes what many warehouse

@@ -182,6 +182,13 @@ describe("readFeatureTable", () => {
     await expect(readFeatureTable(await file("trailing.csv", "id,,age\ni1,x,3\n"))).rejects.toThrow(
       /trailing.csv:1: column 2: header column has no name \(a trailing delimiter\?\)/,
     );
+    const quoted = await file("quoted.csv", 'id,topic,note\ni1,a,"see\ni2,b,ok"\n');
+    await expect(readFeatureTable(quoted, new BadRowBudget(1))).rejects.toThrow(
+      /quoted.csv:3: column 3: a quote inside the unquoted field "ok""/,
+    );
+    await expect(readFeatureTable(await file("qhead.csv", 'id,"topic\ni1,a\n'))).rejects.toThrow(
+      /qhead.csv:1: column 2: header: a quoted field runs past the end of the line/,
+    );
     // pandas' unnamed index column is the id.
     const indexed = await readFeatureTable(await file("indexed.csv", ",age\ni1,3\n"));
     expect(indexed.get("i1")).toEqual({ age: 3 });

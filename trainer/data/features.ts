@@ -170,8 +170,8 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
         }
         const names = header.names;
         const fields = splitFields(line, header.delimiter);
-        if (typeof fields === "string") {
-          budget.record(new DataError(path, lineNo, undefined, fields));
+        if ("detail" in fields) {
+          budget.record(new DataError(path, lineNo, fields.column, fields.detail));
           continue;
         }
         const count = fieldCountError(path, lineNo, fields.length, names.length);
@@ -215,7 +215,7 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
 function parseHeader(line: string, file: string, lineNo: number): Header {
   const delimiter = sniffDelimiter(line);
   const cells = splitFields(line, delimiter);
-  if (typeof cells === "string") throw new DataError(file, lineNo, undefined, `header: ${cells}`);
+  if ("detail" in cells) throw new DataError(file, lineNo, cells.column, `header: ${cells.detail}`);
   const names = cells.map((h) => h.trim());
   // Two would leave the table's key to a guess: the first, and the other a feature.
   const ids = names.flatMap((h, i) => (isIdName(h) ? [i] : []));

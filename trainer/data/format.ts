@@ -143,7 +143,7 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
     default: {
       const delimiter = format === "tsv" ? "\t" : sniffDelimiter(firstLine);
       const cells = splitFields(firstLine, delimiter);
-      if (typeof cells === "string") throw new Error(`header: ${cells}`);
+      if ("detail" in cells) throw new Error(`header: ${cells.detail}`);
       const names = cells.map((f) => f.trim().toLowerCase());
       // Two columns for one role (ts and timestamp, user_id and user) would leave the reader to
       // guess which one the log means.

@@ -230,9 +230,9 @@ describe("loadInteractions", () => {
   it("refuses a row whose quoted field runs on past the line, instead of reading its text as rows", async () => {
     const log = await file("note.csv", 'user,item,timestamp,note\nu1,i1,1,"see\nu9,i9,2,ok"\nu2,i2,3,fine\n');
     const { table, result } = await loadInteractions(log, { maxBadRows: 2 });
-    expect(result.badSamples.map((e) => [e.line, e.detail])).toEqual([
-      [2, "a quoted field runs past the end of the line (line breaks inside fields are not supported)"],
-      [3, 'a quote inside the unquoted field "ok"": quote the whole field and double its quotes'],
+    expect(result.badSamples.map((e) => e.message)).toEqual([
+      `${log}:2: column 4: a quoted field runs past the end of the line (line breaks inside fields are not supported)`,
+      `${log}:3: column 4: a quote inside the unquoted field "ok"": quote the whole field and double its quotes`,
     ]);
     expect(table.users.ids).toEqual(["u2"]);
   });

@@ -219,7 +219,7 @@ function parseDelimited(
   opts: ReadOptions,
 ): RowResult {
   const fields = splitFields(line, layout.delimiter);
-  if (typeof fields === "string") return new DataError(file, lineNo, undefined, fields);
+  if ("detail" in fields) return new DataError(file, lineNo, fields.column, fields.detail);
   const need = Math.max(layout.user, layout.item, layout.timestamp) + 1;
   const count = fieldCountError(file, lineNo, fields.length, need, layout.fields);
   if (count) return count;
