@@ -31,18 +31,20 @@ describe("detectFormat", () => {
 
 describe("layoutFor", () => {
   it("caps a row's fields at its header's columns, or at a fixed layout's", () => {
-    expect(layoutFor("csv", "ts,user,item").fields).toBe(3);
-    expect(layoutFor("csv", "u1,i1,5").fields).toBe(4);
-    expect(layoutFor("movielens-dat", "1::1193::5::978300760").fields).toBe(4);
+    expect(layoutFor("csv", "ts,user,item")).toMatchObject({ fields: 3 });
+    expect(layoutFor("csv", "u1,i1,5")).toMatchObject({ fields: 4 });
+    expect(layoutFor("movielens-dat", "1::1193::5::978300760")).toMatchObject({ fields: 4 });
   });
 
   it("names the header columns no role reads", () => {
-    expect(layoutFor("csv", "user,item,ts,label, Session ").ignored).toEqual(["label", "Session"]);
-    expect(layoutFor("csv", "user,item,ts,weight,rating").ignored).toEqual([]);
-    expect(layoutFor("csv", "u1,i1,5").ignored).toEqual([]);
-    expect(layoutFor("jsonl", '{"userId":1,"item":2,"ts":3,"session":"s"}').ignored).toEqual(["session"]);
-    expect(layoutFor("jsonl", "[1, 2]").ignored).toEqual([]);
-    expect(layoutFor("jsonl", "{not json").ignored).toEqual([]);
+    expect(layoutFor("csv", "user,item,ts,label, Session ")).toMatchObject({ ignored: ["label", "Session"] });
+    expect(layoutFor("csv", "user,item,ts,weight,rating")).toMatchObject({ ignored: [] });
+    expect(layoutFor("csv", "u1,i1,5")).toMatchObject({ ignored: [] });
+    expect(layoutFor("jsonl", '{"userId":1,"item":2,"ts":3,"session":"s"}')).toMatchObject({
+      ignored: ["session"],
+    });
+    expect(layoutFor("jsonl", "[1, 2]")).toMatchObject({ ignored: [] });
+    expect(layoutFor("jsonl", "{not json")).toMatchObject({ ignored: [] });
   });
 
   it("refuses a header with two columns for one role rather than taking the first", () => {
@@ -53,6 +55,13 @@ describe("layoutFor", () => {
       "has 2 user columns (User_ID, user)",
     );
     expect(() => layoutFor("csv", "user,item,ts,weight,w")).toThrow("has 2 weight columns (weight, w)");
+  });
+
+  it("gives the fault of a line 1 that cannot be split, which names no columns", () => {
+    expect(layoutFor("csv", 'u1,i"1,5')).toEqual({
+      column: 2,
+      detail: 'a quote inside the unquoted field "i"": quote the whole field and double its quotes',
+    });
   });
 
   it("refuses movielens-csv for a line 1 that is not ratings.csv's header", () => {

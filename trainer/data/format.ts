@@ -1,7 +1,7 @@
 // Which engagement-log layout a file uses, decided from its name and first line so users never have
 // to say "this is MovieLens".
 import { basename, extname } from "node:path";
-import { sniffDelimiter, splitFields } from "./csv.ts";
+import { type SplitFault, sniffDelimiter, splitFields } from "./csv.ts";
 
 export type LogFormat = "csv" | "tsv" | "jsonl" | "movielens-100k" | "movielens-dat" | "movielens-csv";
 export const LOG_FORMATS: readonly LogFormat[] = [
@@ -101,8 +101,11 @@ const MOVIELENS_COLUMNS = {
   ignored: [],
 } as const;
 
-/** Resolves column positions; throws a plain message when a header lacks a required column. */
-export function layoutFor(format: LogFormat, firstLine: string): Layout {
+/**
+ * Resolves column positions; throws a plain message when a header lacks a required column. A
+ * delimited first line that cannot be split gives its fault instead, naming no columns to go by.
+ */
+export function layoutFor(format: LogFormat, firstLine: string): Layout | SplitFault {
   switch (format) {
     case "movielens-100k":
       return { format, delimiter: "\t", ...MOVIELENS_COLUMNS };
@@ -143,7 +146,7 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout {
     default: {
       const delimiter = format === "tsv" ? "\t" : sniffDelimiter(firstLine);
       const cells = splitFields(firstLine, delimiter);
-      if ("detail" in cells) throw new Error(`header: ${cells.detail}`);
+      if ("detail" in cells) return cells;
       const names = cells.map((f) => f.trim().toLowerCase());
       // Two columns for one role (ts and timestamp, user_id and user) would leave the reader to
       // guess which one the log means.

@@ -237,6 +237,21 @@ describe("loadInteractions", () => {
     expect(table.users.ids).toEqual(["u2"]);
   });
 
+  it("counts a line 1 that cannot be split as a bad row, and lays the log out by the next", async () => {
+    const log = await file("quote1.csv", 'u1,i"1,5\nu2,i2,6\nu3,i3,7\n');
+    const { table, result } = await loadInteractions(log, { maxBadRows: 1 });
+    expect(table.users.ids).toEqual(["u2", "u3"]);
+    expect(result.badSamples.map((e) => e.message)).toEqual([
+      `${log}:1: column 2: a quote inside the unquoted field "i"": quote the whole field and double its quotes`,
+    ]);
+    await expect(loadInteractions(log)).rejects.toThrow(
+      `${log}:1: column 2: a quote inside the unquoted field "i""`,
+    );
+    // A broken header is no header: its rows are read by position, never by names it may hold.
+    const header = await file("quote1h.csv", 'user,"item,ts\nu1,i1,1\n');
+    expect((await loadInteractions(header, { maxBadRows: 1 })).table.items.ids).toEqual(["i1"]);
+  });
+
   it("refuses ids with control characters, which the item list (one id per line) cannot hold", async () => {
     const jsonl = await file(
       "breaks.jsonl",
@@ -448,7 +463,7 @@ describe("loadInteractions", () => {
     await expect(loadInteractions(path, { format: "movielens-dat" })).rejects.toThrow(
       /forced.csv:1: column 2: expected 4 fields, found 1 \(read as --format movielens-dat; the file looks like csv\)/,
     );
-    // Also when the first line fails as a header, before any row is read.
+    // Also when the first line cannot be split, before any row is read.
     const jsonl = await file("forced.jsonl", '{"user":"a","item":"b","ts":1}\n');
     await expect(loadInteractions(jsonl, { format: "csv" })).rejects.toThrow(
       /forced.jsonl:1: .*\(read as --format csv; the file looks like jsonl\)/,

@@ -2,7 +2,7 @@
 // columnar table without ever holding the text.
 import { parseDecimal } from "../../shared/decimal.ts";
 import { BEYOND_FLOAT32, fitsFloat32 } from "../../shared/float32.ts";
-import { splitFields } from "./csv.ts";
+import { type SplitFault, splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
 import { detectFormat, type Layout, type LogFormat, type LogRole, layoutFor, roleOf } from "./format.ts";
 import { idFault } from "./ids.ts";
@@ -93,8 +93,8 @@ interface PartsRead {
   weighted: number;
   /** Lines of the last part read. */
   lines: number;
-  /** The first part with a line, its format, and whether it has a header, which every other part must share. */
-  first?: { file: string; format: LogFormat; header?: boolean; ignored?: readonly string[] };
+  /** The first part laid out, its format, and whether it has a header, which every other part must share. */
+  first?: { file: string; format: LogFormat; header: boolean; ignored: readonly string[] };
 }
 
 async function readPart(
@@ -112,6 +112,10 @@ async function readPart(
   let looksLike: LogFormat | undefined;
   const hinted = (detail: string) =>
     looksLike ? `${detail} (read as --format ${format}; the file looks like ${looksLike})` : detail;
+  const bad = (err: DataError) =>
+    read.budget.record(
+      looksLike && read.rows === 0 ? new DataError(err.file, err.line, err.column, hinted(err.detail)) : err,
+    );
   try {
     for await (const batch of source.batches)
       for (const line of batch) {
@@ -129,7 +133,6 @@ async function readPart(
               undefined,
               `reads as ${format}, but ${read.first.file} as ${read.first.format}: the parts of one log must share a format`,
             );
-          read.first ??= { file: path, format };
           // Read as CSV, an array's first line fails on its quotes, saying nothing of JSON.
           if (line.trimStart().startsWith("["))
             throw new DataError(
@@ -138,13 +141,20 @@ async function readPart(
               undefined,
               "starts a JSON array; the log must have one row per line: JSON Lines (one object per line, e.g. jq -c '.[]'), CSV or TSV",
             );
+          let laid: Layout | SplitFault;
           try {
-            layout = layoutFor(format, line);
+            laid = layoutFor(format, line);
           } catch (err) {
             throw new DataError(path, lineNo, undefined, hinted((err as Error).message));
           }
-          read.first.header ??= layout.header;
-          read.first.ignored ??= layout.ignored;
+          // A line that cannot be split names no columns, as a header or a row: a bad row like any
+          // other, and the next line lays the file out.
+          if ("detail" in laid) {
+            bad(new DataError(path, lineNo, laid.column, laid.detail));
+            continue;
+          }
+          layout = laid;
+          read.first ??= { file: path, format, header: layout.header, ignored: layout.ignored };
           // A log cut with `split -l` leaves the header in the first part only; the others would be
           // read by position, their columns possibly swapped, with no bad row to show it.
           if (layout.header !== read.first.header)
@@ -170,13 +180,8 @@ async function readPart(
           layout.format === "jsonl"
             ? parseJsonRow(line, path, lineNo, opts)
             : parseDelimited(line, layout, path, lineNo, opts);
-        if (parsed instanceof DataError) {
-          read.budget.record(
-            looksLike && read.rows === 0
-              ? new DataError(parsed.file, parsed.line, parsed.column, hinted(parsed.detail))
-              : parsed,
-          );
-        } else if (parsed === "filtered") read.filtered++;
+        if (parsed instanceof DataError) bad(parsed);
+        else if (parsed === "filtered") read.filtered++;
         else {
           table.push(parsed);
           read.rows++;
