@@ -57,6 +57,14 @@ describe("layoutFor", () => {
     expect(() => layoutFor("csv", "user,item,ts,weight,w")).toThrow("has 2 weight columns (weight, w)");
   });
 
+  it("refuses a line 1 without a digit, which no row is, as a header of unknown names", () => {
+    expect(() => layoutFor("csv", "product_id,customer_id,created_at")).toThrow(
+      'header "product_id,customer_id,created_at" names no user, item or timestamp column (a row would hold a digit, in its timestamp): rename its columns to names the reader knows (user: user, user_id, userid, viewer, viewer_id, viewerid; item: item, item_id, itemid, movieid, movie_id, pin, pin_id; timestamp: timestamp, ts, time, event_time; weight: weight, w; rating: rating)',
+    );
+    // A timestamp that is no timestamp (12/31/2024) still has a digit: a bad row, not a header.
+    expect(layoutFor("csv", "alice,matrix,12/31/2024")).toMatchObject({ header: false, user: 0 });
+  });
+
   it("gives the fault of a line 1 that cannot be split, which names no columns", () => {
     expect(layoutFor("csv", 'u1,i"1,5')).toEqual({
       column: 2,

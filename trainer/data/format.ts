@@ -41,6 +41,10 @@ export const ALIASES = {
 
 export type LogRole = keyof typeof ALIASES;
 
+const KNOWN_NAMES = Object.entries(ALIASES)
+  .map(([role, names]) => `${role}: ${names.join(", ")}`)
+  .join("; ");
+
 const ROLE_BY_NAME = new Map<string, LogRole>(
   Object.entries(ALIASES).flatMap(([role, names]) => names.map((n) => [n, role as LogRole] as const)),
 );
@@ -162,6 +166,12 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout | SplitF
       const item = find("item");
       const timestamp = find("timestamp");
       if (user === undefined && item === undefined && timestamp === undefined) {
+        // Every row's timestamp has a digit: a line 1 without one is a header of names not known,
+        // and read by position its columns could be anything (products as users).
+        if (!/\d/.test(firstLine))
+          throw new Error(
+            `header "${firstLine.trim()}" names no user, item or timestamp column (a row would hold a digit, in its timestamp): rename its columns to names the reader knows (${KNOWN_NAMES})`,
+          );
         // No header: positional user, item, timestamp, [weight].
         return {
           format,

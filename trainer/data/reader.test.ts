@@ -121,6 +121,13 @@ describe("loadInteractions", () => {
     );
   });
 
+  it("refuses a header of unknown names whatever --max-bad-rows, rather than reading its columns by position", async () => {
+    const path = await file("products.csv", "product_id,customer_id,created_at\np1,c1,100\np2,c1,200\n");
+    await expect(loadInteractions(path, { maxBadRows: 10 })).rejects.toThrow(
+      /products.csv:1: header "product_id,customer_id,created_at" names no user, item or timestamp column .*: rename its columns to names the reader knows \(user: user, user_id, /,
+    );
+  });
+
   it("rejects a header without an item column and an empty file", async () => {
     await expect(loadInteractions(await file("nohdr.csv", "user,timestamp\na,1\n"))).rejects.toThrow(
       /nohdr.csv:1: header .* has no item column/,
