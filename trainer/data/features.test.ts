@@ -189,6 +189,13 @@ describe("readFeatureTable", () => {
     await expect(readFeatureTable(await file("qhead.csv", 'id,"topic\ni1,a\n'))).rejects.toThrow(
       /qhead.csv:1: column 2: header: a quoted field runs past the end of the line/,
     );
+    // A table without a header would lose its first row, and name its features by that row's cells.
+    await expect(readFeatureTable(await file("nohead.csv", "i1,2001,a\ni2,2002,b\n"))).rejects.toThrow(
+      /nohead.csv:1: column 2: header "i1,2001,a" names no id column, and its column "2001" is a number: is line 1 a row\? The table needs a header line naming its columns, the id column one of id, user, user_id, /,
+    );
+    // Named by its id column, a table may have columns named by numbers (years).
+    const years = await readFeatureTable(await file("years.csv", "item_id,2019,2020\ni1,3,4\n"));
+    expect(years.get("i1")).toEqual({ 2019: 3, 2020: 4 });
     // pandas' unnamed index column is the id.
     const indexed = await readFeatureTable(await file("indexed.csv", ",age\ni1,3\n"));
     expect(indexed.get("i1")).toEqual({ age: 3 });

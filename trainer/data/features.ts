@@ -226,6 +226,16 @@ function parseHeader(line: string, file: string, lineNo: number): Header {
       (ids[1] as number) + 1,
       `header has ${ids.length} id columns (${ids.map((i) => names[i]).join(", ")}): ${KEEP_ONE_ID}`,
     );
+  // A number is data, not a column name, in a line 1 that names no id column: it is most likely the
+  // first row of a table without a header, which would lose that row and name features by its cells.
+  const number = ids.length === 0 ? names.findIndex((h) => DECIMAL.test(h)) : -1;
+  if (number !== -1)
+    throw new DataError(
+      file,
+      lineNo,
+      number + 1,
+      `header "${names.join(",")}" names no id column, and its column "${names[number]}" is a number: is line 1 a row? The table needs a header line naming its columns, the id column one of ${ID_NAMES.join(", ")}`,
+    );
   const idCol = ids[0] ?? 0;
   if (names.length < 2)
     throw new DataError(
