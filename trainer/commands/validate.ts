@@ -126,6 +126,16 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     if (verdict) return verdict;
     throw err;
   }
+  // Alone, it is judged on the users with a target in its catalogue, which may be far fewer than
+  // the holdout's: a catalogue that lost items either fails on coverage or leaves too few to judge.
+  const judged = candidate.check.retrieval?.users;
+  if (!baselineBundle && judged !== undefined && judged < o.minUsers) {
+    const verdict = judge(candidate.check, undefined, o.thresholds);
+    if (!verdict.pass) return verdict;
+    throw new Error(
+      `only ${judged} of ${holdout.users.length} held-out users have a target item that candidate ${candidateBundle.manifest.version} holds, fewer than --min-users ${o.minUsers}; a verdict on so few would be noise`,
+    );
+  }
   const baseline: CheckedBundle | undefined = baselineBundle
     ? await check(baselineBundle, "baseline").catch((err: Error) => {
         throw new Error(`baseline bundle ${o.baseline}: ${err.message}`, { cause: err });
@@ -152,7 +162,15 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
       o.cacheKeep,
       [candidateBundle, ...(baselineBundle ? [baselineBundle] : [])].map((b) => b.dir),
     );
-  return judge(candidate.check, baseline?.check, o.thresholds, comparison);
+  const verdict = judge(candidate.check, baseline?.check, o.thresholds, comparison);
+  // A baseline URI pointing at another model's serving bundle makes the regression check
+  // meaningless; a rename (export --model) can be meant, so it is said, not refused.
+  const [model, baselineModel] = [candidateBundle.manifest.model, baselineBundle?.manifest.model];
+  if (baselineModel !== undefined && baselineModel !== model)
+    verdict.warnings.push(
+      `candidate is model ${model}, baseline ${baselineBundle?.manifest.version} is model ${baselineModel}: compared as given`,
+    );
+  return verdict;
 }
 
 /**
