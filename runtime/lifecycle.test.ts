@@ -1,8 +1,9 @@
 // The drain ends when the last answer does: a keep-alive socket that never heard `Connection: close`
-// is closed shortly after its answer is written, a request its client sends right then is still
-// answered, and a closed server leaves nothing scheduled behind it.
+// is closed shortly after its answer is written, as is a connection that never sent a request; a
+// request either's client sends right then is still answered, and a closed server leaves nothing
+// scheduled behind it.
 import { Agent, get, type Server } from "node:http";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { listen } from "./lifecycle.ts";
 import { quietLog } from "./testing/quiet-log.ts";
@@ -71,6 +72,45 @@ describe("draining a host's listener", () => {
     expect(Date.now() - t0).toBeLessThan(2500);
   });
 
+  it("ends with the last answer when a connection was accepted but never asked anything", async () => {
+    const server = await listen(
+      (_req, res) => res.end("ok"),
+      { ready: true, draining: false },
+      { port: 0, drainTimeoutMs: 30_000 },
+      quietLog,
+      () => {},
+    );
+    const idle = await accepted(server.port);
+    const idleClosed = new Promise<void>((resolve) => idle.once("close", () => resolve()));
+    const closing = server.close();
+    const cut = new Promise<string>((r) => setTimeout(() => r("drain timeout"), 15_000).unref());
+    // It used to wait for the drain timeout: the socket was not tracked, so nothing closed it.
+    expect(await Promise.race([closing.then(() => "drained"), cut])).toBe("drained");
+    await idleClosed;
+  });
+
+  it("answers the first request of a connection accepted before the drain", async () => {
+    const server = await listen(
+      (_req, res) => res.end("ok"),
+      { ready: true, draining: false },
+      { port: 0, drainTimeoutMs: 30_000 },
+      quietLog,
+      () => {},
+    );
+    const socket = await accepted(server.port);
+    let received = "";
+    socket.on("data", (d) => {
+      received += d.toString();
+    });
+    const ended = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    const closing = server.close();
+    socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await ended;
+    await closing;
+    expect(received).toMatch(/^HTTP\/1\.1 200/);
+    expect(received).toMatch(/connection: close/i);
+  });
+
   it("stops the http server's connection-checking interval", async () => {
     let created: Server | undefined;
     const http = await import("node:http");
@@ -100,3 +140,20 @@ describe("draining a host's listener", () => {
     expect(server[sym as symbol]?._destroyed).toBe(true);
   });
 });
+
+/**
+ * A connection the server has accepted, with nothing sent on it. A server accepts connections in
+ * the order they arrive, so once a later one is answered the first has been accepted.
+ */
+async function accepted(port: number): Promise<Socket> {
+  const socket = connect(port, "127.0.0.1");
+  socket.on("error", () => {});
+  await new Promise((resolve) => socket.once("connect", resolve));
+  await new Promise<void>((resolve, reject) => {
+    get({ port, host: "127.0.0.1", path: "/", agent: false }, (res) => {
+      res.resume();
+      res.on("end", resolve);
+    }).on("error", reject);
+  });
+  return socket;
+}

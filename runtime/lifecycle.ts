@@ -45,16 +45,24 @@ export async function listen(
   // a reset instead of an answer; told, it opens a new connection, which reaches a serving pod.
   const inFlight = new Set<ServerResponse>();
   // Requests in progress on each socket that has carried one: those at 0 are keep-alive sockets
-  // between two requests, the only ones a drain closes unasked.
+  // between two requests, the only ones a drain closes at once.
   const requests = new Map<Socket, number>();
+  // Accepted, no request yet (a client's pre-opened pool socket, or one whose first request is on its
+  // way): untracked, it held a drain until the cut although nothing was being answered on it.
+  const unasked = new Set<Socket>();
   // Set once the listener closes: from then on a keep-alive socket is closed shortly after its last
   // request ends, since one whose answer was already being written when the drain began never
   // heard `Connection: close` and would otherwise hold the drain until its timeout. Shortly, not at
   // once: its client may send the next request as soon as the answer ends, and one that arrives in
   // the grace is answered (with `Connection: close`) instead of meeting a closed socket.
   let sweeping = false;
+  const closeIfIdleAfterGrace = (socket: Socket) =>
+    setTimeout(() => {
+      if (!requests.get(socket)) socket.destroy();
+    }, SWEEP_GRACE_MS).unref();
   const server: Server = createServer((req, res) => {
     const socket = req.socket;
+    unasked.delete(socket);
     requests.set(socket, (requests.get(socket) ?? 0) + 1);
     if (lifecycle.draining) res.setHeader("connection", "close");
     inFlight.add(res);
@@ -63,14 +71,17 @@ export async function listen(
       const n = requests.get(socket);
       if (n === undefined) return;
       requests.set(socket, n - 1);
-      if (sweeping && n === 1)
-        setTimeout(() => {
-          if (requests.get(socket) === 0) socket.destroy();
-        }, SWEEP_GRACE_MS).unref();
+      if (sweeping && n === 1) closeIfIdleAfterGrace(socket);
     });
     handler(req, res);
   });
-  server.on("connection", (socket: Socket) => socket.once("close", () => requests.delete(socket)));
+  server.on("connection", (socket: Socket) => {
+    unasked.add(socket);
+    socket.once("close", () => {
+      requests.delete(socket);
+      unasked.delete(socket);
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {
@@ -92,10 +103,12 @@ export async function listen(
       if (opts.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, opts.shutdownDelayMs));
       // net's close, not http's: http's also closes every connection without a request in progress,
       // those just accepted included, whose first request may already be on its way, and would be
-      // reset. A connection that sends a request now is answered, with `Connection: close`.
+      // reset. Such a connection gets the grace instead; one that sends a request in it is answered,
+      // with `Connection: close`.
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
       sweeping = true;
       for (const [socket, n] of requests) if (n === 0) socket.destroy();
+      for (const socket of unasked) closeIfIdleAfterGrace(socket);
       const cut = setTimeout(() => server.closeAllConnections(), opts.drainTimeoutMs);
       await closed;
       clearTimeout(cut);
