@@ -1,5 +1,5 @@
-// The real `towerops runtime` process: ready line, serving, SIGTERM drain to exit 0, and a refused
-// bundle exiting 1 without ever listening.
+// The real `towerops runtime` process: ready line, serving, liveness while its bundle downloads,
+// SIGTERM drain to exit 0, and a refused bundle exiting 1.
 import { execFile } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:http";
@@ -55,6 +55,65 @@ describe("towerops runtime", () => {
     source.close();
   });
 
+  it("answers liveness while its http(s) bundle downloads, and readiness only once it serves", async () => {
+    // A bundle server that never answers: the download outlasts any liveness probe's patience.
+    const asked = Promise.withResolvers<void>();
+    const source = createServer(() => asked.resolve());
+    source.listen(0, "127.0.0.1");
+    await once(source, "listening");
+    const bundle = `http://127.0.0.1:${(source.address() as AddressInfo).port}/v1/`;
+    try {
+      const port = String(await freePort());
+      const rt = startRuntime(["--bundle", bundle, "--cache-dir", fixture.tmp(), "--port", port]);
+      await asked.promise;
+      // It used to listen only once the bundle was downloaded and verified: no answer at all.
+      const healthz = await probe(`http://127.0.0.1:${port}/healthz`, 20_000);
+      expect(healthz).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
+      rt.child.kill("SIGTERM");
+      expect(await rt.exited).toBe(0);
+    } finally {
+      source.closeAllConnections();
+      source.close();
+    }
+  });
+
+  it("exits 1 when its http(s) bundle cannot be downloaded, or its port is taken mid-download", async () => {
+    const source = createServer((_req, res) => {
+      res.statusCode = 404;
+      res.end();
+    });
+    source.listen(0, "127.0.0.1");
+    await once(source, "listening");
+    const refused = startRuntime([
+      ...["--bundle", `http://127.0.0.1:${(source.address() as AddressInfo).port}/v1/`],
+      ...["--cache-dir", fixture.tmp(), "--port", "0"],
+    ]);
+    expect(await refused.exited).toBe(1);
+    const failed = refused.seen.find((l) => l.msg === "runtime failed to start");
+    expect(failed).toMatchObject({ err: { code: "download_failed" } });
+    source.close();
+
+    // Its listen fails while the download still runs: that must not keep the process alive.
+    const silent = createServer(() => {});
+    silent.listen(0, "127.0.0.1");
+    await once(silent, "listening");
+    const taken = (silent.address() as AddressInfo).port;
+    try {
+      const rt = startRuntime([
+        ...["--bundle", `http://127.0.0.1:${taken}/v1/`, "--cache-dir", fixture.tmp()],
+        ...["--port", String(taken)],
+      ]);
+      expect(await rt.exited).toBe(1);
+      expect(rt.seen.find((l) => l.msg === "runtime failed to start")).toMatchObject({
+        err: { code: "EADDRINUSE" },
+      });
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
   it("exits 1 on a bundle it cannot open", async () => {
     const rt = startRuntime(["--bundle", path.join(fixture.tmp(), "missing"), "--port", "0"]);
     expect(await rt.exited).toBe(1);
@@ -93,3 +152,22 @@ describe("towerops runtime", () => {
     expect(none).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: --bundle is required\n/) });
   });
 });
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const { port } = s.address() as AddressInfo;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+/** The status of the first answer to GET `url` within `withinMs`, or undefined if none came. */
+async function probe(url: string, withinMs: number): Promise<number | undefined> {
+  const until = Date.now() + withinMs;
+  while (Date.now() < until) {
+    const res = await fetch(url).catch(() => undefined);
+    if (res) return res.status;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return undefined;
+}

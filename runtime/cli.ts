@@ -145,12 +145,18 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
       });
     } else {
       // Hashing a large index takes about as long as loading express, tfjs and usearch: get it
-      // running in worker threads before importing them.
+      // running in worker threads before importing them. Not awaited here: the host listens first,
+      // so liveness answers while an http(s) bundle downloads, which can outlast a liveness probe's
+      // patience (the pod was killed and restarted mid-download, forever).
       const { prepareBundle } = await import("../shared/bundle/source.ts");
       const { startVerification } = await import("../shared/bundle/verify.ts");
-      const { contents: prepared } = workers
-        ? await startVerification(bundles[0] as string, workers.startDigests(0))
-        : await prepareBundle(bundles[0] as string, { cacheDir: flags.cacheDir });
+      const prepared = (
+        workers
+          ? startVerification(bundles[0] as string, workers.startDigests(0))
+          : prepareBundle(bundles[0] as string, { cacheDir: flags.cacheDir })
+      ).then((v) => v.contents);
+      // The host awaits it once it listens; a refusal before then is not unhandled, and is thrown there.
+      prepared.catch(() => {});
       server = await (await import("./ann-server.ts")).startAnnHost({
         ...common,
         bundle: { prepared },
@@ -165,10 +171,10 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
     }
   } catch (err) {
     log.error({ err }, "runtime failed to start");
-    process.exitCode = 1;
-    // A serving worker's IPC channel to its primary would keep it alive.
-    if (cluster.isWorker) process.exit(1);
-    return;
+    // Not left to the event loop: a download or the digests of a bundle still being prepared (the
+    // port was taken) would keep the process alive until they end, as would a serving worker's
+    // IPC channel to its primary. The log is written synchronously.
+    process.exit(1);
   }
   const stop = (signal: string) => {
     log.info({ signal }, "shutting down");
