@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { closeSync, openSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 /** Runs `body` in a child whose stdout reader has gone before it prints; its exit code and stderr. */
 async function withClosedStdout(body: string): Promise<{ code: number; stderr: string }> {
@@ -30,6 +31,35 @@ describe("printLine", () => {
     expect(stderr.match(/stdout was closed \(EPIPE\)/g)).toHaveLength(1);
     expect(stderr).not.toMatch(/Unhandled/);
     expect(code).toBe(0);
+  });
+
+  it("says so once for lines printed without waiting, each written before the first failed", async () => {
+    const { code, stderr } = await withClosedStdout(`
+      for (let i = 0; i < 5; i++) void printLine(String(i));
+      await new Promise((r) => setTimeout(r, 100));
+      process.exitCode = 0;`);
+    expect(stderr.match(/stdout was closed/g)).toHaveLength(1);
+    expect(code).toBe(0);
+  });
+
+  it("rejects when stdout cannot be written for another reason, a full disk", async () => {
+    const script = `import { printLine } from ${JSON.stringify(path.join(import.meta.dirname, "stdout.ts"))};
+      await printLine("result").catch((err) => { console.error("rejected:", err.message); process.exitCode = 3; });
+      await printLine("later").then(() => console.error("later dropped"));`;
+    const full = openSync("/dev/full", "w");
+    onTestFinished(() => closeSync(full));
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", full, "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const [code] = await once(child, "exit");
+    expect(stderr).toMatch(
+      /^rejected: could not write this command's output to stdout: ENOSPC.*\nlater dropped\n$/s,
+    );
+    expect(code).toBe(3);
   });
 
   it("keeps the order of lines printed without waiting", async () => {

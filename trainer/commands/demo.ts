@@ -28,7 +28,14 @@ export interface DemoOptions {
 }
 
 export async function runDemo(o: DemoOptions): Promise<{ recall: number; popularity: number }> {
-  const print = o.print ?? ((line: string) => void printLine(line));
+  // The story is not the demo's result: a full disk under `> demo.txt` ends it as failed, not mid-way.
+  const print =
+    o.print ??
+    ((line: string) =>
+      void printLine(line).catch((err: Error) => {
+        process.stderr.write(`towerops: ${err.message}\n`);
+        process.exitCode = 1;
+      }));
   const started = performance.now();
   const out = path.resolve(o.out);
   print(`towerops demo -> ${out}`);
