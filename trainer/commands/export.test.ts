@@ -89,6 +89,16 @@ describe("runExportCommand", () => {
     await expect(runExportCommand({ ...o, out: path.join(dir, "strict") })).rejects.toThrow(
       /item feature table the checkpoint was trained with: .*items\.csv:\d+: .*i0.* \(--max-bad-rows n skips bad rows\); pass --item-features/,
     );
+    // A header it cannot read is not a row the budget could skip.
+    const badHeader = path.join(dir, "bad-header.csv");
+    await writeFile(badHeader, "item_id,topic,topic\ni0,t1,t2\n");
+    const refused = runExportCommand({
+      ...o,
+      out: path.join(dir, "header"),
+      itemFeatures: badHeader,
+      maxBadRows: 0,
+    });
+    await expect(refused).rejects.toThrow(/^--item-features .*bad-header\.csv:1: .*repeats column "topic"$/);
     const exported = await runExportCommand({ ...o, out: path.join(dir, "b"), maxBadRows: 1 });
     expect(exported.items).toBe(trained.summary.data.items);
   });

@@ -80,7 +80,8 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
     const features: FeatureTable | undefined = featuresFile
       ? await readFeatureTable(featuresFile, budget, attributes).catch((err: Error) => {
           // A training run may have skipped that row under its own budget; say how export can too.
-          const hint = err instanceof DataError && !budget.max ? " (--max-bad-rows n skips bad rows)" : "";
+          const hint =
+            err instanceof DataError && budget.count > budget.max ? " (--max-bad-rows n skips bad rows)" : "";
           throw new Error(
             o.itemFeatures
               ? `--item-features ${err.message}${hint}`
