@@ -59,6 +59,15 @@ describe("checkpoint", () => {
     };
     expect(await digest(b)).not.toBe(await digest(a));
     expect(await digest(copy)).toBe(await digest(a));
+    // The same towers over other ids, as many.
+    const renamed = `${a}-renamed`;
+    await cp(a, renamed, { recursive: true });
+    await writeFile(path.join(renamed, "items.txt"), "j1\nj2\n");
+    expect(await digest(renamed)).not.toBe(await digest(a));
+    const ids: string[] = [];
+    const loaded = await loadCheckpoint(renamed);
+    for await (const id of loaded.itemIds()) ids.push(id);
+    expect(ids).toEqual(["j1", "j2"]);
   });
 
   it("streams the catalogue of the checkpoint it loaded, though a train swaps another in first", async () => {

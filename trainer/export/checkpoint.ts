@@ -129,8 +129,8 @@ export async function saveCheckpoint(
 export interface LoadedCheckpoint {
   meta: CheckpointMeta;
   /**
-   * What this checkpoint is, wherever it lies: sha256 of the bytes loaded, checkpoint.json and both
-   * towers' files (two checkpoints with the same settings and other weights are two checkpoints).
+   * What this checkpoint is, wherever it lies: sha256 of the bytes loaded, checkpoint.json, both
+   * towers' files and the catalogue (the same settings with other weights or ids are another one).
    */
   digest: string;
   viewer: tf.LayersModel;
@@ -174,6 +174,8 @@ export async function loadCheckpoint(dir: string, model?: string): Promise<Loade
   try {
     viewer = await loadModel(path.join(dir, "viewer"), hash);
     item = await loadModel(path.join(dir, "item"), hash);
+    // The catalogue names the bundle's keys: the same towers over other ids are another checkpoint.
+    for await (const chunk of catalogue.createReadStream({ start: 0, autoClose: false })) hash.update(chunk);
     if ((await readFile(metaPath, "utf8").catch(() => "")) !== metaText)
       throw new Error(
         `checkpoint: ${dir} was replaced while it was read (a train on the same --out finished); export again`,
@@ -211,7 +213,7 @@ export async function loadCheckpoint(dir: string, model?: string): Promise<Loade
 async function* readItemIds(file: FileHandle, name: string, count: number): AsyncGenerator<string> {
   let read = 0;
   // A hand-edited list saved by an editor that adds a byte-order mark would join it to the first id.
-  reading: for await (const lines of lineBatches(file.createReadStream().pipe(withoutBom())))
+  reading: for await (const lines of lineBatches(file.createReadStream({ start: 0 }).pipe(withoutBom())))
     for (const line of lines) {
       if (line === "") continue;
       if (++read > count) break reading;
