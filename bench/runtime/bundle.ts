@@ -1,11 +1,13 @@
 // Bench bundles: the synthetic item vectors written through the real BundleWriter (with small
-// untrained towers of the right dims), cached by case so a 1M build, which takes tens of minutes on
-// two shared cores, is paid once. A cached build reports the figures measured when it was built:
+// untrained towers of the right dims), cached so a 1M build, which takes tens of minutes on two
+// shared cores, is paid once. A cached build reports the figures measured when it was built:
 // its own rate and the bare usearch add measured beside it, never a fresh baseline against a stale build.
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
+import { DEFAULT_INDEX_PARAMS } from "../../shared/bundle/index-config.ts";
 import { BUNDLE_FORMAT_VERSION, type Quantization } from "../../shared/bundle/manifest.ts";
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { BundleWriter } from "../../shared/bundle/writer.ts";
@@ -38,6 +40,26 @@ const viewerFeatures = {
   profile: [],
 };
 const itemFeatures = { itemIdBuckets: 50_000, idHashes, attributes: [] };
+const towerShape = { embeddingDim: 16, hidden: [64], seed: 7 };
+
+/**
+ * The cache entry's name: a digest of everything the bundle is made from. The cache directory is
+ * shared by every checkout, and a name of kind, size and format alone handed a tuning branch (other
+ * graph settings) or a changed generator (other items) a bundle built from something else, whose
+ * recall was then scored against the new items' truth.
+ */
+function cacheName(ds: Dataset, quantization: Quantization): string {
+  const settings = {
+    format: BUNDLE_FORMAT_VERSION,
+    index: { ...DEFAULT_INDEX_PARAMS, quantization },
+    towers: { ...towerShape, viewerFeatures, itemFeatures },
+  };
+  const digest = createHash("sha256")
+    .update(JSON.stringify(settings))
+    .update(new Uint8Array(ds.items.buffer, ds.items.byteOffset, ds.items.byteLength))
+    .digest("hex");
+  return `${ds.kind}-${ds.items.length / ds.dims}x${ds.dims}-${quantization}-${digest.slice(0, 16)}`;
+}
 
 export async function buildBundle(
   ds: Dataset,
@@ -47,8 +69,7 @@ export async function buildBundle(
   bareAdd: () => number | null,
 ): Promise<BuiltBundle> {
   const n = ds.items.length / ds.dims;
-  // A cached bundle of an older format or encoding would measure towers this release does not write.
-  const name = `${ds.kind}-${n}x${ds.dims}-${quantization}-format${BUNDLE_FORMAT_VERSION}-hashes${idHashes}`;
+  const name = cacheName(ds, quantization);
   const dir = path.join(cacheDir, name);
   const statsFile = path.join(cacheDir, `${name}.build.json`);
   const indexFile = path.join(dir, "index.usearch");
@@ -65,7 +86,7 @@ export async function buildBundle(
   const bareAddItemsPerSec = bareAdd();
   await rm(dir, { recursive: true, force: true });
   await initTensorflow();
-  const shape = { dims: ds.dims, embeddingDim: 16, hidden: [64], seed: 7 };
+  const shape = { ...towerShape, dims: ds.dims };
   const viewer = buildViewerModel({ ...shape, features: viewerFeatures });
   const item = buildItemModel({ ...shape, features: itemFeatures });
   try {

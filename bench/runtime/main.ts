@@ -10,7 +10,15 @@ import { coldStart } from "./cold-start.ts";
 import { type DataKind, makeDataset } from "./data.ts";
 import { type RuntimeFlags, runtimeProgram } from "./flags.ts";
 import { httpThroughput } from "./http.ts";
-import { exactNeighbours, K, recallAtK, timedBatchSearch, timedSingleSearch } from "./recall.ts";
+import { MeasurementError } from "./measurement-error.ts";
+import {
+  assertPlausibleRecall,
+  exactNeighbours,
+  K,
+  recallAtK,
+  timedBatchSearch,
+  timedSingleSearch,
+} from "./recall.ts";
 
 const args = runtimeProgram().parse().opts<RuntimeFlags>();
 const { quick, threads, cacheDir, bareMax, loadgen } = args;
@@ -55,21 +63,18 @@ function recallCurve(
   queries: Float32Array,
   truth: BigUint64Array,
   indexFile: string,
-  quantization: Quantization,
+  c: Case,
   base: Record<string, unknown>,
 ): void {
+  let recall = 0;
   for (const ef of efCurve) {
-    const index = writerDefaultIndex(DIMS, quantization, ef);
+    const index = writerDefaultIndex(DIMS, c.quantization, ef);
     index.view(indexFile);
     const r = timedBatchSearch(index, queries, K, threads, seconds / 2);
-    emit({
-      case: "recall-curve",
-      ...base,
-      expansionSearch: ef,
-      recallAt10: round(recallAtK(truth, r.keys, K), 4),
-      qps: round(r.qps, 0),
-    });
+    recall = round(recallAtK(truth, r.keys, K), 4);
+    emit({ case: "recall-curve", ...base, expansionSearch: ef, recallAt10: recall, qps: round(r.qps, 0) });
   }
+  assertPlausibleRecall(c, efCurve.at(-1) as number, recall);
 }
 
 async function runCase(c: Case): Promise<void> {
@@ -90,7 +95,7 @@ async function runCase(c: Case): Promise<void> {
   });
 
   const truth = cases.has("recall") ? exactNeighbours(ds.items, ds.queries, DIMS, K, threads) : undefined;
-  if (truth) recallCurve(ds.queries, truth, built.indexFile, c.quantization, base);
+  if (truth) recallCurve(ds.queries, truth, built.indexFile, c, base);
 
   const opened = await openBenchBundle(built.dir, threads);
   try {
@@ -121,4 +126,10 @@ async function runCase(c: Case): Promise<void> {
   }
 }
 
-for (const n of sizes) for (const c of casesFor(n)) await runCase(c);
+try {
+  for (const n of sizes) for (const c of casesFor(n)) await runCase(c);
+} catch (err) {
+  if (!(err instanceof MeasurementError)) throw err;
+  process.stderr.write(`bench:runtime: ${err.message}\n`);
+  process.exitCode = 1;
+}

@@ -1,6 +1,9 @@
 // Ground truth and recall for the runtime benchmark. Exact neighbours come from usearch's
 // brute-force exactSearch, run in query chunks because it allocates an items x queries matrix.
 import usearch, { type BatchMatches, type Index } from "usearch";
+import type { Quantization } from "../../shared/bundle/manifest.ts";
+import type { DataKind } from "./data.ts";
+import { MeasurementError } from "./measurement-error.ts";
 
 /** The neighbours each benchmark query asks for: recall is recall@K. */
 export const K = 10;
@@ -37,6 +40,24 @@ export function recallAtK(truth: BigUint64Array, found: BigUint64Array, k: numbe
     for (let j = 0; j < k; j++) if (want.has(found[i * k + j] as bigint)) hits++;
   }
   return hits / (q * k);
+}
+
+/**
+ * Clustered f32 data at a wide search finds nearly every true neighbour (0.999 at 1M, ef 512). Far
+ * below that, the index does not hold the items the truth was computed from (a cache entry built
+ * from other data, a broken build), and the case's figures describe some other index.
+ */
+export const RECALL_FLOOR = 0.9;
+
+export function assertPlausibleRecall(
+  c: { kind: DataKind; quantization: Quantization },
+  expansionSearch: number,
+  recall: number,
+): void {
+  if (c.kind === "clustered" && c.quantization === "f32" && recall < RECALL_FLOOR)
+    throw new MeasurementError(
+      `recall@${K} ${recall} on clustered f32 at expansion_search ${expansionSearch} is below ${RECALL_FLOOR}: the index does not hold the items the truth was computed from`,
+    );
 }
 
 /** Batched search of all queries, repeated until `minSeconds` pass: QPS plus the last result. */
