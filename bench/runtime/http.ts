@@ -9,7 +9,7 @@ import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
 import { rootLogger } from "../../shared/log.ts";
 import { withBodyFiles } from "./body-files.ts";
 import type { Dataset } from "./data.ts";
-import type { LoadResult, LoadSpec, LoadTool } from "./loadgen.ts";
+import { assertAllAnswered, type LoadResult, type LoadSpec, type LoadTool } from "./loadgen.ts";
 import { spawnRuntime } from "./spawn-runtime.ts";
 
 const run = promisify(execFile);
@@ -122,6 +122,7 @@ async function measure(
         bodiesFile: route === "/v1/search" ? files.search : files.retrieve,
         ...(opts.tool ? { tool: opts.tool } : {}),
       });
+      assertAllAnswered(r, `${route} on the ${host} server at concurrency ${concurrency}`);
       const after = opts.baselineQps();
       const baselineQps = (before + after) / 2;
       before = after;
@@ -133,8 +134,7 @@ async function measure(
         qps: Math.round(r.qps),
         p50Ms: Math.round(r.p50Ms * 100) / 100,
         p99Ms: Math.round(r.p99Ms * 100) / 100,
-        requests: r.requests,
-        errors: r.errors,
+        requests: r.ok,
         loadgen: r.tool,
         inProcessBatchedQps: Math.round(baselineQps),
         ratioToInProcessBatched: Math.round((r.qps / baselineQps) * 1000) / 1000,

@@ -1,6 +1,6 @@
 // Closed-loop HTTP load from its own process (so the server under test does not share an event
 // loop with its client): `concurrency` connections each keep one request in flight, bodies taken
-// round-robin. Prints one JSON object: qps, p50/p99 latency, errors and which tool made the load.
+// round-robin. Prints one JSON object: qps, p50/p99 latency, failures and which tool made the load.
 // On two shared cores whatever the load generator burns is taken from the server it measures, so
 // wrk (C, ~30 us of CPU per request here) is used when it is installed; autocannon (a dependency,
 // so the bench always runs) takes ~200 us per request, enough to cost the server a tenth of its
@@ -10,6 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
+import { MeasurementError } from "./measurement-error.ts";
 
 export const LOAD_TOOLS = ["wrk", "autocannon"] as const;
 export type LoadTool = (typeof LOAD_TOOLS)[number];
@@ -26,8 +27,10 @@ export interface LoadSpec {
 
 export interface LoadResult {
   tool: LoadTool;
-  requests: number;
-  errors: number;
+  /** Requests answered 2xx (wrk: below 400), the only ones `qps` counts. */
+  ok: number;
+  /** The other requests by what went wrong ("status 503", "timeout", ...); empty when none did. */
+  failures: Record<string, number>;
   qps: number;
   p50Ms: number;
   p99Ms: number;
@@ -51,16 +54,17 @@ async function wrk(spec: LoadSpec, linesFile: string, seconds: number): Promise<
   if (!line) throw new Error(`wrk ${args.join(" ")} printed no summary: ${stdout}`);
   const r = JSON.parse(line) as {
     requests: number;
-    errors: number;
+    errors: Record<string, number>;
     seconds: number;
     p50Ms: number;
     p99Ms: number;
   };
+  const ok = r.requests - (r.errors["status >= 400"] ?? 0);
   return {
     tool: "wrk",
-    requests: r.requests,
-    errors: r.errors,
-    qps: r.requests / r.seconds,
+    ok,
+    failures: nonZero(r.errors),
+    qps: ok / r.seconds,
     p50Ms: r.p50Ms,
     p99Ms: r.p99Ms,
   };
@@ -91,14 +95,38 @@ async function runAutocannon(spec: LoadSpec): Promise<LoadResult> {
   });
   await autocannon(options(1));
   const r = await autocannon(options(spec.seconds));
+  const statuses = Object.entries(r.statusCodeStats ?? {})
+    .filter(([code]) => !code.startsWith("2"))
+    .map(([code, { count }]) => [`status ${code}`, Number(count)]);
   return {
     tool: "autocannon",
-    requests: r.requests.total,
-    errors: r.errors + r.timeouts + r.non2xx,
-    qps: r.requests.total / r.duration,
+    ok: r["2xx"],
+    // autocannon's errors include its timeouts.
+    failures: nonZero({
+      ...Object.fromEntries(statuses),
+      "connection error": r.errors - r.timeouts,
+      timeout: r.timeouts,
+    }),
+    qps: r["2xx"] / r.duration,
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
   };
+}
+
+function nonZero(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+}
+
+/**
+ * The bench sends only requests the host should answer 2xx, so any other outcome is a fault in the
+ * host or the bench: its step has no figure to print. Refused answers used to count as throughput.
+ */
+export function assertAllAnswered(r: LoadResult, step: string): void {
+  const failed = Object.entries(r.failures);
+  if (failed.length === 0) return;
+  const total = failed.reduce((sum, [, n]) => sum + n, 0);
+  const what = failed.map(([kind, n]) => `${kind}: ${n}`).join(", ");
+  throw new MeasurementError(`${step}: ${total} requests failed (${what}) beside ${r.ok} answered 2xx`);
 }
 
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {

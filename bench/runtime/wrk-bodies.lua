@@ -22,12 +22,18 @@ request = function()
   return requests[next]
 end
 
+-- wrk counts a response of status 400 or above in both requests and errors.status.
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    '{"requests":%d,"errors":%d,"seconds":%.6f,"p50Ms":%.3f,"p99Ms":%.3f}\n',
+    '{"requests":%d,"errors":{"status >= 400":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d},'
+      .. '"seconds":%.6f,"p50Ms":%.3f,"p99Ms":%.3f}\n',
     summary.requests,
-    e.connect + e.read + e.write + e.status + e.timeout,
+    e.status,
+    e.connect,
+    e.read,
+    e.write,
+    e.timeout,
     summary.duration / 1e6,
     latency:percentile(50) / 1000,
     latency:percentile(99) / 1000
