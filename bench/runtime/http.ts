@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { startAnnHost } from "../../runtime/ann-server.ts";
 import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
 import { rootLogger } from "../../shared/log.ts";
+import { stopWithBench } from "../stop.ts";
 import { withBodyFiles } from "./body-files.ts";
 import type { Dataset } from "./data.ts";
 import { assertAllAnswered, type LoadResult, type LoadSpec, type LoadTool } from "./loadgen.ts";
@@ -17,8 +18,10 @@ const LOADGEN = path.join(import.meta.dirname, "loadgen.ts");
 const silent = rootLogger.child({ component: "bench" }, { level: "silent" });
 
 async function load(spec: LoadSpec): Promise<LoadResult> {
-  const { stdout } = await run(process.execPath, [LOADGEN, JSON.stringify(spec)], { maxBuffer: 1 << 20 });
-  return JSON.parse(stdout) as LoadResult;
+  const loadgen = run(process.execPath, [LOADGEN, JSON.stringify(spec)], { maxBuffer: 1 << 20 });
+  // SIGTERM, not SIGKILL: the load generator stops wrk, its own child, on its way out.
+  stopWithBench(loadgen.child, "SIGTERM");
+  return JSON.parse((await loadgen).stdout) as LoadResult;
 }
 
 type HostKind = "workers" | "single-process" | "naive";

@@ -10,6 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
+import { stopOnSignals, stopWithBench } from "../stop.ts";
 import { MeasurementError } from "./measurement-error.ts";
 
 export const LOAD_TOOLS = ["wrk", "autocannon"] as const;
@@ -49,7 +50,9 @@ function readBodies(file: string): string[] {
 
 async function wrk(spec: LoadSpec, linesFile: string, seconds: number): Promise<LoadResult> {
   const args = ["-t1", `-c${spec.concurrency}`, `-d${seconds}s`, "-s", WRK_SCRIPT, spec.url];
-  const { stdout } = await run("wrk", args, { env: { ...process.env, BODIES: linesFile } });
+  const child = run("wrk", args, { env: { ...process.env, BODIES: linesFile } });
+  stopWithBench(child.child);
+  const { stdout } = await child;
   const line = stdout.split("\n").find((l) => l.startsWith('{"requests"'));
   if (!line) throw new Error(`wrk ${args.join(" ")} printed no summary: ${stdout}`);
   const r = JSON.parse(line) as {
@@ -135,6 +138,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
 }
 
 if (import.meta.main) {
+  stopOnSignals();
   const spec = JSON.parse(process.argv[2] as string) as LoadSpec;
   process.stdout.write(`${JSON.stringify(await runLoad(spec))}\n`);
 }

@@ -16,6 +16,7 @@ import { buildItemModel, buildViewerModel } from "../../shared/tower/towers.ts";
 import { saveCheckpoint } from "../../trainer/export/checkpoint.ts";
 import { bucketsFor, DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
 import { makeDataset } from "../runtime/data.ts";
+import { stopWithBench } from "../stop.ts";
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -80,11 +81,13 @@ async function measured(
   args: string[],
 ): Promise<{ stdout: string; peakRssBytes: number; seconds: number; cpuSeconds: number }> {
   const t0 = performance.now();
-  const { stdout, stderr } = await run(
-    process.execPath,
-    ["--import", path.join(here, "child-usage.ts"), ...args],
-    { cwd: root, maxBuffer: 64 << 20, env: { ...process.env, TOWEROPS_LOG_LEVEL: "warn" } },
-  );
+  const child = run(process.execPath, ["--import", path.join(here, "child-usage.ts"), ...args], {
+    cwd: root,
+    maxBuffer: 64 << 20,
+    env: { ...process.env, TOWEROPS_LOG_LEVEL: "warn" },
+  });
+  stopWithBench(child.child);
+  const { stdout, stderr } = await child;
   const seconds = (performance.now() - t0) / 1000;
   const last = stderr.trim().split("\n").at(-1) ?? "";
   const { peakRssBytes, cpuSeconds } = JSON.parse(last) as { peakRssBytes?: number; cpuSeconds?: number };

@@ -11,6 +11,7 @@ import type { SynthWorld } from "../../trainer/synth/model.ts";
 import { synthTable } from "../../trainer/synth/table.ts";
 import { itemId } from "../../trainer/synth/write.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
+import { stopOnSignals } from "../stop.ts";
 import { streamingError } from "./estimator.ts";
 import { type ExportMeasure, exportScaling } from "./export.ts";
 import { ratesVsBaseline, round, significant, timesVsBaseline } from "./figures.ts";
@@ -21,6 +22,7 @@ import { referenceRetrievers } from "./reference.ts";
 import { embedThroughput, trainThroughput } from "./throughput.ts";
 
 const args = trainerProgram().parse().opts<TrainerFlags>();
+stopOnSignals();
 const { quick, backends } = args;
 const cases = new Set(args.cases);
 const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
