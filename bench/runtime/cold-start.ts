@@ -1,9 +1,8 @@
 // Cold start of the real CLI: process spawn until the host logs that it is ready, and the peak
 // RSS it reached by then (VmHWM), for a memory-mapped (`view`) vs a loaded index, with no V8
 // compile cache (a first start) and with a warm one (a restart, or an image that ships its cache).
-import { readFileSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { readFileSync } from "node:fs";
+import { withTempDir } from "../stop.ts";
 import { spawnRuntime } from "./spawn-runtime.ts";
 
 function peakRssMb(pid: number): number {
@@ -20,27 +19,28 @@ export async function coldStart(
   threads: number,
   compileCache: CompileCache,
 ): Promise<Record<string, number | boolean | string>> {
-  if (compileCache === "warm") await startOnce(bundleDir, view, threads, compileCache);
-  return { compileCache, ...(await startOnce(bundleDir, view, threads, compileCache)) };
+  if (compileCache === "none")
+    return {
+      compileCache,
+      ...(await startOnce(bundleDir, view, threads, { NODE_DISABLE_COMPILE_CACHE: "1" })),
+    };
+  return withTempDir("towerops-bench-compile-cache-", async (dir) => {
+    // An unmeasured start fills the cache the measured one reads.
+    await startOnce(bundleDir, view, threads, { NODE_COMPILE_CACHE: dir });
+    return { compileCache, ...(await startOnce(bundleDir, view, threads, { NODE_COMPILE_CACHE: dir })) };
+  });
 }
-
-const cacheDir = path.join(os.tmpdir(), `towerops-bench-compile-cache-${process.pid}`);
-process.once("exit", () => rmSync(cacheDir, { recursive: true, force: true }));
 
 async function startOnce(
   bundleDir: string,
   view: boolean,
   threads: number,
-  compileCache: CompileCache,
+  cacheEnv: NodeJS.ProcessEnv,
 ): Promise<Record<string, number | boolean>> {
   const args = ["--bundle", bundleDir, "--port", "0", "--threads", String(threads)];
   if (!view) args.push("--no-view");
-  const env =
-    compileCache === "none"
-      ? { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" }
-      : { ...process.env, NODE_COMPILE_CACHE: cacheDir };
   const t0 = performance.now();
-  const host = await spawnRuntime(args, { env });
+  const host = await spawnRuntime(args, { env: { ...process.env, ...cacheEnv } });
   const readyMs = performance.now() - t0;
   try {
     const startup = host.ready.startup as Record<string, number>;

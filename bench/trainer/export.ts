@@ -3,8 +3,7 @@
 // taken by the child-usage.ts preload. Streaming shows as an export whose memory grows with the index
 // alone: its peak over the bare build's stays flat from one size to the next.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -16,7 +15,7 @@ import { buildItemModel, buildViewerModel } from "../../shared/tower/towers.ts";
 import { saveCheckpoint } from "../../trainer/export/checkpoint.ts";
 import { bucketsFor, DEFAULT_TRAIN_CONFIG } from "../../trainer/train/config.ts";
 import { makeDataset } from "../runtime/data.ts";
-import { stopWithBench } from "../stop.ts";
+import { stopWithBench, withTempDir } from "../stop.ts";
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -98,44 +97,41 @@ async function measured(
 
 export async function* exportScaling(sizes: number[]): AsyncGenerator<ExportMeasure> {
   await initTensorflow();
-  for (const items of sizes) {
-    const work = await mkdtemp(path.join(tmpdir(), "towerops-export-bench-"));
-    try {
-      const ckpt = path.join(work, "checkpoint");
-      await syntheticCheckpoint(ckpt, items);
-      const bareIndex = path.join(work, "bare.usearch");
-      const bare = await measured([path.join(here, "bare-index-build.ts"), ckpt, bareIndex, String(BATCH)]);
-      const bareResult = JSON.parse(bare.stdout) as { items: number; addSeconds: number };
-      if (bareResult.items !== items)
-        throw new Error(`export bench: bare build saw ${bareResult.items} items`);
-      const bundle = path.join(work, "bundle");
-      const exp = await measured([
-        path.join(root, "cli/towerops.ts"),
-        "export",
-        "--checkpoint",
-        ckpt,
-        "--out",
-        bundle,
-        "--version",
-        "bench",
-        "--batch-size",
-        String(BATCH),
-      ]);
-      const exported = JSON.parse(exp.stdout.trim().split("\n").at(-1) ?? "{}") as { items?: number };
-      if (exported.items !== items) throw new Error(`export bench: the bundle holds ${exported.items} items`);
-      yield {
-        items,
-        exportSeconds: exp.seconds,
-        exportCpuSeconds: exp.cpuSeconds,
-        exportPeakRssBytes: exp.peakRssBytes,
-        bareSeconds: bare.seconds,
-        bareCpuSeconds: bare.cpuSeconds,
-        bareAddSeconds: bareResult.addSeconds,
-        barePeakRssBytes: bare.peakRssBytes,
-        indexBytes: (await stat(path.join(bundle, LAYOUT.index))).size,
-      };
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
-  }
+  for (const items of sizes)
+    yield await withTempDir("towerops-export-bench-", (work) => exportAt(work, items));
+}
+
+async function exportAt(work: string, items: number): Promise<ExportMeasure> {
+  const ckpt = path.join(work, "checkpoint");
+  await syntheticCheckpoint(ckpt, items);
+  const bareIndex = path.join(work, "bare.usearch");
+  const bare = await measured([path.join(here, "bare-index-build.ts"), ckpt, bareIndex, String(BATCH)]);
+  const bareResult = JSON.parse(bare.stdout) as { items: number; addSeconds: number };
+  if (bareResult.items !== items) throw new Error(`export bench: bare build saw ${bareResult.items} items`);
+  const bundle = path.join(work, "bundle");
+  const exp = await measured([
+    path.join(root, "cli/towerops.ts"),
+    "export",
+    "--checkpoint",
+    ckpt,
+    "--out",
+    bundle,
+    "--version",
+    "bench",
+    "--batch-size",
+    String(BATCH),
+  ]);
+  const exported = JSON.parse(exp.stdout.trim().split("\n").at(-1) ?? "{}") as { items?: number };
+  if (exported.items !== items) throw new Error(`export bench: the bundle holds ${exported.items} items`);
+  return {
+    items,
+    exportSeconds: exp.seconds,
+    exportCpuSeconds: exp.cpuSeconds,
+    exportPeakRssBytes: exp.peakRssBytes,
+    bareSeconds: bare.seconds,
+    bareCpuSeconds: bare.cpuSeconds,
+    bareAddSeconds: bareResult.addSeconds,
+    barePeakRssBytes: bare.peakRssBytes,
+    indexBytes: (await stat(path.join(bundle, LAYOUT.index))).size,
+  };
 }

@@ -1,14 +1,14 @@
 // Reading an engagement log as one file against the same rows cut into part files, as a Spark job
 // writes them (a header per part, gzipped or not): the parts must cost no more than the file.
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { loadInteractions } from "../../trainer/data/reader.ts";
 import { writeSynth } from "../../trainer/synth/write.ts";
+import { withTempDir } from "../stop.ts";
 
 export interface ReadMeasure {
   layout: string;
@@ -33,9 +33,8 @@ async function cut(file: string, dir: string, parts: number, gzip: boolean): Pro
 }
 
 /** Each layout read `repeats` times, in turns, best time kept (the machine is shared). */
-export async function readLayouts(events: number, parts: number, repeats = 3): Promise<ReadMeasure[]> {
-  const dir = await mkdtemp(path.join(tmpdir(), "towerops-bench-read-"));
-  try {
+export function readLayouts(events: number, parts: number, repeats = 3): Promise<ReadMeasure[]> {
+  return withTempDir("towerops-bench-read-", async (dir) => {
     const files = await writeSynth({ users: events / 20, items: events / 10, events, seed: 5 }, dir);
     await cut(files.events, path.join(dir, "parts"), parts, false);
     await cut(files.events, path.join(dir, "parts-gz"), parts, true);
@@ -62,7 +61,5 @@ export async function readLayouts(events: number, parts: number, repeats = 3): P
       }
     }
     return measures;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
