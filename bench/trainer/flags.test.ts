@@ -1,7 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseFlags, runEntry } from "../testing.ts";
-import { TRAINER_CASES, trainerProgram } from "./flags.ts";
+import { TRAINER_CASES, tensorflowInstalled, trainerProgram } from "./flags.ts";
 
 const parse = (...argv: string[]) => parseFlags(trainerProgram(), argv);
 
@@ -36,6 +36,19 @@ describe("bench:trainer flags", () => {
       stderr: expect.stringContaining('unknown "wsam"; valid: tensorflow, wasm, cpu'),
     });
   });
+
+  it.skipIf(tensorflowInstalled())(
+    "refuses --backends tensorflow before any work when tfjs-node is not installed, saying how to install it",
+    () => {
+      // It used to time the other backends first, then die with a stack trace.
+      expect(parse("--backends", "wasm,tensorflow")).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining(
+          "@tensorflow/tfjs-node is not installed: install it (npm install @tensorflow/tfjs-node) or leave tensorflow out (--backends wasm,cpu)",
+        ),
+      });
+    },
+  );
 
   it("ends an unknown flag with one line and exit 2 from the entry point, not a stack", async () => {
     expect(await runEntry(path.join(import.meta.dirname, "main.ts"), ["--x"])).toEqual({

@@ -1,5 +1,5 @@
 // bench:trainer's flags; main.ts has what each case measures.
-import { Option } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import type { TfBackend } from "../../shared/tf/backend.ts";
 import { benchProgram, listOf, oneOf } from "../cli.ts";
 
@@ -18,6 +18,26 @@ export type TrainerCase = (typeof TRAINER_CASES)[number];
 
 const BACKENDS = ["tensorflow", "wasm", "cpu"] as const satisfies readonly TfBackend[];
 
+/** Whether tfjs-node, the optional native backend that is not a dependency, is installed. */
+export function tensorflowInstalled(): boolean {
+  try {
+    import.meta.resolve("@tensorflow/tfjs-node");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Checked here because the run would otherwise time the other backends first and then fail to load it. */
+const backend = (v: string): TfBackend => {
+  const chosen = oneOf(BACKENDS)(v);
+  if (chosen === "tensorflow" && !tensorflowInstalled())
+    throw new InvalidArgumentError(
+      "@tensorflow/tfjs-node is not installed: install it (npm install @tensorflow/tfjs-node) or leave tensorflow out (--backends wasm,cpu)",
+    );
+  return chosen;
+};
+
 export interface TrainerFlags {
   quick: boolean;
   backends: TfBackend[];
@@ -34,7 +54,7 @@ export function trainerProgram() {
         "--backends <names>",
         `TensorFlow.js backends to time, comma-separated (${BACKENDS.join(", ")}); quality runs on the first`,
       )
-        .argParser(listOf(oneOf(BACKENDS)))
+        .argParser(listOf(backend))
         .default(backends, backends.join(",")),
     )
     .addOption(
