@@ -9,16 +9,24 @@ describe("splitFields", () => {
   it("honours quotes and doubled quotes", () => {
     expect(splitFields('"a,b",c,"say ""hi"""', ",")).toEqual(["a,b", "c", 'say "hi"']);
   });
-  it("says why a line cannot be split, and in which field: a quote left open, a stray one, text after a closing one", () => {
+  it("says why a line cannot be split, in which field, and the fields before it: a quote left open, a stray one, text after a closing one", () => {
     const open = "a quoted field runs past the end of the line (line breaks inside fields are not supported)";
-    expect(splitFields('u1,i1,1,"Great movie!', ",")).toEqual({ column: 4, detail: open });
-    expect(splitFields('u1,i1,1,"say ""hi""', ",")).toEqual({ column: 4, detail: open });
+    expect(splitFields('u1,i1,1,"Great movie!', ",")).toEqual({
+      column: 4,
+      detail: open,
+      before: ["u1", "i1", "1"],
+    });
+    expect(splitFields('u1,i1,1,"say ""hi""', ",")).toMatchObject({ column: 4, detail: open });
     // The far end of a field that ran over a line break.
-    expect(splitFields('u9,i9,2,ok"', ",")).toEqual({
+    expect(splitFields('u9,i9,2,ok"', ",")).toMatchObject({
       column: 4,
       detail: 'a quote inside the unquoted field "ok"": quote the whole field and double its quotes',
     });
-    expect(splitFields('"a"b,c', ",")).toEqual({ column: 1, detail: 'text after the closing quote of "a"' });
+    expect(splitFields('"a"b,c', ",")).toEqual({
+      column: 1,
+      detail: 'text after the closing quote of "a"',
+      before: [],
+    });
     expect(splitFields('1::"a::b"x::3', "::")).toMatchObject({ column: 2 });
   });
   it("allows blanks around a quoted field", () => {

@@ -5,6 +5,8 @@
 export interface SplitFault {
   column: number;
   detail: string;
+  /** The fields before it, which may show a header's names. */
+  before: readonly string[];
 }
 
 /**
@@ -58,7 +60,7 @@ export function splitFields(line: string, delimiter: string): string[] | SplitFa
 
 /** A fault in the field after those split so far. */
 function fault(split: readonly string[], detail: string): SplitFault {
-  return { column: split.length + 1, detail };
+  return { column: split.length + 1, detail, before: split };
 }
 
 // Semicolons are what spreadsheets in comma-decimal locales write, pipes what many warehouse

@@ -65,11 +65,18 @@ describe("layoutFor", () => {
     expect(layoutFor("csv", "alice,matrix,12/31/2024")).toMatchObject({ header: false, user: 0 });
   });
 
-  it("gives the fault of a line 1 that cannot be split, which names no columns", () => {
+  it("gives the fault of a line 1 that cannot be split, and whether it is a header's", () => {
     expect(layoutFor("csv", 'u1,i"1,5')).toEqual({
       column: 2,
       detail: 'a quote inside the unquoted field "i"": quote the whole field and double its quotes',
+      before: ["u1"],
+      header: false,
     });
+    // A known name before the fault, or no digit at all, as a header of unknown names has none.
+    expect(layoutFor("csv", 'item_id,user_id,ts,"note')).toMatchObject({ column: 4, header: true });
+    expect(layoutFor("tsv", 'Item\t"user')).toMatchObject({ column: 2, header: true });
+    expect(layoutFor("csv", 'product_id,"customer_id')).toMatchObject({ column: 2, header: true });
+    expect(layoutFor("csv", 'u1,"i1')).toMatchObject({ column: 2, header: false });
   });
 
   it("refuses movielens-csv for a line 1 that is not ratings.csv's header", () => {

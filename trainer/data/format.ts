@@ -105,11 +105,19 @@ const MOVIELENS_COLUMNS = {
   ignored: [],
 } as const;
 
+/** A delimited line 1 that cannot be split, and whether it is a header's rather than a row's. */
+export interface FirstLineFault extends SplitFault {
+  header: boolean;
+}
+
+// Every row's timestamp has a digit: a line 1 without one is a header, of whatever names.
+const holdsNoDigit = (line: string) => !/\d/.test(line);
+
 /**
  * Resolves column positions; throws a plain message when a header lacks a required column. A
  * delimited first line that cannot be split gives its fault instead, naming no columns to go by.
  */
-export function layoutFor(format: LogFormat, firstLine: string): Layout | SplitFault {
+export function layoutFor(format: LogFormat, firstLine: string): Layout | FirstLineFault {
   switch (format) {
     case "movielens-100k":
       return { format, delimiter: "\t", ...MOVIELENS_COLUMNS };
@@ -150,7 +158,13 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout | SplitF
     default: {
       const delimiter = format === "tsv" ? "\t" : sniffDelimiter(firstLine);
       const cells = splitFields(firstLine, delimiter);
-      if ("detail" in cells) return cells;
+      // A known name before the fault shows a header as no digit does, and the rows under a broken
+      // header read by position would swap its columns (items as users): only a row is a bad row.
+      if ("detail" in cells)
+        return {
+          ...cells,
+          header: cells.before.some((c) => roleOf(c.trim()) !== undefined) || holdsNoDigit(firstLine),
+        };
       const names = cells.map((f) => f.trim().toLowerCase());
       // Two columns for one role (ts and timestamp, user_id and user) would leave the reader to
       // guess which one the log means.
@@ -166,9 +180,8 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout | SplitF
       const item = find("item");
       const timestamp = find("timestamp");
       if (user === undefined && item === undefined && timestamp === undefined) {
-        // Every row's timestamp has a digit: a line 1 without one is a header of names not known,
-        // and read by position its columns could be anything (products as users).
-        if (!/\d/.test(firstLine))
+        // Read by position, a header's unknown columns could be anything (products as users).
+        if (holdsNoDigit(firstLine))
           throw new Error(
             `header "${firstLine.trim()}" names no user, item or timestamp column (a row would hold a digit, in its timestamp): rename its columns to names the reader knows (${KNOWN_NAMES})`,
           );

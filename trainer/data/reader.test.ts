@@ -244,7 +244,7 @@ describe("loadInteractions", () => {
     expect(table.users.ids).toEqual(["u2"]);
   });
 
-  it("counts a line 1 that cannot be split as a bad row, and lays the log out by the next", async () => {
+  it("counts a row on line 1 that cannot be split as a bad row, and lays the log out by the next", async () => {
     const log = await file("quote1.csv", 'u1,i"1,5\nu2,i2,6\nu3,i3,7\n');
     const { table, result } = await loadInteractions(log, { maxBadRows: 1 });
     expect(table.users.ids).toEqual(["u2", "u3"]);
@@ -254,9 +254,18 @@ describe("loadInteractions", () => {
     await expect(loadInteractions(log)).rejects.toThrow(
       `${log}:1: column 2: a quote inside the unquoted field "i""`,
     );
-    // A broken header is no header: its rows are read by position, never by names it may hold.
-    const header = await file("quote1h.csv", 'user,"item,ts\nu1,i1,1\n');
-    expect((await loadInteractions(header, { maxBadRows: 1 })).table.items.ids).toEqual(["i1"]);
+  });
+
+  it("refuses a header on line 1 that cannot be split whatever --max-bad-rows, rather than reading the rows by position", async () => {
+    // Skipped, it left the next line to lay the log out as headerless: items read as users.
+    const named = await file("quote1h.csv", 'item_id,user_id,ts,"note\ni1,u1,5\ni2,u1,6\n');
+    await expect(loadInteractions(named, { maxBadRows: 1 })).rejects.toThrow(
+      `${named}:1: column 4: header: a quoted field runs past the end of the line`,
+    );
+    const unknown = await file("quote1u.csv", 'product_id,"customer_id\np1,c1,5\n');
+    await expect(loadInteractions(unknown, { maxBadRows: 1 })).rejects.toThrow(
+      `${unknown}:1: column 2: header: a quoted field runs past the end of the line`,
+    );
   });
 
   it("refuses ids with control characters, which the item list (one id per line) cannot hold", async () => {

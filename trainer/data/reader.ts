@@ -2,9 +2,17 @@
 // columnar table without ever holding the text.
 import { parseDecimal } from "../../shared/decimal.ts";
 import { BEYOND_FLOAT32, fitsFloat32 } from "../../shared/float32.ts";
-import { type SplitFault, splitFields } from "./csv.ts";
+import { splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
-import { detectFormat, type Layout, type LogFormat, type LogRole, layoutFor, roleOf } from "./format.ts";
+import {
+  detectFormat,
+  type FirstLineFault,
+  type Layout,
+  type LogFormat,
+  type LogRole,
+  layoutFor,
+  roleOf,
+} from "./format.ts";
 import { idFault } from "./ids.ts";
 import { jsonId, parseJsonObjectLine, repeatedKeys } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
@@ -141,15 +149,16 @@ async function readPart(
               undefined,
               "starts a JSON array; the log must have one row per line: JSON Lines (one object per line, e.g. jq -c '.[]'), CSV or TSV",
             );
-          let laid: Layout | SplitFault;
+          let laid: Layout | FirstLineFault;
           try {
             laid = layoutFor(format, line);
           } catch (err) {
             throw new DataError(path, lineNo, undefined, hinted((err as Error).message));
           }
-          // A line that cannot be split names no columns, as a header or a row: a bad row like any
-          // other, and the next line lays the file out.
+          // A row that cannot be split is a bad row like any other, and the next line lays the file
+          // out; a header cannot be skipped, as the rows under it would be read by position.
           if ("detail" in laid) {
+            if (laid.header) throw new DataError(path, lineNo, laid.column, hinted(`header: ${laid.detail}`));
             bad(new DataError(path, lineNo, laid.column, laid.detail));
             continue;
           }
