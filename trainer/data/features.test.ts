@@ -193,6 +193,9 @@ describe("readFeatureTable", () => {
     await expect(readFeatureTable(await file("nohead.csv", "i1,2001,a\ni2,2002,b\n"))).rejects.toThrow(
       /nohead.csv:1: column 2: header "i1,2001,a" names no id column, and its column "2001" is a number: is line 1 a row\? The table needs a header line naming its columns, the id column one of id, user, user_id, /,
     );
+    await expect(readFeatureTable(await file("nohead.tsv", "i1\t2001\ta\n"))).rejects.toThrow(
+      'header "i1\t2001\ta" names no id column',
+    );
     // Named by its id column, a table may have columns named by numbers (years).
     const years = await readFeatureTable(await file("years.csv", "item_id,2019,2020\ni1,3,4\n"));
     expect(years.get("i1")).toEqual({ 2019: 3, 2020: 4 });
@@ -210,6 +213,12 @@ describe("readFeatureTable", () => {
     ).rejects.toThrow(
       /allbad.csv:3: no feature rows found: 2 bad rows skipped under --max-bad-rows 3, the first at .*allbad.csv:2: column 2: "inf" is not a finite number/,
     );
+  });
+
+  it("reads pandas' unnamed index over numbered columns as a header: an empty cell is no row's id", async () => {
+    // DataFrame(embeddings, index=ids).to_csv(), as tables the previous release trained on were.
+    const numbered = await readFeatureTable(await file("numbered.csv", ",0,1\ni1,0.5,2\n"));
+    expect(numbered.get("i1")).toEqual({ 0: 0.5, 1: 2 });
   });
 
   it("counts inf in any of Python's spellings as infinite, not as a category", async () => {

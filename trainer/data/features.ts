@@ -228,13 +228,14 @@ function parseHeader(line: string, file: string, lineNo: number): Header {
     );
   // A number is data, not a column name, in a line 1 that names no id column: it is most likely the
   // first row of a table without a header, which would lose that row and name features by its cells.
-  const number = ids.length === 0 ? names.findIndex((h) => DECIMAL.test(h)) : -1;
+  // Not under an empty first cell, which no row's id is: pandas' unnamed index, over columns 0, 1, 2.
+  const number = ids.length === 0 && names[0] !== "" ? names.findIndex((h) => DECIMAL.test(h)) : -1;
   if (number !== -1)
     throw new DataError(
       file,
       lineNo,
       number + 1,
-      `header "${names.join(",")}" names no id column, and its column "${names[number]}" is a number: is line 1 a row? The table needs a header line naming its columns, the id column one of ${ID_NAMES.join(", ")}`,
+      `header "${line.trim()}" names no id column, and its column "${names[number]}" is a number: is line 1 a row? The table needs a header line naming its columns, the id column one of ${ID_NAMES.join(", ")}`,
     );
   const idCol = ids[0] ?? 0;
   if (names.length < 2)
