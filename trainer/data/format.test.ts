@@ -6,9 +6,18 @@ describe("detectFormat", () => {
     for (const name of ["u.data", "u1.base", "u5.test", "ua.base", "ub.test", "/ml-100k/U2.BASE"]) {
       expect(detectFormat(name, "1\t1\t5\t874965758")).toBe("movielens-100k");
     }
-    for (const name of ["u6.base", "u.base", "u1.test.csv", "events.data"]) {
+    for (const name of ["u6.base", "u.base", "u1.test.csv"]) {
       expect(detectFormat(name, "1\t1\t5\t874965758")).toBe("tsv");
     }
+  });
+
+  it("leaves a .data file of tab-separated rows not named u.data to --format", () => {
+    // A renamed u.data as much as a headerless user, item, timestamp, weight log.
+    for (const name of ["ml-100k.data", "events.data", "/x/U.DATA.data"]) {
+      expect(detectFormat(name, "196\t242\t3\t881250949")).toBeUndefined();
+    }
+    expect(detectFormat("events.data", "user\titem\tts")).toBe("tsv");
+    expect(detectFormat("events.data", "u1,i1,5")).toBe("csv");
   });
 
   it("takes movielens-dat for a .dat file or four ::-separated fields, never in a .csv or .tsv", () => {

@@ -81,12 +81,24 @@ const isMovieLensCsvHeader = (line: string) =>
 const isMovieLensDat = (ext: string, line: string) =>
   line.includes("::") && (ext === ".dat" || (line.split("::").length === 4 && !/[\t,;|]/.test(line)));
 
-export function detectFormat(path: string, firstLine: string): LogFormat {
+// Every row's timestamp has a digit: a line 1 without one is a header, of whatever names.
+const holdsNoDigit = (line: string) => !/\d/.test(line);
+
+export const UNDETECTED_DATA =
+  "a .data file of tab-separated rows not named u.data may be MovieLens-100k's u.data renamed (user, item, rating, timestamp) or a headerless TSV (user, item, timestamp, weight): pass --format movielens-100k or --format tsv";
+
+/**
+ * The format a log's name and line 1 show, or undefined when they fit two formats that read its
+ * columns differently (see UNDETECTED_DATA), and only `--format` can say which.
+ */
+export function detectFormat(path: string, firstLine: string): LogFormat | undefined {
   const ext = extname(path).toLowerCase();
   const name = basename(path).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson" || firstLine.trimStart().startsWith("{")) return "jsonl";
-  // By name alone: a headerless TSV named events.data is as likely user, item, timestamp, weight.
   if (ML_100K_FILES.test(name)) return "movielens-100k";
+  // Either guess reads one's timestamp as the other's rating or weight, silently: a renamed u.data
+  // (ml-100k.data) as much as a headerless events.data. A header is no u.data row.
+  if (ext === ".data" && firstLine.includes("\t") && !holdsNoDigit(firstLine)) return undefined;
   if (ext !== ".csv" && ext !== ".tsv" && isMovieLensDat(ext, firstLine)) return "movielens-dat";
   if (isMovieLensCsvHeader(firstLine)) return "movielens-csv";
   if (ext === ".tsv" || firstLine.includes("\t")) return "tsv";
@@ -109,9 +121,6 @@ const MOVIELENS_COLUMNS = {
 export interface FirstLineFault extends SplitFault {
   header: boolean;
 }
-
-// Every row's timestamp has a digit: a line 1 without one is a header, of whatever names.
-const holdsNoDigit = (line: string) => !/\d/.test(line);
 
 /**
  * Resolves column positions; throws a plain message when a header lacks a required column. A

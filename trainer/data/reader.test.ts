@@ -57,6 +57,20 @@ describe("loadInteractions", () => {
     expect(csv.table.timestamp[0]).toBe(1260759144);
   });
 
+  it("refuses to guess the layout of a .data file of tab-separated rows not named u.data", async () => {
+    // Read as a headerless TSV, a renamed u.data had its rating taken for the timestamp.
+    const renamed = await file("ml-100k.data", "196\t242\t3\t881250949\n");
+    await expect(loadInteractions(renamed)).rejects.toThrow(
+      `${renamed}:1: a .data file of tab-separated rows not named u.data may be MovieLens-100k's u.data renamed (user, item, rating, timestamp) or a headerless TSV (user, item, timestamp, weight): pass --format movielens-100k or --format tsv`,
+    );
+    const ml = await loadInteractions(renamed, { format: "movielens-100k" });
+    expect(ml.table.timestamp[0]).toBe(881250949);
+    const tsv = await loadInteractions(renamed, { format: "tsv" });
+    expect(tsv.table.timestamp[0]).toBe(3);
+    const headed = await loadInteractions(await file("events.data", "user\titem\tts\nu1\ti1\t5\n"));
+    expect(headed.result).toMatchObject({ format: "tsv", rows: 1 });
+  });
+
   it("reads JSONL with field aliases", async () => {
     const { table, result } = await loadInteractions(
       await file(

@@ -12,6 +12,7 @@ import {
   type LogRole,
   layoutFor,
   roleOf,
+  UNDETECTED_DATA,
 } from "./format.ts";
 import { idFault } from "./ids.ts";
 import { jsonId, parseJsonObjectLine, repeatedKeys } from "./json-line.ts";
@@ -132,7 +133,9 @@ async function readPart(
         if (line.trim() === "") continue;
         if (!layout) {
           const detected = detectFormat(logicalName(path), line);
-          format = opts.format ?? detected;
+          const chosen = opts.format ?? detected;
+          if (chosen === undefined) throw new DataError(path, lineNo, undefined, UNDETECTED_DATA);
+          format = chosen;
           if (format !== detected) looksLike = detected;
           if (read.first && format !== read.first.format)
             throw new DataError(
