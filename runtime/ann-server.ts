@@ -1,7 +1,7 @@
 // startAnnHost: the programmatic entry point of the ANN host role (the CLI, the demo and the
 // operator's e2e all start hosts through it).
 import os from "node:os";
-import path from "node:path";
+import { bundlePath } from "../shared/bundle/files.ts";
 import { searchThreads } from "../shared/bundle/index-config.ts";
 import { indexConfig } from "../shared/bundle/reader.ts";
 import { componentLogger, type Logger } from "../shared/log.ts";
@@ -107,7 +107,7 @@ export async function startAnnHost(opts: AnnHostOptions): Promise<RunningServer>
     });
     phase("openBundleMs");
     const b = opened.bundle;
-    const indexFile = path.join(b.dir, b.manifest.index.file);
+    const indexFile = bundlePath(b.dir, b.manifest.index.file);
     const inline = inlineSearch(b.index, threads);
     // The file as verified, not as it is now: one swapped in since would pass the worker's check.
     const file = b.stamps?.get(b.manifest.index.file);

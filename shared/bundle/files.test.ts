@@ -20,9 +20,11 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  bundlePath,
   digestFile,
   digestFiles,
   listFiles,
+  pathInside,
   replaceFile,
   tempSibling,
   tempWriterAlive,
@@ -63,6 +65,29 @@ describe("digests", () => {
     await writeFile(path.join(root, "a"), "");
     expect(await listFiles(root)).toEqual(["a", "b/c/x"]);
   });
+});
+
+describe("bundlePath", () => {
+  it("joins a path inside the bundle, whatever its characters", () => {
+    expect(bundlePath("/b", "viewer/model.json")).toBe("/b/viewer/model.json");
+    expect(bundlePath("/b", "..x/a\nb")).toBe("/b/..x/a\nb");
+    expect(pathInside("/b", "a/../c")).toBe("/b/c");
+  });
+
+  it.each(["x\n/../../../etc/target", "x\r/../..", "x\u2028/../../etc", "..", "a/../..", ".", "/etc/passwd"])(
+    "refuses %j, which leaves or is the bundle directory, naming manifest.json",
+    (rel) => {
+      expect(pathInside("/b", rel)).toBeUndefined();
+      expect(() => bundlePath("/b", rel)).toThrow(
+        expect.objectContaining({
+          name: "BundleError",
+          code: "schema_invalid",
+          file: "manifest.json",
+          message: `manifest.json lists the path ${JSON.stringify(rel)}, which leads outside /b`,
+        }),
+      );
+    },
+  );
 });
 
 describe("tempWriterAlive", () => {

@@ -6,6 +6,7 @@ import { type FileHandle, open, readdir, readFile, rename, rm, stat, writeFile }
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { MANIFEST_FILE } from "./manifest.ts";
 import { isFdAlias, linkHops, ownStream, writeThrough } from "./write-target.ts";
 
 export type BundleErrorCode =
@@ -43,6 +44,30 @@ export class BundleError extends Error {
     this.code = code;
     this.file = file;
   }
+}
+
+/**
+ * Where `rel`, a path a bundle's files give, lands under `root`: undefined unless strictly inside
+ * it once normalised. The manifest schema's pattern keeps such paths out; this holds at each read
+ * and write whatever a pattern misses (a line break hid ".." segments from one).
+ */
+export function pathInside(root: string, rel: string): string | undefined {
+  const abs = path.resolve(root, rel);
+  const back = path.relative(path.resolve(root), abs);
+  const outside = back === "" || back === ".." || back.startsWith(`..${path.sep}`) || path.isAbsolute(back);
+  return outside ? undefined : abs;
+}
+
+/** `rel`, a path manifest.json lists, under the bundle directory `root`; refused if it leaves it. */
+export function bundlePath(root: string, rel: string): string {
+  const abs = pathInside(root, rel);
+  if (abs === undefined)
+    throw new BundleError(
+      "schema_invalid",
+      `${MANIFEST_FILE} lists the path ${JSON.stringify(rel)}, which leads outside ${root}`,
+      MANIFEST_FILE,
+    );
+  return abs;
 }
 
 /** sha256 (hex) and size of a file, streamed. */

@@ -1,6 +1,5 @@
 // Bundle loading: the index and the viewer tower of a verified bundle. Every check runs before
 // anything is returned, so a caller either gets a usable bundle or a BundleError naming the file.
-import path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { Index, type IndexConfig } from "usearch";
 import { loadModel } from "../tf/model-io.ts";
@@ -8,7 +7,7 @@ import { towerSpecMismatches } from "../tower/spec-check.ts";
 import { towerDims } from "../tower/towers.ts";
 import { createViewerTower } from "../tower/viewer-tower.ts";
 import type { LoadedBundle, ViewerBundle, ViewerTower } from "./bundle.ts";
-import { BundleError } from "./files.ts";
+import { BundleError, bundlePath } from "./files.ts";
 import { usearchConfig } from "./index-config.ts";
 import type { BundleManifest } from "./manifest.ts";
 import {
@@ -49,7 +48,7 @@ export async function checkItemTower({
   manifest,
 }: Pick<VerifiedContents, "dir" | "manifest">): Promise<void> {
   const rel = manifest.itemTower.dir;
-  const item = await loadTower(path.join(dir, rel), rel);
+  const item = await loadTower(bundlePath(dir, rel), rel);
   try {
     checkTower(item, manifest, "item", rel);
   } finally {
@@ -89,7 +88,7 @@ async function openViewerPart({
   keys,
   stamps,
 }: VerifiedContents): Promise<ViewerBundle> {
-  const viewerModel = await loadTower(path.join(root, manifest.viewerTower.dir), manifest.viewerTower.dir);
+  const viewerModel = await loadTower(bundlePath(root, manifest.viewerTower.dir), manifest.viewerTower.dir);
   let viewer: ViewerTower;
   try {
     checkTower(viewerModel, manifest, "viewer", manifest.viewerTower.dir);
@@ -126,12 +125,13 @@ export function indexConfig(manifest: BundleManifest): IndexConfig {
  */
 function openIndex(dir: string, manifest: BundleManifest, options: OpenOptions): Index {
   const file = manifest.index.file;
+  const abs = bundlePath(dir, file);
   let index: Index;
   try {
     // Inside: usearch's own refusals of the manifest's parameters are the bundle's fault too.
     index = new Index(indexConfig(manifest));
-    if (options.view ?? true) index.view(path.join(dir, file));
-    else index.load(path.join(dir, file));
+    if (options.view ?? true) index.view(abs);
+    else index.load(abs);
   } catch (err) {
     throw new BundleError(
       "index_unreadable",

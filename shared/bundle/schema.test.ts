@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { manifestProblems, manifestSchema } from "./schema.ts";
 
-const pathPattern = new RegExp(manifestSchema.properties.index.properties.file.pattern);
+const { pattern } = manifestSchema.properties.index.properties.file;
+// Compiled as ajv compiles it.
+const pathPattern = new RegExp(pattern, "u");
 
 describe("manifest schema", () => {
   it.each(["index.usearch", "viewer/model.json", "a/b/c.bin", ".hidden", "a..b"])(
@@ -17,6 +19,27 @@ describe("manifest schema", () => {
       expect(pathPattern.test(p)).toBe(false);
     },
   );
+
+  // "." in a lookahead stops at a line break, so these hid their ".." segments from the pattern, and
+  // a download wrote x\n/../../../etc/target outside the cache.
+  it.each([
+    "x\n/../../../etc/target",
+    "x\r/../../etc/target",
+    "x\u2028/../../etc/target",
+    "x\u2029/../../etc/target",
+    "a/\n/../b",
+    "..\n",
+    "a\nb",
+    "a\tb",
+    "a\u007fb",
+    "a\u0085b",
+    "x\n\\..\\..\\b",
+  ])("rejects the path %j, with a line break or control character", (p) => {
+    expect(pathPattern.test(p)).toBe(false);
+    expect(manifestProblems({ items: { count: 1, keysFile: p } })).toContain(
+      `/items/keysFile must match pattern "${pattern}"`,
+    );
+  });
 
   it("names every problem with its location", () => {
     const problems = manifestProblems({ formatVersion: 1, dims: 0 });

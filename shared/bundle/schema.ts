@@ -15,8 +15,11 @@ const relativePath = {
   type: "string",
   minLength: 1,
   maxLength: 512,
-  // POSIX, relative, no "." or ".." segments, no empty segments: it cannot leave the bundle.
-  pattern: "^(?!/)(?!.*(^|/)\\.{1,2}(/|$))(?!.*//)[^\\\\\\u0000]+$",
+  // POSIX, relative, no "." or ".." segments, no empty segments: it cannot leave the bundle. The
+  // lookaheads scan with [\s\S] because "." stops at a line break, which hid the ".." segments of
+  // "x\n/../../etc"; control characters and line separators are refused outright.
+  pattern:
+    "^(?!/)(?![\\s\\S]*(^|/)\\.{1,2}(/|$))(?![\\s\\S]*//)[^\\\\\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]+$",
 };
 const positiveInt = { type: "integer", minimum: 1 };
 const profileFeature = {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Index } from "usearch";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
-import { BundleError, digestFile, tempPrefix } from "./files.ts";
+import { BundleError, digestFile, pathExists, sha256, tempPrefix } from "./files.ts";
 import type { BundleManifest } from "./manifest.ts";
 import { indexConfig, openBundle } from "./reader.ts";
 import { prepareBundle, resolveBundle } from "./source.ts";
@@ -264,6 +264,37 @@ describe("resolveBundle", () => {
     expect(resolved.origin).toBe("download");
     expect((await verifyContents(resolved.dir)).digest).toBe(big.digest);
   });
+
+  it.each(["\n", "\r", "\u2028", "\u2029"])(
+    "refuses a listed path whose `..` segments a %j hid, writing nothing outside the cache",
+    async (lineBreak) => {
+      const outside = path.join(root, `outside-${lineBreak.charCodeAt(0)}`);
+      const payload = Buffer.from("written outside the cache\n");
+      const evil = `x${lineBreak}/${"../".repeat(40)}${outside.slice(1)}`;
+      const manifest = JSON.stringify({
+        ...good.manifest,
+        files: [{ path: evil, sha256: sha256(payload), bytes: payload.length }, ...good.manifest.files],
+      });
+      // A hostile store: whatever URL the path maps to answers with the payload.
+      const hostile = createHttpServer((req, res) => {
+        res.end(req.url?.endsWith("/manifest.json") ? manifest : payload);
+      });
+      await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", resolve));
+      onTestFinished(async () => {
+        hostile.closeAllConnections();
+        await new Promise((resolve) => hostile.close(resolve));
+      });
+      const { port } = hostile.address() as AddressInfo;
+      const cacheDir = path.join(root, `cache-traversal-${lineBreak.charCodeAt(0)}`);
+      const err = await resolveBundle(`http://127.0.0.1:${port}/b`, { cacheDir }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BundleError);
+      expect(err).toMatchObject({ code: "schema_invalid", file: "manifest.json" });
+      expect(await pathExists(outside)).toBe(false);
+      expect(
+        (await cacheContents(cacheDir)).filter((p) => p.includes(path.sep) || p.includes("tmp")),
+      ).toEqual([]);
+    },
+  );
 
   it("needs a cache directory for http", async () => {
     await expect(resolveBundle(`${base}/v1`)).rejects.toThrow(/cache directory is required/);

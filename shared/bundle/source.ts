@@ -9,6 +9,7 @@ import { Agent, fetch, type Response } from "undici";
 import { componentLogger } from "../log.ts";
 import {
   BundleError,
+  bundlePath,
   fsyncDirectories,
   fsyncPath,
   pathExists,
@@ -128,7 +129,7 @@ async function resolveHttp(uri: string, options: ResolveOptions): Promise<Resolv
     await mkdir(temp);
     for (const f of manifest.files) {
       const url = new URL(f.path.split("/").map(encodeURIComponent).join("/"), base);
-      await download(url, path.join(temp, f.path), f, timeoutMs);
+      await download(url, bundlePath(temp, f.path), f, timeoutMs);
     }
     await writeFile(path.join(temp, MANIFEST_FILE), bytes);
     await fsyncPath(path.join(temp, MANIFEST_FILE));

@@ -4,7 +4,7 @@ import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { ItemKeys } from "./bundle.ts";
 import { changesSince, type FileStamp, type FileStamps, sameStamps, stampOf } from "./file-stamps.ts";
-import { BundleError, digestFiles, listFiles, sha256 } from "./files.ts";
+import { BundleError, bundlePath, digestFiles, listFiles, sha256 } from "./files.ts";
 import { indexFileProblem } from "./index-graph.ts";
 import { readItemKeys } from "./item-keys.ts";
 import { type BundleManifest, MANIFEST_FILE, READABLE_FORMAT_VERSIONS } from "./manifest.ts";
@@ -39,7 +39,7 @@ async function checkFileSet(dir: string): Promise<VerifiedBundle & { stamps: Fil
       throw new BundleError("extra_file", `${p} is in the bundle but not listed in ${MANIFEST_FILE}`, p);
   }
   for (const f of manifest.files) {
-    const stamp = await stampOf(path.join(dir, f.path));
+    const stamp = await stampOf(bundlePath(dir, f.path));
     stamps.set(f.path, stamp);
     const { size } = stamp;
     if (size !== f.bytes) {
@@ -55,7 +55,7 @@ async function checkFileSet(dir: string): Promise<VerifiedBundle & { stamps: Fil
 
 async function checkDigests(dir: string, manifest: BundleManifest): Promise<void> {
   const digests = await digestFiles(
-    manifest.files.map((f) => path.join(dir, f.path)),
+    manifest.files.map((f) => bundlePath(dir, f.path)),
     manifest.files.map((f) => f.bytes),
   );
   manifest.files.forEach((f, i) => {
@@ -133,7 +133,7 @@ export async function startVerification(dir: string, opts: VerificationOptions =
   })();
   const contents = Promise.allSettled([
     hashing,
-    readItemKeys(path.join(root, file), file, manifest.items.count),
+    readItemKeys(bundlePath(root, file), file, manifest.items.count),
     indexChecks ? checkIndexFile(root, manifest) : undefined,
   ]).then(([hashed, parsed, indexed]) => {
     // A digest mismatch explains whatever the keys parse or the index file check found, so it is the
@@ -150,7 +150,7 @@ export async function startVerification(dir: string, opts: VerificationOptions =
 
 async function checkIndexFile(root: string, manifest: BundleManifest): Promise<void> {
   const file = manifest.index.file;
-  const problem = await indexFileProblem(path.join(root, file), {
+  const problem = await indexFileProblem(bundlePath(root, file), {
     count: manifest.items.count,
     dims: manifest.dims,
     connectivity: manifest.index.connectivity,
