@@ -3,6 +3,7 @@ import {
   chmod,
   cp,
   link,
+  mkdir,
   mkdtemp,
   readFile,
   realpath,
@@ -26,7 +27,7 @@ import { testViewerConfig, testViewers } from "../tower/testing.ts";
 import { buildViewerModel } from "../tower/towers.ts";
 import { BundleError, type BundleErrorCode, digestFile, sha256 } from "./files.ts";
 import type { BundleManifest } from "./manifest.ts";
-import { indexConfig, openBundle, openViewerBundle, verifyBundle } from "./reader.ts";
+import { checkItemTower, indexConfig, openBundle, openViewerBundle, verifyBundle } from "./reader.ts";
 import { writeTestBundle } from "./testing.ts";
 import { verifyContents } from "./verify.ts";
 import type { FinishedBundle } from "./writer.ts";
@@ -328,6 +329,31 @@ describe("openBundle refuses a damaged bundle", () => {
     other.dispose();
     await rehash(dir);
     await refused(dir, "dims_mismatch", /viewer: viewer tower outputs 4 dims, manifest dims is 8/);
+  });
+
+  it("a tower whose model.json reads its weights from outside the bundle, even with matching digests", async () => {
+    const dir = await copy();
+    const outside = path.join(root, `outside-${n}`);
+    await mkdir(outside);
+    for (const tower of ["viewer", "item"]) {
+      await cp(path.join(dir, tower, "weights.bin"), path.join(outside, `${tower}.bin`));
+      const file = path.join(dir, tower, "model.json");
+      const json = JSON.parse(await readFile(file, "utf8"));
+      json.weightsManifest[0].paths = [
+        path.relative(path.join(dir, tower), path.join(outside, `${tower}.bin`)),
+      ];
+      await writeFile(file, JSON.stringify(json));
+    }
+    await rehash(dir);
+    const outsideOf = (tower: string) =>
+      new RegExp(
+        `^${tower}: cannot load the tower: model-io: .*${tower}/model\\.json lists weights at "\\.\\./\\.\\./outside-\\d+/${tower}\\.bin", outside `,
+      );
+    await refused(dir, "tower_unreadable", outsideOf("viewer"));
+    // The item tower, which serving never loads, is refused where the gate checks it.
+    const err = await checkItemTower(await verifyContents(dir)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "tower_unreadable", file: "item" });
+    expect((err as Error).message).toMatch(outsideOf("item"));
   });
 
   it("a manifest whose feature spec disagrees with the towers, even with matching digests", async () => {

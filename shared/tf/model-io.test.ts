@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -83,5 +83,21 @@ describe("model-io", () => {
     await expect(loadModel(target)).rejects.toThrow(/bias/);
     await writeFile(path.join(target, MODEL_JSON), "{");
     await expect(loadModel(target)).rejects.toThrow(/cannot read .*model\.json/);
+  });
+
+  it("refuses weights listed outside the model's directory, naming model.json and the path", async () => {
+    const target = path.join(dir, "escape", "model");
+    await saveModel(tiny(), target);
+    const elsewhere = path.join(dir, "escape", "elsewhere");
+    await mkdir(elsewhere);
+    await rename(path.join(target, WEIGHTS_BIN), path.join(elsewhere, WEIGHTS_BIN));
+    const json = JSON.parse(await readFile(path.join(target, MODEL_JSON), "utf8"));
+    for (const p of ["../elsewhere/weights.bin", path.join(elsewhere, WEIGHTS_BIN), ".", 7]) {
+      json.weightsManifest[0].paths = [p];
+      await writeFile(path.join(target, MODEL_JSON), JSON.stringify(json));
+      const refusal = `model-io: ${path.join(target, MODEL_JSON)} lists weights at ${JSON.stringify(p)}, outside ${target}`;
+      await expect(loadModel(target)).rejects.toThrow(refusal);
+      await expect(tf.loadLayersModel(dirLoadHandler(target))).rejects.toThrow(refusal);
+    }
   });
 });

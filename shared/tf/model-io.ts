@@ -4,7 +4,7 @@ import type { Hash } from "node:crypto";
 import { type FileHandle, mkdir, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { writeWhole } from "../bundle/files.ts";
+import { pathInside, writeWhole } from "../bundle/files.ts";
 
 export const MODEL_JSON = "model.json";
 export const WEIGHTS_BIN = "weights.bin";
@@ -38,7 +38,12 @@ async function readModelFiles(dir: string, hash?: Hash): Promise<ModelFiles> {
   for (const group of modelJson.weightsManifest) {
     specs.push(...group.weights);
     for (const p of group.paths) {
-      const bytes = await readFile(path.join(dir, p));
+      // A bundle's digests cover the files in it: weights read from outside it would be no tower
+      // its digest names.
+      const file = typeof p === "string" ? pathInside(dir, p) : undefined;
+      if (file === undefined)
+        throw new Error(`model-io: ${jsonPath} lists weights at ${JSON.stringify(p)}, outside ${dir}`);
+      const bytes = await readFile(file);
       hash?.update(bytes);
       buffers.push(ownBuffer(bytes));
     }
