@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FileStamp, stampOf } from "./file-stamps.ts";
 import { BundleError, sha256 } from "./files.ts";
+import type { BundleManifest } from "./manifest.ts";
 import { type CheckedFiles, checkedFiles, startVerification, verifyContents } from "./verify.ts";
 
 // Written by an earlier release and committed: its digest must not move.
@@ -75,6 +76,43 @@ describe("the bundle digest", () => {
     expect(err.code).toBe("manifest_unreadable");
     expect(err.message).toMatch(/is 16777217 bytes, over the 16 MiB limit for manifest\.json/);
   });
+});
+
+describe("the manifest's feature spec", () => {
+  /** The fixture's manifest, parsed and edited. */
+  const edited = (edit: (m: BundleManifest) => void) => (bytes: Buffer) => {
+    const m = JSON.parse(bytes.toString("utf8")) as BundleManifest;
+    edit(m);
+    return Buffer.from(JSON.stringify(m));
+  };
+
+  it.each([
+    [
+      "viewerTower.features.profile",
+      "age",
+      (m: BundleManifest) => {
+        (m.viewerTower.features.profile[1] as { name: string }).name = "age";
+      },
+    ],
+    [
+      "itemTower.features.attributes",
+      "genre",
+      (m: BundleManifest) => {
+        m.itemTower.features.attributes.push({ name: "genre", kind: "numeric" });
+      },
+    ],
+  ])(
+    "refuses %s declaring a name twice as schema_invalid, a verdict on the bundle",
+    async (where, name, edit) => {
+      const { dir } = await withManifest(edited(edit));
+      const err = await refusal(dir);
+      expect(err).toMatchObject({
+        code: "schema_invalid",
+        file: "manifest.json",
+        message: `manifest.json: ${where} declares the feature "${name}" twice`,
+      });
+    },
+  );
 });
 
 describe("verification against what another process checked", () => {

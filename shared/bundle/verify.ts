@@ -336,6 +336,22 @@ export function parseManifest(bytes: Uint8Array): VerifiedBundle {
     manifest.viewerTower.features.idHashes = 1;
     manifest.itemTower.features.idHashes = 1;
   }
+  // The encoder refuses a spec declaring a name twice with a FeatureError, which names no file and
+  // is no BundleError, so a gate took such a candidate for one it could not judge.
+  for (const [where, features] of [
+    ["viewerTower.features.profile", manifest.viewerTower.features.profile],
+    ["itemTower.features.attributes", manifest.itemTower.features.attributes],
+  ] as const) {
+    const names = features.map((f) => f.name);
+    const twice = names.find((name, i) => names.indexOf(name) !== i);
+    if (twice !== undefined) {
+      throw new BundleError(
+        "schema_invalid",
+        `${MANIFEST_FILE}: ${where} declares the feature ${JSON.stringify(twice)} twice`,
+        MANIFEST_FILE,
+      );
+    }
+  }
   const listed = new Set(manifest.files.map((f) => f.path));
   if (listed.size !== manifest.files.length) {
     throw new BundleError("schema_invalid", `${MANIFEST_FILE}: files lists a path twice`, MANIFEST_FILE);
