@@ -7,7 +7,7 @@ import { Index } from "usearch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { usearchConfig } from "./index-config.ts";
 import { readIndexHeader } from "./index-header.ts";
-import { overUnitRowProblem } from "./index-vectors.ts";
+import { asStored, overUnitRowProblem } from "./index-vectors.ts";
 import type { Quantization } from "./manifest.ts";
 import { unitRows } from "./testing.ts";
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function saved(quantization: Quantization): Promise<Buffer> {
+async function saved(quantization: Quantization, vectors = unitRows(ROWS, DIMS)): Promise<Buffer> {
   const index = new Index(
     usearchConfig(DIMS, {
       metric: "ip",
@@ -30,8 +30,10 @@ async function saved(quantization: Quantization): Promise<Buffer> {
     }),
   );
   index.add(
-    BigUint64Array.from({ length: ROWS }, (_, i) => BigInt(i)),
-    unitRows(ROWS, DIMS),
+    BigUint64Array.from({ length: vectors.length / DIMS }, (_, i) => BigInt(i)),
+    vectors,
+    // One thread: row N of the file is then the N-th vector added.
+    1,
   );
   const file = path.join(dir, `${quantization}.usearch`);
   index.save(file);
@@ -104,5 +106,54 @@ describe("overUnitRowProblem", () => {
       code: "index_unreadable",
       message: "it ended while its vector rows were read",
     });
+  });
+});
+
+describe("asStored", () => {
+  // The f32 value of a stored 16-bit scalar.
+  const decode: Record<"f16" | "bf16", (bits: number) => number> = {
+    bf16: (bits) => new Float32Array(new Uint32Array([bits << 16]).buffer)[0] as number,
+    f16: (bits) => {
+      const exponent = (bits >>> 10) & 0x1f;
+      const fraction = bits & 0x3ff;
+      const magnitude =
+        exponent === 0x1f
+          ? Number.POSITIVE_INFINITY
+          : exponent === 0
+            ? fraction * 2 ** -24
+            : (1 + fraction / 1024) * 2 ** (exponent - 15);
+      return bits & 0x8000 ? -magnitude : magnitude;
+    },
+  };
+
+  it.each(["f16", "bf16"] as const)(
+    "rounds each value to the %s usearch stores, ties to even",
+    async (kind) => {
+      let seed = 7;
+      const random = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed / 2 ** 31;
+      };
+      const values = Float32Array.from({ length: 64 * DIMS }, () => {
+        const v = (1 + random()) * 2 ** Math.floor(random() * 60 - 40);
+        return random() < 0.5 ? -v : v;
+      });
+      // Ties on either side of an even last bit, subnormals, the largest finite f16 and past it.
+      values.set([1 + 2 ** -11, 1 + 3 * 2 ** -11, 1 + 2 ** -8, 1 + 3 * 2 ** -8, 3 * 2 ** -25, 2 ** -130]);
+      values.set([65519, 65520, -65504, 0.1, -0, 5 * 2 ** -133], DIMS);
+      const bytes = await saved(kind, values);
+      const stored = Array.from(values, (_, i) => decode[kind](bytes.readUInt16LE(8 + i * 2)));
+      expect(Array.from(asStored(values, kind))).toEqual(stored);
+      // A row the writer took, stored longer than the reader's bound.
+      expect(asStored(Float32Array.of(0.6464854, 0.7949229), "bf16")).toEqual(
+        Float32Array.of(166 / 256, 204 / 256),
+      );
+    },
+  );
+
+  it("returns f32 and i8 rows as given", () => {
+    const values = Float32Array.of(0.1, 0.2);
+    expect(asStored(values, "f32")).toBe(values);
+    expect(asStored(values, "i8")).toBe(values);
   });
 });

@@ -70,6 +70,33 @@ export function firstOverUnitRow(values: Float32Array, rows: number, dims: numbe
   return undefined;
 }
 
+// Significand bits (the implicit one included), least normal exponent and largest finite value.
+const HALF_FORMATS: Partial<Record<Quantization, { precision: number; minExponent: number; max: number }>> = {
+  f16: { precision: 11, minExponent: -14, max: (2 - 2 ** -10) * 2 ** 15 },
+  bf16: { precision: 8, minExponent: -126, max: (2 - 2 ** -7) * 2 ** 127 },
+};
+
+/**
+ * `values` as an index of `quantization` stores them: usearch rounds each to the nearest f16 or
+ * bf16, ties to even, which can lengthen a row past the bound (a bf16 row of squared norm 1.0498
+ * is stored as 1.0555). Other kinds are returned as given: f32 is stored as is, and usearch
+ * normalises i8 rows itself.
+ */
+export function asStored(values: Float32Array, quantization: Quantization): Float32Array {
+  const format = HALF_FORMATS[quantization];
+  if (!format) return values;
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  return values.map((v, i) => {
+    // v's exponent from its f32 bits, exact where a logarithm could round across a power of two.
+    const exponent = Math.max((((bits[i] as number) >>> 23) & 0xff) - 127, format.minExponent);
+    // Added to |v| in double precision, this leaves `precision` bits at v's exponent and rounds
+    // the rest off as the hardware does: to nearest, ties to even.
+    const magic = 2 ** (exponent - format.precision + 1 + 52);
+    const rounded = Math.abs(v) + magic - magic;
+    return Math.sign(v) * (rounded > format.max ? Number.POSITIVE_INFINITY : rounded);
+  });
+}
+
 function firstOverUnitHalfRow(
   stored: Uint16Array,
   lookup: Float32Array,

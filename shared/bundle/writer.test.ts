@@ -123,6 +123,21 @@ describe("BundleWriter", () => {
     await w.abort();
   });
 
+  it("refuses a row that rounding to bf16 lengthens past the bound the reader holds stored rows to", async () => {
+    // Squared norm 1.04985 as given, 1.05548 once each value is rounded to the nearest bf16.
+    const row = unit(1).fill(0);
+    row[0] = 0.6464854;
+    row[1] = 0.7949229;
+    const w = await BundleWriter.create(options({ quantization: "bf16" }));
+    await expect(w.addItems(["long"], row)).rejects.toThrow(
+      /item "long" has a squared norm of 1\.0554809\d+ as stored in bf16, longer than the unit vectors towers emit/,
+    );
+    await w.abort();
+    const f32 = await BundleWriter.create(options());
+    await f32.addItems(["long"], row);
+    await f32.abort();
+  });
+
   it("removes the temporary siblings writers stopped mid-way left, not a running writer's, once its own bundle is in place", async () => {
     const o = options();
     // As a writer ended by a second signal leaves it: towers and part of the keys.

@@ -23,7 +23,7 @@ import {
   tempWriterAlive,
 } from "./files.ts";
 import { DEFAULT_INDEX_PARAMS, usearchConfig } from "./index-config.ts";
-import { firstOverUnitRow } from "./index-vectors.ts";
+import { asStored, firstOverUnitRow } from "./index-vectors.ts";
 import {
   BUNDLE_FORMAT_VERSION,
   type BundleFile,
@@ -175,13 +175,17 @@ export class BundleWriter {
           );
         }
       }
-      // As the reader will hold every row to: towers end in L2 normalisation.
-      const bad = firstOverUnitRow(vectors, ids.length, dims);
-      if (bad)
+      // As the reader will hold every row to: towers end in L2 normalisation. The reader reads the
+      // rows as stored, and rounding to f16 or bf16 can lengthen one past the bound.
+      const stored = asStored(vectors, this.index.quantization);
+      const bad = firstOverUnitRow(stored, ids.length, dims);
+      if (bad) {
+        const as = stored === vectors ? "" : ` as stored in ${this.index.quantization}`;
         throw new BundleError(
           "invalid_input",
-          `addItems: vector of item "${ids[bad.row]}" has a squared norm of ${bad.squared}, longer than the unit vectors towers emit`,
+          `addItems: vector of item "${ids[bad.row]}" has a squared norm of ${bad.squared}${as}, longer than the unit vectors towers emit`,
         );
+      }
       // Checked against this batch too, and recorded only once the whole batch is accepted, so a
       // refused batch leaves the writer as it was.
       const batch = new Set<string>();
