@@ -22,9 +22,11 @@ export const MAX_MODEL_NAME = 253;
 export const timestampVersion = () => `v${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}`;
 
 /** usearch metric names; `ip` distance is 1 - dot, so towers emit L2-normalised vectors. */
-export type Metric = "ip" | "cos" | "l2sq";
+export const METRICS = ["ip", "cos", "l2sq"] as const;
+export type Metric = (typeof METRICS)[number];
 /** usearch scalar kinds used for the stored index. */
-export type Quantization = "f32" | "f16" | "bf16" | "i8";
+export const QUANTIZATIONS = ["f32", "f16", "bf16", "i8"] as const;
+export type Quantization = (typeof QUANTIZATIONS)[number];
 
 export interface BundleFile {
   /** Path relative to the bundle directory, POSIX separators. */

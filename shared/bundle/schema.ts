@@ -8,6 +8,8 @@ import {
   MAX_CONNECTIVITY,
   MAX_EXPANSION,
   MAX_MODEL_NAME,
+  METRICS,
+  QUANTIZATIONS,
   READABLE_FORMAT_VERSIONS,
 } from "./manifest.ts";
 
@@ -83,14 +85,14 @@ export const manifestSchema = {
     version: { type: "string", minLength: 1, maxLength: 128 },
     createdAt: { type: "string", format: "date-time" },
     dims: { type: "integer", minimum: 1, maximum: 65536 },
-    metric: { enum: ["ip", "cos", "l2sq"] },
+    metric: { enum: METRICS },
     index: {
       type: "object",
       additionalProperties: false,
       required: ["file", "quantization", "connectivity", "expansionAdd", "expansionSearch"],
       properties: {
         file: relativePath,
-        quantization: { enum: ["f32", "f16", "bf16", "i8"] },
+        quantization: { enum: QUANTIZATIONS },
         // usearch refuses to build or open a graph of fewer links per node.
         connectivity: { type: "integer", minimum: 2, maximum: MAX_CONNECTIVITY },
         expansionAdd: { ...positiveInt, maximum: MAX_EXPANSION },

@@ -168,6 +168,19 @@ describe("BundleWriter", () => {
     );
   });
 
+  it("refuses a metric or scalar kind the manifest cannot hold, before any item is added", async () => {
+    // usearch builds with each of them; the schema refused them only once every item was added.
+    for (const [extra, message] of [
+      [{ metric: "hamming" }, 'metric must be one of ip, cos, l2sq, got "hamming"'],
+      [{ metric: "IP" }, 'metric must be one of ip, cos, l2sq, got "IP"'],
+      [{ quantization: "f64" }, 'quantization must be one of f32, f16, bf16, i8, got "f64"'],
+    ] as const) {
+      // What the option types rule out, as parsed flags or JSON may still hold.
+      const err = await BundleWriter.create(options(extra as never)).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "invalid_input", message: `BundleWriter: ${message}` });
+    }
+  });
+
   it("refuses a model name or build time the manifest cannot hold, before any item is added", async () => {
     await expect(BundleWriter.create(options({ model: "" }))).rejects.toThrow(
       /^bundle model name must be 1-253 characters, got 0$/,

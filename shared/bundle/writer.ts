@@ -32,7 +32,9 @@ import {
   MAX_CONNECTIVITY,
   MAX_EXPANSION,
   MAX_MODEL_NAME,
+  METRICS,
   type Metric,
+  QUANTIZATIONS,
   type Quantization,
 } from "./manifest.ts";
 import { manifestProblems } from "./schema.ts";
@@ -370,6 +372,18 @@ function checkOptions(o: BundleWriterOptions): void {
         `BundleWriter: ${name} must be an integer ${range}, got ${String(v)}`,
       );
     }
+  }
+  // usearch builds with names the manifest cannot hold ("hamming", "f64", "IP").
+  const kinds: [string, unknown, readonly string[]][] = [
+    ["metric", o.metric, METRICS],
+    ["quantization", o.quantization, QUANTIZATIONS],
+  ];
+  for (const [name, v, allowed] of kinds) {
+    if (v !== undefined && !allowed.includes(v as string))
+      throw new BundleError(
+        "invalid_input",
+        `BundleWriter: ${name} must be one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`,
+      );
   }
   checkBundleLabels(o);
 }
