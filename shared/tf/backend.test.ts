@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { Registry } from "prom-client";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { initTensorflow, registerBackendMetric } from "./backend.ts";
 
 describe("initTensorflow", () => {
@@ -19,6 +19,24 @@ describe("initTensorflow", () => {
       "no TensorFlow.js backend could be initialised (tensorflow: not installed)",
     );
     expect(tf.getBackend()).toBe("wasm");
+  });
+
+  it("refuses a TOWEROPS_TF_BACKEND that names no backend, which it ignored, and takes an empty one for unset", async () => {
+    const before = process.env.TOWEROPS_TF_BACKEND;
+    onTestFinished(() => {
+      if (before === undefined) delete process.env.TOWEROPS_TF_BACKEND;
+      else process.env.TOWEROPS_TF_BACKEND = before;
+    });
+    for (const value of ["CPU", "webgl"]) {
+      process.env.TOWEROPS_TF_BACKEND = value;
+      await expect(initTensorflow()).rejects.toThrow(
+        `TOWEROPS_TF_BACKEND="${value}" is not a TensorFlow.js backend: use tensorflow, wasm, cpu, or leave it unset for the best available`,
+      );
+    }
+    // Options pin the backend themselves, as benchmarks do; the variable is not read.
+    expect((await initTensorflow({ backend: "wasm" })).backend).toBe("wasm");
+    process.env.TOWEROPS_TF_BACKEND = "";
+    expect((await initTensorflow()).backend).toBe("wasm");
   });
 
   it("exports the chosen backend as a gauge", async () => {

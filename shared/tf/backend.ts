@@ -10,7 +10,9 @@ import { componentLogger } from "../log.ts";
 import { registerScatterAdd } from "./scatter-add.ts";
 import { registerWasmKernels } from "./wasm-kernels.ts";
 
-export type TfBackend = "tensorflow" | "wasm" | "cpu";
+/** Every backend, in the order tried when none is pinned. */
+const BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
+export type TfBackend = (typeof BACKENDS)[number];
 
 export interface TfBackendInfo {
   backend: TfBackend;
@@ -26,15 +28,26 @@ export interface InitOptions {
 
 /**
  * Selects and initialises the backend. Idempotent: every call with the same options returns the
- * same choice. `TOWEROPS_TF_BACKEND=wasm|cpu|tensorflow` pins it for a whole process.
+ * same choice. `TOWEROPS_TF_BACKEND=wasm|cpu|tensorflow` pins it for a whole process; any other
+ * value is refused (empty is unset).
  */
 export function initTensorflow(options: InitOptions = {}): Promise<TfBackendInfo> {
+  let pinned = options.backend;
   const env = process.env.TOWEROPS_TF_BACKEND;
-  const pinned = options.backend ?? (isBackend(env) ? env : undefined);
+  if (pinned === undefined && env) {
+    // Ignored, a misspelt pin ("CPU") left a host on another backend than its operator chose.
+    if (!isBackend(env))
+      return Promise.reject(
+        new Error(
+          `TOWEROPS_TF_BACKEND=${JSON.stringify(env)} is not a TensorFlow.js backend: use ${BACKENDS.join(", ")}, or leave it unset for the best available`,
+        ),
+      );
+    pinned = env;
+  }
   const key = pinned ?? "auto";
   let selection = selections.get(key);
   if (!selection) {
-    selection = select(pinned ? [pinned] : ["tensorflow", "wasm", "cpu"]);
+    selection = select(pinned ? [pinned] : [...BACKENDS]);
     selections.set(key, selection);
   }
   return selection.then(async (info) => {
@@ -68,8 +81,8 @@ async function select(order: TfBackend[]): Promise<TfBackendInfo> {
   );
 }
 
-function isBackend(v: string | undefined): v is TfBackend {
-  return v === "tensorflow" || v === "wasm" || v === "cpu";
+function isBackend(v: string): v is TfBackend {
+  return (BACKENDS as readonly string[]).includes(v);
 }
 
 let wasmPathsSet = false;
