@@ -41,6 +41,34 @@ describe("manifest schema", () => {
     );
   });
 
+  it.each([
+    "2026-11-29T11:23:05.123Z",
+    "2024-02-29T00:00:00Z",
+    "2000-02-29T23:59:59+05:30",
+    "0000-01-01T00:00:00Z",
+    "9999-12-31T23:59:59.999999-23:59",
+  ])("accepts the createdAt %s", (createdAt) => {
+    expect(manifestProblems({ createdAt }).filter((p) => p.startsWith("/createdAt"))).toEqual([]);
+  });
+
+  // Digits in the right places passed, and Date.parse alone takes 2026-02-30 and 24:00.
+  it.each([
+    "2026-13-45T99:99:99Z",
+    "2026-00-10T00:00:00Z",
+    "2026-01-00T00:00:00Z",
+    "2026-02-29T00:00:00Z",
+    "2100-02-29T00:00:00Z",
+    "2026-04-31T00:00:00Z",
+    "2026-01-01T24:00:00Z",
+    "2026-01-01T00:60:00Z",
+    "2026-06-30T23:59:60Z",
+    "2026-01-01T00:00:00+24:00",
+    "2026-01-01T00:00:00-00:60",
+    "2026-01-01 00:00:00Z",
+  ])("refuses the createdAt %s", (createdAt) => {
+    expect(manifestProblems({ createdAt })).toContain('/createdAt must match format "date-time"');
+  });
+
   it("names every problem with its location", () => {
     const problems = manifestProblems({ formatVersion: 1, dims: 0 });
     expect(problems).toContain("/dims must be >= 1");

@@ -173,9 +173,36 @@ export const manifestSchema = {
   else: idHashesRule(withIdHashes),
 } as const;
 
+const DATE_TIME =
+  /^(?<year>\d{4})-(?<month>\d{2})-(?<day>\d{2})T(?<hour>\d{2}):(?<minute>\d{2}):(?<second>\d{2})(\.\d+)?(Z|[+-](?<offsetHours>\d{2}):(?<offsetMinutes>\d{2}))$/;
+
+/**
+ * RFC 3339 date-time, without pulling in ajv-formats: the one format the manifest uses. Digits in
+ * the right places let 2026-13-45T99:99:99Z through, and Date.parse takes 2026-02-30 and 24:00,
+ * so each field is held to its range as well, and the whole to what Date reads: no leap second,
+ * which RFC 3339 allows but no writer writes and Date cannot hold.
+ */
+function isDateTime(text: string): boolean {
+  const fields = DATE_TIME.exec(text)?.groups;
+  if (!fields) return false;
+  const n = (name: string) => Number(fields[name] ?? 0);
+  const year = n("year");
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][n("month") - 1] ?? 0;
+  return (
+    n("day") >= 1 &&
+    n("day") <= days &&
+    n("hour") <= 23 &&
+    n("minute") <= 59 &&
+    n("second") <= 59 &&
+    n("offsetHours") <= 23 &&
+    n("offsetMinutes") <= 59 &&
+    Number.isFinite(Date.parse(text))
+  );
+}
+
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-// RFC 3339 date-time without pulling in ajv-formats: the one format the manifest uses.
-ajv.addFormat("date-time", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+ajv.addFormat("date-time", isDateTime);
 const validate = ajv.compile<BundleManifest>(manifestSchema);
 
 /** Human-readable problems with `value` as a manifest; empty when valid. */
