@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -90,6 +90,13 @@ describe("resolveBundle", () => {
     expect(await resolveBundle(good.dir)).toEqual({ dir: good.dir, origin: "local" });
     expect(await resolveBundle(pathToFileURL(good.dir).href)).toEqual({ dir: good.dir, origin: "local" });
     await expect(resolveBundle(path.join(root, "nope"))).rejects.toThrow(/does not exist/);
+    // A directory it cannot look at is not a missing one (EACCES as non-root; a link loop as root).
+    await symlink(path.join(root, "loop-b"), path.join(root, "loop-a"));
+    await symlink(path.join(root, "loop-a"), path.join(root, "loop-b"));
+    await expect(resolveBundle(path.join(root, "loop-a"))).rejects.toMatchObject({
+      code: "io_error",
+      message: expect.stringMatching(/loop-a cannot be read: ELOOP/),
+    });
     await expect(resolveBundle(path.join(good.dir, "manifest.json"))).rejects.toThrow(
       /manifest\.json is a file; a bundle is a directory holding manifest\.json/,
     );

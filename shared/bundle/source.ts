@@ -65,7 +65,13 @@ export async function resolveBundle(uri: string, options: ResolveOptions = {}): 
   if (local === undefined) return resolveHttp(uri, options);
   // The directory a symlinked path names now is what the workers of a host are told to load.
   const dir = await resolveBundleDir(local);
-  const found = await stat(dir).catch(() => undefined);
+  // Only an absent directory says something of the bundle; a volume this process may not read
+  // (EACCES under a pod's non-root user) or a link loop says something of where it runs, and a
+  // gate must not discard a candidate for it.
+  const found = await stat(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT" || err.code === "ENOTDIR") return undefined;
+    throw new BundleError("io_error", `bundle directory ${dir} cannot be read: ${err.message}`);
+  });
   if (!found) throw new BundleError("missing_file", `bundle directory ${dir} does not exist`);
   if (!found.isDirectory()) {
     throw new BundleError("missing_file", `${dir} is a file; a bundle is a directory holding manifest.json`);
