@@ -94,10 +94,20 @@ describe("runValidateCommand decile by decile", () => {
       });
     // 10 of 40 targets are items it does not hold: a coverage of 0.75 fails at 0.9 on its own...
     expect((await alone(await holdout("alone.csv", 0.25), 0.9)).pass).toBe(false);
-    // ...and passes at 0.5, on 30 users, fewer than --min-users 35.
-    await expect(alone(await holdout("alone.csv", 0.25), 0.5)).rejects.toThrow(
-      "only 30 of 40 held-out users have a target item that candidate alone holds, fewer than --min-users 35; a verdict on so few would be noise",
-    );
+    // ...and passes at 0.5, on 30 users, fewer than --min-users 35: cannot judge, whatever its
+    // recall on so few users (a floor it misses on them is noise too).
+    for (const minRecall of [0, 0.99])
+      await expect(
+        runValidateCommand({
+          ...options(await holdout("alone.csv", 0.25)),
+          candidate: shrunk,
+          baseline: undefined,
+          minUsers: 35,
+          thresholds: { ...options("").thresholds, minCoverage: 0.5, minRecall },
+        }),
+      ).rejects.toThrow(
+        "only 30 of 40 held-out users have a target item that candidate alone holds, fewer than --min-users 35; a verdict on so few would be noise",
+      );
   });
 
   it("warns when the baseline is another model's bundle", async () => {

@@ -13,6 +13,7 @@ import type { LogFormat } from "../data/format.ts";
 import { InteractionTable } from "../data/table.ts";
 import { passProgress } from "../progress.ts";
 import {
+  type BundleCheck,
   type CheckedBundle,
   checkBundle,
   type GateResult,
@@ -114,8 +115,8 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     // the comparison, and so the gate, unable to judge.
     if (common && baselineBundle && common.users < o.minUsers) {
       const alone = await check(candidateBundle, "candidate", () => true);
-      const verdict = judge(alone.check, undefined, o.thresholds);
-      if (!verdict.pass) return verdict;
+      const verdict = failedAlone(alone.check, o);
+      if (verdict) return verdict;
       throw new Error(
         `only ${common.users} of ${holdout.users.length} held-out users have a target item that both candidate ${candidateBundle.manifest.version} and baseline ${baselineBundle.manifest.version} hold, fewer than --min-users ${o.minUsers}: the two catalogues cannot be compared on this holdout`,
       );
@@ -130,8 +131,8 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
   // the holdout's: a catalogue that lost items either fails on coverage or leaves too few to judge.
   const judged = candidate.check.retrieval?.users;
   if (!baselineBundle && judged !== undefined && judged < o.minUsers) {
-    const verdict = judge(candidate.check, undefined, o.thresholds);
-    if (!verdict.pass) return verdict;
+    const verdict = failedAlone(candidate.check, o);
+    if (verdict) return verdict;
     throw new Error(
       `only ${judged} of ${holdout.users.length} held-out users have a target item that candidate ${candidateBundle.manifest.version} holds, fewer than --min-users ${o.minUsers}; a verdict on so few would be noise`,
     );
@@ -171,6 +172,18 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
       `candidate is model ${model}, baseline ${baselineBundle?.manifest.version} is model ${baselineModel}: compared as given`,
     );
   return verdict;
+}
+
+/**
+ * The verdict on a candidate judged without its comparison, if it fails. On fewer than --min-users
+ * users its recall and collapse figures are noise, so only the checks that count no users (coverage,
+ * NaN, norms) may refuse it: else a noisy recall below the floor failed it, and one above was "cannot judge".
+ */
+function failedAlone(c: BundleCheck, o: ValidateCommandOptions): GateResult | undefined {
+  const enough = (c.retrieval?.users ?? 0) >= o.minUsers;
+  const t = enough ? o.thresholds : { ...o.thresholds, minRecall: 0, maxIdenticalTop10: 1 };
+  const verdict = judge(c, undefined, t);
+  return verdict.pass ? undefined : verdict;
 }
 
 /**
