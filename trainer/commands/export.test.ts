@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
@@ -99,6 +99,12 @@ describe("runExportCommand", () => {
       maxBadRows: 0,
     });
     await expect(refused).rejects.toThrow(/^--item-features .*bad-header\.csv:1: .*repeats column "topic"$/);
+    // A budget given and exceeded says so itself.
+    const twice = path.join(dir, "twice.csv");
+    await writeFile(twice, `${await readFile(files.items, "utf8")}i1,t2\n`);
+    await expect(
+      runExportCommand({ ...o, out: path.join(dir, "over"), itemFeatures: twice, maxBadRows: 1 }),
+    ).rejects.toThrow(/\(more than --max-bad-rows 1 bad rows\)$/);
     const exported = await runExportCommand({ ...o, out: path.join(dir, "b"), maxBadRows: 1 });
     expect(exported.items).toBe(trained.summary.data.items);
   });

@@ -81,7 +81,9 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
       ? await readFeatureTable(featuresFile, budget, attributes).catch((err: Error) => {
           // A training run may have skipped that row under its own budget; say how export can too.
           const hint =
-            err instanceof DataError && budget.count > budget.max ? " (--max-bad-rows n skips bad rows)" : "";
+            err instanceof DataError && budget.max === 0 && budget.count > 0
+              ? " (--max-bad-rows n skips bad rows)"
+              : "";
           throw new Error(
             o.itemFeatures
               ? `--item-features ${err.message}${hint}`
