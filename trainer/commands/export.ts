@@ -78,18 +78,20 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
     const attributes = ckpt.meta.itemFeatures.attributes;
     const budget = new BadRowBudget(o.maxBadRows ?? 0);
     const features: FeatureTable | undefined = featuresFile
-      ? await readFeatureTable(featuresFile, budget, attributes).catch((err: Error) => {
-          // A training run may have skipped that row under its own budget; say how export can too.
-          const hint =
-            err instanceof DataError && budget.max === 0 && budget.count > 0
-              ? " (--max-bad-rows n skips bad rows)"
-              : "";
-          throw new Error(
-            o.itemFeatures
-              ? `--item-features ${err.message}${hint}`
-              : `the item feature table the checkpoint was trained with: ${err.message}${hint}; pass --item-features to give it from elsewhere`,
-          );
-        })
+      ? await readFeatureTable(featuresFile, budget, { tower: "item", features: attributes }).catch(
+          (err: Error) => {
+            // A training run may have skipped that row under its own budget; say how export can too.
+            const hint =
+              err instanceof DataError && budget.max === 0 && budget.count > 0
+                ? " (--max-bad-rows n skips bad rows)"
+                : "";
+            throw new Error(
+              o.itemFeatures
+                ? `--item-features ${err.message}${hint}`
+                : `the item feature table the checkpoint was trained with: ${err.message}${hint}; pass --item-features to give it from elsewhere`,
+            );
+          },
+        )
       : undefined;
     warnBadRows(budget.samples, log);
     let withFeatures = 0;

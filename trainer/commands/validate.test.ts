@@ -182,6 +182,35 @@ describe("runValidateCommand --threads", () => {
   });
 });
 
+describe("runValidateCommand --user-features", () => {
+  it("reads the table by each viewer tower's own columns: one more is left out, one missing is refused", async () => {
+    const data = await holdout("profiles.csv", 0);
+    const profiles = Array.from({ length: 40 }, (_, u) => `u${u},${(u % 7) / 7},c${u % 3},${u % 2}`);
+    const wider = path.join(dir, "users-wider.csv");
+    await writeFile(wider, `user,age,country,premium\n${profiles.join("\n")}\n`);
+    const usual = await runValidateCommand(options(data));
+    // A newer table with a column neither tower has an input for: judged as with the usual one.
+    const judged = await runValidateCommand({ ...options(data), userFeatures: wider });
+    expect(judged.metrics.candidate?.retrieval).toEqual(usual.metrics.candidate?.retrieval);
+    const narrower = path.join(dir, "users-narrower.csv");
+    await writeFile(
+      narrower,
+      `user,country\n${profiles
+        .map((r) =>
+          r
+            .split(",")
+            .filter((_, i) => i !== 1)
+            .slice(0, 2)
+            .join(","),
+        )
+        .join("\n")}\n`,
+    );
+    await expect(runValidateCommand({ ...options(data), userFeatures: narrower })).rejects.toThrow(
+      /^bundle new: --user-features .*users-narrower\.csv: no value in column "age", which the viewer tower was trained with$/,
+    );
+  });
+});
+
 describe("runValidateCommand --min-rating", () => {
   it("drops low-rated rows from the holdout, as training did", async () => {
     const rows = ["user,item,rating,timestamp"];

@@ -3,6 +3,7 @@
 // (pass: false); anything that stops the gate from judging (an unreadable holdout, a baseline that
 // cannot be fetched or verified, a download failure) is thrown.
 import path from "node:path";
+import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
 import { checkItemTower, openBundle } from "../../shared/bundle/reader.ts";
 import { pruneAfter } from "../../shared/bundle/retention.ts";
 import { prepareBundle } from "../../shared/bundle/source.ts";
@@ -67,15 +68,30 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     historyTable = new InteractionTable();
     await readLog(o.history, historyTable, readOpts, log);
   }
-  const userFeatures = o.userFeatures
-    ? await readFeatures(o.userFeatures, "--user-features", holdoutTable.users, "users", o.maxBadRows, log)
-    : undefined;
   const holdout = buildHoldout(holdoutTable, {
     targetsPerUser: o.targetsPerUser,
     excludeHistory: o.excludeHistory,
     ...(historyTable ? { history: historyTable } : {}),
-    ...(userFeatures ? { userFeatures } : {}),
   });
+  // Read for each bundle by its own viewer tower's columns, as export reads item attributes: typed
+  // by the table's look, a trained code "00001" became 1 in a table of digits and hashed elsewhere,
+  // and a column the tower was trained with could be missing without a word.
+  const profileOf = async (bundle: LoadedBundle): Promise<Holdout> => {
+    const features = bundle.manifest.viewerTower.features.profile;
+    if (!o.userFeatures || features.length === 0) return holdout;
+    const userFeatures = await readFeatures(
+      o.userFeatures,
+      "--user-features",
+      holdoutTable.users,
+      "users",
+      o.maxBadRows,
+      log,
+      { tower: "viewer", features, ignoreOthers: true },
+    ).catch((err: Error) => {
+      throw new Error(`bundle ${bundle.manifest.version}: --user-features ${err.message}`, { cause: err });
+    });
+    return { ...holdout, userFeatures };
+  };
   assertEnoughUsers(holdout, o);
   // The item tower too, though the gate never runs it: a bundle it passes is rolled out, and one
   // whose item tower cannot be loaded cannot embed the next catalogue's items.
@@ -102,7 +118,7 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     const bundle = await openBundle(verified, { threads: o.threads });
     const progress = passProgress(`checking ${role}`, "users");
     try {
-      return await checkBundle(bundle, holdout, o.threads, progress.update, judged);
+      return await checkBundle(bundle, await profileOf(bundle), o.threads, progress.update, judged);
     } finally {
       progress.stop();
       bundle.close();

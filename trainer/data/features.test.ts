@@ -43,10 +43,13 @@ describe("readFeatureTable", () => {
   });
 
   it("types a table by the columns a tower was trained with, and refuses other columns", async () => {
-    const trained = [
-      { name: "code", kind: "categorical" as const, buckets: 64 },
-      { name: "year", kind: "numeric" as const, center: 2000, scale: 10 },
-    ];
+    const trained = {
+      tower: "item" as const,
+      features: [
+        { name: "code", kind: "categorical" as const, buckets: 64 },
+        { name: "year", kind: "numeric" as const, center: 2000, scale: 10 },
+      ],
+    };
     // Every code is digits here, but "0042" was trained as a category beside "SW1A".
     const t = await readFeatureTable(
       await file("items.csv", "item,code,year\ni1,0042,1999\ni2,17,\n"),
@@ -66,6 +69,23 @@ describe("readFeatureTable", () => {
     await expect(
       readFeatureTable(await file("text.csv", "item,code,year\ni1,1,recent\n"), undefined, trained),
     ).rejects.toThrow(/text\.csv: item i1: column "year" was trained as a number, and "recent" is not one/);
+    // A viewer tower's columns, from a table with one it has no input for: left out when asked.
+    const users = await readFeatureTable(
+      await file("users.csv", "user,code,year,premium\nu1,0042,1999,1\n"),
+      undefined,
+      {
+        ...trained,
+        tower: "viewer",
+        ignoreOthers: true,
+      },
+    );
+    expect(users.get("u1")).toEqual({ code: "0042", year: 1999 });
+    await expect(
+      readFeatureTable(await file("users-short.csv", "user,code\nu1,1\n"), undefined, {
+        ...trained,
+        tower: "viewer",
+      }),
+    ).rejects.toThrow(/users-short\.csv: no value in column "year", which the viewer tower was trained with/);
   });
 
   it("finds the id column by any name the log's user or item goes by", async () => {

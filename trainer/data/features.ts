@@ -61,7 +61,7 @@ const noValues = (): FeatureValues => Object.create(null);
 export async function readFeatureTable(
   source: string,
   budget = new BadRowBudget(0),
-  trained?: readonly ProfileFeature[],
+  trained?: TrainedColumns,
 ): Promise<FeatureTable> {
   const parts = await partsOf(source);
   const read: FeatureRead = { out: new Map(), budget, lines: 0, text: new StringPool() };
@@ -72,27 +72,44 @@ export async function readFeatureTable(
   return read.out;
 }
 
+/** The columns a tower was trained with, to read a table by. */
+export interface TrainedColumns {
+  tower: "viewer" | "item";
+  features: readonly ProfileFeature[];
+  /**
+   * Leave out columns the tower has no input for, instead of refusing them: a gate reads one users
+   * table for a candidate that added a profile column and a baseline without it.
+   */
+  ignoreOthers?: boolean;
+}
+
 /**
  * Types a table by the columns a tower was trained with, not by what this table holds: a trained
  * category "0042" must stay "0042" in a table whose other codes happen to be digits too, or it
- * hashes to another row. Its columns must be those columns, since the tower has an input for each
- * and for nothing else.
+ * hashes to another row. Every one of those columns must be there, since the tower has an input for
+ * each; another column is refused (unless ignored), since the tower has none for it.
  */
-function typeColumnsAs(table: FeatureTable, trained: readonly ProfileFeature[], source: string): void {
-  const kinds = new Map(trained.map((f) => [f.name, f.kind]));
+function typeColumnsAs(table: FeatureTable, trained: TrainedColumns, source: string): void {
+  const kinds = new Map(trained.features.map((f) => [f.name, f.kind]));
+  const row = trained.tower === "item" ? "item" : "user";
   const seen = new Set<string>();
   for (const [id, values] of table) {
     for (const [k, v] of Object.entries(values)) {
       const kind = kinds.get(k);
-      if (kind === undefined)
+      if (kind === undefined) {
+        if (trained.ignoreOthers) {
+          delete values[k];
+          continue;
+        }
         throw new Error(
-          `${source}: column "${k}" is not one the item tower was trained with (${[...kinds.keys()].join(", ")})`,
+          `${source}: column "${k}" is not one the ${trained.tower} tower was trained with (${[...kinds.keys()].join(", ")})`,
         );
+      }
       seen.add(k);
       if (kind === "categorical") values[k] = String(v);
       else if (typeof v === "string" && !DECIMAL.test(v))
         throw new Error(
-          `${source}: item ${id}: column "${k}" was trained as a number, and "${v}" is not one`,
+          `${source}: ${row} ${id}: column "${k}" was trained as a number, and "${v}" is not one`,
         );
       else values[k] = Number(v);
     }
@@ -100,7 +117,7 @@ function typeColumnsAs(table: FeatureTable, trained: readonly ProfileFeature[], 
   const missing = [...kinds.keys()].filter((k) => !seen.has(k));
   if (missing.length > 0)
     throw new Error(
-      `${source}: no value in column${missing.length > 1 ? "s" : ""} ${missing.map((k) => `"${k}"`).join(", ")}, which the item tower was trained with`,
+      `${source}: no value in column${missing.length > 1 ? "s" : ""} ${missing.map((k) => `"${k}"`).join(", ")}, which the ${trained.tower} tower was trained with`,
     );
 }
 

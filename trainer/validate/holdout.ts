@@ -13,7 +13,7 @@ export interface Holdout {
   targets: string[][];
   /** Users in the holdout log, including those left without a target. */
   holdoutUsers: number;
-  /** User profile features, for viewer towers trained with them. */
+  /** User profile features, read for the bundle checked by its viewer tower's columns. */
   userFeatures?: FeatureTable;
 }
 
@@ -27,7 +27,6 @@ export interface HoldoutOptions {
    * training's evaluation does: retrieval is judged on items new to the user.
    */
   excludeHistory: boolean;
-  userFeatures?: FeatureTable;
 }
 
 /**
@@ -42,7 +41,6 @@ export function buildHoldout(holdout: InteractionTable, o: HoldoutOptions): Hold
     seen: [],
     targets: [],
     holdoutUsers: 0,
-    ...(o.userFeatures ? { userFeatures: o.userFeatures } : {}),
   };
   const idsOf = (t: InteractionTable, rows: number[]) =>
     rows.map((r) => t.items.ids[t.item[r] as number] as string);
