@@ -214,7 +214,9 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout | FirstL
         timestamp === undefined ? "timestamp" : "",
       ].filter(Boolean);
       if (missing.length > 0 || user === undefined || item === undefined || timestamp === undefined) {
-        throw new Error(`header "${firstLine.trim()}" has no ${missing.join(", ")} column`);
+        throw new Error(
+          `header "${firstLine.trim()}" has no ${missing.join(", ")} column; the names the reader knows are ${missing.map((role) => `${role}: ${ALIASES[role as LogRole].join(", ")}`).join("; ")}`,
+        );
       }
       const weight = find("weight");
       const rating = find("rating");

@@ -144,7 +144,7 @@ describe("loadInteractions", () => {
 
   it("rejects a header without an item column and an empty file", async () => {
     await expect(loadInteractions(await file("nohdr.csv", "user,timestamp\na,1\n"))).rejects.toThrow(
-      /nohdr.csv:1: header .* has no item column/,
+      /nohdr.csv:1: header .* has no item column; the names the reader knows are item: item, item_id, /,
     );
     await expect(loadInteractions(await file("blank.csv", "\n"))).rejects.toThrow(
       /blank.csv:1: no engagement rows/,
