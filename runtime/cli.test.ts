@@ -118,6 +118,10 @@ describe("towerops runtime", () => {
     const rt = startRuntime(["--bundle", path.join(fixture.tmp(), "missing"), "--port", "0"]);
     expect(await rt.exited).toBe(1);
     expect(rt.seen.some((l) => l.msg === "runtime failed to start")).toBe(true);
+    // Besides the log record, the one line every other command ends with.
+    expect(rt.plain).toContainEqual(
+      expect.stringMatching(/^towerops: bundle directory .*missing does not exist$/),
+    );
   });
 
   it("refuses a flag its role does not use, before loading anything", async () => {

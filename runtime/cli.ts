@@ -51,7 +51,11 @@ export function registerRuntimeCommands(program: Command): void {
       [] as string[],
     )
     .option("--port <n>", "listen port (0 = ephemeral)", int(0, 65535), 8080)
-    .option("--host <addr>", "listen address", "127.0.0.1")
+    .option(
+      "--host <addr>",
+      "listen address (in a pod: 0.0.0.0, so probes and Services reach it)",
+      "127.0.0.1",
+    )
     .option(
       "--workers <n>",
       "serving processes sharing the port; set to the pod's CPU limit (each then searches on 1 thread)",
@@ -170,7 +174,7 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
       });
     }
   } catch (err) {
-    log.error({ err }, "runtime failed to start");
+    startFailed(log, err);
     // Not left to the event loop: a download or the digests of a bundle still being prepared (the
     // port was taken) would keep the process alive until they end, as would a serving worker's
     // IPC channel to its primary. The log is written synchronously.
@@ -190,6 +194,12 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   process.once("SIGINT", () => stop("SIGINT"));
   loading.end();
   workers?.announceReady(server.url);
+}
+
+/** The structured record for the pod's log, and the one line every other command ends with. */
+function startFailed(log: Logger, err: unknown): void {
+  log.error({ err }, "runtime failed to start");
+  process.stderr.write(`towerops: ${err instanceof Error ? err.message : String(err)}\n`);
 }
 
 function bundleProblem(flags: RuntimeFlags): string | undefined {
@@ -214,7 +224,7 @@ async function supervise(flags: RuntimeFlags): Promise<number> {
         await resolveBundle(uri, { cacheDir: flags.cacheDir, indexChecks: flags.role !== "viewer" }),
       );
   } catch (err) {
-    log.error({ err }, "runtime failed to start");
+    startFailed(log, err);
     return 1;
   }
   // The workers take the digests from here.

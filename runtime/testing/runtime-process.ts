@@ -14,6 +14,8 @@ export interface RuntimeProcess {
   child: ChildProcess;
   /** Every log line so far. */
   seen: LogLine[];
+  /** Every other stderr line so far (a failed start's `towerops: …`). */
+  plain: string[];
   /** The `count`-th line with this `msg`; rejects if the process exits first. */
   waitFor(msg: string, count?: number): Promise<LogLine>;
   /** The exit code. */
@@ -28,9 +30,13 @@ export function startRuntime(args: string[], env: NodeJS.ProcessEnv = process.en
   });
   started.push(child);
   const seen: LogLine[] = [];
+  const plain: string[] = [];
   const waiters: { test(l: LogLine): boolean; resolve(l: LogLine): void }[] = [];
   createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (raw) => {
-    if (!raw.startsWith("{")) return;
+    if (!raw.startsWith("{")) {
+      plain.push(raw);
+      return;
+    }
     const line = JSON.parse(raw) as LogLine;
     seen.push(line);
     for (const w of waiters.splice(0)) {
@@ -46,7 +52,7 @@ export function startRuntime(args: string[], env: NodeJS.ProcessEnv = process.en
       void exited.then((code) => reject(new Error(`exited with ${code} before "${msg}" x${count}`)));
       waiters.push({ test: (l) => l.msg === msg && matches().length >= count, resolve });
     });
-  return { child, seen, waitFor, exited };
+  return { child, seen, plain, waitFor, exited };
 }
 
 export function killRuntimes(): void {

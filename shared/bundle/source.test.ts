@@ -304,6 +304,6 @@ describe("resolveBundle", () => {
   );
 
   it("needs a cache directory for http", async () => {
-    await expect(resolveBundle(`${base}/v1`)).rejects.toThrow(/cache directory is required/);
+    await expect(resolveBundle(`${base}/v1`)).rejects.toThrow(/a cache directory \(--cache-dir\) is required to fetch /);
   });
 });

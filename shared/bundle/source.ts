@@ -112,7 +112,7 @@ function safeSegment(s: string): string {
 
 async function resolveHttp(uri: string, options: ResolveOptions): Promise<ResolvedBundle> {
   if (!options.cacheDir)
-    throw new BundleError("invalid_input", `a cache directory is required to fetch ${uri}`);
+    throw new BundleError("invalid_input", `a cache directory (--cache-dir) is required to fetch ${uri}`);
   const base = uri.endsWith("/") ? uri : `${uri}/`;
   const timeoutMs = options.timeoutMs ?? 600_000;
   // Kept as bytes: the digest is theirs, and the cached manifest.json is written exactly as fetched.
