@@ -95,7 +95,9 @@ async function demoHeld(
   print(
     `2. trained ${s.epochs.length} epoch${s.epochs.length === 1 ? "" : "s"} on ${s.backend} (${Math.round(s.epochs.at(-1)?.examplesPerSecond ?? 0)} examples/s)`,
   );
-  print(`3. bundle ${version}: ${trained.bundleDir}`);
+  print(
+    `3. bundle ${version}: ${trained.bundleDir} (serve it: towerops runtime --bundle ${trained.bundleDir})`,
+  );
   const host = await startAnnHost({ bundle: trained.bundleDir as string, port: 0, threads: 1 });
   try {
     const client = new RetrievalClient({ hostUrl: host.url });
