@@ -304,6 +304,8 @@ describe("resolveBundle", () => {
   );
 
   it("needs a cache directory for http", async () => {
-    await expect(resolveBundle(`${base}/v1`)).rejects.toThrow(/a cache directory \(--cache-dir\) is required to fetch /);
+    await expect(resolveBundle(`${base}/v1`)).rejects.toThrow(
+      /a cache directory \(--cache-dir\) is required to fetch /,
+    );
   });
 });
