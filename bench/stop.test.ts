@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { onStop, stopOnSignals } from "./stop.ts";
 
 // A bench in the middle of a step: it holds a temp dir and a child that would outlive the test, and
 // trainer code's own signal handler is installed (as a checkpoint save leaves it). It prints the
@@ -41,4 +42,19 @@ describe("stopOnSignals", () => {
       await closed;
     },
   );
+});
+
+describe("stopOnSignals listeners", () => {
+  it("are installed only while there is something to undo", () => {
+    const listeners = () => [process.listenerCount("SIGINT"), process.listenerCount("SIGTERM")];
+    const before = listeners();
+    stopOnSignals();
+    // A handled signal waits for the event loop: a bench in a long synchronous phase with nothing
+    // to undo must die at once, by the default action.
+    expect(listeners()).toEqual(before);
+    const release = onStop(() => {});
+    expect(listeners()).toEqual(before.map((n) => n + 1));
+    release();
+    expect(listeners()).toEqual(before);
+  });
 });

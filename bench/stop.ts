@@ -6,18 +6,38 @@
 //
 // Undo steps are synchronous: trainer code the bench calls (a checkpoint save, the synthetic log
 // writer) installs its own handler, which exits at the next tick and would cut an awaited step off.
+//
+// The handler is installed only while there is something to undo. A handled signal waits for the
+// event loop, and the bench's long synchronous phases (dataset generation, a bare usearch add, exact
+// search) would hold it for as long as they run (18 s at 100k items); with nothing to undo the
+// signal's default action ends the bench at once.
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 const undo = new Set<() => void>();
+let enabled = false;
+let listening = false;
+
+function listen(): void {
+  const want = enabled && undo.size > 0;
+  if (want === listening) return;
+  listening = want;
+  for (const signal of SIGNALS) {
+    if (want) process.on(signal, stop);
+    else process.off(signal, stop);
+  }
+}
 
 /** Runs `fn` if a signal stops the bench; the returned function unregisters it. */
 export function onStop(fn: () => void): () => void {
   undo.add(fn);
+  listen();
   return () => {
     undo.delete(fn);
+    listen();
   };
 }
 
@@ -40,20 +60,22 @@ export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promis
   }
 }
 
+/** Makes SIGINT and SIGTERM run the undo steps registered at that moment. */
 export function stopOnSignals(): void {
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      for (const fn of undo) {
-        try {
-          fn();
-        } catch (err) {
-          // One undo that fails must not keep the others from running.
-          process.stderr.write(`stopping on ${signal}: ${(err as Error).message}\n`);
-        }
-      }
-      // With no listener left (the trainer's included) the signal's default action applies.
-      process.removeAllListeners(signal);
-      process.kill(process.pid, signal);
-    });
+  enabled = true;
+  listen();
+}
+
+function stop(signal: NodeJS.Signals): void {
+  for (const fn of undo) {
+    try {
+      fn();
+    } catch (err) {
+      // One undo that fails must not keep the others from running.
+      process.stderr.write(`stopping on ${signal}: ${(err as Error).message}\n`);
+    }
   }
+  // With no listener left (the trainer's included) the signal's default action applies.
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
 }

@@ -3,9 +3,8 @@
 // the same run (bare usearch add, in-process batched search), because absolute numbers on a shared
 // 2-core machine are noise.
 import { mkdirSync } from "node:fs";
-import { killRuntimes } from "../../runtime/testing/runtime-process.ts";
 import type { Quantization } from "../../shared/bundle/manifest.ts";
-import { onStop, stopOnSignals } from "../stop.ts";
+import { stopOnSignals } from "../stop.ts";
 import { writerDefaultIndex } from "../writer-index.ts";
 import { buildBundle, openBenchBundle } from "./bundle.ts";
 import { coldStart } from "./cold-start.ts";
@@ -24,8 +23,6 @@ import {
 
 const args = runtimeProgram().parse().opts<RuntimeFlags>();
 stopOnSignals();
-// The cold-start hosts and the multi-process host are `towerops runtime` children.
-onStop(killRuntimes);
 const { quick, threads, cacheDir, bareMax, loadgen } = args;
 const DIMS = 64;
 const QUERIES = quick ? 200 : 1000;

@@ -1,8 +1,9 @@
 // The real `towerops runtime` CLI as a child process, for the measurements that need a process of
 // its own (cold start, the multi-process host): started, awaited until it logs `readyMsg`, stopped
-// with SIGTERM.
+// with SIGTERM, or killed if a signal stops the bench first.
 import type { ChildProcess } from "node:child_process";
 import { startRuntime } from "../../runtime/testing/runtime-process.ts";
+import { stopWithBench } from "../stop.ts";
 
 export interface SpawnedRuntime {
   child: ChildProcess;
@@ -16,6 +17,7 @@ export async function spawnRuntime(
   opts: { env?: NodeJS.ProcessEnv; readyMsg?: string } = {},
 ): Promise<SpawnedRuntime> {
   const rt = startRuntime(args, opts.env);
+  stopWithBench(rt.child);
   const stop = async () => {
     if (rt.child.exitCode !== null || rt.child.signalCode !== null) return;
     rt.child.kill("SIGTERM");
