@@ -44,6 +44,34 @@ describe("stopOnSignals", () => {
   );
 });
 
+describe("stopOnSignals as PID 1", () => {
+  // The kernel drops a signal with the default action sent to PID 1 (a container's entry point):
+  // the re-raise is dropped here the same way, so the test needs no PID namespace.
+  const pid1 = `
+    import { stopOnSignals, withTempDir } from ${JSON.stringify(path.join(import.meta.dirname, "stop.ts"))};
+    const kill = process.kill.bind(process);
+    process.kill = (pid, signal) => (pid === process.pid ? true : kill(pid, signal));
+    stopOnSignals();
+    await withTempDir("towerops-bench-stop-test-", async (dir) => {
+      process.stdout.write(dir);
+      await new Promise((resolve) => setTimeout(resolve, 30_000));
+    });
+  `;
+
+  it("exits with the signal's code once the re-raise did not end it", async () => {
+    const p = spawn(process.execPath, ["--input-type=module", "-e", pid1], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exit = new Promise<number | null>((resolve) => p.once("exit", (code) => resolve(code)));
+    const dir = String(await Promise.race([new Promise((resolve) => p.stdout.once("data", resolve)), exit]));
+    expect(existsSync(dir)).toBe(true);
+    p.kill("SIGTERM");
+    // Not 0 from a bench that cleaned up, then went on to finish its step and the rest of its run.
+    expect(await exit).toBe(143);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
 describe("stopOnSignals listeners", () => {
   it("are installed only while there is something to undo", () => {
     const listeners = () => [process.listenerCount("SIGINT"), process.listenerCount("SIGTERM")];

@@ -15,8 +15,9 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { type InterruptSignal, SIGNAL_EXIT_CODES } from "../trainer/interrupt.ts";
 
-const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+const SIGNALS = Object.keys(SIGNAL_EXIT_CODES) as InterruptSignal[];
 const undo = new Set<() => void>();
 let enabled = false;
 let listening = false;
@@ -78,4 +79,7 @@ function stop(signal: NodeJS.Signals): void {
   // With no listener left (the trainer's included) the signal's default action applies.
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
+  // Still here: the process is PID 1 (a container's entry point), for which the kernel drops a
+  // signal with the default action. Without this the bench would go on, and could end with 0.
+  process.exit(SIGNAL_EXIT_CODES[signal as InterruptSignal]);
 }

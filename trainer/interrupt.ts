@@ -7,8 +7,9 @@
 //
 // Only for the trainer's short-lived commands: the runtime drains on SIGTERM instead.
 
-const SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
-export type InterruptSignal = keyof typeof SIGNALS;
+/** The exit a shell reports for a death by each signal. */
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+export type InterruptSignal = keyof typeof SIGNAL_EXIT_CODES;
 type Cleanup = (signal: InterruptSignal) => Promise<void> | void;
 
 const cleanups = new Set<Cleanup>();
@@ -21,7 +22,7 @@ let received: InterruptSignal | undefined;
  * reporting as the command's outcome.
  */
 export function receivedSignal(): { signal: InterruptSignal; exitCode: number } | undefined {
-  return received ? { signal: received, exitCode: SIGNALS[received] } : undefined;
+  return received ? { signal: received, exitCode: SIGNAL_EXIT_CODES[received] } : undefined;
 }
 
 /**
@@ -32,7 +33,7 @@ export function receivedSignal(): { signal: InterruptSignal; exitCode: number } 
 export function handleInterrupts(): void {
   if (installed) return;
   installed = true;
-  for (const [signal, code] of Object.entries(SIGNALS)) {
+  for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES)) {
     // Kept installed after the first signal (not `once`): a library's exit hook (proper-lockfile's
     // signal-exit) re-raises a signal it finds no other listener for, which would kill the process
     // before the cleanups had run.
@@ -63,7 +64,7 @@ export class Interrupted extends Error {
     super(message);
     this.name = "Interrupted";
     this.signal = signal;
-    this.exitCode = SIGNALS[signal];
+    this.exitCode = SIGNAL_EXIT_CODES[signal];
   }
 }
 
