@@ -44,6 +44,37 @@ describe("stopOnSignals", () => {
   );
 });
 
+describe("stopOnSignals order", () => {
+  // The inner step stands in for a child writing into the temp dir (as the export case's are).
+  const nested = `
+    import { existsSync, writeSync } from "node:fs";
+    import { onStop, stopOnSignals, withTempDir } from ${JSON.stringify(path.join(import.meta.dirname, "stop.ts"))};
+    stopOnSignals();
+    await withTempDir("towerops-bench-stop-test-", async (dir) => {
+      onStop(() => writeSync(1, existsSync(dir) ? " still there" : " already removed"));
+      process.stdout.write(dir);
+      await new Promise((resolve) => setTimeout(resolve, 60_000));
+    });
+  `;
+
+  it("undoes the innermost step first: what works in a temp dir stops before the dir goes", async () => {
+    const p = spawn(process.execPath, ["--input-type=module", "-e", nested], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    p.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    const closed = new Promise<void>((resolve) => p.once("close", () => resolve()));
+    await Promise.race([new Promise((resolve) => p.stdout.once("data", resolve)), closed]);
+    const dir = out;
+    p.kill("SIGTERM");
+    await closed;
+    expect(out).toBe(`${dir} still there`);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
 describe("stopOnSignals as PID 1", () => {
   // The kernel drops a signal with the default action sent to PID 1 (a container's entry point):
   // the re-raise is dropped here the same way, so the test needs no PID namespace.

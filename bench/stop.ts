@@ -68,7 +68,9 @@ export function stopOnSignals(): void {
 }
 
 function stop(signal: NodeJS.Signals): void {
-  for (const fn of undo) {
+  // Innermost first, as the steps themselves would unwind: a child writing into a temp dir is
+  // killed before the dir is removed, which otherwise could fail (ENOTEMPTY) and leave it behind.
+  for (const fn of [...undo].reverse()) {
     try {
       fn();
     } catch (err) {
