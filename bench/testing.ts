@@ -44,9 +44,16 @@ export function parseFlags(program: Command, argv: string[]): Outcome {
   }
 }
 
-export async function runEntry(script: string, args: string[]): Promise<{ code: number; stderr: string }> {
+export async function runEntry(
+  script: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return promisify(execFile)(process.execPath, [script, ...args]).then(
-    ({ stderr }) => ({ code: 0, stderr }),
-    (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({
+      code: err.code,
+      stdout: err.stdout,
+      stderr: err.stderr,
+    }),
   );
 }

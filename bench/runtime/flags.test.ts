@@ -82,6 +82,7 @@ describe("bench:runtime flags", () => {
   it("ends a bad value with one line and exit 2 from the entry point, not a stack", async () => {
     expect(await runEntry(path.join(import.meta.dirname, "main.ts"), ["--threads", "x"])).toEqual({
       code: 2,
+      stdout: "",
       stderr: `bench:runtime: option '--threads <n>' argument 'x' is invalid. expected an integer in [1, 1024], got "x"; see --help\n`,
     });
   });

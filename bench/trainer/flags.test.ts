@@ -53,6 +53,7 @@ describe("bench:trainer flags", () => {
   it("ends an unknown flag with one line and exit 2 from the entry point, not a stack", async () => {
     expect(await runEntry(path.join(import.meta.dirname, "main.ts"), ["--x"])).toEqual({
       code: 2,
+      stdout: "",
       stderr: "bench:trainer: unknown option '--x'; see --help\n",
     });
   });
