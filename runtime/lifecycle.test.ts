@@ -1,5 +1,5 @@
 // The drain ends when the last answer does: a keep-alive socket that never heard `Connection: close`
-// is closed shortly after its answer is written, as is a connection that never sent a request; a
+// is closed shortly after its answer is written, as is a connection that never sent a byte; a
 // request either's client sends right then is still answered, and a closed server leaves nothing
 // scheduled behind it.
 import { Agent, get, type Server } from "node:http";
@@ -105,6 +105,33 @@ describe("draining a host's listener", () => {
     const ended = new Promise<void>((resolve) => socket.on("close", () => resolve()));
     const closing = server.close();
     socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await ended;
+    await closing;
+    expect(received).toMatch(/^HTTP\/1\.1 200/);
+    expect(received).toMatch(/connection: close/i);
+  });
+
+  it("answers a first request whose headers were still arriving when the grace ended", async () => {
+    const server = await listen(
+      (_req, res) => res.end("ok"),
+      { ready: true, draining: false },
+      { port: 0, drainTimeoutMs: 30_000 },
+      quietLog,
+      () => {},
+    );
+    const socket = await accepted(server.port);
+    let received = "";
+    socket.on("data", (d) => {
+      received += d.toString();
+    });
+    const ended = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    await new Promise((resolve) => socket.write("GET / HTTP/1.1\r\nHost: x\r\n", resolve));
+    // In the server's buffer now; it reads them in this poll phase, before the drain begins.
+    await new Promise((resolve) => setImmediate(resolve));
+    const closing = server.close();
+    // Due after the grace's timer, so run after it: the connection was not silent, only slow.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    socket.write("\r\n");
     await ended;
     await closing;
     expect(received).toMatch(/^HTTP\/1\.1 200/);

@@ -56,9 +56,9 @@ export async function listen(
   // once: its client may send the next request as soon as the answer ends, and one that arrives in
   // the grace is answered (with `Connection: close`) instead of meeting a closed socket.
   let sweeping = false;
-  const closeIfIdleAfterGrace = (socket: Socket) =>
+  const closeAfterGrace = (socket: Socket, idle: () => boolean) =>
     setTimeout(() => {
-      if (!requests.get(socket)) socket.destroy();
+      if (idle()) socket.destroy();
     }, SWEEP_GRACE_MS).unref();
   const server: Server = createServer((req, res) => {
     const socket = req.socket;
@@ -71,7 +71,7 @@ export async function listen(
       const n = requests.get(socket);
       if (n === undefined) return;
       requests.set(socket, n - 1);
-      if (sweeping && n === 1) closeIfIdleAfterGrace(socket);
+      if (sweeping && n === 1) closeAfterGrace(socket, () => !requests.get(socket));
     });
     handler(req, res);
   });
@@ -108,7 +108,9 @@ export async function listen(
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
       sweeping = true;
       for (const [socket, n] of requests) if (n === 0) socket.destroy();
-      for (const socket of unasked) closeIfIdleAfterGrace(socket);
+      // Silent, not merely without a whole request: one whose first request is still arriving (its
+      // headers in pieces, a slow link) is answered once the rest comes, or cut with the others.
+      for (const socket of unasked) closeAfterGrace(socket, () => socket.bytesRead === 0);
       const cut = setTimeout(() => server.closeAllConnections(), opts.drainTimeoutMs);
       await closed;
       clearTimeout(cut);
