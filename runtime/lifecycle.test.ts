@@ -73,13 +73,7 @@ describe("draining a host's listener", () => {
   });
 
   it("ends with the last answer when a connection was accepted but never asked anything", async () => {
-    const server = await listen(
-      (_req, res) => res.end("ok"),
-      { ready: true, draining: false },
-      { port: 0, drainTimeoutMs: 30_000 },
-      quietLog,
-      () => {},
-    );
+    const server = await slowDrainServer();
     const idle = await accepted(server.port);
     const idleClosed = new Promise<void>((resolve) => idle.once("close", () => resolve()));
     const closing = server.close();
@@ -90,52 +84,22 @@ describe("draining a host's listener", () => {
   });
 
   it("answers the first request of a connection accepted before the drain", async () => {
-    const server = await listen(
-      (_req, res) => res.end("ok"),
-      { ready: true, draining: false },
-      { port: 0, drainTimeoutMs: 30_000 },
-      quietLog,
-      () => {},
-    );
-    const socket = await accepted(server.port);
-    let received = "";
-    socket.on("data", (d) => {
-      received += d.toString();
-    });
-    const ended = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-    const closing = server.close();
-    socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    await ended;
-    await closing;
-    expect(received).toMatch(/^HTTP\/1\.1 200/);
-    expect(received).toMatch(/connection: close/i);
+    const c = await acceptedBeforeDrain();
+    const closing = c.server.close();
+    c.socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await c.answeredAndClosed(closing);
   });
 
   it("answers a first request whose headers were still arriving when the grace ended", async () => {
-    const server = await listen(
-      (_req, res) => res.end("ok"),
-      { ready: true, draining: false },
-      { port: 0, drainTimeoutMs: 30_000 },
-      quietLog,
-      () => {},
-    );
-    const socket = await accepted(server.port);
-    let received = "";
-    socket.on("data", (d) => {
-      received += d.toString();
-    });
-    const ended = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-    await new Promise((resolve) => socket.write("GET / HTTP/1.1\r\nHost: x\r\n", resolve));
+    const c = await acceptedBeforeDrain();
+    await new Promise((resolve) => c.socket.write("GET / HTTP/1.1\r\nHost: x\r\n", resolve));
     // In the server's buffer now; it reads them in this poll phase, before the drain begins.
     await new Promise((resolve) => setImmediate(resolve));
-    const closing = server.close();
+    const closing = c.server.close();
     // Due after the grace's timer, so run after it: the connection was not silent, only slow.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    socket.write("\r\n");
-    await ended;
-    await closing;
-    expect(received).toMatch(/^HTTP\/1\.1 200/);
-    expect(received).toMatch(/connection: close/i);
+    c.socket.write("\r\n");
+    await c.answeredAndClosed(closing);
   });
 
   it("stops the http server's connection-checking interval", async () => {
@@ -167,6 +131,37 @@ describe("draining a host's listener", () => {
     expect(server[sym as symbol]?._destroyed).toBe(true);
   });
 });
+
+/** A server answering "ok" whose drain would wait 30 s for a connection it did not close. */
+const slowDrainServer = () =>
+  listen(
+    (_req, res) => res.end("ok"),
+    { ready: true, draining: false },
+    { port: 0, drainTimeoutMs: 30_000 },
+    quietLog,
+    () => {},
+  );
+
+/**
+ * A slow-draining server and a connection it accepted before draining;
+ * `answeredAndClosed` expects its one answer, with `Connection: close`, and its drain to end.
+ */
+async function acceptedBeforeDrain() {
+  const server = await slowDrainServer();
+  const socket = await accepted(server.port);
+  let received = "";
+  socket.on("data", (d) => {
+    received += d.toString();
+  });
+  const ended = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+  const answeredAndClosed = async (closing: Promise<void>) => {
+    await ended;
+    await closing;
+    expect(received).toMatch(/^HTTP\/1\.1 200/);
+    expect(received).toMatch(/connection: close/i);
+  };
+  return { server, socket, answeredAndClosed };
+}
 
 /**
  * A connection the server has accepted, with nothing sent on it. A server accepts connections in

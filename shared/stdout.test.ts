@@ -3,23 +3,16 @@ import { once } from "node:events";
 import { closeSync, openSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { moduleScript, runNode } from "./child-testing.ts";
 
 /** Runs `body` in a child whose stdout reader has gone before it prints; its exit code and stderr. */
-async function withClosedStdout(body: string): Promise<{ code: number; stderr: string }> {
-  const script = `import { printLine } from ${JSON.stringify(path.join(import.meta.dirname, "stdout.ts"))};
+const withClosedStdout = (body: string) =>
+  runNode(
+    moduleScript(`import { printLine } from ${JSON.stringify(path.join(import.meta.dirname, "stdout.ts"))};
     await new Promise((r) => setTimeout(r, 200));
-    ${body}`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout.destroy();
-  let stderr = "";
-  child.stderr.on("data", (b: Buffer) => {
-    stderr += b.toString();
-  });
-  const [code] = await once(child, "exit");
-  return { code: code as number, stderr };
-}
+    ${body}`),
+    "closed",
+  );
 
 describe("printLine", () => {
   it("keeps the command's own exit code when the reader of stdout has gone, and says so once", async () => {
@@ -48,14 +41,7 @@ describe("printLine", () => {
       await printLine("later").then(() => console.error("later dropped"));`;
     const full = openSync("/dev/full", "w");
     onTestFinished(() => closeSync(full));
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-      stdio: ["ignore", full, "pipe"],
-    });
-    let stderr = "";
-    child.stderr?.on("data", (b: Buffer) => {
-      stderr += b.toString();
-    });
-    const [code] = await once(child, "exit");
+    const { code, stderr } = await runNode(moduleScript(script), full);
     expect(stderr).toMatch(
       /^rejected: could not write this command's output to stdout: ENOSPC.*\nlater dropped\n$/s,
     );

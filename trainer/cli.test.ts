@@ -1,5 +1,4 @@
-import { execFile, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFile } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,6 +6,7 @@ import { promisify } from "node:util";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { runNode } from "../shared/child-testing.ts";
 import { registerTrainerCommands } from "./cli.ts";
 
 /** Parses argv the way the CLI does, but turns commander's exit into a thrown error and captures stderr. */
@@ -198,15 +198,7 @@ describe("towerops validate exit codes", () => {
     const { dir, holdout } = await holdoutFile("u1,i1,1\nu1,i2,2\n");
     const report = path.join(dir, "gate.html");
     const args = ["--candidate", path.join(dir, "nope"), "--data", holdout, "--min-users", "1"];
-    const child = spawn(process.execPath, [cli, "validate", ...args, "--report", report], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout.destroy();
-    let stderr = "";
-    child.stderr.on("data", (b: Buffer) => {
-      stderr += b.toString();
-    });
-    const [code] = await once(child, "exit");
+    const { code, stderr } = await runNode([cli, "validate", ...args, "--report", report], "closed");
     expect(stderr).toContain("towerops: stdout was closed (EPIPE)");
     expect(stderr).not.toMatch(/Unhandled 'error' event/);
     expect(await readFile(report, "utf8")).toContain("candidate bundle refused (missing_file)");

@@ -19,6 +19,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { moduleScript, runNode } from "../child-testing.ts";
 import {
   bundlePath,
   digestFile,
@@ -266,15 +267,7 @@ describe("replaceFile", () => {
       await replaceFile("/dev/stdout", [Buffer.alloc(1 << 20)]).catch((err) => console.error("caught", err.code));
       await new Promise((r) => setTimeout(r, 50));
       console.error("still running");`;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout.destroy();
-    let stderr = "";
-    child.stderr.on("data", (b: Buffer) => {
-      stderr += b.toString();
-    });
-    const [code] = await once(child, "exit");
+    const { code, stderr } = await runNode(moduleScript(script), "closed");
     expect(stderr).toMatch(/caught EPIPE\nstill running/);
     expect(code).toBe(0);
   });

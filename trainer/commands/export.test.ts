@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { writeSynth } from "../synth/write.ts";
-import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
 import { runExportCommand } from "./export.ts";
+import { tinyTrainOptions } from "./testing.ts";
 import { runTrainCommand } from "./train.ts";
 
 const dirs: string[] = [];
@@ -63,27 +63,11 @@ describe("runExportCommand", () => {
     // A repeated id is a bad row: training under --max-bad-rows 1 skipped it.
     await appendFile(files.items, "i0,t1\n");
     const trained = await runTrainCommand({
-      data: files.events,
+      ...tinyTrainOptions(files.events, path.join(dir, "run")),
       itemFeatures: files.items,
-      split: "last:1",
       maxBadRows: 1,
-      seed: 1,
-      out: path.join(dir, "run"),
-      model: "tiny",
-      version: "v1",
-      config: {
-        ...DEFAULT_TRAIN_CONFIG,
-        dims: 8,
-        embeddingDim: 8,
-        historyLength: 5,
-        batchSize: 64,
-        epochs: 1,
-      },
-      evalUsers: 0,
-      excludeTrain: true,
       compare: false,
       bundle: false,
-      backend: "wasm",
     });
     const o = { checkpoint: trained.checkpointDir, version: "v2", batchSize: 64, indexThreads: 1 };
     await expect(runExportCommand({ ...o, out: path.join(dir, "strict") })).rejects.toThrow(

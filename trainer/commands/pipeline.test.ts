@@ -19,9 +19,9 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { serveBundleStore } from "../../shared/bundle/testing-store.ts";
 import { writeSynth } from "../synth/write.ts";
-import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
 import { DEFAULT_THRESHOLDS } from "../validate/thresholds.ts";
 import { runExportCommand } from "./export.ts";
+import { tinyTrainOptions } from "./testing.ts";
 import { runTrainCommand } from "./train.ts";
 import { runValidateCommand } from "./validate.ts";
 
@@ -32,29 +32,7 @@ describe("train -> export -> validate", () => {
       { users: 60, items: 120, events: 1500, seed: 2, topics: 4 },
       path.join(dir, "data"),
     );
-    const trainOptions = {
-      data: files.events,
-      split: "last:1",
-      maxBadRows: 0,
-      seed: 1,
-      out: path.join(dir, "run"),
-      model: "tiny",
-      version: "v1",
-      config: {
-        ...DEFAULT_TRAIN_CONFIG,
-        dims: 8,
-        embeddingDim: 8,
-        historyLength: 5,
-        batchSize: 64,
-        epochs: 1,
-      },
-      evalUsers: 0,
-      excludeTrain: true,
-      compare: true,
-      bundle: true,
-      backend: "wasm" as const,
-      indexThreads: 1,
-    };
+    const trainOptions = tinyTrainOptions(files.events, path.join(dir, "run"));
     // What a command stopped while writing its bundle leaves; the next one writes over it.
     await mkdir(path.join(dir, "run", "bundles", ".v1.staging"), { recursive: true });
     await writeFile(path.join(dir, "run", "bundles", ".v1.staging", "index.usearch"), "partial");

@@ -5,32 +5,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { writeSynth } from "../synth/write.ts";
-import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
+import { tinyTrainOptions } from "./testing.ts";
 import { runTrainCommand } from "./train.ts";
 
 /** A tiny training of `data` into `out`: one epoch, no comparison run, no evaluation. */
 const tinyTrain = (data: string, out: string, version: string) => ({
-  data,
-  split: "last:1",
-  maxBadRows: 0,
-  seed: 1,
-  out,
-  model: "tiny",
+  ...tinyTrainOptions(data, out),
   version,
-  config: {
-    ...DEFAULT_TRAIN_CONFIG,
-    dims: 4,
-    embeddingDim: 4,
-    historyLength: 3,
-    batchSize: 32,
-    epochs: 1,
-  },
-  evalUsers: 0,
   excludeTrain: false,
   compare: false,
-  bundle: true,
-  backend: "wasm" as const,
-  indexThreads: 1,
 });
 
 describe("train --keep-bundles", () => {
