@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -89,6 +89,41 @@ describe("stopOnSignals as PID 1", () => {
     });
   `;
 
+  // A real PID namespace, where one can be made (root): with nothing to undo a bench has no
+  // listener elsewhere, and as PID 1 its signal would be dropped.
+  const canUnshare = spawnSync("unshare", ["--pid", "--fork", "true"]).status === 0;
+  it.runIf(canUnshare)(
+    "stops as PID 1 with nothing to undo, where the default action is dropped",
+    async () => {
+      const idle = `
+      import { stopOnSignals } from ${JSON.stringify(path.join(import.meta.dirname, "stop.ts"))};
+      stopOnSignals();
+      process.stdout.write("ready");
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      process.stdout.write(" went on");
+    `;
+      const p = spawn(
+        "unshare",
+        ["--pid", "--fork", "--kill-child", process.execPath, "--input-type=module", "-e", idle],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      let out = "";
+      p.stdout.on("data", (chunk) => {
+        out += chunk;
+      });
+      const exit = new Promise<number | null>((resolve) => p.once("exit", (code) => resolve(code)));
+      await new Promise((resolve) => p.stdout.once("data", resolve));
+      const node = Number(
+        execFileSync("pgrep", ["-P", String(p.pid)])
+          .toString()
+          .trim(),
+      );
+      process.kill(node, "SIGTERM");
+      expect(await exit).toBe(143);
+      expect(out).toBe("ready");
+    },
+  );
+
   it("exits with the signal's code once the re-raise did not end it", async () => {
     const p = spawn(process.execPath, ["--input-type=module", "-e", pid1], {
       stdio: ["ignore", "pipe", "inherit"],
@@ -104,7 +139,7 @@ describe("stopOnSignals as PID 1", () => {
 });
 
 describe("stopOnSignals listeners", () => {
-  it("are installed only while there is something to undo", () => {
+  it("are installed only while there is something to undo", async () => {
     const listeners = () => [process.listenerCount("SIGINT"), process.listenerCount("SIGTERM")];
     const before = listeners();
     stopOnSignals();
@@ -114,6 +149,35 @@ describe("stopOnSignals listeners", () => {
     const release = onStop(() => {});
     expect(listeners()).toEqual(before.map((n) => n + 1));
     release();
+    // Gone once a signal that came before could have been dispatched.
+    for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
     expect(listeners()).toEqual(before);
+  });
+
+  it("still stop the bench on a signal that came while its last step ended", async () => {
+    // The step's synchronous end runs on past the signal; its undo is released before the loop runs.
+    const late = `
+      import { withTempDir, stopOnSignals } from ${JSON.stringify(path.join(import.meta.dirname, "stop.ts"))};
+      stopOnSignals();
+      await withTempDir("towerops-bench-stop-test-", async () => {
+        process.stdout.write("busy");
+        const end = Date.now() + 1500;
+        while (Date.now() < end);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      process.stdout.write(" went on");
+    `;
+    const p = spawn(process.execPath, ["--input-type=module", "-e", late], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    p.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    const exit = new Promise<NodeJS.Signals | null>((resolve) => p.once("exit", (_code, s) => resolve(s)));
+    await new Promise((resolve) => p.stdout.once("data", resolve));
+    p.kill("SIGTERM");
+    expect(await exit).toBe("SIGTERM");
+    expect(out).toBe("busy");
   });
 });

@@ -10,7 +10,8 @@
 // The handler is installed only while there is something to undo. A handled signal waits for the
 // event loop, and the bench's long synchronous phases (dataset generation, a bare usearch add, exact
 // search) would hold it for as long as they run (18 s at 100k items); with nothing to undo the
-// signal's default action ends the bench at once.
+// signal's default action ends the bench at once. Except as PID 1 (a container's entry point),
+// where the kernel drops a signal with the default action: there it is always handled.
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -22,13 +23,23 @@ const undo = new Set<() => void>();
 let enabled = false;
 let listening = false;
 
+const wanted = () => enabled && (undo.size > 0 || process.pid === 1);
+
 function listen(): void {
-  const want = enabled && undo.size > 0;
-  if (want === listening) return;
-  listening = want;
-  for (const signal of SIGNALS) {
-    if (want) process.on(signal, stop);
-    else process.off(signal, stop);
+  if (wanted() && !listening) {
+    listening = true;
+    for (const signal of SIGNALS) process.on(signal, stop);
+  } else if (!wanted() && listening) {
+    // When a signal's last listener goes, Node stops watching it and drops one that arrived but was
+    // not yet dispatched (during the synchronous end of the last step): the bench then went on and
+    // ended with 0. Two turns of the loop later, its poll phase has dispatched any such signal.
+    setImmediate(() =>
+      setImmediate(() => {
+        if (wanted() || !listening) return;
+        listening = false;
+        for (const signal of SIGNALS) process.off(signal, stop);
+      }),
+    );
   }
 }
 
