@@ -47,9 +47,13 @@ export async function listen(
   // Requests in progress on each socket that has carried one: those at 0 are keep-alive sockets
   // between two requests, the only ones a drain closes at once.
   const requests = new Map<Socket, number>();
-  // Accepted, no request yet (a client's pre-opened pool socket, or one whose first request is on its
-  // way): untracked, it held a drain until the cut although nothing was being answered on it.
-  const unasked = new Set<Socket>();
+  // What each socket had read when it last had no request in progress (0 when accepted). One that
+  // has read more since has a request on its way, its headers in pieces: it is answered once the
+  // rest comes, not closed as idle. An accepted socket that was never asked anything (a client's
+  // pre-opened pool socket) was once untracked and held a drain until the cut.
+  const readWhenIdle = new Map<Socket, number>();
+  const silent = (socket: Socket) =>
+    !requests.get(socket) && socket.bytesRead === (readWhenIdle.get(socket) ?? 0);
   // Set once the listener closes: from then on a keep-alive socket is closed shortly after its last
   // request ends, since one whose answer was already being written when the drain began never
   // heard `Connection: close` and would otherwise hold the drain until its timeout. Shortly, not at
@@ -62,7 +66,6 @@ export async function listen(
     }, SWEEP_GRACE_MS).unref();
   const server: Server = createServer((req, res) => {
     const socket = req.socket;
-    unasked.delete(socket);
     requests.set(socket, (requests.get(socket) ?? 0) + 1);
     if (lifecycle.draining) res.setHeader("connection", "close");
     inFlight.add(res);
@@ -71,15 +74,17 @@ export async function listen(
       const n = requests.get(socket);
       if (n === undefined) return;
       requests.set(socket, n - 1);
-      if (sweeping && n === 1) closeAfterGrace(socket, () => !requests.get(socket));
+      if (n !== 1) return;
+      readWhenIdle.set(socket, socket.bytesRead);
+      if (sweeping) closeAfterGrace(socket, () => silent(socket));
     });
     handler(req, res);
   });
   server.on("connection", (socket: Socket) => {
-    unasked.add(socket);
+    readWhenIdle.set(socket, 0);
     socket.once("close", () => {
       requests.delete(socket);
-      unasked.delete(socket);
+      readWhenIdle.delete(socket);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -107,10 +112,15 @@ export async function listen(
       // with `Connection: close`.
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
       sweeping = true;
-      for (const [socket, n] of requests) if (n === 0) socket.destroy();
-      // Silent, not merely without a whole request: one whose first request is still arriving (its
-      // headers in pieces, a slow link) is answered once the rest comes, or cut with the others.
-      for (const socket of unasked) closeAfterGrace(socket, () => socket.bytesRead === 0);
+      for (const socket of readWhenIdle.keys()) {
+        // In progress: closed after its answer, as above.
+        if (requests.get(socket)) continue;
+        // Keep-alive between two requests, silent since the last: at once.
+        if (requests.has(socket) && silent(socket)) socket.destroy();
+        // Just accepted, or a request still arriving: answered if it comes in the grace or is
+        // already on its way; closed after it if silent; else cut with the others.
+        else closeAfterGrace(socket, () => silent(socket));
+      }
       const cut = setTimeout(() => server.closeAllConnections(), opts.drainTimeoutMs);
       await closed;
       clearTimeout(cut);
