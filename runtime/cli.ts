@@ -196,10 +196,14 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
   workers?.announceReady(server.url);
 }
 
-/** The structured record for the pod's log, and the one line every other command ends with. */
+/**
+ * The structured record for the pod's log, and the one line every other command ends with; under
+ * --workers the primary says it once for the pod, not each serving worker.
+ */
 function startFailed(log: Logger, err: unknown): void {
   log.error({ err }, "runtime failed to start");
-  process.stderr.write(`towerops: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (!cluster.isWorker)
+    process.stderr.write(`towerops: ${err instanceof Error ? err.message : String(err)}\n`);
 }
 
 function bundleProblem(flags: RuntimeFlags): string | undefined {

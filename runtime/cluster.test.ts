@@ -199,6 +199,22 @@ describe("towerops runtime --workers", () => {
     expect(rt.seen.some((l) => l.msg === retrying)).toBe(false);
   });
 
+  it("says once for the pod, not once per worker, that its workers could not start", async () => {
+    const taken = createServer();
+    taken.listen(0, "127.0.0.1");
+    await new Promise((resolve) => taken.once("listening", resolve));
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      const rt = startRuntime(["--bundle", fixture.bundleDir(), "--port", port, "--workers", "3"]);
+      expect(await rt.exited).toBe(1);
+      expect(rt.plain.filter((l) => l.startsWith("towerops: "))).toEqual([
+        "towerops: a serving worker failed to start; its log record says why",
+      ]);
+    } finally {
+      taken.close();
+    }
+  });
+
   it("runs the viewer role the same way", async () => {
     const previous = (await writeTestBundle(fixture.tmp(), { version: "v0", items: 20 })).dir;
     const rt = startRuntime([

@@ -136,6 +136,8 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
         } else {
           // Nothing serves, so nothing is kept by waiting: a restart says so to the orchestrator.
           log.error({ worker: worker.id, exitCode, signal }, "serving worker exited before it was ready");
+          if (code === 0)
+            process.stderr.write("towerops: a serving worker failed to start; its log record says why\n");
           code = 1;
           stop(
             everReady.size === 0
@@ -155,6 +157,7 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
       },
       (err: unknown) => {
         log.error({ err }, "runtime failed to start");
+        process.stderr.write(`towerops: ${err instanceof Error ? err.message : String(err)}\n`);
         code = 1;
         stop("the bundle was refused");
       },
