@@ -206,7 +206,7 @@ describe("runValidateCommand --user-features", () => {
         .join("\n")}\n`,
     );
     await expect(runValidateCommand({ ...options(data), userFeatures: narrower })).rejects.toThrow(
-      /^bundle new: --user-features .*users-narrower\.csv: no value in column "age", which the viewer tower was trained with$/,
+      /^bundle new: \/.*users-narrower\.csv: no value in column "age", which the viewer tower was trained with$/,
     );
   });
 });

@@ -3,7 +3,6 @@
 // (pass: false); anything that stops the gate from judging (an unreadable holdout, a baseline that
 // cannot be fetched or verified, a download failure) is thrown.
 import path from "node:path";
-import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
 import { checkItemTower, openBundle } from "../../shared/bundle/reader.ts";
 import { pruneAfter } from "../../shared/bundle/retention.ts";
 import { prepareBundle } from "../../shared/bundle/source.ts";
@@ -24,7 +23,8 @@ import {
 import { buildHoldout, type Holdout } from "../validate/holdout.ts";
 import { comparePaired } from "../validate/paired.ts";
 import type { GateThresholds } from "../validate/thresholds.ts";
-import { readFeatures, readLog } from "./load.ts";
+import { readLog } from "./load.ts";
+import { bundleProfiles } from "./validate-profiles.ts";
 
 const log = componentLogger("trainer");
 
@@ -62,6 +62,7 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     ...(o.minRating !== undefined ? { minRating: o.minRating } : {}),
   };
   const holdoutTable = new InteractionTable();
+  const profiles = await bundleProfiles(o.userFeatures, holdoutTable.users, o.maxBadRows, log);
   await readLog(o.data, holdoutTable, readOpts, log);
   let historyTable: InteractionTable | undefined;
   if (o.history) {
@@ -73,25 +74,6 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     excludeHistory: o.excludeHistory,
     ...(historyTable ? { history: historyTable } : {}),
   });
-  // Read for each bundle by its own viewer tower's columns, as export reads item attributes: typed
-  // by the table's look, a trained code "00001" became 1 in a table of digits and hashed elsewhere,
-  // and a column the tower was trained with could be missing without a word.
-  const profileOf = async (bundle: LoadedBundle): Promise<Holdout> => {
-    const features = bundle.manifest.viewerTower.features.profile;
-    if (!o.userFeatures || features.length === 0) return holdout;
-    const userFeatures = await readFeatures(
-      o.userFeatures,
-      "--user-features",
-      holdoutTable.users,
-      "users",
-      o.maxBadRows,
-      log,
-      { tower: "viewer", features, ignoreOthers: true },
-    ).catch((err: Error) => {
-      throw new Error(`bundle ${bundle.manifest.version}: --user-features ${err.message}`, { cause: err });
-    });
-    return { ...holdout, userFeatures };
-  };
   assertEnoughUsers(holdout, o);
   // The item tower too, though the gate never runs it: a bundle it passes is rolled out, and one
   // whose item tower cannot be loaded cannot embed the next catalogue's items.
@@ -118,7 +100,13 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     const bundle = await openBundle(verified, { threads: o.threads });
     const progress = passProgress(`checking ${role}`, "users");
     try {
-      return await checkBundle(bundle, await profileOf(bundle), o.threads, progress.update, judged);
+      return await checkBundle(
+        bundle,
+        await profiles.of(bundle, holdout),
+        o.threads,
+        progress.update,
+        judged,
+      );
     } finally {
       progress.stop();
       bundle.close();
@@ -179,6 +167,7 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
       o.cacheKeep,
       [candidateBundle, ...(baselineBundle ? [baselineBundle] : [])].map((b) => b.dir),
     );
+  profiles.done();
   const verdict = judge(candidate.check, baseline?.check, o.thresholds, comparison);
   // A baseline URI pointing at another model's serving bundle makes the regression check
   // meaningless; a rename (export --model) can be meant, so it is said, not refused.
