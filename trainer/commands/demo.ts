@@ -96,7 +96,7 @@ async function demoHeld(
     `2. trained ${s.epochs.length} epoch${s.epochs.length === 1 ? "" : "s"} on ${s.backend} (${Math.round(s.epochs.at(-1)?.examplesPerSecond ?? 0)} examples/s)`,
   );
   print(
-    `3. bundle ${version}: ${trained.bundleDir} (serve it: towerops runtime --bundle ${trained.bundleDir})`,
+    `3. bundle ${version}: ${trained.bundleDir} (serve it: ${cliName()} runtime --bundle ${trained.bundleDir})`,
   );
   const host = await startAnnHost({ bundle: trained.bundleDir as string, port: 0, threads: 1 });
   try {
@@ -132,3 +132,6 @@ async function demoHeld(
   print(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return { recall, popularity };
 }
+
+/** How to run this CLI again: from a checkout (the .ts entry point) through npm, else as installed. */
+const cliName = () => (process.argv[1]?.endsWith(".ts") ? "npm run towerops --" : "towerops");
