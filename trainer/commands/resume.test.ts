@@ -207,7 +207,9 @@ syncBuiltinESMExports();
     const run = start(
       [
         "train",
-        ...["--data", files.events, "--out", out, "--epochs", "3", "--no-bundle", "--version", "v1"],
+        // Far more epochs than the test waits for: a run that finished before a late SIGTERM reached
+        // it (a loaded machine) would exit 0, not by the signal.
+        ...["--data", files.events, "--out", out, "--epochs", "40", "--no-bundle", "--version", "v1"],
         ...["--dims", "8", "--embedding-dim", "8", "--batch-size", "64", "--eval-users", "100"],
         ...extra,
       ],
