@@ -154,6 +154,47 @@ describe("stopOnSignals listeners", () => {
     expect(listeners()).toEqual(before);
   });
 
+  it("still stop it when a step ends soon after another, on a signal that came as the second ended", async () => {
+    // The first release's deferred removal comes due in the turn where the second step ends, in a
+    // poll-phase callback that the signal arrives during: only the second's removal may act.
+    const quick = `
+      import net from "node:net";
+      import { onStop, stopOnSignals } from ${JSON.stringify(path.join(import.meta.dirname, "stop.ts"))};
+      stopOnSignals();
+      let second;
+      const server = net.createServer((socket) =>
+        socket.on("data", () => {
+          process.kill(process.pid, "SIGTERM");
+          second();
+        }),
+      );
+      server.listen(0, () => {
+        const client = net.connect(server.address().port, () => {
+          const first = onStop(() => {});
+          setImmediate(() => {
+            first();
+            second = onStop(() => {});
+            setImmediate(() => client.write("x"));
+          });
+        });
+        setTimeout(() => {
+          process.stdout.write("went on");
+          process.exit(0);
+        }, 1000);
+      });
+    `;
+    const p = spawn(process.execPath, ["--input-type=module", "-e", quick], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    p.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    const exit = new Promise<NodeJS.Signals | null>((resolve) => p.once("exit", (_code, s) => resolve(s)));
+    expect(await exit).toBe("SIGTERM");
+    expect(out).toBe("");
+  });
+
   it("still stop the bench on a signal that came while its last step ended", async () => {
     // The step's synchronous end runs on past the signal; its undo is released before the loop runs.
     const late = `

@@ -22,6 +22,10 @@ const SIGNALS = Object.keys(SIGNAL_EXIT_CODES) as InterruptSignal[];
 const undo = new Set<() => void>();
 let enabled = false;
 let listening = false;
+// Which release may take the listeners away: only the latest. An earlier one's deferred removal,
+// coming due in the same turn as a later release, would run before the poll phase that dispatches
+// a signal which arrived during that later release.
+let releases = 0;
 
 const wanted = () => enabled && (undo.size > 0 || process.pid === 1);
 
@@ -30,12 +34,13 @@ function listen(): void {
     listening = true;
     for (const signal of SIGNALS) process.on(signal, stop);
   } else if (!wanted() && listening) {
+    const release = ++releases;
     // When a signal's last listener goes, Node stops watching it and drops one that arrived but was
     // not yet dispatched (during the synchronous end of the last step): the bench then went on and
     // ended with 0. Two turns of the loop later, its poll phase has dispatched any such signal.
     setImmediate(() =>
       setImmediate(() => {
-        if (wanted() || !listening) return;
+        if (wanted() || !listening || release !== releases) return;
         listening = false;
         for (const signal of SIGNALS) process.off(signal, stop);
       }),
