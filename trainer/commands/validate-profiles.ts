@@ -2,9 +2,11 @@
 // item attributes: typed by the table's look, a trained code "00001" became 1 in a table of digits
 // and hashed elsewhere, a column the tower was trained with could be missing without a word, and one
 // only a newer candidate reads stopped the gate for its baseline.
+import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
 import type { Logger } from "../../shared/log.ts";
+import { partsOf } from "../data/parts.ts";
 import type { Vocab } from "../data/table.ts";
 import type { Holdout } from "../validate/holdout.ts";
 import { readFeatures } from "./load.ts";
@@ -23,10 +25,14 @@ export async function bundleProfiles(
   maxBadRows: number,
   log: Logger,
 ): Promise<BundleProfiles> {
+  // Every part as the reader will open it: a pipe, a directory without data files or a file this
+  // process may not read otherwise failed only after both bundles were downloaded and opened.
   if (table !== undefined)
-    await access(table).catch((err: Error) => {
-      throw new Error(`--user-features ${table}: ${err.message}`);
-    });
+    try {
+      for (const part of await partsOf(table)) await access(part.file, constants.R_OK);
+    } catch (err) {
+      throw new Error(`--user-features ${table}: ${(err as Error).message}`);
+    }
   let reads = 0;
   // Its bad rows and coverage are the same for every bundle: said for the first.
   const quiet = log.child({}, { level: "silent" });
