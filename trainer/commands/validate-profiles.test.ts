@@ -27,7 +27,7 @@ describe("bundleProfiles", () => {
   it("refuses a table that cannot be read before any work, whatever the bundles read", async () => {
     const { log } = keptLog();
     await expect(bundleProfiles("/nonexistent/users.csv", users, 0, log)).rejects.toThrow(
-      /^--user-features \/nonexistent\/users\.csv: .*no such file or directory/,
+      /^--user-features \/nonexistent\/users\.csv: no such file or directory$/,
     );
     // A directory it could list, but without a table in it (a pipe or an unreadable file likewise).
     const empty = await mkdtemp(path.join(tmpdir(), "towerops-profiles-"));

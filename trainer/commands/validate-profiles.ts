@@ -31,7 +31,9 @@ export async function bundleProfiles(
     try {
       for (const part of await partsOf(table)) await access(part.file, constants.R_OK);
     } catch (err) {
-      throw new Error(`--user-features ${table}: ${(err as Error).message}`);
+      // The reader's own messages start with the path; access's name it at their end.
+      const message = (err as Error).message;
+      throw new Error(`--user-features ${message.startsWith(table) ? message : `${table}: ${message}`}`);
     }
   let reads = 0;
   // Its bad rows and coverage are the same for every bundle: said for the first.
