@@ -4,6 +4,29 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { onStop, stopOnSignals } from "./stop.ts";
 
+/**
+ * A bench script in a child process (through `wrap`, e.g. unshare, if given): what it has printed,
+ * its first output (or its exit, if it prints nothing), how it exited, and when its stdout closed.
+ */
+function benchProcess(script: string, wrap: string[] = []) {
+  const args = [process.execPath, "--input-type=module", "-e", script];
+  const p = spawn(wrap[0] ?? (args.shift() as string), [...wrap.slice(1), ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  p.stdout.on("data", (chunk) => {
+    out += chunk;
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    p.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const closed = new Promise<void>((resolve) => p.once("close", () => resolve()));
+  const printed = Promise.race([new Promise((resolve) => p.stdout.once("data", resolve)), exit]).then(
+    () => out,
+  );
+  return { p, out: () => out, printed, exit, closed };
+}
+
 // A bench in the middle of a step: it holds a temp dir and a child that would outlive the test, and
 // trainer code's own signal handler is installed (as a checkpoint save leaves it). It prints the
 // dir once the child runs. The child shares its stdout, so that pipe closes only once both exited.
@@ -25,21 +48,15 @@ describe("stopOnSignals", () => {
   it.each(["SIGINT", "SIGTERM"] as const)(
     "on %s to the bench alone, kills its child and removes its temp dir, and ends it by that signal",
     async (signal) => {
-      const p = spawn(process.execPath, ["--input-type=module", "-e", bench], {
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      const exit = new Promise<NodeJS.Signals | null>((resolve) => p.once("exit", (_code, s) => resolve(s)));
-      const closed = new Promise<void>((resolve) => p.once("close", () => resolve()));
-      const dir = String(
-        await Promise.race([new Promise((resolve) => p.stdout.once("data", resolve)), exit]),
-      );
+      const b = benchProcess(bench);
+      const dir = await b.printed;
       expect(existsSync(dir)).toBe(true);
-      p.kill(signal);
+      b.p.kill(signal);
       // Not 130 or 143 from the trainer's handler: the signal's own death, as a shell reports it.
-      expect(await exit).toBe(signal);
+      expect((await b.exit).signal).toBe(signal);
       expect(existsSync(dir)).toBe(false);
       // The child held the pipe open: it is gone too.
-      await closed;
+      await b.closed;
     },
   );
 });
@@ -58,19 +75,11 @@ describe("stopOnSignals order", () => {
   `;
 
   it("undoes the innermost step first: what works in a temp dir stops before the dir goes", async () => {
-    const p = spawn(process.execPath, ["--input-type=module", "-e", nested], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    p.stdout.on("data", (chunk) => {
-      out += chunk;
-    });
-    const closed = new Promise<void>((resolve) => p.once("close", () => resolve()));
-    await Promise.race([new Promise((resolve) => p.stdout.once("data", resolve)), closed]);
-    const dir = out;
-    p.kill("SIGTERM");
-    await closed;
-    expect(out).toBe(`${dir} still there`);
+    const b = benchProcess(nested);
+    const dir = await b.printed;
+    b.p.kill("SIGTERM");
+    await b.closed;
+    expect(b.out()).toBe(`${dir} still there`);
     expect(existsSync(dir)).toBe(false);
   });
 });
@@ -102,38 +111,26 @@ describe("stopOnSignals as PID 1", () => {
       await new Promise((resolve) => setTimeout(resolve, 5000));
       process.stdout.write(" went on");
     `;
-      const p = spawn(
-        "unshare",
-        ["--pid", "--fork", "--kill-child", process.execPath, "--input-type=module", "-e", idle],
-        { stdio: ["ignore", "pipe", "inherit"] },
-      );
-      let out = "";
-      p.stdout.on("data", (chunk) => {
-        out += chunk;
-      });
-      const exit = new Promise<number | null>((resolve) => p.once("exit", (code) => resolve(code)));
-      await new Promise((resolve) => p.stdout.once("data", resolve));
+      const b = benchProcess(idle, ["unshare", "--pid", "--fork", "--kill-child"]);
+      await b.printed;
       const node = Number(
-        execFileSync("pgrep", ["-P", String(p.pid)])
+        execFileSync("pgrep", ["-P", String(b.p.pid)])
           .toString()
           .trim(),
       );
       process.kill(node, "SIGTERM");
-      expect(await exit).toBe(143);
-      expect(out).toBe("ready");
+      expect((await b.exit).code).toBe(143);
+      expect(b.out()).toBe("ready");
     },
   );
 
   it("exits with the signal's code once the re-raise did not end it", async () => {
-    const p = spawn(process.execPath, ["--input-type=module", "-e", pid1], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const exit = new Promise<number | null>((resolve) => p.once("exit", (code) => resolve(code)));
-    const dir = String(await Promise.race([new Promise((resolve) => p.stdout.once("data", resolve)), exit]));
+    const b = benchProcess(pid1);
+    const dir = await b.printed;
     expect(existsSync(dir)).toBe(true);
-    p.kill("SIGTERM");
+    b.p.kill("SIGTERM");
     // Not 0 from a bench that cleaned up, then went on to finish its step and the rest of its run.
-    expect(await exit).toBe(143);
+    expect((await b.exit).code).toBe(143);
     expect(existsSync(dir)).toBe(false);
   });
 });
@@ -183,16 +180,9 @@ describe("stopOnSignals listeners", () => {
         }, 1000);
       });
     `;
-    const p = spawn(process.execPath, ["--input-type=module", "-e", quick], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    p.stdout.on("data", (chunk) => {
-      out += chunk;
-    });
-    const exit = new Promise<NodeJS.Signals | null>((resolve) => p.once("exit", (_code, s) => resolve(s)));
-    expect(await exit).toBe("SIGTERM");
-    expect(out).toBe("");
+    const b = benchProcess(quick);
+    expect((await b.exit).signal).toBe("SIGTERM");
+    expect(b.out()).toBe("");
   });
 
   it("still stop the bench on a signal that came while its last step ended", async () => {
@@ -208,17 +198,10 @@ describe("stopOnSignals listeners", () => {
       await new Promise((resolve) => setTimeout(resolve, 3000));
       process.stdout.write(" went on");
     `;
-    const p = spawn(process.execPath, ["--input-type=module", "-e", late], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    p.stdout.on("data", (chunk) => {
-      out += chunk;
-    });
-    const exit = new Promise<NodeJS.Signals | null>((resolve) => p.once("exit", (_code, s) => resolve(s)));
-    await new Promise((resolve) => p.stdout.once("data", resolve));
-    p.kill("SIGTERM");
-    expect(await exit).toBe("SIGTERM");
-    expect(out).toBe("busy");
+    const b = benchProcess(late);
+    await b.printed;
+    b.p.kill("SIGTERM");
+    expect((await b.exit).signal).toBe("SIGTERM");
+    expect(b.out()).toBe("busy");
   });
 });
