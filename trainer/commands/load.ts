@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "../../shared/log.ts";
 import { BadRowBudget, type DataError } from "../data/errors.ts";
-import { type FeatureTable, readFeatureTable, type TrainedColumns } from "../data/features.ts";
+import { type FeatureTable, readFeatureTable } from "../data/features.ts";
 import type { LogFormat } from "../data/format.ts";
 import { type ReadOptions, type ReadResult, readInteractions } from "../data/reader.ts";
 import { parseSplit, type SplitSpec, splitTable } from "../data/split.ts";
@@ -127,7 +127,7 @@ export function warnBadRows(samples: readonly DataError[], log: Logger): void {
     log.warn({ file: e.file, line: e.line, column: e.column }, `skipped bad row: ${e.detail}`);
 }
 
-/** A feature table, its bad rows reported as the log's are; typed by `trained` columns if given. */
+/** A feature table, its bad rows reported as the log's are; `read` reads it (typed by its look). */
 export async function readFeatures(
   path: string,
   flag: string,
@@ -135,10 +135,10 @@ export async function readFeatures(
   kind: string,
   maxBadRows: number,
   log: Logger,
-  trained?: TrainedColumns,
+  read: (path: string, budget: BadRowBudget) => Promise<FeatureTable> = readFeatureTable,
 ): Promise<FeatureTable> {
   const budget = new BadRowBudget(maxBadRows);
-  const table = await readFeatureTable(path, budget, trained);
+  const table = await read(path, budget);
   checkFeatureIds(table, vocab, `${flag} ${path}`, kind, budget.count, log);
   warnBadRows(budget.samples, log);
   return table;

@@ -36,7 +36,7 @@ describe("bundleProfiles", () => {
     );
   });
 
-  it("reads it for each bundle by its columns, says its bad rows once, and names the flag once", async () => {
+  it("reads it once and types it for each bundle by its columns, says its bad rows once, names the flag once", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "towerops-profiles-"));
     const table = path.join(dir, "users.csv");
     await writeFile(table, "user,country,premium\nu1,007,1\nu1,008,0\nu2,009,1\n");
@@ -47,6 +47,10 @@ describe("bundleProfiles", () => {
       expect(read.userFeatures?.get("u2")).toEqual({ country: "009" });
     }
     expect(messages().filter((m) => m.startsWith("skipped bad row"))).toHaveLength(1);
+    // Read once: the second bundle is typed from the first read, not from the file again.
+    await writeFile(table, "user,country\nu2,010\n");
+    const again = await profiles.of(bundle("third", country), holdout);
+    expect(again.userFeatures?.get("u2")).toEqual({ country: "009" });
     const strangers = path.join(dir, "strangers.csv");
     await writeFile(strangers, "user,country\nx1,1\n");
     const other = await bundleProfiles(strangers, users, 0, log);

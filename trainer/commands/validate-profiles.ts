@@ -1,11 +1,12 @@
-// validate's --user-features, read for each bundle by its own viewer tower's columns, as export reads
-// item attributes: typed by the table's look, a trained code "00001" became 1 in a table of digits
-// and hashed elsewhere, a column the tower was trained with could be missing without a word, and one
-// only a newer candidate reads stopped the gate for its baseline.
+// validate's --user-features, read once and typed for each bundle by its own viewer tower's
+// columns, as export reads item attributes: typed by the table's look, a trained code "00001"
+// became 1 in a table of digits and hashed elsewhere, a column the tower was trained with could be
+// missing without a word, and one only a newer candidate reads stopped the gate for its baseline.
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
 import type { Logger } from "../../shared/log.ts";
+import { type FeatureTable, readFeatureCells, typedCopy } from "../data/features.ts";
 import { partsOf } from "../data/parts.ts";
 import type { Vocab } from "../data/table.ts";
 import type { Holdout } from "../validate/holdout.ts";
@@ -35,29 +36,30 @@ export async function bundleProfiles(
       const message = (err as Error).message;
       throw new Error(`--user-features ${message.startsWith(table) ? message : `${table}: ${message}`}`);
     }
-  let reads = 0;
-  // Its bad rows and coverage are the same for every bundle: said for the first.
-  const quiet = log.child({}, { level: "silent" });
+  // Read once, when a bundle first needs it, and typed for each bundle by its own columns.
+  let cells: FeatureTable | undefined;
   return {
     async of(bundle, holdout) {
       const features = bundle.manifest.viewerTower.features.profile;
       if (table === undefined || features.length === 0) return holdout;
-      const trained = { tower: "viewer" as const, features, ignoreOthers: true };
-      const userFeatures = await readFeatures(
-        table,
-        "--user-features",
-        users,
-        "users",
-        maxBadRows,
-        reads++ === 0 ? log : quiet,
-        trained,
-      ).catch((err: Error) => {
-        throw new Error(`bundle ${bundle.manifest.version}: ${err.message}`, { cause: err });
-      });
-      return { ...holdout, userFeatures };
+      try {
+        cells ??= await readFeatures(
+          table,
+          "--user-features",
+          users,
+          "users",
+          maxBadRows,
+          log,
+          readFeatureCells,
+        );
+        const userFeatures = typedCopy(cells, { tower: "viewer", features, ignoreOthers: true }, table);
+        return { ...holdout, userFeatures };
+      } catch (err) {
+        throw new Error(`bundle ${bundle.manifest.version}: ${(err as Error).message}`, { cause: err });
+      }
     },
     done() {
-      if (table !== undefined && reads === 0)
+      if (table !== undefined && cells === undefined)
         log.warn(
           { userFeatures: table },
           "--user-features not read: no bundle judged has a viewer tower that reads profile features",

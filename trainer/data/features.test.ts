@@ -5,7 +5,13 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { BadRowBudget } from "./errors.ts";
-import { type FeatureValues, inferFeatureSpec, readFeatureTable } from "./features.ts";
+import {
+  type FeatureValues,
+  inferFeatureSpec,
+  readFeatureCells,
+  readFeatureTable,
+  typedCopy,
+} from "./features.ts";
 import { partsDir } from "./testing.ts";
 
 async function file(name: string, text: string | Buffer): Promise<string> {
@@ -80,6 +86,11 @@ describe("readFeatureTable", () => {
       },
     );
     expect(users.get("u1")).toEqual({ code: "0042", year: 1999 });
+    // One read typed for several towers: each gets rows of its own, the cells stay as written.
+    const cells = await readFeatureCells(await file("cells.csv", "user,code,year\nu1,0042,1999\n"));
+    const typed = typedCopy(cells, { ...trained, tower: "viewer" }, "cells.csv");
+    expect(typed.get("u1")).toEqual({ code: "0042", year: 1999 });
+    expect(cells.get("u1")).toEqual({ code: "0042", year: "1999" });
     await expect(
       readFeatureTable(await file("users-short.csv", "user,code\nu1,1\n"), undefined, {
         ...trained,

@@ -63,13 +63,34 @@ export async function readFeatureTable(
   budget = new BadRowBudget(0),
   trained?: TrainedColumns,
 ): Promise<FeatureTable> {
+  const read = await readFeatureRows(source, budget);
+  if (trained) typeColumnsAs(read.out, trained, source);
+  else if (read.first && !read.first.jsonl) typeColumns(read.out);
+  return read.out;
+}
+
+/**
+ * The table's cells as written (text in CSV, JSON's own types in JSONL), for a caller that types
+ * one read for several towers with `typedCopy`.
+ */
+export async function readFeatureCells(source: string, budget = new BadRowBudget(0)): Promise<FeatureTable> {
+  return (await readFeatureRows(source, budget)).out;
+}
+
+/** `cells` typed by a tower's trained columns, in rows of their own: `cells` is left as it was. */
+export function typedCopy(cells: FeatureTable, trained: TrainedColumns, source: string): FeatureTable {
+  const copy: FeatureTable = new Map();
+  for (const [id, values] of cells) copy.set(id, Object.assign(noValues(), values));
+  typeColumnsAs(copy, trained, source);
+  return copy;
+}
+
+async function readFeatureRows(source: string, budget: BadRowBudget): Promise<FeatureRead> {
   const parts = await partsOf(source);
   const read: FeatureRead = { out: new Map(), budget, lines: 0, text: new StringPool() };
   for (const part of parts) await readFeaturePart(part.file, read);
   if (read.out.size === 0) throw noRowsError(source, "feature", parts.length, read.lines, budget);
-  if (trained) typeColumnsAs(read.out, trained, source);
-  else if (read.first && !read.first.jsonl) typeColumns(read.out);
-  return read.out;
+  return read;
 }
 
 /** The columns a tower was trained with, to read a table by. */
