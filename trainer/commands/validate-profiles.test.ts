@@ -43,18 +43,18 @@ describe("bundleProfiles", () => {
     const { log, messages } = keptLog();
     const profiles = await bundleProfiles(table, users, 1, log);
     for (const version of ["candidate", "baseline"]) {
-      const read = await profiles.of(bundle(version, country), holdout);
+      const read = await profiles.of(bundle(version, country), holdout, false);
       expect(read.userFeatures?.get("u2")).toEqual({ country: "009" });
     }
     expect(messages().filter((m) => m.startsWith("skipped bad row"))).toHaveLength(1);
     // Read once: the second bundle is typed from the first read, not from the file again.
     await writeFile(table, "user,country\nu2,010\n");
-    const again = await profiles.of(bundle("third", country), holdout);
+    const again = await profiles.of(bundle("third", country), holdout, true);
     expect(again.userFeatures?.get("u2")).toEqual({ country: "009" });
     const strangers = path.join(dir, "strangers.csv");
     await writeFile(strangers, "user,country\nx1,1\n");
     const other = await bundleProfiles(strangers, users, 0, log);
-    const err = await other.of(bundle("v2", country), holdout).catch((e: Error) => e);
+    const err = await other.of(bundle("v2", country), holdout, true).catch((e: Error) => e);
     expect((err as Error).message).toMatch(
       /^bundle v2: --user-features \/\S+strangers\.csv: none of its 1 ids/,
     );
@@ -66,7 +66,7 @@ describe("bundleProfiles", () => {
     await writeFile(table, "user,country\nu1,1\n");
     const { log, messages } = keptLog();
     const profiles = await bundleProfiles(table, users, 0, log);
-    expect(await profiles.of(bundle("v", []), holdout)).toBe(holdout);
+    expect(await profiles.of(bundle("v", []), holdout, true)).toBe(holdout);
     profiles.done();
     expect(messages()).toContainEqual(expect.stringMatching(/^--user-features not read/));
   });

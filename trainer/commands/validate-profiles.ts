@@ -6,15 +6,18 @@ import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import type { LoadedBundle } from "../../shared/bundle/bundle.ts";
 import type { Logger } from "../../shared/log.ts";
-import { type FeatureTable, readFeatureCells, typedCopy } from "../data/features.ts";
+import { type FeatureTable, readFeatureCells, typeColumnsAs, typedCopy } from "../data/features.ts";
 import { partsOf } from "../data/parts.ts";
 import type { Vocab } from "../data/table.ts";
 import type { Holdout } from "../validate/holdout.ts";
 import { readFeatures } from "./load.ts";
 
 export interface BundleProfiles {
-  /** The holdout with the users' profiles as `bundle`'s viewer tower reads them. */
-  of(bundle: LoadedBundle, holdout: Holdout): Promise<Holdout>;
+  /**
+   * The holdout with the users' profiles as `bundle`'s viewer tower reads them. `last`: no bundle
+   * after this one reads them, so the read is typed in place rather than copied, and let go.
+   */
+  of(bundle: LoadedBundle, holdout: Holdout, last: boolean): Promise<Holdout>;
   /** Says so when a table was given and no bundle read it. */
   done(): void;
 }
@@ -36,10 +39,13 @@ export async function bundleProfiles(
       const message = (err as Error).message;
       throw new Error(`--user-features ${message.startsWith(table) ? message : `${table}: ${message}`}`);
     }
-  // Read once, when a bundle first needs it, and typed for each bundle by its own columns.
+  // Read once, when a bundle first needs it, and typed for each bundle by its own columns: a copy
+  // for a bundle after which another reads it, the read itself for the last, so that no more than
+  // one table beside the typed one is held while a bundle is checked.
   let cells: FeatureTable | undefined;
+  let read = false;
   return {
-    async of(bundle, holdout) {
+    async of(bundle, holdout, last) {
       const features = bundle.manifest.viewerTower.features.profile;
       if (table === undefined || features.length === 0) return holdout;
       try {
@@ -52,14 +58,17 @@ export async function bundleProfiles(
           log,
           readFeatureCells,
         );
-        const userFeatures = typedCopy(cells, { tower: "viewer", features, ignoreOthers: true }, table);
+        read = true;
+        const trained = { tower: "viewer" as const, features, ignoreOthers: true };
+        const userFeatures = last ? typeColumnsAs(cells, trained, table) : typedCopy(cells, trained, table);
+        if (last) cells = undefined;
         return { ...holdout, userFeatures };
       } catch (err) {
         throw new Error(`bundle ${bundle.manifest.version}: ${(err as Error).message}`, { cause: err });
       }
     },
     done() {
-      if (table !== undefined && cells === undefined)
+      if (table !== undefined && !read)
         log.warn(
           { userFeatures: table },
           "--user-features not read: no bundle judged has a viewer tower that reads profile features",

@@ -102,7 +102,7 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     try {
       return await checkBundle(
         bundle,
-        await profiles.of(bundle, holdout),
+        await profiles.of(bundle, holdout, role === "baseline" || !baselineBundle),
         o.threads,
         progress.update,
         judged,

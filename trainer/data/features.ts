@@ -81,8 +81,7 @@ export async function readFeatureCells(source: string, budget = new BadRowBudget
 export function typedCopy(cells: FeatureTable, trained: TrainedColumns, source: string): FeatureTable {
   const copy: FeatureTable = new Map();
   for (const [id, values] of cells) copy.set(id, Object.assign(noValues(), values));
-  typeColumnsAs(copy, trained, source);
-  return copy;
+  return typeColumnsAs(copy, trained, source);
 }
 
 async function readFeatureRows(source: string, budget: BadRowBudget): Promise<FeatureRead> {
@@ -108,9 +107,10 @@ export interface TrainedColumns {
  * Types a table by the columns a tower was trained with, not by what this table holds: a trained
  * category "0042" must stay "0042" in a table whose other codes happen to be digits too, or it
  * hashes to another row. Every one of those columns must be there, since the tower has an input for
- * each; another column is refused (unless ignored), since the tower has none for it.
+ * each; another column is refused (unless ignored), since the tower has none for it. In place; the
+ * table is returned.
  */
-function typeColumnsAs(table: FeatureTable, trained: TrainedColumns, source: string): void {
+export function typeColumnsAs(table: FeatureTable, trained: TrainedColumns, source: string): FeatureTable {
   const kinds = new Map(trained.features.map((f) => [f.name, f.kind]));
   const row = trained.tower === "item" ? "item" : "user";
   const seen = new Set<string>();
@@ -140,6 +140,7 @@ function typeColumnsAs(table: FeatureTable, trained: TrainedColumns, source: str
     throw new Error(
       `${source}: no value in column${missing.length > 1 ? "s" : ""} ${missing.map((k) => `"${k}"`).join(", ")}, which the ${trained.tower} tower was trained with`,
     );
+  return table;
 }
 
 interface Header {
