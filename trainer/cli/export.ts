@@ -1,6 +1,6 @@
 // `towerops export`: flags, turned into the options of commands/export.ts.
 import { type Command, Option } from "commander";
-import { timestampVersion } from "../../shared/bundle/manifest.ts";
+import { QUANTIZATIONS, type Quantization, timestampVersion } from "../../shared/bundle/manifest.ts";
 import { printLine } from "../../shared/stdout.ts";
 import { handled, indexThreadsOption, int } from "./flags.ts";
 
@@ -16,7 +16,7 @@ export function registerExport(program: Command): void {
     .option("--model <name>", "model name (default: the checkpoint's)")
     .option("--item-features <path>", "item attribute table (default: the one used in training)")
     .option("--batch-size <n>", "items per item-tower batch", int(1), 8192)
-    .addOption(new Option("--quantization <kind>", "index scalar kind").choices(["f32", "f16", "bf16", "i8"]))
+    .addOption(new Option("--quantization <kind>", "index scalar kind").choices(QUANTIZATIONS))
     .option(...indexThreadsOption)
     .option(
       "--max-bad-rows <n>",
@@ -33,7 +33,7 @@ export function registerExport(program: Command): void {
           model?: string;
           itemFeatures?: string;
           batchSize: number;
-          quantization?: "f32" | "f16" | "bf16" | "i8";
+          quantization?: Quantization;
           indexThreads?: number;
           maxBadRows: number;
         }) => {

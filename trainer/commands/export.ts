@@ -1,7 +1,7 @@
 // `towerops export`: a bundle from a saved checkpoint, streaming the catalogue through the item tower.
 import path from "node:path";
 import { sha256 } from "../../shared/bundle/files.ts";
-import type { BundleManifest } from "../../shared/bundle/manifest.ts";
+import type { BundleManifest, Quantization } from "../../shared/bundle/manifest.ts";
 import { isWithin, landingPath } from "../../shared/bundle/write-target.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
 import { componentLogger } from "../../shared/log.ts";
@@ -25,7 +25,7 @@ export interface ExportCommandOptions {
   model?: string;
   itemFeatures?: string;
   batchSize: number;
-  quantization?: "f32" | "f16" | "bf16" | "i8";
+  quantization?: Quantization;
   /** HNSW build threads (default: every core); 1 builds the same index bytes every time. */
   indexThreads?: number;
   /** Malformed item-feature rows to skip, as train's --max-bad-rows did with the same table. */
