@@ -8,7 +8,7 @@ import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { ItemFeatures } from "../../shared/tower/features.ts";
 import { BadRowBudget, DataError } from "../data/errors.ts";
-import { type FeatureTable, readFeatureTable } from "../data/features.ts";
+import { type FeatureTable, readFeatureCells, typeColumnsAs } from "../data/features.ts";
 import { loadCheckpoint } from "../export/checkpoint.ts";
 import { checkModelFlag, type ExportResult, exportBundle, sourceDateEpoch } from "../export/export.ts";
 import { startProgress } from "../progress.ts";
@@ -78,8 +78,9 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
     const attributes = ckpt.meta.itemFeatures.attributes;
     const budget = new BadRowBudget(o.maxBadRows ?? 0);
     const features: FeatureTable | undefined = featuresFile
-      ? await readFeatureTable(featuresFile, budget, { tower: "item", features: attributes }).catch(
-          (err: Error) => {
+      ? await readFeatureCells(featuresFile, budget)
+          .then((cells) => typeColumnsAs(cells, { tower: "item", features: attributes }, featuresFile))
+          .catch((err: Error) => {
             // A training run may have skipped that row under its own budget; say how export can too.
             const hint =
               err instanceof DataError && budget.max === 0 && budget.count > 0
@@ -90,8 +91,7 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
                 ? `--item-features ${err.message}${hint}`
                 : `the item feature table the checkpoint was trained with: ${err.message}${hint}; pass --item-features to give it from elsewhere`,
             );
-          },
-        )
+          })
       : undefined;
     warnBadRows(budget.samples, log);
     let withFeatures = 0;

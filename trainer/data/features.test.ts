@@ -10,6 +10,8 @@ import {
   inferFeatureSpec,
   readFeatureCells,
   readFeatureTable,
+  type TrainedColumns,
+  typeColumnsAs,
   typedCopy,
 } from "./features.ts";
 import { partsDir } from "./testing.ts";
@@ -56,35 +58,28 @@ describe("readFeatureTable", () => {
         { name: "year", kind: "numeric" as const, center: 2000, scale: 10 },
       ],
     };
+    const readAs = async (f: string, t: TrainedColumns) => typeColumnsAs(await readFeatureCells(f), t, f);
     // Every code is digits here, but "0042" was trained as a category beside "SW1A".
-    const t = await readFeatureTable(
-      await file("items.csv", "item,code,year\ni1,0042,1999\ni2,17,\n"),
-      undefined,
-      trained,
-    );
+    const t = await readAs(await file("items.csv", "item,code,year\ni1,0042,1999\ni2,17,\n"), trained);
     expect(t.get("i1")).toEqual({ code: "0042", year: 1999 });
     expect(t.get("i2")).toEqual({ code: "17" });
     await expect(
-      readFeatureTable(await file("extra.csv", "item,code,year,colour\ni1,1,2,red\n"), undefined, trained),
+      readAs(await file("extra.csv", "item,code,year,colour\ni1,1,2,red\n"), trained),
     ).rejects.toThrow(
       /extra\.csv: column "colour" is not one the item tower was trained with \(code, year\)/,
     );
-    await expect(
-      readFeatureTable(await file("short.csv", "item,code\ni1,1\n"), undefined, trained),
-    ).rejects.toThrow(/short\.csv: no value in column "year", which the item tower was trained with/);
-    await expect(
-      readFeatureTable(await file("text.csv", "item,code,year\ni1,1,recent\n"), undefined, trained),
-    ).rejects.toThrow(/text\.csv: item i1: column "year" was trained as a number, and "recent" is not one/);
-    // A viewer tower's columns, from a table with one it has no input for: left out when asked.
-    const users = await readFeatureTable(
-      await file("users.csv", "user,code,year,premium\nu1,0042,1999,1\n"),
-      undefined,
-      {
-        ...trained,
-        tower: "viewer",
-        ignoreOthers: true,
-      },
+    await expect(readAs(await file("short.csv", "item,code\ni1,1\n"), trained)).rejects.toThrow(
+      /short\.csv: no value in column "year", which the item tower was trained with/,
     );
+    await expect(readAs(await file("text.csv", "item,code,year\ni1,1,recent\n"), trained)).rejects.toThrow(
+      /text\.csv: item i1: column "year" was trained as a number, and "recent" is not one/,
+    );
+    // A viewer tower's columns, from a table with one it has no input for: left out when asked.
+    const users = await readAs(await file("users.csv", "user,code,year,premium\nu1,0042,1999,1\n"), {
+      ...trained,
+      tower: "viewer",
+      ignoreOthers: true,
+    });
     expect(users.get("u1")).toEqual({ code: "0042", year: 1999 });
     // One read typed for several towers: each gets rows of its own, the cells stay as written.
     const cells = await readFeatureCells(await file("cells.csv", "user,code,year\nu1,0042,1999\n"));
@@ -92,7 +87,7 @@ describe("readFeatureTable", () => {
     expect(typed.get("u1")).toEqual({ code: "0042", year: 1999 });
     expect(cells.get("u1")).toEqual({ code: "0042", year: "1999" });
     await expect(
-      readFeatureTable(await file("users-short.csv", "user,code\nu1,1\n"), undefined, {
+      readAs(await file("users-short.csv", "user,code\nu1,1\n"), {
         ...trained,
         tower: "viewer",
       }),

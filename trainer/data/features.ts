@@ -58,20 +58,15 @@ const noValues = (): FeatureValues => Object.create(null);
  * bad row: which of its rows the tower should see is not for the reader to guess. Bad rows are
  * counted in `budget`, whose samples the caller reports.
  */
-export async function readFeatureTable(
-  source: string,
-  budget = new BadRowBudget(0),
-  trained?: TrainedColumns,
-): Promise<FeatureTable> {
+export async function readFeatureTable(source: string, budget = new BadRowBudget(0)): Promise<FeatureTable> {
   const read = await readFeatureRows(source, budget);
-  if (trained) typeColumnsAs(read.out, trained, source);
-  else if (read.first && !read.first.jsonl) typeColumns(read.out);
+  if (read.first && !read.first.jsonl) typeColumns(read.out);
   return read.out;
 }
 
 /**
  * The table's cells as written (text in CSV, JSON's own types in JSONL), for a caller that types
- * one read for several towers with `typedCopy`.
+ * them by a tower's trained columns (`typeColumnsAs`, or `typedCopy` for several towers).
  */
 export async function readFeatureCells(source: string, budget = new BadRowBudget(0)): Promise<FeatureTable> {
   return (await readFeatureRows(source, budget)).out;
