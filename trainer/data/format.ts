@@ -41,9 +41,9 @@ export const ALIASES = {
 
 export type LogRole = keyof typeof ALIASES;
 
-const KNOWN_NAMES = Object.entries(ALIASES)
-  .map(([role, names]) => `${role}: ${names.join(", ")}`)
-  .join("; ");
+/** The names the reader knows for `roles`, as a header error lists them. */
+const knownNames = (roles: readonly LogRole[]) =>
+  roles.map((role) => `${role}: ${ALIASES[role].join(", ")}`).join("; ");
 
 const ROLE_BY_NAME = new Map<string, LogRole>(
   Object.entries(ALIASES).flatMap(([role, names]) => names.map((n) => [n, role as LogRole] as const)),
@@ -192,7 +192,7 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout | FirstL
         // Read by position, a header's unknown columns could be anything (products as users).
         if (holdsNoDigit(firstLine))
           throw new Error(
-            `header "${firstLine.trim()}" names no user, item or timestamp column (a row would hold a digit, in its timestamp): rename its columns to names the reader knows (${KNOWN_NAMES})`,
+            `header "${firstLine.trim()}" names no user, item or timestamp column (a row would hold a digit, in its timestamp): rename its columns to names the reader knows (${knownNames(Object.keys(ALIASES) as LogRole[])})`,
           );
         // No header: positional user, item, timestamp, [weight].
         return {
@@ -212,10 +212,10 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout | FirstL
         user === undefined ? "user" : "",
         item === undefined ? "item" : "",
         timestamp === undefined ? "timestamp" : "",
-      ].filter(Boolean);
+      ].filter(Boolean) as LogRole[];
       if (missing.length > 0 || user === undefined || item === undefined || timestamp === undefined) {
         throw new Error(
-          `header "${firstLine.trim()}" has no ${missing.join(", ")} column; the names the reader knows are ${missing.map((role) => `${role}: ${ALIASES[role as LogRole].join(", ")}`).join("; ")}`,
+          `header "${firstLine.trim()}" has no ${missing.join(", ")} column; the names the reader knows are ${knownNames(missing)}`,
         );
       }
       const weight = find("weight");
