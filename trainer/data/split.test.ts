@@ -61,6 +61,79 @@ describe("splitTable", () => {
     expect(train.items).toBe(t.items);
   });
 
+  it("holds out every event tied with a user's N-th last, whatever their file order", () => {
+    // One second, three events (MovieLens rates so): the held-out moment is not split by line order.
+    const heldOf = (rows: [string, string, number][], n: number) => {
+      const tied = table(rows);
+      const { train, test } = splitTable(tied, { kind: "last-n", n });
+      const ids = (part: typeof test) =>
+        Array.from({ length: part.length }, (_, r) => tied.items.ids[part.item[r]]).sort();
+      return { train: ids(train), test: ids(test) };
+    };
+    const moment: [string, string, number][] = [
+      ["a", "x", 5],
+      ["a", "y", 5],
+      ["a", "z", 5],
+    ];
+    const expected = { train: ["p"], test: ["x", "y", "z"] };
+    expect(heldOf([["a", "p", 1], ...moment], 1)).toEqual(expected);
+    expect(heldOf([["a", "p", 1], ...[...moment].reverse()], 1)).toEqual(expected);
+    // The tie reaches back past the last N: the 2nd-last event's moment goes out whole.
+    expect(heldOf([["a", "p", 1], ["a", "q", 3], ...moment], 2)).toEqual({
+      train: ["p", "q"],
+      test: ["x", "y", "z"],
+    });
+    expect(
+      heldOf(
+        [
+          ["a", "p", 1],
+          ["a", "q", 5],
+          ["a", "r", 6],
+        ],
+        2,
+      ),
+    ).toEqual({ train: ["p"], test: ["q", "r"] });
+  });
+
+  it("keeps a user whole in training when the tie would hold out all their events", () => {
+    const t2 = table([
+      ["a", "x", 5],
+      ["a", "y", 5],
+      ["b", "x", 1],
+      ["b", "y", 2],
+    ]);
+    const { train, test } = splitTable(t2, { kind: "last-n", n: 1 });
+    expect(train.length).toBe(3);
+    expect(test.length).toBe(1);
+    expect(t2.users.ids[test.user[0]]).toBe("b");
+    expect(() => splitTable(t2.select([0, 1]), { kind: "last-n", n: 1 })).toThrow(
+      "--split last:1 leaves 2 training and 0 held-out rows: no user has an event before the timestamp of their last event (for 1 user with more, the first is at it), and such users stay whole in training",
+    );
+  });
+
+  it("says once when ties at users' last events hold out far more than N each", () => {
+    // Ten users, each with one event on day 1 and the last on day 2; `tied` of them have three that day.
+    const daily = (tied: number) =>
+      Array.from({ length: 10 }, (_, u) => [
+        [`u${u}`, "p", 1] as [string, string, number],
+        ...Array.from(
+          { length: u < tied ? 3 : 1 },
+          (_, k) => [`u${u}`, `i${k}`, 2] as [string, string, number],
+        ),
+      ]).flat();
+    const coarse = splitTable(table(daily(3)), { kind: "last-n", n: 1 });
+    expect(coarse.test.length).toBe(16);
+    expect(coarse.warning).toBe(
+      "--split last:1 holds out 16 events of 10 users, 1.60 per user, not 1: users' events at the timestamp of their last event are all held out",
+    );
+    // 1.2 per user is within a quarter of what was asked.
+    expect(splitTable(table(daily(1)), { kind: "last-n", n: 1 }).warning).toBeUndefined();
+    const whole = table([...daily(3), ["w", "a", 7], ["w", "b", 7]]);
+    expect(splitTable(whole, { kind: "last-n", n: 1 }).warning).toMatch(
+      /not 1: .*; training keeps whole 1 user whose first event is at that timestamp too$/,
+    );
+  });
+
   it("cuts globally by time quantile or timestamp", () => {
     expect(splitTable(t, { kind: "time-quantile", trainFraction: 0.5 }).test.length).toBe(3);
     expect(splitTable(t, { kind: "time-cut", timestamp: 6 }).test.length).toBe(1);
@@ -107,7 +180,9 @@ describe("splitTable", () => {
     expect(() => splitTable(t, { kind: "time-cut", timestamp: 100 })).toThrow(
       /--split time@100 leaves \d+ training and 0 held-out rows; pick another split or pass --test/,
     );
-    expect(() => splitTable(t, { kind: "last-n", n: 50 })).toThrow(/no user has more than 50 events/);
+    expect(() => splitTable(t, { kind: "last-n", n: 50 })).toThrow(
+      /no user has more than 50 events, and such users stay whole in training/,
+    );
   });
 
   it("prints every spec as the text that parses back to it", () => {

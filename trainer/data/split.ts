@@ -19,9 +19,10 @@ export interface Split {
   warning?: string;
 }
 
-// Events at the cut's timestamp all go to the held-out side (a cut inside one second, or one day,
-// would otherwise split it by file order). A log of coarse timestamps, a date per event, can then
-// hold out far more than asked; past this much more, the user is told.
+// Events at the cut's timestamp all go to the held-out side, for time:F at the global cut and for
+// last:N at each user's N-th last event (a cut inside one second, or one day, would otherwise split
+// it by file order). A log of coarse timestamps, a date per event, can then hold out far more than
+// asked; past this much more, the user is told.
 const TIED_EXCESS = 0.25;
 
 /** Parses `random:0.1`, `last:1`, `time:0.9` (quantile) or `time@<timestamp>` (epoch seconds or an ISO date, as in logs). */
@@ -50,6 +51,7 @@ export function parseSplit(text: string, seed: number): SplitSpec {
 export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
   const isTest = new Uint8Array(table.length);
   let cut = Number.NaN;
+  let lastN: LastN | undefined;
   switch (spec.kind) {
     case "random": {
       const rng = createRng(spec.seed);
@@ -57,11 +59,7 @@ export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
       break;
     }
     case "last-n":
-      // Users with too few events stay entirely in train: they have nothing left to learn from otherwise.
-      for (const rows of table.rowsByUser().values()) {
-        if (rows.length <= spec.n) continue;
-        for (const r of rows.slice(rows.length - spec.n)) isTest[r] = 1;
-      }
+      lastN = holdOutLast(table, spec.n, isTest);
       break;
     case "time-quantile":
     case "time-cut": {
@@ -74,10 +72,7 @@ export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
   const test: number[] = [];
   for (let r = 0; r < table.length; r++) (isTest[r] ? test : train).push(r);
   if (train.length === 0 || test.length === 0) {
-    const why =
-      spec.kind === "last-n" && test.length === 0
-        ? `: no user has more than ${spec.n} event${spec.n === 1 ? "" : "s"}, and such users stay whole in training`
-        : "";
+    const why = lastN && test.length === 0 ? `: ${noneLeft(lastN)}` : "";
     throw new Error(
       `--split ${splitText(spec)} leaves ${train.length} training and ${test.length} held-out rows${why}; pick another split or pass --test <file>`,
     );
@@ -93,7 +88,67 @@ export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
       split.warning = `--split ${splitText(spec)} holds out ${pct(share)} of events, not ${pct(asked)}: ${tied} events share the cut's timestamp ${cut}, and all of them are held out; give the cut as time@<timestamp> to choose the side`;
     }
   }
+  if (lastN && test.length > lastN.n * lastN.heldUsers * (1 + TIED_EXCESS))
+    split.warning = tiedLastWarning(lastN, test.length);
   return split;
+}
+
+interface LastN {
+  n: number;
+  /** Users with a held-out event. */
+  heldUsers: number;
+  /** Users with more than N events kept whole in training because their ties reach their first. */
+  tiedWhole: number;
+}
+
+/**
+ * Marks each user's last `n` events held out, with every event at the timestamp of the n-th last:
+ * evaluation would otherwise see events of the held-out moment as its history, which training never
+ * builds (Timelines keeps one moment's events out of each other's history). A user left with
+ * nothing earlier stays whole in training, as one with `n` events or fewer does: it has nothing left
+ * to learn from otherwise.
+ */
+function holdOutLast(table: InteractionTable, n: number, isTest: Uint8Array): LastN {
+  const counts: LastN = { n, heldUsers: 0, tiedWhole: 0 };
+  for (const rows of table.rowsByUser().values()) {
+    if (rows.length <= n) continue;
+    const cut = table.timestamp[rows[rows.length - n]];
+    if (table.timestamp[rows[0]] === cut) {
+      counts.tiedWhole++;
+      continue;
+    }
+    counts.heldUsers++;
+    for (let k = rows.length - 1; k >= 0 && table.timestamp[rows[k]] >= cut; k--) isTest[rows[k]] = 1;
+  }
+  return counts;
+}
+
+function events(n: number): string {
+  return `${n.toLocaleString("en")} event${n === 1 ? "" : "s"}`;
+}
+
+function users(n: number): string {
+  return `${n.toLocaleString("en")} user${n === 1 ? "" : "s"}`;
+}
+
+/** The event whose timestamp last:N holds out from. */
+function nthLast(n: number): string {
+  return n === 1 ? "their last event" : `the earliest of their last ${n} events`;
+}
+
+/** Why last:N held nothing out. */
+function noneLeft({ n, tiedWhole }: LastN): string {
+  const whole = "and such users stay whole in training";
+  if (tiedWhole === 0) return `no user has more than ${events(n)}, ${whole}`;
+  return `no user has an event before the timestamp of ${nthLast(n)} (for ${users(tiedWhole)} with more, the first is at it), ${whole}`;
+}
+
+function tiedLastWarning({ n, heldUsers, tiedWhole }: LastN, held: number): string {
+  const whole =
+    tiedWhole === 0
+      ? ""
+      : `; training keeps whole ${users(tiedWhole)} whose first event is at that timestamp too`;
+  return `--split last:${n} holds out ${events(held)} of ${users(heldUsers)}, ${(held / heldUsers).toFixed(2)} per user, not ${n}: users' events at the timestamp of ${nthLast(n)} are all held out${whole}`;
 }
 
 /** The spec as the `--split` text that parses to it. */
