@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { printLine } from "../../shared/stdout.ts";
 import { startProgress } from "../progress.ts";
 import { MAX_SEED } from "../random.ts";
-import { MAX_SYNTH_ITEMS, MAX_SYNTH_USERS } from "../synth/model.ts";
+import { MAX_SYNTH_ITEMS, MAX_SYNTH_USERS, MAX_SYNTH_ZIPF } from "../synth/model.ts";
 import { handled, int, num } from "./flags.ts";
 
 export function registerSynth(data: Command): void {
@@ -18,7 +18,7 @@ export function registerSynth(data: Command): void {
     .option("--events <n>", "events", int(1), 500_000)
     .option("--seed <n>", "random seed", int(0, MAX_SEED), 1)
     .option("--topics <n>", "latent topics (default ~sqrt(items)/4)", int(1))
-    .option("--zipf <s>", "item popularity exponent", num(0), 1)
+    .option("--zipf <s>", "item popularity exponent", num(0, MAX_SYNTH_ZIPF), 1)
     .option(
       "--topic-skew <s>",
       "topic reach exponent: 0 = every topic draws as many users; >0 = mainstream and niche topics",

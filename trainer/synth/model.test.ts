@@ -29,6 +29,13 @@ describe("synthesize", () => {
     expect(() => synthesize({ ...opts, items: 3e9 }).next()).toThrow(/items must be at most 10,000,000/);
   });
 
+  it("refuses a Zipf exponent whose item weights would underflow to 0", () => {
+    expect(() => synthesize({ ...opts, zipf: 1000 }).next()).toThrow(
+      "synth: zipf must be at most 10, got 1000",
+    );
+    expect(() => synthesize({ ...opts, zipf: 10 }).next()).not.toThrow();
+  });
+
   it("refuses more topics than items rather than lowering them quietly", () => {
     expect(() => synthesize({ ...opts, items: 10, topics: 11 }).next()).toThrow(
       "synth: topics must be at most items (10), got 11",

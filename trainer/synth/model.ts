@@ -1,6 +1,7 @@
 // The generative story behind synthetic engagement logs: known structure (topics, popularity, tastes,
 // drift) so retrieval quality and the popularity-bias correction can be judged against ground truth.
-import { createRng, type Rng, shuffle } from "../random.ts";
+import { createRng, shuffle } from "../random.ts";
+import { Cdf } from "./cdf.ts";
 
 export interface SynthOptions {
   users: number;
@@ -9,7 +10,7 @@ export interface SynthOptions {
   seed: number;
   /** Latent topics; items belong to one, users mix a few. */
   topics?: number;
-  /** Zipf exponent of item popularity (1 is web-like). */
+  /** Zipf exponent of item popularity (1 is web-like), at most MAX_SYNTH_ZIPF. */
   zipf?: number;
   /**
    * Zipf exponent of topic reach: how unevenly tastes spread over topics. At 0 every topic draws as
@@ -35,34 +36,6 @@ export interface SynthEvent {
   timestamp: number;
 }
 
-/** Cumulative weights with binary-search sampling: O(log n) per draw, memory n floats. */
-class Cdf {
-  readonly cum: Float64Array;
-  readonly values: Int32Array;
-
-  constructor(values: Int32Array, weight: (v: number) => number) {
-    this.values = values;
-    this.cum = new Float64Array(values.length);
-    let acc = 0;
-    for (let k = 0; k < values.length; k++) {
-      acc += weight(values[k]);
-      this.cum[k] = acc;
-    }
-  }
-
-  sample(rng: Rng): number {
-    const x = rng.next() * this.cum[this.cum.length - 1];
-    let lo = 0;
-    let hi = this.cum.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.cum[mid] > x) hi = mid;
-      else lo = mid + 1;
-    }
-    return this.values[lo];
-  }
-}
-
 export interface SynthWorld {
   topics: number;
   itemTopic: Int32Array;
@@ -82,6 +55,13 @@ export interface SynthWorld {
 export const MAX_SYNTH_USERS = 10_000_000;
 export const MAX_SYNTH_ITEMS = 10_000_000;
 
+/**
+ * Past 10 a larger exponent adds nothing (the second item already draws a thousandth of the first's
+ * events) but underflow: past ~200 every item of some topics has a 1/rank^zipf of 0. At 10,000,000
+ * items, 10 still leaves the last weight at 1e-70, far above the 1e-308 floor.
+ */
+export const MAX_SYNTH_ZIPF = 10;
+
 // A user mixes 1-3 topics plus the one drift moves weight to.
 const TASTE_SLOTS = 4;
 
@@ -100,6 +80,8 @@ export function checkSynthOptions(opts: SynthOptions): void {
   ] as const) {
     if (v > max) throw new Error(`synth: ${name} must be at most ${max.toLocaleString("en")}, got ${v}`);
   }
+  if (opts.zipf !== undefined && !(opts.zipf <= MAX_SYNTH_ZIPF))
+    throw new Error(`synth: zipf must be at most ${MAX_SYNTH_ZIPF}, got ${opts.zipf}`);
   // Each topic needs an item of its own; an explicit count beyond them is a mistake to name, not to
   // lower quietly (the default is lowered for catalogues of under 4 items).
   if (opts.topics !== undefined && opts.topics > items)
