@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { printLine } from "../../shared/stdout.ts";
 import { startProgress } from "../progress.ts";
 import { MAX_SEED } from "../random.ts";
-import { MAX_SYNTH_ITEMS, MAX_SYNTH_USERS, MAX_SYNTH_ZIPF } from "../synth/model.ts";
+import { MAX_SYNTH_EVENTS, MAX_SYNTH_ITEMS, MAX_SYNTH_USERS, MAX_SYNTH_ZIPF } from "../synth/model.ts";
 import { handled, int, num } from "./flags.ts";
 
 export function registerSynth(data: Command): void {
@@ -15,7 +15,7 @@ export function registerSynth(data: Command): void {
     .requiredOption("--out <dir>", "output directory (events.csv, items.csv)")
     .option("--users <n>", "users", int(1, MAX_SYNTH_USERS), 10_000)
     .option("--items <n>", "items", int(1, MAX_SYNTH_ITEMS), 20_000)
-    .option("--events <n>", "events", int(1), 500_000)
+    .option("--events <n>", "events", int(1, MAX_SYNTH_EVENTS), 500_000)
     .option("--seed <n>", "random seed", int(0, MAX_SEED), 1)
     .option("--topics <n>", "latent topics (default ~sqrt(items)/4)", int(1))
     .option("--zipf <s>", "item popularity exponent", num(0, MAX_SYNTH_ZIPF), 1)

@@ -29,6 +29,13 @@ describe("synthesize", () => {
     expect(() => synthesize({ ...opts, items: 3e9 }).next()).toThrow(/items must be at most 10,000,000/);
   });
 
+  it("refuses more events than the trainer can index, before generating any", () => {
+    // 1e20 was accepted and written until the disk filled; past 2^53 the loop could not end.
+    expect(() => synthesize({ ...opts, events: 1e20 }).next()).toThrow(
+      "synth: events must be at most 2,147,483,647, got 100000000000000000000",
+    );
+  });
+
   it("refuses a Zipf exponent whose item weights would underflow to 0", () => {
     expect(() => synthesize({ ...opts, zipf: 1000 }).next()).toThrow(
       "synth: zipf must be at most 10, got 1000",

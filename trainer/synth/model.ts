@@ -56,6 +56,13 @@ export const MAX_SYNTH_USERS = 10_000_000;
 export const MAX_SYNTH_ITEMS = 10_000_000;
 
 /**
+ * Events are streamed, so memory does not bound them; the trainer does: it indexes a log's rows in
+ * Int32Arrays (Timelines, the epoch order), so a larger log could be written, at ~25 bytes a line
+ * past 50 GB, but never trained on. (Timestamps, 10 s apart, stay exact far beyond: 2^53.)
+ */
+export const MAX_SYNTH_EVENTS = 2 ** 31 - 1;
+
+/**
  * Past 10 a larger exponent adds nothing (the second item already draws a thousandth of the first's
  * events) but underflow: past ~200 every item of some topics has a 1/rank^zipf of 0. At 10,000,000
  * items, 10 still leaves the last weight at 1e-70, far above the 1e-308 floor.
@@ -77,6 +84,7 @@ export function checkSynthOptions(opts: SynthOptions): void {
   for (const [name, v, max] of [
     ["users", users, MAX_SYNTH_USERS],
     ["items", items, MAX_SYNTH_ITEMS],
+    ["events", events, MAX_SYNTH_EVENTS],
   ] as const) {
     if (v > max) throw new Error(`synth: ${name} must be at most ${max.toLocaleString("en")}, got ${v}`);
   }
