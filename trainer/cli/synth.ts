@@ -25,7 +25,12 @@ export function registerSynth(data: Command): void {
       num(0),
       0,
     )
-    .option("--drift <f>", "share of taste moving to a new topic over the log", num(0, 1), 0.3)
+    .option(
+      "--drift <f>",
+      "share of each user's first topic's weight moving to one more topic over the log",
+      num(0, 1),
+      0.3,
+    )
     .option("--noise <f>", "share of events drawn from global popularity", num(0, 1), 0.1)
     .option("--force", "replace events.csv / items.csv already in --out", false)
     .action(

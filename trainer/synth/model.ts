@@ -20,7 +20,10 @@ export interface SynthOptions {
    * real catalogues.
    */
   topicSkew?: number;
-  /** Share of a user's taste that has moved to new topics by the end of the log, in [0, 1]. */
+  /**
+   * Share of the weight of a user's first topic (not of the whole taste) that has moved to one more
+   * topic by the end of the log, in [0, 1].
+   */
   drift?: number;
   /** Share of events drawn from global popularity regardless of taste (trending, home feed). */
   popularityNoise?: number;
