@@ -146,6 +146,17 @@ function parseExclude(v: unknown, field: string, max: number): string[] {
   return array(v, field, max).map((id, i) => string(id, at(field, i)));
 }
 
+/**
+ * A categorical feature takes a number as well as a string, and this does not know which features
+ * are numeric: a string given to one of those is the tower's to refuse (invalid_features).
+ */
+function profileValue(v: unknown, field: string): number | string {
+  if (typeof v === "string") return v;
+  if (typeof v !== "number")
+    throw new ApiError("invalid_type", `${field} must be a number or a string`, field);
+  return finite(v, field);
+}
+
 export function parseViewer(v: unknown, field: string): ViewerFeatures {
   const o = object(v, field, ["userId", "history", "profile"]);
   const viewer: ViewerFeatures = { userId: string(present(o, "userId", field), at(field, "userId")) };
@@ -162,10 +173,7 @@ export function parseViewer(v: unknown, field: string): ViewerFeatures {
     // Defined, not assigned: a feature named "__proto__" would otherwise set the prototype, vanish,
     // and skip the unknown-feature check.
     viewer.profile = Object.fromEntries(
-      Object.entries(o.profile).map(([name, value]) => [
-        name,
-        typeof value === "string" ? value : finite(value, at(f, name)),
-      ]),
+      Object.entries(o.profile).map(([name, value]) => [name, profileValue(value, at(f, name))]),
     );
   }
   return viewer;
