@@ -1,5 +1,5 @@
 import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiError } from "./errors.ts";
 import { createApp, finishApp, type Lifecycle } from "./http.ts";
@@ -77,6 +77,38 @@ describe("JsonRoutes", () => {
     expect(get.status).toBe(404);
     expect(((await get.json()) as { error: { code: string } }).error.code).toBe("route_not_found");
     expect((await post("/v1/nope", "{}")).status).toBe(404);
+  });
+
+  it("serves an absolute-form request target by its path", async () => {
+    // fetch always sends origin-form; a proxy forwarding to the host may not.
+    const raw = (target: string) =>
+      new Promise<{ status: string; body: string }>((resolve, reject) => {
+        const { port } = server.address() as AddressInfo;
+        const socket = connect(port, "127.0.0.1", () =>
+          socket.end(
+            `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+              `Content-Length: 7\r\nConnection: close\r\n\r\n{"a":1}`,
+          ),
+        );
+        let text = "";
+        socket.on("data", (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        socket.on("error", reject);
+        socket.on("close", () => {
+          const [head = "", body = ""] = text.split("\r\n\r\n");
+          resolve({ status: head.split("\r\n")[0] ?? "", body });
+        });
+      });
+    for (const target of [`${base}/v1/echo`, `${base}/V1/echo/?x=1`]) {
+      expect(await raw(target)).toEqual({ status: "HTTP/1.1 200 OK", body: '{"got":{"a":1}}' });
+    }
+    expect(await raw(`${base}/v1/nope`)).toMatchObject({
+      status: "HTTP/1.1 404 Not Found",
+      body: expect.stringContaining('"route_not_found"'),
+    });
+    // One that is no URL is left to express, which cannot route it either (its own page, not ours).
+    expect((await raw("http://[bad/v1/echo")).status).toBe("HTTP/1.1 404 Not Found");
   });
 
   it.each([

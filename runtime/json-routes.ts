@@ -44,11 +44,8 @@ export class JsonRoutes {
   /** Serves the request if it is a POST to one of these routes; false leaves it to express. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.method !== "POST") return false;
-    const url = req.url ?? "";
-    const q = url.indexOf("?");
-    // Express matches case-insensitively and allows one trailing slash; so does this.
-    let path = (q === -1 ? url : url.slice(0, q)).toLowerCase();
-    if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+    const path = routePath(req.url ?? "");
+    if (path === undefined) return false;
     const handler = this.routes.get(path);
     if (!handler) return false;
     this.serve(req, res, path, handler).catch((err: unknown) => {
@@ -151,6 +148,24 @@ export class JsonRoutes {
   private tooLarge(): ApiError {
     return new ApiError("body_too_large", `request body exceeds the ${this.opts.bodyLimit} limit`);
   }
+}
+
+/**
+ * The route a request target names, matched as express matches it: case-insensitively, with one
+ * trailing slash allowed. An absolute-form target (`POST http://host/v1/search`, which HTTP/1.1
+ * servers must accept and proxies send) names its URL's path; one that does not parse names none
+ * and is left to express, which answers 404.
+ */
+function routePath(target: string): string | undefined {
+  let path: string;
+  if (target.startsWith("/")) {
+    const q = target.indexOf("?");
+    path = q === -1 ? target : target.slice(0, q);
+  } else if (URL.canParse(target)) {
+    path = new URL(target).pathname;
+  } else return undefined;
+  path = path.toLowerCase();
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }
 
 /** One listener for a role: its JSON routes first, express for everything else. */
