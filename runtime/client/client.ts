@@ -10,16 +10,18 @@ import type { Hit } from "../item-search.ts";
 import { Embedding, issueEmbedding } from "./embedding.ts";
 import { annHostMetadata } from "./host-metadata.ts";
 import { type Fetch, RuntimeApiError, requestJson } from "./http.ts";
+import { baseUrl, requestTimeout } from "./options.ts";
 import { untilAborted } from "./until-aborted.ts";
 
 export interface RetrievalClientOptions {
-  /** Base URL of the ANN host, e.g. http://10.0.0.5:8080 */
+  /** http(s) base URL of the ANN host, e.g. http://10.0.0.5:8080 */
   hostUrl: string;
   /** Base URL of a viewer service; when absent the host's own /v1/embed is used. */
   viewerUrl?: string;
   /**
-   * Bounds each HTTP request, answer included; default 5000. One call can make several (a retry on
-   * `not_ready`, `retrieve`'s second round after a version change): bound a whole call with `signal`.
+   * Bounds each HTTP request, answer included: whole milliseconds from 1 to 2^31 - 1, default 5000.
+   * One call can make several (a retry on `not_ready`, `retrieve`'s second round after a version
+   * change): bound a whole call with `signal`.
    */
   timeoutMs?: number;
   fetch?: Fetch;
@@ -62,7 +64,6 @@ export class VersionMismatchError extends RuntimeApiError {
   }
 }
 
-const trim = (url: string) => url.replace(/\/+$/, "");
 const STALE = new Set<RuntimeApiError["code"]>(["version_mismatch", "unknown_version"]);
 
 export class RetrievalClient {
@@ -75,9 +76,9 @@ export class RetrievalClient {
   private readonly readOf = new WeakMap<Embedding, Promise<HostMetadata>>();
 
   constructor(opts: RetrievalClientOptions) {
-    this.hostUrl = trim(opts.hostUrl);
-    this.viewerUrl = opts.viewerUrl === undefined ? undefined : trim(opts.viewerUrl);
-    this.timeoutMs = opts.timeoutMs ?? 5_000;
+    this.hostUrl = baseUrl("hostUrl", opts.hostUrl);
+    this.viewerUrl = opts.viewerUrl === undefined ? undefined : baseUrl("viewerUrl", opts.viewerUrl);
+    this.timeoutMs = requestTimeout(opts.timeoutMs ?? 5_000);
     this.fetchImpl = opts.fetch ?? fetch;
   }
 

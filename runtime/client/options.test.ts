@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { RetrievalClient } from "./client.ts";
+import { baseUrl, MAX_TIMEOUT_MS, requestTimeout } from "./options.ts";
+
+describe("client options", () => {
+  it("takes a timeout Node's timers hold, and refuses any other once", () => {
+    for (const ms of [1, 5_000, MAX_TIMEOUT_MS]) expect(requestTimeout(ms)).toBe(ms);
+    // From 2^31 a timer fires after 1 ms, so every call would time out at once; the others are
+    // refused by the timer itself, as a RangeError from every call.
+    for (const ms of [MAX_TIMEOUT_MS + 1, 2 ** 32 - 1, Number.POSITIVE_INFINITY, Number.NaN, 1.5, 0, -1]) {
+      expect(() => requestTimeout(ms)).toThrow(
+        new RangeError(
+          `timeoutMs must be a whole number of milliseconds from 1 to 2147483647, got ${ms}; a call's signal bounds the whole call instead`,
+        ),
+      );
+    }
+  });
+
+  it("takes an http(s) URL without its trailing slashes, and refuses one without a scheme", () => {
+    expect(baseUrl("hostUrl", "http://ann-0:8080/")).toBe("http://ann-0:8080");
+    expect(baseUrl("hostUrl", "HTTPS://gateway/retrieval//")).toBe("HTTPS://gateway/retrieval");
+    // `localhost:8080` parses, as a URL of scheme "localhost:".
+    for (const url of ["localhost:18391", "ann-0", "ftp://ann-0", ""]) {
+      expect(() => baseUrl("viewerUrl", url)).toThrow(
+        new TypeError(`viewerUrl must be an http:// or https:// URL, got ${JSON.stringify(url)}`),
+      );
+    }
+  });
+
+  it("are checked when the client is made, not by each call", () => {
+    expect(() => new RetrievalClient({ hostUrl: "localhost:18391" })).toThrow(/^hostUrl must be/);
+    expect(() => new RetrievalClient({ hostUrl: "http://a", viewerUrl: "b:1" })).toThrow(
+      /^viewerUrl must be/,
+    );
+    expect(() => new RetrievalClient({ hostUrl: "http://a", timeoutMs: 2 ** 31 })).toThrow(
+      /^timeoutMs must be/,
+    );
+  });
+});
