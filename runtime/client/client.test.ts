@@ -314,6 +314,32 @@ describe("RetrievalClient", () => {
     });
   });
 
+  it("refuses NaN and Infinity before sending, as the server refuses 1e999, not as the null JSON makes them", async () => {
+    const h = await host(v1);
+    const sent: string[] = [];
+    const client = new RetrievalClient({
+      hostUrl: h.url,
+      fetch: (input, init) => {
+        sent.push(String(input).slice(h.url.length));
+        return fetch(input, init);
+      },
+    });
+    for (const age of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(client.retrieve({ userId: "u1", profile: { age } }, { k: 1 })).rejects.toMatchObject({
+        name: "RuntimeApiError",
+        status: 400,
+        code: "not_finite",
+        field: "viewer.profile.age",
+        message: `${h.url}/v1/embed: viewer.profile.age must be finite (not sent)`,
+      });
+    }
+    await expect(client.retrieve(viewer, { k: Number.POSITIVE_INFINITY })).rejects.toMatchObject({
+      code: "not_finite",
+      field: "k",
+    });
+    expect(sent).toEqual(["/v1/metadata", "/v1/embed"]);
+  });
+
   it("accepts only embeddings it issued", async () => {
     const client = new RetrievalClient({ hostUrl: (await host()).url });
     const forged = { model: "demo", version: "v1", vector: new Float32Array(8) } as unknown as Embedding;

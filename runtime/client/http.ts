@@ -2,6 +2,7 @@
 // machine-readable code (the server's, or one of the client's own when no usable answer came), so
 // callers branch on `code` and never on message text.
 import type { ApiErrorBody, ApiErrorCode } from "../errors.ts";
+import { nonFiniteField } from "./non-finite.ts";
 import { type CappedText, MAX_ANSWER_BYTES, readCapped } from "./read-capped.ts";
 
 /** What `body` keeps of an answer that is not JSON: enough to recognise it, say a proxy's error page. */
@@ -59,6 +60,13 @@ export async function requestJson<T>(
   { timeoutMs, signal: caller }: Attempt,
 ): Promise<T> {
   caller?.throwIfAborted();
+  const nonFinite = body === undefined ? undefined : nonFiniteField(body);
+  if (nonFinite !== undefined) {
+    // What the server answers for 1e999, which the request cannot carry to it.
+    throw new RuntimeApiError(400, "not_finite", `${url}: ${nonFinite} must be finite (not sent)`, {
+      field: nonFinite,
+    });
+  }
   const timeout = AbortSignal.timeout(timeoutMs);
   const init: RequestInit = { signal: caller === undefined ? timeout : AbortSignal.any([caller, timeout]) };
   if (body !== undefined) {
