@@ -7,6 +7,7 @@
 import type { ViewerFeatures } from "../../shared/tower/features.ts";
 import type { HostMetadata } from "../ann-host.ts";
 import type { Hit } from "../item-search.ts";
+import { embeddingOf, searchResult } from "./answers.ts";
 import { Embedding, issueEmbedding } from "./embedding.ts";
 import { annHostMetadata } from "./host-metadata.ts";
 import { type Fetch, RuntimeApiError, requestJson } from "./http.ts";
@@ -102,21 +103,10 @@ export class RetrievalClient {
     const version = meta.viewerVersion;
     const bundleDigest = meta.bundleDigest;
     const url = `${this.viewerUrl ?? this.hostUrl}/v1/embed`;
-    const out = await this.mapMismatch(read, version, () =>
-      this.request<{ version: string; bundleDigest?: string; embedding: number[] }>(
-        url,
-        { viewer, version, bundleDigest },
-        opts.signal,
-      ),
+    const answer = await this.mapMismatch(read, version, () =>
+      this.request(url, { viewer, version, bundleDigest }, opts.signal),
     );
-    if (out.version !== version || out.bundleDigest !== bundleDigest) {
-      throw new RuntimeApiError(
-        200,
-        "bad_response",
-        `${url} embedded with ${out.version} (bundle ${out.bundleDigest}), asked for ${version} (bundle ${bundleDigest})`,
-      );
-    }
-    const embedding = issueEmbedding(meta.model, out.version, bundleDigest, out.embedding);
+    const embedding = issueEmbedding(meta.model, version, bundleDigest, embeddingOf(url, answer, meta));
     this.readOf.set(embedding, read);
     return embedding;
   }
@@ -130,9 +120,11 @@ export class RetrievalClient {
       bundleDigest: embedding.bundleDigest,
     };
     if (opts.exclude) body.exclude = opts.exclude;
-    return this.mapMismatch(this.readOf.get(embedding), embedding.version, () =>
-      this.request<RetrievalResult>(`${this.hostUrl}/v1/search`, body, opts.signal),
+    const url = `${this.hostUrl}/v1/search`;
+    const answer = await this.mapMismatch(this.readOf.get(embedding), embedding.version, () =>
+      this.request(url, body, opts.signal),
     );
+    return searchResult(url, answer, embedding.version);
   }
 
   /** Embed then search in one version; if the host changes version in between, retry once. */
@@ -191,8 +183,8 @@ export class RetrievalClient {
   }
 
   /** A GET when `body` is undefined, else a POST of it as JSON. */
-  private request<T>(url: string, body: unknown, signal: AbortSignal | undefined): Promise<T> {
-    return this.once(() => requestJson<T>(this.fetchImpl, url, body, { timeoutMs: this.timeoutMs, signal }));
+  private request(url: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    return this.once(() => requestJson(this.fetchImpl, url, body, { timeoutMs: this.timeoutMs, signal }));
   }
 
   /**

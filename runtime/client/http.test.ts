@@ -98,4 +98,35 @@ describe("requestJson answers", () => {
     });
     expect((page as RuntimeApiError).body).toBe(`<html>${"x".repeat(1018)}`);
   });
+
+  it("takes an error answer's code only from the runtime's error shape, of any JSON", async () => {
+    for (const body of [
+      "null",
+      "7",
+      '"oops"',
+      "[1]",
+      '{"error":null}',
+      '{"error":"oops"}',
+      '{"error":{"code":5}}',
+    ]) {
+      const url = await serve((_req, res) =>
+        res.writeHead(502, { "content-type": "application/json" }).end(body),
+      );
+      expect(await failure(url)).toMatchObject({
+        name: "RuntimeApiError",
+        status: 502,
+        code: "bad_response",
+        message: `${url}: HTTP 502`,
+        body: JSON.parse(body),
+      });
+    }
+    const stub = await serve((_req, res) =>
+      res.writeHead(503).end('{"error":{"code":"not_ready","field":7}}'),
+    );
+    expect(await failure(stub)).toMatchObject({
+      code: "not_ready",
+      message: `${stub}: HTTP 503`,
+      field: undefined,
+    });
+  });
 });

@@ -1,7 +1,7 @@
 // JSON over fetch for the client: every failure becomes a RuntimeApiError carrying a
 // machine-readable code (the server's, or one of the client's own when no usable answer came), so
 // callers branch on `code` and never on message text.
-import type { ApiErrorBody, ApiErrorCode } from "../errors.ts";
+import type { ApiErrorCode } from "../errors.ts";
 import { nonFiniteField } from "./non-finite.ts";
 import { type CappedText, MAX_ANSWER_BYTES, readCapped } from "./read-capped.ts";
 
@@ -53,12 +53,13 @@ export interface Attempt {
   signal?: AbortSignal | undefined;
 }
 
-export async function requestJson<T>(
+/** The answer's JSON, unchecked: what a 2xx answer must hold is the caller's to check. */
+export async function requestJson(
   fetchImpl: Fetch,
   url: string,
   body: unknown | undefined,
   { timeoutMs, signal: caller }: Attempt,
-): Promise<T> {
+): Promise<unknown> {
   caller?.throwIfAborted();
   const nonFinite = body === undefined ? undefined : nonFiniteField(body);
   if (nonFinite !== undefined) {
@@ -101,7 +102,7 @@ export async function requestJson<T>(
     });
   }
   if (!res.ok) {
-    const err = (parsed as Partial<ApiErrorBody>).error;
+    const err = serverError(parsed);
     throw new RuntimeApiError(
       res.status,
       err?.code ?? "bad_response",
@@ -109,7 +110,20 @@ export async function requestJson<T>(
       { field: err?.field, body: parsed },
     );
   }
-  return parsed as T;
+  return parsed;
+}
+
+/** The runtime's error, if the answer has its shape: a proxy or a stub may answer any JSON (`null`). */
+function serverError(parsed: unknown) {
+  const err: unknown = (parsed as { error?: unknown } | null)?.error;
+  if (typeof err !== "object" || err === null) return undefined;
+  const { code, message, field } = err as Record<string, unknown>;
+  if (typeof code !== "string") return undefined;
+  return {
+    code: code as ApiErrorCode,
+    message: typeof message === "string" ? message : undefined,
+    field: typeof field === "string" ? field : undefined,
+  };
 }
 
 /** Why no answer came, judged by the timeout signal rather than the error's shape, which a custom fetch may not keep. */

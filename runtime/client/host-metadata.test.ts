@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import type { HostMetadata } from "../ann-host.ts";
+import { annHostMetadata } from "./host-metadata.ts";
+
+const meta: HostMetadata = {
+  model: "m",
+  version: "v1",
+  viewerVersion: "v1",
+  indexVersion: "v1",
+  bundleDigest: "a".repeat(64),
+  dims: 8,
+  metric: "ip",
+  items: 1,
+};
+
+describe("annHostMetadata", () => {
+  it("requires the dims an embedding is checked against", () => {
+    expect(annHostMetadata("http://h/v1/metadata", meta)).toBe(meta);
+    for (const dims of [undefined, 0, 1.5, "8"]) {
+      expect(() => annHostMetadata("http://h/v1/metadata", { ...meta, dims })).toThrow(
+        "http://h/v1/metadata: hostUrl is not an ANN host: its metadata has no dims",
+      );
+    }
+  });
+});
