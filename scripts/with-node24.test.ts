@@ -4,7 +4,19 @@
 // setup files, so nothing real is downloaded and the real cache is not touched.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -125,6 +137,29 @@ describe("scripts/with-node24", () => {
     const again = await withNode24(root, cache, "node", "--version");
     expect(again.stdout).toBe(`v${NODE}\n`);
     expect(served).toBe(before);
+  });
+
+  it("leaves an npm wrapper that is right alone, and replaces a stale one whole", async () => {
+    // Runs share the cache: a wrapper rewritten in place as another run execs it reads as empty,
+    // which sh runs as a success.
+    const root = await setupRoot(pins);
+    const cache = path.join(tmp, "wrappers");
+    const nodeBin = path.join(cache, `node-${NODE}`, "bin");
+    const npm = path.join(nodeBin, "npm");
+    await withNode24(root, cache, "true");
+    const right = await readFile(npm, "utf8");
+    const longAgo = new Date(0);
+    await utimes(npm, longAgo, longAgo);
+    await withNode24(root, cache, "true");
+    expect((await stat(npm)).mtime).toEqual(longAgo);
+
+    await writeFile(npm, "#!/bin/sh\nexec /gone/npm-cli.js\n");
+    const stale = await stat(npm);
+    const out = await withNode24(root, cache, "npm", "--version");
+    expect(out.stdout).toBe(`v${NODE}\n`);
+    expect(await readFile(npm, "utf8")).toBe(right);
+    expect((await stat(npm)).ino).not.toBe(stale.ino);
+    expect((await readdir(nodeBin)).sort()).toEqual(["node", "npm", "npx"]);
   });
 
   it("refuses a tarball that does not match its pin and leaves nothing behind", async () => {
