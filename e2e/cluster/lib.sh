@@ -24,6 +24,18 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 state="${TOWEROPS_CLUSTER_DIR:-$repo_root/.towerops/cluster}"
 KUBECONFIG_PATH="$state/kubeconfig"
 
+# The pinned binaries up.sh links into $state/bin and runs from there.
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok helm)
+# Which binaries those links named when up.sh launched the cluster. alive() knows a component by its
+# link's path, the same for every version, so only this record tells a cluster started before a bump
+# in versions.env from one of the versions it names now.
+launched_file="$state/launched"
+launch_record() {
+  local b
+  for b in "${BINARIES[@]}"; do bin_of "$b"; done
+}
+launched_as_now() { [ "$(cat "$launched_file" 2>/dev/null)" = "$(launch_record)" ]; }
+
 # Loopback-only ports, away from the defaults a real node would use and below Linux's ephemeral range
 # (32768+), where an outgoing connection can take a port before a component binds it.
 ETCD_PORT="${TOWEROPS_ETCD_PORT:-23790}"

@@ -154,6 +154,40 @@ describe("down.sh after Ctrl-C has killed the reader of its stderr", () => {
   });
 });
 
+type Versions = Record<string, string>;
+
+const versionsEnv = new URL("./versions.env", import.meta.url);
+const versionsOf = (text: string): Versions =>
+  Object.fromEntries([...text.matchAll(/^(\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+
+const standIn = async (file: string, body: string) => {
+  await writeFile(file, `#!/bin/sh\n${body}\n`);
+  await chmod(file, 0o755);
+};
+
+/** Stand-in binaries in `cache` for `versions`, where build.sh keeps the real ones, each `body(name)`. */
+async function standInCache(cache: string, versions: Versions, body: (name: string) => string) {
+  const binaries = {
+    [`etcd-${versions.ETCD_VERSION}`]: ["etcd"],
+    [`kwok-${versions.KWOK_VERSION}`]: ["kwok"],
+    [`helm-${versions.HELM_VERSION}`]: ["helm"],
+    [`kubernetes-${versions.KUBERNETES_VERSION}`]: [
+      "kube-apiserver",
+      "kube-controller-manager",
+      "kube-scheduler",
+      "kubectl",
+    ],
+  };
+  for (const [dir, names] of Object.entries(binaries)) {
+    await mkdir(join(cache, "bin", dir), { recursive: true });
+    for (const name of names) await standIn(join(cache, "bin", dir, name), body(name));
+  }
+  // The kwok stages build.sh made for the real cache, whose first line is all it checks.
+  const real = process.env.TOWEROPS_BIN ?? join(homedir(), ".cache/towerops/bin");
+  const stages = `kwok-${versions.KWOK_VERSION}/stages.yaml`;
+  await copyFile(join(real, stages), join(cache, "bin", stages));
+}
+
 describe("build.sh's binary cache", () => {
   // A cache of stand-in binaries, and a go too old to build with, so a rebuild stops at once with
   // "needs Go" instead of compiling for half an hour.
@@ -162,40 +196,15 @@ describe("build.sh's binary cache", () => {
   let kubernetes: string;
   beforeAll(async () => {
     cache = await mkdtemp(join(tmpdir(), "towerops-build-"));
-    const versionsEnv = await readFile(new URL("./versions.env", import.meta.url), "utf8");
-    const versions = Object.fromEntries(
-      [...versionsEnv.matchAll(/^(\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]),
-    );
-    const binaries = {
-      [`etcd-${versions.ETCD_VERSION}`]: ["etcd"],
-      [`kwok-${versions.KWOK_VERSION}`]: ["kwok"],
-      [`helm-${versions.HELM_VERSION}`]: ["helm"],
-      [`kubernetes-${versions.KUBERNETES_VERSION}`]: [
-        "kube-apiserver",
-        "kube-controller-manager",
-        "kube-scheduler",
-        "kubectl",
-      ],
-    };
-    for (const [dir, names] of Object.entries(binaries)) {
-      await mkdir(join(cache, "bin", dir), { recursive: true });
-      for (const name of names) await standIn(join(cache, "bin", dir, name), `echo ${name}`);
-    }
+    const versions = versionsOf(await readFile(versionsEnv, "utf8"));
+    await standInCache(cache, versions, (name) => `echo ${name}`);
     kubernetes = join(cache, "bin", `kubernetes-${versions.KUBERNETES_VERSION}`);
-    // The kwok stages build.sh made for the real cache, whose first line is all it checks.
-    const real = process.env.TOWEROPS_BIN ?? join(homedir(), ".cache/towerops/bin");
-    const stages = `kwok-${versions.KWOK_VERSION}/stages.yaml`;
-    await copyFile(join(real, stages), join(cache, "bin", stages));
     await mkdir(join(cache, "go"));
     await standIn(join(cache, "go/go"), "echo go version go1.20.0 linux/amd64");
     env = { ...process.env, TOWEROPS_CACHE: cache, PATH: `${join(cache, "go")}:${process.env.PATH}` };
   });
   afterAll(() => rm(cache, { recursive: true, force: true }));
 
-  const standIn = async (file: string, body: string) => {
-    await writeFile(file, `#!/bin/sh\n${body}\n`);
-    await chmod(file, 0o755);
-  };
   const build = () =>
     run("bash", [script("build")], { env }).then(
       (r) => ({ code: 0, stderr: r.stderr }),
@@ -224,5 +233,105 @@ describe("build.sh's binary cache", () => {
     const { code, stderr } = await build();
     expect(code).toBe(1);
     expect(stderr).toMatch(/kubernetes-v[\d.]+\/kube-scheduler does not run; rebuilding it/);
+  });
+});
+
+describe("a cluster of other versions than versions.env names", () => {
+  // alive() knows a component by its link "$state/bin/<name>", whose path is the same for every
+  // version: a cluster started before a bump was "already up", and e2e ran on the old binaries.
+  // Stand-in components from a cache of stand-ins, under copies of the scripts whose versions.env
+  // is bumped, on ports of their own.
+  const ports = {
+    TOWEROPS_ETCD_PORT: "25790",
+    TOWEROPS_ETCD_PEER_PORT: "25800",
+    TOWEROPS_APISERVER_PORT: "28443",
+    TOWEROPS_CONTROLLER_MANAGER_PORT: "22257",
+    TOWEROPS_SCHEDULER_PORT: "22259",
+    TOWEROPS_KWOK_PORT: "22247",
+  };
+  // A daemon answers its health check on its port (TLS where the real one speaks it); kubectl and
+  // helm succeed, once they have read what `kubectl apply -f -` is piped.
+  const component = `const { readFileSync } = require("node:fs");
+const [self, ...args] = process.argv.slice(2);
+const name = require("node:path").basename(self);
+const ports = ${JSON.stringify({
+    etcd: ports.TOWEROPS_ETCD_PORT,
+    "kube-apiserver": ports.TOWEROPS_APISERVER_PORT,
+    "kube-controller-manager": ports.TOWEROPS_CONTROLLER_MANAGER_PORT,
+    "kube-scheduler": ports.TOWEROPS_SCHEDULER_PORT,
+    kwok: ports.TOWEROPS_KWOK_PORT,
+  })};
+const answer = (_req, res) => res.end("ok");
+const pki = process.env.TOWEROPS_CLUSTER_DIR + "/pki";
+if (args.includes("--help")) process.exit(0);
+if (!ports[name]) {
+  if (args.includes("apply")) process.stdin.on("end", () => process.exit(0)).resume();
+  else process.exit(0);
+} else if (name === "etcd" || name === "kwok") {
+  require("node:http").createServer(answer).listen(Number(ports[name]), "127.0.0.1");
+} else {
+  const tls = { cert: readFileSync(pki + "/apiserver.crt"), key: readFileSync(pki + "/apiserver.key") };
+  require("node:https").createServer(tls, answer).listen(Number(ports[name]), "127.0.0.1");
+}
+`;
+  let dir: string;
+  let scripts: string;
+  let env: NodeJS.ProcessEnv;
+  let versions: string;
+  let bumped: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "towerops-bump-"));
+    scripts = join(dir, "scripts");
+    await mkdir(scripts);
+    const here = fileURLToPath(new URL(".", import.meta.url));
+    for (const file of await readdir(here))
+      if (/\.(sh|env|yaml)$/.test(file)) await copyFile(join(here, file), join(scripts, file));
+    versions = await readFile(versionsEnv, "utf8");
+    const pinned = versionsOf(versions);
+    bumped = `${pinned.KUBERNETES_VERSION}-bumped`;
+    await writeFile(join(dir, "component.cjs"), component);
+    // By exec, the component's command line keeps "$state/bin/<name>", as alive() looks for.
+    const body = () => `exec '${process.execPath}' '${join(dir, "component.cjs")}' "$0" "$@"`;
+    await standInCache(join(dir, "cache"), pinned, body);
+    await standInCache(join(dir, "cache"), { ...pinned, KUBERNETES_VERSION: bumped }, body);
+    env = {
+      ...process.env,
+      ...ports,
+      TOWEROPS_CACHE: join(dir, "cache"),
+      TOWEROPS_CLUSTER_DIR: join(dir, "state"),
+      TOWEROPS_FAKE_NODES: "1",
+    };
+  });
+  afterAll(async () => {
+    await run("bash", [join(scripts, "down.sh")], { env }).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+  const sh = (name: string, ...args: string[]) =>
+    run("bash", [join(scripts, `${name}.sh`), ...args], { env, timeout: 150_000 });
+
+  it("up.sh leaves one of today's versions up, and restarts one started before it recorded them", async () => {
+    await sh("up");
+    expect((await sh("up")).stderr).toContain("already up");
+    await rm(join(dir, "state/launched"));
+    expect((await sh("up")).stderr).toMatch(
+      /launched from other binaries than versions\.env names .*; restarting it/,
+    );
+    expect((await sh("up")).stderr).toContain("already up");
+  });
+
+  it("with-cluster.sh runs its command on the bumped version's binaries, then stops the cluster it restarted", async () => {
+    const old = Number(await readFile(join(dir, "state/run/kube-apiserver.pid"), "utf8"));
+    const bump = versions.replace(/^KUBERNETES_VERSION=.*$/m, `KUBERNETES_VERSION=${bumped}`);
+    await writeFile(join(scripts, "versions.env"), bump);
+    const { stdout, stderr } = await sh(
+      "with-cluster",
+      "sh",
+      "-c",
+      'readlink "$TOWEROPS_CLUSTER_BIN/kube-apiserver"',
+    );
+    expect(stderr).toMatch(/launched from other binaries than versions\.env names .*; restarting it/);
+    expect(stdout).toBe(`${join(dir, "cache/bin", `kubernetes-${bumped}`, "kube-apiserver")}\n`);
+    expect(() => process.kill(old, 0)).toThrow();
+    for (const port of Object.values(ports)) expect(await portOpen(Number(port))).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings up a real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC, service-account
 # token signing), kube-controller-manager, kube-scheduler, and kwok managing fake nodes whose pods
-# become Running and Ready. Idempotent: a healthy cluster is left alone; a half-dead one is restarted.
+# become Running and Ready. Idempotent: a healthy cluster is left alone; a half-dead one, or one of
+# other versions than versions.env names, is restarted.
 # Prints the admin kubeconfig path on stdout. A start that fails or is interrupted stops the
 # daemons it launched, so it never leaves half a cluster holding the ports (the logs stay).
 set -euo pipefail
@@ -17,10 +18,15 @@ all_healthy() {
   for c in "${COMPONENTS[@]}"; do alive "$c" && healthy "$c" || return 1; done
 }
 
+# all_healthy() vouches that the running cluster is this state dir's: only then is it ours to restart.
 if [ -f "$state/pki/done" ] && all_healthy; then
-  say "already up ($state)"
-  echo "$KUBECONFIG_PATH"
-  exit 0
+  if launched_as_now; then
+    say "already up ($state)"
+    echo "$KUBECONFIG_PATH"
+    exit 0
+  fi
+  say "the running cluster was launched from other binaries than versions.env names now (or before up.sh recorded them in $launched_file); restarting it"
+  bash "$here/down.sh"
 fi
 if [ -d "$state/run" ]; then
   say "found a partial cluster; restarting it cleanly"
@@ -46,9 +52,10 @@ start=$SECONDS
 # stdout is the kubeconfig path alone (with-cluster.sh captures it), so the build's output goes to stderr.
 bash "$here/build.sh" >&2
 mkdir -p "$state/run" "$state/logs" "$state/bin"
-for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok helm; do
+for b in "${BINARIES[@]}"; do
   ln -sf "$(bin_of "$b")" "$state/bin/$b"
 done
+launch_record >"$launched_file"
 ensure_pki
 pki="$state/pki"
 write_kubeconfig admin "$KUBECONFIG_PATH"

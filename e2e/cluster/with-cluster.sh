@@ -7,8 +7,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
 source "$here/lib.sh"
 
+# A cluster of other versions than versions.env names is restarted by up.sh, so that one is ours too.
 started=0
-if ! bash "$here/status.sh" >/dev/null 2>&1; then
+if ! bash "$here/status.sh" >/dev/null 2>&1 || ! launched_as_now; then
   started=1
 fi
 
