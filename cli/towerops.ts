@@ -13,12 +13,23 @@ export function buildProgram(): Command {
     .version(packageVersion())
     // Else the program's --version would take export's and train's own --version <name> too.
     .enablePositionalOptions()
-    .showHelpAfterError()
     .exitOverride();
   registerOperatorCommands(program);
   registerRuntimeCommands(program);
   registerTrainerCommands(program);
+  pointAtHelp(program);
   return program;
+}
+
+/**
+ * A usage error ends with where its command's help is rather than the help itself: the ~90 lines
+ * of train's options scrolled the one line that said what was wrong out of sight. Set on each
+ * command once all are registered, since commander copies the setting into a subcommand when it
+ * is created, and the line names the command.
+ */
+function pointAtHelp(cmd: Command, name = cmd.name()): void {
+  cmd.showHelpAfterError(`see \`${name} --help\``);
+  for (const sub of cmd.commands) pointAtHelp(sub, `${name} ${sub.name()}`);
 }
 
 /** This package's version, from the package.json above this file: cli/ in the repo, dist/cli/ installed. */
