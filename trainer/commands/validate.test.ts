@@ -121,6 +121,21 @@ describe("runValidateCommand decile by decile", () => {
     expect((await runValidateCommand(options(await holdout("models.csv", 0)))).warnings).toEqual([]);
   });
 
+  it("warns of a candidate judged against itself, and refuses one under the baseline's label with other contents", async () => {
+    const data = await holdout("labels.csv", 0);
+    const itself = await runValidateCommand({ ...options(data), candidate: baseline });
+    expect(itself.warnings).toEqual([
+      expect.stringMatching(/^the candidate is the baseline \(bundle [0-9a-f]{12}…\): nothing was compared$/),
+    ]);
+    const relabelled = (await writeTestBundle(path.join(dir, "relabelled"), { version: "old", items: 400 }))
+      .dir;
+    const result = await runValidateCommand({ ...options(data), candidate: relabelled });
+    expect(result).toMatchObject({
+      pass: false,
+      reasons: [expect.stringMatching(/^candidate version old is the baseline's label on another bundle /)],
+    });
+  });
+
   it("cuts both bundles' deciles on the same items, whatever order each catalogue is in", async () => {
     const reversed = await writeTestBundle(path.join(dir, "reversed"), {
       version: "reversed",

@@ -5,8 +5,8 @@ import type { PairedComparison } from "./paired.ts";
 import { DEFAULT_THRESHOLDS } from "./thresholds.ts";
 
 const check = (recall: number, extra: Partial<BundleCheck> = {}): BundleCheck => ({
-  version: "v",
-  digest: "d",
+  version: "v2",
+  digest: "d2",
   dims: 8,
   items: 1000,
   retrieval: {
@@ -24,16 +24,20 @@ const check = (recall: number, extra: Partial<BundleCheck> = {}): BundleCheck =>
   ...extra,
 });
 
+/** The bundle serving now: another version, another bundle. */
+const serving = (recall: number, extra: Partial<BundleCheck> = {}) =>
+  check(recall, { version: "v1", digest: "d1", ...extra });
+
 describe("judge", () => {
   it("passes a healthy candidate that holds up against the baseline", () => {
-    expect(judge(check(0.3), check(0.31), DEFAULT_THRESHOLDS)).toMatchObject({ pass: true, reasons: [] });
+    expect(judge(check(0.3), serving(0.31), DEFAULT_THRESHOLDS)).toMatchObject({ pass: true, reasons: [] });
   });
 
   it("fails with one reason per broken check", () => {
     const t = { ...DEFAULT_THRESHOLDS, minRecall: 0.2 };
     const res = judge(
       check(0.1, { coverage: 0.5, identicalTop10: 0.9, nonFiniteViewers: 2, worstNormError: 0.5 }),
-      check(0.3),
+      serving(0.3),
       t,
     );
     expect(res.pass).toBe(false);
@@ -79,24 +83,42 @@ describe("judge", () => {
 
   it("gives NaN viewer embeddings as the one reason, not also a metric nobody could compute", () => {
     const { retrieval: _, ...nan } = check(0, { nonFiniteViewers: 219 });
-    expect(judge(nan, check(0.3), DEFAULT_THRESHOLDS).reasons).toEqual([
+    expect(judge(nan, serving(0.3), DEFAULT_THRESHOLDS).reasons).toEqual([
       "219 viewer embeddings contain NaN or Inf",
     ]);
   });
 
   it("refuses a drop of more than the tolerance, not one of exactly the tolerance", () => {
     // 0.2 -> 0.19 is 5.000000000000002% in floating point.
-    expect(judge(check(0.19), check(0.2), DEFAULT_THRESHOLDS).pass).toBe(true);
-    expect(judge(check(57 / 200), check(60 / 200), DEFAULT_THRESHOLDS).pass).toBe(true);
-    expect(judge(check(0.189), check(0.2), DEFAULT_THRESHOLDS).reasons).toEqual([
+    expect(judge(check(0.19), serving(0.2), DEFAULT_THRESHOLDS).pass).toBe(true);
+    expect(judge(check(57 / 200), serving(60 / 200), DEFAULT_THRESHOLDS).pass).toBe(true);
+    expect(judge(check(0.189), serving(0.2), DEFAULT_THRESHOLDS).reasons).toEqual([
       expect.stringMatching(/dropped 5\.5% vs baseline/),
     ]);
   });
   it("names thresholds as the flags gave them, not with floating-point noise", () => {
     const t = { ...DEFAULT_THRESHOLDS, maxDrop: 0.07, maxIdenticalTop10: 0.57 };
-    const text = judge(check(0.1, { identicalTop10: 0.9 }), check(0.2), t).reasons.join("\n");
+    const text = judge(check(0.1, { identicalTop10: 0.9 }), serving(0.2), t).reasons.join("\n");
     expect(text).toContain("max 7%");
     expect(text).toContain("(max 57%)");
+  });
+
+  it("warns that a candidate judged against itself was compared with nothing", () => {
+    expect(judge(check(0.3), check(0.3), DEFAULT_THRESHOLDS)).toMatchObject({
+      pass: true,
+      warnings: ["the candidate is the baseline (bundle d2…): nothing was compared"],
+    });
+  });
+
+  it("fails a candidate under the baseline's version label with other contents: a rollout could not tell them apart", () => {
+    const relabelled = judge(check(0.3, { version: "v1" }), serving(0.3), DEFAULT_THRESHOLDS);
+    expect(relabelled).toMatchObject({
+      pass: false,
+      reasons: [
+        "candidate version v1 is the baseline's label on another bundle (d2… vs d1…): a rollout could not tell the two apart; export it under another --version",
+      ],
+      warnings: [],
+    });
   });
 
   it("passes a figure exactly at the floor, which a mean of per-user fractions rounds below it", () => {
@@ -128,20 +150,20 @@ describe("a drop against the baseline, user by user", () => {
   };
 
   it("says how many users scored lower and higher, and how likely that is by chance", () => {
-    expect(judge(check(0.914), check(0.971), DEFAULT_THRESHOLDS, noise).reasons).toEqual([
-      "recall@100 dropped 5.9% vs baseline v (0.9710 -> 0.9140), max 5%; 2 of 34 users scored lower, 0 higher (sign test p = 0.25)",
+    expect(judge(check(0.914), serving(0.971), DEFAULT_THRESHOLDS, noise).reasons).toEqual([
+      "recall@100 dropped 5.9% vs baseline v1 (0.9710 -> 0.9140), max 5%; 2 of 34 users scored lower, 0 higher (sign test p = 0.25)",
     ]);
   });
 
   it("with --significance, fails only a drop the sign test finds real, and warns of the rest", () => {
     const t = { ...DEFAULT_THRESHOLDS, significance: 0.05 };
-    const passed = judge(check(0.914), check(0.971), t, noise);
+    const passed = judge(check(0.914), serving(0.971), t, noise);
     expect(passed).toMatchObject({ pass: true, reasons: [], comparison: noise });
     expect(passed.warnings).toEqual([
       expect.stringMatching(/dropped 5\.9%.*p = 0\.25\): not significant at 0\.05/),
     ]);
     expect(verdictLine(passed, "recall@100")).toMatch(/^gate passed: .*; warning: recall@100 dropped 5\.9%/);
-    expect(judge(check(0.7), check(0.971), t, regression)).toMatchObject({
+    expect(judge(check(0.7), serving(0.971), t, regression)).toMatchObject({
       pass: false,
       reasons: [
         expect.stringMatching(
@@ -151,7 +173,7 @@ describe("a drop against the baseline, user by user", () => {
       warnings: [],
     });
     // A drop within the tolerance is no reason whatever the test says.
-    expect(judge(check(0.95), check(0.971), t, regression)).toMatchObject({ pass: true, warnings: [] });
+    expect(judge(check(0.95), serving(0.971), t, regression)).toMatchObject({ pass: true, warnings: [] });
   });
 });
 
@@ -172,11 +194,11 @@ describe("refusedCandidate", () => {
 
 describe("verdictLine", () => {
   it("says a verdict in one line: the reasons when it failed", () => {
-    const passed = judge(check(0.3, { version: "v2" }), check(0.31, { version: "v1" }), DEFAULT_THRESHOLDS);
+    const passed = judge(check(0.3), serving(0.31), DEFAULT_THRESHOLDS);
     expect(verdictLine(passed, "recall@100")).toBe(
       "gate passed: candidate v2 recall@100 0.3000 (baseline v1: 0.3100)",
     );
-    const failed = judge(check(0.1), check(0.3), { ...DEFAULT_THRESHOLDS, minRecall: 0.2 });
+    const failed = judge(check(0.1), serving(0.3), { ...DEFAULT_THRESHOLDS, minRecall: 0.2 });
     expect(verdictLine(failed, "recall@100")).toBe(`gate failed: ${failed.reasons.join("; ")}`);
     expect(verdictLine(failed, "recall@100")).toContain("< floor 0.2");
   });

@@ -276,6 +276,17 @@ export function judge(
       `item coverage ${candidate.coverage.toFixed(4)} < ${t.minCoverage}: held-out items missing from the catalogue`,
     );
   }
+  if (baseline?.digest === candidate.digest)
+    warnings.push(
+      `the candidate is the baseline (bundle ${candidate.digest.slice(0, 12)}…): nothing was compared`,
+    );
+  // A rollout runs both side by side under their labels (a viewer service refuses one label given
+  // twice), and a client pinned to the label reaches either: the bundle cannot be rolled out as it
+  // is, whatever its figures, and only an export under another --version makes it one that can.
+  else if (baseline?.version === candidate.version)
+    reasons.push(
+      `candidate version ${candidate.version} is the baseline's label on another bundle (${candidate.digest.slice(0, 12)}… vs ${baseline.digest.slice(0, 12)}…): a rollout could not tell the two apart; export it under another --version`,
+    );
   const unjudgeable = collapseUnjudgeable(candidate);
   if (unjudgeable) warnings.push(`collapse not checked: ${unjudgeable}`);
   else {
