@@ -98,7 +98,7 @@ describe("resolveBundle", () => {
       message: expect.stringMatching(/loop-a cannot be read: ELOOP/),
     });
     await expect(resolveBundle(path.join(good.dir, "manifest.json"))).rejects.toThrow(
-      /manifest\.json is a file; a bundle is a directory holding manifest\.json/,
+      `${path.join(good.dir, "manifest.json")} is a file; a bundle is a directory holding manifest.json: did you mean ${good.dir}?`,
     );
   });
 

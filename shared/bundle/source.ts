@@ -6,6 +6,7 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promi
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Agent, fetch, type Response } from "undici";
+import { didYouMean } from "../did-you-mean.ts";
 import { componentLogger } from "../log.ts";
 import {
   BundleError,
@@ -74,7 +75,11 @@ export async function resolveBundle(uri: string, options: ResolveOptions = {}): 
   });
   if (!found) throw new BundleError("missing_file", `bundle directory ${dir} does not exist`);
   if (!found.isDirectory()) {
-    throw new BundleError("missing_file", `${dir} is a file; a bundle is a directory holding manifest.json`);
+    const hint = await didYouMean(dir, MANIFEST_FILE);
+    throw new BundleError(
+      "missing_file",
+      `${dir} is a file; a bundle is a directory holding ${MANIFEST_FILE}${hint ? `: ${hint}` : ""}`,
+    );
   }
   return { dir, origin: "local" };
 }

@@ -46,6 +46,26 @@ async function refusal(dir: string): Promise<BundleError> {
   return err as BundleError;
 }
 
+describe("a directory that is not a bundle", () => {
+  it("names the bundle meant when it is the run directory train wrote, or its bundles/", async () => {
+    const run = path.join(root, "run");
+    await cp(fixture, path.join(run, "bundles", "v1"), { recursive: true });
+    for (const [given, meant] of [
+      [run, path.join(run, "bundles", "v1")],
+      [path.join(run, "bundles"), path.join(run, "bundles", "v1")],
+    ]) {
+      expect(await refusal(given as string)).toMatchObject({
+        code: "missing_file",
+        message: `${given} holds no manifest.json, so it is not a bundle: did you mean ${meant}?`,
+      });
+    }
+    // Nothing near: the read's own error.
+    expect((await refusal(path.join(run, "bundles", "v1", "viewer"))).message).toMatch(
+      /^cannot read manifest\.json in .*viewer: ENOENT/,
+    );
+  });
+});
+
 describe("the bundle digest", () => {
   it("is sha256 of manifest.json's bytes, unchanged for a committed bundle and for UTF-8 text", async () => {
     expect((await verifyContents(fixture)).digest).toBe(fixtureDigest);

@@ -2,6 +2,7 @@
 // the keys file. It imports neither usearch nor tfjs, so a host can start it before loading them.
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { didYouMean } from "../did-you-mean.ts";
 import type { ItemKeys } from "./bundle.ts";
 import { changesSince, type FileStamp, type FileStamps, sameStamps, stampOf } from "./file-stamps.ts";
 import { BundleError, bundlePath, digestFiles, listFiles, sha256 } from "./files.ts";
@@ -269,6 +270,14 @@ async function readManifest(dir: string): Promise<VerifiedBundle> {
   } catch (err) {
     if (err instanceof BundleError) throw err;
     const errno = (err as NodeJS.ErrnoException).code ?? "";
+    // The run directory train wrote, or its bundles/, given for one of the bundles in it.
+    const hint = errno === "ENOENT" ? await didYouMean(dir, MANIFEST_FILE, "bundles") : undefined;
+    if (hint)
+      throw new BundleError(
+        "missing_file",
+        `${dir} holds no ${MANIFEST_FILE}, so it is not a bundle: ${hint}`,
+        MANIFEST_FILE,
+      );
     const code =
       errno === "ENOENT" ? "missing_file" : IO_ERRORS.has(errno) ? "io_error" : "manifest_unreadable";
     throw new BundleError(

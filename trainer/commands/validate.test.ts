@@ -136,6 +136,18 @@ describe("runValidateCommand decile by decile", () => {
     });
   });
 
+  it("refuses the run directory as a candidate, naming the bundle in it", async () => {
+    const run = path.join(dir, "run");
+    await cp(candidate, path.join(run, "bundles", "new"), { recursive: true });
+    const result = await runValidateCommand({ ...options(await holdout("run.csv", 0)), candidate: run });
+    expect(result).toMatchObject({
+      pass: false,
+      reasons: [
+        `candidate bundle refused (missing_file): ${run} holds no manifest.json, so it is not a bundle: did you mean ${path.join(run, "bundles", "new")}?`,
+      ],
+    });
+  });
+
   it("cuts both bundles' deciles on the same items, whatever order each catalogue is in", async () => {
     const reversed = await writeTestBundle(path.join(dir, "reversed"), {
       version: "reversed",

@@ -254,6 +254,23 @@ await saveCheckpoint(${JSON.stringify(dir)}, buildViewerModel(testViewerConfig),
     expect((await loadCheckpoint(dir, "renamed")).meta.model).toBe("renamed");
   });
 
+  it("names the checkpoint meant when given the run directory train wrote, or checkpoint.json itself", async () => {
+    const run = await mkdtemp(path.join(tmpdir(), "towerops-run-"));
+    const checkpoint = path.join(run, "checkpoint");
+    await rename(await written(), checkpoint);
+    await expect(loadCheckpoint(run)).rejects.toThrow(
+      `checkpoint: ${run} holds no checkpoint.json, so it is not a checkpoint: did you mean ${checkpoint}?`,
+    );
+    const file = path.join(checkpoint, CHECKPOINT_FILE);
+    await expect(loadCheckpoint(file)).rejects.toThrow(
+      `checkpoint: ${file} is not a directory; a checkpoint is a directory holding checkpoint.json: did you mean ${checkpoint}?`,
+    );
+    // Nothing near: the read's own error.
+    await expect(loadCheckpoint(path.join(run, "nope"))).rejects.toThrow(
+      /^checkpoint: cannot read .*nope\/checkpoint\.json: ENOENT/,
+    );
+  });
+
   it("refuses a checkpoint.json whose feature spec disagrees with its towers", async () => {
     const dir = await written();
     const file = path.join(dir, CHECKPOINT_FILE);

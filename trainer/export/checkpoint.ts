@@ -14,6 +14,7 @@ import {
   tempSiblings,
 } from "../../shared/bundle/files.ts";
 import { manifestSchema } from "../../shared/bundle/schema.ts";
+import { didYouMean } from "../../shared/did-you-mean.ts";
 import { loadModel, saveModel } from "../../shared/tf/model-io.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
 import { towerSpecMismatches } from "../../shared/tower/spec-check.ts";
@@ -126,6 +127,20 @@ export async function saveCheckpoint(
   }
 }
 
+/**
+ * Why checkpoint.json could not be read, naming the checkpoint meant when `dir` is near one: the
+ * run directory train wrote (its checkpoint/), or checkpoint.json itself.
+ */
+async function unreadableMeta(dir: string, err: NodeJS.ErrnoException): Promise<string> {
+  const near =
+    err.code === "ENOENT" || err.code === "ENOTDIR" ? await didYouMean(dir, CHECKPOINT_FILE) : undefined;
+  // ENOTDIR: it, or a directory on its way, is a file.
+  if (err.code === "ENOTDIR")
+    return `${dir} is not a directory; a checkpoint is a directory holding ${CHECKPOINT_FILE}${near ? `: ${near}` : ""}`;
+  if (near) return `${dir} holds no ${CHECKPOINT_FILE}, so it is not a checkpoint: ${near}`;
+  return `cannot read ${path.join(dir, CHECKPOINT_FILE)}: ${err.message}`;
+}
+
 export interface LoadedCheckpoint {
   meta: CheckpointMeta;
   /**
@@ -152,7 +167,7 @@ export async function loadCheckpoint(dir: string, model?: string): Promise<Loade
     metaText = await readFile(metaPath, "utf8");
     meta = JSON.parse(metaText);
   } catch (err) {
-    throw new Error(`checkpoint: cannot read ${metaPath}: ${(err as Error).message}`);
+    throw new Error(`checkpoint: ${await unreadableMeta(dir, err as NodeJS.ErrnoException)}`);
   }
   if (model !== undefined && typeof meta === "object" && meta !== null) meta = { ...meta, model };
   if (!validateMeta(meta)) {
