@@ -222,6 +222,23 @@ describe("openLines", () => {
         Buffer.from("a,b\nc,d\nx\u0000y\n"),
         ":3: a NUL byte (at offset 9): binary data, not text",
       ],
+      // Their first bytes are no UTF-8, before their first NUL: binary all the same, not text to
+      // convert from Windows-1252.
+      [
+        "events.xls",
+        Buffer.concat([Buffer.from("d0cf11e0a1b11ae1", "hex"), Buffer.alloc(504)]),
+        ":1: a NUL byte (at offset 8): binary data, not text",
+      ],
+      [
+        "events.pkl",
+        Buffer.from("80049517000000", "hex"),
+        ":1: a NUL byte (at offset 4): binary data, not text",
+      ],
+      [
+        "events.csv.gz",
+        gzipSync(Buffer.from("\xff\n\u0000", "latin1")),
+        ":2: a NUL byte (at offset 2 of the decompressed text): binary data, not text",
+      ],
     ] as const) {
       const path = join(dir, name);
       await writeFile(path, content);

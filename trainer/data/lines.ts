@@ -180,30 +180,31 @@ function checkedText(source: OpenFile): Transform {
         );
       }
       head ??= chunk.subarray(0, TAR_MAGIC_AT + TAR_MAGIC.length);
+      const start = head;
+      // NUL is UTF-8, but no log holds one: read on, a tar archive's header would be glued onto its
+      // first row's id and its padding read as bad rows, and UTF-16 text read as ids of NULs.
+      const nul = chunk.indexOf(0);
+      const failNul = () => {
+        const what = isTar(start)
+          ? "a tar archive, not a log: extract its files (tar -xf) and read those"
+          : isUtf16(start)
+            ? `UTF-16 text: ${convert()}`
+            : "binary data, not text";
+        failLine(source, lineAt(chunk, nul), `a NUL byte (at offset ${passed + nul}${of}): ${what}`, done);
+      };
       try {
         decoder.decode(chunk, { stream: true });
       } catch {
+        // A pickle, an .xls or an index file is seldom UTF-8 before its first NUL: told to convert
+        // it from Windows-1252, its owner would look for a text encoding it never had. UTF-16 text
+        // fails here on its byte-order mark, and the hint below names UTF-16 already.
+        if (nul !== -1 && !isUtf16(start)) return failNul();
         // Relative to this chunk; negative when the bad sequence began in the carried bytes.
         const at = firstNonUtf8(Buffer.concat([carried, chunk])) - carried.length;
         const byte = (at < 0 ? carried.at(at) : chunk[at]) as number;
         return failLine(source, lineAt(chunk, at), notUtf8(passed + at, byte), done);
       }
-      // NUL is UTF-8, but no log holds one: read on, a tar archive's header would be glued onto its
-      // first row's id and its padding read as bad rows, and UTF-16 text read as ids of NULs.
-      const nul = chunk.indexOf(0);
-      if (nul !== -1) {
-        const what = isTar(head)
-          ? "a tar archive, not a log: extract its files (tar -xf) and read those"
-          : isUtf16(head)
-            ? `UTF-16 text: ${convert()}`
-            : "binary data, not text";
-        return failLine(
-          source,
-          lineAt(chunk, nul),
-          `a NUL byte (at offset ${passed + nul}${of}): ${what}`,
-          done,
-        );
-      }
+      if (nul !== -1) return failNul();
       if (first !== -1) lineStart = passed + Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR)) + 1;
       carried = chunk.subarray(chunk.length - unfinishedTail(chunk));
       passed += chunk.length;
