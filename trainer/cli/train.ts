@@ -91,7 +91,7 @@ export function registerTrain(program: Command): void {
       // Both given, one of them would be ignored without a word.
       new Option(
         "--split <spec>",
-        "random:<held-out fraction> | last:<n per user, and events tied in time with the n-th last> | time:<trained fraction, the earliest> | time@<timestamp or ISO date>",
+        "random:<held-out fraction> | last:<n per user, and events tied in time with the n-th last> | time:<trained fraction, the earliest> | time@<timestamp in the log's unit, or an ISO date, read as epoch seconds>",
       )
         .default("last:1")
         .conflicts("test"),

@@ -3,6 +3,7 @@
 import { parseDecimal } from "../../shared/decimal.ts";
 import { createRng } from "../random.ts";
 import type { InteractionTable } from "./table.ts";
+import { cutOutsideLog } from "./time-cut.ts";
 import { parseTimestamp, TIMESTAMP_FORMS } from "./timestamp.ts";
 
 export type SplitSpec =
@@ -25,7 +26,7 @@ export interface Split {
 // asked; past this much more, the user is told.
 const TIED_EXCESS = 0.25;
 
-/** Parses `random:0.1`, `last:1`, `time:0.9` (quantile) or `time@<timestamp>` (epoch seconds or an ISO date, as in logs). */
+/** Parses `random:0.1`, `last:1`, `time:0.9` (quantile) or `time@<timestamp>` (a number in the log's unit, or an ISO date read as epoch seconds, as in logs). */
 export function parseSplit(text: string, seed: number): SplitSpec {
   const m = /^(random|last|time)([:@])(.+)$/.exec(text.trim());
   const bad = () =>
@@ -72,7 +73,12 @@ export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
   const test: number[] = [];
   for (let r = 0; r < table.length; r++) (isTest[r] ? test : train).push(r);
   if (train.length === 0 || test.length === 0) {
-    const why = lastN && test.length === 0 ? `: ${noneLeft(lastN)}` : "";
+    const why =
+      lastN && test.length === 0
+        ? `: ${noneLeft(lastN)}`
+        : spec.kind === "time-cut" || spec.kind === "time-quantile"
+          ? cutOutsideLog(table, cut, spec.kind === "time-cut" ? spec.at : undefined)
+          : "";
     throw new Error(
       `--split ${splitText(spec)} leaves ${train.length} training and ${test.length} held-out rows${why}; pick another split or pass --test <file>`,
     );
