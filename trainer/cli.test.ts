@@ -78,6 +78,14 @@ describe("trainer CLI flags", () => {
       /--seed.*in \[0, 4294967295\], got "4294967297"/,
     ],
     [["train", "--data", "x.csv", "--out", "o", "--seed", ""], /--seed.*got ""/],
+    [
+      ["train", "--data", "x.csv", "--out", "o", "--columns", "usr=customer"],
+      /--columns.*"usr" is no role; the roles are user, item, timestamp, weight, rating/,
+    ],
+    [
+      ["validate", "--candidate", "b", "--data", "x.csv", "--columns", "user=id,item=id"],
+      /--columns.*column "id" is named for both user and item/,
+    ],
     [["train"], /required option '--data <path>' not specified/],
     [
       ["train", "--data", "x.csv", "--out", "o", "--test", "y.csv", "--split", "random:0.1"],

@@ -3,6 +3,7 @@
 import { InvalidArgumentError, Option } from "commander";
 import { int } from "../../shared/cli-flags.ts";
 import { parseDecimal } from "../../shared/decimal.ts";
+import { parseColumns } from "../data/columns.ts";
 import { handleInterrupts, Interrupted, receivedSignal } from "../interrupt.ts";
 import { writeTerminationMessage } from "../termination.ts";
 
@@ -62,6 +63,19 @@ export const backendOption = () =>
     "wasm",
     "cpu",
   ]);
+
+/** `--columns`, for the logs a command reads (`logs`: "--data and --test"). */
+export const columnsOption = (logs: string) =>
+  new Option(
+    "--columns <role=column,...>",
+    `names the log's columns (JSONL: fields) by role where the reader does not know their names: any of user, item, timestamp, weight, rating, each column as its header writes it, e.g. "user=Customer,item=SKU,timestamp=Order Date"; for ${logs}, which must then have a header`,
+  ).argParser((v) => {
+    try {
+      return parseColumns(v);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  });
 
 export const indexThreadsOption = [
   "--index-threads <n>",

@@ -10,7 +10,16 @@ import { MAX_SEED } from "../random.ts";
 import { SAMPLING_CORRECTIONS } from "../sampling/estimator.ts";
 import { writeTerminationMessage } from "../termination.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
-import { backendOption, handled, indexThreadsOption, int, intList, num, positive } from "./flags.ts";
+import {
+  backendOption,
+  columnsOption,
+  handled,
+  indexThreadsOption,
+  int,
+  intList,
+  num,
+  positive,
+} from "./flags.ts";
 
 /** The data flags are the loader's options, less the seed (which train and validate flag apart). */
 type DataFlags = Omit<DataOptions, "seed">;
@@ -97,6 +106,7 @@ export function registerTrain(program: Command): void {
         .conflicts("test"),
     )
     .addOption(new Option("--format <format>", "log format (default: detected)").choices(LOG_FORMATS))
+    .addOption(columnsOption("--data and --test"))
     .option("--max-bad-rows <n>", "malformed rows to skip before failing", int(0), 0)
     .option(
       "--min-rating <r>",
@@ -250,6 +260,7 @@ export function registerTrain(program: Command): void {
           ...(f.test ? { test: f.test } : {}),
           split: f.split,
           ...(f.format ? { format: f.format } : {}),
+          ...(f.columns ? { columns: f.columns } : {}),
           maxBadRows: f.maxBadRows,
           ...(f.minRating !== undefined ? { minRating: f.minRating } : {}),
           ...(f.userFeatures ? { userFeatures: f.userFeatures } : {}),

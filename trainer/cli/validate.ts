@@ -8,7 +8,7 @@ import type { ValidateCommandOptions } from "../commands/validate.ts";
 import { LOG_FORMATS } from "../data/format.ts";
 import { writeTerminationMessage } from "../termination.ts";
 import { DEFAULT_THRESHOLDS, GATE_METRICS, type GateThresholds } from "../validate/thresholds.ts";
-import { handled, int, num } from "./flags.ts";
+import { columnsOption, handled, int, num } from "./flags.ts";
 
 // Recall over n users has a standard error near 0.5/sqrt(n): 100 users already blur it by ±0.05.
 const DEFAULT_MIN_USERS = 100;
@@ -100,6 +100,7 @@ export function registerValidate(program: Command): void {
       "also write the verdict as an HTML report (both bundles, user by user, by decile)",
     )
     .addOption(new Option("--format <format>", "log format (default: detected)").choices(LOG_FORMATS))
+    .addOption(columnsOption("--data and --history"))
     .option("--threads <n>", "search threads (at most the cores this process may use)", int(1), 2)
     // A flag it cannot take (a typo, --max-drop 5 meant as 5%) says nothing about the candidate:
     // exit 1 would have a retraining Job discard it as refused.

@@ -27,6 +27,18 @@ describe("loadData", () => {
     );
   });
 
+  it("reads --data and --test by the columns --columns names", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
+    const data = path.join(dir, "events.csv");
+    await writeFile(data, "cust,sku,at\nu1,i1,1\nu1,i2,2\nu2,i1,3\n");
+    const test = path.join(dir, "test.csv");
+    await writeFile(test, "cust,sku,at\nu2,i2,4\n");
+    const columns = { user: "cust", item: "sku", timestamp: "at" };
+    const loaded = await loadData({ data, test, columns, split: "last:1", maxBadRows: 0, seed: 1 }, log);
+    expect([loaded.train.length, loaded.test.length]).toEqual([3, 1]);
+    expect(loaded.train.users.ids).toEqual(["u1", "u2"]);
+  });
+
   it("refuses a bad --split before reading the log", async () => {
     // The log does not exist: a read would fail with ENOENT, not with the split's message.
     const data = path.join(tmpdir(), "towerops-load-none", "events.csv");

@@ -1,6 +1,7 @@
 // Loading a training log (and its held-out counterpart) with progress and bad-row warnings.
 import { createHash } from "node:crypto";
 import type { Logger } from "../../shared/log.ts";
+import type { LogColumns } from "../data/columns.ts";
 import { BadRowBudget, type DataError } from "../data/errors.ts";
 import { type FeatureTable, readFeatureTable } from "../data/features.ts";
 import type { LogFormat } from "../data/format.ts";
@@ -14,6 +15,7 @@ export interface DataOptions {
   test?: string;
   split: string;
   format?: LogFormat;
+  columns?: LogColumns;
   maxBadRows: number;
   minRating?: number;
   /** The training log must carry per-event weights (`--weights`). */
@@ -70,6 +72,7 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
   const readOpts: ReadOptions = {
     maxBadRows: o.maxBadRows,
     ...(o.format ? { format: o.format } : {}),
+    ...(o.columns ? { columns: o.columns } : {}),
     ...(o.minRating !== undefined ? { minRating: o.minRating } : {}),
   };
   // Parsed first: a misspelt --split must not cost a read of the whole log.
@@ -80,7 +83,7 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
   const read = await readLog(o.data, all, readOpts, log);
   if (o.requireWeights && read.weighted === 0) {
     throw new Error(
-      `--weights: ${o.data} has no weight column (or leaves it empty), so every event would weigh 1`,
+      `--weights: ${o.data} has no weight column (or leaves it empty), so every event would weigh 1; a weight column of another name is given with --columns weight=<column>`,
     );
   }
   let train: InteractionTable;

@@ -256,6 +256,28 @@ describe("runValidateCommand --min-rating", () => {
   });
 });
 
+describe("runValidateCommand --columns", () => {
+  it("reads the holdout and the history by the columns it names", async () => {
+    const plain = await holdout("plain.csv", 0);
+    const renamed = async (name: string) => {
+      const file = path.join(dir, name);
+      await writeFile(file, (await readFile(plain, "utf8")).replace("user,item,timestamp", "cust,sku,at"));
+      return file;
+    };
+    const { baseline: _, ...alone } = options(plain);
+    const columns = { user: "cust", item: "sku", timestamp: "at" };
+    const named = { ...alone, data: await renamed("named.csv"), columns };
+    expect((await runValidateCommand(named)).metrics).toEqual((await runValidateCommand(alone)).metrics);
+    // The history holds every holdout event: only repeats are left to judge on.
+    const history = await runValidateCommand({
+      ...named,
+      history: await renamed("history.csv"),
+      excludeHistory: false,
+    });
+    expect(history.metrics.candidate?.retrieval?.users).toBe(40);
+  });
+});
+
 describe("runValidateCommand on a bundle whose item tower is broken", () => {
   /** A copy of the candidate with the item tower's weights replaced and every digest recomputed. */
   async function brokenItemTower(name: string): Promise<string> {

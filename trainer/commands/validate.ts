@@ -9,6 +9,7 @@ import { prepareBundle } from "../../shared/bundle/source.ts";
 import type { VerifiedContents } from "../../shared/bundle/verify.ts";
 import { componentLogger } from "../../shared/log.ts";
 import { initTensorflow } from "../../shared/tf/backend.ts";
+import type { LogColumns } from "../data/columns.ts";
 import type { LogFormat } from "../data/format.ts";
 import { InteractionTable } from "../data/table.ts";
 import { passProgress } from "../progress.ts";
@@ -49,6 +50,8 @@ export interface ValidateCommandOptions {
   /** Rows rated below this are not engagements, in the holdout and the history, as in training. */
   minRating?: number;
   format?: LogFormat;
+  /** `--columns`, for the holdout and the history alike. */
+  columns?: LogColumns;
   thresholds: GateThresholds;
   /** Search threads; at most the cores this process may use. */
   threads: number;
@@ -59,6 +62,7 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
   const readOpts = {
     maxBadRows: o.maxBadRows,
     ...(o.format ? { format: o.format } : {}),
+    ...(o.columns ? { columns: o.columns } : {}),
     ...(o.minRating !== undefined ? { minRating: o.minRating } : {}),
   };
   const holdoutTable = new InteractionTable();

@@ -1,6 +1,7 @@
 // Which engagement-log layout a file uses, decided from its name and first line so users never have
 // to say "this is MovieLens".
 import { basename, extname } from "node:path";
+import type { LogNames } from "./columns.ts";
 import { type SplitFault, sniffDelimiter, splitFields } from "./csv.ts";
 
 export type LogFormat = "csv" | "tsv" | "jsonl" | "movielens-100k" | "movielens-dat" | "movielens-csv";
@@ -30,11 +31,15 @@ export interface Layout {
   ignored: readonly string[];
 }
 
-/** Header column and JSONL field names of each role, matched without case (`userId` is `userid`). */
+/**
+ * Header column and JSONL field names of each role, matched without case and with a space or hyphen
+ * as `_` (`userId` is `userid`, Excel's `User ID` is `user_id`). Any other name is given by
+ * `--columns` (columns.ts).
+ */
 export const ALIASES = {
-  user: ["user", "user_id", "userid", "viewer", "viewer_id", "viewerid"],
-  item: ["item", "item_id", "itemid", "movieid", "movie_id", "pin", "pin_id"],
-  timestamp: ["timestamp", "ts", "time", "event_time"],
+  user: ["user", "user_id", "userid", "viewer", "viewer_id", "viewerid", "customer_id", "customerid"],
+  item: ["item", "item_id", "itemid", "movieid", "movie_id", "pin", "pin_id", "product_id", "productid"],
+  timestamp: ["timestamp", "ts", "time", "event_time", "eventtime", "created_at", "createdat"],
   weight: ["weight", "w"],
   rating: ["rating"],
 } as const;
@@ -44,6 +49,12 @@ export type LogRole = keyof typeof ALIASES;
 /** The names the reader knows for `roles`, as a header error lists them. */
 const knownNames = (roles: readonly LogRole[]) =>
   roles.map((role) => `${role}: ${ALIASES[role].join(", ")}`).join("; ");
+
+/** What to do about a log that has no column (`what`: or JSONL field) for `roles`. */
+export function renameOrName(roles: readonly LogRole[], what: "column" | "field"): string {
+  const them = roles.length === 1 ? "it" : "them";
+  return `the names the reader knows are ${knownNames(roles)}: rename ${them} to one of those, or name ${them} with --columns ${roles.map((r) => `${r}=<${what}>`).join(",")}`;
+}
 
 const ROLE_BY_NAME = new Map<string, LogRole>(
   Object.entries(ALIASES).flatMap(([role, names]) => names.map((n) => [n, role as LogRole] as const)),
@@ -59,7 +70,7 @@ const SEEN_NAMES_MAX = 1024;
 export function roleOf(name: string): LogRole | undefined {
   const seen = seenNames.get(name);
   if (seen !== undefined) return seen ?? undefined;
-  const role = ROLE_BY_NAME.get(name.toLowerCase());
+  const role = ROLE_BY_NAME.get(name.toLowerCase().replace(/[\s-]+/g, "_"));
   if (seenNames.size < SEEN_NAMES_MAX) seenNames.set(name, role ?? null);
   return role;
 }
@@ -122,11 +133,21 @@ export interface FirstLineFault extends SplitFault {
   header: boolean;
 }
 
+// Every row must give these; a JSONL row may leave out its weight or rating.
+const REQUIRED: readonly LogRole[] = ["user", "item", "timestamp"];
+
 /**
- * Resolves column positions; throws a plain message when a header lacks a required column. A
- * delimited first line that cannot be split gives its fault instead, naming no columns to go by.
+ * Resolves column positions, by `naming` when --columns gave some; throws a plain message when a
+ * header lacks a required column or a named one. A delimited first line that cannot be split gives
+ * its fault instead, naming no columns to go by.
  */
-export function layoutFor(format: LogFormat, firstLine: string): Layout | FirstLineFault {
+export function layoutFor(format: LogFormat, firstLine: string, naming?: LogNames): Layout | FirstLineFault {
+  const given = Object.entries(naming?.given ?? {}) as [LogRole, string][];
+  const roleIn = naming?.roleOf ?? roleOf;
+  if (given.length > 0 && format.startsWith("movielens-"))
+    throw new Error(
+      `--columns names the columns of a csv, tsv or jsonl log, and ${format} has fixed ones (user, item, rating, timestamp)${format === "movielens-csv" ? ": pass --format csv to read this header by --columns" : ""}`,
+    );
   switch (format) {
     case "movielens-100k":
       return { format, delimiter: "\t", ...MOVIELENS_COLUMNS };
@@ -151,7 +172,15 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout | FirstL
         weight: undefined,
         ignored: [],
       };
-    case "jsonl":
+    case "jsonl": {
+      // A first line that is no JSON object names no fields; its row fails as a bad row.
+      const keys = firstRowKeys(firstLine);
+      if (keys)
+        assertNamed(
+          given.filter(([role]) => REQUIRED.includes(role)),
+          keys,
+          "field",
+        );
       return {
         format,
         delimiter: "",
@@ -162,37 +191,44 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout | FirstL
         timestamp: 0,
         weight: undefined,
         rating: undefined,
-        ignored: unreadFields(firstLine),
+        // As a header's unread columns are named: a click log's `label` is no less dangerous here.
+        ignored: (keys ?? []).filter((k) => roleIn(k) === undefined),
       };
+    }
     default: {
       const delimiter = format === "tsv" ? "\t" : sniffDelimiter(firstLine);
       const cells = splitFields(firstLine, delimiter);
       // A known name before the fault shows a header as no digit does, and the rows under a broken
       // header read by position would swap its columns (items as users): only a row is a bad row.
+      // With --columns, line 1 is a header by the user's word.
       if ("detail" in cells)
         return {
           ...cells,
-          header: cells.before.some((c) => roleOf(c.trim()) !== undefined) || holdsNoDigit(firstLine),
+          header:
+            given.length > 0 ||
+            cells.before.some((c) => roleIn(c.trim()) !== undefined) ||
+            holdsNoDigit(firstLine),
         };
-      const names = cells.map((f) => f.trim().toLowerCase());
+      const names = cells.map((f) => f.trim());
+      assertNamed(given, names, "column");
       // Two columns for one role (ts and timestamp, user_id and user) would leave the reader to
       // guess which one the log means.
       const find = (role: LogRole) => {
-        const at = names.flatMap((n, ix) => (roleOf(n) === role ? [ix] : []));
+        const at = names.flatMap((n, ix) => (roleIn(n) === role ? [ix] : []));
         if (at.length > 1)
           throw new Error(
-            `header "${firstLine.trim()}" has ${at.length} ${role} columns (${at.map((ix) => cells[ix]?.trim()).join(", ")}): keep one`,
+            `header "${firstLine.trim()}" has ${at.length} ${role} columns (${at.map((ix) => names[ix]).join(", ")}): keep one${naming?.given[role] === undefined ? `, or name the one to read with --columns ${role}=<column>` : ""}`,
           );
         return at[0];
       };
       const user = find("user");
       const item = find("item");
       const timestamp = find("timestamp");
-      if (user === undefined && item === undefined && timestamp === undefined) {
+      if (user === undefined && item === undefined && timestamp === undefined && given.length === 0) {
         // Read by position, a header's unknown columns could be anything (products as users).
         if (holdsNoDigit(firstLine))
           throw new Error(
-            `header "${firstLine.trim()}" names no user, item or timestamp column (a row would hold a digit, in its timestamp): rename its columns to names the reader knows (${knownNames(Object.keys(ALIASES) as LogRole[])})`,
+            `header "${firstLine.trim()}" names no user, item or timestamp column (a row would hold a digit, in its timestamp): rename its columns to names the reader knows (${knownNames(Object.keys(ALIASES) as LogRole[])}), or name them with --columns user=<column>,item=<column>,timestamp=<column>`,
           );
         // No header: positional user, item, timestamp, [weight].
         return {
@@ -215,7 +251,7 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout | FirstL
       ].filter(Boolean) as LogRole[];
       if (missing.length > 0 || user === undefined || item === undefined || timestamp === undefined) {
         throw new Error(
-          `header "${firstLine.trim()}" has no ${missing.join(", ")} column; the names the reader knows are ${knownNames(missing)}`,
+          `header "${firstLine.trim()}" has no ${missing.join(", ")} column; ${renameOrName(missing, "column")}`,
         );
       }
       const weight = find("weight");
@@ -237,17 +273,36 @@ export function layoutFor(format: LogFormat, firstLine: string): Layout | FirstL
   }
 }
 
-/**
- * The first row's fields no role reads, as a header's unread columns are: a JSONL row has no header,
- * and a click log's `label` is no less dangerous in one. A first line that is no JSON object names
- * none; its row fails as a bad row.
- */
-function unreadFields(firstLine: string): string[] {
+/** The fields of a JSONL line 1, if it is a JSON object. */
+function firstRowKeys(firstLine: string): string[] | undefined {
   try {
     const row: unknown = JSON.parse(firstLine);
-    if (typeof row !== "object" || row === null || Array.isArray(row)) return [];
-    return Object.keys(row).filter((k) => roleOf(k) === undefined);
+    if (typeof row !== "object" || row === null || Array.isArray(row)) return undefined;
+    return Object.keys(row);
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+/**
+ * Refuses a --columns name that line 1 lacks: a typo would otherwise leave its role to the known
+ * names, or to no column at all. A headerless log has no names to give; its columns cannot be given
+ * by position either, as a header may name its columns by numbers (pandas' `,0,1,2`).
+ */
+function assertNamed(
+  given: readonly [LogRole, string][],
+  names: readonly string[],
+  what: "column" | "field",
+) {
+  const absent = given.filter(([, name]) => !names.includes(name));
+  if (absent.length === 0) return;
+  const pairs = absent.map(([role, name]) => `${role}=${name}`).join(",");
+  const listed = absent.map(([, name]) => `"${name}"`).join(" or ");
+  const headerless =
+    what === "column" && !holdsNoDigit(names.join(""))
+      ? "; --columns names a header's columns, and a log without a header is read by position (user, item, timestamp[, weight]): give it a header line, or put its columns in that order"
+      : "";
+  throw new Error(
+    `--columns ${pairs}: line 1 has no ${what} ${listed} (its ${what}s: ${names.join(", ")})${headerless}`,
+  );
 }

@@ -91,10 +91,42 @@ describe("loadInteractions", () => {
     expect(table.items.ids).toEqual(["p1"]);
   });
 
+  it("reads the columns and fields --columns names, in every part", async () => {
+    const parts = await partsDir({
+      "part-0.csv": '"Order Date",user_id,Customer,SKU\n5,x,alice,p1\n',
+      "part-1.csv.gz": gzipSync('"Order Date",user_id,Customer,SKU\n6,y,bob,p2\n'),
+    });
+    const columns = { user: "Customer", item: "SKU", timestamp: "Order Date" };
+    const { table, result } = await loadInteractions(parts, { columns });
+    expect(table.users.ids).toEqual(["alice", "bob"]);
+    expect(table.items.ids).toEqual(["p1", "p2"]);
+    expect([...table.timestamp.subarray(0, 2)]).toEqual([5, 6]);
+    expect(result.ignoredColumns).toEqual(["user_id"]);
+    const jsonl = await file(
+      "named.jsonl",
+      '{"cust":"a","sku":"x","at":1,"qty":2}\n{"cust":"b","sku":"y","at":2}\n',
+    );
+    const read = await loadInteractions(jsonl, {
+      columns: { user: "cust", item: "sku", timestamp: "at", weight: "qty" },
+    });
+    expect(read.result).toMatchObject({ rows: 2, weighted: 1, ignoredColumns: [] });
+    expect(read.table.users.ids).toEqual(["a", "b"]);
+  });
+
+  it("says how to name a JSONL row's missing field, or which --columns named it", async () => {
+    const path = await file("nouser.jsonl", '{"uid":"a","item":"x","ts":1}\n{"item":"y","ts":2}\n');
+    await expect(loadInteractions(path)).rejects.toThrow(
+      /nouser.jsonl:1: missing "user" field; the names the reader knows are user: user, user_id, .*: rename it to one of those, or name it with --columns user=<field>$/,
+    );
+    await expect(loadInteractions(path, { columns: { user: "uid" } })).rejects.toThrow(
+      /nouser.jsonl:2: missing "uid" field \(--columns user=uid\)$/,
+    );
+  });
+
   it("refuses a JSONL row with two fields for one role rather than taking the first", async () => {
     const path = await file("two.jsonl", '{"user":"a","userId":"b","item":"x","ts":1}\n');
     await expect(loadInteractions(path)).rejects.toThrow(
-      /two.jsonl:1: fields "user" and "userId" both give the user: keep one$/,
+      /two.jsonl:1: fields "user" and "userId" both give the user: keep one, or name the one to read with --columns user=<field>$/,
     );
   });
 
@@ -136,9 +168,9 @@ describe("loadInteractions", () => {
   });
 
   it("refuses a header of unknown names whatever --max-bad-rows, rather than reading its columns by position", async () => {
-    const path = await file("products.csv", "product_id,customer_id,created_at\np1,c1,100\np2,c1,200\n");
+    const path = await file("products.csv", "sku,shopper,ordered_at\np1,c1,100\np2,c1,200\n");
     await expect(loadInteractions(path, { maxBadRows: 10 })).rejects.toThrow(
-      /products.csv:1: header "product_id,customer_id,created_at" names no user, item or timestamp column .*: rename its columns to names the reader knows \(user: user, user_id, /,
+      /products.csv:1: header "sku,shopper,ordered_at" names no user, item or timestamp column .*: rename its columns to names the reader knows \(user: user, user_id, .*\), or name them with --columns user=<column>,item=<column>,timestamp=<column>$/,
     );
   });
 
@@ -185,7 +217,9 @@ describe("loadInteractions", () => {
   it("refuses --min-rating on a log without ratings instead of reading it unfiltered", async () => {
     await expect(
       loadInteractions(await file("norating.csv", "user,item,ts\na,x,1\n"), { minRating: 4 }),
-    ).rejects.toThrow(/norating.csv:1: --min-rating needs a rating column, and this log has none/);
+    ).rejects.toThrow(
+      /norating.csv:1: --min-rating needs a rating column, and this log has none; name it with --columns rating=<column>$/,
+    );
     const jsonl = await file(
       "r.jsonl",
       '{"user":"a","item":"x","ts":1,"rating":5}\n{"user":"a","item":"y","ts":2}\n',
@@ -276,7 +310,7 @@ describe("loadInteractions", () => {
     await expect(loadInteractions(named, { maxBadRows: 1 })).rejects.toThrow(
       `${named}:1: column 4: header: a quoted field runs past the end of the line`,
     );
-    const unknown = await file("quote1u.csv", 'product_id,"customer_id\np1,c1,5\n');
+    const unknown = await file("quote1u.csv", 'sku,"shopper\np1,c1,5\n');
     await expect(loadInteractions(unknown, { maxBadRows: 1 })).rejects.toThrow(
       `${unknown}:1: column 2: header: a quoted field runs past the end of the line`,
     );

@@ -2,6 +2,7 @@
 // columnar table without ever holding the text.
 import { parseDecimal } from "../../shared/decimal.ts";
 import { BEYOND_FLOAT32, fitsFloat32 } from "../../shared/float32.ts";
+import { type LogColumns, type LogNames, logNames } from "./columns.ts";
 import { splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
 import {
@@ -11,7 +12,7 @@ import {
   type LogFormat,
   type LogRole,
   layoutFor,
-  roleOf,
+  renameOrName,
   UNDETECTED_DATA,
 } from "./format.ts";
 import { idFault } from "./ids.ts";
@@ -24,6 +25,8 @@ import { parseTimestamp, TIMESTAMP_FORMS } from "./timestamp.ts";
 export interface ReadOptions {
   /** Defaults to detection from the file name and first line. */
   format?: LogFormat;
+  /** `--columns`: the log's own names for roles, beside the known names. */
+  columns?: LogColumns;
   /** Malformed rows to skip before the read fails; 0 fails on the first. */
   maxBadRows?: number;
   /**
@@ -64,6 +67,7 @@ export async function readInteractions(
   const parts = await partsOf(source);
   const total = parts.reduce((n, p) => n + p.size, 0);
   const read: PartsRead = {
+    naming: logNames(opts.columns),
     budget: new BadRowBudget(opts.maxBadRows ?? 0),
     rows: 0,
     filtered: 0,
@@ -96,6 +100,8 @@ export async function readInteractions(
 
 /** What the parts of one log have given so far. */
 interface PartsRead {
+  /** How every part's names map to roles. */
+  naming: LogNames;
   budget: BadRowBudget;
   rows: number;
   filtered: number;
@@ -154,7 +160,7 @@ async function readPart(
             );
           let laid: Layout | FirstLineFault;
           try {
-            laid = layoutFor(format, line);
+            laid = layoutFor(format, line, read.naming);
           } catch (err) {
             throw new DataError(path, lineNo, undefined, hinted((err as Error).message));
           }
@@ -183,14 +189,14 @@ async function readPart(
               path,
               lineNo,
               undefined,
-              "--min-rating needs a rating column, and this log has none",
+              "--min-rating needs a rating column, and this log has none; name it with --columns rating=<column>",
             );
           }
           if (layout.header) continue;
         }
         const parsed =
           layout.format === "jsonl"
-            ? parseJsonRow(line, path, lineNo, opts)
+            ? parseJsonRow(line, path, lineNo, opts, read.naming)
             : parseDelimited(line, layout, path, lineNo, opts);
         if (parsed instanceof DataError) bad(parsed);
         else if (parsed === "filtered") read.filtered++;
@@ -281,14 +287,20 @@ function parseDelimited(
   return { user, item, timestamp, weight, weighted };
 }
 
-function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOptions): RowResult {
+function parseJsonRow(
+  line: string,
+  file: string,
+  lineNo: number,
+  opts: ReadOptions,
+  naming: LogNames,
+): RowResult {
   const rec = parseJsonObjectLine(line, file, lineNo);
   if (rec instanceof DataError) return rec;
   const fields: Partial<Record<LogRole, { key: string; value: unknown }>> = {};
   let keyCount = 0;
   for (const key in rec) {
     keyCount++;
-    const role = roleOf(key);
+    const role = naming.roleOf(key);
     if (!role) continue;
     const value = rec[key];
     const taken = fields[role];
@@ -298,17 +310,28 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
         file,
         lineNo,
         undefined,
-        `fields "${taken.key}" and "${key}" both give the ${role}: keep one`,
+        `fields "${taken.key}" and "${key}" both give the ${role}: keep one, or name the one to read with --columns ${role}=<field>`,
       );
     fields[role] = { key, value };
   }
   // Unread keys may repeat, as a header's unread columns may.
-  const twice = repeatedKeys(line, keyCount).find((key) => roleOf(key) !== undefined);
+  const twice = repeatedKeys(line, keyCount).find((key) => naming.roleOf(key) !== undefined);
   if (twice !== undefined)
     return new DataError(file, lineNo, undefined, `field "${twice}" is given twice: keep one`);
+  const missing = (role: LogRole, why = "") => {
+    const named = naming.given[role];
+    return new DataError(
+      file,
+      lineNo,
+      undefined,
+      named === undefined
+        ? `missing "${role}" field${why}; ${renameOrName([role], "field")}`
+        : `missing "${named}" field (--columns ${role}=${named})${why}`,
+    );
+  };
   const id = (role: "user" | "item"): string | DataError => {
     const f = fields[role];
-    if (!f) return new DataError(file, lineNo, undefined, `missing "${role}" field`);
+    if (!f) return missing(role);
     return jsonId(f.key, f.value, file, lineNo);
   };
   const user = id("user");
@@ -316,7 +339,7 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
   const item = id("item");
   if (item instanceof DataError) return item;
   const ts = fields.timestamp;
-  if (!ts) return new DataError(file, lineNo, undefined, 'missing "timestamp" field');
+  if (!ts) return missing("timestamp");
   // Strings and numbers only: String() would read [5] as 5 and ["2024-01-01"] as the date.
   const timestamp =
     typeof ts.value === "number"
@@ -339,8 +362,7 @@ function parseJsonRow(line: string, file: string, lineNo: number, opts: ReadOpti
   }
   if (opts.minRating !== undefined) {
     const rating = fields.rating;
-    if (!rating)
-      return new DataError(file, lineNo, undefined, 'missing "rating" field, which --min-rating needs');
+    if (!rating) return missing("rating", ", which --min-rating needs");
     if (typeof rating.value !== "number" || !Number.isFinite(rating.value)) {
       return new DataError(file, lineNo, undefined, `field "${rating.key}" must be a number`);
     }

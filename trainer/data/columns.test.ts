@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { logNames, parseColumns } from "./columns.ts";
+import { roleOf } from "./format.ts";
+
+describe("parseColumns", () => {
+  it("takes any subset of the roles, names as written around spaces aside", () => {
+    expect(parseColumns("user=customer,item=sku,timestamp=ordered_at,weight=qty,rating=stars")).toEqual({
+      user: "customer",
+      item: "sku",
+      timestamp: "ordered_at",
+      weight: "qty",
+      rating: "stars",
+    });
+    expect(parseColumns(" Timestamp = Order Date ")).toEqual({ timestamp: "Order Date" });
+    // Only the first = splits: the rest is the name's.
+    expect(parseColumns("user=a=b")).toEqual({ user: "a=b" });
+  });
+
+  it("refuses a pair it cannot read, an unknown role, a role named twice and a column named for two", () => {
+    for (const [text, pair] of [
+      ["", ""],
+      ["user", "user"],
+      ["user=", "user="],
+      ["user=a,", ""],
+    ]) {
+      expect(() => parseColumns(text), text).toThrow(
+        `"${pair}" is no <role>=<column> pair; expected e.g. user=customer,item=sku,timestamp=ordered_at`,
+      );
+    }
+    expect(() => parseColumns("=a")).toThrow('"" is no role');
+    expect(() => parseColumns("usr=a")).toThrow(
+      '"usr" is no role; the roles are user, item, timestamp, weight, rating',
+    );
+    expect(() => parseColumns("user=a,User=b")).toThrow("user is named twice");
+    expect(() => parseColumns("user=id,item=id")).toThrow('column "id" is named for both user and item');
+  });
+});
+
+describe("logNames", () => {
+  it("is the known names alone without --columns", () => {
+    expect(logNames().roleOf).toBe(roleOf);
+    expect(logNames({}).roleOf).toBe(roleOf);
+  });
+
+  it("reads a named column for its role, and leaves a known name of that role unread", () => {
+    const naming = logNames({ user: "customer", timestamp: "item" });
+    expect(naming.roleOf("customer")).toBe("user");
+    expect(naming.roleOf("Customer")).toBeUndefined();
+    // Named for another role: the name decides, not the known name.
+    expect(naming.roleOf("item")).toBe("timestamp");
+    expect(naming.roleOf("user_id")).toBeUndefined();
+    expect(naming.roleOf("ts")).toBeUndefined();
+    expect(naming.roleOf("item_id")).toBe("item");
+    expect(naming.roleOf("note")).toBeUndefined();
+  });
+});
