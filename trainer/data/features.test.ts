@@ -247,6 +247,30 @@ describe("readFeatureTable", () => {
     expect(numbered.get("i1")).toEqual({ 0: 0.5, 1: 2 });
   });
 
+  it("refuses a column with no value in any row, which the towers would leave out without a word", async () => {
+    await expect(
+      readFeatureTable(await file("blank.csv", "item_id,category,price\ni1,NA,\ni2,,NaN\n")),
+    ).rejects.toThrow(
+      /blank.csv: no value in columns "category", "price": every cell is empty or NA, so the tower would be trained without them; fill them in or leave them out$/,
+    );
+    await expect(
+      readFeatureTable(await file("one.csv", "item_id,topic,price\ni1,a,\ni2,b,NA\n")),
+    ).rejects.toThrow(/one.csv: no value in column "price": every cell is empty or NA/);
+    await expect(
+      readFeatureTable(await file("nulls.jsonl", '{"id":"a","x":1,"y":null}\n{"id":"b","x":2}\n')),
+    ).rejects.toThrow(/nulls.jsonl: no value in column "y"/);
+    await expect(readFeatureTable(await file("ids.jsonl", '{"id":"a"}\n'))).rejects.toThrow(
+      /ids.jsonl: no row has a field besides its id, so there are no features$/,
+    );
+    // A null in a row skipped as bad names no column.
+    const budget = new BadRowBudget(1);
+    const t = await readFeatureTable(
+      await file("skipped.jsonl", '{"id":"a","x":1,"y":null,"z":[1]}\n{"id":"b","x":2}\n'),
+      budget,
+    );
+    expect([...t.keys()]).toEqual(["b"]);
+  });
+
   it("counts inf in any of Python's spellings as infinite, not as a category", async () => {
     const values = ["inf", "-inf", "+inf", "Inf", "INF", "-Infinity", "infinity", "1e999"];
     const budget = new BadRowBudget(values.length);

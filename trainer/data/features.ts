@@ -56,10 +56,21 @@ const noValues = (): FeatureValues => Object.create(null);
  * with one of those keys, from a file or a directory of part files (parts.ts) that each repeat the
  * header. Empty and NA cells are left out, so the tower sees them as missing. A repeated id is a
  * bad row: which of its rows the tower should see is not for the reader to guess. Bad rows are
- * counted in `budget`, whose samples the caller reports.
+ * counted in `budget`, whose samples the caller reports. A column with no value in any row is
+ * refused: the towers are built from the columns that hold values, and would go on without it.
  */
 export async function readFeatureTable(source: string, budget = new BadRowBudget(0)): Promise<FeatureTable> {
   const read = await readFeatureRows(source, budget);
+  const held = new Set(featureColumns(read.out));
+  const empty = [...read.named].filter((name) => !held.has(name));
+  if (empty.length > 0) {
+    const them = empty.length > 1 ? "them" : "it";
+    throw new Error(
+      `${noValueIn(source, empty)}: every cell is empty or NA, so the tower would be trained without ${them}; fill ${them} in or leave ${them} out`,
+    );
+  }
+  if (held.size === 0)
+    throw new Error(`${source}: no row has a field besides its id, so there are no features`);
   if (read.first && !read.first.jsonl) typeColumns(read.out);
   return read.out;
 }
@@ -72,6 +83,11 @@ export async function readFeatureCells(source: string, budget = new BadRowBudget
   return (await readFeatureRows(source, budget)).out;
 }
 
+/** Columns that hold no value, as both a training read and a trained tower's typing refuse them. */
+function noValueIn(source: string, columns: readonly string[]): string {
+  return `${source}: no value in column${columns.length > 1 ? "s" : ""} ${columns.map((k) => `"${k}"`).join(", ")}`;
+}
+
 /** `cells` typed by a tower's trained columns, in rows of their own: `cells` is left as it was. */
 export function typedCopy(cells: FeatureTable, trained: TrainedColumns, source: string): FeatureTable {
   const copy: FeatureTable = new Map();
@@ -81,7 +97,7 @@ export function typedCopy(cells: FeatureTable, trained: TrainedColumns, source: 
 
 async function readFeatureRows(source: string, budget: BadRowBudget): Promise<FeatureRead> {
   const parts = await partsOf(source);
-  const read: FeatureRead = { out: new Map(), budget, lines: 0, text: new StringPool() };
+  const read: FeatureRead = { out: new Map(), budget, lines: 0, text: new StringPool(), named: new Set() };
   for (const part of parts) await readFeaturePart(part.file, read);
   if (read.out.size === 0) throw noRowsError(source, "feature", parts.length, read.lines, budget);
   return read;
@@ -132,9 +148,7 @@ export function typeColumnsAs(table: FeatureTable, trained: TrainedColumns, sour
   }
   const missing = [...kinds.keys()].filter((k) => !seen.has(k));
   if (missing.length > 0)
-    throw new Error(
-      `${source}: no value in column${missing.length > 1 ? "s" : ""} ${missing.map((k) => `"${k}"`).join(", ")}, which the ${trained.tower} tower was trained with`,
-    );
+    throw new Error(`${noValueIn(source, missing)}, which the ${trained.tower} tower was trained with`);
   return table;
 }
 
@@ -155,6 +169,11 @@ interface FeatureRead {
   first?: { file: string; jsonl: boolean; header?: Header };
   /** The table's text values, kept apart from their lines. */
   text: StringPool;
+  /**
+   * Feature columns the table names, with a value or not: a delimited header's, and JSONL fields
+   * seen only as null (one with a value is in a row).
+   */
+  named: Set<string>;
 }
 
 async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
@@ -184,7 +203,7 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
           read.first ??= { file: path, jsonl };
         }
         if (jsonl) {
-          const row = parseJsonFeatureRow(line, path, lineNo, read.text);
+          const row = parseJsonFeatureRow(line, path, lineNo, read);
           if (row instanceof DataError) budget.record(row);
           else add(row[0], row[1], undefined);
           continue;
@@ -199,7 +218,10 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
               undefined,
               `header "${header.names.join(",")}" differs from ${first.file}'s "${first.names.join(",")}": the parts of one table must share their columns`,
             );
-          if (read.first) read.first.header ??= header;
+          if (read.first && !read.first.header) {
+            read.first.header = header;
+            for (const [c, name] of header.names.entries()) if (c !== header.idCol) read.named.add(name);
+          }
           continue;
         }
         const names = header.names;
@@ -295,7 +317,7 @@ function parseJsonFeatureRow(
   line: string,
   file: string,
   lineNo: number,
-  text: StringPool,
+  read: FeatureRead,
 ): [string, FeatureValues] | DataError {
   const rec = parseJsonObjectLine(line, file, lineNo);
   if (rec instanceof DataError) return rec;
@@ -322,15 +344,21 @@ function parseJsonFeatureRow(
   const id = jsonId(idKey, rec[idKey], file, lineNo);
   if (id instanceof DataError) return id;
   const values = noValues();
+  const nulls: string[] = [];
   for (const [k, v] of Object.entries(rec)) {
-    if (k === idKey || v === null || v === undefined) continue;
+    if (k === idKey) continue;
+    if (v === null) {
+      nulls.push(k);
+      continue;
+    }
     if (typeof v !== "number" && typeof v !== "string") {
       return new DataError(file, lineNo, undefined, `field "${k}" must be a number or string`);
     }
     if (typeof v === "number" && !fitsFloat32(v))
       return new DataError(file, lineNo, undefined, `field "${k}": ${v} ${BEYOND_FLOAT32}`);
-    values[k] = typeof v === "string" ? text.own(v) : v;
+    values[k] = typeof v === "string" ? read.text.own(v) : v;
   }
+  for (const k of nulls) read.named.add(k);
   return [id, values];
 }
 
