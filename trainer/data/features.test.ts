@@ -271,6 +271,18 @@ describe("readFeatureTable", () => {
     expect([...t.keys()]).toEqual(["b"]);
   });
 
+  it("refuses a JSONL boolean, which serving requests do not take either, saying how to write it", async () => {
+    const budget = new BadRowBudget(1);
+    const t = await readFeatureTable(
+      await file("flags.jsonl", '{"id":"a","in_stock":true}\n{"id":"b","in_stock":"false"}\n'),
+      budget,
+    );
+    expect([...t]).toEqual([["b", { in_stock: "false" }]]);
+    expect(budget.samples[0]?.message).toMatch(
+      /flags.jsonl:1: field "in_stock" is the boolean true, and a feature is a number or a string, as a serving request's profile gives it: write it as "true" or as 0\/1$/,
+    );
+  });
+
   it("counts inf in any of Python's spellings as infinite, not as a category", async () => {
     const values = ["inf", "-inf", "+inf", "Inf", "INF", "-Infinity", "infinity", "1e999"];
     const budget = new BadRowBudget(values.length);

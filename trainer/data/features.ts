@@ -351,6 +351,15 @@ function parseJsonFeatureRow(
       nulls.push(k);
       continue;
     }
+    // Serving requests give a profile value as a number or a string, never a boolean: trained as
+    // the category "true", it would be refused at every request that sends it as this table does.
+    if (typeof v === "boolean")
+      return new DataError(
+        file,
+        lineNo,
+        undefined,
+        `field "${k}" is the boolean ${v}, and a feature is a number or a string, as a serving request's profile gives it: write it as "${v}" or as 0/1`,
+      );
     if (typeof v !== "number" && typeof v !== "string") {
       return new DataError(file, lineNo, undefined, `field "${k}" must be a number or string`);
     }
