@@ -13,7 +13,7 @@ import { loadCheckpoint } from "../export/checkpoint.ts";
 import { checkModelFlag, type ExportResult, exportBundle, sourceDateEpoch } from "../export/export.ts";
 import { startProgress } from "../progress.ts";
 import { itemOf } from "../train/examples.ts";
-import { warnBadRows } from "./load.ts";
+import { warnBadRows, warnUnread } from "./load.ts";
 import { writableDir } from "./out-dir.ts";
 
 const log = componentLogger("trainer");
@@ -78,7 +78,7 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
     const attributes = ckpt.meta.itemFeatures.attributes;
     const budget = new BadRowBudget(o.maxBadRows ?? 0);
     const features: FeatureTable | undefined = featuresFile
-      ? await readFeatureCells(featuresFile, budget)
+      ? await readFeatureCells(featuresFile, budget, warnUnread(log))
           .then((cells) => typeColumnsAs(cells, { tower: "item", features: attributes }, featuresFile))
           .catch((err: Error) => {
             // A training run may have skipped that row under its own budget; say how export can too.

@@ -92,6 +92,28 @@ describe("loadData", () => {
     ]);
   });
 
+  it("warns of pandas' index column a feature table's reader left out", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
+    const data = path.join(dir, "events.csv");
+    await writeFile(data, "user,item,timestamp\nu1,i1,1\nu1,i2,2\nu2,i1,3\nu2,i3,4\n");
+    const items = path.join(dir, "items.csv");
+    await writeFile(items, ",item_id,topic\n0,i1,a\n1,i2,b\n");
+    const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
+    const capture = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s)) });
+    const loaded = await loadData(
+      { data, split: "last:1", maxBadRows: 0, seed: 1, itemFeatures: items },
+      capture,
+    );
+    expect(loaded.itemFeatures?.get("i2")).toEqual({ topic: "b" });
+    // Beside the cold-start warning a four-event log gets.
+    expect(lines.filter((l) => l.level === 40 && !l.msg.startsWith("many held-out events"))).toEqual([
+      expect.objectContaining({
+        file: items,
+        msg: `unnamed column 1 not read: pandas' index, beside the id column "item_id" (to_csv(index=False) leaves it out)`,
+      }),
+    ]);
+  });
+
   it("refuses --weights for a log that carries none", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
     const data = path.join(dir, "events.csv");

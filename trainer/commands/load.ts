@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import type { Logger } from "../../shared/log.ts";
 import type { LogColumns } from "../data/columns.ts";
 import { BadRowBudget, type DataError } from "../data/errors.ts";
-import { type FeatureTable, readFeatureTable } from "../data/features.ts";
+import { type FeatureTable, type OnUnread, readFeatureTable } from "../data/features.ts";
 import type { LogFormat } from "../data/format.ts";
 import { type ReadOptions, type ReadResult, readInteractions } from "../data/reader.ts";
 import { parseSplit, type SplitSpec, splitTable } from "../data/split.ts";
@@ -130,6 +130,12 @@ export function warnBadRows(samples: readonly DataError[], log: Logger): void {
     log.warn({ file: e.file, line: e.line, column: e.column }, `skipped bad row: ${e.detail}`);
 }
 
+/** Warns of a column a feature table's reader left out, as readLog warns of a log's. */
+export const warnUnread =
+  (log: Logger): OnUnread =>
+  (file, detail) =>
+    log.warn({ file }, detail);
+
 /** A feature table, its bad rows reported as the log's are; `read` reads it (typed by its look). */
 export async function readFeatures(
   path: string,
@@ -138,10 +144,10 @@ export async function readFeatures(
   kind: string,
   maxBadRows: number,
   log: Logger,
-  read: (path: string, budget: BadRowBudget) => Promise<FeatureTable> = readFeatureTable,
+  read: (path: string, budget: BadRowBudget, onUnread: OnUnread) => Promise<FeatureTable> = readFeatureTable,
 ): Promise<FeatureTable> {
   const budget = new BadRowBudget(maxBadRows);
-  const table = await read(path, budget);
+  const table = await read(path, budget, warnUnread(log));
   checkFeatureIds(table, vocab, `${flag} ${path}`, kind, budget.count, log);
   warnBadRows(budget.samples, log);
   return table;

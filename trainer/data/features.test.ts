@@ -247,6 +247,27 @@ describe("readFeatureTable", () => {
     expect(numbered.get("i1")).toEqual({ 0: 0.5, 1: 2 });
   });
 
+  it("leaves out pandas' unnamed index beside a named id column, and says so once for all parts", async () => {
+    const told: [string, string][] = [];
+    const onUnread = (file: string, detail: string) => told.push([file, detail]);
+    const header = ",item_id,topic\n";
+    const dir = await partsDir({ "part-0.csv": `${header}0,i1,a\n`, "part-1.csv": `${header}0,i2,b\n` });
+    const t = await readFeatureTable(dir, new BadRowBudget(0), onUnread);
+    expect([...t]).toEqual([
+      ["i1", { topic: "a" }],
+      ["i2", { topic: "b" }],
+    ]);
+    expect(told).toEqual([
+      [
+        join(dir, "part-0.csv"),
+        `unnamed column 1 not read: pandas' index, beside the id column "item_id" (to_csv(index=False) leaves it out)`,
+      ],
+    ]);
+    await expect(readFeatureTable(await file("index-only.csv", ",item_id\n0,i1\n"))).rejects.toThrow(
+      /index-only.csv:1: header has only the id column "item_id", no features/,
+    );
+  });
+
   it("refuses a column with no value in any row, which the towers would leave out without a word", async () => {
     await expect(
       readFeatureTable(await file("blank.csv", "item_id,category,price\ni1,NA,\ni2,,NaN\n")),

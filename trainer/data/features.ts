@@ -51,6 +51,9 @@ const INFINITY = /^[+-]?inf(inity)?$/i;
 /** A row's values, free of Object.prototype, so a column named "constructor" is a column like any other. */
 const noValues = (): FeatureValues => Object.create(null);
 
+/** Told of a column the reader leaves out (pandas' index beside a named id column), for the caller to warn of. */
+export type OnUnread = (file: string, detail: string) => void;
+
 /**
  * CSV/TSV with a header (the id column is `id`/`user`/`item`..., else the first) or JSONL objects
  * with one of those keys, from a file or a directory of part files (parts.ts) that each repeat the
@@ -59,8 +62,12 @@ const noValues = (): FeatureValues => Object.create(null);
  * counted in `budget`, whose samples the caller reports. A column with no value in any row is
  * refused: the towers are built from the columns that hold values, and would go on without it.
  */
-export async function readFeatureTable(source: string, budget = new BadRowBudget(0)): Promise<FeatureTable> {
-  const read = await readFeatureRows(source, budget);
+export async function readFeatureTable(
+  source: string,
+  budget = new BadRowBudget(0),
+  onUnread?: OnUnread,
+): Promise<FeatureTable> {
+  const read = await readFeatureRows(source, budget, onUnread);
   const held = new Set(featureColumns(read.out));
   const empty = [...read.named].filter((name) => !held.has(name));
   if (empty.length > 0) {
@@ -79,8 +86,12 @@ export async function readFeatureTable(source: string, budget = new BadRowBudget
  * The table's cells as written (text in CSV, JSON's own types in JSONL), for a caller that types
  * them by a tower's trained columns (`typeColumnsAs`, or `typedCopy` for several towers).
  */
-export async function readFeatureCells(source: string, budget = new BadRowBudget(0)): Promise<FeatureTable> {
-  return (await readFeatureRows(source, budget)).out;
+export async function readFeatureCells(
+  source: string,
+  budget = new BadRowBudget(0),
+  onUnread?: OnUnread,
+): Promise<FeatureTable> {
+  return (await readFeatureRows(source, budget, onUnread)).out;
 }
 
 /** Columns that hold no value, as both a training read and a trained tower's typing refuse them. */
@@ -95,10 +106,14 @@ export function typedCopy(cells: FeatureTable, trained: TrainedColumns, source: 
   return typeColumnsAs(copy, trained, source);
 }
 
-async function readFeatureRows(source: string, budget: BadRowBudget): Promise<FeatureRead> {
+async function readFeatureRows(
+  source: string,
+  budget: BadRowBudget,
+  onUnread?: OnUnread,
+): Promise<FeatureRead> {
   const parts = await partsOf(source);
   const read: FeatureRead = { out: new Map(), budget, lines: 0, text: new StringPool(), named: new Set() };
-  for (const part of parts) await readFeaturePart(part.file, read);
+  for (const part of parts) await readFeaturePart(part.file, read, onUnread);
   if (read.out.size === 0) throw noRowsError(source, "feature", parts.length, read.lines, budget);
   return read;
 }
@@ -157,6 +172,8 @@ interface Header {
   names: string[];
   delimiter: string;
   idCol: number;
+  /** pandas' unnamed index column beside a named id column, which is not read. */
+  index?: number;
 }
 
 /** What the parts of one table have given so far. */
@@ -176,7 +193,11 @@ interface FeatureRead {
   named: Set<string>;
 }
 
-async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
+async function readFeaturePart(
+  path: string,
+  read: FeatureRead,
+  onUnread: OnUnread | undefined,
+): Promise<void> {
   const { out, budget } = read;
   const source = await openLines(path);
   let jsonl: boolean | undefined;
@@ -220,7 +241,13 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
             );
           if (read.first && !read.first.header) {
             read.first.header = header;
-            for (const [c, name] of header.names.entries()) if (c !== header.idCol) read.named.add(name);
+            for (const [c, name] of header.names.entries())
+              if (c !== header.idCol && c !== header.index) read.named.add(name);
+            if (header.index !== undefined)
+              onUnread?.(
+                path,
+                `unnamed column ${header.index + 1} not read: pandas' index, beside the id column "${header.names[header.idCol]}" (to_csv(index=False) leaves it out)`,
+              );
           }
           continue;
         }
@@ -250,7 +277,7 @@ async function readFeaturePart(path: string, read: FeatureRead): Promise<void> {
         let bad: DataError | undefined;
         for (let c = 0; c < fields.length && !bad; c++) {
           const raw = fields[c].trim();
-          if (c === idCol || MISSING.has(raw)) continue;
+          if (c === idCol || c === header.index || MISSING.has(raw)) continue;
           const n = Number(raw);
           if (n === Number.POSITIVE_INFINITY || n === Number.NEGATIVE_INFINITY || INFINITY.test(raw))
             bad = new DataError(path, lineNo, c + 1, `"${raw}" is not a finite number`);
@@ -294,23 +321,25 @@ function parseHeader(line: string, file: string, lineNo: number): Header {
       `header "${line.trim()}" names no id column, and its column "${names[number]}" is a number: is line 1 a row? The table needs a header line naming its columns, the id column one of ${ID_NAMES.join(", ")}`,
     );
   const idCol = ids[0] ?? 0;
-  if (names.length < 2)
+  // pandas' to_csv writes its index first, unnamed: the id when no column is named as one, else row
+  // numbers beside the id, left out as a log's unread columns are.
+  const index = names[0] === "" && idCol !== 0 ? 0 : undefined;
+  if (names.length - (index === undefined ? 1 : 2) < 1)
     throw new DataError(
       file,
       lineNo,
       undefined,
       `header has only the id column "${names[idCol]}", no features`,
     );
-  // pandas' to_csv leaves its index column unnamed, which is fine for the id; a feature needs a name
-  // for serving requests to give it by.
-  const unnamed = names.findIndex((h, i) => h === "" && i !== idCol);
+  // A feature needs a name for serving requests to give it by.
+  const unnamed = names.findIndex((h, i) => h === "" && i !== idCol && i !== index);
   if (unnamed !== -1)
     throw new DataError(file, lineNo, unnamed + 1, "header column has no name (a trailing delimiter?)");
   // Two columns of one name would land in one feature, the right one silently winning.
   const repeated = names.find((h, i) => names.indexOf(h) !== i);
   if (repeated !== undefined)
     throw new DataError(file, lineNo, names.lastIndexOf(repeated) + 1, `header repeats column "${repeated}"`);
-  return { file, names, delimiter, idCol };
+  return { file, names, delimiter, idCol, ...(index === undefined ? {} : { index }) };
 }
 
 function parseJsonFeatureRow(
