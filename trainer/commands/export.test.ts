@@ -92,4 +92,33 @@ describe("runExportCommand", () => {
     const exported = await runExportCommand({ ...o, out: path.join(dir, "b"), maxBadRows: 1 });
     expect(exported.items).toBe(trained.summary.data.items);
   });
+
+  it("refuses an item table matching none of the catalogue's ids, as train refuses it, before a bundle lands", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-export-"));
+    dirs.push(dir);
+    const files = await writeSynth({ users: 40, items: 60, events: 800, seed: 3, topics: 3 }, dir);
+    const trained = await runTrainCommand({
+      ...tinyTrainOptions(files.events, path.join(dir, "run")),
+      itemFeatures: files.items,
+      compare: false,
+      bundle: false,
+    });
+    const strangers = path.join(dir, "strangers.csv");
+    await writeFile(strangers, (await readFile(files.items, "utf8")).replace(/^i/gm, "sku-"));
+    const out = path.join(dir, "b");
+    await expect(
+      runExportCommand({
+        checkpoint: trained.checkpointDir,
+        out,
+        version: "v2",
+        batchSize: 64,
+        indexThreads: 1,
+        itemFeatures: strangers,
+      }),
+    ).rejects.toThrow(
+      /^--item-features .*strangers\.csv: none of its 60 ids is one of the checkpoint's \d+ items; is its id column the right one\?$/,
+    );
+    // Neither the bundle nor the temporary directory it was built in.
+    expect((await readdir(dir)).sort()).toEqual(["events.csv", "items.csv", "run", "strangers.csv"]);
+  });
 });

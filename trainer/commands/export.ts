@@ -13,7 +13,7 @@ import { loadCheckpoint } from "../export/checkpoint.ts";
 import { checkModelFlag, type ExportResult, exportBundle, sourceDateEpoch } from "../export/export.ts";
 import { startProgress } from "../progress.ts";
 import { itemOf } from "../train/examples.ts";
-import { warnBadRows, warnUnread } from "./load.ts";
+import { checkFeatureCoverage, warnBadRows, warnUnread } from "./load.ts";
 import { writableDir } from "./out-dir.ts";
 
 const log = componentLogger("trainer");
@@ -94,12 +94,32 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
           })
       : undefined;
     warnBadRows(budget.samples, log);
-    let withFeatures = 0;
     async function* items(): AsyncGenerator<ItemFeatures> {
+      let ids = 0;
+      let matched = 0;
       for await (const id of ckpt.itemIds()) {
-        if (features?.has(id)) withFeatures++;
+        ids++;
+        if (features?.has(id)) matched++;
         yield itemOf(id, features);
       }
+      // As train checks a table against the log's ids. The catalogue is streamed once, so this comes
+      // at its last id: a refusal then still aborts the bundle before its index is built or it lands.
+      // Missing rows are expected of a catalogue grown since training, not of most of it.
+      if (features)
+        checkFeatureCoverage(
+          features,
+          {
+            what: o.itemFeatures
+              ? `--item-features ${featuresFile}`
+              : `the item feature table the checkpoint was trained with (${featuresFile})`,
+            whose: "the checkpoint's",
+            kind: "items",
+            ids,
+            matched,
+            badRows: budget.count,
+          },
+          log,
+        );
     }
     const bar = startProgress("exporting items", ckpt.meta.itemCount, "items");
     const result = await exportBundle({
@@ -139,13 +159,6 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
       { dir: result.dir, items: result.items, digest: result.digest, seconds: result.totalSeconds },
       "bundle written",
     );
-    // The catalogue may have grown since training, so missing attributes are expected; none at all
-    // usually means a wrong table or id column.
-    if (features) {
-      const fields = { featuresFile, items: result.items, covered: withFeatures / Math.max(1, result.items) };
-      if (withFeatures === 0) log.warn(fields, "no exported item has a row in the attribute table");
-      else log.info(fields, "item attributes applied");
-    }
     return result;
   } finally {
     ckpt.viewer.dispose();

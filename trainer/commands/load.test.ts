@@ -114,6 +114,35 @@ describe("loadData", () => {
     ]);
   });
 
+  it("warns of a feature table that covers under half of the log's ids", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
+    const data = path.join(dir, "events.csv");
+    await writeFile(data, "user,item,timestamp\nu1,i1,1\nu1,i2,2\nu2,i1,3\nu2,i3,4\n");
+    const few = path.join(dir, "few.csv");
+    await writeFile(few, "item_id,topic\ni1,a\nx9,b\n");
+    const half = path.join(dir, "half.csv");
+    await writeFile(half, "item_id,topic\ni1,a\ni2,b\n");
+    const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
+    const capture = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s)) });
+    const base = { data, split: "last:1", maxBadRows: 0, seed: 1 };
+    await loadData({ ...base, itemFeatures: few }, capture);
+    // Beside the cold-start warning a four-event log gets.
+    const warned = () => lines.filter((l) => l.level === 40 && !l.msg.startsWith("many held-out events"));
+    expect(warned()).toEqual([
+      expect.objectContaining({
+        features: `--item-features ${few}`,
+        rows: 2,
+        items: 3,
+        covered: 1 / 3,
+        msg: "only 1 of the log's 3 items (33.3%) have a row in the feature table, so the others go without features: is it the whole table, and are its ids written as the log's are?",
+      }),
+    ]);
+    lines.length = 0;
+    await loadData({ ...base, itemFeatures: half }, capture);
+    expect(warned()).toEqual([]);
+    expect(lines.find((l) => l.msg === "feature table read")).toMatchObject({ covered: 2 / 3 });
+  });
+
   it("refuses --weights for a log that carries none", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
     const data = path.join(dir, "events.csv");

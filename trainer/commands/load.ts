@@ -148,7 +148,13 @@ export async function readFeatures(
 ): Promise<FeatureTable> {
   const budget = new BadRowBudget(maxBadRows);
   const table = await read(path, budget, warnUnread(log));
-  checkFeatureIds(table, vocab, `${flag} ${path}`, kind, budget.count, log);
+  let matched = 0;
+  for (const id of vocab.ids) if (table.has(id)) matched++;
+  checkFeatureCoverage(
+    table,
+    { what: `${flag} ${path}`, whose: "the log's", kind, ids: vocab.size, matched, badRows: budget.count },
+    log,
+  );
   warnBadRows(budget.samples, log);
   return table;
 }
@@ -188,26 +194,40 @@ function logColdStart(train: InteractionTable, test: InteractionTable, log: Logg
     );
 }
 
-/** A table whose ids match nothing in the log is the wrong file or the wrong id column, and would train silently without features. */
-function checkFeatureIds(
-  table: FeatureTable,
-  vocab: Vocab,
-  what: string,
-  kind: string,
-  badRows: number,
-  log: Logger,
-): void {
-  let matched = 0;
-  for (const id of vocab.ids) if (table.has(id)) matched++;
-  if (matched === 0) {
+/** How many of the ids a feature table is for have a row in it. */
+export interface FeatureCoverage {
+  /** The table, by the flag and path it was given by. */
+  what: string;
+  /** Whose ids they are ("the log's"), and what (`users`). */
+  whose: string;
+  kind: string;
+  ids: number;
+  matched: number;
+  badRows: number;
+}
+
+// A table is expected to miss some ids (users who signed up after its export, items added since), not
+// most: under half, most of the tower's ids go without features, which is more often a partial
+// export or ids written another way (a prefix, a case) than the catalogue's doing.
+const COVERAGE_WARNING_SHARE = 0.5;
+
+/**
+ * A table whose ids match none of those it is for is the wrong file or the wrong id column, and
+ * would train, or export, silently without features: refused. One that matches few is a warning.
+ */
+export function checkFeatureCoverage(table: FeatureTable, c: FeatureCoverage, log: Logger): void {
+  if (c.matched === 0)
     throw new Error(
-      `${what}: none of its ${table.size} ids is one of the log's ${vocab.size} ${kind}; is its id column the right one?`,
+      `${c.what}: none of its ${table.size} ids is one of ${c.whose} ${c.ids} ${c.kind}; is its id column the right one?`,
     );
-  }
-  log.info(
-    { features: what, rows: table.size, badRows, [kind]: vocab.size, covered: matched / vocab.size },
-    "feature table read",
-  );
+  const covered = c.matched / c.ids;
+  const fields = { features: c.what, rows: table.size, badRows: c.badRows, [c.kind]: c.ids, covered };
+  if (covered >= COVERAGE_WARNING_SHARE) log.info(fields, "feature table read");
+  else
+    log.warn(
+      fields,
+      `only ${c.matched} of ${c.whose} ${c.ids} ${c.kind} (${(covered * 100).toFixed(1)}%) have a row in the feature table, so the others go without features: is it the whole table, and are its ids written as ${c.whose} are?`,
+    );
 }
 
 /**

@@ -60,6 +60,19 @@ describe("bundleProfiles", () => {
     );
   });
 
+  it("warns of a table covering under half of the held-out users, as train does", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-profiles-"));
+    const table = path.join(dir, "users.csv");
+    await writeFile(table, "user,country\nu1,1\n");
+    const three = new Vocab();
+    for (const u of ["u1", "u2", "u3"]) three.intern(u);
+    const { log, messages } = keptLog();
+    await (await bundleProfiles(table, three, 0, log)).of(bundle("v", country), holdout, true);
+    expect(messages()).toContainEqual(
+      expect.stringMatching(/^only 1 of the log's 3 users \(33\.3%\) have a row/),
+    );
+  });
+
   it("says a table no bundle read was not read", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "towerops-profiles-"));
     const table = path.join(dir, "users.csv");
