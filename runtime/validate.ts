@@ -2,7 +2,7 @@
 // failure names the exact field (`queries[3].vector[17]`) and maps to one ApiError code.
 import type { Metric } from "../shared/bundle/manifest.ts";
 import { FLOAT32_MAX, MIN_RANKING_SQUARED_LENGTH } from "../shared/float32.ts";
-import type { ViewerFeatures } from "../shared/tower/features.ts";
+import type { FeatureValue, ViewerFeatures } from "../shared/tower/features.ts";
 import { ApiError } from "./errors.ts";
 
 export interface Limits {
@@ -148,12 +148,13 @@ function parseExclude(v: unknown, field: string, max: number): string[] {
 
 /**
  * A categorical feature takes a number as well as a string, and this does not know which features
- * are numeric: a string given to one of those is the tower's to refuse (invalid_features).
+ * are numeric: a string given to one of those is the tower's to refuse (invalid_features). null is
+ * a missing value, as in a JSONL table the tower was trained on (shared/tower/missing.ts).
  */
-function profileValue(v: unknown, field: string): number | string {
-  if (typeof v === "string") return v;
+function profileValue(v: unknown, field: string): FeatureValue {
+  if (typeof v === "string" || v === null) return v;
   if (typeof v !== "number")
-    throw new ApiError("invalid_type", `${field} must be a number or a string`, field);
+    throw new ApiError("invalid_type", `${field} must be a number, a string or null`, field);
   return finite(v, field);
 }
 
@@ -168,7 +169,7 @@ export function parseViewer(v: unknown, field: string): ViewerFeatures {
   if (o.profile !== undefined) {
     const f = at(field, "profile");
     if (typeof o.profile !== "object" || o.profile === null || Array.isArray(o.profile)) {
-      throw new ApiError("invalid_type", `${f} must be an object of numbers or strings`, f);
+      throw new ApiError("invalid_type", `${f} must be an object of numbers, strings or nulls`, f);
     }
     // Defined, not assigned: a feature named "__proto__" would otherwise set the prototype, vanish,
     // and skip the unknown-feature check.

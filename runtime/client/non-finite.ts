@@ -1,6 +1,6 @@
-// JSON has no NaN or Infinity: JSON.stringify sends them as null, and the server would then say
-// the field "must be a number" of a number the caller did give. The client names them itself, as
-// the server names 1e999 (which JSON.parse reads as Infinity).
+// JSON has no NaN or Infinity: JSON.stringify sends them as null, which the server would read as a
+// missing profile value, or say "must be an integer" of a k the caller did give. The client names
+// them itself, as the server names 1e999 (which JSON.parse reads as Infinity).
 
 /** Where the first NaN or ±Infinity in a request body is, named as the server names fields. */
 export function nonFiniteField(value: unknown, field = ""): string | undefined {

@@ -86,6 +86,39 @@ describe("encodeViewers", () => {
   });
 });
 
+describe("missing values", () => {
+  it("reads null and pandas' missing-value texts as the feature left out, categorical or numeric", () => {
+    const absent = encodeViewers(viewerSpec, [{ userId: "u", profile: { device: "tv" } }]);
+    for (const missing of [null, "", "NA", "NaN", "None", "#N/A"]) {
+      const enc = encodeViewers(viewerSpec, [
+        { userId: "u", profile: { age: missing, country: missing, device: "tv" } },
+      ]);
+      expect(enc, JSON.stringify(missing)).toEqual(absent);
+    }
+    expect(
+      encodeItems(
+        { itemIdBuckets: 8, idHashes: 1, attributes: [{ name: "genre", kind: "categorical", buckets: 4 }] },
+        [
+          { itemId: "a", attributes: { genre: null } },
+          { itemId: "a", attributes: { genre: "NA" } },
+        ],
+      ).categorical,
+    ).toEqual(new Int32Array([0, 0]));
+  });
+
+  it("still refuses a missing value of a feature the spec does not declare", () => {
+    expect(() => encodeViewers(viewerSpec, [{ userId: "u", profile: { height: null } }])).toThrow(
+      /unknown feature "height"/,
+    );
+  });
+
+  it("tells a number sent as a string to a numeric feature to be sent as a JSON number", () => {
+    expect(() => encodeViewers(viewerSpec, [{ userId: "u", profile: { age: "3.5" } }])).toThrow(
+      'viewer 0: profile.age is a numeric feature: send it as a JSON number, not the string "3.5"',
+    );
+  });
+});
+
 describe("feature names an object inherits", () => {
   it("reads a feature named constructor or valueOf that a request leaves out as missing", () => {
     const spec: ViewerFeatureSpec = {

@@ -3,6 +3,7 @@
 // the bundle format (docs/bundle-format.md, "Encoding").
 import { fitsFloat32 } from "../float32.ts";
 import type {
+  FeatureValue,
   ItemFeatureSpec,
   ItemFeatures,
   ProfileFeature,
@@ -10,6 +11,7 @@ import type {
   ViewerFeatures,
 } from "./features.ts";
 import { hashBucket, idBuckets, NS } from "./hash.ts";
+import { isMissing } from "./missing.ts";
 
 /**
  * A feature value the spec cannot encode; `code` is machine-readable for 400 answers. The message
@@ -150,7 +152,7 @@ const own = (values: object, name: string): unknown =>
 function encodeFeatureRow(
   layout: FeatureLayout,
   namespace: (name: string) => string,
-  values: Record<string, number | string> | undefined,
+  values: Record<string, FeatureValue> | undefined,
   r: number,
   out: { categorical: Int32Array; numeric: Float32Array },
   row: string,
@@ -171,7 +173,7 @@ function encodeFeatureRow(
     const c = layout.categorical[k] as FeatureLayout["categorical"][number];
     const v = own(given, c.name);
     let bucket = 0;
-    if (v !== undefined) {
+    if (!isMissing(v)) {
       if (typeof v !== "string" && !(typeof v === "number" && Number.isFinite(v))) {
         throw new FeatureError(
           "invalid_feature_value",
@@ -186,7 +188,16 @@ function encodeFeatureRow(
   for (let k = 0; k < nn; k++) {
     const { name, center, scale } = layout.numeric[k] as FeatureLayout["numeric"][number];
     const v = own(given, name);
-    if (v === undefined) continue;
+    if (isMissing(v)) continue;
+    // A CSV cell "3.5" was trained as 3.5 only because CSV has no types; JSON has, and a JSONL
+    // table's string "3.5" would have made its column categorical. A string here is the caller's
+    // mistake to name, not a number to guess.
+    if (typeof v === "string")
+      throw new FeatureError(
+        "invalid_feature_value",
+        `${where}.${name} is a numeric feature: send it as a JSON number, not the string ${JSON.stringify(v)}`,
+        row,
+      );
     // Checked once standardised too: a scale below 1 can carry a value float32 holds past its range.
     const x = typeof v === "number" ? (v - center) / scale : Number.NaN;
     if (typeof v !== "number" || !fitsFloat32(v) || !fitsFloat32(x)) {

@@ -2,18 +2,21 @@
 // Shared by the trainer (which fixes the spec) and the runtime (which must encode requests
 // exactly the way training did), so the hashing lives here, once.
 
+/** A profile or attribute value; null, and the texts missing.ts names, are a missing one. */
+export type FeatureValue = number | string | null;
+
 /** A viewer as a backend sends it to /v1/embed and /v1/retrieve. */
 export interface ViewerFeatures {
   userId: string;
   /** Recent engaged item ids, most recent last; pooled into the long-term engagement input. */
   history?: string[];
   /** Optional profile features by name. */
-  profile?: Record<string, number | string>;
+  profile?: Record<string, FeatureValue>;
 }
 
 export interface ItemFeatures {
   itemId: string;
-  attributes?: Record<string, number | string>;
+  attributes?: Record<string, FeatureValue>;
 }
 
 /**

@@ -189,6 +189,13 @@ describe("readFeatureTable", () => {
     expect(inferFeatureSpec(t)).toEqual([{ name: "year", kind: "numeric", center: 1999, scale: 1 }]);
   });
 
+  it("reads JSON null and the same tokens as missing in JSONL, as serving does", async () => {
+    const rows = ['{"id":"i1","year":1999}', '{"id":"i2","year":null}', '{"id":"i3","year":"NaN"}'];
+    const t = await readFeatureTable(await file("na.jsonl", `${rows.join("\n")}\n`));
+    expect([...t.values()]).toEqual([{ year: 1999 }, {}, {}]);
+    expect(inferFeatureSpec(t)).toEqual([{ name: "year", kind: "numeric", center: 1999, scale: 1 }]);
+  });
+
   it("refuses a repeated id, an infinite number, a table without features, and an empty one", async () => {
     await expect(readFeatureTable(await file("dup.csv", "item_id,topic\ni1,a\ni1,b\n"))).rejects.toThrow(
       /dup.csv:3: column 1: id "i1" already has a row above/,

@@ -3,6 +3,7 @@
 import { DECIMAL } from "../../shared/decimal.ts";
 import { BEYOND_FLOAT32, fitsFloat32 } from "../../shared/float32.ts";
 import type { ProfileFeature } from "../../shared/tower/features.ts";
+import { isMissing } from "../../shared/tower/missing.ts";
 import { sniffDelimiter, splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
 import { ALIASES, detectFormat, roleOf } from "./format.ts";
@@ -25,24 +26,6 @@ function isIdName(name: string): boolean {
 }
 
 const KEEP_ONE_ID = "keep one, or rename the other to read it as a feature";
-
-// What pandas' read_csv takes for a missing value by default: exports from it write these, and
-// reading "NaN" as a category would turn a numeric column categorical.
-const MISSING = new Set([
-  "",
-  "NA",
-  "N/A",
-  "n/a",
-  "NaN",
-  "nan",
-  "-NaN",
-  "-nan",
-  "null",
-  "NULL",
-  "None",
-  "<NA>",
-  "#N/A",
-]);
 
 // How Python's float() (so pandas and numpy) writes and reads infinity; Number() knows only
 // "Infinity", and would leave "inf" a category.
@@ -277,7 +260,7 @@ async function readFeaturePart(
         let bad: DataError | undefined;
         for (let c = 0; c < fields.length && !bad; c++) {
           const raw = fields[c].trim();
-          if (c === idCol || c === header.index || MISSING.has(raw)) continue;
+          if (c === idCol || c === header.index || isMissing(raw)) continue;
           const n = Number(raw);
           if (n === Number.POSITIVE_INFINITY || n === Number.NEGATIVE_INFINITY || INFINITY.test(raw))
             bad = new DataError(path, lineNo, c + 1, `"${raw}" is not a finite number`);
@@ -376,7 +359,7 @@ function parseJsonFeatureRow(
   const nulls: string[] = [];
   for (const [k, v] of Object.entries(rec)) {
     if (k === idKey) continue;
-    if (v === null) {
+    if (isMissing(v)) {
       nulls.push(k);
       continue;
     }

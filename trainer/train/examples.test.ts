@@ -1,7 +1,11 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseViewer } from "../../runtime/validate.ts";
 import { encodeItems, encodeViewers } from "../../shared/tower/encode.ts";
 import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/features.ts";
-import { tableOf } from "../data/testing.ts";
+import { inferFeatureSpec, readFeatureTable } from "../data/features.ts";
+import { partsDir, tableOf } from "../data/testing.ts";
 import { assembleBatch, buildFeatureCache, itemOf, Timelines, viewerOf } from "./examples.ts";
 
 const oneHashViewer: ViewerFeatureSpec = {
@@ -73,5 +77,51 @@ describe("assembleBatch", () => {
         histories.map((h) => viewerOf("a", h)),
       ),
     );
+  });
+});
+
+describe("train/serve agreement", () => {
+  // One user's values as a training table gives them and as requests may: every way of saying
+  // "missing" must land where the table's did, or one user has two embeddings.
+  const tables = {
+    "users.csv": "user_id,age,country\nu1,30,\nu2,31,NA\nu3,,FR\nu4,NaN,#N/A\nu5,40,DE\n",
+    "users.jsonl": [
+      '{"user_id":"u1","age":30,"country":null}',
+      '{"user_id":"u2","age":31,"country":"NA"}',
+      '{"user_id":"u3","age":null,"country":"FR"}',
+      '{"user_id":"u4","age":"NaN","country":"#N/A"}',
+      '{"user_id":"u5","age":40,"country":"DE"}',
+    ].join("\n"),
+  };
+  const requests: Record<string, string[]> = {
+    u1: ['{"age":30}', '{"age":30,"country":""}', '{"age":30,"country":null}', '{"age":30,"country":"NA"}'],
+    u2: ['{"age":31}', '{"age":31,"country":"NA"}', '{"age":31,"country":null}'],
+    u3: ['{"country":"FR"}', '{"age":null,"country":"FR"}', '{"age":"","country":"FR"}'],
+    u4: ["{}", '{"age":"NaN","country":"#N/A"}', '{"age":null,"country":null}'],
+    u5: ['{"age":40,"country":"DE"}'],
+  };
+
+  it.each(Object.entries(tables))("encodes a %s row as the requests for its user", async (name, text) => {
+    const dir = await partsDir({ [name]: text });
+    try {
+      const table = await readFeatureTable(join(dir, name));
+      const viewerSpec = { ...oneHashViewer, profile: inferFeatureSpec(table, 16) };
+      expect(viewerSpec.profile.map((f) => `${f.name}:${f.kind}`)).toEqual([
+        "age:numeric",
+        "country:categorical",
+      ]);
+      const events = tableOf(Object.keys(requests).map((u) => [u, "x"] as const));
+      const trained = buildFeatureCache(events.users, events.items, viewerSpec, oneHashItem, table).users;
+      for (let j = 0; j < 4; j++) {
+        const served = events.users.ids.map((userId) => {
+          const asked = requests[userId] as string[];
+          const body = `{"userId":"${userId}","profile":${asked[j % asked.length]}}`;
+          return parseViewer(JSON.parse(body), "viewer");
+        });
+        expect(encodeViewers(viewerSpec, served), `requests #${j}`).toEqual(trained);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
