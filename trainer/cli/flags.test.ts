@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { LEASE_LOST_EXIT, LeaseLost } from "../commands/out-lease.ts";
 import { receivedSignal } from "../interrupt.ts";
 import { handled, intList, num, positive } from "./flags.ts";
 
@@ -44,6 +45,14 @@ describe("handled", () => {
     expect(stderr).toHaveBeenCalledWith("towerops: no such file\n");
     expect(await readFile(file, "utf8")).toBe("no such file");
     expect(process.exitCode).toBe(2);
+  });
+
+  it("exits with the code an error carries instead, as a lost --out does for a Job to retry", async () => {
+    vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    await handled(async () => {
+      throw new LeaseLost("lost the lock on /run");
+    })();
+    expect(process.exitCode).toBe(LEASE_LOST_EXIT);
   });
 
   it("leaves a failure that only echoes a signal's stop unreported, with the signal's exit code", async () => {

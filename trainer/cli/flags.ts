@@ -53,7 +53,9 @@ export const handled =
       await writeTerminationMessage((err as Error).message);
       // The signal handler is still waiting for this command to reach its safe point: end now.
       if (err instanceof Interrupted) process.exit(err.exitCode);
-      process.exitCode = exitCode;
+      // An error that knows its exit (a lost --out, which a retry resumes) overrides the command's.
+      const own = (err as { exitCode?: unknown }).exitCode;
+      process.exitCode = typeof own === "number" ? own : exitCode;
     }
   };
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import pino from "pino";
 import lockfile from "proper-lockfile";
 import { describe, expect, it } from "vitest";
-import { leaseOut, lockInstance } from "./out-lease.ts";
+import { LeaseLost, leaseOut, lockInstance } from "./out-lease.ts";
 
 function recorder() {
   const lines: { msg: string }[] = [];
@@ -172,6 +172,9 @@ describe("leaseOut", () => {
     expect(() => lease.assertHeld()).toThrow(
       /lost the lock on .* \(.*train\.lock was removed\): .*stops without writing there/,
     );
+    // Not bad input: the exit a retraining Job retries, not the 1 that fails it at once.
+    expect(lease.lost).toBeInstanceOf(LeaseLost);
+    expect(lease.lost).toMatchObject({ exitCode: 2 });
     await lease.release();
   });
 

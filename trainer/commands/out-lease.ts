@@ -40,6 +40,17 @@ export interface LeaseOptions {
   staleSeconds?: number;
 }
 
+/**
+ * Exit 2, as the gate's "could not judge": neither the input nor the model is at fault, and the next
+ * attempt resumes from the last state saved, so a retraining Job retries it (it fails at once on 1).
+ */
+export const LEASE_LOST_EXIT = 2;
+
+/** Why a holder stopped writing in `out`: its lock was removed or taken over by another process. */
+export class LeaseLost extends Error {
+  readonly exitCode = LEASE_LOST_EXIT;
+}
+
 // Other nodes see the lock directory's mtime through their NFS attribute cache, which may be up to
 // 60 s old for directories (acdirmax); a live holder's lock must not look stale through it.
 export const LEASE_STALE_SECONDS = 120;
@@ -139,7 +150,7 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
         stale: staleSeconds * 1000,
         update: Math.min(RENEW_SECONDS, staleSeconds / 3) * 1000,
         onCompromised: (err) => {
-          lost = new Error(
+          lost = new LeaseLost(
             `lost the lock on ${out} (${whyLost(err, lockPath(out))}): another command may have taken it over, so this one stops without writing there`,
           );
           o.log.error({ out, err: err.message }, lost.message);
