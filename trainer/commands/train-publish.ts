@@ -21,7 +21,14 @@ import { hiddenLabel } from "../train/config.ts";
 import { itemOf } from "../train/examples.ts";
 import type { LoadedData } from "./load.ts";
 import type { OutLease } from "./out-lease.ts";
-import { clearRuns, rerunHint, settingChanges } from "./resume.ts";
+import {
+  clearRuns,
+  interruptedRuns,
+  interruptedVersion,
+  rerunHint,
+  resumeDir,
+  settingChanges,
+} from "./resume.ts";
 import type { HeldTrainOptions, TrainOutcome } from "./train.ts";
 import type { TrainedRuns } from "./train-runs.ts";
 
@@ -119,9 +126,24 @@ export async function finishedRun(o: HeldTrainOptions): Promise<TrainOutcome | u
       `version ${o.version} in ${o.out} is finished, trained with other flags (${differences.join(", ")}); give this run another --version`,
     );
   log.info({ out: o.out, version: o.version }, "nothing to resume: this version's run is finished");
-  // A stop after the bundle was renamed into place, before the state was cleared, leaves it.
-  await clearRuns(o.out);
+  await clearOwnRuns(o);
   return outcomeOf(o, summary);
+}
+
+/**
+ * Clears the state a stop after the bundle was renamed into place, before the state was cleared,
+ * left of this version. Another version's interrupted training is its own Job's to resume, or a
+ * later version's to discard; one whose version cannot be read is left for --resume to name.
+ */
+async function clearOwnRuns(o: HeldTrainOptions): Promise<void> {
+  const interrupted = await interruptedVersion(o.out);
+  if (interrupted === o.version) return clearRuns(o.out);
+  const runs = interrupted === undefined ? await interruptedRuns(o.out) : [];
+  if (runs.length > 0)
+    log.warn(
+      { out: o.out, runs },
+      `left ${resumeDir(o.out)} as it is: whose training it holds cannot be read (${runs.join("; ")})`,
+    );
 }
 
 /**

@@ -1,0 +1,49 @@
+// A rerun of a finished version, as a Job's pod reruns after a stop during the gate: it returns the
+// recorded result, and leaves alone what is not its own.
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { RunCheckpoint } from "../train/run.ts";
+import { interruptedRuns, interruptedVersion, saveRun } from "./resume.ts";
+import { tinyTrainOptions } from "./testing.ts";
+import { finishedRun } from "./train-publish.ts";
+
+const checkpoint: RunCheckpoint = {
+  progress: { epochs: [], best: null, sinceBest: 0 },
+  state: { cursor: 1, rows: Int32Array.from([1, 0]) },
+};
+
+/** An --out where version v1 finished (without a bundle), trained with `params`. */
+async function finishedOut(params: Record<string, string | number | boolean> = {}): Promise<string> {
+  const out = await mkdtemp(path.join(tmpdir(), "towerops-finished-"));
+  await writeFile(path.join(out, "summary.json"), JSON.stringify({ version: "v1", params }));
+  return out;
+}
+
+const rerun = (out: string, extra: Partial<ReturnType<typeof tinyTrainOptions>> = {}) =>
+  finishedRun({ ...tinyTrainOptions("events.csv", out), bundle: false, interrupted: "resume", ...extra });
+
+describe("finishedRun", () => {
+  it("clears the state of its own version, left by a stop before the clear", async () => {
+    const out = await finishedOut();
+    await saveRun(out, "model", { settings: {}, version: "v1" })(checkpoint);
+    expect((await rerun(out))?.summary.version).toBe("v1");
+    expect(await interruptedRuns(out)).toEqual([]);
+  });
+
+  it("leaves another version's interrupted training to be resumed", async () => {
+    const out = await finishedOut();
+    await saveRun(out, "model", { settings: {}, version: "v2" })(checkpoint);
+    expect((await rerun(out))?.summary.version).toBe("v1");
+    expect(await interruptedVersion(out)).toBe("v2");
+  });
+
+  it("leaves a state whose version cannot be read, for --resume to name what is wrong with it", async () => {
+    const out = await finishedOut();
+    await mkdir(path.join(out, "resume"));
+    await writeFile(path.join(out, "resume", "model.state"), "junk");
+    expect((await rerun(out))?.summary.version).toBe("v1");
+    expect(await interruptedRuns(out)).toEqual([expect.stringMatching(/^model: unreadable /)]);
+  });
+});
