@@ -22,6 +22,7 @@ describe("loadData", () => {
     const loaded = await loadData({ ...base, itemFeatures: items }, log);
     expect([loaded.train.length, loaded.test.length]).toEqual([2, 2]);
     expect(loaded.itemFeatures?.get("i2")).toEqual({ topic: "b" });
+    expect(loaded.formats).toEqual({ data: "csv" });
     await expect(loadData({ ...base, itemFeatures: wrong }, log)).rejects.toThrow(
       /--item-features .*wrong.csv: none of its 1 ids is one of the log's 3 items; is its id column the right one\?/,
     );
@@ -37,6 +38,19 @@ describe("loadData", () => {
     const loaded = await loadData({ data, test, columns, split: "last:1", maxBadRows: 0, seed: 1 }, log);
     expect([loaded.train.length, loaded.test.length]).toEqual([3, 1]);
     expect(loaded.train.users.ids).toEqual(["u1", "u2"]);
+  });
+
+  it("says how each log was read, detected or forced, the held-out one too", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-load-"));
+    const data = path.join(dir, "events.csv");
+    await writeFile(data, "user,item,timestamp\nu1,i1,1\nu2,i2,2\n");
+    const test = path.join(dir, "holdout.jsonl");
+    await writeFile(test, '{"user":"u1","item":"i2","timestamp":3}\n');
+    const base = { data, split: "last:1", maxBadRows: 0, seed: 1 };
+    expect((await loadData({ ...base, test }, log)).formats).toEqual({ data: "csv", test: "jsonl" });
+    const tsv = path.join(dir, "events.log");
+    await writeFile(tsv, "u1\ti1\t1\nu1\ti2\t2\n");
+    expect((await loadData({ ...base, data: tsv, format: "tsv" }, log)).formats).toEqual({ data: "tsv" });
   });
 
   it("refuses a bad --split before reading the log", async () => {

@@ -28,6 +28,8 @@ export interface DataOptions {
 export interface LoadedData {
   train: InteractionTable;
   test: InteractionTable;
+  /** The format each log was read as, forced by --format or detected; `test` with --test only. */
+  formats: { data: LogFormat; test?: LogFormat };
   userFeatures?: FeatureTable;
   itemFeatures?: FeatureTable;
 }
@@ -88,11 +90,12 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
   }
   let train: InteractionTable;
   let test: InteractionTable;
+  const formats: LoadedData["formats"] = { data: read.format };
   if ("file" in heldOut) {
     train = all;
     // Same vocabularies: held-out users and items line up with training ones by index.
     test = new InteractionTable(all.users, all.items);
-    await readLog(heldOut.file, test, readOpts, log);
+    formats.test = (await readLog(heldOut.file, test, readOpts, log)).format;
   } else {
     const split = splitTable(all, heldOut.split);
     ({ train, test } = split);
@@ -103,7 +106,7 @@ export async function loadData(o: DataOptions, log: Logger): Promise<LoadedData>
     throw new Error(`--weights: every training event of ${o.data} weighs 0, so training would learn nothing`);
   }
   logColdStart(train, test, log);
-  const out: LoadedData = { train, test };
+  const out: LoadedData = { train, test, formats };
   if (o.userFeatures)
     out.userFeatures = await readFeatures(
       o.userFeatures,

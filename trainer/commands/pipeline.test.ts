@@ -76,17 +76,22 @@ describe("train -> export -> validate", () => {
     ).rejects.toThrow(
       /version v1 in .* is finished, trained with other flags \(dims 8 -> 16\); give this run another --version/,
     );
-    // Every flag that changes the towers or their figures counts, not only the architecture's.
+    // Every flag that changes the towers or their figures counts, not only the architecture's; the
+    // format against the one the log was detected as.
     await expect(
       runTrainCommand({
         ...trainOptions,
         model: "other",
+        format: "tsv",
         interrupted: "resume",
         config: { ...trainOptions.config, epochs: 3, useWeights: true },
       }),
     ).rejects.toThrow(
-      /trained with other flags \(model tiny -> other, maxEpochs 1 -> 3, weights false -> true\)/,
+      /trained with other flags \(model tiny -> other, format csv -> tsv, maxEpochs 1 -> 3, weights false -> true\)/,
     );
+    expect(
+      (await runTrainCommand({ ...trainOptions, format: "csv", interrupted: "resume" })).summary,
+    ).toEqual(trained.summary);
     expect(trained.summary.final.exact.users).toBeGreaterThan(10);
     expect(trained.summary.comparison?.samplingCorrection).toBe("none");
     // ANN recall comes from the exported bundle's own index.

@@ -247,7 +247,7 @@ describe("saved runs", () => {
       ["u1", "a"],
       ["u2", lastItem],
     ]);
-    return { train, test: tableOf([["u1", "b"]], train) };
+    return { train, test: tableOf([["u1", "b"]], train), formats: { data: "csv" } };
   };
   const evaluation = { evalUsers: 10, excludeTrain: true };
   const checkpoint: RunCheckpoint = {

@@ -46,4 +46,16 @@ describe("finishedRun", () => {
     expect((await rerun(out))?.summary.version).toBe("v1");
     expect(await interruptedRuns(out)).toEqual([expect.stringMatching(/^model: unreadable /)]);
   });
+
+  it("is refused with another --format than the logs were read as, and judged on the rest without one", async () => {
+    const out = await finishedOut({ format: "movielens-100k" });
+    await expect(rerun(out, { format: "tsv" })).rejects.toThrow(
+      /version v1 in .* is finished, trained with other flags \(format movielens-100k -> tsv\)/,
+    );
+    expect((await rerun(out, { format: "movielens-100k" }))?.summary.version).toBe("v1");
+    // The logs are not read to detect theirs: the same paths are taken to read as before.
+    expect((await rerun(out))?.summary.version).toBe("v1");
+    // A summary from before the format was recorded is judged on the rest.
+    expect((await rerun(await finishedOut(), { format: "tsv" }))?.summary.version).toBe("v1");
+  });
 });

@@ -57,14 +57,19 @@ type Params = Record<string, string | number | boolean>;
 /**
  * The bundle's provenance params that the flags decide (the run adds the rest): every flag that
  * changes the towers or their figures, since a rerun of a finished version is accepted only with
- * these unchanged.
+ * these unchanged. `formats`, how the logs were read, once they have been; before, only a forced
+ * --format is known.
  */
-function settingsParams(o: HeldTrainOptions): Params {
+function settingsParams(o: HeldTrainOptions, formats?: LoadedData["formats"]): Params {
   const c = o.config;
+  const format = formats?.data ?? o.format;
+  const testFormat = o.test ? (formats?.test ?? o.format) : undefined;
   return {
     model: o.model,
     data: path.resolve(o.data),
     ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),
+    ...(format ? { format } : {}),
+    ...(testFormat ? { testFormat } : {}),
     userFeatures: o.userFeatures ? path.resolve(o.userFeatures) : "none",
     itemFeatures: o.itemFeatures ? path.resolve(o.itemFeatures) : "none",
     minRating: o.minRating ?? "none",
@@ -114,6 +119,8 @@ export async function finishedRun(o: HeldTrainOptions): Promise<TrainOutcome | u
     throw new Error(
       `${bundleDir} has no ${MANIFEST_FILE}: a command stopped while putting it in place left it incomplete; remove that directory and run the same command with --resume`,
     );
+  // The logs are not read: without --format, the same paths are taken to be detected as the same
+  // format, as they are taken to hold the same data.
   const wanted = settingsParams(o);
   // Only what the summary records: one written before a setting was recorded is judged on the rest.
   const differences = settingChanges(
@@ -184,7 +191,7 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
   const { data, evalSet, lease } = x;
   const { main, comparison } = x.runs;
   const params: Params = {
-    ...settingsParams(o),
+    ...settingsParams(o, data.formats),
     dataDigest: x.digest,
     epochs: main.epochs.length,
     // Early stopping ships an earlier epoch's towers than the last one run.
