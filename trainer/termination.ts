@@ -7,6 +7,7 @@
 import { writeFile } from "node:fs/promises";
 import { pathExists } from "../shared/bundle/files.ts";
 import { componentLogger } from "../shared/log.ts";
+import type { InterruptSignal } from "./interrupt.ts";
 
 const log = componentLogger("trainer");
 
@@ -29,4 +30,23 @@ export async function writeTerminationMessage(message: string): Promise<void> {
   await writeFile(file, bytes).catch((err: Error) =>
     log.warn({ file, err: err.message }, "could not write the termination message"),
   );
+}
+
+/** Says why the command ended: one `towerops:` line on stderr, and the termination message. */
+export async function reportEnd(message: string): Promise<void> {
+  process.stderr.write(`towerops: ${message}\n`);
+  await writeTerminationMessage(message);
+}
+
+/**
+ * Says why a signal stopped the command, from the signal handler that ends it (the process exits
+ * once its handlers return, so nothing after them would say it): a warning in the log as well.
+ */
+export async function reportStopped(
+  signal: InterruptSignal,
+  message: string,
+  fields: Record<string, unknown> = {},
+): Promise<void> {
+  log.warn({ signal, ...fields }, message);
+  await reportEnd(message);
 }

@@ -5,7 +5,7 @@ import { int } from "../../shared/cli-flags.ts";
 import { parseDecimal } from "../../shared/decimal.ts";
 import { parseColumns } from "../data/columns.ts";
 import { handleInterrupts, Interrupted, receivedSignal } from "../interrupt.ts";
-import { writeTerminationMessage } from "../termination.ts";
+import { reportEnd } from "../termination.ts";
 
 export { int };
 
@@ -49,8 +49,7 @@ export const handled =
         process.exitCode = stopping.exitCode;
         return;
       }
-      process.stderr.write(`towerops: ${(err as Error).message}\n`);
-      await writeTerminationMessage((err as Error).message);
+      await reportEnd((err as Error).message);
       // The signal handler is still waiting for this command to reach its safe point: end now.
       if (err instanceof Interrupted) process.exit(err.exitCode);
       // An error that knows its exit (a lost --out, which a retry resumes) overrides the command's.

@@ -98,7 +98,9 @@ describe("train --resume", () => {
     );
     const waited = await waiter.exit;
     expect(waited.code).toBe(143);
-    expect(waited.stderr).toMatch(/SIGTERM: stopped before training began; nothing to save/);
+    expect(waited.stderr).toMatch(
+      /\ntowerops: SIGTERM: stopped before training began; nothing to save, run the same command again\n/,
+    );
     // Stopped once the first epoch is done: the signal lands in the second epoch or its evaluation.
     interrupted.child.kill("SIGTERM");
     const stopped = await interrupted.exit;
@@ -177,6 +179,71 @@ describe("train --resume", () => {
     expect((await summaryOf(out)).version).toBe("night-2");
     expect(await readdir(out)).not.toContain("resume");
     expect(await readdir(path.join(out, "bundles"))).toEqual(["night-2"]);
+  }, 90_000);
+
+  it("says why it stopped, what it kept and what comes next, when a signal comes after the last batch", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-resume-after-"));
+    const files = await writeSynth(
+      { users: 200, items: 300, events: 6_000, seed: 5 },
+      path.join(dir, "data"),
+    );
+    // The command signals itself as it renames a file onto one named $STOP_AT, once.
+    const hook = path.join(dir, "stop-at.mjs");
+    await writeFile(
+      hook,
+      `import fs from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+import { setTimeout as sleep } from "node:timers/promises";
+const rename = fs.promises.rename;
+let sent = false;
+fs.promises.rename = async (from, to) => {
+  if (!sent && String(to).endsWith(process.env.STOP_AT)) {
+    sent = true;
+    process.kill(process.pid, "SIGTERM");
+    await sleep(100);
+  }
+  return rename(from, to);
+};
+syncBuiltinESMExports();
+`,
+    );
+    const termination = path.join(dir, "termination-log");
+    const out = path.join(dir, "out");
+    const run = (stopAt?: string) =>
+      start(
+        [
+          "train",
+          ...["--data", files.events, "--out", out, "--epochs", "1", "--no-compare", "--version", "v1"],
+          ...["--dims", "8", "--embedding-dim", "8", "--batch-size", "64", "--eval-users", "100"],
+          ...["--resume", "--index-threads", "1"],
+        ],
+        {
+          ...process.env,
+          TOWEROPS_TERMINATION_LOG: termination,
+          ...(stopAt ? { STOP_AT: stopAt, NODE_OPTIONS: `--import ${hook}` } : {}),
+        },
+      ).exit;
+    const message =
+      "SIGTERM: stopped after training; run the same command with --resume to write the bundle and report";
+    const reported = (stderr: string) => stderr.split("\n").filter((l) => l.startsWith("towerops: "));
+    // While the final state is saved, after the last evaluation: the deferred stop had let it exit
+    // with no word and no termination message.
+    await writeFile(termination, "");
+    const saving = await run("model.state");
+    expect(saving.code).toBe(143);
+    expect(reported(saving.stderr)).toEqual([`towerops: ${message}`]);
+    expect(await readFile(termination, "utf8")).toBe(message);
+    expect(await interruptedRuns(out)).toEqual(["model: complete"]);
+    // While the report is written: the signal handler says it, once, as the command ends.
+    await writeFile(termination, "");
+    const publishing = await run("summary.json");
+    expect(publishing.code).toBe(143);
+    expect(reported(publishing.stderr)).toEqual([`towerops: ${message}`]);
+    expect(await readFile(termination, "utf8")).toBe(message);
+    expect(await readdir(path.join(out, "bundles"))).toEqual([]);
+    const done = await run();
+    expect(done.code).toBe(0);
+    expect(await readdir(path.join(out, "bundles"))).toEqual(["v1"]);
   }, 90_000);
 
   // Once SIGTERM has come, the rename that puts a new training state in place fails as on a full

@@ -14,23 +14,17 @@ import type { EvalSet } from "../eval/evalset.ts";
 import { evaluateIndex } from "../eval/evaluate.ts";
 import { saveCheckpoint } from "../export/checkpoint.ts";
 import { exportBundle } from "../export/export.ts";
-import { Interrupted, onInterrupt, receivedSignal } from "../interrupt.ts";
+import { onInterrupt, receivedSignal } from "../interrupt.ts";
 import { passProgress, startProgress } from "../progress.ts";
 import { type TrainSummary, writeReport } from "../report/report.ts";
+import { reportStopped } from "../termination.ts";
 import { hiddenLabel } from "../train/config.ts";
 import { itemOf } from "../train/examples.ts";
 import type { LoadedData } from "./load.ts";
 import type { OutLease } from "./out-lease.ts";
-import {
-  clearRuns,
-  interruptedRuns,
-  interruptedVersion,
-  rerunHint,
-  resumeDir,
-  settingChanges,
-} from "./resume.ts";
+import { clearRuns, interruptedRuns, interruptedVersion, resumeDir, settingChanges } from "./resume.ts";
 import type { HeldTrainOptions, TrainOutcome } from "./train.ts";
-import type { TrainedRuns } from "./train-runs.ts";
+import { stoppedAfterTraining, type TrainedRuns } from "./train-runs.ts";
 
 const log = componentLogger("trainer");
 
@@ -211,10 +205,7 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
   // A signal from here on ends the command at once, with this message: the saved runs are complete,
   // so --resume goes straight back to the checkpoint and export.
   const release = onInterrupt(async (signal) => {
-    log.warn(
-      { signal, out: o.out },
-      `${signal}: stopped after training; ${rerunHint(o, "run the same command with --resume to write the bundle and report")}`,
-    );
+    await reportStopped(signal, stoppedAfterTraining(o, signal), { out: o.out });
     if (!publishing) await rm(staging, { recursive: true, force: true });
   });
   try {
@@ -300,9 +291,9 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     if (o.bundle) {
       // Checked in the same turn as the rename is issued: after a signal the handler is removing
       // staging, and renaming it then would put half a bundle in place for --resume to call finished.
+      // The handler says why the command stopped, and ends it once staging is gone.
       const stop = receivedSignal();
-      if (stop)
-        throw new Interrupted(stop.signal, `${stop.signal}: stopped before the bundle was put in place`);
+      if (stop) throw new Error(`${stop.signal}: stopped before the bundle was put in place`);
       publishing = true;
       await rename(staging, bundleDir);
       await fsyncPath(path.dirname(bundleDir));

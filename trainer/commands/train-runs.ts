@@ -4,7 +4,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { componentLogger } from "../../shared/log.ts";
 import type { EvalSet } from "../eval/evalset.ts";
-import { deferInterrupt, Interrupted } from "../interrupt.ts";
+import { deferInterrupt, Interrupted, type InterruptSignal } from "../interrupt.ts";
 import { type Progress, passProgress } from "../progress.ts";
 import type { TrainSummary } from "../report/report.ts";
 import type { TrainConfig } from "../train/config.ts";
@@ -19,7 +19,6 @@ import {
   resumeDir,
   runSettings,
   saveRun,
-  sweepPartialStates,
 } from "./resume.ts";
 import type { HeldTrainOptions } from "./train.ts";
 
@@ -62,7 +61,8 @@ export async function trainRuns(
   evalSet: EvalSet,
   { lease, backend, digest }: RunContext,
 ): Promise<TrainedRuns> {
-  await sweepPartialStates(o.out);
+  // Before any await: the caller has let its own handler go, and a signal finding none ends the
+  // command without a word.
   const interrupt = deferInterrupt();
   const settingsOf = runSettings(data, { evalUsers: o.evalUsers, excludeTrain: o.excludeTrain }, digest);
   const run = async (config: TrainConfig, runLabel: RunLabel, label: string): Promise<RunResult> => {
@@ -142,8 +142,17 @@ export async function trainRuns(
     interrupt.done();
     throw err;
   }
-  // A signal that came after the last batch exits here; the saved states make --resume go straight
-  // to the export.
+  // A signal that came after the last batch (during the final evaluation or save) stops here; the
+  // saved states make --resume go straight to the export.
+  if (interrupt.signal) {
+    const message = stoppedAfterTraining(o, interrupt.signal);
+    log.warn({ signal: interrupt.signal, state: resumeDir(o.out) }, message);
+    throw new Interrupted(interrupt.signal, message);
+  }
   interrupt.done();
   return { main, ...(comparison ? { comparison } : {}) };
 }
+
+/** Why a command stopped once its runs were trained, and what writes the rest. */
+export const stoppedAfterTraining = (o: HeldTrainOptions, signal: InterruptSignal) =>
+  `${signal}: stopped after training; ${rerunHint(o, "run the same command with --resume to write the bundle and report")}`;

@@ -10,12 +10,20 @@ import { buildEvalSet } from "../eval/evalset.ts";
 import { checkModelFlag, sourceDateEpoch } from "../export/export.ts";
 import { onInterrupt } from "../interrupt.ts";
 import type { TrainSummary } from "../report/report.ts";
+import { reportStopped } from "../termination.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { assertTablesFit } from "../train/memory.ts";
 import { type DataOptions, dataDigest, loadData } from "./load.ts";
 import { writableOut } from "./out-dir.ts";
 import { leaseOut, type OutLease } from "./out-lease.ts";
-import { clearRuns, interruptedRuns, interruptedVersion, resumeDir } from "./resume.ts";
+import {
+  clearRuns,
+  interruptedRuns,
+  interruptedVersion,
+  rerunHint,
+  resumeDir,
+  sweepPartialStates,
+} from "./resume.ts";
 import {
   bundleDirOf,
   discardStaging,
@@ -67,23 +75,29 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   // The writer would refuse them only once both runs are trained.
   checkModelFlag(options.model);
   if (options.bundle) sourceDateEpoch();
-  // Hours of training must not end in "cannot write" at the first save.
-  await writableOut(out);
   // Until training takes the signals over (train-runs.ts), a signal ends the command at once. The
   // handler is what makes it end at all as a container's PID 1, which ignores a signal it has no
   // handler for.
   const beforeTraining = onInterrupt((signal) =>
-    log.warn({ signal }, `${signal}: stopped before training began; nothing to save`),
+    reportStopped(
+      signal,
+      `${signal}: stopped before training began; nothing to save, ${rerunHint(options, "run the same command again")}`,
+    ),
   );
-  const lease = await leaseOut(out, {
-    command: "train",
-    waitSeconds: options.lockTimeoutSeconds ?? 0,
-    waitFlag: "--lock-timeout",
-    log,
-  }).catch((err: Error) => {
+  let lease: OutLease;
+  try {
+    // Hours of training must not end in "cannot write" at the first save.
+    await writableOut(out);
+    lease = await leaseOut(out, {
+      command: "train",
+      waitSeconds: options.lockTimeoutSeconds ?? 0,
+      waitFlag: "--lock-timeout",
+      log,
+    });
+  } catch (err) {
     beforeTraining();
     throw err;
-  });
+  }
   try {
     // Read only now: a command that held `out` until a moment ago may have just saved its state.
     const resumed = options.interrupted === "resume" ? await interruptedVersion(out) : undefined;
@@ -96,8 +110,20 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     // Also after a rerun that found its version finished: the run it repeats may have been stopped
     // before it pruned.
     if (outcome.bundleDir && options.keepBundles) {
-      lease.assertHeld();
-      await pruneAfter(path.dirname(outcome.bundleDir), options.keepBundles, [version], log);
+      // Written, whether now or by the run this one repeats: a stop says so, not "before training".
+      beforeTraining();
+      const pruning = onInterrupt((signal) =>
+        reportStopped(
+          signal,
+          `${signal}: stopped while removing old bundles; version ${version} is written: ${rerunHint(options, "run the same command with --resume to remove the rest")}`,
+        ),
+      );
+      try {
+        lease.assertHeld();
+        await pruneAfter(path.dirname(outcome.bundleDir), options.keepBundles, [version], log);
+      } finally {
+        pruning();
+      }
     }
     return outcome;
   } finally {
@@ -178,6 +204,7 @@ async function trainHeld(
   const digest = dataDigest(data);
   // Last, with every refusal behind it: a command that refuses must leave the other version's state.
   if (otherVersion) await discardOtherVersion(o, otherVersion);
+  await sweepPartialStates(o.out);
   trainingStarts();
   const runs = await trainRuns(o, data, evalSet, { lease, backend, digest });
   return publishRun(o, { data, evalSet, runs, backend, digest, lease });
