@@ -130,7 +130,32 @@ describe("splitTable", () => {
     expect(splitTable(table(daily(1)), { kind: "last-n", n: 1 }).warning).toBeUndefined();
     const whole = table([...daily(3), ["w", "a", 7], ["w", "b", 7]]);
     expect(splitTable(whole, { kind: "last-n", n: 1 }).warning).toMatch(
-      /not 1: .*; training keeps whole 1 user whose first event is at that timestamp too$/,
+      /not 1: .*; it keeps 1 user of the 11 with more than 1 event \(9\.1 %\) whole in training and out of evaluation: their first event is already at the timestamp of their last event$/,
+    );
+  });
+
+  it("says whenever users leave evaluation because all their events share a timestamp", () => {
+    // A date per event: three users have every event on one day, two have two or three days.
+    const oneDay = (u: string, day: number) =>
+      [0, 1, 2].map((k) => [u, `i${k}`, day] as [string, string, number]);
+    const days = table([
+      ...oneDay("a", 1),
+      ...oneDay("b", 2),
+      ...oneDay("c", 3),
+      ["d", "x", 1],
+      ["d", "y", 2],
+      ["e", "x", 1],
+      ["f", "x", 1],
+      ["f", "y", 2],
+      ["f", "z", 3],
+    ]);
+    const split = splitTable(days, { kind: "last-n", n: 1 });
+    expect(split.test.length).toBe(2);
+    expect(split.warning).toBe(
+      "--split last:1 keeps 3 users of the 5 with more than 1 event (60.0 %) whole in training and out of evaluation: their first event is already at the timestamp of their last event",
+    );
+    expect(splitTable(days, { kind: "last-n", n: 2 }).warning).toMatch(
+      /^--split last:2 keeps 3 users of the 4 with more than 2 events \(75\.0 %\) .* the earliest of their last 2 events$/,
     );
   });
 

@@ -90,12 +90,11 @@ export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
     let tied = 0;
     for (let r = 0; r < table.length; r++) if (table.timestamp[r] === cut) tied++;
     if (tied > 1 && share > asked * (1 + TIED_EXCESS)) {
-      const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
       split.warning = `--split ${splitText(spec)} holds out ${pct(share)} of events, not ${pct(asked)}: ${tied} events share the cut's timestamp ${cut}, and all of them are held out; give the cut as time@<timestamp> to choose the side`;
     }
   }
-  if (lastN && test.length > lastN.n * lastN.heldUsers * (1 + TIED_EXCESS))
-    split.warning = tiedLastWarning(lastN, test.length);
+  const tiedLast = lastN && tiedLastWarning(lastN, test.length);
+  if (tiedLast) split.warning = tiedLast;
   return split;
 }
 
@@ -149,12 +148,28 @@ function noneLeft({ n, tiedWhole }: LastN): string {
   return `no user has an event before the timestamp of ${nthLast(n)} (for ${users(tiedWhole)} with more, the first is at it), ${whole}`;
 }
 
-function tiedLastWarning({ n, heldUsers, tiedWhole }: LastN, held: number): string {
-  const whole =
-    tiedWhole === 0
-      ? ""
-      : `; training keeps whole ${users(tiedWhole)} whose first event is at that timestamp too`;
-  return `--split last:${n} holds out ${events(held)} of ${users(heldUsers)}, ${(held / heldUsers).toFixed(2)} per user, not ${n}: users' events at the timestamp of ${nthLast(n)} are all held out${whole}`;
+/**
+ * What ties made of last:N, one line or none: more held out than N per user, and users kept out of
+ * evaluation. On a log with a date per event most users can have every event on one day, and the
+ * evaluation would be of the few left without a word.
+ */
+function tiedLastWarning({ n, heldUsers, tiedWhole }: LastN, held: number): string | undefined {
+  const said: string[] = [];
+  if (held > n * heldUsers * (1 + TIED_EXCESS))
+    said.push(
+      `holds out ${events(held)} of ${users(heldUsers)}, ${(held / heldUsers).toFixed(2)} per user, not ${n}: users' events at the timestamp of ${nthLast(n)} are all held out`,
+    );
+  if (tiedWhole > 0) {
+    const more = tiedWhole + heldUsers;
+    said.push(
+      `keeps ${users(tiedWhole)} of the ${more.toLocaleString("en")} with more than ${events(n)} (${pct(tiedWhole / more)}) whole in training and out of evaluation: their first event is already at the timestamp of ${nthLast(n)}`,
+    );
+  }
+  return said.length === 0 ? undefined : `--split last:${n} ${said.join("; it ")}`;
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)} %`;
 }
 
 /** The spec as the `--split` text that parses to it. */
