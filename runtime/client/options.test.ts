@@ -27,10 +27,37 @@ describe("client options", () => {
     }
   });
 
+  it("refuses credentials, without repeating the password, and a query or fragment", () => {
+    // fetch refuses every request to a URL with credentials, saying the URL, password and all.
+    for (const url of ["http://user:s3cret@ann-0:8080", "http://user@ann-0", "ftp://:s3cret@ann-0"]) {
+      expect(() => baseUrl("hostUrl", url)).toThrow(
+        new TypeError(
+          "hostUrl must not hold a user name or password, which fetch refuses to send; give credentials as a header through the client's fetch option",
+        ),
+      );
+    }
+    // The paths would follow the query: /?tenant=a/v1/metadata asks for "/", and a bare "?" parses to no search.
+    for (const url of [
+      "http://ann-0:8080/?tenant=a",
+      "http://ann-0:8080?",
+      "https://gw/retrieval#v1",
+      "http://ann-0/#",
+    ]) {
+      expect(() => baseUrl("viewerUrl", url)).toThrow(
+        new TypeError(
+          `viewerUrl must not have a query or fragment, since the client appends its paths (/v1/...) to it, got ${JSON.stringify(url)}`,
+        ),
+      );
+    }
+  });
+
   it("are checked when the client is made, not by each call", () => {
     expect(() => new RetrievalClient({ hostUrl: "localhost:18391" })).toThrow(/^hostUrl must be/);
     expect(() => new RetrievalClient({ hostUrl: "http://a", viewerUrl: "b:1" })).toThrow(
       /^viewerUrl must be/,
+    );
+    expect(() => new RetrievalClient({ hostUrl: "http://a", viewerUrl: "http://v:8080/?x=1" })).toThrow(
+      /^viewerUrl must not have a query/,
     );
     expect(() => new RetrievalClient({ hostUrl: "http://a", timeoutMs: 2 ** 31 })).toThrow(
       /^timeoutMs must be/,

@@ -14,11 +14,26 @@ export function requestTimeout(ms: number): number {
   return ms;
 }
 
-/** An http(s) URL without its trailing slashes, so that paths can be appended to it. */
+/**
+ * An http(s) URL without its trailing slashes, so that paths can be appended to it. Credentials
+ * (fetch refuses every request to a URL holding them, as "fetch failed") and a query or fragment
+ * (the paths would land after it) are refused; the message never repeats the URL's password.
+ */
 export function baseUrl(option: string, url: string): string {
-  const { protocol } = URL.canParse(url) ? new URL(url) : { protocol: undefined };
-  if (protocol !== "http:" && protocol !== "https:") {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (parsed?.username || parsed?.password) {
+    throw new TypeError(
+      `${option} must not hold a user name or password, which fetch refuses to send; give credentials as a header through the client's fetch option`,
+    );
+  }
+  if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") {
     throw new TypeError(`${option} must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+  }
+  // Tested on the text: a bare "?" or "#" parses to an empty search or hash, and would still take the paths.
+  if (/[?#]/.test(url)) {
+    throw new TypeError(
+      `${option} must not have a query or fragment, since the client appends its paths (/v1/...) to it, got ${JSON.stringify(url)}`,
+    );
   }
   return url.replace(/\/+$/, "");
 }
