@@ -2,7 +2,7 @@
 // machine-readable code (the server's, or one of the client's own when no usable answer came), so
 // callers branch on `code` and never on message text.
 import type { ApiErrorCode } from "../errors.ts";
-import { nonFiniteField } from "./non-finite.ts";
+import { requestBody } from "./non-finite.ts";
 import { type CappedText, MAX_ANSWER_BYTES, readCapped } from "./read-capped.ts";
 
 /** What `body` keeps of an answer that is not JSON: enough to recognise it, say a proxy's error page. */
@@ -61,19 +61,19 @@ export async function requestJson(
   { timeoutMs, signal: caller }: Attempt,
 ): Promise<unknown> {
   caller?.throwIfAborted();
-  const nonFinite = body === undefined ? undefined : nonFiniteField(body);
-  if (nonFinite !== undefined) {
+  const sent = body === undefined ? undefined : requestBody(body);
+  if (sent?.nonFinite !== undefined) {
     // What the server answers for 1e999, which the request cannot carry to it.
-    throw new RuntimeApiError(400, "not_finite", `${url}: ${nonFinite} must be finite (not sent)`, {
-      field: nonFinite,
+    throw new RuntimeApiError(400, "not_finite", `${url}: ${sent.nonFinite} must be finite (not sent)`, {
+      field: sent.nonFinite,
     });
   }
   const timeout = AbortSignal.timeout(timeoutMs);
   const init: RequestInit = { signal: caller === undefined ? timeout : AbortSignal.any([caller, timeout]) };
-  if (body !== undefined) {
+  if (sent !== undefined) {
     init.method = "POST";
     init.headers = { "content-type": "application/json" };
-    init.body = JSON.stringify(body);
+    init.body = sent.json;
   }
   let res: Response;
   let answer: CappedText;
