@@ -28,11 +28,13 @@ KUBECONFIG_PATH="$state/kubeconfig"
 BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok helm)
 # Which binaries those links named when up.sh launched the cluster. alive() knows a component by its
 # link's path, the same for every version, so only this record tells a cluster started before a bump
-# in versions.env from one of the versions it names now.
+# in versions.env from one of the versions it names now. Each is recorded by its real path: the
+# cache reached through a symlink or spelled with a trailing slash holds the same files, and must not
+# restart a healthy cluster (-m: a binary not built yet has a path too).
 launched_file="$state/launched"
 launch_record() {
   local b
-  for b in "${BINARIES[@]}"; do bin_of "$b"; done
+  for b in "${BINARIES[@]}"; do realpath -m -- "$(bin_of "$b")"; done
 }
 launched_as_now() { [ "$(cat "$launched_file" 2>/dev/null)" = "$(launch_record)" ]; }
 

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -306,8 +306,10 @@ if (!ports[name]) {
     await run("bash", [join(scripts, "down.sh")], { env }).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
-  const sh = (name: string, ...args: string[]) =>
-    run("bash", [join(scripts, `${name}.sh`), ...args], { env, timeout: 150_000 });
+  const sh = (name: string, ...args: string[]) => shWith(env, name, ...args);
+  const shWith = (shEnv: NodeJS.ProcessEnv, name: string, ...args: string[]) =>
+    run("bash", [join(scripts, `${name}.sh`), ...args], { env: shEnv, timeout: 150_000 });
+  const apiserverPid = async () => Number(await readFile(join(dir, "state/run/kube-apiserver.pid"), "utf8"));
 
   it("up.sh leaves one of today's versions up, and restarts one started before it recorded them", async () => {
     await sh("up");
@@ -319,8 +321,19 @@ if (!ports[name]) {
     expect((await sh("up")).stderr).toContain("already up");
   });
 
+  it("knows the binaries by their real paths: the same cache through a symlink, or as dir/, leaves the cluster up", async () => {
+    const pid = await apiserverPid();
+    await symlink(join(dir, "cache"), join(dir, "cache-link"));
+    for (const cache of [join(dir, "cache-link"), `${join(dir, "cache")}/`]) {
+      const same = { ...env, TOWEROPS_CACHE: cache };
+      expect((await shWith(same, "up")).stderr).toContain("already up");
+      await shWith(same, "with-cluster", "true");
+    }
+    expect(process.kill(pid, 0)).toBe(true);
+  });
+
   it("with-cluster.sh runs its command on the bumped version's binaries, then stops the cluster it restarted", async () => {
-    const old = Number(await readFile(join(dir, "state/run/kube-apiserver.pid"), "utf8"));
+    const old = await apiserverPid();
     const bump = versions.replace(/^KUBERNETES_VERSION=.*$/m, `KUBERNETES_VERSION=${bumped}`);
     await writeFile(join(scripts, "versions.env"), bump);
     const { stdout, stderr } = await sh(
