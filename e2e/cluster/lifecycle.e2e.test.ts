@@ -332,6 +332,33 @@ if (!ports[name]) {
     expect(process.kill(pid, 0)).toBe(true);
   });
 
+  it("a bump whose binaries cannot be built leaves the running cluster up, under up.sh and with-cluster.sh", async () => {
+    const pid = await apiserverPid();
+    const unbuilt = versions.replace(/^KUBERNETES_VERSION=.*$/m, "KUBERNETES_VERSION=v1.99.0-unbuilt");
+    await writeFile(join(scripts, "versions.env"), unbuilt);
+    // A go too old to build with, so the build stops at once instead of compiling.
+    await mkdir(join(dir, "go"));
+    await standIn(join(dir, "go/go"), "echo go version go1.20.0 linux/amd64");
+    const oldGo = { ...env, PATH: `${join(dir, "go")}:${env.PATH}` };
+    try {
+      const calls: [string, ...string[]][] = [["up"], ["with-cluster", "true"]];
+      for (const [name, ...args] of calls) {
+        const failed = await shWith(oldGo, name, ...args).then(
+          () => expect.unreachable(`${name}.sh passed`),
+          (e: { code: number; stderr: string }) => e,
+        );
+        expect(failed.code).toBe(1);
+        expect(failed.stderr).toMatch(/restarting it once they are built/);
+        expect(failed.stderr).toMatch(/needs Go 1\.26 or newer/);
+        expect(failed.stderr).not.toMatch(/stopped kube-apiserver/);
+        expect(process.kill(pid, 0)).toBe(true);
+      }
+    } finally {
+      await writeFile(join(scripts, "versions.env"), versions);
+    }
+    expect((await sh("up")).stderr).toContain("already up");
+  });
+
   it("with-cluster.sh runs its command on the bumped version's binaries, then stops the cluster it restarted", async () => {
     const old = await apiserverPid();
     const bump = versions.replace(/^KUBERNETES_VERSION=.*$/m, `KUBERNETES_VERSION=${bumped}`);

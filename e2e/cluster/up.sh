@@ -2,7 +2,7 @@
 # Brings up a real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC, service-account
 # token signing), kube-controller-manager, kube-scheduler, and kwok managing fake nodes whose pods
 # become Running and Ready. Idempotent: a healthy cluster is left alone; a half-dead one, or one of
-# other versions than versions.env names, is restarted.
+# other versions than versions.env names, is restarted (the latter once the new ones are built).
 # Prints the admin kubeconfig path on stdout. A start that fails or is interrupted stops the
 # daemons it launched, so it never leaves half a cluster holding the ports (the logs stay).
 set -euo pipefail
@@ -19,18 +19,15 @@ all_healthy() {
 }
 
 # all_healthy() vouches that the running cluster is this state dir's: only then is it ours to restart.
+stale=0
 if [ -f "$state/pki/done" ] && all_healthy; then
   if launched_as_now; then
     say "already up ($state)"
     echo "$KUBECONFIG_PATH"
     exit 0
   fi
-  say "the running cluster was launched from other binaries than versions.env names now (or before up.sh recorded them in $launched_file); restarting it"
-  bash "$here/down.sh"
-fi
-if [ -d "$state/run" ]; then
-  say "found a partial cluster; restarting it cleanly"
-  bash "$here/down.sh"
+  say "the running cluster was launched from other binaries than versions.env names now (or before up.sh recorded them in $launched_file); restarting it once they are built"
+  stale=1
 fi
 
 # Their calls hide their own output (2>/dev/null, -s), so a missing one would show only as a
@@ -39,8 +36,21 @@ for tool in curl openssl setsid; do
   command -v "$tool" >/dev/null || die "$tool is required to run the local cluster (Debian packages: curl, openssl, util-linux)"
 done
 
+start=$SECONDS
+# Before a running cluster is stopped: a build that fails leaves it up, and one that takes minutes
+# does not leave it down meanwhile. stdout is the kubeconfig path alone (with-cluster.sh captures
+# it), so the build's output goes to stderr.
+bash "$here/build.sh" >&2
+if [ "$stale" -eq 1 ]; then
+  bash "$here/down.sh"
+elif [ -d "$state/run" ]; then
+  say "found a partial cluster; restarting it cleanly"
+  bash "$here/down.sh"
+fi
+
 # A daemon that cannot bind its port exits, but whoever holds the port may still answer the health
-# check; refuse up front rather than report a cluster that is not ours.
+# check; refuse up front rather than report a cluster that is not ours. After down.sh, which frees
+# the ports of the cluster it stopped.
 while read -r port var; do
   if port_in_use "$port"; then
     holder="$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:.*' | head -n 1 || true)"
@@ -48,9 +58,6 @@ while read -r port var; do
   fi
 done < <(cluster_ports)
 
-start=$SECONDS
-# stdout is the kubeconfig path alone (with-cluster.sh captures it), so the build's output goes to stderr.
-bash "$here/build.sh" >&2
 mkdir -p "$state/run" "$state/logs" "$state/bin"
 for b in "${BINARIES[@]}"; do
   ln -sf "$(bin_of "$b")" "$state/bin/$b"

@@ -7,10 +7,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
 source "$here/lib.sh"
 
-# A cluster of other versions than versions.env names is restarted by up.sh, so that one is ours too.
-started=0
-if ! bash "$here/status.sh" >/dev/null 2>&1 || ! launched_as_now; then
+# A cluster of other versions than versions.env names is restarted by up.sh, so that one is ours too
+# once up.sh has restarted it: a build that fails leaves it running as it was.
+started=0 stale=0
+if ! bash "$here/status.sh" >/dev/null 2>&1; then
   started=1
+elif ! launched_as_now; then
+  stale=1
 fi
 
 # From here on up.sh may have started daemons, so tear down on every exit: a failed up (set -e),
@@ -31,6 +34,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 kubeconfig="$(bash "$here/up.sh")"
+started=$((started | stale))
 export KUBECONFIG="$kubeconfig" TOWEROPS_CLUSTER_BIN="$state/bin"
 
 rc=0
