@@ -3,6 +3,7 @@ import type { BundleCheck, GateResult } from "../validate/gate.ts";
 import { renderGateReport } from "./gate-report.ts";
 
 const check = (version: string, recall: number): BundleCheck => ({
+  model: "feed",
   version,
   digest: "a".repeat(64),
   dims: 8,

@@ -5,6 +5,7 @@ import type { PairedComparison } from "./paired.ts";
 import { DEFAULT_THRESHOLDS } from "./thresholds.ts";
 
 const check = (recall: number, extra: Partial<BundleCheck> = {}): BundleCheck => ({
+  model: "feed",
   version: "v2",
   digest: "d2",
   dims: 8,
@@ -118,6 +119,15 @@ describe("judge", () => {
         "candidate version v1 is the baseline's label on another bundle (d2… vs d1…): a rollout could not tell the two apart; export it under another --version",
       ],
       warnings: [],
+    });
+  });
+
+  it("warns of another model's baseline under the candidate's label, which a rename (export --model) gives", () => {
+    const renamed = judge(check(0.3, { model: "feed-two", version: "v1" }), serving(0.3), DEFAULT_THRESHOLDS);
+    expect(renamed).toMatchObject({
+      pass: true,
+      reasons: [],
+      warnings: ["candidate is model feed-two, baseline v1 is model feed: compared as given"],
     });
   });
 

@@ -14,6 +14,7 @@ import { describePaired, type PairedComparison, type UserScores } from "./paired
 import type { GateThresholds } from "./thresholds.ts";
 
 export interface BundleCheck {
+  model: string;
   version: string;
   digest: string;
   dims: number;
@@ -97,6 +98,7 @@ export async function checkBundle(
       `bundle ${bundle.manifest.version}: its viewer tower reads user profile features (${profile.map((f) => f.name).join(", ")}); pass --user-features with the table it was trained on`,
     );
   const base = {
+    model: bundle.manifest.model,
     version: bundle.manifest.version,
     digest: bundle.digest,
     dims,
@@ -276,7 +278,14 @@ export function judge(
       `item coverage ${candidate.coverage.toFixed(4)} < ${t.minCoverage}: held-out items missing from the catalogue`,
     );
   }
-  if (baseline?.digest === candidate.digest)
+  // A baseline URI pointing at another model's serving bundle makes the regression check
+  // meaningless; a rename (export --model) can be meant, so it is said, not refused. Its version
+  // label is no clash: a viewer service refuses to serve two models side by side.
+  if (baseline && baseline.model !== candidate.model)
+    warnings.push(
+      `candidate is model ${candidate.model}, baseline ${baseline.version} is model ${baseline.model}: compared as given`,
+    );
+  else if (baseline?.digest === candidate.digest)
     warnings.push(
       `the candidate is the baseline (bundle ${candidate.digest.slice(0, 12)}…): nothing was compared`,
     );
