@@ -188,11 +188,18 @@ export const rerunHint = (o: { interrupted?: "resume" | "discard" | undefined },
 /** Forgets every run: the command has written its results. */
 export async function clearRuns(out: string): Promise<void> {
   // Renamed aside first, so that a signal part-way leaves every run's state or none: never the
-  // comparison's left to be resumed alone beside a model started over. The command holds --out, so
-  // any other aside is a stopped command's.
+  // comparison's left to be resumed alone beside a model started over.
   const aside = tempSibling(resumeDir(out));
   await rename(resumeDir(out), aside).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== "ENOENT") throw err;
   });
+  await discardSetAside(out);
+}
+
+/**
+ * Removes the runs `clearRuns` set aside, its own and those a stopped command's left: state that was
+ * being discarded, whichever version's it was. The command holds --out, so none is another's now.
+ */
+export async function discardSetAside(out: string): Promise<void> {
   for (const left of await tempSiblings(resumeDir(out))) await rm(left, { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 // A rerun of a finished version, as a Job's pod reruns after a stop during the gate: it returns the
 // recorded result, and leaves alone what is not its own.
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -37,6 +37,19 @@ describe("finishedRun", () => {
     await saveRun(out, "model", { settings: {}, version: "v2" })(checkpoint);
     expect((await rerun(out))?.summary.version).toBe("v1");
     expect(await interruptedVersion(out)).toBe("v2");
+  });
+
+  it("removes what a stop while the state was cleared left set aside, whoever's state resume/ holds", async () => {
+    for (const resumed of [undefined, "v2"]) {
+      const out = await finishedOut();
+      if (resumed) await saveRun(out, "model", { settings: {}, version: resumed })(checkpoint);
+      const aside = path.join(out, ".resume.tmp-99-x-y");
+      await mkdir(aside);
+      await writeFile(path.join(aside, "model.state"), "set aside");
+      expect((await rerun(out))?.summary.version).toBe("v1");
+      expect(await readdir(out)).not.toContain(".resume.tmp-99-x-y");
+      expect(await interruptedVersion(out)).toBe(resumed);
+    }
   });
 
   it("leaves a state whose version cannot be read, for --resume to name what is wrong with it", async () => {

@@ -22,7 +22,14 @@ import { hiddenLabel } from "../train/config.ts";
 import { itemOf } from "../train/examples.ts";
 import type { LoadedData } from "./load.ts";
 import type { OutLease } from "./out-lease.ts";
-import { clearRuns, interruptedRuns, interruptedVersion, resumeDir, settingChanges } from "./resume.ts";
+import {
+  clearRuns,
+  discardSetAside,
+  interruptedRuns,
+  interruptedVersion,
+  resumeDir,
+  settingChanges,
+} from "./resume.ts";
 import type { HeldTrainOptions, TrainOutcome } from "./train.ts";
 import { stoppedAfterTraining, type TrainedRuns } from "./train-runs.ts";
 
@@ -133,12 +140,14 @@ export async function finishedRun(o: HeldTrainOptions): Promise<TrainOutcome | u
 
 /**
  * Clears the state a stop after the bundle was renamed into place, before the state was cleared,
- * left of this version. Another version's interrupted training is its own Job's to resume, or a
- * later version's to discard; one whose version cannot be read is left for --resume to name.
+ * left of this version, and what a stop while it was cleared left set aside. Another version's
+ * interrupted training is its own Job's to resume, or a later version's to discard; one whose
+ * version cannot be read is left for --resume to name.
  */
 async function clearOwnRuns(o: HeldTrainOptions): Promise<void> {
   const interrupted = await interruptedVersion(o.out);
   if (interrupted === o.version) return clearRuns(o.out);
+  await discardSetAside(o.out);
   const runs = interrupted === undefined ? await interruptedRuns(o.out) : [];
   if (runs.length > 0)
     log.warn(
