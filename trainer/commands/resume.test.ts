@@ -241,9 +241,21 @@ syncBuiltinESMExports();
     expect(reported(publishing.stderr)).toEqual([`towerops: ${message}`]);
     expect(await readFile(termination, "utf8")).toBe(message);
     expect(await readdir(path.join(out, "bundles"))).toEqual([]);
+    // As the bundle is put in place: the rename once issued is let end, and the stop says the
+    // version is written, not that the bundle and report are still to write.
+    await writeFile(termination, "");
+    const placing = await run(path.join("bundles", "v1"));
+    expect(placing.code).toBe(143);
+    const written =
+      "SIGTERM: stopped after version v1 was written; run the same command with --resume to clear what is left of its training state (it trains nothing)";
+    expect(reported(placing.stderr)).toEqual([`towerops: ${written}`]);
+    expect(await readFile(termination, "utf8")).toBe(written);
+    expect(await readdir(path.join(out, "bundles"))).toEqual(["v1"]);
     const done = await run();
     expect(done.code).toBe(0);
-    expect(await readdir(path.join(out, "bundles"))).toEqual(["v1"]);
+    expect(done.stderr).toContain("nothing to resume: this version's run is finished");
+    // Its training state too, and whatever of it the stop left set aside.
+    expect((await readdir(out)).filter((name) => name.includes("resume"))).toEqual([]);
   }, 90_000);
 
   // Once SIGTERM has come, the rename that puts a new training state in place fails as on a full

@@ -14,7 +14,7 @@ import type { EvalSet } from "../eval/evalset.ts";
 import { evaluateIndex } from "../eval/evaluate.ts";
 import { saveCheckpoint } from "../export/checkpoint.ts";
 import { exportBundle } from "../export/export.ts";
-import { onInterrupt, receivedSignal } from "../interrupt.ts";
+import { type InterruptSignal, onInterrupt, receivedSignal } from "../interrupt.ts";
 import { passProgress, startProgress } from "../progress.ts";
 import { type TrainSummary, writeReport } from "../report/report.ts";
 import { reportStopped } from "../termination.ts";
@@ -27,6 +27,7 @@ import {
   discardSetAside,
   interruptedRuns,
   interruptedVersion,
+  rerunHint,
   resumeDir,
   settingChanges,
 } from "./resume.ts";
@@ -173,6 +174,10 @@ export async function explainTakenVersion(o: HeldTrainOptions, err: Error): Prom
   );
 }
 
+/** Why a command stopped once its version was written, and what clears the state it saved. */
+const stoppedWritten = (o: HeldTrainOptions, signal: InterruptSignal) =>
+  `${signal}: stopped after version ${o.version} was written; ${rerunHint(o, "run the same command with --resume to clear what is left of its training state (it trains nothing)")}`;
+
 const outcomeOf = (o: HeldTrainOptions, summary: TrainSummary): TrainOutcome => ({
   summary,
   summaryPath: summaryPathOf(o),
@@ -209,13 +214,17 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
     loss: main.epochs.find((e) => e.epoch === main.keptEpoch)?.loss ?? Number.NaN,
   };
   const staging = stagingDirOf(o);
-  // Set as the rename into place is issued: a signal after it leaves the whole bundle where it is.
-  let publishing = false;
+  // Whether this version is written, from when the rename into place is issued (without a bundle,
+  // once the report is written): a signal from then on leaves the whole bundle where it is.
+  let written: Promise<boolean> | undefined;
   // A signal from here on ends the command at once, with this message: the saved runs are complete,
   // so --resume goes straight back to the checkpoint and export.
   const release = onInterrupt(async (signal) => {
+    // Awaited, or the exit after the handlers could cut an issued rename short: the stop then says
+    // what is there.
+    if (await written) return reportStopped(signal, stoppedWritten(o, signal), { out: o.out });
     await reportStopped(signal, stoppedAfterTraining(o, signal), { out: o.out });
-    if (!publishing) await rm(staging, { recursive: true, force: true });
+    if (!written) await rm(staging, { recursive: true, force: true });
   });
   try {
     lease.assertHeld();
@@ -303,11 +312,14 @@ export async function publishRun(o: HeldTrainOptions, x: PublishInputs): Promise
       // The handler says why the command stopped, and ends it once staging is gone.
       const stop = receivedSignal();
       if (stop) throw new Error(`${stop.signal}: stopped before the bundle was put in place`);
-      publishing = true;
-      await rename(staging, bundleDir);
-      await fsyncPath(path.dirname(bundleDir));
+      const placing = rename(staging, bundleDir).then(() => fsyncPath(path.dirname(bundleDir)));
+      written = placing.then(
+        () => true,
+        () => false,
+      );
+      await placing;
       log.info({ dir: bundleDir }, "bundle in place");
-    }
+    } else written = Promise.resolve(true);
     await clearRuns(o.out);
     main.viewer.dispose();
     main.item.dispose();
