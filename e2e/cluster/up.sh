@@ -30,33 +30,40 @@ if [ -f "$state/pki/done" ] && all_healthy; then
   stale=1
 fi
 
+if [ "$stale" -eq 0 ] && [ -d "$state/run" ]; then
+  say "found a partial cluster; restarting it cleanly"
+  bash "$here/down.sh"
+fi
+
 # Their calls hide their own output (2>/dev/null, -s), so a missing one would show only as a
 # component "not healthy in time" a minute later.
 for tool in curl openssl setsid; do
   command -v "$tool" >/dev/null || die "$tool is required to run the local cluster (Debian packages: curl, openssl, util-linux)"
 done
 
+# A daemon that cannot bind its port exits, but whoever holds the port may still answer the health
+# check; refuse rather than report a cluster that is not ours.
+refuse_taken_ports() {
+  local port var holder
+  while read -r port var; do
+    if port_in_use "$port"; then
+      holder="$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:.*' | head -n 1 || true)"
+      die "port $port is already in use${holder:+ by $holder}; stop that process, or move this cluster with $var=<free port>"
+    fi
+  done < <(cluster_ports)
+}
+# Up front, not after minutes of building; a stale cluster holds them until it is stopped below.
+[ "$stale" -eq 1 ] || refuse_taken_ports
+
 start=$SECONDS
-# Before a running cluster is stopped: a build that fails leaves it up, and one that takes minutes
+# Before a stale cluster is stopped: a build that fails leaves it up, and one that takes minutes
 # does not leave it down meanwhile. stdout is the kubeconfig path alone (with-cluster.sh captures
 # it), so the build's output goes to stderr.
 bash "$here/build.sh" >&2
 if [ "$stale" -eq 1 ]; then
   bash "$here/down.sh"
-elif [ -d "$state/run" ]; then
-  say "found a partial cluster; restarting it cleanly"
-  bash "$here/down.sh"
+  refuse_taken_ports
 fi
-
-# A daemon that cannot bind its port exits, but whoever holds the port may still answer the health
-# check; refuse up front rather than report a cluster that is not ours. After down.sh, which frees
-# the ports of the cluster it stopped.
-while read -r port var; do
-  if port_in_use "$port"; then
-    holder="$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:.*' | head -n 1 || true)"
-    die "port $port is already in use${holder:+ by $holder}; stop that process, or move this cluster with $var=<free port>"
-  fi
-done < <(cluster_ports)
 
 mkdir -p "$state/run" "$state/logs" "$state/bin"
 for b in "${BINARIES[@]}"; do
