@@ -20,11 +20,27 @@ describe("client options", () => {
     expect(baseUrl("hostUrl", "http://ann-0:8080/")).toBe("http://ann-0:8080");
     expect(baseUrl("hostUrl", "HTTPS://gateway/retrieval//")).toBe("HTTPS://gateway/retrieval");
     // `localhost:8080` parses, as a URL of scheme "localhost:".
-    for (const url of ["localhost:18391", "ann-0", "ftp://ann-0", ""]) {
-      expect(() => baseUrl("viewerUrl", url)).toThrow(
-        new TypeError(`viewerUrl must be an http:// or https:// URL, got ${JSON.stringify(url)}`),
+    for (const [url, read] of [
+      ["localhost:18391", 'its scheme reads as "localhost:"'],
+      ["ftp://ann-0", 'its scheme reads as "ftp:"'],
+      ["ann-0", "it is no URL"],
+      ["", "it is no URL"],
+    ]) {
+      expect(() => baseUrl("viewerUrl", url as string)).toThrow(
+        new TypeError(`viewerUrl must be an http:// or https:// URL such as http://ann-host:8080; ${read}`),
       );
     }
+  });
+
+  it("never repeats the URL, which can hold a password or a token", () => {
+    for (const url of [
+      "admin:s3cret@10.0.0.5:8080",
+      "http://10.0.0.5:8080/?api_key=s3cret",
+      "http://u:s3cret@h",
+    ])
+      expect(() => baseUrl("hostUrl", url)).toThrow(
+        expect.objectContaining({ message: expect.not.stringContaining("s3cret") }),
+      );
   });
 
   it("refuses credentials, without repeating the password, and a query or fragment", () => {
@@ -45,7 +61,7 @@ describe("client options", () => {
     ]) {
       expect(() => baseUrl("viewerUrl", url)).toThrow(
         new TypeError(
-          `viewerUrl must not have a query or fragment, since the client appends its paths (/v1/...) to it, got ${JSON.stringify(url)}`,
+          "viewerUrl must not have a query or fragment, since the client appends its paths (/v1/...) to it",
         ),
       );
     }

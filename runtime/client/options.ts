@@ -17,7 +17,8 @@ export function requestTimeout(ms: number): number {
 /**
  * An http(s) URL without its trailing slashes, so that paths can be appended to it. Credentials
  * (fetch refuses every request to a URL holding them, as "fetch failed") and a query or fragment
- * (the paths would land after it) are refused; the message never repeats the URL's password.
+ * (the paths would land after it) are refused. No message repeats the URL: a password or a token in
+ * the query would be printed wherever the error is logged.
  */
 export function baseUrl(option: string, url: string): string {
   const parsed = URL.canParse(url) ? new URL(url) : undefined;
@@ -27,12 +28,13 @@ export function baseUrl(option: string, url: string): string {
     );
   }
   if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") {
-    throw new TypeError(`${option} must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+    const read = parsed ? `its scheme reads as "${parsed.protocol}"` : "it is no URL";
+    throw new TypeError(`${option} must be an http:// or https:// URL such as http://ann-host:8080; ${read}`);
   }
   // Tested on the text: a bare "?" or "#" parses to an empty search or hash, and would still take the paths.
   if (/[?#]/.test(url)) {
     throw new TypeError(
-      `${option} must not have a query or fragment, since the client appends its paths (/v1/...) to it, got ${JSON.stringify(url)}`,
+      `${option} must not have a query or fragment, since the client appends its paths (/v1/...) to it`,
     );
   }
   return url.replace(/\/+$/, "");
