@@ -3,6 +3,7 @@
 import type { Metric } from "../shared/bundle/manifest.ts";
 import { FLOAT32_MAX, MIN_RANKING_SQUARED_LENGTH } from "../shared/float32.ts";
 import type { FeatureValue, ViewerFeatures } from "../shared/tower/features.ts";
+import { fieldName } from "./client/field-name.ts";
 import { ApiError } from "./errors.ts";
 
 export interface Limits {
@@ -30,8 +31,7 @@ export interface RetrieveQuery {
 
 type Json = Record<string, unknown>;
 
-const at = (parent: string, key: string | number): string =>
-  typeof key === "number" ? `${parent}[${key}]` : parent ? `${parent}.${key}` : key;
+const at = fieldName;
 
 function object(v: unknown, field: string, allowed: readonly string[]): Json {
   if (typeof v !== "object" || v === null || Array.isArray(v)) {

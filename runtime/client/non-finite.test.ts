@@ -14,6 +14,11 @@ describe("requestBody", () => {
     expect(nonFinite({ profile: { city: null, age: Number.NaN } })).toBe("profile.age");
   });
 
+  it("names a key that is empty or starts with [ as the server does, a key and not an index", () => {
+    expect(nonFinite({ viewer: { profile: { "": Number.NaN } } })).toBe("viewer.profile.");
+    expect(nonFinite({ viewer: { profile: { "[age]": Number.NaN } } })).toBe("viewer.profile.[age]");
+  });
+
   it("names the place it was found of an object the body holds twice", () => {
     const profile = { age: Number.NaN };
     expect(nonFinite({ queries: [{ k: 1 }, { profile }], again: { profile } })).toBe(

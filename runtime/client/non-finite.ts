@@ -3,6 +3,8 @@
 // as a user of no known age; of a k the caller did give it says "must be an integer". The client
 // names them itself, as the server names 1e999 (which JSON.parse reads as Infinity).
 
+import { fieldName } from "./field-name.ts";
+
 export interface RequestBody {
   /** The body as JSON.stringify writes it, a NaN or ±Infinity as null. */
   json: string;
@@ -22,30 +24,22 @@ const NULL_TOKEN = /[[:,]null[\]},]/;
  */
 export function requestBody(body: unknown): RequestBody {
   const json = JSON.stringify(body);
-  return { json, nonFinite: NULL_TOKEN.test(json) ? nonFiniteField(body) : undefined };
+  const path = NULL_TOKEN.test(json) ? nonFinitePath(body) : undefined;
+  return { json, nonFinite: path?.reduce<string>(fieldName, "") };
 }
 
 /**
- * Where the first NaN or ±Infinity under `value` is, relative to it ("" for itself). Called only on
- * a body JSON.stringify has written, so one without a cycle; a name is built only for the one found.
+ * Where the first NaN or ±Infinity under `value` is: the keys and indices down to it, outermost
+ * first (none for `value` itself). Called only on a body JSON.stringify has written, so one without
+ * a cycle; a path is built only for the one found.
  */
-function nonFiniteField(value: unknown): string | undefined {
-  if (typeof value === "number") return Number.isFinite(value) ? undefined : "";
+function nonFinitePath(value: unknown): (string | number)[] | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : [];
   if (typeof value !== "object" || value === null) return undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const below = nonFiniteField(value[i]);
-      if (below !== undefined) return `[${i}]${nested(below)}`;
-    }
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    const below = nonFiniteField((value as Record<string, unknown>)[key]);
-    if (below !== undefined) return `${key}${nested(below)}`;
+  const keys: (string | number)[] = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
+  for (const key of keys) {
+    const below = nonFinitePath((value as Record<string | number, unknown>)[key]);
+    if (below !== undefined) return [key, ...below];
   }
   return undefined;
-}
-
-function nested(field: string): string {
-  return field === "" || field.startsWith("[") ? field : `.${field}`;
 }
