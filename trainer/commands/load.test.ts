@@ -26,6 +26,12 @@ describe("loadData", () => {
     await expect(loadData({ ...base, itemFeatures: wrong }, log)).rejects.toThrow(
       /--item-features .*wrong.csv: none of its 1 ids is one of the log's 3 items; is its id column the right one\?/,
     );
+    // Keyed by a column not its first, the table's key is named: one may have meant the first.
+    const keyed = path.join(dir, "keyed.csv");
+    await writeFile(keyed, "sku,item_id,topic\ni1,x1,a\n");
+    await expect(loadData({ ...base, itemFeatures: keyed }, log)).rejects.toThrow(
+      /--item-features .*keyed.csv: none of its 1 ids is one of the log's 3 items; is its id column, "item_id", the right one\?$/,
+    );
   });
 
   it("reads --data and --test by the columns --columns names", async () => {

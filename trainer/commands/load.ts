@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import type { Logger } from "../../shared/log.ts";
 import type { LogColumns } from "../data/columns.ts";
 import { BadRowBudget, type DataError } from "../data/errors.ts";
-import { type FeatureTable, type OnUnread, readFeatureTable } from "../data/features.ts";
+import { type FeatureTable, idColumnOf, type OnUnread, readFeatureTable } from "../data/features.ts";
 import type { LogFormat } from "../data/format.ts";
 import { type ReadOptions, type ReadResult, readInteractions } from "../data/reader.ts";
 import { parseSplit, type SplitSpec, splitTable } from "../data/split.ts";
@@ -219,9 +219,10 @@ const COVERAGE_WARNING_SHARE = 0.5;
  * would train, or export, silently without features: refused. One that matches few is a warning.
  */
 export function checkFeatureCoverage(table: FeatureTable, c: FeatureCoverage, log: Logger): void {
+  const keyColumn = idColumnOf(table);
   if (c.matched === 0)
     throw new Error(
-      `${c.what}: none of its ${table.size} ids is one of ${c.whose} ${c.ids} ${c.kind}; is its id column the right one?`,
+      `${c.what}: none of its ${table.size} ids is one of ${c.whose} ${c.ids} ${c.kind}; is its id column${keyColumn === undefined ? "" : `, "${keyColumn}",`} the right one?`,
     );
   const covered = c.matched / c.ids;
   const fields = { features: c.what, rows: table.size, badRows: c.badRows, [c.kind]: c.ids, covered };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { logNames, parseColumns } from "./columns.ts";
-import { roleOf } from "./format.ts";
+import { knownName } from "./format.ts";
 
 describe("parseColumns", () => {
   it("takes any subset of the roles, names as written around spaces aside", () => {
@@ -38,19 +38,22 @@ describe("parseColumns", () => {
 
 describe("logNames", () => {
   it("is the known names alone without --columns", () => {
-    expect(logNames().roleOf).toBe(roleOf);
-    expect(logNames({}).roleOf).toBe(roleOf);
+    expect(logNames().nameOf).toBe(knownName);
+    expect(logNames({}).nameOf).toBe(knownName);
   });
 
   it("reads a named column for its role, and leaves a known name of that role unread", () => {
     const naming = logNames({ user: "customer", timestamp: "item" });
-    expect(naming.roleOf("customer")).toBe("user");
-    expect(naming.roleOf("Customer")).toBeUndefined();
+    const roleOf = (name: string) => naming.nameOf(name)?.role;
+    expect(naming.nameOf("customer")).toEqual({ role: "user", rank: 0 });
+    expect(roleOf("Customer")).toBeUndefined();
     // Named for another role: the name decides, not the known name.
-    expect(naming.roleOf("item")).toBe("timestamp");
-    expect(naming.roleOf("user_id")).toBeUndefined();
-    expect(naming.roleOf("ts")).toBeUndefined();
-    expect(naming.roleOf("item_id")).toBe("item");
-    expect(naming.roleOf("note")).toBeUndefined();
+    expect(roleOf("item")).toBe("timestamp");
+    expect(roleOf("user_id")).toBeUndefined();
+    expect(roleOf("ts")).toBeUndefined();
+    expect(roleOf("customer_id")).toBeUndefined();
+    expect(naming.nameOf("item_id")).toEqual({ role: "item", rank: 0 });
+    expect(naming.nameOf("Product ID")).toEqual({ role: "item", rank: 1 });
+    expect(roleOf("note")).toBeUndefined();
   });
 });

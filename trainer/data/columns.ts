@@ -2,7 +2,7 @@
 // for its roles, for logs whose names the reader does not know. Unnamed roles are still found by the
 // known names; a column the known names give a named role is then not read (`user_id` beside
 // `--columns user=customer`), as any other unread column.
-import { ALIASES, type LogRole, roleOf } from "./format.ts";
+import { type KnownName, knownName, type LogRole, ROLES } from "./format.ts";
 
 /** The columns `--columns` names, by role. */
 export type LogColumns = Partial<Record<LogRole, string>>;
@@ -10,10 +10,8 @@ export type LogColumns = Partial<Record<LogRole, string>>;
 /** How a log's column and field names map to roles: by `--columns`, else by the known names. */
 export interface LogNames {
   readonly given: LogColumns;
-  roleOf(name: string): LogRole | undefined;
+  nameOf(name: string): KnownName | undefined;
 }
-
-const ROLES = Object.keys(ALIASES) as LogRole[];
 
 const EXAMPLE = "user=customer,item=sku,timestamp=ordered_at";
 
@@ -43,15 +41,21 @@ export function parseColumns(text: string): LogColumns {
 
 /** The names of a log read with `given` columns (none: by the known names alone). */
 export function logNames(given: LogColumns = {}): LogNames {
-  const byName = new Map(Object.entries(given).map(([role, name]) => [name, role as LogRole]));
-  if (byName.size === 0) return { given, roleOf };
+  // The only column of its role: the known names of a named role are not read.
+  const byName = new Map(
+    Object.entries(given).map(([role, name]): [string, KnownName] => [
+      name,
+      { role: role as LogRole, rank: 0 },
+    ]),
+  );
+  if (byName.size === 0) return { given, nameOf: knownName };
   return {
     given,
-    roleOf: (name) => {
+    nameOf: (name) => {
       const named = byName.get(name);
       if (named !== undefined) return named;
-      const known = roleOf(name);
-      return known !== undefined && given[known] === undefined ? known : undefined;
+      const known = knownName(name);
+      return known !== undefined && given[known.role] === undefined ? known : undefined;
     },
   };
 }

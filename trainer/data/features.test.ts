@@ -120,6 +120,41 @@ describe("readFeatureTable", () => {
     );
   });
 
+  it("reads a table as it was read before --columns came: a later id name keys only where no earlier one, nor a named first column, does", async () => {
+    // An earlier name beside a later one keys the table; the later one is a feature.
+    const cust = await readFeatureTable(await file("cust.csv", "user_id,customer_id,age\nu1,c1,20\n"));
+    expect(cust.get("u1")).toEqual({ customer_id: "c1", age: 20 });
+    const jsonl = await readFeatureTable(
+      await file("cust.jsonl", '{"customer_id":"c1","user_id":"u1","age":20}\n'),
+    );
+    expect([...jsonl]).toEqual([["u1", { customer_id: "c1", age: 20 }]]);
+    // A named first column keys it, a later name or two beside it (a sku keyed catalogue).
+    for (const header of ["sku,product_id,genre", "sku,Product ID,customer_id"]) {
+      const t = await readFeatureTable(await file("sku.csv", `${header}\ni1,p1,g1\ni2,p1,g2\n`));
+      expect([...t.keys()], header).toEqual(["i1", "i2"]);
+    }
+    // Where nothing else keys it: pandas' unnamed index, a JSONL row, a header with numbered columns.
+    const indexed = await readFeatureTable(await file("index.csv", ",customer_id,age\n0,c1,20\n"));
+    expect([...indexed]).toEqual([["c1", { age: 20 }]]);
+    const alone = await readFeatureTable(await file("alone.jsonl", '{"Customer ID":"c1","age":20}\n'));
+    expect([...alone]).toEqual([["c1", { age: 20 }]]);
+    const years = await readFeatureTable(await file("years.csv", "product_id,2019,2020\np1,3,4\n"));
+    expect([...years]).toEqual([["p1", { 2019: 3, 2020: 4 }]]);
+    // Two of one rank are two id columns.
+    await expect(
+      readFeatureTable(await file("two.csv", ",customer_id,product_id,age\n0,c1,p1,20\n")),
+    ).rejects.toThrow(/two.csv:1: column 3: header has 2 id columns \(customer_id, product_id\)/);
+    await expect(
+      readFeatureTable(await file("two.jsonl", '{"customer_id":"c1","productId":"p1","age":20}\n')),
+    ).rejects.toThrow(/two.jsonl:1: fields "customer_id" and "productId" both name the id/);
+  });
+
+  it("names the id column in a repeated id's refusal when it is not the first", async () => {
+    await expect(readFeatureTable(await file("dup2.csv", "genre,item_id\ng1,p1\ng2,p1\n"))).rejects.toThrow(
+      /dup2.csv:3: column 2: id "p1" already has a row above \(the table is keyed by its column "item_id"\)$/,
+    );
+  });
+
   it("standardises a numeric column by the mean and deviation of the values present", async () => {
     const t = await readFeatureTable(
       await file("years.csv", "item_id,year,age\ni1,1950,1\ni2,2020,\ni3,1985,3\ni4,1985,\n"),

@@ -6,7 +6,7 @@ import type { ProfileFeature } from "../../shared/tower/features.ts";
 import { isMissing } from "../../shared/tower/missing.ts";
 import { sniffDelimiter, splitFields } from "./csv.ts";
 import { BadRowBudget, DataError, fieldCountError, noRowsError } from "./errors.ts";
-import { ALIASES, detectFormat, roleOf } from "./format.ts";
+import { ALIASES, detectFormat, knownName, namesOf } from "./format.ts";
 import { idFault } from "./ids.ts";
 import { jsonId, parseJsonObjectLine, repeatedKeys } from "./json-line.ts";
 import { logicalName, openLines } from "./lines.ts";
@@ -17,13 +17,22 @@ export type FeatureValues = Record<string, number | string>;
 export type FeatureTable = Map<string, FeatureValues>;
 
 // The names a log's user and item columns go by, so a table keyed as its log is (`pin_id`) is read
-// by that key, not by its first column with the key turned into a feature.
-const ID_NAMES = ["id", ...ALIASES.user, ...ALIASES.item];
+// by that key, not by its first column with the key turned into a feature. Those known before
+// --columns came key a table wherever they stand; a later one (`customer_id`) keys a JSONL row
+// without an earlier one, and a delimited table only in place of pandas' unnamed index (parseHeader).
+const EARLIER_ID_NAMES = ["id", ...ALIASES.user, ...ALIASES.item];
+const ID_NAMES = ["id", ...namesOf("user"), ...namesOf("item")];
 
-function isIdName(name: string): boolean {
-  const role = roleOf(name);
-  return role === "user" || role === "item" || /^id$/i.test(name);
+/** The rank of a name that names a table's id (format.ts's KnownName), if it does. */
+function idRank(name: string): number | undefined {
+  if (/^id$/i.test(name)) return 0;
+  const known = knownName(name);
+  return known?.role === "user" || known?.role === "item" ? known.rank : undefined;
 }
+
+/** The columns of `names` whose name is an id name of `rank`. */
+const idColumns = (names: readonly string[], rank: number) =>
+  names.flatMap((h, i) => (idRank(h) === rank ? [i] : []));
 
 const KEEP_ONE_ID = "keep one, or rename the other to read it as a feature";
 
@@ -98,8 +107,21 @@ async function readFeatureRows(
   const read: FeatureRead = { out: new Map(), budget, lines: 0, text: new StringPool(), named: new Set() };
   for (const part of parts) await readFeaturePart(part.file, read, onUnread);
   if (read.out.size === 0) throw noRowsError(source, "feature", parts.length, read.lines, budget);
+  const header = read.first?.header;
+  if (header && header.idCol !== 0) keyedBy.set(read.out, header.names[header.idCol] as string);
   return read;
 }
+
+// A delimited table's id column when it is not its first, for a message about its ids to name: the
+// reader may have taken another column for the key than the one who wrote the table did.
+const keyedBy = new WeakMap<FeatureTable, string>();
+
+/** The column a delimited table is keyed by, when it is not its first. */
+export const idColumnOf = (table: FeatureTable): string | undefined => keyedBy.get(table);
+
+/** Says which column keys a table, after a message about an id, when it is not the first. */
+const keyNote = (header: Header | undefined) =>
+  header && header.idCol !== 0 ? ` (the table is keyed by its column "${header.names[header.idCol]}")` : "";
 
 /** The columns a tower was trained with, to read a table by. */
 export interface TrainedColumns {
@@ -187,7 +209,10 @@ async function readFeaturePart(
   let header: Header | undefined;
   let lineNo = 0;
   const add = (id: string, values: FeatureValues, column: number | undefined) => {
-    if (out.has(id)) budget.record(new DataError(path, lineNo, column, `id "${id}" already has a row above`));
+    if (out.has(id))
+      budget.record(
+        new DataError(path, lineNo, column, `id "${id}" already has a row above${keyNote(header)}`),
+      );
     else out.set(ownCopy(id), values);
   };
   try {
@@ -283,8 +308,11 @@ function parseHeader(line: string, file: string, lineNo: number): Header {
   const cells = splitFields(line, delimiter);
   if ("detail" in cells) throw new DataError(file, lineNo, cells.column, `header: ${cells.detail}`);
   const names = cells.map((h) => h.trim());
-  // Two would leave the table's key to a guess: the first, and the other a feature.
-  const ids = names.flatMap((h, i) => (isIdName(h) ? [i] : []));
+  // Two would leave the table's key to a guess: the first, and the other a feature. A later name
+  // never takes the key from a named first column, as tables read before it was known were keyed
+  // (`sku` beside `product_id`); from pandas' unnamed index, row numbers, it may.
+  const earlier = idColumns(names, 0);
+  const ids = earlier.length > 0 || names[0] !== "" ? earlier : idColumns(names, 1);
   if (ids.length > 1)
     throw new DataError(
       file,
@@ -292,18 +320,21 @@ function parseHeader(line: string, file: string, lineNo: number): Header {
       (ids[1] as number) + 1,
       `header has ${ids.length} id columns (${ids.map((i) => names[i]).join(", ")}): ${KEEP_ONE_ID}`,
     );
+  const idCol = ids[0] ?? 0;
   // A number is data, not a column name, in a line 1 that names no id column: it is most likely the
   // first row of a table without a header, which would lose that row and name features by its cells.
   // Not under an empty first cell, which no row's id is: pandas' unnamed index, over columns 0, 1, 2.
-  const number = ids.length === 0 && names[0] !== "" ? names.findIndex((h) => DECIMAL.test(h)) : -1;
+  const number =
+    idRank(names[idCol] as string) === undefined && names[0] !== ""
+      ? names.findIndex((h) => DECIMAL.test(h))
+      : -1;
   if (number !== -1)
     throw new DataError(
       file,
       lineNo,
       number + 1,
-      `header "${line.trim()}" names no id column, and its column "${names[number]}" is a number: is line 1 a row? The table needs a header line naming its columns, the id column one of ${ID_NAMES.join(", ")}`,
+      `header "${line.trim()}" names no id column, and its column "${names[number]}" is a number: is line 1 a row? The table needs a header line naming its columns, the id column one of ${EARLIER_ID_NAMES.join(", ")}`,
     );
-  const idCol = ids[0] ?? 0;
   // pandas' to_csv writes its index first, unnamed: the id when no column is named as one, else row
   // numbers beside the id, left out as a log's unread columns are.
   const index = names[0] === "" && idCol !== 0 ? 0 : undefined;
@@ -334,11 +365,14 @@ function parseJsonFeatureRow(
   const rec = parseJsonObjectLine(line, file, lineNo);
   if (rec instanceof DataError) return rec;
   let idKey: string | undefined;
+  let idKeyRank = 2;
   let keyCount = 0;
   for (const key in rec) {
     keyCount++;
-    if (!isIdName(key)) continue;
-    if (idKey !== undefined)
+    const rank = idRank(key);
+    // A later name beside an earlier one is a feature, as it was before it was known.
+    if (rank === undefined || rank > idKeyRank) continue;
+    if (rank === idKeyRank)
       return new DataError(
         file,
         lineNo,
@@ -346,6 +380,7 @@ function parseJsonFeatureRow(
         `fields "${idKey}" and "${key}" both name the id: ${KEEP_ONE_ID}`,
       );
     idKey = key;
+    idKeyRank = rank;
   }
   if (idKey === undefined)
     return new DataError(file, lineNo, undefined, `no id field (one of ${ID_NAMES.join(", ")})`);

@@ -90,6 +90,31 @@ describe("layoutFor", () => {
       });
   });
 
+  it("reads a name known before --columns came beside a later one of its role, leaving that one unread", () => {
+    // Logs read so before created_at, product_id and "User ID" were known names.
+    expect(layoutFor("csv", "user_id,item_id,timestamp,created_at")).toMatchObject({
+      timestamp: 2,
+      ignored: ["created_at"],
+    });
+    expect(layoutFor("csv", "user_id,item_id,product_id,timestamp")).toMatchObject({
+      item: 1,
+      ignored: ["product_id"],
+    });
+    expect(layoutFor("csv", '"User ID",user,item,ts')).toMatchObject({ user: 1, ignored: ["User ID"] });
+    expect(
+      layoutFor("jsonl", '{"user_id":"u","item_id":"i","ts":1,"created_at":"2020-01-01"}'),
+    ).toMatchObject({
+      ignored: ["created_at"],
+    });
+    // Two of one rank are still two columns for one role.
+    expect(() => layoutFor("csv", "customer_id,CustomerID,item,ts")).toThrow(
+      "has 2 user columns (customer_id, CustomerID)",
+    );
+    expect(() => layoutFor("csv", "user,item,Created At,eventtime")).toThrow(
+      "has 2 timestamp columns (Created At, eventtime)",
+    );
+  });
+
   it("ends the refusal of a header without a role's column with what to do", () => {
     expect(() => layoutFor("csv", "user_id,item_id,placed_at")).toThrow(
       'header "user_id,item_id,placed_at" has no timestamp column; the names the reader knows are timestamp: timestamp, ts, time, event_time, eventtime, created_at, createdat: rename it to one of those, or name it with --columns timestamp=<column>',

@@ -31,24 +31,38 @@ export interface Layout {
   ignored: readonly string[];
 }
 
-/**
- * Header column and JSONL field names of each role, matched without case and with a space or hyphen
- * as `_` (`userId` is `userid`, Excel's `User ID` is `user_id`). Any other name is given by
- * `--columns` (columns.ts).
- */
+/** Header column and JSONL field names of each role, matched without case (`userId` is `userid`). */
 export const ALIASES = {
-  user: ["user", "user_id", "userid", "viewer", "viewer_id", "viewerid", "customer_id", "customerid"],
-  item: ["item", "item_id", "itemid", "movieid", "movie_id", "pin", "pin_id", "product_id", "productid"],
-  timestamp: ["timestamp", "ts", "time", "event_time", "eventtime", "created_at", "createdat"],
+  user: ["user", "user_id", "userid", "viewer", "viewer_id", "viewerid"],
+  item: ["item", "item_id", "itemid", "movieid", "movie_id", "pin", "pin_id"],
+  timestamp: ["timestamp", "ts", "time", "event_time"],
   weight: ["weight", "w"],
   rating: ["rating"],
 } as const;
 
 export type LogRole = keyof typeof ALIASES;
 
+/**
+ * Names known since `--columns` came, matched without case. They, and any known name written with a
+ * space or hyphen for `_` (Excel's `User ID` is `user_id`), rank after ALIASES: logs and feature
+ * tables read before held them beside a column of their role (`created_at` beside `timestamp`,
+ * `product_id` beside `item_id`), which was read, and they were not.
+ */
+export const LATER_ALIASES: Partial<Record<LogRole, readonly string[]>> = {
+  user: ["customer_id", "customerid"],
+  item: ["product_id", "productid"],
+  timestamp: ["eventtime", "created_at", "createdat"],
+};
+
+/** Every known name of `role`, earlier ones first. */
+export const namesOf = (role: LogRole): readonly string[] => [
+  ...ALIASES[role],
+  ...(LATER_ALIASES[role] ?? []),
+];
+
 /** The names the reader knows for `roles`, as a header error lists them. */
 const knownNames = (roles: readonly LogRole[]) =>
-  roles.map((role) => `${role}: ${ALIASES[role].join(", ")}`).join("; ");
+  roles.map((role) => `${role}: ${namesOf(role).join(", ")}`).join("; ");
 
 /** What to do about a log that has no column (`what`: or JSONL field) for `roles`. */
 export function renameOrName(roles: readonly LogRole[], what: "column" | "field"): string {
@@ -56,23 +70,54 @@ export function renameOrName(roles: readonly LogRole[], what: "column" | "field"
   return `the names the reader knows are ${knownNames(roles)}: rename ${them} to one of those, or name ${them} with --columns ${roles.map((r) => `${r}=<${what}>`).join(",")}`;
 }
 
-const ROLE_BY_NAME = new Map<string, LogRole>(
-  Object.entries(ALIASES).flatMap(([role, names]) => names.map((n) => [n, role as LogRole] as const)),
-);
+/**
+ * The role a name plays, and its rank: 0 for one of ALIASES, 1 for a later name. Of two columns or
+ * fields of one role, the one of the lower rank is read; two of one rank are refused.
+ */
+export interface KnownName {
+  readonly role: LogRole;
+  readonly rank: 0 | 1;
+}
+
+export const ROLES = Object.keys(ALIASES) as LogRole[];
+const byName = (rank: 0 | 1, names: (role: LogRole) => readonly string[]) =>
+  new Map(ROLES.flatMap((role) => names(role).map((n): [string, KnownName] => [n, { role, rank }])));
+const EARLIER = byName(0, (role) => ALIASES[role]);
+const LATER = byName(1, namesOf);
 
 // JSONL repeats the same few keys on every row: remembering them as written spares a lower-casing
 // per field per row, which slowed a 1M-row read by about a fifth. Bounded, for logs whose keys are
 // data.
-const seenNames = new Map<string, LogRole | null>();
+const seenNames = new Map<string, KnownName | null>();
 const SEEN_NAMES_MAX = 1024;
 
-/** The role a header column or JSONL field of this name plays in a log, if any. */
-export function roleOf(name: string): LogRole | undefined {
+/** The role, and rank, of a header column or JSONL field of this name in a log, if it has one. */
+export function knownName(name: string): KnownName | undefined {
   const seen = seenNames.get(name);
   if (seen !== undefined) return seen ?? undefined;
-  const role = ROLE_BY_NAME.get(name.toLowerCase().replace(/[\s-]+/g, "_"));
-  if (seenNames.size < SEEN_NAMES_MAX) seenNames.set(name, role ?? null);
-  return role;
+  const lower = name.toLowerCase();
+  const known = EARLIER.get(lower) ?? LATER.get(lower.replace(/[\s-]+/g, "_"));
+  if (seenNames.size < SEEN_NAMES_MAX) seenNames.set(name, known ?? null);
+  return known;
+}
+
+/**
+ * Of `names` (a header's, a JSONL row's fields), those no role reads: of no known name, or of a
+ * role another of them gives by a lower rank.
+ */
+export function unreadNames(
+  names: readonly string[],
+  nameOf: (name: string) => KnownName | undefined = knownName,
+): string[] {
+  const best = new Map<LogRole, number>();
+  for (const name of names) {
+    const known = nameOf(name);
+    if (known) best.set(known.role, Math.min(best.get(known.role) ?? 1, known.rank));
+  }
+  return names.filter((name) => {
+    const known = nameOf(name);
+    return known === undefined || known.rank > (best.get(known.role) as number);
+  });
 }
 
 // ml-100k ships u.data cut into train/test pairs of the same layout: u1-u5 for five-fold cross
@@ -143,7 +188,7 @@ const REQUIRED: readonly LogRole[] = ["user", "item", "timestamp"];
  */
 export function layoutFor(format: LogFormat, firstLine: string, naming?: LogNames): Layout | FirstLineFault {
   const given = Object.entries(naming?.given ?? {}) as [LogRole, string][];
-  const roleIn = naming?.roleOf ?? roleOf;
+  const nameIn = naming?.nameOf ?? knownName;
   if (given.length > 0 && format.startsWith("movielens-"))
     throw new Error(
       `--columns names the columns of a csv, tsv or jsonl log, and ${format} has fixed ones (user, item, rating, timestamp)${format === "movielens-csv" ? ": pass --format csv to read this header by --columns" : ""}`,
@@ -192,7 +237,7 @@ export function layoutFor(format: LogFormat, firstLine: string, naming?: LogName
         weight: undefined,
         rating: undefined,
         // As a header's unread columns are named: a click log's `label` is no less dangerous here.
-        ignored: (keys ?? []).filter((k) => roleIn(k) === undefined),
+        ignored: unreadNames(keys ?? [], nameIn),
       };
     }
     default: {
@@ -206,15 +251,20 @@ export function layoutFor(format: LogFormat, firstLine: string, naming?: LogName
           ...cells,
           header:
             given.length > 0 ||
-            cells.before.some((c) => roleIn(c.trim()) !== undefined) ||
+            cells.before.some((c) => nameIn(c.trim()) !== undefined) ||
             holdsNoDigit(firstLine),
         };
       const names = cells.map((f) => f.trim());
       assertNamed(given, names, "column");
       // Two columns for one role (ts and timestamp, user_id and user) would leave the reader to
-      // guess which one the log means.
+      // guess which one the log means; a later name beside an earlier one (created_at beside
+      // timestamp) is not read, as before it was known.
+      const known = names.map(nameIn);
       const find = (role: LogRole) => {
-        const at = names.flatMap((n, ix) => (roleIn(n) === role ? [ix] : []));
+        const rank = Math.min(...known.map((k) => (k?.role === role ? k.rank : 2)));
+        const at = names.flatMap((_, ix) =>
+          known[ix]?.role === role && known[ix].rank === rank ? [ix] : [],
+        );
         if (at.length > 1)
           throw new Error(
             `header "${firstLine.trim()}" has ${at.length} ${role} columns (${at.map((ix) => names[ix]).join(", ")}): keep one${naming?.given[role] === undefined ? `, or name the one to read with --columns ${role}=<column>` : ""}`,
@@ -228,7 +278,7 @@ export function layoutFor(format: LogFormat, firstLine: string, naming?: LogName
         // Read by position, a header's unknown columns could be anything (products as users).
         if (holdsNoDigit(firstLine))
           throw new Error(
-            `header "${firstLine.trim()}" names no user, item or timestamp column (a row would hold a digit, in its timestamp): rename its columns to names the reader knows (${knownNames(Object.keys(ALIASES) as LogRole[])}), or name them with --columns user=<column>,item=<column>,timestamp=<column>`,
+            `header "${firstLine.trim()}" names no user, item or timestamp column (a row would hold a digit, in its timestamp): rename its columns to names the reader knows (${knownNames(ROLES)}), or name them with --columns user=<column>,item=<column>,timestamp=<column>`,
           );
         // No header: positional user, item, timestamp, [weight].
         return {

@@ -130,6 +130,31 @@ describe("loadInteractions", () => {
     );
   });
 
+  it("reads a JSONL row's field of a name known before --columns came, beside a later one of its role", async () => {
+    const path = await file(
+      "later.jsonl",
+      [
+        '{"user_id":"a","item_id":"x","ts":1,"created_at":"2020-01-01T00:00:00Z"}',
+        // Not read, so it may repeat, as an unread field may.
+        '{"user_id":"a","item_id":"y","created_at":"x","created_at":"y","ts":2}',
+        '{"customer_id":"b","item_id":"x","created_at":"1970-01-01T00:00:03Z"}',
+        '{"user":"c","customer_id":"d","item_id":"x","ts":4}',
+      ].join("\n"),
+    );
+    const { table, result } = await loadInteractions(path);
+    expect(result).toMatchObject({ rows: 4, ignoredColumns: ["created_at"] });
+    expect([...table.timestamp.subarray(0, 4)]).toEqual([1, 2, 3, 4]);
+    expect(table.users.ids).toEqual(["a", "b", "c"]);
+    for (const [row, message] of [
+      [
+        '{"user":"a","item":"x","created_at":1,"createdAt":2}',
+        'fields "created_at" and "createdAt" both give',
+      ],
+      ['{"user":"a","item":"x","ts":1,"ts":2,"created_at":3}', 'field "ts" is given twice'],
+    ])
+      await expect(loadInteractions(await file("later2.jsonl", row)), row).rejects.toThrow(message);
+  });
+
   it("names file, line and column of a malformed row", async () => {
     const path = await file("bad.tsv", "u\ti\t1\nu\ti\tlater\n");
     const err = await loadInteractions(path).catch((e: unknown) => e);

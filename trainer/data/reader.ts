@@ -296,26 +296,31 @@ function parseJsonRow(
 ): RowResult {
   const rec = parseJsonObjectLine(line, file, lineNo);
   if (rec instanceof DataError) return rec;
-  const fields: Partial<Record<LogRole, { key: string; value: unknown }>> = {};
+  const fields: Partial<Record<LogRole, { key: string; value: unknown; rank: number }>> = {};
   let keyCount = 0;
   for (const key in rec) {
     keyCount++;
-    const role = naming.roleOf(key);
-    if (!role) continue;
-    const value = rec[key];
+    const known = naming.nameOf(key);
+    if (!known) continue;
+    const { role, rank } = known;
     const taken = fields[role];
-    // As with a header's columns: two fields for one role would leave the reader to guess.
-    if (taken)
+    // As with a header's columns: two fields for one role would leave the reader to guess, and a
+    // later name beside an earlier one is not read.
+    if (taken && taken.rank < rank) continue;
+    if (taken && taken.rank === rank)
       return new DataError(
         file,
         lineNo,
         undefined,
         `fields "${taken.key}" and "${key}" both give the ${role}: keep one, or name the one to read with --columns ${role}=<field>`,
       );
-    fields[role] = { key, value };
+    fields[role] = { key, value: rec[key], rank };
   }
   // Unread keys may repeat, as a header's unread columns may.
-  const twice = repeatedKeys(line, keyCount).find((key) => naming.roleOf(key) !== undefined);
+  const twice = repeatedKeys(line, keyCount).find((key) => {
+    const known = naming.nameOf(key);
+    return known !== undefined && fields[known.role]?.key === key;
+  });
   if (twice !== undefined)
     return new DataError(file, lineNo, undefined, `field "${twice}" is given twice: keep one`);
   const missing = (role: LogRole, why = "") => {
