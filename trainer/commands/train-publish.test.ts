@@ -71,4 +71,20 @@ describe("finishedRun", () => {
     // A summary from before the format was recorded is judged on the rest.
     expect((await rerun(await finishedOut(), { format: "tsv" }))?.summary.version).toBe("v1");
   });
+
+  it("is refused with other --columns than it was trained with, without them too", async () => {
+    const out = await finishedOut({ columns: "user=a,item=b,timestamp=t" });
+    await expect(rerun(out, { columns: { user: "b", item: "a", timestamp: "t" } })).rejects.toThrow(
+      /version v1 in .* is finished, trained with other flags \(columns user=a,item=b,timestamp=t -> user=b,item=a,timestamp=t\)/,
+    );
+    // Without --columns the log's known names are read, which the given ones had set aside.
+    await expect(rerun(out)).rejects.toThrow(/\(columns user=a,item=b,timestamp=t -> none\)/);
+    const same = { timestamp: "t", item: "b", user: "a" };
+    expect((await rerun(out, { columns: same }))?.summary.version).toBe("v1");
+    await expect(rerun(await finishedOut({ columns: "none" }), { columns: same })).rejects.toThrow(
+      /\(columns none -> user=a,item=b,timestamp=t\)/,
+    );
+    // A summary from before the columns were recorded is judged on the rest.
+    expect((await rerun(await finishedOut(), { columns: same }))?.summary.version).toBe("v1");
+  });
 });

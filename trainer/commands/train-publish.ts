@@ -10,6 +10,7 @@ import { MANIFEST_FILE } from "../../shared/bundle/manifest.ts";
 import { openBundle } from "../../shared/bundle/reader.ts";
 import { landingPath } from "../../shared/bundle/write-target.ts";
 import { componentLogger } from "../../shared/log.ts";
+import { columnsLabel } from "../data/columns.ts";
 import type { EvalSet } from "../eval/evalset.ts";
 import { evaluateIndex } from "../eval/evaluate.ts";
 import { saveCheckpoint } from "../export/checkpoint.ts";
@@ -72,6 +73,8 @@ function settingsParams(o: HeldTrainOptions, formats?: LoadedData["formats"]): P
     ...(o.test ? { test: path.resolve(o.test) } : { split: o.split }),
     ...(format ? { format } : {}),
     ...(testFormat ? { testFormat } : {}),
+    // Which column is read as what: the same log read with users and items swapped is another model.
+    columns: columnsLabel(o.columns),
     userFeatures: o.userFeatures ? path.resolve(o.userFeatures) : "none",
     itemFeatures: o.itemFeatures ? path.resolve(o.itemFeatures) : "none",
     minRating: o.minRating ?? "none",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { logNames, parseColumns } from "./columns.ts";
+import { columnsLabel, logNames, parseColumns } from "./columns.ts";
 import { knownName } from "./format.ts";
 
 describe("parseColumns", () => {
@@ -55,5 +55,14 @@ describe("logNames", () => {
     expect(naming.nameOf("item_id")).toEqual({ role: "item", rank: 0 });
     expect(naming.nameOf("Product ID")).toEqual({ role: "item", rank: 1 });
     expect(roleOf("note")).toBeUndefined();
+  });
+});
+
+describe("columnsLabel", () => {
+  it("writes the roles in one order, however the flag gave them, and none without one", () => {
+    expect(columnsLabel(parseColumns(" timestamp = t ,item=a,user=b"))).toBe("user=b,item=a,timestamp=t");
+    expect(columnsLabel(parseColumns("rating=Order Date,weight=w"))).toBe("weight=w,rating=Order Date");
+    expect(columnsLabel({})).toBe("none");
+    expect(columnsLabel()).toBe("none");
   });
 });

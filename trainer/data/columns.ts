@@ -39,6 +39,15 @@ export function parseColumns(text: string): LogColumns {
   return columns;
 }
 
+/**
+ * `columns` as one text, the roles in a fixed order (`user=b,item=a`, however the flag ordered or
+ * spaced them), or "none": a finished version is rerun only with the same.
+ */
+export function columnsLabel(columns: LogColumns = {}): string {
+  const pairs = ROLES.flatMap((role) => (columns[role] === undefined ? [] : [`${role}=${columns[role]}`]));
+  return pairs.length > 0 ? pairs.join(",") : "none";
+}
+
 /** The names of a log read with `given` columns (none: by the known names alone). */
 export function logNames(given: LogColumns = {}): LogNames {
   // The only column of its role: the known names of a named role are not read.
