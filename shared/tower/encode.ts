@@ -2,6 +2,7 @@
 // ItemFeatures give the same arrays in the trainer and the runtime. Everything here is part of
 // the bundle format (docs/bundle-format.md, "Encoding").
 import { fitsFloat32 } from "../float32.ts";
+import { featureText } from "./feature-text.ts";
 import type {
   FeatureValue,
   ItemFeatureSpec,
@@ -181,7 +182,8 @@ function encodeFeatureRow(
           row,
         );
       }
-      bucket = hashBucket(namespace(c.name), String(v), c.buckets);
+      // As the trainer's tables read it: "tv " is the category "tv".
+      bucket = hashBucket(namespace(c.name), typeof v === "string" ? featureText(v) : String(v), c.buckets);
     }
     out.categorical[r * nc + k] = c.offset + bucket;
   }

@@ -2,6 +2,7 @@
 // Streamed like the logs; the spec (numeric vs categorical) is inferred from the values seen.
 import { DECIMAL } from "../../shared/decimal.ts";
 import { BEYOND_FLOAT32, fitsFloat32 } from "../../shared/float32.ts";
+import { featureText } from "../../shared/tower/feature-text.ts";
 import type { ProfileFeature } from "../../shared/tower/features.ts";
 import { isMissing } from "../../shared/tower/missing.ts";
 import { sniffDelimiter, splitFields } from "./csv.ts";
@@ -284,7 +285,7 @@ async function readFeaturePart(
         const values = noValues();
         let bad: DataError | undefined;
         for (let c = 0; c < fields.length && !bad; c++) {
-          const raw = fields[c].trim();
+          const raw = featureText(fields[c]);
           if (c === idCol || c === header.index || isMissing(raw)) continue;
           const n = Number(raw);
           if (n === Number.POSITIVE_INFINITY || n === Number.NEGATIVE_INFINITY || INFINITY.test(raw))
@@ -412,7 +413,7 @@ function parseJsonFeatureRow(
     }
     if (typeof v === "number" && !fitsFloat32(v))
       return new DataError(file, lineNo, undefined, `field "${k}": ${v} ${BEYOND_FLOAT32}`);
-    values[k] = typeof v === "string" ? read.text.own(v) : v;
+    values[k] = typeof v === "string" ? read.text.own(featureText(v)) : v;
   }
   for (const k of nulls) read.named.add(k);
   return [id, values];

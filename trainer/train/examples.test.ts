@@ -82,15 +82,20 @@ describe("assembleBatch", () => {
 
 describe("train/serve agreement", () => {
   // One user's values as a training table gives them and as requests may: every way of saying
-  // "missing" must land where the table's did, or one user has two embeddings.
+  // "missing" must land where the table's did, and a text with whitespace around it where the text
+  // without it does, or one user has two embeddings.
   const tables = {
-    "users.csv": "user_id,age,country\nu1,30,\nu2,31,NA\nu3,,FR\nu4,NaN,#N/A\nu5,40,DE\n",
+    "users.csv":
+      'user_id,age,country\nu1,30,\nu2,31,NA\nu3,,FR\nu4,NaN,#N/A\nu5,40,DE\nu6, NaN , NA\nu7,42,tv \nu8,43," tv"\n',
     "users.jsonl": [
       '{"user_id":"u1","age":30,"country":null}',
       '{"user_id":"u2","age":31,"country":"NA"}',
       '{"user_id":"u3","age":null,"country":"FR"}',
       '{"user_id":"u4","age":"NaN","country":"#N/A"}',
       '{"user_id":"u5","age":40,"country":"DE"}',
+      '{"user_id":"u6","age":" NaN ","country":" NA"}',
+      '{"user_id":"u7","age":42,"country":"tv "}',
+      '{"user_id":"u8","age":43,"country":"\\ttv"}',
     ].join("\n"),
   };
   const requests: Record<string, string[]> = {
@@ -99,6 +104,9 @@ describe("train/serve agreement", () => {
     u3: ['{"country":"FR"}', '{"age":null,"country":"FR"}', '{"age":"","country":"FR"}'],
     u4: ["{}", '{"age":"NaN","country":"#N/A"}', '{"age":null,"country":null}'],
     u5: ['{"age":40,"country":"DE"}'],
+    u6: ["{}", '{"age":"NaN ","country":"NA "}', '{"age":" ","country":" "}'],
+    u7: ['{"age":42,"country":"tv"}', '{"age":42,"country":"tv "}', '{"age":42,"country":" tv "}'],
+    u8: ['{"age":43,"country":"tv"}', '{"age":43,"country":"\\ttv\\n"}'],
   };
 
   it.each(Object.entries(tables))("encodes a %s row as the requests for its user", async (name, text) => {
