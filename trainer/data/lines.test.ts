@@ -239,6 +239,32 @@ describe("openLines", () => {
         gzipSync(Buffer.from("\xff\n\u0000", "latin1")),
         ":2: a NUL byte (at offset 2 of the decompressed text): binary data, not text",
       ],
+      // UTF-16 without a byte-order mark, its header of CJK names holding no NUL: by the read's NULs,
+      // whether its first bytes are UTF-8 ("用户" is "(u7b") or not ("商品" is "FU\xc1T").
+      [
+        "cjk.csv",
+        Buffer.from("用户,来字\nu1,1\n".repeat(3), "utf16le"),
+        `:1: a NUL byte (at offset 5): ${utf16Hint}`,
+      ],
+      [
+        "cjk2.csv",
+        Buffer.from("用户,商品\nu1,i1\n".repeat(3), "utf16le"),
+        `:1: not UTF-8 text (byte 0xc1 at offset 8): ${convert16}`,
+      ],
+      // A stray NUL in text is no binary: the encoding is still what to fix, and the NUL is named.
+      [
+        "latin1.csv",
+        Buffer.concat([
+          Buffer.from(`user,item,ts\n${"M\xfcller,i1,1\n".repeat(20)}`, "latin1"),
+          Buffer.from([0]),
+        ]),
+        ":2: not UTF-8 text (byte 0xfc at offset 14): convert the file, e.g. iconv -f WINDOWS-1252 -t UTF-8; and remove a NUL byte (at offset 253), which no text log holds",
+      ],
+      [
+        "stray.csv",
+        Buffer.from(`user,item,ts\n${"u1,i1,1\n".repeat(20)}u2,\u0000i2,2\n`),
+        ":22: a NUL byte (at offset 176): no text log holds one: remove it (e.g. tr -d '\\000')",
+      ],
     ] as const) {
       const path = join(dir, name);
       await writeFile(path, content);

@@ -5,6 +5,7 @@ import { pipeline, type Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { DataError } from "./errors.ts";
 import { lineBatches } from "./line-split.ts";
+import { nulKind } from "./nul-bytes.ts";
 
 export interface LineSource {
   /** The lines, a chunk's worth at a time (line-split.ts). */
@@ -157,10 +158,10 @@ function checkedText(source: OpenFile): Transform {
   // The text's first bytes, which tell a tar archive or UTF-16 text from other bytes that are not UTF-8.
   let head: Buffer | undefined;
   const of = gzip ? " of the decompressed text" : "";
-  const convert = () =>
-    `convert the file, e.g. iconv -f ${head && isUtf16(head) ? "UTF-16" : "WINDOWS-1252"} -t UTF-8`;
-  const notUtf8 = (offset: number, byte: number, cut = false) =>
-    `not UTF-8 text (${cut ? "a character cut off at the end: " : ""}byte 0x${byte.toString(16).padStart(2, "0")} at offset ${offset}${of}): ${convert()}`;
+  const convert = (utf16 = head !== undefined && isUtf16(head)) =>
+    `convert the file, e.g. iconv -f ${utf16 ? "UTF-16" : "WINDOWS-1252"} -t UTF-8`;
+  const notUtf8 = (offset: number, byte: number, cut = false, utf16?: boolean) =>
+    `not UTF-8 text (${cut ? "a character cut off at the end: " : ""}byte 0x${byte.toString(16).padStart(2, "0")} at offset ${offset}${of}): ${convert(utf16)}`;
   // Where the line holding the chunk's byte `at` starts, in the text.
   const lineAt = (chunk: Buffer, at: number) => {
     const before = at > 0 ? Math.max(chunk.lastIndexOf(LF, at - 1), chunk.lastIndexOf(CR, at - 1)) : -1;
@@ -184,25 +185,40 @@ function checkedText(source: OpenFile): Transform {
       // NUL is UTF-8, but no log holds one: read on, a tar archive's header would be glued onto its
       // first row's id and its padding read as bad rows, and UTF-16 text read as ids of NULs.
       const nul = chunk.indexOf(0);
+      // By the whole read, not its first bytes: UTF-16 text without a byte-order mark may start with
+      // characters that hold no NUL (a CJK header).
+      const kind =
+        nul === -1 ? undefined : isTar(start) ? "tar" : isUtf16(start) ? "utf16" : nulKind(chunk, passed);
+      const nulAt = () => `a NUL byte (at offset ${passed + nul}${of})`;
       const failNul = () => {
-        const what = isTar(start)
-          ? "a tar archive, not a log: extract its files (tar -xf) and read those"
-          : isUtf16(start)
-            ? `UTF-16 text: ${convert()}`
-            : "binary data, not text";
-        failLine(source, lineAt(chunk, nul), `a NUL byte (at offset ${passed + nul}${of}): ${what}`, done);
+        const what =
+          kind === "tar"
+            ? "a tar archive, not a log: extract its files (tar -xf) and read those"
+            : kind === "utf16"
+              ? `UTF-16 text: ${convert(true)}`
+              : kind === "binary"
+                ? "binary data, not text"
+                : "no text log holds one: remove it (e.g. tr -d '\\000')";
+        failLine(source, lineAt(chunk, nul), `${nulAt()}: ${what}`, done);
       };
       try {
         decoder.decode(chunk, { stream: true });
       } catch {
         // A pickle, an .xls or an index file is seldom UTF-8 before its first NUL: told to convert
         // it from Windows-1252, its owner would look for a text encoding it never had. UTF-16 text
-        // fails here on its byte-order mark, and the hint below names UTF-16 already.
-        if (nul !== -1 && !isUtf16(start)) return failNul();
+        // fails here on its byte-order mark or a character, and is told to convert from UTF-16; text
+        // with a stray NUL, as a Windows-1252 export may have, is told both.
+        if (kind === "tar" || kind === "binary") return failNul();
         // Relative to this chunk; negative when the bad sequence began in the carried bytes.
         const at = firstNonUtf8(Buffer.concat([carried, chunk])) - carried.length;
         const byte = (at < 0 ? carried.at(at) : chunk[at]) as number;
-        return failLine(source, lineAt(chunk, at), notUtf8(passed + at, byte), done);
+        const stray = kind === "stray" ? `; and remove ${nulAt()}, which no text log holds` : "";
+        return failLine(
+          source,
+          lineAt(chunk, at),
+          notUtf8(passed + at, byte, false, kind === "utf16" || undefined) + stray,
+          done,
+        );
       }
       if (nul !== -1) return failNul();
       if (first !== -1) lineStart = passed + Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR)) + 1;

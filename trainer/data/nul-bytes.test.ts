@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { BINARY_CONTROL_SHARE, nulKind } from "./nul-bytes.ts";
+
+const text = (rows: number) => Buffer.from("Müller,i1,1700000000\n".repeat(rows), "latin1");
+
+describe("nulKind", () => {
+  it("takes NULs on one side of 2-byte units for UTF-16, by the read, whatever its first characters", () => {
+    expect(nulKind(Buffer.from("user\titem\n", "utf16le"), 0)).toBe("utf16");
+    expect(nulKind(Buffer.from("user\titem\n", "utf16le").swap16(), 0)).toBe("utf16");
+    // A CJK header holds no NUL; its rows' ASCII does. U+4E00 has a NUL on the other side.
+    const cjk = Buffer.from("用户,商品,时间\n一,i1,1\n".repeat(20), "utf16le");
+    expect(nulKind(cjk, 0)).toBe("utf16");
+    // Sided by where the read starts in the file.
+    expect(nulKind(cjk.subarray(1), 1)).toBe("utf16");
+  });
+
+  it("takes control bytes all through a read, on both sides, for binary data", () => {
+    expect(nulKind(Buffer.concat([Buffer.from("d0cf11e0a1b11ae1", "hex"), Buffer.alloc(504)]), 0)).toBe(
+      "binary",
+    );
+    expect(nulKind(Buffer.from("80049517000000", "hex"), 0)).toBe("binary");
+    expect(nulKind(Buffer.from("a,b\nc,d\nx\u0000y\n"), 0)).toBe("binary");
+  });
+
+  it("takes a NUL in text whose control bytes are under the share for a stray one", () => {
+    const rows = text(100);
+    const under = Math.ceil(rows.length * BINARY_CONTROL_SHARE) - 1;
+    const nuls = (count: number, side: (k: number) => number) => {
+      const bytes = Buffer.from(rows);
+      const step = 2 * Math.floor(rows.length / (2 * count));
+      for (let k = 0; k < count; k++) bytes[k * step + side(k)] = 0;
+      return bytes;
+    };
+    expect(
+      nulKind(
+        nuls(under, (k) => k & 1),
+        0,
+      ),
+    ).toBe("stray");
+    expect(
+      nulKind(
+        nuls(under + 1, (k) => k & 1),
+        0,
+      ),
+    ).toBe("binary");
+    // On one side, but too few to be UTF-16's.
+    expect(
+      nulKind(
+        nuls(under, () => 1),
+        0,
+      ),
+    ).toBe("stray");
+    expect(nulKind(Buffer.concat([rows, Buffer.from([0])]), 0)).toBe("stray");
+  });
+});

@@ -1,0 +1,37 @@
+// What a read holding a NUL byte, which no text log holds, is: UTF-16 text (a NUL in every other
+// byte of its ASCII), binary data (control bytes all through it: a pickle, an .xls, an index), or
+// text with a stray NUL that a bad export left, whose encoding is still what its owner must fix.
+
+/**
+ * UTF-16 or binary: at least this share of a read's bytes (64 KiB, 16 KiB of gunzip's output) are
+ * control bytes other than tab, LF and CR, NULs included; below it a NUL is a stray one.
+ */
+export const BINARY_CONTROL_SHARE = 0.01;
+
+// UTF-16: at least this many NULs, and this share of them on one side of its 2-byte units (an ASCII
+// character's high byte; a CJK character has one now and then on the other side).
+const UTF16_MIN_NULS = 4;
+const UTF16_ONE_SIDE = 0.9;
+
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+
+export type NulKind = "utf16" | "binary" | "stray";
+
+/** What `chunk`, a read that holds a NUL, is; `offset`, where it starts in the file, sides its 2-byte units. */
+export function nulKind(chunk: Uint8Array, offset: number): NulKind {
+  const nuls = [0, 0];
+  let controls = 0;
+  for (let i = 0; i < chunk.length; i++) {
+    const byte = chunk[i] as number;
+    if (byte >= 0x20 || byte === TAB || byte === LF || byte === CR) continue;
+    controls++;
+    if (byte === 0) nuls[(offset + i) & 1]++;
+  }
+  // A few NULs that fell on one side by chance are stray ones, not UTF-16.
+  if (controls < BINARY_CONTROL_SHARE * chunk.length) return "stray";
+  const [even, odd] = nuls as [number, number];
+  const sided = even + odd >= UTF16_MIN_NULS && Math.max(even, odd) >= UTF16_ONE_SIDE * (even + odd);
+  return sided ? "utf16" : "binary";
+}
