@@ -337,7 +337,8 @@ describe("RetrievalClient", () => {
       code: "not_finite",
       field: "k",
     });
-    expect(sent).toEqual(["/v1/metadata", "/v1/embed"]);
+    // The metadata the embed reads first; retrieve's k is checked before its embed, so none is sent.
+    expect(sent).toEqual(["/v1/metadata"]);
   });
 
   it("accepts only embeddings it issued", async () => {

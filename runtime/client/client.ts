@@ -10,7 +10,7 @@ import type { Hit } from "../item-search.ts";
 import { embeddingOf, searchResult } from "./answers.ts";
 import { Embedding, issueEmbedding } from "./embedding.ts";
 import { annHostMetadata } from "./host-metadata.ts";
-import { type Fetch, RuntimeApiError, requestJson } from "./http.ts";
+import { type Fetch, nonFiniteError, RuntimeApiError, requestJson } from "./http.ts";
 import { baseUrl, requestTimeout } from "./options.ts";
 import { untilAborted } from "./until-aborted.ts";
 
@@ -129,6 +129,9 @@ export class RetrievalClient {
 
   /** Embed then search in one version; if the host changes version in between, retry once. */
   async retrieve(viewer: ViewerFeatures, opts: SearchOptions): Promise<RetrievalResult> {
+    // Before the embed, or a k the search could never send would cost a metadata read and an embed.
+    if (typeof opts.k === "number" && !Number.isFinite(opts.k))
+      throw nonFiniteError(`${this.hostUrl}/v1/search`, "k");
     try {
       return await this.search(await this.embed(viewer, opts), opts);
     } catch (err) {

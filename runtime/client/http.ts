@@ -53,6 +53,11 @@ export interface Attempt {
   signal?: AbortSignal | undefined;
 }
 
+/** What the server answers for 1e999, which a request cannot carry to it: nothing is sent. */
+export function nonFiniteError(url: string, field: string): RuntimeApiError {
+  return new RuntimeApiError(400, "not_finite", `${url}: ${field} must be finite (not sent)`, { field });
+}
+
 /** The answer's JSON, unchecked: what a 2xx answer must hold is the caller's to check. */
 export async function requestJson(
   fetchImpl: Fetch,
@@ -62,12 +67,7 @@ export async function requestJson(
 ): Promise<unknown> {
   caller?.throwIfAborted();
   const sent = body === undefined ? undefined : requestBody(body);
-  if (sent?.nonFinite !== undefined) {
-    // What the server answers for 1e999, which the request cannot carry to it.
-    throw new RuntimeApiError(400, "not_finite", `${url}: ${sent.nonFinite} must be finite (not sent)`, {
-      field: sent.nonFinite,
-    });
-  }
+  if (sent?.nonFinite !== undefined) throw nonFiniteError(url, sent.nonFinite);
   const timeout = AbortSignal.timeout(timeoutMs);
   const init: RequestInit = { signal: caller === undefined ? timeout : AbortSignal.any([caller, timeout]) };
   if (sent !== undefined) {
