@@ -21,8 +21,8 @@ describe("client options", () => {
     expect(baseUrl("hostUrl", "HTTPS://gateway/retrieval//")).toBe("HTTPS://gateway/retrieval");
     // `localhost:8080` parses, as a URL of scheme "localhost:".
     for (const [url, read] of [
-      ["localhost:18391", 'its scheme reads as "localhost:"'],
-      ["ftp://ann-0", 'its scheme reads as "ftp:"'],
+      ["localhost:18391", "it has no http:// or https:// scheme"],
+      ["ftp://ann-0", 'its scheme is "ftp:"'],
       ["ann-0", "it is no URL"],
       ["", "it is no URL"],
     ]) {

@@ -28,7 +28,12 @@ export function baseUrl(option: string, url: string): string {
     );
   }
   if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") {
-    const read = parsed ? `its scheme reads as "${parsed.protocol}"` : "it is no URL";
+    // Only a scheme URLs have: in a URL without one (token:@host) the "scheme" is whatever came first.
+    const read = !parsed
+      ? "it is no URL"
+      : /^(ftp|file|wss?|data|mailto):$/.test(parsed.protocol)
+        ? `its scheme is "${parsed.protocol}"`
+        : "it has no http:// or https:// scheme";
     throw new TypeError(`${option} must be an http:// or https:// URL such as http://ann-host:8080; ${read}`);
   }
   // Tested on the text: a bare "?" or "#" parses to an empty search or hash, and would still take the paths.
