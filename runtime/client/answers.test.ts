@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { HostMetadata } from "../ann-host.ts";
+import { hostMetadata } from "../testing/host-metadata.ts";
 import { RetrievalClient } from "./client.ts";
 import { RuntimeApiError } from "./http.ts";
 
-const meta: HostMetadata = {
-  model: "m",
-  version: "v1",
-  viewerVersion: "v1",
-  indexVersion: "v1",
-  bundleDigest: "a".repeat(64),
-  dims: 2,
-  metric: "ip",
-  items: 1,
-};
+const meta = hostMetadata(2);
 const embedded = { version: "v1", bundleDigest: meta.bundleDigest, embedding: [1, 0] };
 const searched = { version: "v1", bundleDigest: meta.bundleDigest, results: [{ id: "i1", score: 1 }] };
 

@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { HostMetadata } from "../ann-host.ts";
+import { hostMetadata } from "../testing/host-metadata.ts";
 import { annHostMetadata } from "./host-metadata.ts";
 
-const meta: HostMetadata = {
-  model: "m",
-  version: "v1",
-  viewerVersion: "v1",
-  indexVersion: "v1",
-  bundleDigest: "a".repeat(64),
-  dims: 8,
-  metric: "ip",
-  items: 1,
-};
+const meta = hostMetadata(8);
 
 describe("annHostMetadata", () => {
   it("requires the dims an embedding is checked against", () => {
