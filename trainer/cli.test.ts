@@ -238,4 +238,15 @@ describe("towerops validate exit codes", () => {
       /holdout.csv: only 1 of its 2 users have a held-out item new to them, fewer than --min-users 2; .*--no-exclude-history/,
     );
   });
+
+  it("says which users ties left unjudged before it refuses too few of them", async () => {
+    // u2's two events share a timestamp: as train's last:1 does, neither is held out, nor u2 judged.
+    const { dir, holdout } = await holdoutFile("u1,i1,1\nu1,i2,2\nu2,i1,5\nu2,i2,5\n");
+    const few = await run(["--candidate", path.join(dir, "nope"), "--data", holdout, "--min-users", "2"]);
+    expect(few.code).toBe(2);
+    expect(few.stderr).toContain(
+      "--targets-per-user 1 keeps 1 user of the 2 with more than 1 event (50.0 %) out of evaluation, as train's --split last:1 does",
+    );
+    expect(few.stderr).toMatch(/holdout.csv: only 1 of its 2 users have a held-out item new to them/);
+  });
 });

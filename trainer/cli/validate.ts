@@ -45,7 +45,10 @@ export function registerValidate(program: Command): void {
     )
     .addOption(
       // With --history every holdout event is a target, so a count of targets would be ignored.
-      new Option("--targets-per-user <n>", "leave-last-out: events per user held out as targets")
+      new Option(
+        "--targets-per-user <n>",
+        "leave-last-out: events per user held out as targets, and events tied in time with the earliest of them (as train's --split last:<n>)",
+      )
         .argParser(int(1))
         .default(1)
         .conflicts("history"),

@@ -78,6 +78,8 @@ export async function runValidateCommand(o: ValidateCommandOptions): Promise<Gat
     excludeHistory: o.excludeHistory,
     ...(historyTable ? { history: historyTable } : {}),
   });
+  // Before any refusal for too few users: ties may be why there are few.
+  if (holdout.warning) log.warn({ users: holdout.users.length }, holdout.warning);
   assertEnoughUsers(holdout, o);
   // The item tower too, though the gate never runs it: a bundle it passes is rolled out, and one
   // whose item tower cannot be loaded cannot embed the next catalogue's items.

@@ -60,7 +60,11 @@ export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
       break;
     }
     case "last-n":
-      lastN = holdOutLast(table, spec.n, isTest);
+      lastN = lastNCounts(spec.n);
+      for (const rows of table.rowsByUser().values()) {
+        const from = lastNFrom(table, rows, lastN);
+        if (from !== undefined) for (const r of rows.slice(from)) isTest[r] = 1;
+      }
       break;
     case "time-quantile":
     case "time-cut": {
@@ -93,39 +97,51 @@ export function splitTable(table: InteractionTable, spec: SplitSpec): Split {
       split.warning = `--split ${splitText(spec)} holds out ${pct(share)} of events, not ${pct(asked)}: ${tied} events share the cut's timestamp ${cut}, and all of them are held out; give the cut as time@<timestamp> to choose the side`;
     }
   }
-  const tiedLast = lastN && tiedLastWarning(lastN, test.length);
+  const tiedLast =
+    lastN && tiedLastWarning(lastN, `--split last:${lastN.n}`, "whole in training and out of evaluation");
   if (tiedLast) split.warning = tiedLast;
   return split;
 }
 
-interface LastN {
+/** What last:N made of a log's users, for what is said of its ties. */
+export interface LastN {
   n: number;
-  /** Users with a held-out event. */
+  /** Users with held-out events, and those events. */
   heldUsers: number;
-  /** Users with more than N events kept whole in training because their ties reach their first. */
+  held: number;
+  /** Users with more than N events kept whole because their ties reach their first. */
   tiedWhole: number;
 }
 
+export function lastNCounts(n: number): LastN {
+  return { n, heldUsers: 0, held: 0, tiedWhole: 0 };
+}
+
 /**
- * Marks each user's last `n` events held out, with every event at the timestamp of the n-th last:
- * evaluation would otherwise see events of the held-out moment as its history, which training never
- * builds (Timelines keeps one moment's events out of each other's history). A user left with
- * nothing earlier stays whole in training, as one with `n` events or fewer does: it has nothing left
- * to learn from otherwise.
+ * The index in one user's `rows` (in time order, as `rowsByUser` gives them) from which last:N holds
+ * them out: the n-th last event's, moved back over every event at its timestamp, since evaluation
+ * would otherwise see events of the held-out moment as its history, which training never builds
+ * (Timelines keeps one moment's events out of each other's history). Undefined for a user kept
+ * whole, with `n` events or fewer or none before that timestamp: it would have nothing left to learn
+ * from, nor a history to be judged on. Counted in `counts`. Train's split and validate's
+ * leave-last-out both take it, so the gate holds out what training's evaluation did.
  */
-function holdOutLast(table: InteractionTable, n: number, isTest: Uint8Array): LastN {
-  const counts: LastN = { n, heldUsers: 0, tiedWhole: 0 };
-  for (const rows of table.rowsByUser().values()) {
-    if (rows.length <= n) continue;
-    const cut = table.timestamp[rows[rows.length - n]];
-    if (table.timestamp[rows[0]] === cut) {
-      counts.tiedWhole++;
-      continue;
-    }
-    counts.heldUsers++;
-    for (let k = rows.length - 1; k >= 0 && table.timestamp[rows[k]] >= cut; k--) isTest[rows[k]] = 1;
+export function lastNFrom(
+  table: InteractionTable,
+  rows: readonly number[],
+  counts: LastN,
+): number | undefined {
+  if (rows.length <= counts.n) return undefined;
+  let from = rows.length - counts.n;
+  const cut = table.timestamp[rows[from]];
+  if (table.timestamp[rows[0]] === cut) {
+    counts.tiedWhole++;
+    return undefined;
   }
-  return counts;
+  while (table.timestamp[rows[from - 1]] === cut) from--;
+  counts.heldUsers++;
+  counts.held += rows.length - from;
+  return from;
 }
 
 function events(n: number): string {
@@ -151,9 +167,14 @@ function noneLeft({ n, tiedWhole }: LastN): string {
 /**
  * What ties made of last:N, one line or none: more held out than N per user, and users kept out of
  * evaluation. On a log with a date per event most users can have every event on one day, and the
- * evaluation would be of the few left without a word.
+ * evaluation would be of the few left without a word. `subject` names what asked for N, `kept`
+ * where such users went.
  */
-function tiedLastWarning({ n, heldUsers, tiedWhole }: LastN, held: number): string | undefined {
+export function tiedLastWarning(
+  { n, heldUsers, held, tiedWhole }: LastN,
+  subject: string,
+  kept: string,
+): string | undefined {
   const said: string[] = [];
   if (held > n * heldUsers * (1 + TIED_EXCESS))
     said.push(
@@ -162,10 +183,10 @@ function tiedLastWarning({ n, heldUsers, tiedWhole }: LastN, held: number): stri
   if (tiedWhole > 0) {
     const more = tiedWhole + heldUsers;
     said.push(
-      `keeps ${users(tiedWhole)} of the ${more.toLocaleString("en")} with more than ${events(n)} (${pct(tiedWhole / more)}) whole in training and out of evaluation: their first event is already at the timestamp of ${nthLast(n)}`,
+      `keeps ${users(tiedWhole)} of the ${more.toLocaleString("en")} with more than ${events(n)} (${pct(tiedWhole / more)}) ${kept}: their first event is already at the timestamp of ${nthLast(n)}`,
     );
   }
-  return said.length === 0 ? undefined : `--split last:${n} ${said.join("; it ")}`;
+  return said.length === 0 ? undefined : `${subject} ${said.join("; it ")}`;
 }
 
 function pct(x: number): string {

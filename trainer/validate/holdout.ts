@@ -1,6 +1,7 @@
 // Held-out queries for the gate: each user's history (what the viewer tower reads) and targets
 // (what retrieval should find), from leave-last-out within one log or a separate training log.
 import type { FeatureTable } from "../data/features.ts";
+import { lastNCounts, lastNFrom, tiedLastWarning } from "../data/split.ts";
 import type { InteractionTable } from "../data/table.ts";
 
 /** Held-out queries: per user, history item ids and target item ids. */
@@ -15,10 +16,12 @@ export interface Holdout {
   holdoutUsers: number;
   /** User profile features, read for the bundle checked by its viewer tower's columns. */
   userFeatures?: FeatureTable;
+  /** What ties at users' last events made of leave-last-out, as train's last:N says it. */
+  warning?: string;
 }
 
 export interface HoldoutOptions {
-  /** Leave-last-out: events per user held out as targets. */
+  /** Leave-last-out: events per user held out as targets, with those tied in time (train's last:N). */
   targetsPerUser: number;
   /** A training log giving the histories; then every holdout event is a target. */
   history?: InteractionTable;
@@ -30,9 +33,10 @@ export interface HoldoutOptions {
 }
 
 /**
- * Leave-last-out within one log: each user's last `targetsPerUser` events are targets, earlier ones
- * the history. Or, with `history` given, histories come from that (training) log and every holdout
- * event is a target. Users left without a target are not held out.
+ * Leave-last-out within one log, by train's last:N rule: each user's last `targetsPerUser` events,
+ * and any tied in time with the earliest of them, are targets, earlier ones the history. Or, with
+ * `history` given, histories come from that (training) log and every holdout event is a target.
+ * Users left without a target are not held out.
  */
 export function buildHoldout(holdout: InteractionTable, o: HoldoutOptions): Holdout {
   const out: Holdout = {
@@ -45,6 +49,7 @@ export function buildHoldout(holdout: InteractionTable, o: HoldoutOptions): Hold
   const idsOf = (t: InteractionTable, rows: number[]) =>
     rows.map((r) => t.items.ids[t.item[r] as number] as string);
   const historyRows = o.history?.rowsByUser();
+  const lastN = lastNCounts(o.targetsPerUser);
   for (const [u, rows] of holdout.rowsByUser()) {
     out.holdoutUsers++;
     const userId = holdout.users.ids[u] as string;
@@ -55,10 +60,10 @@ export function buildHoldout(holdout: InteractionTable, o: HoldoutOptions): Hold
       history = idsOf(o.history, hu === undefined ? [] : (historyRows.get(hu) ?? []));
       targets = idsOf(holdout, rows);
     } else {
-      const cut = rows.length - o.targetsPerUser;
-      if (cut < 1) continue;
-      history = idsOf(holdout, rows.slice(0, cut));
-      targets = idsOf(holdout, rows.slice(cut));
+      const from = lastNFrom(holdout, rows, lastN);
+      if (from === undefined) continue;
+      history = idsOf(holdout, rows.slice(0, from));
+      targets = idsOf(holdout, rows.slice(from));
     }
     if (o.excludeHistory) {
       const seen = new Set(history);
@@ -70,5 +75,11 @@ export function buildHoldout(holdout: InteractionTable, o: HoldoutOptions): Hold
     out.seen.push(o.excludeHistory ? history : []);
     out.targets.push(targets);
   }
+  const warning = tiedLastWarning(
+    lastN,
+    `--targets-per-user ${o.targetsPerUser}`,
+    `out of evaluation, as train's --split last:${o.targetsPerUser} does`,
+  );
+  if (warning) out.warning = warning;
   return out;
 }
