@@ -128,6 +128,14 @@ describe("readFeatureTable", () => {
       await file("cust.jsonl", '{"customer_id":"c1","user_id":"u1","age":20}\n'),
     );
     expect([...jsonl]).toEqual([["u1", { customer_id: "c1", age: 20 }]]);
+    // Two later names, before or after the earlier one, as two such header columns are.
+    for (const row of [
+      '{"customer_id":"c9","product_id":"p1","user_id":"u1","age":30}',
+      '{"user_id":"u1","customer_id":"c9","product_id":"p1","age":30}',
+    ]) {
+      const t = await readFeatureTable(await file("laters.jsonl", `${row}\n`));
+      expect([...t], row).toEqual([["u1", { customer_id: "c9", product_id: "p1", age: 30 }]]);
+    }
     // A named first column keys it, a later name or two beside it (a sku keyed catalogue).
     for (const header of ["sku,product_id,genre", "sku,Product ID,customer_id"]) {
       const t = await readFeatureTable(await file("sku.csv", `${header}\ni1,p1,g1\ni2,p1,g2\n`));
@@ -147,6 +155,11 @@ describe("readFeatureTable", () => {
     await expect(
       readFeatureTable(await file("two.jsonl", '{"customer_id":"c1","productId":"p1","age":20}\n')),
     ).rejects.toThrow(/two.jsonl:1: fields "customer_id" and "productId" both name the id/);
+    await expect(
+      readFeatureTable(
+        await file("two0.jsonl", '{"customer_id":"c1","productId":"p1","user_id":"u1","item":"i1"}\n'),
+      ),
+    ).rejects.toThrow(/two0.jsonl:1: fields "user_id" and "item" both name the id/);
   });
 
   it("names the id column in a repeated id's refusal when it is not the first", async () => {

@@ -367,22 +367,30 @@ function parseJsonFeatureRow(
   if (rec instanceof DataError) return rec;
   let idKey: string | undefined;
   let idKeyRank = 2;
+  // A second key of idKeyRank: refused only once every key is seen, as a key of a lower rank after
+  // both keys the row, whatever the keys' order.
+  let clash: string | undefined;
   let keyCount = 0;
   for (const key in rec) {
     keyCount++;
     const rank = idRank(key);
     // A later name beside an earlier one is a feature, as it was before it was known.
     if (rank === undefined || rank > idKeyRank) continue;
-    if (rank === idKeyRank)
-      return new DataError(
-        file,
-        lineNo,
-        undefined,
-        `fields "${idKey}" and "${key}" both name the id: ${KEEP_ONE_ID}`,
-      );
+    if (rank === idKeyRank) {
+      clash ??= key;
+      continue;
+    }
     idKey = key;
     idKeyRank = rank;
+    clash = undefined;
   }
+  if (clash !== undefined)
+    return new DataError(
+      file,
+      lineNo,
+      undefined,
+      `fields "${idKey}" and "${clash}" both name the id: ${KEEP_ONE_ID}`,
+    );
   if (idKey === undefined)
     return new DataError(file, lineNo, undefined, `no id field (one of ${ID_NAMES.join(", ")})`);
   // Every key is read, the id or a feature, as every column of a header is.

@@ -139,16 +139,23 @@ describe("loadInteractions", () => {
         '{"user_id":"a","item_id":"y","created_at":"x","created_at":"y","ts":2}',
         '{"customer_id":"b","item_id":"x","created_at":"1970-01-01T00:00:03Z"}',
         '{"user":"c","customer_id":"d","item_id":"x","ts":4}',
+        // Two later names, before or after the earlier one, as two such header columns are.
+        '{"user":"c","item":"x","eventTime":1,"created_at":2,"timestamp":5}',
+        '{"user":"c","item":"x","timestamp":6,"eventTime":1,"created_at":2}',
       ].join("\n"),
     );
     const { table, result } = await loadInteractions(path);
-    expect(result).toMatchObject({ rows: 4, ignoredColumns: ["created_at"] });
-    expect([...table.timestamp.subarray(0, 4)]).toEqual([1, 2, 3, 4]);
+    expect(result).toMatchObject({ rows: 6, ignoredColumns: ["created_at"] });
+    expect([...table.timestamp.subarray(0, 6)]).toEqual([1, 2, 3, 4, 5, 6]);
     expect(table.users.ids).toEqual(["a", "b", "c"]);
     for (const [row, message] of [
       [
         '{"user":"a","item":"x","created_at":1,"createdAt":2}',
         'fields "created_at" and "createdAt" both give',
+      ],
+      [
+        '{"user":"a","item":"x","eventTime":1,"ts":2,"created_at":3,"time":4}',
+        'fields "ts" and "time" both give the timestamp',
       ],
       ['{"user":"a","item":"x","ts":1,"ts":2,"created_at":3}', 'field "ts" is given twice'],
     ])

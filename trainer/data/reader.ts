@@ -12,6 +12,7 @@ import {
   type LogFormat,
   type LogRole,
   layoutFor,
+  ROLES,
   renameOrName,
   UNDETECTED_DATA,
 } from "./format.ts";
@@ -296,8 +297,12 @@ function parseJsonRow(
 ): RowResult {
   const rec = parseJsonObjectLine(line, file, lineNo);
   if (rec instanceof DataError) return rec;
-  const fields: Partial<Record<LogRole, { key: string; value: unknown; rank: number }>> = {};
+  // clash: a second field of the role's rank, the first of them being key.
+  const fields: Partial<
+    Record<LogRole, { key: string; value: unknown; rank: number; clash: string | undefined }>
+  > = {};
   let keyCount = 0;
+  let clashed = false;
   for (const key in rec) {
     keyCount++;
     const known = naming.nameOf(key);
@@ -305,16 +310,27 @@ function parseJsonRow(
     const { role, rank } = known;
     const taken = fields[role];
     // As with a header's columns: two fields for one role would leave the reader to guess, and a
-    // later name beside an earlier one is not read.
+    // later name beside an earlier one is not read. Two of one rank are refused only once every key
+    // is seen, as a field of a lower rank after them is read over both, whatever the keys' order.
     if (taken && taken.rank < rank) continue;
-    if (taken && taken.rank === rank)
-      return new DataError(
-        file,
-        lineNo,
-        undefined,
-        `fields "${taken.key}" and "${key}" both give the ${role}: keep one, or name the one to read with --columns ${role}=<field>`,
-      );
-    fields[role] = { key, value: rec[key], rank };
+    if (taken && taken.rank === rank) {
+      taken.clash ??= key;
+      clashed = true;
+      continue;
+    }
+    fields[role] = { key, value: rec[key], rank, clash: undefined };
+  }
+  if (clashed) {
+    for (const role of ROLES) {
+      const f = fields[role];
+      if (f?.clash !== undefined)
+        return new DataError(
+          file,
+          lineNo,
+          undefined,
+          `fields "${f.key}" and "${f.clash}" both give the ${role}: keep one, or name the one to read with --columns ${role}=<field>`,
+        );
+    }
   }
   // Unread keys may repeat, as a header's unread columns may.
   const twice = repeatedKeys(line, keyCount).find((key) => {
