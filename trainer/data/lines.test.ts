@@ -219,7 +219,7 @@ describe("openLines", () => {
       ["be.tsv", bigEndian, `:1: a NUL byte (at offset 0): ${utf16Hint}`],
       [
         "dump.csv",
-        Buffer.from("a,b\nc,d\nx\u0000y\n"),
+        Buffer.from("a,b\nc\u0001\u0002\nx\u0000\u0003y\n"),
         ":3: a NUL byte (at offset 9): binary data, not text",
       ],
       // Their first bytes are no UTF-8, before their first NUL: binary all the same, not text to
@@ -236,7 +236,7 @@ describe("openLines", () => {
       ],
       [
         "events.csv.gz",
-        gzipSync(Buffer.from("\xff\n\u0000", "latin1")),
+        gzipSync(Buffer.from("\xff\n\u0000\u0001\u0002\u0003", "latin1")),
         ":2: a NUL byte (at offset 2 of the decompressed text): binary data, not text",
       ],
       // UTF-16 without a byte-order mark, its header of CJK names holding no NUL: by the read's NULs,
@@ -264,6 +264,12 @@ describe("openLines", () => {
         "stray.csv",
         Buffer.from(`user,item,ts\n${"u1,i1,1\n".repeat(20)}u2,\u0000i2,2\n`),
         ":22: a NUL byte (at offset 176): no text log holds one: remove it (e.g. tr -d '\\000')",
+      ],
+      // As in a short file: a read under 100 bytes, where one NUL is more than 1% of it.
+      [
+        "short.csv",
+        Buffer.from("a,b\nc,d\nx\u0000y\n"),
+        ":3: a NUL byte (at offset 9): no text log holds one: remove it (e.g. tr -d '\\000')",
       ],
     ] as const) {
       const path = join(dir, name);

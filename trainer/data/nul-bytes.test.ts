@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BINARY_CONTROL_SHARE, nulKind } from "./nul-bytes.ts";
+import { BINARY_CONTROL_SHARE, BINARY_MIN_CONTROLS, nulKind } from "./nul-bytes.ts";
 
 const text = (rows: number) => Buffer.from("Müller,i1,1700000000\n".repeat(rows), "latin1");
 
@@ -19,7 +19,7 @@ describe("nulKind", () => {
       "binary",
     );
     expect(nulKind(Buffer.from("80049517000000", "hex"), 0)).toBe("binary");
-    expect(nulKind(Buffer.from("a,b\nc,d\nx\u0000y\n"), 0)).toBe("binary");
+    expect(nulKind(Buffer.from("a,b\nc\u0001\u0002\nx\u0000\u0003y\n"), 0)).toBe("binary");
   });
 
   it("takes a NUL in text whose control bytes are under the share for a stray one", () => {
@@ -51,5 +51,15 @@ describe("nulKind", () => {
       ),
     ).toBe("stray");
     expect(nulKind(Buffer.concat([rows, Buffer.from([0])]), 0)).toBe("stray");
+  });
+
+  it("takes fewer control bytes than the least count for stray ones, in a read too short for the share", () => {
+    const short = (controls: number) =>
+      Buffer.from(`a,b\nc,d\nx${"\u0000".repeat(controls)}y\n`.padEnd(60, "z"));
+    expect(nulKind(short(1), 0)).toBe("stray");
+    expect(nulKind(short(BINARY_MIN_CONTROLS - 1), 0)).toBe("stray");
+    expect(nulKind(short(BINARY_MIN_CONTROLS), 0)).toBe("binary");
+    // The last few bytes of a long file, as its last read.
+    expect(nulKind(text(100).subarray(-42).fill(0, 20, 21), 2058)).toBe("stray");
   });
 });

@@ -4,9 +4,15 @@
 
 /**
  * UTF-16 or binary: at least this share of a read's bytes (64 KiB, 16 KiB of gunzip's output) are
- * control bytes other than tab, LF and CR, NULs included; below it a NUL is a stray one.
+ * control bytes other than tab, LF and CR, NULs included, and at least BINARY_MIN_CONTROLS of them;
+ * below either a NUL is a stray one.
  */
 export const BINARY_CONTROL_SHARE = 0.01;
+/**
+ * A share of a short read (a small file, the last read of a file or of a gunzip stream) is less than
+ * one byte: its one stray NUL would make it binary, where the same NUL in a long read is stray.
+ */
+export const BINARY_MIN_CONTROLS = 4;
 
 // UTF-16: at least this many NULs, and this share of them on one side of its 2-byte units (an ASCII
 // character's high byte; a CJK character has one now and then on the other side).
@@ -30,7 +36,7 @@ export function nulKind(chunk: Uint8Array, offset: number): NulKind {
     if (byte === 0) nuls[(offset + i) & 1]++;
   }
   // A few NULs that fell on one side by chance are stray ones, not UTF-16.
-  if (controls < BINARY_CONTROL_SHARE * chunk.length) return "stray";
+  if (controls < Math.max(BINARY_MIN_CONTROLS, BINARY_CONTROL_SHARE * chunk.length)) return "stray";
   const [even, odd] = nuls as [number, number];
   const sided = even + odd >= UTF16_MIN_NULS && Math.max(even, odd) >= UTF16_ONE_SIDE * (even + odd);
   return sided ? "utf16" : "binary";
