@@ -234,6 +234,16 @@ describe("openLines", () => {
         Buffer.from("80049517000000", "hex"),
         ":1: a NUL byte (at offset 4): binary data, not text",
       ],
+      // NULs on one side of its 2-byte units, but beside small numbers, not text: no UTF-16.
+      [
+        "ratings.npy",
+        Buffer.concat([
+          Buffer.from("934e554d505901007600", "hex"),
+          Buffer.from(`${"{'descr': '<i2', 'fortran_order': False, 'shape': (2000,), }".padEnd(117)}\n`),
+          Buffer.from(Int16Array.from({ length: 2000 }, (_, i) => (i % 5) + 1).buffer),
+        ]),
+        ":1: a NUL byte (at offset 7): binary data, not text",
+      ],
       [
         "events.csv.gz",
         gzipSync(Buffer.from("\xff\n\u0000\u0001\u0002\u0003", "latin1")),

@@ -12,6 +12,36 @@ describe("nulKind", () => {
     expect(nulKind(cjk, 0)).toBe("utf16");
     // Sided by where the read starts in the file.
     expect(nulKind(cjk.subarray(1), 1)).toBe("utf16");
+    // Latin-1's letters have a NUL beside them too.
+    expect(nulKind(Buffer.from("Müller,Ærø,ça\n".repeat(20), "utf16le"), 0)).toBe("utf16");
+  });
+
+  it("takes 16-bit numbers, NULs on one side but beside no text, for binary data", () => {
+    const int16 = (values: (i: number) => number) => {
+      const bytes = Buffer.alloc(4096);
+      for (let i = 0; i < bytes.length / 2; i++) bytes.writeInt16LE(values(i), 2 * i);
+      return bytes;
+    };
+    // An int16 .npy of ratings 1-5, raw uint16 ids under 200, 16-bit PCM of a quiet tone.
+    expect(
+      nulKind(
+        int16((i) => (i % 5) + 1),
+        0,
+      ),
+    ).toBe("binary");
+    expect(
+      nulKind(
+        int16((i) => (i * 7) % 200),
+        0,
+      ),
+    ).toBe("binary");
+    expect(
+      nulKind(
+        int16((i) => Math.round(200 * Math.sin(i / 10))),
+        0,
+      ),
+    ).toBe("binary");
+    expect(nulKind(int16((i) => (i % 5) + 1).swap16(), 0)).toBe("binary");
   });
 
   it("takes control bytes all through a read, on both sides, for binary data", () => {

@@ -18,6 +18,12 @@ export const BINARY_MIN_CONTROLS = 4;
 // character's high byte; a CJK character has one now and then on the other side).
 const UTF16_MIN_NULS = 4;
 const UTF16_ONE_SIDE = 0.9;
+// And this share of the bytes beside those NULs text: 16-bit numbers (an int16 .npy, raw uint16, 16-bit
+// PCM) have NULs on one side too, the high byte of each small value. Judged by the byte beside each
+// NUL, which makes the unit U+0000-U+00FF, rather than by decoding the read with a fatal TextDecoder:
+// such units are never surrogates, so the decoder would take 16-bit numbers as readily as text, and
+// the question left, whether those characters are printable, is this one.
+const UTF16_TEXT_SHARE = 0.9;
 
 const TAB = 0x09;
 const LF = 0x0a;
@@ -39,5 +45,25 @@ export function nulKind(chunk: Uint8Array, offset: number): NulKind {
   if (controls < Math.max(BINARY_MIN_CONTROLS, BINARY_CONTROL_SHARE * chunk.length)) return "stray";
   const [even, odd] = nuls as [number, number];
   const sided = even + odd >= UTF16_MIN_NULS && Math.max(even, odd) >= UTF16_ONE_SIDE * (even + odd);
-  return sided ? "utf16" : "binary";
+  return sided && textBeside(chunk, offset, even >= odd ? 0 : 1) ? "utf16" : "binary";
+}
+
+// Printable ASCII, tab, LF and CR, and Latin-1's letters and signs (U+00A0-U+00FF): UTF-16 text in a
+// Western European language has its accented letters beside a NUL as well.
+const isText = (byte: number) =>
+  (byte >= 0x20 && byte < 0x7f) || byte === TAB || byte === LF || byte === CR || byte >= 0xa0;
+
+/** Whether the bytes beside `chunk`'s NULs on `side` of their units are mostly text. */
+function textBeside(chunk: Uint8Array, offset: number, side: 0 | 1): boolean {
+  let units = 0;
+  let text = 0;
+  for (let i = (side - offset) & 1; i < chunk.length; i += 2) {
+    if (chunk[i] !== 0) continue;
+    // A unit is the bytes at file offsets 2k and 2k + 1; one cut by the read's end is left out.
+    const other = chunk[side === 0 ? i + 1 : i - 1];
+    if (other === undefined) continue;
+    units++;
+    if (isText(other)) text++;
+  }
+  return text >= UTF16_TEXT_SHARE * units;
 }
