@@ -8,6 +8,18 @@ export TOWEROPS_CACHE TOWEROPS_BIN
 say() { printf '[cluster] %s\n' "$*" >&2 2>/dev/null || true; }
 die() { say "error: $*"; exit 1; }
 
+# Checked before anything looks at a running cluster: without curl every health check fails, so a
+# healthy cluster would be taken for a partial one, and stopped. The tools' calls hide their own
+# output (2>/dev/null, -s), so a missing one would otherwise show only as a component "not healthy in
+# time" a minute later.
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null ||
+      die "$tool is required to run the local cluster (Debian package: $([ "$tool" = setsid ] && echo util-linux || echo "$tool"))"
+  done
+}
+
 # Path of a pinned binary in the version-keyed cache.
 bin_of() {
   case "$1" in

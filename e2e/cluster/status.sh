@@ -5,6 +5,7 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
 source "$here/lib.sh"
+require_tools curl
 
 if [ ! -d "$state/run" ]; then
   echo "cluster: down ($state)"

@@ -18,12 +18,7 @@ all_healthy() {
   for c in "${COMPONENTS[@]}"; do alive "$c" && healthy "$c" || return 1; done
 }
 
-# Their calls hide their own output (2>/dev/null, -s), so a missing one would show only as a
-# component "not healthy in time" a minute later. First: without curl, the health checks below would
-# take a healthy cluster for a partial one and stop it.
-for tool in curl openssl setsid; do
-  command -v "$tool" >/dev/null || die "$tool is required to run the local cluster (Debian packages: curl, openssl, util-linux)"
-done
+require_tools curl openssl setsid
 
 # all_healthy() vouches that the running cluster is this state dir's: only then is it ours to restart.
 stale=0

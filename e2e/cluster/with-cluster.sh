@@ -10,6 +10,8 @@ source "$here/lib.sh"
 # A cluster of other versions than versions.env names is restarted by up.sh, so that one is ours too
 # once up.sh has restarted it: a build that fails leaves it running as it was.
 started=0 stale=0
+# Before status.sh: without curl it finds a healthy cluster unhealthy, and this would stop it.
+require_tools curl openssl setsid
 if ! bash "$here/status.sh" >/dev/null 2>&1; then
   started=1
 elif ! launched_as_now; then
