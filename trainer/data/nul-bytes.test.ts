@@ -12,6 +12,9 @@ describe("nulKind", () => {
     expect(nulKind(cjk, 0)).toBe("utf16");
     // Sided by where the read starts in the file.
     expect(nulKind(cjk.subarray(1), 1)).toBe("utf16");
+    // Japanese names with the ideographic space (U+3000), a NUL on the other side: 1 of 7 here.
+    const ja = Buffer.from("山田\u3000太郎,無印良品\u3000ノート,1700000000\n".repeat(40), "utf16le");
+    expect(nulKind(ja, 0)).toBe("utf16");
     // Latin-1's letters have a NUL beside them too.
     expect(nulKind(Buffer.from("Müller,Ærø,ça\n".repeat(20), "utf16le"), 0)).toBe("utf16");
   });
