@@ -1,6 +1,6 @@
 // `towerops export`: a bundle from a saved checkpoint, streaming the catalogue through the item tower.
+import { createHash } from "node:crypto";
 import path from "node:path";
-import { sha256 } from "../../shared/bundle/files.ts";
 import type { BundleManifest, Quantization } from "../../shared/bundle/manifest.ts";
 import { isWithin, landingPath } from "../../shared/bundle/write-target.ts";
 import { assertBundleTarget } from "../../shared/bundle/writer.ts";
@@ -9,6 +9,7 @@ import { initTensorflow } from "../../shared/tf/backend.ts";
 import type { ItemFeatures } from "../../shared/tower/features.ts";
 import { BadRowBudget, DataError } from "../data/errors.ts";
 import { type FeatureTable, readFeatureCells, typeColumnsAs } from "../data/features.ts";
+import { hashJsonArray } from "../data/json-digest.ts";
 import { loadCheckpoint } from "../export/checkpoint.ts";
 import { checkModelFlag, type ExportResult, exportBundle, sourceDateEpoch } from "../export/export.ts";
 import { startProgress } from "../progress.ts";
@@ -140,7 +141,7 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
         ...(o.itemFeatures && features
           ? {
               itemFeatures: path.basename(o.itemFeatures),
-              itemFeaturesDigest: sha256(JSON.stringify([...features])).slice(0, 16),
+              itemFeaturesDigest: hashJsonArray(createHash("sha256"), features).digest("hex").slice(0, 16),
               ...(ckpt.meta.params.itemFeatures === undefined
                 ? {}
                 : { trainedWithItemFeatures: ckpt.meta.params.itemFeatures }),

@@ -5,6 +5,7 @@ import type { LogColumns } from "../data/columns.ts";
 import { BadRowBudget, type DataError } from "../data/errors.ts";
 import { type FeatureTable, idColumnOf, type OnUnread, readFeatureTable } from "../data/features.ts";
 import type { LogFormat } from "../data/format.ts";
+import { hashJsonArray } from "../data/json-digest.ts";
 import { type ReadOptions, type ReadResult, readInteractions } from "../data/reader.ts";
 import { parseSplit, type SplitSpec, splitTable } from "../data/split.ts";
 import { InteractionTable, type Vocab } from "../data/table.ts";
@@ -250,7 +251,7 @@ export function dataDigest(data: LoadedData): string {
     ])
       hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   };
-  const features = (f: FeatureTable | undefined) => hash.update(JSON.stringify(f ? [...f] : null));
+  const features = (f: FeatureTable | undefined) => (f ? hashJsonArray(hash, f) : hash.update("null"));
   // Ids in vocabulary order: the arrays above are indices into them.
   hash.update(data.train.users.ids.join("\n")).update("\0").update(data.train.items.ids.join("\n"));
   table(data.train);
