@@ -1,5 +1,6 @@
 import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { overlaidStream } from "../shared/log.ts";
 import { logProgress, passProgress, startProgress } from "./progress.ts";
 
 const redrawTimers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
@@ -72,5 +73,43 @@ describe("progress bars", () => {
     evaluating.stop();
     expect(redrawTimers()).toBe(before);
     expect(process.stderr.write).toHaveBeenCalled();
+  });
+
+  it("write a log line above the bar on a terminal, the bar drawn again below it", () => {
+    stderrIsTTY(true);
+    vi.stubEnv("CI", "");
+    const out: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((s) => out.push(String(s)) > 0);
+    const log = pino(
+      { base: null, timestamp: false },
+      overlaidStream((line) => out.push(line)),
+    );
+    const bar = startProgress("exporting items", 10, "items");
+    bar.update(4);
+    out.length = 0;
+    log.warn("only 4 of 10");
+    bar.stop();
+    const line = '{"level":40,"msg":"only 4 of 10"}\n';
+    const at = out.indexOf(line);
+    // The bar's line cleared and autowrap on, the line, then autowrap off, the cursor saved for
+    // stop() to return to, and the bar.
+    expect(out.slice(at - 1, at + 2)).toEqual(["\r\x1b[2K\x1b[?7h", line, "\x1b[?7l\x1b7"]);
+    expect(out.slice(at + 2).join("")).toContain("4/10 items");
+    out.length = 0;
+    log.warn("after");
+    expect(out).toEqual(['{"level":40,"msg":"after"}\n']);
+  });
+
+  it("leave log lines as they are off a terminal", () => {
+    stderrIsTTY(false);
+    const out: string[] = [];
+    const log = pino(
+      { base: null, timestamp: false },
+      overlaidStream((line) => out.push(line)),
+    );
+    const bar = startProgress("exporting items", 10, "items");
+    log.warn("only 4 of 10");
+    bar.stop();
+    expect(out).toEqual(['{"level":40,"msg":"only 4 of 10"}\n']);
   });
 });

@@ -3,7 +3,7 @@
 // TOWEROPS_PROGRESS_SECONDS (30 s by default; 0 for none) instead: a retraining Job's epoch may take
 // hours, and `kubectl logs` should show how far it is, at what rate, and what is left.
 import cliProgress from "cli-progress";
-import { componentLogger, type Logger } from "../shared/log.ts";
+import { componentLogger, type Logger, overlayLogs } from "../shared/log.ts";
 
 export interface Progress {
   update(done: number, total?: number): void;
@@ -87,6 +87,11 @@ export function passProgress(label: string, unit = ""): Progress {
   };
 }
 
+const CLEAR_LINE = "\x1b[2K";
+const WRAP_ON = "\x1b[?7h";
+const WRAP_OFF = "\x1b[?7l";
+const SAVE_CURSOR = "\x1b7";
+
 export function startProgress(label: string, total: number, unit = ""): Progress {
   if (!progressEnabled()) return logProgress(label, total, unit);
   const bar = new cliProgress.SingleBar(
@@ -98,15 +103,34 @@ export function startProgress(label: string, total: number, unit = ""): Progress
       gracefulExit: true,
       clearOnComplete: false,
       etaBuffer: 50,
+      // So that render() draws the bar again after a log line, though its text is unchanged.
+      forceRedraw: true,
     },
     cliProgress.Presets.shades_classic,
   );
   bar.start(Math.max(1, total), 0);
+  // The bar is drawn with autowrap off, so a log line written over it kept only its first columns;
+  // and stop() returns to the cursor saved at the bar's start. Each line clears the bar's line and
+  // goes above it instead, the bar saved and drawn again on the line below.
+  // A signal's exit stops the bar itself, hence isActive.
+  const release = overlayLogs({
+    beforeLine: () => {
+      if (bar.isActive) process.stderr.write(`\r${CLEAR_LINE}${WRAP_ON}`);
+    },
+    afterLine: () => {
+      if (!bar.isActive) return;
+      process.stderr.write(`${WRAP_OFF}${SAVE_CURSOR}`);
+      bar.render();
+    },
+  });
   return {
     update: (done, t) => {
       if (t !== undefined) bar.setTotal(Math.max(1, t));
       bar.update(done);
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      release();
+      bar.stop();
+    },
   };
 }
