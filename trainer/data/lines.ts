@@ -254,7 +254,7 @@ function isUtf16(head: Buffer): boolean {
 }
 
 /** How many of a chunk's last bytes begin a character that the chunk does not finish (0-3). */
-function unfinishedTail(chunk: Buffer): number {
+export function unfinishedTail(chunk: Buffer): number {
   for (let back = 1; back <= Math.min(3, chunk.length); back++) {
     const byte = chunk[chunk.length - back] as number;
     // Continuation bytes (10xxxxxx): keep looking for the byte that leads them.

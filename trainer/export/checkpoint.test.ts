@@ -84,6 +84,25 @@ describe("checkpoint", () => {
     expect(ids).toEqual(["i1", "i2"]);
   });
 
+  it("fails the catalogue stream at an id that is not UTF-8, naming it by number", async () => {
+    const ids = async (dir: string) => {
+      const read: string[] = [];
+      for await (const id of (await loadCheckpoint(dir)).itemIds()) read.push(id);
+      return read;
+    };
+    const latin1 = await written();
+    await writeFile(path.join(latin1, "items.txt"), Buffer.from("i1\n\ncaf\xe9\n", "latin1"));
+    await expect(ids(latin1)).rejects.toThrow(/checkpoint: .*items\.txt: item 2: not valid UTF-8$/);
+    // Cut off at the end, and a UTF-8 character across the 64 KiB reads, which is text.
+    const cut = await written();
+    await writeFile(path.join(cut, "items.txt"), Buffer.concat([Buffer.from("i1\ni"), Buffer.from([0xc3])]));
+    await expect(ids(cut)).rejects.toThrow(/item 2: not valid UTF-8$/);
+    const across = await written();
+    const long = `${"x".repeat(65535)}é`;
+    await writeFile(path.join(across, "items.txt"), `${long}\ni2\n`);
+    expect(await ids(across)).toEqual([long, "i2"]);
+  });
+
   it("fails the catalogue stream when items.txt holds more or fewer ids than checkpoint.json says, or an id training refuses", async () => {
     const ids = async (dir: string) => {
       const read: string[] = [];

@@ -1,5 +1,6 @@
 // A training checkpoint: both towers, their feature specs, the item catalogue and the run's
 // provenance, enough for `towerops export` to build a bundle later without the training data.
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -20,7 +21,7 @@ import type { ItemFeatureSpec, ViewerFeatureSpec } from "../../shared/tower/feat
 import { towerSpecMismatches } from "../../shared/tower/spec-check.ts";
 import { idFault } from "../data/ids.ts";
 import { lineBatches } from "../data/line-split.ts";
-import { withoutBom } from "../data/lines.ts";
+import { unfinishedTail, withoutBom } from "../data/lines.ts";
 import { onInterrupt } from "../interrupt.ts";
 import "../../shared/tower/layers.ts";
 
@@ -227,18 +228,65 @@ export async function loadCheckpoint(dir: string, model?: string): Promise<Loade
 // ship a bundle whose keys are not the items the towers were trained on.
 async function* readItemIds(file: FileHandle, name: string, count: number): AsyncGenerator<string> {
   let read = 0;
-  // A hand-edited list saved by an editor that adds a byte-order mark would join it to the first id.
-  reading: for await (const lines of lineBatches(file.createReadStream({ start: 0 }).pipe(withoutBom())))
-    for (const line of lines) {
-      if (line === "") continue;
-      if (++read > count) break reading;
-      // As training refuses them: one would be a different id to every reader of the bundle's keys.
-      const fault = idFault(line);
-      if (fault) throw new Error(`checkpoint: ${name}: item ${read}: ${fault}`);
-      yield line;
-    }
+  // Not closed by the stream: a catalogue that is not UTF-8 is read again to name the item.
+  const bytes = file.createReadStream({ start: 0, autoClose: false });
+  try {
+    const notUtf8 = async () => {
+      throw new Error(`checkpoint: ${name}: item ${await firstNonUtf8Item(file)}: not valid UTF-8`);
+    };
+    // A hand-edited list saved by an editor that adds a byte-order mark would join it to the first id.
+    reading: for await (const lines of lineBatches(utf8Checked(bytes.pipe(withoutBom()), notUtf8)))
+      for (const line of lines) {
+        if (line === "") continue;
+        if (++read > count) break reading;
+        // As training refuses them: one would be a different id to every reader of the bundle's keys.
+        const fault = idFault(line);
+        if (fault) throw new Error(`checkpoint: ${name}: item ${read}: ${fault}`);
+        yield line;
+      }
+  } finally {
+    bytes.destroy();
+    await file.close().catch(() => undefined);
+  }
   if (read !== count)
     throw new Error(
       `checkpoint: ${name} holds ${read > count ? "more than" : "only"} ${Math.min(read, count)} item ids, where checkpoint.json says ${count}`,
     );
+}
+
+/**
+ * Passes the chunks on once each is UTF-8, with the character the one before left unfinished: decoded
+ * leniently, a Latin-1 "café" was exported as "caf\uFFFD", and "café" and "cafè" as one id.
+ */
+async function* utf8Checked(
+  chunks: AsyncIterable<Buffer>,
+  fail: () => Promise<never>,
+): AsyncGenerator<Buffer> {
+  let carried: Buffer = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    const whole = carried.length > 0 ? Buffer.concat([carried, chunk]) : chunk;
+    const end = whole.length - unfinishedTail(whole);
+    if (!isUtf8(whole.subarray(0, end))) await fail();
+    carried = whole.subarray(end);
+    yield chunk;
+  }
+  if (carried.length > 0) await fail();
+}
+
+/** The number of the first id in the catalogue that is not UTF-8, counted as readItemIds counts. */
+async function firstNonUtf8Item(file: FileHandle): Promise<number> {
+  const parts: Buffer[] = [];
+  for await (const chunk of file.createReadStream({ start: 0, autoClose: false })) parts.push(chunk);
+  const bytes = Buffer.concat(parts);
+  let item = 0;
+  let start = 0;
+  for (let at = 0; at <= bytes.length; at++) {
+    if (at < bytes.length && bytes[at] !== 0x0a && bytes[at] !== 0x0d) continue;
+    const line = bytes.subarray(start, at);
+    start = at + 1;
+    if (line.length === 0) continue;
+    item++;
+    if (!isUtf8(line)) return item;
+  }
+  return item;
 }
