@@ -114,9 +114,9 @@ describe("BundleWriter", () => {
     await expect(w.addItems(["a\nb"], unit(1))).rejects.toThrow(/line break/);
     await expect(w.addItems(["x\ud800"], unit(1))).rejects.toThrow(/"x\\ud800" is not valid Unicode/);
     await w.addItems(["a"], unit(1));
-    await expect(w.addItems(["a"], unit(1))).rejects.toThrow(/"a" was already added/);
+    await expect(w.addItems(["a"], unit(1))).rejects.toThrow(/^addItems: item 2, id "a", was already added$/);
     // A repeat inside one batch is refused too, and the refused batch's new ids stay addable.
-    await expect(w.addItems(["b", "c", "b"], unit(3))).rejects.toThrow(/"b" was already added/);
+    await expect(w.addItems(["b", "c", "b"], unit(3))).rejects.toThrow(/item 4, id "b", was already added/);
     expect(w.count).toBe(1);
     await w.addItems(["b", "c"], unit(2));
     expect(w.count).toBe(3);

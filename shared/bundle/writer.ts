@@ -144,8 +144,8 @@ export class BundleWriter {
           );
         }
       }
-      await saveModel(options.viewer.model, path.join(tempDir, LAYOUT.viewerDir));
-      await saveModel(options.item.model, path.join(tempDir, LAYOUT.itemDir));
+      await writing(LAYOUT.viewerDir, saveModel(options.viewer.model, path.join(tempDir, LAYOUT.viewerDir)));
+      await writing(LAYOUT.itemDir, saveModel(options.item.model, path.join(tempDir, LAYOUT.itemDir)));
       return new BundleWriter(options, finalDir, tempDir);
     } catch (err) {
       await rm(tempDir, { recursive: true, force: true });
@@ -191,7 +191,8 @@ export class BundleWriter {
       // Checked against this batch too, and recorded only once the whole batch is accepted, so a
       // refused batch leaves the writer as it was.
       const batch = new Set<string>();
-      for (const id of ids) {
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i] as string;
         if (typeof id !== "string" || id.length === 0 || /[\n\r]/.test(id)) {
           throw new BundleError(
             "invalid_input",
@@ -205,7 +206,10 @@ export class BundleWriter {
             `addItems: item id ${JSON.stringify(id)} is not valid Unicode`,
           );
         if (this.seen.has(id) || batch.has(id))
-          throw new BundleError("invalid_input", `addItems: item id "${id}" was already added`);
+          throw new BundleError(
+            "invalid_input",
+            `addItems: item ${this.items + i + 1}, id "${id}", was already added`,
+          );
         batch.add(id);
       }
       for (const id of batch) this.seen.add(id);
@@ -304,8 +308,10 @@ export class BundleWriter {
     const text = `${JSON.stringify(manifest, null, 2)}\n`;
     const manifestPath = path.join(this.tempDir, MANIFEST_FILE);
     this.assertNotAborted();
-    await writeFile(manifestPath, text);
-    await fsyncPath(manifestPath);
+    await writing(
+      MANIFEST_FILE,
+      writeFile(manifestPath, text).then(() => fsyncPath(manifestPath)),
+    );
     await fsyncDirectories(
       this.tempDir,
       files.map((f) => f.path),
@@ -477,5 +483,14 @@ async function drained(stream: WriteStream): Promise<void> {
     throw err;
   } finally {
     stop.abort();
+  }
+}
+
+/** A write's error named by the bundle file it was writing: a full disk's ENOSPC names none. */
+async function writing<T>(file: string, step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (err) {
+    throw new Error(`writing ${file}: ${(err as Error).message}`, { cause: err });
   }
 }

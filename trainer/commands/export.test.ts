@@ -56,6 +56,28 @@ describe("runExportCommand", () => {
       );
   });
 
+  it("names the catalogue and the item when its ids repeat one", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "towerops-export-"));
+    dirs.push(dir);
+    const files = await writeSynth({ users: 40, items: 60, events: 800, seed: 3, topics: 3 }, dir);
+    const trained = await runTrainCommand({
+      ...tinyTrainOptions(files.events, path.join(dir, "run")),
+      compare: false,
+      bundle: false,
+    });
+    // Hand-edited: its last id now repeats its first, the count unchanged.
+    const catalogue = path.join(trained.checkpointDir, "items.txt");
+    const ids = (await readFile(catalogue, "utf8")).trim().split("\n");
+    await writeFile(catalogue, `${[...ids.slice(0, -1), ids[0]].join("\n")}\n`);
+    const out = path.join(dir, "b");
+    await expect(
+      runExportCommand({ checkpoint: trained.checkpointDir, out, version: "v2", batchSize: 16 }),
+    ).rejects.toThrow(
+      `checkpoint: ${catalogue}: addItems: item ${ids.length}, id "${ids[0]}", was already added`,
+    );
+    expect(await readdir(dir)).not.toContain("b");
+  });
+
   it("skips the item-feature rows train skipped, under its own --max-bad-rows", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "towerops-export-"));
     dirs.push(dir);

@@ -131,6 +131,7 @@ export async function runExportCommand(o: ExportCommandOptions): Promise<ExportR
       viewer: { model: ckpt.viewer, features: ckpt.meta.viewerFeatures },
       item: { model: ckpt.item, features: ckpt.meta.itemFeatures },
       items: items(),
+      itemsSource: `checkpoint: ${ckpt.catalogue}`,
       itemCount: ckpt.meta.itemCount,
       metrics: ckpt.meta.metrics,
       params: {

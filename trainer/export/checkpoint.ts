@@ -153,6 +153,8 @@ export interface LoadedCheckpoint {
   item: tf.LayersModel;
   /** Streams the catalogue's item ids without loading the file whole; once. */
   itemIds(): AsyncGenerator<string>;
+  /** The catalogue's file, to name in an error about one of its ids. */
+  catalogue: string;
 }
 
 /**
@@ -220,6 +222,7 @@ export async function loadCheckpoint(dir: string, model?: string): Promise<Loade
     viewer,
     item,
     itemIds: () => readItemIds(catalogue, path.join(dir, ITEMS_FILE), meta.itemCount),
+    catalogue: path.join(dir, ITEMS_FILE),
   };
 }
 

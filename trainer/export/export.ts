@@ -1,3 +1,4 @@
+import { BundleError } from "../../shared/bundle/files.ts";
 import {
   BundleWriter,
   type BundleWriterOptions,
@@ -25,6 +26,8 @@ export interface ExportInputs
     "quantization" | "connectivity" | "expansionAdd" | "expansionSearch" | "threads"
   >;
   onProgress?: (done: number, total: number) => void;
+  /** Where the item ids come from (a checkpoint's catalogue), named in the writer's refusal of one. */
+  itemsSource?: string;
 }
 
 export interface ExportResult extends FinishedBundle {
@@ -91,7 +94,11 @@ export async function exportBundle(x: ExportInputs): Promise<ExportResult> {
       const next = await batches.next();
       embedMs += performance.now() - t0;
       if (next.done) break;
-      await writer.addItems(next.value.ids, next.value.vectors);
+      await writer.addItems(next.value.ids, next.value.vectors).catch((err: Error) => {
+        // The items' own faults (a repeated id), not the disk's.
+        const items = err instanceof BundleError && err.code === "invalid_input";
+        throw items && x.itemsSource ? new Error(`${x.itemsSource}: ${err.message}`, { cause: err }) : err;
+      });
       zeroItems(next.value.ids, next.value.vectors, x.dims, zero);
       done += next.value.ids.length;
       x.onProgress?.(done, x.itemCount);
