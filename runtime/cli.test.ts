@@ -1,5 +1,5 @@
 // The real `towerops runtime` process: ready line, serving, liveness while its bundle downloads,
-// SIGTERM drain to exit 0, and a refused bundle exiting 1.
+// SIGTERM drain to exit 0 (a repeated signal ignored), and a refused bundle exiting 1.
 import { execFile } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:http";
@@ -20,6 +20,20 @@ describe("towerops runtime", () => {
     expect(ready).toMatchObject({ version: "v1", items: 100 });
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     rt.child.kill("SIGTERM");
+    expect(await rt.exited).toBe(0);
+  });
+
+  it("keeps draining through a second SIGTERM or a SIGINT, and still exits 0", async () => {
+    const args = ["--bundle", fixture.bundleDir(), "--port", "0", "--threads", "1"];
+    const rt = startRuntime([...args, "--shutdown-delay-ms", "1000"]);
+    const url = (await rt.waitFor("ANN host ready")).url as string;
+    rt.child.kill("SIGTERM");
+    await rt.waitFor("shutting down");
+    rt.child.kill("SIGTERM");
+    rt.child.kill("SIGINT");
+    await rt.waitFor("already draining; signal ignored", 2);
+    // Still in the delay: readiness off, but serving.
+    expect((await fetch(`${url}/readyz`, { headers: { connection: "close" } })).status).toBe(503);
     expect(await rt.exited).toBe(0);
   });
 

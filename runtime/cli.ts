@@ -180,7 +180,13 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
     // IPC channel to its primary. The log is written synchronously.
     process.exit(1);
   }
+  let stopping = false;
   const stop = (signal: string) => {
+    if (stopping) {
+      log.info({ signal }, "already draining; signal ignored");
+      return;
+    }
+    stopping = true;
     log.info({ signal }, "shutting down");
     server.close().then(
       () => process.exit(0),
@@ -190,8 +196,11 @@ async function runRuntime(flags: RuntimeFlags): Promise<void> {
       },
     );
   };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  // Kept for every signal, not once: a serving worker hears a group-wide SIGTERM (dumb-init,
+  // `tini -g`, systemd's control-group kill, a terminal's Ctrl-C) and its primary's own, and the
+  // second, with no listener left, took the default action and cut the drain.
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
   loading.end();
   workers?.announceReady(server.url);
 }

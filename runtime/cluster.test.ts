@@ -3,7 +3,8 @@
 // a replacement that cannot load is retried while the other serves, the bundle is hashed once (in
 // the primary) for the workers forked at start and again by each replacement, which must still find
 // the start's bundle, a refused bundle or a worker that cannot start while none serves stops
-// everything with exit 1, SIGTERM drains to exit 0, and the viewer role's primary resolves only the bundles
+// everything with exit 1, SIGTERM drains to exit 0 (sent to the whole process group too; a worker
+// killed mid-drain makes it 1), and the viewer role's primary resolves only the bundles
 // --keep serves.
 import { readFileSync } from "node:fs";
 import { cp, readFile, rename, writeFile } from "node:fs/promises";
@@ -53,6 +54,34 @@ describe("towerops runtime --workers", () => {
 
     rt.child.kill("SIGTERM");
     expect(await rt.exited).toBe(0);
+  });
+
+  it("drains every worker through the shutdown delay when the whole process group gets SIGTERM", async () => {
+    const args = ["--bundle", fixture.bundleDir(), "--port", "0", "--workers", "2"];
+    const rt = startRuntime([...args, "--shutdown-delay-ms", "1500"]);
+    const url = (await rt.waitFor("serving workers ready")).url as string;
+    const primary = rt.child.pid as number;
+    // As dumb-init, `tini -g` or systemd deliver it: each worker hears it, then its primary's too.
+    for (const pid of [...workerPids(primary), primary]) process.kill(pid, "SIGTERM");
+    await rt.waitFor("stopping serving workers");
+    await rt.waitFor("shutting down", 2);
+    await new Promise((r) => setTimeout(r, 300));
+    // The second SIGTERM used to end each worker at once: this was refused, and the exit still 0.
+    expect((await search(url)).status).toBe(200);
+    expect(await rt.exited).toBe(0);
+    expect(rt.seen.some((l) => l.msg === "serving worker killed while draining")).toBe(false);
+  });
+
+  it("exits 1, naming the signal, when a worker is killed while it drains", async () => {
+    const args = ["--bundle", fixture.bundleDir(), "--port", "0", "--workers", "2"];
+    const rt = startRuntime([...args, "--shutdown-delay-ms", "1500"]);
+    await rt.waitFor("serving workers ready");
+    const [victim] = workerPids(rt.child.pid as number);
+    rt.child.kill("SIGTERM");
+    await rt.waitFor("shutting down", 2);
+    process.kill(victim as number, "SIGKILL");
+    expect(await rt.waitFor("serving worker killed while draining")).toMatchObject({ signal: "SIGKILL" });
+    expect(await rt.exited).toBe(1);
   });
 
   it("replaces a worker that dies after it was ready, and keeps serving meanwhile, /metrics too", async () => {

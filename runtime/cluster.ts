@@ -120,7 +120,10 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
       worker.once("exit", (exitCode, signal) => {
         live.delete(worker.id);
         if (stopping) {
-          if (exitCode !== 0 && exitCode !== null) code = 1;
+          // A signal here is one that cut the worker's drain (a SIGKILL, the OOM killer): not clean.
+          if (signal !== null)
+            log.error({ worker: worker.id, signal }, "serving worker killed while draining");
+          if (exitCode !== 0) code = 1;
           if (live.size === 0) resolve(code);
         } else if (everReady.has(worker.id)) {
           log.warn({ worker: worker.id, exitCode, signal }, "serving worker exited; starting a replacement");
@@ -162,8 +165,10 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
         stop("the bundle was refused");
       },
     );
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    // Kept, not once: a second signal (Ctrl-C twice) would otherwise end the primary, and with it
+    // every worker mid-drain. stop() ignores it.
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
   });
 }
 
