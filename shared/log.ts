@@ -1,5 +1,31 @@
 import pino from "pino";
 
+const LEVELS = [...Object.keys(pino.levels.values), "silent"];
+
+/**
+ * The level `TOWEROPS_LOG_LEVEL` names; empty is unset (info), as a Helm value left blank sends it.
+ * Any other name pino does not know is refused: pino threw its own stack at import, which ended
+ * every command before it could say which variable was wrong.
+ */
+export function logLevel(env: string | undefined): string {
+  if (!env) return "info";
+  if (!LEVELS.includes(env))
+    throw new Error(
+      `TOWEROPS_LOG_LEVEL=${JSON.stringify(env)} is not a log level: use ${LEVELS.join(", ")}, or leave it unset for info`,
+    );
+  return env;
+}
+
+function levelOrExit(): string {
+  try {
+    return logLevel(process.env.TOWEROPS_LOG_LEVEL);
+  } catch (err) {
+    // At import there is no command yet to report it, and no logger to log it with.
+    process.stderr.write(`towerops: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 // One structured JSON logger for every entry point; components add their name as a child binding
 // so a pod's log lines can be filtered by `component` without parsing messages. Logs go to stderr
 // so that stdout carries only a command's results (bench JSON lines, validate verdicts).
@@ -35,7 +61,7 @@ export function overlaidStream(write: (line: string) => void): { write(line: str
 
 export const rootLogger = pino(
   {
-    level: process.env.TOWEROPS_LOG_LEVEL ?? "info",
+    level: levelOrExit(),
     base: { app: "towerops" },
     timestamp: pino.stdTimeFunctions.isoTime,
   },
