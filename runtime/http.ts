@@ -35,6 +35,7 @@ export function createApp(opts: { metrics: RuntimeMetrics; log: Logger; lifecycl
         url: req.originalUrl,
         status: res.statusCode,
         ms: seconds * 1e3,
+        ...(res.locals.refusal as Refusal | undefined),
       });
     });
     next();
@@ -67,12 +68,31 @@ export function whenReady(lifecycle: Lifecycle): RequestHandler {
   };
 }
 
-export interface RequestLine {
+export interface RequestLine extends Refusal {
   method: string;
   route: string;
   url: string;
   status: number;
   ms: number;
+}
+
+/** Why a request was answered with an error, for its log line. */
+export interface Refusal {
+  code?: string;
+  field?: string;
+}
+
+// A field can name a client's own profile key: kept to a length a log line can hold.
+const MAX_FIELD = 120;
+
+/**
+ * The code and field of the error a request was answered with: an operator tells a
+ * version_mismatch from wrong_dims by them. Not the message, which can quote the request's values.
+ */
+export function refusal(api: ApiError): Refusal {
+  const field =
+    api.field !== undefined && api.field.length > MAX_FIELD ? `${api.field.slice(0, MAX_FIELD)}…` : api.field;
+  return { code: api.code, ...(field === undefined ? {} : { field }) };
 }
 
 export function recordRequest(metrics: RuntimeMetrics, log: Logger, line: RequestLine): void {
@@ -93,6 +113,7 @@ export function finishApp(app: Express, metrics: RuntimeMetrics, log: Logger): v
   });
   const handler: ErrorRequestHandler = (err, req, res, _next) => {
     const api = reportError(err, metrics, log, routeOf(req), req.originalUrl);
+    res.locals.refusal = refusal(api);
     if (res.headersSent) return;
     // Not ready or draining: a retry on a new connection reaches another serving worker or pod.
     if (api.status === 503) res.setHeader("connection", "close");

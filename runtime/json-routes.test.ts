@@ -1,6 +1,6 @@
 import { createServer, request, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ApiError } from "./errors.ts";
 import { createApp, finishApp, type Lifecycle } from "./http.ts";
 import { JsonRoutes, withJsonRoutes } from "./json-routes.ts";
@@ -16,6 +16,9 @@ beforeAll(async () => {
   const app = createApp({ metrics, log, lifecycle });
   app.get("/v1/thing", (_req, res) => {
     res.json({ via: "express" });
+  });
+  app.get("/v1/thing/old", () => {
+    throw new ApiError("version_mismatch", "requested v0 (the caller's text), serving v1", "version");
   });
   const routes = new JsonRoutes({ metrics, log, lifecycle, bodyLimit: "1kb" });
   routes.post("/v1/echo", (body) => ({ got: body }));
@@ -180,6 +183,25 @@ describe("JsonRoutes", () => {
       /towerops_http_request_duration_seconds_count\{route="\/v1\/echo",method="POST",status="200"\} \d+/,
     );
     expect(text).toMatch(/towerops_http_errors_total\{route="\/v1\/fail",code="wrong_dims"\} 1/);
+  });
+
+  it("logs a refusal's code and field, not its message, on JSON and express routes alike", async () => {
+    const info = vi.spyOn(log, "info");
+    try {
+      expect((await post("/v1/fail", "{}")).status).toBe(400);
+      expect((await fetch(`${base}/v1/thing/old`)).status).toBe(409);
+      expect((await fetch(`${base}/v1/nope`)).status).toBe(404);
+      const lines = info.mock.calls.filter((c) => c[1] === "request refused").map((c) => c[0]);
+      expect(lines).toMatchObject([
+        { route: "/v1/fail", status: 400, code: "wrong_dims", field: "vector" },
+        { route: "/v1/thing/old", status: 409, code: "version_mismatch", field: "version" },
+        { route: "unmatched", status: 404, code: "route_not_found" },
+      ]);
+      expect(lines[2]).not.toHaveProperty("field");
+      expect(JSON.stringify(lines)).not.toContain("caller's text");
+    } finally {
+      info.mockRestore();
+    }
   });
 
   it("refuses a body limit it cannot read", () => {

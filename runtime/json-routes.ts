@@ -6,7 +6,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { Logger } from "../shared/log.ts";
 import { parseBodyLimit } from "./body-limit.ts";
 import { ApiError } from "./errors.ts";
-import { type Lifecycle, recordRequest, reportError } from "./http.ts";
+import { type Lifecycle, type Refusal, recordRequest, refusal, reportError } from "./http.ts";
 import type { RuntimeMetrics } from "./metrics.ts";
 
 /** Takes the parsed body (an object or array) and returns what is sent back as JSON. */
@@ -59,6 +59,7 @@ export class JsonRoutes {
   private async serve(req: IncomingMessage, res: ServerResponse, route: string, handler: JsonHandler) {
     const started = process.hrtime.bigint();
     let status = 200;
+    let refused: Refusal | undefined;
     let body: string;
     try {
       if (!this.opts.lifecycle.ready) throw new ApiError("not_ready", "the bundle is not loaded yet");
@@ -66,6 +67,7 @@ export class JsonRoutes {
     } catch (err) {
       const api = reportError(err, this.opts.metrics, this.opts.log, route, req.url ?? "");
       status = api.status;
+      refused = refusal(api);
       body = JSON.stringify(api.toBody());
       // Unread body bytes would be taken for the next request on a keep-alive connection. A host
       // that cannot serve (503) should not keep one: a retry then reaches another worker or pod.
@@ -83,6 +85,7 @@ export class JsonRoutes {
       url: req.url ?? "",
       status,
       ms: seconds * 1e3,
+      ...refused,
     });
   }
 
