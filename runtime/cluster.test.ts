@@ -72,6 +72,17 @@ describe("towerops runtime --workers", () => {
     expect(rt.seen.some((l) => l.msg === "serving worker killed while draining")).toBe(false);
   });
 
+  it("exits 0 on a SIGTERM while its workers still load, which ends them before they have a handler", async () => {
+    const rt = startRuntime(["--bundle", fixture.bundleDir(), "--port", "0", "--workers", "2"]);
+    // Forked, not yet loaded: a worker imports its modules for about a second first.
+    const primary = rt.child.pid as number;
+    while (workerPids(primary).filter(Boolean).length < 2) await new Promise((r) => setTimeout(r, 10));
+    rt.child.kill("SIGTERM");
+    expect(await rt.exited).toBe(0);
+    expect(rt.seen.some((l) => l.msg === "ANN host ready")).toBe(false);
+    expect(rt.seen.some((l) => l.msg === "serving worker killed while draining")).toBe(false);
+  });
+
   it("exits 1, naming the signal, when a worker is killed while it drains", async () => {
     const args = ["--bundle", fixture.bundleDir(), "--port", "0", "--workers", "2"];
     const rt = startRuntime([...args, "--shutdown-delay-ms", "1500"]);

@@ -120,10 +120,13 @@ export function superviseWorkers(opts: SuperviseOptions): Promise<number> {
       worker.once("exit", (exitCode, signal) => {
         live.delete(worker.id);
         if (stopping) {
-          // A signal here is one that cut the worker's drain (a SIGKILL, the OOM killer): not clean.
-          if (signal !== null)
+          // A worker still loading has no handler yet, so the SIGTERM sent it (or the group's)
+          // ends it by default: the stop asked for. Any other signal cut a drain (a SIGKILL, the
+          // OOM killer), as does any signal on a worker that served: not clean.
+          const asked = !everReady.has(worker.id) && (signal === "SIGTERM" || signal === "SIGINT");
+          if (signal !== null && !asked)
             log.error({ worker: worker.id, signal }, "serving worker killed while draining");
-          if (exitCode !== 0) code = 1;
+          if ((signal !== null && !asked) || (exitCode !== null && exitCode !== 0)) code = 1;
           if (live.size === 0) resolve(code);
         } else if (everReady.has(worker.id)) {
           log.warn({ worker: worker.id, exitCode, signal }, "serving worker exited; starting a replacement");
