@@ -30,23 +30,34 @@ describe("log overlay", () => {
 
 describe("TOWEROPS_LOG_LEVEL", () => {
   it("takes pino's levels, and an empty value for unset", () => {
-    expect(logLevel(undefined)).toBe("info");
-    expect(logLevel("")).toBe("info");
-    expect(logLevel("debug")).toBe("debug");
-    expect(logLevel("silent")).toBe("silent");
+    expect(logLevel(undefined)).toEqual({ level: "info" });
+    expect(logLevel("")).toEqual({ level: "info" });
+    expect(logLevel("debug")).toEqual({ level: "debug" });
+    expect(logLevel("silent")).toEqual({ level: "silent" });
   });
 
-  it("ends a command with one line naming the variable and the levels, not pino's stack", () => {
+  it("logs at info with one warning naming the variable and the levels, and ends nothing", () => {
     const log = path.join(import.meta.dirname, "log.ts");
     for (const value of ["warning", "INFO"]) {
-      const run = spawnSync(process.execPath, moduleScript(`await import(${JSON.stringify(log)})`), {
-        env: { ...process.env, TOWEROPS_LOG_LEVEL: value },
-        encoding: "utf8",
-      });
-      expect(run.status).toBe(1);
-      expect(run.stderr).toBe(
-        `towerops: TOWEROPS_LOG_LEVEL="${value}" is not a log level: use trace, debug, info, warn, error, fatal, silent, or leave it unset for info\n`,
+      const run = spawnSync(
+        process.execPath,
+        moduleScript(
+          `const { rootLogger } = await import(${JSON.stringify(log)}); rootLogger.info("goes on")`,
+        ),
+        { env: { ...process.env, TOWEROPS_LOG_LEVEL: value }, encoding: "utf8" },
       );
+      expect(run.status).toBe(0);
+      const lines = run.stderr
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(lines.map((l) => [l.level, l.msg])).toEqual([
+        [
+          40,
+          `TOWEROPS_LOG_LEVEL="${value}" is not a log level, so info is used: set one of trace, debug, info, warn, error, fatal, silent, or leave it unset`,
+        ],
+        [30, "goes on"],
+      ]);
     }
   });
 });

@@ -4,27 +4,20 @@ const LEVELS = [...Object.keys(pino.levels.values), "silent"];
 
 /**
  * The level `TOWEROPS_LOG_LEVEL` names; empty is unset (info), as a Helm value left blank sends it.
- * Any other name pino does not know is refused: pino threw its own stack at import, which ended
- * every command before it could say which variable was wrong.
+ * A name pino does not know is info with a `problem` to log: pino threw its own stack at import,
+ * which ended every command (a pod crash-looped) before it could say which variable was wrong, and
+ * neither ending the process nor throwing may happen to an app that imports `towerops/runtime`.
  */
-export function logLevel(env: string | undefined): string {
-  if (!env) return "info";
-  if (!LEVELS.includes(env))
-    throw new Error(
-      `TOWEROPS_LOG_LEVEL=${JSON.stringify(env)} is not a log level: use ${LEVELS.join(", ")}, or leave it unset for info`,
-    );
-  return env;
+export function logLevel(env: string | undefined): { level: string; problem?: string } {
+  if (!env) return { level: "info" };
+  if (LEVELS.includes(env)) return { level: env };
+  return {
+    level: "info",
+    problem: `TOWEROPS_LOG_LEVEL=${JSON.stringify(env)} is not a log level, so info is used: set one of ${LEVELS.join(", ")}, or leave it unset`,
+  };
 }
 
-function levelOrExit(): string {
-  try {
-    return logLevel(process.env.TOWEROPS_LOG_LEVEL);
-  } catch (err) {
-    // At import there is no command yet to report it, and no logger to log it with.
-    process.stderr.write(`towerops: ${(err as Error).message}\n`);
-    process.exit(1);
-  }
-}
+const chosen = logLevel(process.env.TOWEROPS_LOG_LEVEL);
 
 // One structured JSON logger for every entry point; components add their name as a child binding
 // so a pod's log lines can be filtered by `component` without parsing messages. Logs go to stderr
@@ -61,12 +54,14 @@ export function overlaidStream(write: (line: string) => void): { write(line: str
 
 export const rootLogger = pino(
   {
-    level: levelOrExit(),
+    level: chosen.level,
     base: { app: "towerops" },
     timestamp: pino.stdTimeFunctions.isoTime,
   },
   overlaidStream((line) => stderr.write(line)),
 );
+
+if (chosen.problem) rootLogger.warn(chosen.problem);
 
 export type Logger = pino.Logger;
 
