@@ -47,11 +47,14 @@ describe("leaseOut", () => {
     const out = await newOut();
     const { log } = recorder();
     const first = await leaseOut(out, { ...TRAIN, waitSeconds: 0, log });
-    await expect(leaseOut(out, { ...TRAIN, waitSeconds: 0, log })).rejects.toThrow(
+    const refused = leaseOut(out, { ...TRAIN, waitSeconds: 0, log });
+    await expect(refused).rejects.toThrow(
       new RegExp(
         `--out ${out} is in use by another towerops train \\(pid ${process.pid} on .+, since \\d{4}-.+\\); wait for it to end, raise --lock-timeout`,
       ),
     );
+    // A Job's retry finds --out free once the holder ends: not the bad input exit 1 ends a Job for.
+    await expect(refused).rejects.toMatchObject({ exitCode: 2 });
     await first.release();
     expect(await readdir(out)).toEqual(["train.holder.json"]);
     const again = await leaseOut(out, { ...TRAIN, waitSeconds: 0, log });

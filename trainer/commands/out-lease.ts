@@ -51,6 +51,14 @@ export class LeaseLost extends Error {
   readonly exitCode = LEASE_LOST_EXIT;
 }
 
+/**
+ * `out` still held by another command when the wait ran out: exit 2 as well, since a later attempt
+ * (a Job's retry after its backoff) finds it free once that command ends, where 1 ended the Job.
+ */
+export class OutInUse extends Error {
+  readonly exitCode = LEASE_LOST_EXIT;
+}
+
 // Other nodes see the lock directory's mtime through their NFS attribute cache, which may be up to
 // 60 s old for directories (acdirmax); a live holder's lock must not look stale through it.
 export const LEASE_STALE_SECONDS = 120;
@@ -192,7 +200,7 @@ export async function leaseOut(out: string, o: LeaseOptions): Promise<OutLease> 
         continue;
       }
       if (Date.now() >= deadline)
-        throw new Error(
+        throw new OutInUse(
           `--out ${out} is in use by another ${holder}; wait for it to end, ${o.waitFlag ? `raise ${o.waitFlag}, ` : ""}or use another --out`,
         );
       if (!waiting)

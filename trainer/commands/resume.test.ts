@@ -92,7 +92,7 @@ describe("train --resume", () => {
     waiter.child.kill("SIGTERM");
     await replacement.logged("waiting for the command that holds --out");
     const inUse = await busy.exit;
-    expect(inUse.code).toBe(1);
+    expect(inUse.code).toBe(2);
     expect(inUse.stderr).toMatch(
       new RegExp(`is in use by another towerops train \\(pid ${interrupted.child.pid} on `),
     );
